@@ -1,0 +1,1 @@
+"""Benchmarks (see README.md here); not part of the test suite."""

@@ -1,0 +1,207 @@
+"""The command line: the only module that prints the report, picks exit codes and catches
+DepauditError."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from depaudit import __version__
+from depaudit.audit import Auditor
+from depaudit.config import Settings, env_bool, env_name, env_value
+from depaudit.errors import DepauditError, ExitCode, InputError, UsageError
+from depaudit.formats.interface import FormatName, get_format
+from depaudit.sources.loader import load_tree
+
+PROG = "depaudit"
+
+DESCRIPTION = (
+    "Find the npm dependencies most likely to leak memory or hold resources: "
+    "read the dependency tree and report every tree problem."
+)
+
+EXIT_CODES_HELP = """exit codes:
+  0  success (nothing at or above --fail-on)
+  1  suspects at or above --fail-on
+  2  usage, input or configuration error (one line on stderr, nothing written)
+  3  a required service failed under --strict
+  4  internal error (traceback only with --debug)
+  130 interrupted
+"""
+
+
+def _help(text: str, flag: str) -> str:
+    """Help text that names the flag's environment twin and shows the default."""
+    return f"{text} (env {env_name(flag)}; default: %(default)s)"
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        default=env_value("--directory") or ".",
+        metavar="DIR",
+        help=_help("project folder to scan", "--directory"),
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--lockfile",
+        metavar="FILE",
+        default=env_value("--lockfile"),
+        help=_help("read this package-lock.json or npm-shrinkwrap.json", "--lockfile"),
+    )
+    source.add_argument(
+        "--npm-ls",
+        metavar="FILE",
+        default=env_value("--npm-ls"),
+        help=_help("read saved `npm ls --json` output from FILE ('-' for stdin)", "--npm-ls"),
+    )
+    parser.add_argument(
+        "--no-npm",
+        action="store_true",
+        default=env_bool("--no-npm", False),
+        help=_help("never run `npm ls` in DIR, even when node_modules exists", "--no-npm"),
+    )
+    parser.add_argument(
+        "--npm-timeout",
+        type=float,
+        metavar="SECONDS",
+        default=float(env_value("--npm-timeout") or 120),
+        help=_help("time limit for `npm ls`", "--npm-timeout"),
+    )
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=[f.value for f in FormatName],
+        default=env_value("--format") or FormatName.TABLE.value,
+        help=_help("report format", "--format"),
+    )
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        default=env_value("--output"),
+        help=_help("write the report to FILE (atomically, after success)", "--output"),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=env_bool("--debug", False),
+        help=_help("show tracebacks for internal errors", "--debug"),
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    scan = commands.add_parser(
+        "scan",
+        help="read the dependency tree and report its problems",
+        description="Read the dependency tree of DIR (or --lockfile / --npm-ls) and report "
+        "every tree problem.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_input_options(scan)
+    _add_output_options(scan)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    if args.npm_timeout <= 0:
+        raise UsageError("--npm-timeout must be a positive number of seconds")
+    return Settings(
+        directory=Path(args.directory),
+        lockfile=Path(args.lockfile) if args.lockfile else None,
+        npm_ls=args.npm_ls,
+        use_npm=not args.no_npm,
+        npm_timeout=args.npm_timeout,
+        format=args.format,
+        output=Path(args.output) if args.output else None,
+        debug=args.debug,
+    )
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError(path, "is a directory", "give --output a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except FileNotFoundError:
+        raise InputError(path, "its folder does not exist", "create the folder first") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot be written ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(path, f"cannot be written ({exc.strerror or exc})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_scan(settings: Settings) -> int:
+    tree = load_tree(settings)
+    report = Auditor(tree=tree).run()
+    text = get_format(settings.format).render(report)
+    if settings.output is not None:
+        write_atomically(settings.output, text)
+    else:
+        sys.stdout.write(text)
+    return ExitCode.OK
+
+
+def _print_error(error: DepauditError) -> None:
+    line = f"{PROG}: error: {error.message}"
+    if error.hint:
+        line += f" (hint: {error.hint})"
+    print(line.replace("\n", " "), file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    debug = False
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        debug = bool(args.debug)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return ExitCode.INPUT
+        return run_scan(settings_from_args(args))
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        return int(exc.code) if isinstance(exc.code, int) else ExitCode.INPUT
+    except DepauditError as error:
+        _print_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as exc:  # a bug: say so in one line unless --debug
+        if debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"{PROG}: internal error: {type(exc).__name__}: {exc} "
+                "(hint: run with --debug for a traceback and report it)",
+                file=sys.stderr,
+            )
+        return ExitCode.INTERNAL

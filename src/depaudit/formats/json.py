@@ -1,0 +1,83 @@
+"""The versioned, stable JSON report."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from depaudit.formats.interface import FormatName, ReportFormat
+from depaudit.models import Package, Report
+
+SCHEMA_VERSION = 1
+
+
+def _package_entries(report: Report) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str], list[Package]] = {}
+    for pkg in report.tree.packages:
+        groups.setdefault((pkg.name, pkg.version), []).append(pkg)
+    entries = []
+    for (name, version), placements in sorted(groups.items()):
+        aliases = sorted({p.alias for p in placements if p.alias})
+        entry: dict[str, Any] = {
+            "name": name,
+            "version": version,
+            "paths": [list(p) for p in sorted({p.path for p in placements})],
+            "direct": any(p.direct for p in placements),
+            # a package is dev (or optional) only when every placement is
+            "dev": all(p.dev for p in placements),
+            "optional": all(p.optional for p in placements),
+        }
+        if aliases:
+            entry["aliases"] = aliases
+        entries.append(entry)
+    return entries
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    tree = report.tree
+    problem_counts = Counter(p.kind.value for p in report.problems)
+    unique = {(p.name, p.version) for p in tree.packages}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "depaudit", "version": report.tool_version},
+        "generated_at": report.generated_at.isoformat(),
+        "source": {
+            "kind": tree.source.kind,
+            "path": tree.source.path,
+            "lockfile_version": tree.source.lockfile_version,
+        },
+        "root": {"name": tree.root_name, "version": tree.root_version},
+        "summary": {
+            "packages": len(unique),
+            "placements": len(tree.packages),
+            "skipped": len(tree.skipped),
+            "problems": dict(sorted(problem_counts.items())),
+        },
+        "packages": _package_entries(report),
+        "problems": [
+            {
+                "kind": p.kind.value,
+                "name": p.name,
+                "version": p.version,
+                "path": list(p.path),
+                "wanted": p.wanted,
+                "found": p.found,
+                "detail": p.detail,
+            }
+            for p in report.problems
+        ],
+        "skipped": [
+            {"name": s.name, "spec": s.spec, "reason": s.reason, "path": list(s.path)}
+            for s in tree.skipped
+        ],
+        "suspects": [],
+        "warnings": list(report.warnings),
+    }
+
+
+class JsonFormat(ReportFormat):
+    name = FormatName.JSON
+
+    def render(self, report: Report) -> str:
+        return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"

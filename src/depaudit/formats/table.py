@@ -1,0 +1,62 @@
+"""The terminal report: tables and a one-line summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tabulate import tabulate
+
+from depaudit.formats.interface import FormatName, ReportFormat
+from depaudit.models import ProblemKind, Report
+from depaudit.text import terminal_safe
+
+#: deduped placements are normal in npm trees; list them only as a count in the table
+SUMMARISED_KINDS = frozenset({ProblemKind.DEDUPED})
+
+
+def summary_line(report: Report) -> str:
+    tree = report.tree
+    unique = len({(p.name, p.version) for p in tree.packages})
+    counts = Counter(p.kind.value for p in report.problems)
+    parts = [f"{unique} packages ({len(tree.packages)} placements)"]
+    if counts:
+        parts.append(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    else:
+        parts.append("no tree problems")
+    if tree.skipped:
+        parts.append(f"{len(tree.skipped)} skipped")
+    return f"{terminal_safe(tree.source.path)}: " + "; ".join(parts)
+
+
+class TableFormat(ReportFormat):
+    name = FormatName.TABLE
+
+    def render(self, report: Report) -> str:
+        out: list[str] = []
+        shown = [p for p in report.problems if p.kind not in SUMMARISED_KINDS]
+        if shown:
+            rows = [
+                [
+                    p.kind.value,
+                    terminal_safe(p.name + (f"@{p.version}" if p.version else "")),
+                    terminal_safe(p.path_text),
+                    terminal_safe(p.wanted or ""),
+                    terminal_safe(p.found or ""),
+                    terminal_safe(p.detail),
+                ]
+                for p in shown
+            ]
+            out.append(
+                tabulate(rows, headers=["problem", "package", "path", "wanted", "found", "detail"])
+            )
+            out.append("")
+        if report.tree.skipped:
+            rows = [
+                [terminal_safe(s.name), terminal_safe(s.spec), terminal_safe(s.reason)]
+                for s in report.tree.skipped
+            ]
+            out.append(tabulate(rows, headers=["skipped", "spec", "reason"]))
+            out.append("")
+        out.extend(f"warning: {terminal_safe(w)}" for w in report.warnings)
+        out.append(summary_line(report))
+        return "\n".join(out) + "\n"

@@ -1,0 +1,350 @@
+"""The frozen model shared by every stage of the pipeline.
+
+sources/ produce a :class:`DependencyTree`; tree.py finds :class:`TreeProblem` s in it;
+services/ learn :class:`PackageFacts`; scoring/ turns facts into :class:`Suspect` s;
+formats/ render a :class:`Report`. No stage passes plain dicts to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class DepType(StrEnum):
+    """How a parent declares a dependency."""
+
+    PROD = "prod"
+    DEV = "dev"
+    OPTIONAL = "optional"
+    PEER = "peer"
+    PEER_OPTIONAL = "peerOptional"
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """An edge: ``spec`` of ``name`` as declared by a parent (package or importer).
+
+    ``target`` is the :attr:`Package.location` the edge resolves to, or ``None`` when
+    nothing in the tree satisfies it (missing) or the source cannot tell.
+    ``spec`` is the range as written (``^1.2.0``, ``npm:real@^2``, ``file:../x`` ...).
+    """
+
+    name: str
+    spec: str
+    type: DepType = DepType.PROD
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """One *placement* of ``name@version`` in the tree.
+
+    ``location`` is unique within a tree: the lockfile key (``node_modules/a/node_modules/b``)
+    for npm, or a synthetic key for other sources. ``path`` is the chain of package names
+    from the root (root excluded) to this placement, shortest first found.
+    ``name`` is the real package name; ``alias`` the name it is installed under when an
+    ``npm:`` alias is used.
+    """
+
+    name: str
+    version: str
+    location: str
+    path: tuple[str, ...] = ()
+    direct: bool = False
+    dev: bool = False
+    optional: bool = False
+    peer: bool = False
+    bundled: bool = False
+    extraneous: bool = False
+    wanted: str | None = None
+    resolved: str | None = None
+    integrity: str | None = None
+    workspace: str | None = None
+    alias: str | None = None
+    deprecated: str | None = None  # deprecation message recorded by the source (lockfile)
+    dependencies: tuple[Dependency, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def installed_as(self) -> str:
+        return self.alias or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Importer:
+    """The root project or a workspace.
+
+    ``dependencies`` are the edges as the lockfile records them; ``declared`` the edges of
+    the package.json on disk (``None`` when there is no package.json to compare with).
+    """
+
+    name: str
+    version: str | None
+    location: str  # "" for the root, "packages/a" for a workspace
+    dependencies: tuple[Dependency, ...] = ()
+    declared: tuple[Dependency, ...] | None = None
+    manifest_path: str | None = None
+
+    @property
+    def is_root(self) -> bool:
+        return self.location == ""
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedPackage:
+    """Something a parser saw and could not place (git, file:, link:, odd entries)."""
+
+    name: str
+    spec: str
+    reason: str
+    path: tuple[str, ...] = ()
+
+
+class ProblemKind(StrEnum):
+    MISSING = "missing"
+    EXTRANEOUS = "extraneous"
+    INVALID = "invalid"
+    DEDUPED = "deduped"
+    PEER_MISSING = "peer-missing"
+    PEER_INVALID = "peer-invalid"
+    DUPLICATE_VERSIONS = "duplicate-versions"
+    DECLARED_NOT_LOCKED = "declared-not-locked"
+    LOCKED_NOT_DECLARED = "locked-not-declared"
+    LOCKED_OUT_OF_RANGE = "locked-out-of-range"
+
+
+@dataclass(frozen=True, slots=True)
+class TreeProblem:
+    """A problem in the tree, with the path from the root and the evidence."""
+
+    kind: ProblemKind
+    name: str
+    version: str | None
+    path: tuple[str, ...]
+    wanted: str | None = None
+    found: str | None = None
+    detail: str = ""
+
+    @property
+    def path_text(self) -> str:
+        return " > ".join(self.path)
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        return (self.kind.value, self.name, self.version or "", self.path_text)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    kind: str  # "npm-ls", "package-lock", "npm-shrinkwrap", "yarn-classic", ...
+    path: str  # as given by the user ("-" for stdin)
+    lockfile_version: int | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyTree:
+    """Everything a source learned: placements, importers, skipped entries, and the
+    problems the source itself reported (npm ls does; lockfiles do not)."""
+
+    source: SourceInfo
+    root_name: str | None
+    root_version: str | None
+    packages: tuple[Package, ...]
+    importers: tuple[Importer, ...] = ()
+    skipped: tuple[SkippedPackage, ...] = ()
+    reported_problems: tuple[TreeProblem, ...] = ()
+    warnings: tuple[str, ...] = ()
+    _by_location: Mapping[str, Package] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _by_key: Mapping[str, tuple[Package, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _by_name: Mapping[str, tuple[Package, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        by_location: dict[str, Package] = {}
+        by_key: dict[str, list[Package]] = {}
+        by_name: dict[str, list[Package]] = {}
+        for pkg in self.packages:
+            by_location[pkg.location] = pkg
+            by_key.setdefault(pkg.key, []).append(pkg)
+            by_name.setdefault(pkg.name, []).append(pkg)
+        object.__setattr__(self, "_by_location", MappingProxyType(by_location))
+        object.__setattr__(
+            self, "_by_key", MappingProxyType({k: tuple(v) for k, v in by_key.items()})
+        )
+        object.__setattr__(
+            self, "_by_name", MappingProxyType({k: tuple(v) for k, v in by_name.items()})
+        )
+
+    def at(self, location: str) -> Package | None:
+        return self._by_location.get(location)
+
+    def placements(self, name: str, version: str | None = None) -> tuple[Package, ...]:
+        if version is None:
+            return self._by_name.get(name, ())
+        return self._by_key.get(f"{name}@{version}", ())
+
+    def names(self) -> Iterable[str]:
+        return self._by_name.keys()
+
+    def unique(self) -> Iterator[tuple[str, str]]:
+        """Unique (name, version) pairs, sorted."""
+        seen = sorted({(p.name, p.version) for p in self.packages})
+        return iter(seen)
+
+    def paths(self, name: str, version: str) -> list[tuple[str, ...]]:
+        return sorted({p.path for p in self.placements(name, version)})
+
+
+class LeakClass(StrEnum):
+    LEAK = "leak"  # memory or resources not released
+    EXHAUSTION = "exhaustion"  # unbounded allocation
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Advisory:
+    """A security advisory for one package, from any source."""
+
+    id: str
+    source: str  # "npm", "github", "bundled"
+    package: str
+    affected: str  # npm semver range
+    title: str
+    leak_class: LeakClass = LeakClass.OTHER
+    aliases: tuple[str, ...] = ()
+    patched: str | None = None
+    cwes: tuple[str, ...] = ()
+    severity: str | None = None  # low, moderate/medium, high, critical
+    url: str | None = None
+
+
+class KnownLeakKind(StrEnum):
+    ADVISORY = "advisory"
+    BUG = "bug"
+    DEPRECATION = "deprecation"
+
+
+@dataclass(frozen=True, slots=True)
+class KnownLeak:
+    """An entry of the bundled knowledge base (data/known-leaks.yaml)."""
+
+    id: str
+    package: str
+    kind: KnownLeakKind
+    affected: str  # npm range, "*" or "unknown"
+    summary: str
+    references: tuple[str, ...]
+    confidence: str  # "high" | "low"
+    fixed: str | None = None
+    mechanism: str | None = None
+    cwes: tuple[str, ...] = ()
+    ghsa: str | None = None
+    severity: str | None = None
+    successor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PackageFacts:
+    """What services learned about ``name@version``. ``None`` always means *unknown*."""
+
+    name: str
+    version: str
+    in_registry: bool | None = None
+    unpublished: bool | None = None
+    latest: str | None = None
+    installed_published: datetime | None = None
+    latest_published: datetime | None = None
+    last_release: datetime | None = None  # publish time of the package's newest release
+    created: datetime | None = None
+    versions_behind: int | None = None
+    majors_behind: int | None = None
+    minors_behind: int | None = None
+    patches_behind: int | None = None
+    libyears: float | None = None
+    age_days: float | None = None  # installed version's age at scan time
+    days_since_release: float | None = None  # time since the package's last release
+    deprecated: str | None = None  # deprecation message of the installed version
+    deprecation_known: bool = False  # True when a source said yes or no
+    package_deprecated: bool | None = None  # latest deprecated too: the whole package is
+    repository: str | None = None
+    archived: bool | None = None
+    advisories: tuple[Advisory, ...] = ()
+    known_leaks: tuple[KnownLeak, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def merge(self, other: PackageFacts) -> PackageFacts:
+        """Combine two partial views of the same package: known values win over unknown."""
+        changes: dict[str, object] = {}
+        for name in self.__dataclass_fields__:
+            mine = getattr(self, name)
+            theirs = getattr(other, name)
+            if name in ("advisories", "known_leaks"):
+                seen = {x.id for x in mine}
+                changes[name] = mine + tuple(x for x in theirs if x.id not in seen)
+            elif name == "deprecation_known":
+                changes[name] = mine or theirs
+            elif mine is None and theirs is not None:
+                changes[name] = theirs
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+class Tier(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One reason a package is suspect: rule id, points, one-line evidence, reference URL."""
+
+    rule: str
+    points: float
+    evidence: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suspect:
+    name: str
+    version: str
+    score: float
+    tier: Tier
+    signals: tuple[Signal, ...]
+    paths: tuple[tuple[str, ...], ...]
+    dev: bool = False
+    direct: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The result of one run, rendered by every format."""
+
+    tool_version: str
+    generated_at: datetime
+    tree: DependencyTree
+    problems: tuple[TreeProblem, ...]
+    facts: Mapping[str, PackageFacts] = field(default_factory=dict)  # by name@version
+    suspects: tuple[Suspect, ...] = ()
+    warnings: tuple[str, ...] = ()
+    consulted: tuple[str, ...] = ()  # e.g. "registry (online)", "knowledge base"
+    offline: bool = False
+    ignored: tuple[str, ...] = ()  # descriptions of ignore entries that applied / expired

@@ -1,0 +1,22 @@
+"""Neutralising untrusted text (package names, registry and advisory texts) for output."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+
+
+def _is_format_char(ch: str) -> bool:
+    # bidi overrides, zero-width joiners and friends (Unicode category Cf)
+    return unicodedata.category(ch) == "Cf"
+
+
+def terminal_safe(text: str) -> str:
+    """Strip ANSI escapes, control and bidi formatting characters; newlines become spaces."""
+    text = _ANSI.sub("", text)
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    text = _CONTROL.sub("", text)
+    return "".join(ch for ch in text if not _is_format_char(ch))

@@ -1,0 +1,57 @@
+"""Shared test fixtures and options."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+def _find_corpus() -> Path | None:
+    """The shared lockfile corpus lives beside the checkout (``../shared/corpus``), or where
+    DEPAUDIT_CORPUS points. Tests that need it are skipped when it is absent."""
+    env = os.environ.get("DEPAUDIT_CORPUS")
+    candidates = [Path(env)] if env else []
+    candidates += [REPO.parent / "shared" / "corpus", REPO.parent.parent / "shared" / "corpus"]
+    for candidate in candidates:
+        if (candidate / "MANIFEST.md").is_file():
+            return candidate
+    return None
+
+
+CORPUS = _find_corpus()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--online", action="store_true", help="run tests that talk to the configured registry"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--online"):
+        return
+    skip = pytest.mark.skip(reason="talks to the live registry; run with --online")
+    for item in items:
+        if "online" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's DEPAUDIT_* settings or user cache."""
+    for name in list(os.environ):
+        if name.startswith("DEPAUDIT_") and name != "DEPAUDIT_CORPUS":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if CORPUS is None:
+        pytest.skip("the shared corpus (../shared/corpus) is not present")
+    return CORPUS
