@@ -105,6 +105,9 @@ class SkippedPackage:
     spec: str
     reason: str
     path: tuple[str, ...] = ()
+    # where the source saw it (lockfile key), so that an edge whose target is this
+    # location is known to resolve to something skipped rather than to nothing
+    location: str | None = None
 
 
 class ProblemKind(StrEnum):
