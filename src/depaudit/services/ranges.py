@@ -49,7 +49,7 @@ class _Comparator:
     def test(self, version: Any) -> bool:
         if self.version is None:
             return True
-        order = version.compare(self.version)
+        order: int = version.compare(self.version)
         return {
             "<": order < 0,
             "<=": order <= 0,
