@@ -319,6 +319,7 @@ class Signal:
     points: float
     evidence: str
     url: str | None = None
+    ids: tuple[str, ...] = ()  # advisory / knowledge-base ids (and aliases) it rests on
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,143 @@
+"""Score, tier and order: the sum of a package's signals, its tier from the thresholds of
+``data/scoring.yaml``, and the order ``(-score, name, version)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from depaudit.models import DependencyTree, PackageFacts, Signal, Suspect, Tier, TreeProblem
+from depaudit.scoring.rules import Context, Knowledge, Rule, Target, Weights, build_rules
+
+TIER_ORDER: tuple[Tier, ...] = (Tier.HIGH, Tier.MEDIUM, Tier.LOW)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def tier_for(score: float, weights: Weights) -> Tier | None:
+    """The tier of ``score``; ``None`` below the ``low`` threshold (not a suspect)."""
+    for tier in TIER_ORDER:
+        if score >= weights.tiers[tier.value]:
+            return tier
+    return None
+
+
+def total(signals: Iterable[Signal]) -> float:
+    return round(sum(s.points for s in signals), 1)
+
+
+def sort_key(suspect: Suspect) -> tuple[float, str, str]:
+    return (-suspect.score, suspect.name, suspect.version)
+
+
+def rank(suspects: Iterable[Suspect]) -> list[Suspect]:
+    return sorted(suspects, key=sort_key)
+
+
+def at_or_above(tier: Tier, threshold: Tier) -> bool:
+    return TIER_ORDER.index(tier) <= TIER_ORDER.index(threshold)
+
+
+def rescore(suspect: Suspect, signals: Sequence[Signal], weights: Weights) -> Suspect | None:
+    """``suspect`` with only ``signals``; ``None`` when it falls below the low threshold."""
+    score = total(signals)
+    tier = tier_for(score, weights)
+    if tier is None:
+        return None
+    return replace(suspect, signals=tuple(signals), score=score, tier=tier)
+
+
+class LeakScorer:
+    """The :data:`depaudit.audit.Scorer`: every rule over every unique ``name@version``."""
+
+    def __init__(
+        self,
+        weights: Weights | None = None,
+        knowledge: Knowledge | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        rules: Sequence[Rule] | None = None,
+    ) -> None:
+        self.weights = weights or Weights.bundled()
+        self.knowledge = knowledge if knowledge is not None else Knowledge()
+        self.clock = clock
+        self.rules = list(rules) if rules is not None else build_rules(self.weights)
+
+    def context(
+        self,
+        tree: DependencyTree,
+        problems: Sequence[TreeProblem],
+        facts: Mapping[str, PackageFacts],
+    ) -> Context:
+        return Context(tree, problems, facts, self.knowledge, self.clock())
+
+    def target(self, ctx: Context, name: str, version: str) -> Target:
+        return Target(
+            name=name,
+            version=version,
+            facts=ctx.facts.get(f"{name}@{version}"),
+            placements=ctx.tree.placements(name, version),
+            category=self.knowledge.categories.get(name),
+        )
+
+    def signals(self, target: Target, ctx: Context) -> tuple[Signal, ...]:
+        """Every signal of ``target``, dev-only ones scaled down by ``dev_factor``."""
+        found = [signal for rule in self.rules for signal in rule.evaluate(target, ctx)]
+        if target.dev:
+            factor = self.weights.dev_factor
+            found = [
+                replace(
+                    s,
+                    points=round(s.points * factor, 1),
+                    evidence=f"{s.evidence} (x{factor:g}: dev-only)",
+                )
+                for s in found
+            ]
+        return tuple(s for s in found if s.points > 0)
+
+    def suspect(self, target: Target, ctx: Context) -> tuple[Suspect, bool]:
+        """The scored package, and whether it reaches the ``low`` threshold."""
+        signals = self.signals(target, ctx)
+        score = total(signals)
+        tier = tier_for(score, self.weights)
+        placements = target.placements
+        suspect = Suspect(
+            name=target.name,
+            version=target.version,
+            score=score,
+            tier=tier or Tier.LOW,
+            signals=tuple(sorted(signals, key=lambda s: (-s.points, s.rule, s.evidence))),
+            paths=tuple(ctx.tree.paths(target.name, target.version)),
+            dev=target.dev,
+            direct=any(p.direct for p in placements),
+        )
+        return suspect, tier is not None
+
+    def __call__(
+        self,
+        tree: DependencyTree,
+        problems: Sequence[TreeProblem],
+        facts: Mapping[str, PackageFacts],
+    ) -> list[Suspect]:
+        ctx = self.context(tree, problems, facts)
+        suspects = []
+        for name, version in tree.unique():
+            suspect, reported = self.suspect(self.target(ctx, name, version), ctx)
+            if reported:
+                suspects.append(suspect)
+        return rank(suspects)
+
+    def explain(
+        self,
+        tree: DependencyTree,
+        problems: Sequence[TreeProblem],
+        facts: Mapping[str, PackageFacts],
+        name: str,
+        version: str | None = None,
+    ) -> list[tuple[Suspect, bool]]:
+        """Every installed version of ``name`` (or just ``version``), scored, reported or not."""
+        ctx = self.context(tree, problems, facts)
+        versions = sorted({p.version for p in tree.placements(name, version)})
+        return [self.suspect(self.target(ctx, name, v), ctx) for v in versions]
