@@ -16,6 +16,7 @@ from depaudit.audit import Auditor
 from depaudit.config import Settings, env_bool, env_name, env_value
 from depaudit.errors import DepauditError, ExitCode, InputError, UsageError
 from depaudit.formats.interface import FormatName, get_format
+from depaudit.github.commands import add_github_parser, run_github
 from depaudit.sources.loader import load_tree
 
 PROG = "depaudit"
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_input_options(scan)
     _add_output_options(scan)
+    add_github_parser(commands)
     return parser
 
 
@@ -184,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return ExitCode.INPUT
+        if args.command == "github":
+            return run_github(args)
         return run_scan(settings_from_args(args))
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return int(exc.code) if isinstance(exc.code, int) else ExitCode.INPUT

@@ -1,0 +1,101 @@
+"""One sticky pull-request comment, updated in place (api-notes §3.4).
+
+The comment carries a hidden marker; depaudit lists the PR's comments (every page), PATCHes
+the first one that holds the marker and was written by the bot, and POSTs a new one only when
+there is none, so a PR never collects a comment per push.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from depaudit.errors import UsageError
+from depaudit.github.actions import truncate_chars
+from depaudit.github.api import GitHubClient
+
+MARKER = "<!-- depaudit -->"
+#: GitHub rejects issue comment bodies over 65,536 characters
+BODY_LIMIT = 65_536
+DEFAULT_AUTHOR = "github-actions[bot]"
+_KEY = re.compile(r"^[A-Za-z0-9._/-]{1,64}$")
+
+
+def marker_for(key: str | None) -> str:
+    """``<!-- depaudit -->``, or ``<!-- depaudit:KEY -->`` for one of several reports on a PR."""
+    if not key:
+        return MARKER
+    if not _KEY.match(key):
+        raise UsageError(
+            f"comment key {key!r} is not valid", "use letters, digits and . _ / - (at most 64)"
+        )
+    return f"<!-- depaudit:{key} -->"
+
+
+def build_body(report: str, marker: str = MARKER, *, limit: int = BODY_LIMIT) -> str:
+    """The marker, then the report, cut at a line end to fit GitHub's limit."""
+    note = (
+        "\n\n> [!NOTE]\n> This report was cut to fit GitHub's comment size limit; "
+        "see the job summary for more.\n"
+    )
+    head = f"{marker}\n"
+    return head + truncate_chars(report.strip("\n") + "\n", limit - len(head), note)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentResult:
+    action: str  # "created" or "updated" or "unchanged"
+    comment_id: int
+    url: str
+
+
+def find_sticky(
+    client: GitHubClient, owner: str, repo: str, number: int, marker: str, author: str
+) -> dict[str, Any] | None:
+    """The first comment (by ascending id) holding ``marker`` whose author is ``author``."""
+    path = f"repos/{owner}/{repo}/issues/{number}/comments"
+    what = f"listing comments of {owner}/{repo}#{number}"
+    for comment in client.paginate(path, {"per_page": 100}, what=what):
+        if not isinstance(comment, dict):
+            continue
+        body = comment.get("body")
+        user = comment.get("user")
+        login = user.get("login") if isinstance(user, dict) else None
+        if isinstance(body, str) and marker in body and login == author:
+            return comment
+    return None
+
+
+def upsert_comment(
+    client: GitHubClient,
+    owner: str,
+    repo: str,
+    number: int,
+    body: str,
+    *,
+    marker: str = MARKER,
+    author: str = DEFAULT_AUTHOR,
+) -> CommentResult:
+    """Create the sticky comment, or update it in place."""
+    if marker not in body:
+        body = f"{marker}\n{body}"
+    existing = find_sticky(client, owner, repo, number, marker, author)
+    if existing is not None:
+        comment_id = int(existing["id"])
+        if existing.get("body") == body:
+            return CommentResult("unchanged", comment_id, str(existing.get("html_url", "")))
+        data = client.request(
+            "PATCH",
+            f"repos/{owner}/{repo}/issues/comments/{comment_id}",
+            json={"body": body},
+            what=f"updating comment {comment_id} on {owner}/{repo}#{number}",
+        ).json()
+        return CommentResult("updated", comment_id, str(data.get("html_url", "")))
+    data = client.request(
+        "POST",
+        f"repos/{owner}/{repo}/issues/{number}/comments",
+        json={"body": body},
+        what=f"commenting on {owner}/{repo}#{number}",
+    ).json()
+    return CommentResult("created", int(data["id"]), str(data.get("html_url", "")))
