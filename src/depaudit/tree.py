@@ -1,23 +1,247 @@
-"""Tree problems, the same for every source: ``find_problems(tree)``."""
+"""Tree problems, the same for every source: ``find_problems(tree)``.
+
+What a source reports itself (npm ls does; lockfiles do not) is kept; the rest is computed from
+the edges (:attr:`Package.dependencies`, :attr:`Importer.dependencies`) with npm's semantics:
+
+* missing: a required edge that resolves to nothing (optional ones are not problems);
+* invalid: the placement an edge resolves to does not satisfy its range;
+* peer-missing / peer-invalid: the same for ``peerDependencies`` (an optional peer is a
+  problem only when it is present at a wrong version);
+* deduped: a placement that more than one dependent shares (npm's JSON has no marker);
+* duplicate-versions: a name installed at several versions, with every path;
+* drift between each importer's package.json and the lockfile (declared but not locked,
+  locked but no longer declared, locked version outside the declared range).
+
+Ranges are checked with node-semver in loose mode, as npm's arborist does; specs that are
+not ranges (git, file:, link:, URLs, dist-tags such as ``latest``) are not checked.
+"""
 
 from __future__ import annotations
 
-from depaudit.models import DependencyTree, ProblemKind, TreeProblem
+from collections import deque
+from collections.abc import Iterable
+
+import nodesemver
+
+from depaudit.models import (
+    Dependency,
+    DependencyTree,
+    DepType,
+    Importer,
+    Package,
+    ProblemKind,
+    TreeProblem,
+)
+
+#: paths kept per placement when listing every path that pulls a package in
+MAX_PATHS = 20
+#: dependents named in the detail of a deduped problem
+MAX_DEPENDENTS = 10
+
+_NOT_RANGE_PREFIXES = (
+    "file:",
+    "link:",
+    "git+",
+    "git:",
+    "git@",
+    "github:",
+    "gitlab:",
+    "bitbucket:",
+    "gist:",
+    "http:",
+    "https:",
+    "workspace:",
+    "portal:",
+    "patch:",
+    "catalog:",
+)
+
+
+def range_of(spec: str) -> str | None:
+    """The semver range a spec asks for, or ``None`` when it is not a range npm checks."""
+    spec = spec.strip()
+    if spec.startswith("npm:"):
+        _, _, spec = spec[4:].lstrip("@").partition("@")
+        spec = spec.strip() or "*"
+    if not spec:
+        return None
+    if spec.startswith(_NOT_RANGE_PREFIXES) or spec.startswith(("./", "../", "/", "~/")):
+        return None
+    if "/" in spec and not any(c in spec for c in "<>=^~ |"):
+        return None  # github shorthand user/repo
+    try:
+        valid = nodesemver.valid_range(spec, loose=True)
+    except Exception:  # node-semver raises assorted errors on odd input
+        return None
+    return spec if valid is not None else None
+
+
+def satisfies(version: str, spec: str) -> bool | None:
+    """npm's answer to "does ``version`` satisfy ``spec``"; ``None`` when it cannot say."""
+    rng = range_of(spec)
+    if rng is None:
+        return None
+    if rng.strip() in ("*", "x", "X"):
+        return True  # arborist: '*' accepts any version, prereleases included
+    try:
+        return bool(nodesemver.satisfies(version, rng, loose=True))
+    except Exception:
+        return None
+
+
+def _parent_info(parent: Importer | Package) -> tuple[str, tuple[str, ...]]:
+    if isinstance(parent, Importer):
+        if parent.is_root:
+            return "the root project", ()
+        return f"workspace {parent.name}", (parent.name,)
+    return f"{parent.name}@{parent.version}", parent.path
+
+
+def _edges(tree: DependencyTree) -> Iterable[tuple[Importer | Package, Dependency]]:
+    """Every edge that npm installs: importers' all, packages' except dev ones."""
+    for importer in tree.importers:
+        for dep in importer.dependencies:
+            yield importer, dep
+    for pkg in tree.packages:
+        for dep in pkg.dependencies:
+            if dep.type is not DepType.DEV:
+                yield pkg, dep
+
+
+def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
+    """missing, invalid, peer-missing and peer-invalid from the edges."""
+    skipped = {s.location for s in tree.skipped if s.location}
+    problems = []
+    for parent, dep in _edges(tree):
+        label, prefix = _parent_info(parent)
+        path = (*prefix, dep.name)
+        peer = dep.type in (DepType.PEER, DepType.PEER_OPTIONAL)
+        if dep.target is None:
+            if dep.type in (DepType.OPTIONAL, DepType.PEER_OPTIONAL):
+                continue
+            if not dep.spec and not peer:
+                continue  # the source knows no range: it reported what it saw itself
+            problems.append(
+                TreeProblem(
+                    ProblemKind.PEER_MISSING if peer else ProblemKind.MISSING,
+                    dep.name,
+                    None,
+                    path,
+                    wanted=dep.spec or None,
+                    detail=f"{'peer dependency ' if peer else ''}required by {label}, "
+                    "nothing in the tree provides it",
+                )
+            )
+            continue
+        if dep.target in skipped:
+            continue
+        target = tree.at(dep.target)
+        if target is None:
+            continue  # a workspace or link: not a package placement
+        ok = satisfies(target.version, dep.spec)
+        if ok is False:
+            problems.append(
+                TreeProblem(
+                    ProblemKind.PEER_INVALID if peer else ProblemKind.INVALID,
+                    target.name,
+                    target.version,
+                    path,
+                    wanted=dep.spec,
+                    found=target.version,
+                    detail=f'{label} wants "{dep.spec}", {target.version} is installed',
+                )
+            )
+    return problems
+
+
+def deduped(tree: DependencyTree) -> list[TreeProblem]:
+    """One problem per placement that several dependents share, naming the others."""
+    dependents: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+    for parent, dep in _edges(tree):
+        if dep.target is None or tree.at(dep.target) is None:
+            continue
+        label, prefix = _parent_info(parent)
+        dependents.setdefault(dep.target, []).append(((*prefix, dep.name), label, dep.spec))
+    problems = []
+    for location, users in dependents.items():
+        distinct = {label: (path, spec) for path, label, spec in users}
+        if len(distinct) < 2:
+            continue
+        pkg = tree.at(location)
+        assert pkg is not None
+        others = sorted(
+            (path, label, spec) for label, (path, spec) in distinct.items() if path != pkg.path
+        )
+        if len(others) == len(distinct):
+            others = others[1:]
+        shown = [
+            f"{' > '.join(path)}" + (f" ({spec})" if spec else "")
+            for path, _, spec in others[:MAX_DEPENDENTS]
+        ]
+        if len(others) > MAX_DEPENDENTS:
+            shown.append(f"and {len(others) - MAX_DEPENDENTS} more")
+        problems.append(
+            TreeProblem(
+                ProblemKind.DEDUPED,
+                pkg.name,
+                pkg.version,
+                pkg.path,
+                found=pkg.version,
+                detail=f"one copy shared by {len(distinct)} dependents; also required as "
+                + ", ".join(shown),
+            )
+        )
+    return problems
+
+
+def all_paths(tree: DependencyTree) -> dict[str, list[tuple[str, ...]]]:
+    """Up to :data:`MAX_PATHS` paths from the root (or a workspace) to each placement,
+    shortest first, following installed edges. Placements no edge reaches keep their own
+    :attr:`Package.path`."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    queue: deque[tuple[tuple[str, ...], str, frozenset[str]]] = deque()
+    for importer in tree.importers:
+        _, prefix = _parent_info(importer)
+        for dep in importer.dependencies:
+            if dep.target:
+                queue.append(((*prefix, dep.name), dep.target, frozenset()))
+    while queue:
+        path, location, seen = queue.popleft()
+        pkg = tree.at(location)
+        if pkg is None or location in seen:
+            continue
+        kept = found.setdefault(location, [])
+        if len(kept) >= MAX_PATHS or path in kept:
+            continue
+        kept.append(path)
+        inner = seen | {location}
+        for dep in pkg.dependencies:
+            if dep.target and dep.type is not DepType.DEV:
+                queue.append(((*path, dep.name), dep.target, inner))
+    for pkg in tree.packages:
+        if pkg.location not in found and pkg.path:
+            found[pkg.location] = [pkg.path]
+    return found
 
 
 def duplicate_versions(tree: DependencyTree) -> list[TreeProblem]:
-    """One problem per name installed at several versions, naming every version."""
+    """One problem per name installed at several versions, naming every version and path."""
+    names = [n for n in sorted(tree.names()) if len({p.version for p in tree.placements(n)}) > 1]
+    if not names:
+        return []
+    paths = all_paths(tree)
     problems = []
-    for name in sorted(tree.names()):
+    for name in names:
         placements = tree.placements(name)
-        versions = sorted({p.version for p in placements})
-        if len(versions) < 2:
-            continue
+        versions = sorted({p.version for p in placements}, key=_version_key)
         first = min(placements, key=lambda p: (len(p.path), p.path))
-        where = "; ".join(
-            f"{v} at " + ", ".join(" > ".join(path) for path in tree.paths(name, v))
-            for v in versions
-        )
+        parts = []
+        for v in versions:
+            where: set[tuple[str, ...]] = set()
+            for p in tree.placements(name, v):
+                where.update(paths.get(p.location, [p.path]))
+            text = ", ".join(" > ".join(path) for path in sorted(where, key=lambda x: (len(x), x)))
+            parts.append(f"{v} at {text}")
         problems.append(
             TreeProblem(
                 kind=ProblemKind.DUPLICATE_VERSIONS,
@@ -25,14 +249,99 @@ def duplicate_versions(tree: DependencyTree) -> list[TreeProblem]:
                 version=None,
                 path=first.path,
                 found=", ".join(versions),
-                detail=f"{len(versions)} versions: {where}",
+                detail=f"{len(versions)} versions: " + "; ".join(parts),
             )
         )
     return problems
 
 
+def _version_key(version: str) -> tuple[int, object]:
+    try:
+        parsed = nodesemver.make_semver(version, loose=True)
+    except Exception:
+        return (1, version)
+    return (0, (parsed.major, parsed.minor, parsed.patch, version))
+
+
+def drift(tree: DependencyTree) -> list[TreeProblem]:
+    """package.json <-> lockfile drift, per importer whose package.json was read."""
+    problems = []
+    for importer in tree.importers:
+        if importer.declared is None:
+            continue
+        _, prefix = _parent_info(importer)
+        manifest = importer.manifest_path or (
+            "package.json" if importer.is_root else f"{importer.location}/package.json"
+        )
+        locked = {d.name: d for d in importer.dependencies}
+        declared = {d.name: d for d in importer.declared}
+        for name in sorted(set(declared) - set(locked)):
+            spec = declared[name].spec
+            problems.append(
+                TreeProblem(
+                    ProblemKind.DECLARED_NOT_LOCKED,
+                    name,
+                    None,
+                    (*prefix, name),
+                    wanted=spec,
+                    detail=f"{manifest} declares {name}@{spec} but the lockfile does not "
+                    "(run npm install)",
+                )
+            )
+        for name in sorted(set(locked) - set(declared)):
+            target = _target(tree, locked[name])
+            problems.append(
+                TreeProblem(
+                    ProblemKind.LOCKED_NOT_DECLARED,
+                    name,
+                    target.version if target else None,
+                    (*prefix, name),
+                    found=target.version if target else None,
+                    detail=f"the lockfile still has {name}, {manifest} no longer declares it "
+                    "(run npm install)",
+                )
+            )
+        for name in sorted(set(locked) & set(declared)):
+            spec = declared[name].spec
+            target = _target(tree, locked[name])
+            if target is None or satisfies(target.version, spec) is not False:
+                continue
+            problems.append(
+                TreeProblem(
+                    ProblemKind.LOCKED_OUT_OF_RANGE,
+                    name,
+                    target.version,
+                    (*prefix, name),
+                    wanted=spec,
+                    found=target.version,
+                    detail=f"{manifest} wants {spec}, the lockfile has {target.version} "
+                    "(run npm install)",
+                )
+            )
+    return problems
+
+
+def _target(tree: DependencyTree, dep: Dependency) -> Package | None:
+    return tree.at(dep.target) if dep.target else None
+
+
+_SUPERSEDES = {
+    ProblemKind.PEER_MISSING: ProblemKind.MISSING,
+    ProblemKind.PEER_INVALID: ProblemKind.INVALID,
+}
+
+
 def find_problems(tree: DependencyTree) -> list[TreeProblem]:
     problems = list(tree.reported_problems)
+    problems.extend(edge_problems(tree))
+    problems.extend(deduped(tree))
     problems.extend(duplicate_versions(tree))
-    unique = {(p.kind, p.name, p.version, p.path): p for p in problems}
+    problems.extend(drift(tree))
+    unique: dict[tuple[ProblemKind, str, tuple[str, ...]], TreeProblem] = {}
+    for p in problems:
+        unique.setdefault((p.kind, p.name, p.path), p)
+    for (kind, name, path), _ in list(unique.items()):
+        weaker = _SUPERSEDES.get(kind)
+        if weaker is not None:
+            unique.pop((weaker, name, path), None)
     return sorted(unique.values(), key=TreeProblem.sort_key)

@@ -1,16 +1,114 @@
-"""Turn Settings into a DependencyTree: pick the input, read it."""
+"""Turn Settings into a DependencyTree: pick the input, read it.
+
+* ``--npm-ls FILE|-``: a saved ``npm ls --json``.
+* ``--lockfile FILE``: that lockfile alone.
+* ``scan [DIR]``: the lockfile found in DIR (``detect``). When ``DIR/node_modules`` exists,
+  ``npm`` is on PATH and ``--no-npm`` is not given, ``npm ls --all --json`` also runs there
+  and the two are combined:
+
+  - the **installed tree is the primary tree**: its packages, paths and the problems npm
+    reports (missing, invalid, extraneous, unmet peers) are what the report shows, because
+    that is the code that runs;
+  - the lockfile adds its **drift** problems (package.json <-> lockfile), and an invalid
+    package says what the lockfile has for it when that differs;
+  - a warning says when node_modules and the lockfile disagree (run ``npm ci``);
+  - ``source.path`` stays the lockfile, so locations in reports point at a file.
+
+  With node_modules but no lockfile at all, the installed tree alone is read.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from depaudit.config import Settings
-from depaudit.models import DependencyTree
-from depaudit.sources import detect, source_for
+from depaudit.models import DependencyTree, ProblemKind, SourceInfo, TreeProblem
+from depaudit.sources import LOCKFILE_NAMES, detect, source_for
+from depaudit.sources.npm_ls import NpmLsSource, npm_command, run_npm_ls
+from depaudit.tree import drift
+
+#: how many differing name@version to name in the drift warning
+_SHOWN = 5
 
 
 def load_tree(settings: Settings) -> DependencyTree:
+    if settings.npm_ls is not None:
+        return NpmLsSource().load_input(settings.npm_ls)
     if settings.lockfile is not None:
         return source_for(settings.lockfile).load(settings.lockfile)
-    found = detect(Path(settings.directory))
-    return source_for(found.lockfile).load(found.lockfile)
+    directory = Path(settings.directory)
+    installed_wanted = (
+        settings.use_npm and (directory / "node_modules").is_dir() and npm_command() is not None
+    )
+    has_lockfile = directory.is_dir() and any((directory / n).is_file() for n in LOCKFILE_NAMES)
+    if installed_wanted and not has_lockfile and (directory / "package.json").is_file():
+        return run_npm_ls(directory, settings.npm_timeout)
+    found = detect(directory)
+    locked = source_for(found.lockfile).load(found.lockfile)
+    if not installed_wanted:
+        return locked
+    installed = run_npm_ls(directory, settings.npm_timeout)
+    return combine(installed, locked)
+
+
+def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree:
+    """The installed tree with the lockfile's drift problems and evidence added."""
+    problems: list[TreeProblem] = []
+    for problem in installed.reported_problems:
+        if problem.kind in (ProblemKind.INVALID, ProblemKind.PEER_INVALID) and problem.version:
+            locked_version = _locked_version(locked, problem)
+            if locked_version and locked_version != problem.version:
+                problem = replace(
+                    problem,
+                    detail=f"{problem.detail}; {locked.source.path} has {locked_version}",
+                )
+        problems.append(problem)
+    problems.extend(drift(locked))
+    warnings = list(installed.warnings) + list(locked.warnings)
+    only_installed = sorted(
+        {f"{p.name}@{p.version}" for p in installed.packages if not p.extraneous}
+        - {f"{p.name}@{p.version}" for p in locked.packages}
+    )
+    only_locked = sorted(
+        {f"{p.name}@{p.version}" for p in locked.packages if not p.dev}
+        - {f"{p.name}@{p.version}" for p in installed.packages}
+    )
+    if only_installed or only_locked:
+        parts = []
+        if only_installed:
+            parts.append(f"{len(only_installed)} only installed ({_some(only_installed)})")
+        if only_locked:
+            parts.append(f"{len(only_locked)} only in the lockfile ({_some(only_locked)})")
+        warnings.append(
+            f"node_modules differs from {locked.source.path}: "
+            + "; ".join(parts)
+            + " (run npm ci to install exactly the lockfile)"
+        )
+    importers = tuple(replace(i, declared=None) for i in installed.importers)
+    return replace(
+        installed,
+        source=SourceInfo(
+            kind=f"npm-ls+{locked.source.kind}",
+            path=locked.source.path,
+            lockfile_version=locked.source.lockfile_version,
+        ),
+        importers=importers,
+        reported_problems=tuple(problems),
+        warnings=tuple(warnings),
+    )
+
+
+def _locked_version(locked: DependencyTree, problem: TreeProblem) -> str | None:
+    same_path = [p for p in locked.placements(problem.name) if p.path == problem.path]
+    if same_path:
+        return same_path[0].version
+    top = locked.at(f"node_modules/{problem.name}")
+    if top is not None and len(problem.path) == 1:
+        return top.version
+    return None
+
+
+def _some(items: list[str]) -> str:
+    shown = ", ".join(items[:_SHOWN])
+    return shown + (f", and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")

@@ -1,0 +1,833 @@
+"""Saved ``npm ls --json`` output (npm 6 to 11), and running ``npm ls`` in a project.
+
+The shapes are those captured in ``shared/api-notes.md`` §5. What this reader does with them:
+
+* Every node with a version becomes a :class:`Package` *placement* with a synthetic, unique
+  location (``npm-ls:debug/ms``: the chain of keys in the JSON) and its path from the root.
+* npm's JSON has no deduped marker. A copy that npm >= 7 prints as ``{"version": ...}`` only
+  (no ``resolved``, ``overridden`` or children) is an edge to the full node of the same
+  ``name@version``; npm 6 repeats deduped nodes in full, so a node whose ``name@version`` and
+  children equal an earlier node's is taken for the same placement. With ``--long`` the
+  ``path`` field says exactly which folder a node is.
+* Missing nodes (``missing: true``), ``invalid`` (a string ``"<spec>" from <location>`` since
+  npm 7, ``true`` in npm 6), ``extraneous`` and npm 6 ``peerMissing`` become
+  ``reported_problems`` with the path from the root and the evidence.
+* Workspaces (``resolved: file:../packages/a`` at the top level) become :class:`Importer` s.
+* An ``error`` object (inside stdout since npm 9, a second JSON document on stderr for npm
+  7/8 when both were saved together) is kept as a warning, unless it is all there is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nodesemver
+
+from depaudit.errors import InputError
+from depaudit.models import (
+    Dependency,
+    DependencyTree,
+    DepType,
+    Importer,
+    Package,
+    ProblemKind,
+    SkippedPackage,
+    SourceInfo,
+    TreeProblem,
+)
+from depaudit.sources._io import MAX_INPUT_BYTES, decode_text, read_text
+from depaudit.sources.interface import DependencySource
+
+WHAT = "saved `npm ls --json` output"
+HINT = "save it with `npm ls --all --json > npm-ls.json`"
+STDIN_LABEL = "<stdin>"
+
+#: keys a deduped copy may carry besides ``version`` (npm >= 7 prints nothing else)
+_BARE_KEYS = frozenset({"version", "invalid", "problems", "missing", "required", "peerMissing"})
+_TARBALL = re.compile(r"\.(tgz|tar\.gz|tar)$")
+_INVALID_PART = re.compile(r'"((?:[^"\\]|\\.)*)" from (.+?)(?=, "|$)')
+_MISSING_PROBLEM = re.compile(r"^missing: (?P<spec>.+?), required by (?P<by>.+)$")
+_PEER_PROBLEM = re.compile(r"^peer dep missing: (?P<spec>.+?), required by (?P<by>.+)$")
+_LOCATION_PREFIX = "npm-ls:"
+
+
+def split_name_spec(text: str) -> tuple[str, str]:
+    """``@scope/name@^1 || 2`` -> (``@scope/name``, ``^1 || 2``)."""
+    at = text.find("@", 1)
+    if at < 0:
+        return text, ""
+    return text[:at], text[at + 1 :]
+
+
+def parse_invalid(value: object) -> list[tuple[str, str]]:
+    """npm >= 7's ``invalid`` string -> [(spec, from-location)]; npm 6's ``true`` -> []."""
+    if not isinstance(value, str):
+        return []
+    return [(m.group(1).replace('\\"', '"'), m.group(2)) for m in _INVALID_PART.finditer(value)]
+
+
+@dataclass(slots=True)
+class _Node:
+    key: str
+    data: Mapping[str, Any]
+    jpath: tuple[str, ...]  # keys from the root, this node included
+    parent: _Node | None
+    workspace: str | None = None
+    location: str | None = None  # set when this node is a placement (or an importer)
+    children: list[_Node] = field(default_factory=list)
+
+    @property
+    def version(self) -> str | None:
+        v = self.data.get("version")
+        return v if isinstance(v, str) and v else None
+
+    @property
+    def is_missing(self) -> bool:
+        return self.version is None and bool(
+            self.data.get("missing") or self.data.get("peerMissing") or "required" in self.data
+        )
+
+    @property
+    def is_bare(self) -> bool:
+        return set(self.data) <= _BARE_KEYS
+
+    @property
+    def real_name(self) -> str:
+        name = self.data.get("name")
+        return name if isinstance(name, str) and name else self.key
+
+    @property
+    def long_path(self) -> str | None:
+        p = self.data.get("path")
+        return p if isinstance(p, str) and p else None
+
+    def child_signature(self) -> frozenset[tuple[str, str | None]]:
+        deps = self.data.get("dependencies")
+        if not isinstance(deps, Mapping):
+            return frozenset()
+        return frozenset(
+            (k, v.get("version") if isinstance(v, Mapping) else None) for k, v in deps.items()
+        )
+
+
+def _edge_types(data: Mapping[str, Any]) -> dict[str, tuple[DepType, str]]:
+    """Declared edges of a ``--long`` node (empty without ``--long``)."""
+    out: dict[str, tuple[DepType, str]] = {}
+    meta = data.get("peerDependenciesMeta")
+    meta = meta if isinstance(meta, Mapping) else {}
+    sections: tuple[tuple[str, DepType], ...] = (
+        ("peerDependencies", DepType.PEER),
+        ("devDependencies", DepType.DEV),
+        ("_dependencies", DepType.PROD),
+        ("optionalDependencies", DepType.OPTIONAL),
+    )
+    for section, dep_type in sections:
+        values = data.get(section)
+        if not isinstance(values, Mapping):
+            continue
+        for name, spec in values.items():
+            if not isinstance(spec, str):
+                continue
+            kind = dep_type
+            if dep_type is DepType.PEER:
+                m = meta.get(name)
+                if isinstance(m, Mapping) and m.get("optional"):
+                    kind = DepType.PEER_OPTIONAL
+            out[name] = (kind, spec)
+    return out
+
+
+class _Builder:
+    def __init__(self, root: Mapping[str, Any], label: str) -> None:
+        self.root = root
+        self.label = label
+        self.packages: dict[str, Package] = {}
+        self.skipped: list[SkippedPackage] = []
+        self.problems: list[TreeProblem] = []
+        self.warnings: list[str] = []
+        self.edges: dict[str, list[Dependency]] = {}  # location -> edges ("" root)
+        self.workspaces: dict[str, Importer] = {}  # name -> importer (edges filled later)
+        self.ws_nodes: dict[str, _Node] = {}
+
+    # -- walking -------------------------------------------------------------------------
+    def children_of(self, node_data: Mapping[str, Any], where: str) -> list[tuple[str, Any]]:
+        deps = node_data.get("dependencies")
+        if deps is None:
+            return []
+        if not isinstance(deps, Mapping):
+            raise InputError(
+                self.label, f"{where}: `dependencies` is a {type(deps).__name__}, not an object"
+            )
+        return list(deps.items())
+
+    def walk(self) -> list[_Node]:
+        """Breadth-first, as npm prints: the shallowest copy of a node is the full one."""
+        root = _Node(key="", data=self.root, jpath=(), parent=None, location="")
+        order: list[_Node] = []
+        queue: deque[_Node] = deque([root])
+        while queue:
+            node = queue.popleft()
+            where = " > ".join(node.jpath) or "root"
+            for key, data in self.children_of(node.data, where):
+                if not isinstance(data, Mapping):
+                    self.skipped.append(
+                        SkippedPackage(key, "", "npm ls entry is not an object", (*node.jpath, key))
+                    )
+                    continue
+                child = _Node(key, data, (*node.jpath, key), node, node.workspace)
+                if node is root and self._is_workspace(child):
+                    child.workspace = key
+                node.children.append(child)
+                order.append(child)
+                if len(order) > 2_000_000:
+                    raise InputError(self.label, "npm ls tree is too large")
+                queue.append(child)
+        self.root_node = root
+        return order
+
+    @staticmethod
+    def _is_workspace(node: _Node) -> bool:
+        resolved = node.data.get("resolved")
+        if not (isinstance(resolved, str) and resolved.startswith("file:")):
+            return False
+        return not _TARBALL.search(resolved)
+
+    # -- placements ----------------------------------------------------------------------
+    def place(self, order: list[_Node]) -> None:
+        full: dict[tuple[str, str], list[_Node]] = {}
+        by_long_path: dict[str, _Node] = {}
+        for node in order:
+            if node.workspace and node.parent is self.root_node:
+                self.ws_nodes[node.key] = node
+                node.location = self._workspace_location(node)
+                if node.long_path is not None:
+                    by_long_path[node.long_path] = node
+                continue
+            version = node.version
+            if version is None:
+                continue
+            ident = (node.real_name, version)
+            long_path = node.long_path
+            if long_path is not None and long_path in by_long_path:
+                node.location = by_long_path[long_path].location
+                continue
+            if long_path is None and node.is_bare:
+                continue  # resolved below, once every full node is known
+            earlier = full.get(ident, [])
+            if long_path is None and node.data.get("dependencies"):
+                same = [e for e in earlier if e.child_signature() == node.child_signature()]
+                if same:  # npm 6 repeats deduped nodes in full
+                    node.location = same[0].location
+                    continue
+            self._new_placement(node)
+            full.setdefault(ident, []).append(node)
+            if long_path is not None:
+                by_long_path[long_path] = node
+        for node in order:
+            if node.location is not None or node.version is None:
+                continue
+            ident = (node.real_name, node.version)
+            if node.key in self.ws_nodes and self.ws_nodes[node.key].version == node.version:
+                node.location = self.ws_nodes[node.key].location
+                continue
+            candidates = full.get(ident)
+            if candidates:
+                node.location = _closest(candidates, node.jpath).location
+            else:  # the first bare copy of something printed nowhere in full is the node
+                self._new_placement(node)
+                full.setdefault(ident, []).append(node)
+
+    def _workspace_location(self, node: _Node) -> str:
+        resolved = str(node.data.get("resolved"))[len("file:") :].replace("\\", "/")
+        while resolved.startswith("../"):
+            resolved = resolved[3:]
+        return resolved.removeprefix("./").rstrip("/") or node.key
+
+    def _new_placement(self, node: _Node) -> None:
+        version = node.version
+        assert version is not None
+        location = _LOCATION_PREFIX + "/".join(node.jpath)
+        node.location = location
+        resolved = node.data.get("resolved")
+        resolved = resolved if isinstance(resolved, str) else None
+        name = node.real_name
+        if resolved and resolved.startswith("file:") and _TARBALL.search(resolved):
+            self.skipped.append(
+                SkippedPackage(name, resolved, "local tarball (file:)", node.jpath, location)
+            )
+            return
+        if resolved and resolved.startswith("file:"):
+            self.skipped.append(
+                SkippedPackage(
+                    name, resolved, "link to a local folder (file:)", node.jpath, location
+                )
+            )
+            return
+        if resolved and resolved.startswith(("git+", "git:", "github:")):
+            self.skipped.append(
+                SkippedPackage(name, resolved, "git dependency", node.jpath, location)
+            )
+            return
+        parent = node.parent
+        integrity = node.data.get("integrity")
+        deprecated = node.data.get("deprecated")
+        self.packages[location] = Package(
+            name=name,
+            version=version,
+            location=location,
+            path=node.jpath,
+            direct=parent is self.root_node
+            or (
+                parent is not None
+                and parent.key in self.ws_nodes
+                and parent.parent is self.root_node
+            ),
+            extraneous=node.data.get("extraneous") is True,
+            resolved=resolved,
+            integrity=integrity if isinstance(integrity, str) else None,
+            workspace=node.workspace,
+            alias=node.key if name != node.key else None,
+            deprecated=deprecated if isinstance(deprecated, str) else None,
+        )
+
+    # -- edges and problems ----------------------------------------------------------------
+    def link(self, order: list[_Node]) -> None:
+        nodes = [self.root_node, *order]
+        for parent in nodes:
+            if parent.location is None or (parent is not self.root_node and parent.version is None):
+                continue
+            if parent.is_bare and parent is not self.root_node and not parent.children:
+                continue
+            declared = _edge_types(parent.data)
+            edges: list[Dependency] = []
+            seen: set[str] = set()
+            for child in parent.children:
+                seen.add(child.key)
+                if child.data.get("extraneous") is True:
+                    self._extraneous(child)
+                    continue
+                if child.data.get("peerMissing") is True and parent is self.root_node:
+                    self._problems_of(child, parent, DepType.PEER)  # npm 6 lists them here
+                    continue
+                dep_type, spec = declared.get(child.key, (DepType.PROD, ""))
+                problem_spec = self._problems_of(child, parent, dep_type)
+                spec = spec or problem_spec or ""
+                if child.is_missing or child.version is None:
+                    target = None
+                    if not child.is_missing:
+                        self.skipped.append(
+                            SkippedPackage(
+                                child.key, "", "npm ls entry has no version", child.jpath
+                            )
+                        )
+                else:
+                    target = child.location
+                edges.append(Dependency(child.key, spec, dep_type, target))
+            for name, (dep_type, spec) in declared.items():
+                if name in seen:
+                    continue
+                if dep_type is DepType.DEV and parent is not self.root_node:
+                    continue
+                if dep_type is DepType.PEER_OPTIONAL:
+                    edges.append(Dependency(name, spec, dep_type, None))
+            if parent.location in self.edges:
+                continue  # a deduped copy repeats the edges of its placement
+            self.edges[parent.location] = edges
+
+    def _extraneous(self, node: _Node) -> None:
+        self.problems.append(
+            TreeProblem(
+                ProblemKind.EXTRANEOUS,
+                node.real_name,
+                node.version,
+                node.jpath,
+                found=node.version,
+                detail="installed in node_modules but no package.json asks for it",
+            )
+        )
+
+    def _problems_of(self, node: _Node, parent: _Node, dep_type: DepType) -> str | None:
+        """Reported problems of ``node`` as seen under ``parent``; returns the wanted range
+        when the node says it."""
+        data = node.data
+        parent_label = _label(parent, self.root)
+        if node.is_missing:
+            wanted, by = self._missing_evidence(node, parent_label)
+            peer = data.get("peerMissing") is True or dep_type is DepType.PEER
+            path = node.jpath
+            found = None
+            if data.get("peerMissing") is True:
+                path = self._npm6_peer_path(node)
+                found = self._npm6_installed_peer(node)
+            detail = f"{'peer dependency ' if peer else ''}required by {by}, " + (
+                f"{found} is installed (npm 6 calls it missing)" if found else "not installed"
+            )
+            self.problems.append(
+                TreeProblem(
+                    ProblemKind.PEER_INVALID
+                    if found
+                    else ProblemKind.PEER_MISSING
+                    if peer
+                    else ProblemKind.MISSING,
+                    node.key,
+                    found,
+                    path,
+                    wanted=wanted,
+                    found=found,
+                    detail=detail,
+                )
+            )
+            return wanted
+        invalid = data.get("invalid")
+        if invalid not in (None, False):
+            parts = parse_invalid(invalid)
+            wanted = parts[0][0] if parts else None
+            peer = dep_type in (DepType.PEER, DepType.PEER_OPTIONAL)
+            if parts:
+                detail = "; ".join(f'{who} wants "{spec}"' for spec, who in parts)
+            else:
+                detail = f"npm marks it invalid for {parent_label}"
+            self.problems.append(
+                TreeProblem(
+                    ProblemKind.PEER_INVALID if peer else ProblemKind.INVALID,
+                    node.real_name,
+                    node.version,
+                    node.jpath,
+                    wanted=wanted,
+                    found=node.version,
+                    detail=detail,
+                )
+            )
+            return wanted
+        return None
+
+    def _missing_evidence(self, node: _Node, parent_label: str) -> tuple[str | None, str]:
+        data = node.data
+        required = data.get("required")
+        wanted: str | None = None
+        by = parent_label
+        if isinstance(required, str):
+            wanted = required
+        elif isinstance(required, Mapping):  # npm 6 peerMissing
+            missing = required.get("peerMissing")
+            if isinstance(missing, list) and missing and isinstance(missing[0], Mapping):
+                who = missing[0].get("requiredBy")
+                by = who if isinstance(who, str) else by
+                requires = missing[0].get("requires")
+                if isinstance(requires, str):
+                    wanted = split_name_spec(requires)[1]
+            if wanted is None:
+                wanted = self._npm6_peer_range(node.key)
+        problems = data.get("problems")
+        for text in problems if isinstance(problems, list) else []:
+            m = _MISSING_PROBLEM.match(text) if isinstance(text, str) else None
+            if m and split_name_spec(m.group("spec"))[0] == node.key:
+                wanted = wanted or split_name_spec(m.group("spec"))[1]
+                by = m.group("by")
+                break
+        return wanted, by
+
+    def _npm6_peer_range(self, name: str) -> str | None:
+        texts = self.root.get("problems")
+        for text in texts if isinstance(texts, list) else []:
+            m = _PEER_PROBLEM.match(text) if isinstance(text, str) else None
+            if m and split_name_spec(m.group("spec"))[0] == name:
+                return split_name_spec(m.group("spec"))[1]
+        return None
+
+    @staticmethod
+    def _npm6_installed_peer(node: _Node) -> str | None:
+        """npm 6 lists a peer installed at a wrong version as peerMissing, with the
+        installed package's own data as ``required``."""
+        required = node.data.get("required")
+        if not isinstance(required, Mapping):
+            return None
+        version = required.get("version")
+        if isinstance(version, str) and nodesemver.valid(version, loose=True):
+            return version
+        return None
+
+    def _npm6_peer_path(self, node: _Node) -> tuple[str, ...]:
+        """npm 6 lists a missing peer at the top level; the path goes through its wanter."""
+        required = node.data.get("required")
+        who: object = None
+        if isinstance(required, Mapping):
+            missing = required.get("peerMissing")
+            if isinstance(missing, list) and missing and isinstance(missing[0], Mapping):
+                who = missing[0].get("requiredBy")
+        if who is None:
+            for text in self.root.get("problems") or []:
+                m = _PEER_PROBLEM.match(text) if isinstance(text, str) else None
+                if m and split_name_spec(m.group("spec"))[0] == node.key:
+                    who = m.group("by")
+                    break
+        if isinstance(who, str):
+            name, version = split_name_spec(who)
+            for pkg in self.packages.values():
+                if pkg.name == name and pkg.version == version:
+                    return (*pkg.path, node.key)
+        return node.jpath
+
+    def root_problems(self) -> None:
+        """npm 6 keeps peer-dep-missing only in the root ``problems`` list sometimes."""
+        texts = self.root.get("problems")
+        if not isinstance(texts, list):
+            return
+        have = {(p.kind, p.name) for p in self.problems}
+        for text in texts:
+            m = _PEER_PROBLEM.match(text) if isinstance(text, str) else None
+            if not m:
+                continue
+            name, spec = split_name_spec(m.group("spec"))
+            if (ProblemKind.PEER_MISSING, name) in have or (ProblemKind.PEER_INVALID, name) in have:
+                continue
+            by_name, by_version = split_name_spec(m.group("by"))
+            path: tuple[str, ...] = (name,)
+            for pkg in self.packages.values():
+                if pkg.name == by_name and pkg.version == by_version:
+                    path = (*pkg.path, name)
+                    break
+            found = [p.version for p in self.packages.values() if p.name == name]
+            self.problems.append(
+                TreeProblem(
+                    ProblemKind.PEER_INVALID if found else ProblemKind.PEER_MISSING,
+                    name,
+                    found[0] if found else None,
+                    path,
+                    wanted=spec,
+                    found=found[0] if found else None,
+                    detail=f"peer dependency required by {m.group('by')}"
+                    + (", installed version does not satisfy it" if found else ", not installed"),
+                )
+            )
+
+    def error_warning(self, error: object) -> None:
+        if not isinstance(error, Mapping):
+            return
+        code = error.get("code")
+        if code == "ELSPROBLEMS":
+            return
+        summary = str(error.get("summary") or "").strip().splitlines()
+        self.warnings.append(
+            f"npm ls reported {code or 'an error'}" + (f": {summary[0]}" if summary else "")
+        )
+
+    # -- result --------------------------------------------------------------------------
+    def build(self, source: SourceInfo, extra_error: object = None) -> DependencyTree:
+        order = self.walk()
+        self.place(order)
+        self.link(order)
+        self.root_problems()
+        self.error_warning(self.root.get("error"))
+        self.error_warning(extra_error)
+        root_name = self.root.get("name")
+        root_version = self.root.get("version")
+        importers = [
+            Importer(
+                name=root_name if isinstance(root_name, str) else "",
+                version=root_version if isinstance(root_version, str) else None,
+                location="",
+                dependencies=tuple(self.edges.get("", ())),
+            )
+        ]
+        for name, node in sorted(self.ws_nodes.items()):
+            assert node.location is not None
+            importers.append(
+                Importer(
+                    name=name,
+                    version=node.version,
+                    location=node.location,
+                    dependencies=tuple(self.edges.get(node.location, ())),
+                )
+            )
+        packages = []
+        for pkg in self.packages.values():
+            edges = tuple(self.edges.get(pkg.location, ()))
+            packages.append(_with_edges(pkg, edges))
+        packages = _flag_dev(packages, importers)
+        return DependencyTree(
+            source=source,
+            root_name=root_name if isinstance(root_name, str) else None,
+            root_version=root_version if isinstance(root_version, str) else None,
+            packages=tuple(packages),
+            importers=tuple(importers),
+            skipped=tuple(self.skipped),
+            reported_problems=tuple(_unique(self.problems)),
+            warnings=tuple(self.warnings),
+        )
+
+
+def _with_edges(pkg: Package, edges: tuple[Dependency, ...]) -> Package:
+    from dataclasses import replace
+
+    return replace(pkg, dependencies=edges)
+
+
+def _flag_dev(packages: list[Package], importers: list[Importer]) -> list[Package]:
+    """Dev / optional from edge types, when the input says them (``--long``)."""
+    from dataclasses import replace
+
+    by_location = {p.location: p for p in packages}
+    kinds = {DepType.DEV, DepType.OPTIONAL}
+    if not any(e.type in kinds for i in importers for e in i.dependencies):
+        return packages
+
+    def reach(start_types: set[DepType], follow_optional: bool) -> set[str]:
+        seen: set[str] = set()
+        queue = [
+            e.target
+            for i in importers
+            for e in i.dependencies
+            if e.type in start_types and e.target
+        ]
+        while queue:
+            loc = queue.pop()
+            if loc in seen or loc not in by_location:
+                continue
+            seen.add(loc)
+            queue.extend(
+                e.target
+                for e in by_location[loc].dependencies
+                if e.target
+                and (follow_optional or e.type is not DepType.OPTIONAL)
+                and e.type is not DepType.DEV
+            )
+        return seen
+
+    prod = reach({DepType.PROD, DepType.PEER}, follow_optional=False)
+    prod_or_optional = reach({DepType.PROD, DepType.PEER, DepType.OPTIONAL}, True)
+    out = []
+    for pkg in packages:
+        dev = pkg.location not in prod_or_optional
+        optional = pkg.location not in prod and pkg.location in prod_or_optional
+        out.append(replace(pkg, dev=dev and not pkg.extraneous, optional=optional))
+    return out
+
+
+def _closest(candidates: list[_Node], jpath: tuple[str, ...]) -> _Node:
+    def shared(node: _Node) -> int:
+        n = 0
+        for a, b in zip(node.jpath, jpath, strict=False):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    return max(candidates, key=lambda c: (shared(c), -len(c.jpath)))
+
+
+def _label(node: _Node, root: Mapping[str, Any]) -> str:
+    if node.parent is None:
+        return "the root project"
+    return f"{node.real_name}@{node.version}" if node.version else node.key
+
+
+def _unique(problems: list[TreeProblem]) -> list[TreeProblem]:
+    seen: dict[tuple[ProblemKind, str, tuple[str, ...]], TreeProblem] = {}
+    for p in problems:
+        seen.setdefault((p.kind, p.name, p.path), p)
+    return list(seen.values())
+
+
+def _json_documents(text: str, label: str) -> list[Any]:
+    """Every JSON value in ``text``: npm 7/8 print a second ``{"error": ...}`` document on
+    stderr, which ends up after the tree when both streams were saved together. Lines of
+    npm's own log (``npm ERR! ...``, ``npm warn ...``) between them are ignored."""
+    decoder = json.JSONDecoder()
+    docs: list[Any] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos >= n:
+            break
+        if text.startswith("npm ", pos) and docs:
+            end = text.find("\n", pos)
+            pos = n if end < 0 else end + 1
+            continue
+        if text.startswith("npm ", pos) and not docs:
+            brace = text.find("\n{", pos)
+            if brace < 0:
+                break
+            pos = brace + 1
+            continue
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            if docs:
+                break  # trailing garbage after a complete tree: keep what was read
+            at_end = exc.pos >= len(text.rstrip()) - 1
+            problem = (
+                "JSON ends too early (truncated?)"
+                if at_end
+                else f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            )
+            raise InputError(label, problem, f"expected {WHAT}; {HINT}") from None
+        except RecursionError:
+            raise InputError(label, "JSON is nested too deeply", f"expected {WHAT}") from None
+        docs.append(value)
+    if not docs:
+        raise InputError(label, "holds no JSON", f"expected {WHAT}; {HINT}")
+    return docs
+
+
+def parse_npm_ls(text: str, label: str, *, kind: str = "npm-ls") -> DependencyTree:
+    """Parse ``npm ls --json`` output (a whole file's text) into a tree."""
+    docs = _json_documents(text, label)
+    tree_doc: Mapping[str, Any] | None = None
+    extra_error: object = None
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            if tree_doc is None:
+                raise InputError(
+                    label,
+                    f"top level is a JSON {type(doc).__name__}, not an object",
+                    f"expected {WHAT}",
+                )
+            continue
+        if tree_doc is None and (set(doc) & {"name", "version", "dependencies", "problems"}):
+            tree_doc = doc
+        elif "error" in doc:
+            extra_error = doc["error"]
+    if tree_doc is None:
+        if isinstance(extra_error, Mapping):
+            summary = str(extra_error.get("summary") or "").strip().splitlines()
+            raise InputError(
+                label,
+                f"npm ls failed with {extra_error.get('code') or 'an error'}"
+                + (f": {summary[0]}" if summary else ""),
+                "fix the project so that `npm ls` can read it, then save the output again",
+            )
+        raise InputError(
+            label,
+            "does not look like `npm ls --json` output (no name, version or dependencies)",
+            HINT,
+        )
+    for key in ("name", "version"):
+        if key in tree_doc and not isinstance(tree_doc[key], str):
+            raise InputError(label, f"`{key}` is a {type(tree_doc[key]).__name__}, not a string")
+    builder = _Builder(tree_doc, label)
+    return builder.build(SourceInfo(kind=kind, path=label), extra_error)
+
+
+def read_input(path_or_dash: str) -> tuple[str, str]:
+    """The text of a file, or of stdin for ``-``; returns (text, label)."""
+    if path_or_dash == "-":
+        try:
+            raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        except (OSError, ValueError, AttributeError) as exc:
+            raise InputError(STDIN_LABEL, f"cannot be read ({exc})") from None
+        if len(raw) > MAX_INPUT_BYTES:
+            raise InputError(STDIN_LABEL, "input is too large")
+        return decode_text(raw, STDIN_LABEL, what=WHAT), STDIN_LABEL
+    return read_text(Path(path_or_dash), what=WHAT), path_or_dash
+
+
+class NpmLsSource(DependencySource):
+    kind = "npm-ls"
+    filenames = ()
+
+    def load(self, path: Path) -> DependencyTree:
+        return self.load_input(str(path))
+
+    def load_input(self, path_or_dash: str) -> DependencyTree:
+        text, label = read_input(path_or_dash)
+        return parse_npm_ls(text, label)
+
+
+# -- running npm ls ------------------------------------------------------------------------
+
+#: environment for `npm ls`: no update notifier, funding or audit noise, no scripts, no colour
+NPM_ENV = {
+    "npm_config_update_notifier": "false",
+    "npm_config_fund": "false",
+    "npm_config_audit": "false",
+    "npm_config_ignore_scripts": "true",
+    "npm_config_progress": "false",
+    "npm_config_color": "false",
+    "npm_config_loglevel": "error",
+    "NO_UPDATE_NOTIFIER": "1",
+    "NO_COLOR": "1",
+}
+
+
+def npm_command() -> str | None:
+    return shutil.which("npm")
+
+
+def run_npm_ls(directory: Path, timeout: float) -> DependencyTree:
+    """Run ``npm ls --all --json`` in ``directory`` (no shell, no scripts, a time limit) and
+    parse what it prints. A non-zero exit with JSON on stdout is normal: it means problems."""
+    label = str(directory)
+    npm = npm_command()
+    if npm is None:
+        raise InputError(
+            label,
+            "node_modules exists but `npm` is not on PATH, so the installed tree cannot be read",
+            "install Node.js and npm, or pass --no-npm to read only the lockfile",
+        )
+    cmd = [npm, "ls", "--all", "--json", "--ignore-scripts"]
+    env = {**os.environ, **NPM_ENV}
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=directory,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise InputError(
+            label, f"cannot run `npm ls` ({exc.strerror or exc})", "pass --no-npm to skip it"
+        ) from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise InputError(
+            label,
+            f"`npm ls` did not finish within {timeout:g} seconds",
+            "raise --npm-timeout, or pass --no-npm to read only the lockfile",
+        ) from None
+    except BaseException:
+        _kill_group(proc)
+        raise
+    stdout = out.decode("utf-8", "replace")
+    if not stdout.strip():
+        lines = [
+            ln
+            for ln in err.decode("utf-8", "replace").splitlines()
+            if ln.strip() and "warn" not in ln.lower()
+        ]
+        first = lines[0].strip() if lines else "no output"
+        raise InputError(
+            label,
+            f"`npm ls` failed (exit {proc.returncode}): {first}",
+            "run `npm ls --all` there to see why, or pass --no-npm",
+        )
+    text = stdout
+    if proc.returncode and '"error"' in err.decode("utf-8", "replace"):
+        text = stdout + "\n" + err.decode("utf-8", "replace")  # npm 7/8: error JSON on stderr
+    return parse_npm_ls(text, f"npm ls in {label}")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        proc.kill()
+    proc.communicate()
