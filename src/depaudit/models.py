@@ -255,6 +255,9 @@ class KnownLeak:
     ghsa: str | None = None
     severity: str | None = None
     successor: str | None = None
+    cve: str | None = None
+    leak_class: LeakClass = LeakClass.OTHER  # classified like an advisory (cwes + summary)
+    verified: str | None = None  # when and how the entry was checked against its references
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,362 @@
+"""The bundled knowledge base: data/known-leaks.yaml and data/leak-prone.yaml.
+
+Both files ship inside the wheel as the package ``depaudit.data`` and are read with
+importlib.resources. Every entry is validated on load; a bad entry raises
+:class:`KnowledgeBaseError` naming the file and the entry (the test suite loads the shipped
+files, so a bad edit fails CI). No network: the service is used online and offline alike.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from typing import Any, ClassVar
+
+import yaml
+
+from depaudit.errors import DepauditError
+from depaudit.models import KnownLeak, KnownLeakKind, LeakClass, PackageFacts
+from depaudit.services.classify import classify, normalize_cwe
+from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
+from depaudit.services.ranges import RangeError, npm_satisfies, validate_npm_range
+
+KNOWN_LEAKS_FILE = "known-leaks.yaml"
+LEAK_PRONE_FILE = "leak-prone.yaml"
+
+_NAME = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$", re.IGNORECASE)
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_GHSA = re.compile(r"^GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}$")
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+SEVERITIES = frozenset({"info", "low", "moderate", "medium", "high", "critical"})
+CONFIDENCE = frozenset({"high", "low"})
+ENTRY_KEYS = frozenset(
+    {
+        "id",
+        "package",
+        "kind",
+        "affected",
+        "fixed",
+        "ghsa",
+        "cve",
+        "severity",
+        "cwes",
+        "summary",
+        "mechanism",
+        "successor",
+        "references",
+        "confidence",
+        "verified",
+    }
+)
+REQUIRED = ("id", "package", "kind", "affected", "summary", "references", "confidence")
+
+
+class KnowledgeBaseError(DepauditError):
+    """A bundled data file is malformed (a bug in depaudit's data, caught by the tests)."""
+
+
+def _fail(source: str, where: str, problem: str) -> KnowledgeBaseError:
+    return KnowledgeBaseError(
+        f"{source}: {where}: {problem}", "see data/SCHEMA.md for the expected shape"
+    )
+
+
+def _str(entry: Mapping[str, Any], key: str, source: str, where: str) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, where, f"{key} must be a non-empty string or null")
+    return value.strip()
+
+
+def _fixed_versions(fixed: str) -> list[str]:
+    return [v.strip() for v in fixed.split(",")]
+
+
+def parse_entry(raw: Any, index: int, source: str = KNOWN_LEAKS_FILE) -> KnownLeak:
+    """Validate one entry of known-leaks.yaml and build the model."""
+    where = f"entry {index}"
+    if not isinstance(raw, dict):
+        raise _fail(source, where, "must be a mapping")
+    if isinstance(raw.get("id"), str):
+        where = f"entry {index} ({raw['id']})"
+    unknown = set(raw) - ENTRY_KEYS
+    if unknown:
+        raise _fail(source, where, f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    for key in REQUIRED:
+        if raw.get(key) in (None, "", []):
+            raise _fail(source, where, f"{key} is required")
+    entry_id = _str(raw, "id", source, where) or ""
+    if not _ID.match(entry_id):
+        raise _fail(source, where, "id must be lower-case words joined by '-'")
+    package = _str(raw, "package", source, where) or ""
+    if not _NAME.match(package):
+        raise _fail(source, where, f"package {package!r} is not an npm package name")
+    try:
+        kind = KnownLeakKind(raw["kind"])
+    except ValueError:
+        kinds = ", ".join(k.value for k in KnownLeakKind)
+        raise _fail(source, where, f"kind must be one of {kinds}") from None
+    affected = _str(raw, "affected", source, where) or ""
+    try:
+        validate_npm_range(affected)
+    except RangeError:
+        raise _fail(source, where, f"affected {affected!r} is not an npm range") from None
+    fixed = _str(raw, "fixed", source, where)
+    if fixed is not None and not all(_VERSION.match(v) for v in _fixed_versions(fixed)):
+        raise _fail(source, where, f"fixed {fixed!r} must be versions separated by commas")
+    if fixed is not None and affected not in ("*", "unknown"):
+        for version in _fixed_versions(fixed):
+            if npm_satisfies(version, affected):
+                raise _fail(source, where, f"fixed version {version} is inside {affected!r}")
+    ghsa = _str(raw, "ghsa", source, where)
+    if ghsa is not None and not _GHSA.match(ghsa):
+        raise _fail(source, where, f"ghsa {ghsa!r} is not a GHSA id")
+    cve = _str(raw, "cve", source, where)
+    if cve is not None and not _CVE.match(cve):
+        raise _fail(source, where, f"cve {cve!r} is not a CVE id")
+    severity = _str(raw, "severity", source, where)
+    if severity is not None and severity not in SEVERITIES:
+        raise _fail(source, where, f"severity must be one of {', '.join(sorted(SEVERITIES))}")
+    if kind is not KnownLeakKind.ADVISORY and (ghsa or cve or severity):
+        raise _fail(source, where, "ghsa, cve and severity belong to kind: advisory only")
+    raw_cwes = raw.get("cwes") or []
+    if not isinstance(raw_cwes, list):
+        raise _fail(source, where, "cwes must be a list")
+    cwes = []
+    for item in raw_cwes:
+        cwe = normalize_cwe(str(item))
+        if cwe is None or cwe != item:
+            raise _fail(source, where, f"cwes: {item!r} is not written as CWE-<number>")
+        cwes.append(cwe)
+    references = raw["references"]
+    if not isinstance(references, list) or not all(
+        isinstance(r, str) and r.startswith("https://") for r in references
+    ):
+        raise _fail(source, where, "references must be a list of https:// URLs")
+    confidence = raw["confidence"]
+    if confidence not in CONFIDENCE:
+        raise _fail(source, where, "confidence must be high or low")
+    summary = _str(raw, "summary", source, where) or ""
+    successor = _str(raw, "successor", source, where)
+    if successor is not None and not _NAME.match(successor):
+        raise _fail(source, where, f"successor {successor!r} is not an npm package name")
+    return KnownLeak(
+        id=entry_id,
+        package=package,
+        kind=kind,
+        affected=affected,
+        summary=summary,
+        references=tuple(references),
+        confidence=confidence,
+        fixed=fixed,
+        mechanism=_str(raw, "mechanism", source, where),
+        cwes=tuple(cwes),
+        ghsa=ghsa,
+        severity=severity,
+        successor=successor,
+        cve=cve,
+        leak_class=entry_leak_class(kind, cwes, summary, _str(raw, "mechanism", source, where)),
+        verified=_str(raw, "verified", source, where),
+    )
+
+
+def entry_leak_class(
+    kind: KnownLeakKind, cwes: Sequence[str], summary: str, mechanism: str | None
+) -> LeakClass:
+    """Classified like an advisory; an entry that the classifier calls ``other`` was still
+    chosen for being about memory or resources, so bugs count as CWE-401 (leak) and
+    advisories as CWE-400 (exhaustion when the text is about memory)."""
+    found = classify(cwes, summary, mechanism)
+    if found is LeakClass.OTHER and kind is KnownLeakKind.BUG:
+        return classify([*cwes, "CWE-401"], summary, mechanism)
+    if found is LeakClass.OTHER and kind is KnownLeakKind.ADVISORY:
+        return classify([*cwes, "CWE-400"], summary, mechanism)
+    return found
+
+
+def parse_known_leaks(data: Any, source: str = KNOWN_LEAKS_FILE) -> tuple[KnownLeak, ...]:
+    if not isinstance(data, dict) or data.get("version") != 1:
+        raise _fail(source, "top level", "expected a mapping with version: 1 and entries")
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        raise _fail(source, "top level", "entries must be a non-empty list")
+    entries = tuple(parse_entry(raw, i, source) for i, raw in enumerate(raw_entries, 1))
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise _fail(source, f"entry {entry.id}", "duplicate id")
+        seen.add(entry.id)
+    return entries
+
+
+@dataclass(frozen=True, slots=True)
+class LeakProneCategory:
+    id: str
+    title: str
+    why: str
+    example: str
+    packages: frozenset[str]
+    patterns: tuple[str, ...]
+
+    def matches(self, name: str) -> bool:
+        return name in self.packages or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class LeakProne:
+    categories: tuple[LeakProneCategory, ...]
+    companions: Mapping[str, str]  # package -> host
+
+    def categories_of(self, name: str) -> tuple[LeakProneCategory, ...]:
+        return tuple(c for c in self.categories if c.matches(name))
+
+    def host_of(self, name: str) -> str | None:
+        return self.companions.get(name)
+
+
+def _name_list(raw: Any, source: str, where: str) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise _fail(source, where, "must be a list of strings")
+    return list(raw)
+
+
+def parse_leak_prone(
+    data: Any, known_ids: Iterable[str] = (), source: str = LEAK_PRONE_FILE
+) -> LeakProne:
+    if not isinstance(data, dict) or data.get("version") != 1:
+        raise _fail(source, "top level", "expected a mapping with version: 1")
+    ids = set(known_ids)
+    raw_categories = data.get("categories")
+    if not isinstance(raw_categories, list) or not raw_categories:
+        raise _fail(source, "categories", "must be a non-empty list")
+    categories = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_categories, 1):
+        where = f"category {index}"
+        if not isinstance(raw, dict):
+            raise _fail(source, where, "must be a mapping")
+        for key in ("id", "title", "why", "example"):
+            if not isinstance(raw.get(key), str) or not raw[key].strip():
+                raise _fail(source, where, f"{key} is required")
+        where = f"category {raw['id']}"
+        if raw["id"] in seen:
+            raise _fail(source, where, "duplicate id")
+        seen.add(raw["id"])
+        if ids and raw["example"] not in ids:
+            raise _fail(source, where, f"example {raw['example']!r} is not in known-leaks.yaml")
+        packages = _name_list(raw.get("packages"), source, f"{where}: packages")
+        bad = [p for p in packages if not _NAME.match(p)]
+        if bad:
+            raise _fail(source, where, f"not npm package names: {', '.join(bad)}")
+        patterns = _name_list(raw.get("patterns"), source, f"{where}: patterns")
+        if not packages and not patterns:
+            raise _fail(source, where, "needs packages or patterns")
+        categories.append(
+            LeakProneCategory(
+                id=raw["id"],
+                title=raw["title"],
+                why=" ".join(raw["why"].split()),
+                example=raw["example"],
+                packages=frozenset(packages),
+                patterns=tuple(patterns),
+            )
+        )
+    companions: dict[str, str] = {}
+    raw_companions = data.get("companions") or []
+    if not isinstance(raw_companions, list):
+        raise _fail(source, "companions", "must be a list")
+    for index, raw in enumerate(raw_companions, 1):
+        where = f"companion {index}"
+        if not isinstance(raw, dict) or set(raw) != {"package", "host"}:
+            raise _fail(source, where, "must be a mapping with package and host")
+        if not all(isinstance(raw[k], str) and _NAME.match(raw[k]) for k in ("package", "host")):
+            raise _fail(source, where, "package and host must be npm package names")
+        if raw["package"] in companions:
+            raise _fail(source, where, f"{raw['package']} listed twice")
+        companions[raw["package"]] = raw["host"]
+    return LeakProne(categories=tuple(categories), companions=companions)
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    entries: tuple[KnownLeak, ...]
+    leak_prone: LeakProne
+
+    def for_package(self, name: str) -> tuple[KnownLeak, ...]:
+        return tuple(e for e in self.entries if e.package == name)
+
+    def matching(self, name: str, version: str) -> tuple[KnownLeak, ...]:
+        """Entries that apply to ``name@version``.
+
+        ``*`` applies to every version; ``unknown`` applies unless a single ``fixed`` version
+        is known and the installed version is at or above it; a range applies when it covers
+        the version (npm audit's prerelease rules).
+        """
+        return tuple(e for e in self.for_package(name) if applies(e, version))
+
+
+def applies(entry: KnownLeak, version: str) -> bool:
+    if entry.affected == "*":
+        return True
+    if entry.affected == "unknown":
+        if entry.fixed and "," not in entry.fixed:
+            return npm_satisfies(version, f"<{entry.fixed}") is not False
+        return True
+    return npm_satisfies(version, entry.affected) is True
+
+
+def _read(name: str) -> Any:
+    try:
+        text = resources.files("depaudit.data").joinpath(name).read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError) as exc:
+        raise KnowledgeBaseError(f"{name}: missing from the installed package ({exc})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError(f"{name}: not valid YAML ({exc})") from None
+
+
+@lru_cache(maxsize=1)
+def load_knowledge_base() -> KnowledgeBase:
+    """The shipped knowledge base, validated (cached for the process)."""
+    entries = parse_known_leaks(_read(KNOWN_LEAKS_FILE))
+    leak_prone = parse_leak_prone(_read(LEAK_PRONE_FILE), known_ids=(e.id for e in entries))
+    return KnowledgeBase(entries=entries, leak_prone=leak_prone)
+
+
+class KnowledgeBaseService(EnrichmentService):
+    """Attaches the knowledge base's entries to every package they cover. No network."""
+
+    name: ClassVar[str] = "knowledge base"
+
+    def __init__(self, knowledge_base: KnowledgeBase | None = None) -> None:
+        self._kb = knowledge_base
+
+    def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
+        kb = self._kb if self._kb is not None else load_knowledge_base()
+        facts: dict[str, PackageFacts] = {}
+        for ref in packages:
+            found = kb.matching(ref.name, ref.version)
+            if found:
+                facts[ref.key] = PackageFacts(name=ref.name, version=ref.version, known_leaks=found)
+        consulted = (
+            f"knowledge base: {len(kb.entries)} entries, "
+            f"{len(facts)} of {len(packages)} packages matched"
+        )
+        return EnrichmentResult(facts=facts, consulted=consulted)
+
+
+def with_leak_class(entry: KnownLeak) -> KnownLeak:
+    """Recompute the entry's leak class (for entries built by hand in tests or tools)."""
+    return replace(
+        entry, leak_class=entry_leak_class(entry.kind, entry.cwes, entry.summary, entry.mechanism)
+    )
