@@ -1,0 +1,194 @@
+"""A small, versioned disk cache shared by the services (diskcache, JSON on disk).
+
+Layout: ``<root>/v1`` where ``<root>`` is ``--cache-dir`` / ``DEPAUDIT_CACHE_DIR`` or the user
+cache folder (platformdirs, ``.../depaudit``). Entries live in a *namespace* (``registry``,
+``advisories``...) under a key, with the time they were stored and the HTTP validators
+(ETag / Last-Modified) needed to revalidate them once their TTL has passed.
+
+The cache is an optimisation, never a failure: any error (corrupt database, read-only or
+missing folder, full disk) disables it for the run and leaves one warning in
+:attr:`Cache.warnings`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+SCHEMA = "v1"
+APP = "depaudit"
+DEFAULT_TTL = 24 * 3600.0
+
+
+def default_root() -> Path:
+    return Path(platformdirs.user_cache_dir(APP, appauthor=False))
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    value: Any
+    stored_at: float
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def age(self, now: float) -> float:
+        return now - self.stored_at
+
+    def fresh(self, ttl: float, now: float) -> bool:
+        return 0 <= self.age(now) < ttl
+
+
+@dataclass(frozen=True, slots=True)
+class CacheInfo:
+    location: Path
+    size_bytes: int
+    entries: dict[str, int]
+
+
+class Cache:
+    """``get(namespace, key)`` / ``set(namespace, key, value, etag=..., last_modified=...)``.
+
+    ``enabled=False`` (``--no-cache``) makes every call a no-op. Values must be JSON-able."""
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        enabled: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.root = Path(root) if root is not None else default_root()
+        self.directory = self.root / SCHEMA
+        self.enabled = enabled
+        self.clock = clock
+        self.warnings: list[str] = []
+        self._store: Any = None
+        self._opened = False
+
+    # -- internals -------------------------------------------------------------------------
+    def _fail(self, action: str, exc: BaseException) -> None:
+        if not self.warnings:
+            self.warnings.append(
+                f"cache {self.directory}: cannot {action} ({type(exc).__name__}: {exc}); "
+                "continuing without the cache"
+            )
+        self.enabled = False
+        self.close()
+
+    def _open(self) -> Any:
+        if not self.enabled:
+            return None
+        if not self._opened:
+            self._opened = True
+            try:
+                import diskcache
+
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._store = diskcache.Cache(
+                    str(self.directory), disk=diskcache.JSONDisk, timeout=5
+                )
+            except Exception as exc:  # corrupt database, read-only folder, ...
+                self._fail("open", exc)
+                return None
+        return self._store
+
+    @staticmethod
+    def _key(namespace: str, key: str) -> str:
+        return f"{namespace}\x00{key}"
+
+    # -- public API ------------------------------------------------------------------------
+    def get(self, namespace: str, key: str) -> CacheEntry | None:
+        store = self._open()
+        if store is None:
+            return None
+        try:
+            raw = store.get(self._key(namespace, key))
+        except Exception as exc:
+            self._fail("read", exc)
+            return None
+        if not isinstance(raw, dict) or "t" not in raw or "v" not in raw:
+            return None
+        try:
+            return CacheEntry(raw["v"], float(raw["t"]), raw.get("etag"), raw.get("lm"))
+        except (TypeError, ValueError):
+            return None
+
+    def set(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        stored_at: float | None = None,
+    ) -> None:
+        store = self._open()
+        if store is None:
+            return
+        record: dict[str, Any] = {
+            "v": value,
+            "t": self.clock() if stored_at is None else stored_at,
+        }
+        if etag:
+            record["etag"] = etag
+        if last_modified:
+            record["lm"] = last_modified
+        try:
+            store.set(self._key(namespace, key), record, tag=namespace)
+        except Exception as exc:
+            self._fail("write", exc)
+
+    def touch(self, namespace: str, key: str) -> None:
+        """Mark an entry as just revalidated (a 304): same value, new timestamp."""
+        entry = self.get(namespace, key)
+        if entry is not None:
+            self.set(
+                namespace,
+                key,
+                entry.value,
+                etag=entry.etag,
+                last_modified=entry.last_modified,
+            )
+
+    def info(self) -> CacheInfo:
+        entries: dict[str, int] = {}
+        size = 0
+        if self.directory.is_dir():
+            size = sum(p.stat().st_size for p in self.directory.rglob("*") if p.is_file())
+            store = self._open()
+            if store is not None:
+                try:
+                    for key in store.iterkeys():
+                        namespace = str(key).split("\x00", 1)[0]
+                        entries[namespace] = entries.get(namespace, 0) + 1
+                except Exception as exc:
+                    self._fail("read", exc)
+        return CacheInfo(self.directory, size, dict(sorted(entries.items())))
+
+    def clear(self) -> int:
+        """Remove every entry (of every namespace); returns how many there were."""
+        count = sum(self.info().entries.values())
+        self.close()
+        if self.directory.exists():
+            shutil.rmtree(self.directory)
+        return count
+
+    def close(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            with contextlib.suppress(Exception):  # closing a broken store
+                store.close()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,172 @@
+"""One pooled ``requests.Session`` for every service: User-Agent, retries, timeouts, scoped
+credentials and a cap on how much of a body is read.
+
+Services get their session from :func:`build_session` and read bodies with
+:func:`get_capped`, so no response can fill memory and no credential reaches a URL outside
+its npm "nerf dart" scope (see :mod:`depaudit.npmrc`), not even after a redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from urllib3.util.retry import Retry
+
+from depaudit import __version__
+
+USER_AGENT = f"depaudit/{__version__}"
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_MAX_BODY = 256 * 1024 * 1024  # the biggest packuments are tens of MB
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_RETRY_AFTER = 30.0  # seconds: never sleep longer than this on one Retry-After
+
+#: url -> Authorization header value (or None)
+AuthLookup = Callable[[str], str | None]
+
+
+class BodyTooLarge(Exception):
+    """A response body exceeded the configured cap."""
+
+
+class CappedRetry(Retry):
+    """urllib3 Retry that honours Retry-After, but never for longer than MAX_RETRY_AFTER."""
+
+    def get_retry_after(self, response: Any) -> float | None:
+        value = super().get_retry_after(response)
+        return None if value is None else min(float(value), MAX_RETRY_AFTER)
+
+
+def make_retry(total: int = 3, backoff_factor: float = 0.5) -> Retry:
+    return CappedRetry(
+        total=total,
+        connect=total,
+        read=min(total, 2),
+        status=total,
+        backoff_factor=backoff_factor,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+class ScopedAuth(requests.auth.AuthBase):
+    """Adds ``Authorization`` only when the lookup has a credential for the request URL."""
+
+    def __init__(self, lookup: AuthLookup) -> None:
+        self.lookup = lookup
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        header = self.lookup(request.url or "")
+        if header and "Authorization" not in request.headers:
+            request.headers["Authorization"] = header
+        return request
+
+    def __repr__(self) -> str:
+        return "ScopedAuth(***)"
+
+
+class DepauditSession(requests.Session):
+    """A Session with default timeouts and scope-checked credentials on every hop."""
+
+    def __init__(
+        self,
+        timeout: tuple[float, float],
+        auth_lookup: AuthLookup | None,
+        max_body: int,
+    ) -> None:
+        super().__init__()
+        self.default_timeout = timeout
+        self.auth_lookup = auth_lookup
+        self.max_body = max_body
+        if auth_lookup is not None:
+            self.auth = ScopedAuth(auth_lookup)
+
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        kwargs.setdefault("timeout", self.default_timeout)
+        return super().request(method, url, *args, **kwargs)
+
+    def rebuild_auth(
+        self, prepared_request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        """On a redirect, drop any Authorization and add one only if the *new* URL is in a
+        credential's scope (requests alone would keep it for another path on the same host,
+        and would consult ~/.netrc)."""
+        prepared_request.headers.pop("Authorization", None)
+        if self.auth_lookup is not None:
+            header = self.auth_lookup(prepared_request.url or "")
+            if header:
+                prepared_request.headers["Authorization"] = header
+
+
+def build_session(
+    jobs: int = 16,
+    auth_lookup: AuthLookup | None = None,
+    *,
+    retries: int = 3,
+    backoff_factor: float = 0.5,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    max_body: int = DEFAULT_MAX_BODY,
+    user_agent: str = USER_AGENT,
+) -> DepauditSession:
+    """One pooled session (pool >= ``jobs``) with retries on 429/5xx and default timeouts.
+
+    ``auth_lookup`` is typically :meth:`depaudit.npmrc.NpmConfig.auth_for`."""
+    session = DepauditSession((connect_timeout, read_timeout), auth_lookup, max_body)
+    session.headers["User-Agent"] = user_agent
+    adapter = HTTPAdapter(
+        pool_connections=4,
+        pool_maxsize=max(jobs, 4),
+        max_retries=make_retry(retries, backoff_factor),
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A response whose body was read under the cap."""
+
+    status: int
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def get_capped(
+    session: requests.Session,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    max_body: int | None = None,
+) -> Fetched:
+    """GET ``url``, streaming the body and stopping past ``max_body`` bytes.
+
+    Raises :class:`BodyTooLarge` or ``requests.RequestException``."""
+    limit = max_body if max_body is not None else getattr(session, "max_body", DEFAULT_MAX_BODY)
+    with session.get(url, headers=dict(headers or {}), stream=True) as response:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(f"{url}: body exceeds {limit} bytes ({declared} declared)")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=256 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(f"{url}: body exceeds {limit} bytes")
+            chunks.append(chunk)
+        return Fetched(
+            status=response.status_code,
+            url=response.url,
+            headers=CaseInsensitiveDict(response.headers),
+            body=b"".join(chunks),
+        )

@@ -1,0 +1,282 @@
+"""npm configuration: the registry base URL, scoped registries and credentials.
+
+Order, highest first (npm's own): ``--registry``; ``npm_config_registry`` /
+``NPM_CONFIG_REGISTRY``; the project's ``.npmrc``; the user's ``~/.npmrc`` (or
+``npm_config_userconfig``); then ``npm config get registry`` (which also sees the global
+and built-in configuration). No registry host is written anywhere in depaudit.
+
+Credentials follow npm's "nerf dart" rules: a key ``//host[:port]/path/:_authToken`` applies
+to request URLs whose ``//host[:port]/path/`` starts with it (the longest match wins), so a
+token is never sent to another host or port. Secrets never appear in ``repr`` or logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from depaudit.errors import ConfigError
+
+NO_REGISTRY_HINT = (
+    "give --registry URL, set npm_config_registry, or put registry=URL in .npmrc "
+    "(npm config get registry gave nothing)"
+)
+
+_ENV_RE = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
+
+
+def expand_env(value: str, environ: Mapping[str, str]) -> str:
+    """npm's ``${VAR}`` expansion: unset ``${VAR}`` stays literal, unset ``${VAR?}`` is empty;
+    ``\\${VAR}`` escapes it."""
+
+    def repl(match: re.Match[str]) -> str:
+        escapes, name, optional = match.group(1), match.group(2), match.group(3)
+        if len(escapes) % 2:
+            return escapes[1:] + match.group(0)[len(escapes) :]
+        if name in environ:
+            return escapes + environ[name]
+        return escapes + ("" if optional else match.group(0)[len(escapes) :])
+
+    return _ENV_RE.sub(repl, value)
+
+
+def parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """Parse an ``.npmrc`` (ini without sections that npm uses): ``key = value`` lines,
+    ``;`` / ``#`` comments, JSON-quoted values, ``${ENV}`` expansion in keys and values."""
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in ";#" or line.startswith("["):
+            continue
+        key, sep, value = line.partition("=")
+        key = expand_env(key.strip(), environ)
+        value = value.strip()
+        if not sep:
+            value = "true"
+        elif len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            if value[0] == '"':
+                try:
+                    decoded = json.loads(value)
+                except ValueError:
+                    decoded = value[1:-1]
+                value = decoded if isinstance(decoded, str) else value[1:-1]
+            else:
+                value = value[1:-1]
+        if key.endswith("[]"):  # array keys: the last one wins for our purposes
+            key = key[:-2]
+        out[key] = expand_env(value, environ)
+    return out
+
+
+def with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def nerf_dart(url: str) -> str:
+    """``https://host:8443/a/b?x`` -> ``//host:8443/a/`` (npm's nerf-dart: host with a
+    non-default port, and the path up to its last slash)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    if port is not None and port != default:
+        host = f"{host}:{port}"
+    path = parts.path or "/"
+    path = path[: path.rfind("/") + 1]
+    return f"//{host}{path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """An ``Authorization`` header value for one nerf-dart scope. Its repr hides it."""
+
+    scope: str
+    header: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Credential(scope={self.scope!r}, header='***')"
+
+
+@dataclass(frozen=True, slots=True)
+class NpmConfig:
+    """The registry settings depaudit needs, resolved once."""
+
+    registry: str
+    scopes: Mapping[str, str] = field(default_factory=dict)  # "@scope" -> registry URL
+    credentials: tuple[Credential, ...] = field(default=(), repr=False)
+    origin: str = ""  # where the default registry came from (for messages; never a secret)
+
+    def __repr__(self) -> str:
+        return (
+            f"NpmConfig(registry={self.registry!r}, scopes={dict(self.scopes)!r}, "
+            f"credentials={len(self.credentials)} hidden, origin={self.origin!r})"
+        )
+
+    def registry_for(self, name: str) -> str:
+        """Base URL (with trailing slash) serving package ``name``."""
+        if name.startswith("@") and "/" in name:
+            scope = name.split("/", 1)[0].lower()
+            found = self.scopes.get(scope)
+            if found:
+                return found
+        return self.registry
+
+    def auth_for(self, url: str) -> str | None:
+        """The ``Authorization`` header for ``url``, or None. Longest nerf-dart prefix wins;
+        another host or port never matches."""
+        key = nerf_dart(url)
+        best: Credential | None = None
+        for cred in self.credentials:
+            if key.startswith(cred.scope) and (best is None or len(cred.scope) > len(best.scope)):
+                best = cred
+        return best.header if best else None
+
+
+def _credentials(values: Mapping[str, str]) -> tuple[Credential, ...]:
+    """Collect ``//host/path/:_authToken``, ``:_auth``, ``:username`` + ``:_password``."""
+    scopes: dict[str, dict[str, str]] = {}
+    for key, value in values.items():
+        if not key.startswith("//") or ":" not in key[2:]:
+            continue
+        head, _, setting = key.rpartition(":")
+        if setting in ("_authToken", "_auth", "username", "_password") and value:
+            scope = nerf_dart("https:" + with_slash(head))
+            scopes.setdefault(scope, {})[setting] = value
+    out = []
+    for scope, settings in sorted(scopes.items()):
+        if "_authToken" in settings:
+            header = f"Bearer {settings['_authToken']}"
+        elif "_auth" in settings:
+            header = f"Basic {settings['_auth']}"
+        elif "username" in settings and "_password" in settings:
+            try:
+                password = base64.b64decode(settings["_password"], validate=True).decode()
+            except (ValueError, UnicodeDecodeError):
+                raise ConfigError(
+                    f"npm config: {scope}:_password is not base64",
+                    "npm stores _password base64-encoded",
+                ) from None
+            token = base64.b64encode(f"{settings['username']}:{password}".encode()).decode()
+            header = f"Basic {token}"
+        else:
+            continue
+        out.append(Credential(scope, header))
+    return tuple(out)
+
+
+def find_project_root(directory: Path) -> Path:
+    """npm's local prefix: the nearest folder holding package.json or node_modules."""
+    start = directory.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / "package.json").exists() or (candidate / "node_modules").is_dir():
+            return candidate
+    return start
+
+
+def _read_npmrc(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return parse_npmrc(text, environ)
+
+
+def npm_config_get_registry(directory: Path, timeout: float) -> str | None:
+    """Ask npm itself (covers the global npmrc and npm's built-in default)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    try:
+        done = subprocess.run(
+            [npm, "config", "get", "registry"],
+            cwd=directory if directory.is_dir() else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    value = done.stdout.strip().splitlines()[-1].strip() if done.stdout.strip() else ""
+    if done.returncode != 0 or not value or value in ("undefined", "null"):
+        return None
+    return value
+
+
+def _check_url(url: str, origin: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{origin}: registry {url!r} is not an http(s) URL", "use e.g. https://host/path/"
+        )
+    return with_slash(url)
+
+
+def load_npm_config(
+    directory: Path = Path("."),
+    registry: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    npm_timeout: float = 20.0,
+    ask_npm: bool = True,
+) -> NpmConfig:
+    """Resolve the registry, scoped registries and credentials the way npm does."""
+    env = dict(os.environ if environ is None else environ)
+    home_dir = home if home is not None else Path(env.get("HOME") or Path.home())
+    user_path = Path(env.get("npm_config_userconfig") or env.get("NPM_CONFIG_USERCONFIG") or "")
+    if not str(user_path) or str(user_path) == ".":
+        user_path = home_dir / ".npmrc"
+    project_path = find_project_root(directory) / ".npmrc"
+    layers: list[tuple[str, dict[str, str]]] = [
+        (str(user_path), _read_npmrc(user_path, env)),
+    ]
+    if project_path.resolve() != user_path.resolve():
+        layers.append((str(project_path), _read_npmrc(project_path, env)))
+    env_layer: dict[str, str] = {}
+    for key, value in env.items():
+        low = key.lower()
+        if low == "npm_config_registry":
+            env_layer["registry"] = value
+        elif low.startswith("npm_config_@") and low.endswith(":registry"):
+            env_layer[low[len("npm_config_") :]] = value
+    layers.append(("environment", env_layer))
+
+    merged: dict[str, str] = {}
+    origin_of: dict[str, str] = {}
+    for origin, values in layers:  # lowest first; later layers win
+        for key, value in values.items():
+            merged[key] = value
+            origin_of[key] = origin
+
+    if registry:
+        base, origin = registry, "--registry"
+    elif merged.get("registry"):
+        base, origin = merged["registry"], origin_of["registry"]
+    else:
+        asked = npm_config_get_registry(directory, npm_timeout) if ask_npm else None
+        if not asked:
+            raise ConfigError("npm config: no registry configured", NO_REGISTRY_HINT)
+        base, origin = asked, "npm config get registry"
+    scopes = {
+        key.split(":", 1)[0].lower(): _check_url(value, origin_of[key])
+        for key, value in merged.items()
+        if key.startswith("@") and key.endswith(":registry") and value
+    }
+    return NpmConfig(
+        registry=_check_url(base, origin),
+        scopes=scopes,
+        credentials=_credentials(merged),
+        origin=origin,
+    )

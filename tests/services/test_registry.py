@@ -1,0 +1,456 @@
+"""RegistryService against a loopback registry in the real registry's shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+from depaudit.cache import Cache
+from depaudit.http import build_session
+from depaudit.models import PackageFacts
+from depaudit.npmrc import NpmConfig
+from depaudit.services.interface import EnrichmentResult, PackageRef
+from depaudit.services.metrics import behind, extract, normalize_repository
+from depaudit.services.registry import RegistryService, escape_name
+
+from .conftest import FakeRegistry, load_asset
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+DAY = 86400.0
+YEAR = 365.25 * DAY
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def years(later: str, earlier: str) -> float:
+    return round((at(later) - at(earlier)).total_seconds() / YEAR, 4)
+
+
+def days(later: datetime, earlier: str) -> float:
+    return round((later - at(earlier)).total_seconds() / DAY, 2)
+
+
+Runner = Callable[..., EnrichmentResult]
+
+
+@pytest.fixture
+def run(fake_registry: FakeRegistry, tmp_path: Path) -> Runner:
+    """run(refs, **service options) -> EnrichmentResult, with a cache in tmp_path."""
+
+    def runner(
+        refs: list[tuple[str, str]],
+        cache: Cache | None | bool = True,
+        registry: str | None = None,
+        retries: int = 0,
+        **options: object,
+    ) -> EnrichmentResult:
+        if cache is True:
+            cache = Cache(tmp_path / "cache")
+        session = build_session(4, retries=retries, backoff_factor=0)
+        service = RegistryService(
+            NpmConfig(registry=registry or fake_registry.url),
+            session,
+            cache if isinstance(cache, Cache) else None,
+            jobs=4,
+            clock=lambda: NOW,
+            **options,  # type: ignore[arg-type]
+        )
+        return service.enrich_all([PackageRef(name, version) for name, version in refs])
+
+    return runner
+
+
+def facts(result: EnrichmentResult, key: str) -> PackageFacts:
+    return result.facts[key]
+
+
+# -- metrics with real dates ----------------------------------------------------------------
+
+
+def test_express_two_majors_behind_every_metric(run: Runner) -> None:
+    result = run([("express", "4.17.1")])
+    f = facts(result, "express@4.17.1")
+    assert f.in_registry is True
+    assert f.unpublished is False
+    assert f.latest == "5.1.0"
+    assert f.installed_published == at("2019-05-26T04:25:34.606+00:00")
+    assert f.latest_published == at("2025-03-31T14:25:12.604+00:00")
+    # the last release is the newest publish of any version, prereleases included
+    assert f.last_release == at("2025-06-02T10:00:00+00:00")
+    assert f.created == at("2010-12-29T19:38:25.450+00:00")
+    # stable releases in (4.17.1, 5.1.0]: 4.17.2 4.17.3 4.18.0 4.18.1 4.18.2 5.0.0 5.0.1 5.1.0
+    assert f.versions_behind == 8
+    assert (f.majors_behind, f.minors_behind, f.patches_behind) == (1, 0, 0)
+    assert f.libyears == years("2025-03-31T14:25:12.604Z", "2019-05-26T04:25:34.606Z")
+    assert f.libyears == pytest.approx(5.85, abs=0.01)
+    assert f.age_days == days(NOW, "2019-05-26T04:25:34.606Z")
+    assert f.days_since_release == days(NOW, "2025-06-02T10:00:00.000Z")
+    assert f.deprecated is None
+    assert f.deprecation_known is True
+    assert f.package_deprecated is False
+    assert f.repository == "https://github.com/expressjs/express"  # from the "o/r" shorthand
+    assert result.failed is False
+    assert result.warnings == ()
+
+
+def test_prereleases_are_not_counted_and_ahead_is_zero(run: Runner) -> None:
+    result = run([("express", "4.18.2"), ("express", "5.1.0"), ("express", "6.0.0-alpha.1")])
+    older = facts(result, "express@4.18.2")
+    assert older.versions_behind == 3  # 5.0.0 5.0.1 5.1.0, not 5.0.0-beta.1
+    assert older.libyears == years("2025-03-31T14:25:12.604Z", "2022-10-08T20:24:45.553Z")
+    current = facts(result, "express@5.1.0")
+    assert (current.versions_behind, current.majors_behind, current.libyears) == (0, 0, 0.0)
+    ahead = facts(result, "express@6.0.0-alpha.1")  # the `next` tag, ahead of latest
+    assert (ahead.versions_behind, ahead.minors_behind, ahead.patches_behind) == (0, 0, 0)
+    assert ahead.libyears == 0.0
+    assert ahead.installed_published == at("2025-06-02T10:00:00+00:00")
+
+
+def test_minors_and_patches_behind_scoped(run: Runner, fake_registry: FakeRegistry) -> None:
+    result = run([("@socket.io/redis-adapter", "8.2.0"), ("socket.io-redis", "6.1.0")])
+    minor = facts(result, "@socket.io/redis-adapter@8.2.0")
+    assert minor.latest == "8.3.0"
+    assert (minor.versions_behind, minor.majors_behind, minor.minors_behind) == (2, 0, 1)
+    assert minor.patches_behind == 0
+    assert minor.libyears == years("2024-03-13T10:03:44.287Z", "2023-05-02T09:41:24.118Z")
+    assert minor.repository == "https://github.com/socketio/socket.io-redis-adapter"
+    patch = facts(result, "socket.io-redis@6.1.0")
+    assert (patch.versions_behind, patch.majors_behind, patch.minors_behind) == (1, 0, 0)
+    assert patch.patches_behind == 1
+    # the scoped name went out escaped (urllib3 upper-cases the hex, as pnpm sends it)
+    assert "/@socket.io%2fredis-adapter" in [u.lower() for u in fake_registry.raw_uris()]
+
+
+def test_renamed_package_carries_the_successor_message(run: Runner) -> None:
+    result = run([("socket.io-redis", "5.2.0")])
+    f = facts(result, "socket.io-redis@5.2.0")
+    assert f.deprecated is not None
+    assert "renamed to '@socket.io/redis-adapter'" in f.deprecated
+    assert f.deprecation_known is True
+    assert f.package_deprecated is True  # latest deprecated too: the whole package is
+    assert (f.versions_behind, f.majors_behind) == (5, 1)
+    assert f.repository == "https://github.com/socketio/socket.io-redis"
+
+
+def test_deprecated_package(run: Runner) -> None:
+    f = facts(run([("request", "2.88.0")]), "request@2.88.0")
+    assert f.deprecated == (
+        "request has been deprecated, see https://github.com/request/request/issues/3142"
+    )
+    assert f.package_deprecated is True
+    assert (f.versions_behind, f.patches_behind) == (1, 2)
+
+
+def test_empty_deprecation_message_means_not_deprecated(
+    run: Runner, fake_registry: FakeRegistry
+) -> None:
+    doc = load_asset("request.json")
+    doc["versions"]["2.88.2"]["deprecated"] = ""  # what `npm deprecate pkg@x ""` leaves
+    fake_registry.add(doc)
+    f = facts(run([("request", "2.88.2")]), "request@2.88.2")
+    assert f.deprecated is None
+    assert f.deprecation_known is True
+    assert f.package_deprecated is False
+
+
+def test_unpublished_tombstones_200_and_404(run: Runner) -> None:
+    result = run([("rollup-config-mbp", "0.0.1-alpha.1"), ("x-iterable-tree", "0.0.3")])
+    for key, created in (
+        ("rollup-config-mbp@0.0.1-alpha.1", "2020-09-25T09:18:36.405+00:00"),
+        ("x-iterable-tree@0.0.3", "2016-01-16T12:44:38.980+00:00"),
+    ):
+        f = facts(result, key)
+        assert (f.in_registry, f.unpublished) == (False, True)
+        assert f.created == at(created)
+        assert f.latest is None
+        assert f.deprecation_known is False
+    assert result.warnings == ()  # facts, not failures
+    assert result.failed is False
+
+
+def test_404_is_a_fact_not_an_error(run: Runner) -> None:
+    result = run([("no-such-package-xyz", "1.0.0")])
+    f = facts(result, "no-such-package-xyz@1.0.0")
+    assert f.in_registry is False
+    assert f.unpublished is None
+    assert f.deprecation_known is False
+    assert f.deprecated is None and f.latest is None
+    assert result.warnings == () and result.failed is False
+    assert "1 not in the registry" in result.consulted
+
+
+def test_version_missing_from_document(run: Runner, fake_registry: FakeRegistry) -> None:
+    doc = load_asset("express.json")
+    del doc["versions"]["4.18.0"]  # partly unpublished: still listed in time
+    fake_registry.add(doc)
+    result = run([("express", "4.18.0"), ("tiny-tarball", "0.9.0")])
+    gone = facts(result, "express@4.18.0")
+    assert gone.unpublished is True
+    assert gone.deprecation_known is False  # the registry did not speak about this version
+    assert gone.installed_published is None and gone.age_days is None
+    assert gone.latest == "5.1.0"
+    never = facts(result, "tiny-tarball@0.9.0")
+    assert never.unpublished is None and never.deprecation_known is False
+
+
+def test_one_request_per_name_and_full_document(run: Runner, fake_registry: FakeRegistry) -> None:
+    run([("express", "4.17.1"), ("express", "5.1.0"), ("tiny-tarball", "1.0.0")])
+    uris = sorted(fake_registry.raw_uris())
+    assert uris == ["/express", "/tiny-tarball"]
+    for _, headers, _ in fake_registry.requests:
+        assert headers["Accept"] == "application/json"  # the full document: it has `time`
+        assert headers["User-Agent"].startswith("depaudit/")
+
+
+# -- cache ----------------------------------------------------------------------------------
+
+REFS = [
+    ("express", "4.17.1"),
+    ("@socket.io/redis-adapter", "8.2.0"),
+    ("socket.io-redis", "5.2.0"),
+    ("x-iterable-tree", "0.0.3"),
+    ("no-such-package-xyz", "1.0.0"),
+]
+
+
+def test_second_run_sends_no_request(run: Runner, fake_registry: FakeRegistry) -> None:
+    first = run(REFS)
+    assert len(fake_registry.server.log) == 5
+    second = run(REFS)
+    assert len(fake_registry.server.log) == 5  # not one more request
+    assert second.facts == first.facts
+    assert "5 cached, 0 fetched" in second.consulted
+
+
+def test_offline_after_warm_run_gives_the_same_facts(
+    run: Runner, fake_registry: FakeRegistry
+) -> None:
+    warm = run(REFS)
+    offline = run(REFS, offline=True, ttl=0)  # even stale entries serve offline
+    assert offline.facts == warm.facts
+    assert offline.warnings == ()
+    assert len(fake_registry.server.log) == 5
+    assert "offline" in offline.consulted
+
+
+def test_offline_cold_cache_is_unknown_with_one_warning(
+    run: Runner, fake_registry: FakeRegistry
+) -> None:
+    result = run(REFS, offline=True)
+    assert fake_registry.server.log == []
+    assert all(f == PackageFacts(f.name, f.version) for f in result.facts.values())
+    assert len(result.warnings) == 1
+    assert "5 of 5 packages are not in the cache" in result.warnings[0]
+    assert result.failed is False
+
+
+def test_stale_entry_is_revalidated_with_if_none_match(
+    run: Runner, fake_registry: FakeRegistry
+) -> None:
+    first = run([("express", "4.17.1")])
+    etag = fake_registry.docs["express"].etag
+    second = run([("express", "4.17.1")], ttl=0)
+    uri, headers, status = fake_registry.requests[-1]
+    assert headers["If-None-Match"] == etag
+    assert headers["If-Modified-Since"] == "Mon, 02 Jun 2025 10:00:01 GMT"
+    assert status == 304
+    assert second.facts == first.facts
+    assert "1 revalidated" in second.consulted
+
+
+def test_changed_document_replaces_the_cache_entry(
+    run: Runner, fake_registry: FakeRegistry
+) -> None:
+    run([("express", "4.17.1")])
+    doc = load_asset("express.json")
+    doc["dist-tags"]["latest"] = "4.18.2"
+    fake_registry.add(doc)  # new body, new ETag: the old one no longer matches
+    after = run([("express", "4.17.1")], ttl=0)
+    assert fake_registry.requests[-1][2] == 200
+    assert facts(after, "express@4.17.1").latest == "4.18.2"
+    assert facts(run([("express", "4.17.1")]), "express@4.17.1").latest == "4.18.2"
+
+
+def test_no_cache_fetches_every_time(run: Runner, fake_registry: FakeRegistry) -> None:
+    run([("express", "4.17.1")], cache=None)
+    run([("express", "4.17.1")], cache=None)
+    assert len(fake_registry.server.log) == 2
+
+
+def test_corrupt_cache_still_completes(run: Runner, tmp_path: Path) -> None:
+    db = tmp_path / "broken" / "v1" / "cache.db"
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"this is not a sqlite database\x00" * 64)
+    result = run([("express", "4.17.1")], cache=Cache(tmp_path / "broken"))
+    assert facts(result, "express@4.17.1").latest == "5.1.0"
+    assert len(result.warnings) == 1 and "cache" in result.warnings[0]
+    assert result.failed is False
+
+
+def test_cache_under_a_file_still_completes(run: Runner, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run([("express", "4.17.1")], cache=Cache(blocker / "cache"))
+    assert facts(result, "express@4.17.1").versions_behind == 8
+    assert len(result.warnings) == 1 and "cannot open" in result.warnings[0]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_read_only_cache_still_completes(run: Runner, tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        target = Path("/proc/depaudit-cache")  # not writable even for root
+    else:
+        target = tmp_path / "ro"
+        target.mkdir()
+        target.chmod(0o500)
+    result = run([("express", "4.17.1")], cache=Cache(target))
+    assert facts(result, "express@4.17.1").latest == "5.1.0"
+    assert len(result.warnings) == 1 and "cache" in result.warnings[0]
+
+
+# -- network trouble ------------------------------------------------------------------------
+
+
+def test_server_error_leaves_one_package_unknown(run: Runner, fake_registry: FakeRegistry) -> None:
+    def broken(request: Request) -> Response | None:
+        return Response(b"oops", status=500) if request.path == "/request" else None
+
+    fake_registry.override = broken
+    result = run([("express", "4.17.1"), ("request", "2.88.0")], retries=0)
+    assert facts(result, "request@2.88.0") == PackageFacts("request", "2.88.0")
+    assert facts(result, "express@4.17.1").latest == "5.1.0"
+    assert len(result.warnings) == 1
+    assert "could not fetch 1 of 2 packages: request (HTTP 500)" in result.warnings[0]
+    assert result.failed is False
+
+
+def test_429_with_retry_after_is_retried(run: Runner, fake_registry: FakeRegistry) -> None:
+    calls = {"n": 0}
+
+    def limited(request: Request) -> Response | None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Response(b"slow down", status=429, headers={"Retry-After": "0"})
+        return None
+
+    fake_registry.override = limited
+    result = run([("express", "4.17.1")], retries=2)
+    assert facts(result, "express@4.17.1").latest == "5.1.0"
+    assert [status for _, _, status in fake_registry.requests] == [429, 200]
+
+
+def test_unreachable_registry_fails_without_crashing(run: Runner, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run(REFS, registry=f"http://127.0.0.1:{port}/")
+    assert result.failed is True
+    assert len(result.warnings) == 1
+    assert "could not fetch 5 of 5" in result.warnings[0]
+    assert all(f == PackageFacts(f.name, f.version) for f in result.facts.values())
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_body_cap_stops_reading(fake_registry: FakeRegistry, chunked: bool) -> None:
+    if chunked:  # no Content-Length: the cap must stop the streamed read
+
+        def stream(request: Request) -> Response | None:
+            served = fake_registry.docs.get(request.path.lstrip("/"))
+            if served is None:
+                return None
+            body = served.body
+            return Response((body[i : i + 512] for i in range(0, len(body), 512)), status=200)
+
+        fake_registry.override = stream
+    service = RegistryService(
+        NpmConfig(registry=fake_registry.url),
+        build_session(2, retries=0, max_body=2048),
+        None,
+        clock=lambda: NOW,
+    )
+    result = service.enrich_all(
+        [PackageRef("express", "4.17.1"), PackageRef("tiny-tarball", "1.0.0")]
+    )
+    assert result.facts["express@4.17.1"].latest is None  # 10 kB document > 2 kB cap
+    assert result.facts["tiny-tarball@1.0.0"].latest == "1.0.0"
+    assert "express (body exceeds 2048 bytes)" in result.warnings[0]
+
+
+def test_invalid_json_is_a_warning(run: Runner, fake_registry: FakeRegistry) -> None:
+    fake_registry.override = lambda request: Response(b"<html>proxy error</html>", status=200)
+    result = run([("express", "4.17.1")])
+    assert "express (the response is not a packument)" in result.warnings[0]
+
+
+# -- pure helpers ---------------------------------------------------------------------------
+
+
+def test_escape_name() -> None:
+    assert escape_name("@scope/name") == "@scope%2fname"
+    assert escape_name("lodash") == "lodash"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"type": "git", "url": "git+https://github.com/a/b.git"}, "https://github.com/a/b"),
+        ("git://github.com/a/b.git", "https://github.com/a/b"),
+        ("git+ssh://git@github.com/a/b.git", "https://github.com/a/b"),
+        ("git@gitlab.com:a/b.git", "https://gitlab.com/a/b"),
+        ("github:a/b", "https://github.com/a/b"),
+        ("bitbucket:a/b", "https://bitbucket.org/a/b"),
+        ("a/b", "https://github.com/a/b"),
+        (
+            {"type": "git", "url": "https://github.com/a/b", "directory": "packages/x"},
+            "https://github.com/a/b",
+        ),
+        ({"type": "git"}, None),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_normalize_repository(value: object, expected: str | None) -> None:
+    assert normalize_repository(value) == expected
+
+
+def test_behind_rules() -> None:
+    published = ["1.2.3", "1.2.4", "1.3.0", "2.0.0-rc.1", "2.0.0", "3.0.0", "3.0.1"]
+    assert behind("1.2.3", "3.0.1", published) == (5, 2, 0, 0)
+    assert behind("1.2.3", "1.3.0", published) == (2, 0, 1, 0)
+    assert behind("3.0.1", "3.0.1", published) == (0, 0, 0, 0)
+    assert behind("4.0.0", "3.0.1", published) == (0, 0, 0, 0)
+    assert behind("not-a-version", "3.0.1", published) is None
+
+
+def test_extract_mirror_time_format_and_missing_meta() -> None:
+    """Dates with a 6-digit fraction and +00:00, and no created/modified, still parse."""
+    doc = {
+        "name": "p",
+        "dist-tags": {"latest": "1.0.0"},
+        "versions": {"1.0.0": {"name": "p", "version": "1.0.0"}},
+        "time": {"1.0.0": "2025-11-17T18:28:56.206000+00:00"},
+    }
+    data = extract(doc)
+    assert data["versions"] == {"1.0.0": "2025-11-17T18:28:56.206000Z"}
+    assert data["created"] is None
+    assert json.loads(json.dumps(data)) == data  # cacheable as JSON
+
+
+def test_extract_ignores_non_date_time_values() -> None:
+    doc = load_asset("x-iterable-tree.tombstone.json")
+    doc["versions"] = {"0.0.3": {"name": "x-iterable-tree", "version": "0.0.3"}}
+    doc["dist-tags"] = {"latest": "0.0.3"}
+    data = extract(doc)  # time.unpublished is an object, but versions exist: a normal doc
+    assert data["state"] == "ok"
+    assert data["gone"] == ["0.0.0"]
