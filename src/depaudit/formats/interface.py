@@ -12,6 +12,8 @@ from depaudit.models import Report
 class FormatName(StrEnum):
     TABLE = "table"
     JSON = "json"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
 
 
 class ReportFormat(ABC):
@@ -24,10 +26,14 @@ class ReportFormat(ABC):
 
 def get_format(name: str) -> ReportFormat:
     from depaudit.formats.json import JsonFormat
+    from depaudit.formats.markdown import MarkdownFormat
+    from depaudit.formats.sarif import SarifFormat
     from depaudit.formats.table import TableFormat
 
     formats: dict[str, type[ReportFormat]] = {
         FormatName.TABLE: TableFormat,
         FormatName.JSON: JsonFormat,
+        FormatName.MARKDOWN: MarkdownFormat,
+        FormatName.SARIF: SarifFormat,
     }
     return formats[name]()

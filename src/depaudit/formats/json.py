@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from depaudit.formats.interface import FormatName, ReportFormat
-from depaudit.models import Package, Report
+from depaudit.models import Package, Report, Suspect
 
 SCHEMA_VERSION = 1
 
@@ -32,6 +32,22 @@ def _package_entries(report: Report) -> list[dict[str, Any]]:
             entry["aliases"] = aliases
         entries.append(entry)
     return entries
+
+
+def _suspect_entry(suspect: Suspect) -> dict[str, Any]:
+    """The issue's shape: {name, version, score, tier, paths, dev, signals: [...]}."""
+    return {
+        "name": suspect.name,
+        "version": suspect.version,
+        "score": suspect.score,
+        "tier": suspect.tier.value,
+        "paths": [list(p) for p in suspect.paths],
+        "dev": suspect.dev,
+        "signals": [
+            {"rule": s.rule, "points": s.points, "evidence": s.evidence, "url": s.url}
+            for s in suspect.signals
+        ],
+    }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -71,7 +87,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             {"name": s.name, "spec": s.spec, "reason": s.reason, "path": list(s.path)}
             for s in tree.skipped
         ],
-        "suspects": [],
+        "suspects": [_suspect_entry(s) for s in report.suspects],
+        "ignored": list(report.ignored),
         "warnings": list(report.warnings),
     }
 

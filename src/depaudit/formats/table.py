@@ -7,7 +7,7 @@ from collections import Counter
 from tabulate import tabulate
 
 from depaudit.formats.interface import FormatName, ReportFormat
-from depaudit.models import ProblemKind, Report
+from depaudit.models import ProblemKind, Report, Suspect
 from depaudit.text import terminal_safe
 
 #: deduped placements are normal in npm trees; list them only as a count in the table
@@ -28,11 +28,44 @@ def summary_line(report: Report) -> str:
     return f"{terminal_safe(tree.source.path)}: " + "; ".join(parts)
 
 
+#: suspects shown in the terminal; the rest is counted (JSON, markdown and SARIF list all)
+TOP_SUSPECTS = 15
+
+
+def _strongest(suspect: Suspect, count: int = 2) -> str:
+    reasons = [f"{s.rule} +{s.points:g}: {s.evidence}" for s in suspect.signals[:count]]
+    if len(suspect.signals) > count:
+        reasons.append(f"(+{len(suspect.signals) - count} more; depaudit explain {suspect.name})")
+    return "\n".join(terminal_safe(r) for r in reasons)
+
+
+def suspects_table(report: Report) -> list[str]:
+    """The top suspects with their strongest reasons, and a count of the rest."""
+    if not report.suspects:
+        return []
+    rows = [
+        [
+            index,
+            terminal_safe(s.key) + (" (dev)" if s.dev else ""),
+            f"{s.score:g}",
+            s.tier.value,
+            _strongest(s),
+        ]
+        for index, s in enumerate(report.suspects[:TOP_SUSPECTS], 1)
+    ]
+    out = [tabulate(rows, headers=["#", "suspect", "score", "tier", "strongest reasons"])]
+    hidden = len(report.suspects) - TOP_SUSPECTS
+    if hidden > 0:
+        out.append(f"... and {hidden} more suspects (--format json or markdown lists all)")
+    out.extend(f"ignore: {terminal_safe(note)}" for note in report.ignored)
+    return [*out, ""]
+
+
 class TableFormat(ReportFormat):
     name = FormatName.TABLE
 
     def render(self, report: Report) -> str:
-        out: list[str] = []
+        out: list[str] = suspects_table(report)
         shown = [p for p in report.problems if p.kind not in SUMMARISED_KINDS]
         if shown:
             rows = [

@@ -1,0 +1,237 @@
+"""GitHub-flavoured markdown for pull-request comments and job summaries.
+
+A headline with counts per tier, a table of the top suspects (why, in words, with links to the
+evidence), then collapsible sections for the other suspects and the tree problems. The whole
+text stays under GitHub's 65,536-character comment limit by dropping the least important rows
+first. Every text that comes from a lockfile, the registry or an advisory goes through
+:func:`escape`, so it cannot inject markup, HTML, @mentions or links.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from urllib.parse import quote, urlsplit
+
+from depaudit.formats.interface import FormatName, ReportFormat
+from depaudit.models import ProblemKind, Report, Suspect, Tier
+from depaudit.text import terminal_safe
+
+#: GitHub rejects comments longer than this many characters
+GITHUB_LIMIT = 65_536
+#: what we allow ourselves, leaving room for a wrapper (sticky-comment marker, job summary)
+BUDGET = 60_000
+TOP = 10
+MARKER = "<!-- depaudit -->"
+ZWSP = "\u200b"  # breaks @mentions and autolinks without changing what a reader sees
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:/])")
+_WWW = re.compile(r"(?i)\b(www)\.")
+
+
+def escape(text: str) -> str:
+    """Untrusted text as inert markdown, on one line.
+
+    Control and bidi characters go; ``@``, ``://`` and ``www.`` are broken with a zero-width
+    space so that no mention or autolink can form; ``& < > " '`` become entities; markdown
+    punctuation is backslash-escaped.
+    """
+    text = terminal_safe(text)
+    text = text.replace("@", "@" + ZWSP).replace("://", ":" + ZWSP + "//")
+    text = _WWW.sub(lambda m: m[1] + ZWSP + ".", text)
+    text = (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+    )
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL fit for ``[text](<url>)``, or ``None``."""
+    if not url:
+        return None
+    url = terminal_safe(url).strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(url, safe=":/?#&=%+,;@!$*~.-_")
+
+
+def link(label: str, url: str | None) -> str:
+    target = safe_url(url)
+    return f"[{label}]({target})" if target else ""
+
+
+def _package(suspect: Suspect) -> str:
+    return f"`{_code(suspect.name)}@{_code(suspect.version)}`"
+
+
+def _code(text: str) -> str:
+    """Text inside a code span: backticks and pipes cannot close it or break the table."""
+    return terminal_safe(text).replace("`", "'").replace("|", "/")
+
+
+def _reasons(suspect: Suspect, limit: int | None = None, max_chars: int = 600) -> str:
+    parts = []
+    for signal in suspect.signals[:limit]:
+        evidence = signal.evidence
+        if len(evidence) > max_chars:
+            evidence = evidence[: max_chars - 1] + "…"
+        ref = link("ref", signal.url)
+        points = f"{signal.points:g}"
+        parts.append(
+            f"**{escape(signal.rule)}** (+{points}): {escape(evidence)}"
+            + (f" {ref}" if ref else "")
+        )
+    hidden = len(suspect.signals) - len(parts)
+    if hidden > 0:
+        parts.append(f"+{hidden} more")
+    return "<br>".join(parts)
+
+
+def _via(suspect: Suspect) -> str:
+    if not suspect.paths:
+        return ""
+    first = " > ".join(suspect.paths[0])
+    more = f" (+{len(suspect.paths) - 1} more paths)" if len(suspect.paths) > 1 else ""
+    return escape(first) + more
+
+
+def _dev(suspect: Suspect) -> str:
+    return " (dev)" if suspect.dev else ""
+
+
+def headline(report: Report) -> list[str]:
+    counts = Counter(s.tier for s in report.suspects)
+    unique = len({(p.name, p.version) for p in report.tree.packages})
+    total = len(report.suspects)
+    tiers = " · ".join(f"**{counts.get(t, 0)} {t.value}**" for t in Tier)
+    noun = "suspect" if total == 1 else "suspects"
+    lines = [
+        MARKER,
+        f"## depaudit: {total} leak {noun}",
+        "",
+        f"{tiers} among {unique} packages in `{_code(report.tree.source.path)}`"
+        + (" (offline)" if report.offline else ""),
+        "",
+    ]
+    return lines
+
+
+def top_table(suspects: Sequence[Suspect], reasons: int | None) -> list[str]:
+    lines = [
+        "| # | package | score | tier | why | via |",
+        "|---:|---|---:|---|---|---|",
+    ]
+    for index, suspect in enumerate(suspects, 1):
+        lines.append(
+            f"| {index} | {_package(suspect)}{_dev(suspect)} | {suspect.score:g} | "
+            f"{suspect.tier.value} | {_reasons(suspect, reasons)} | {_via(suspect)} |"
+        )
+    return lines + [""]
+
+
+def _rest_row(index: int, suspect: Suspect) -> str:
+    return (
+        f"| {index} | {_package(suspect)}{_dev(suspect)} | {suspect.score:g} | "
+        f"{suspect.tier.value} | {_reasons(suspect, 2, 200)} |"
+    )
+
+
+def _problem_row(problem_kind: str, name: str, path: str, detail: str) -> str:
+    return f"| {escape(problem_kind)} | `{_code(name)}` | {escape(path)} | {escape(detail)} |"
+
+
+def _details(summary: str, header: Sequence[str], rows: Iterable[str], budget: int) -> list[str]:
+    """A collapsible section holding as many rows as fit in ``budget`` characters."""
+    rows = list(rows)
+    opening = ["<details>", f"<summary>{summary}</summary>", "", *header]
+    closing = ["", "</details>", ""]
+    used = sum(len(line) + 1 for line in opening + closing)
+    kept: list[str] = []
+    for row in rows:
+        if used + len(row) + 1 + 120 > budget:
+            break
+        kept.append(row)
+        used += len(row) + 1
+    if len(kept) < len(rows):
+        kept.append("")
+        kept.append(
+            f"*{len(rows) - len(kept) + 1} more not shown to stay within GitHub's comment "
+            "limit; see the JSON or SARIF report.*"
+        )
+    return opening + kept + closing
+
+
+def _size(lines: Sequence[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+def render_markdown(report: Report, budget: int = BUDGET) -> str:
+    head = headline(report)
+    suspects = list(report.suspects)
+    top, rest = suspects[:TOP], suspects[TOP:]
+    tail = _footer(report)
+    # Priority 1: headline, the top suspects and the footer (warnings, ignore notes).
+    # Degrade the top table's detail before anything of it disappears.
+    table: list[str] = []
+    for reasons, shown in ((None, len(top)), (3, len(top)), (1, len(top)), (1, 3)):
+        table = top_table(top[:shown], reasons) if top else ["No leak suspects found.", ""]
+        if _size(head) + _size(table) + _size(tail) <= budget:
+            break
+    lines = head + table
+    remaining = budget - _size(lines) - _size(tail)
+    # Priority 2: the other suspects; priority 3: tree problems. Each gets what is left.
+    if rest:
+        header = ["| # | package | score | tier | strongest reasons |", "|---:|---|---:|---|---|"]
+        rows = (_rest_row(i, s) for i, s in enumerate(rest, TOP + 1))
+        section = _details(f"{len(rest)} more suspects", header, rows, remaining)
+        lines += section
+        remaining -= _size(section)
+    problems = [p for p in report.problems if p.kind is not ProblemKind.DEDUPED]
+    if problems and remaining > 400:
+        header = ["| problem | package | path | detail |", "|---|---|---|---|"]
+        rows = (
+            _problem_row(
+                p.kind.value,
+                p.name + (f"@{p.version}" if p.version else ""),
+                p.path_text,
+                p.detail or (f"wanted {p.wanted}, found {p.found}" if p.wanted else ""),
+            )
+            for p in problems
+        )
+        section = _details(f"Tree problems ({len(problems)})", header, rows, remaining)
+        lines += section
+    text = "\n".join(lines + tail) + "\n"
+    if len(text) > budget:  # pathological footer: cut it, never exceed the limit
+        text = text[: budget - 80] + "\n\n*(truncated to stay within GitHub's limit)*\n"
+    return text
+
+
+def _footer(report: Report) -> list[str]:
+    lines = [f"> warning: {escape(warning[:500])}" for warning in report.warnings[:20]]
+    if len(report.warnings) > 20:
+        lines.append(f"> … and {len(report.warnings) - 20} more warnings")
+    lines.extend(f"- ignore file: {escape(note[:500])}" for note in report.ignored[:20])
+    if lines:
+        lines.append("")
+    consulted = ", ".join(escape(c) for c in report.consulted) or "the lockfile only"
+    lines.append(
+        f"<sub>depaudit {escape(report.tool_version)}, "
+        f"{report.generated_at.strftime('%Y-%m-%d %H:%M UTC')}; consulted: {consulted}</sub>"
+    )
+    return lines
+
+
+class MarkdownFormat(ReportFormat):
+    name = FormatName.MARKDOWN
+
+    def render(self, report: Report) -> str:
+        return render_markdown(report)

@@ -1,0 +1,125 @@
+"""SARIF 2.1.0: valid against the official schema, one rule per signal kind, results at the
+package's line in the lockfile, stable fingerprints."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from depaudit.audit import Auditor
+from depaudit.formats.interface import get_format
+from depaudit.formats.sarif import FINGERPRINT_KEY, artifact_uri, find_line
+from depaudit.models import KnownLeak, KnownLeakKind, Package, PackageFacts
+from depaudit.scoring import RULES, Knowledge, LeakScorer
+from depaudit.services.interface import EnrichmentResult, EnrichmentService
+from depaudit.sources.package_lock import PackageLockSource
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "fixtures"
+NESTED = CORPUS / "snyk" / "npm-lock-v2" / "nested-bundled-deps" / "package-lock.json"
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def schema():
+    return json.loads((ASSETS / "sarif" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+
+
+class Facts(EnrichmentService):
+    name = "fake"
+
+    def __init__(self, facts):
+        self.facts = facts
+
+    def enrich_all(self, packages):
+        return EnrichmentResult(facts={f.key: f for f in self.facts})
+
+
+def leak(package):
+    return KnownLeak(
+        id=f"{package}-leak",
+        package=package,
+        kind=KnownLeakKind.BUG,
+        affected="*",
+        summary="keeps every entry",
+        references=("https://example.invalid/1",),
+        confidence="high",
+    )
+
+
+@pytest.fixture
+def sarif(monkeypatch):
+    monkeypatch.chdir(NESTED.parent)
+    tree = PackageLockSource().load(Path("package-lock.json"))
+    lru = next(p for p in tree.packages if p.name == "lru-cache")
+    facts = [
+        PackageFacts("lru-cache", lru.version, known_leaks=(leak("lru-cache"),), majors_behind=3),
+        PackageFacts("yallist", "4.0.0", in_registry=False),
+    ]
+    scorer = LeakScorer(knowledge=Knowledge(categories={"lru-cache": "cache"}), clock=lambda: NOW)
+    report = Auditor(tree=tree, services=[Facts(facts)], scorer=scorer, clock=lambda: NOW).run()
+    assert report.suspects, "the fixture must produce suspects"
+    return report, json.loads(get_format("sarif").render(report))
+
+
+def test_sarif_validates_against_the_official_schema(sarif):
+    _, log = sarif
+    jsonschema.Draft4Validator(schema()).validate(log)
+    assert log["version"] == "2.1.0"
+
+
+def test_one_rule_per_signal_kind_with_security_severity(sarif):
+    _, log = sarif
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == [rule.id for rule in RULES]
+    for rule in rules:
+        assert 0.1 <= float(rule["properties"]["security-severity"]) <= 10.0
+        assert rule["shortDescription"]["text"] and rule["help"]["text"]
+
+
+def test_results_point_at_the_package_entry_line(sarif):
+    report, log = sarif
+    lines = NESTED.read_text(encoding="utf-8").splitlines()
+    results = log["runs"][0]["results"]
+    by_rule = {r["ruleId"]: r for r in results}
+    assert set(by_rule) >= {"known-leak", "far-behind", "leak-prone", "not-in-registry"}
+    for result in results:
+        location = result["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"] == "package-lock.json"
+        line = lines[location["region"]["startLine"] - 1]
+        name = result["locations"][0]["logicalLocations"][0]["name"].rsplit("@", 1)[0]
+        assert line.strip().startswith('"node_modules/') and line.rstrip().endswith(
+            f'/node_modules/{name}": {{'
+        )
+    assert by_rule["known-leak"]["level"] == "error"  # 45 + 8 + 12 = 65: high
+
+
+def test_fingerprints_are_stable_and_distinct(sarif):
+    report, log = sarif
+    again = json.loads(get_format("sarif").render(report))
+    prints = [r["partialFingerprints"][FINGERPRINT_KEY] for r in log["runs"][0]["results"]]
+    assert prints == [
+        r["partialFingerprints"][FINGERPRINT_KEY] for r in again["runs"][0]["results"]
+    ]
+    assert len(set(prints)) == len(prints)
+
+
+def test_find_line_in_yarn_and_pnpm_lockfiles():
+    yarn = (
+        (CORPUS / "osv-scanner" / "yarn" / "multiple-constraints.v1.lock").read_text().splitlines()
+    )
+    babel = Package("@babel/code-frame", "7.12.13", "x")
+    assert yarn[find_line(yarn, babel) - 1].startswith('"@babel/code-frame@^7.0.0"')
+    pnpm = (CORPUS / "osv-scanner" / "pnpm" / "multiple-versions.v9.yaml").read_text().splitlines()
+    assert pnpm[find_line(pnpm, Package("uuid", "8.3.2", "x")) - 1].strip() == "uuid@8.3.2:"
+    assert find_line(pnpm, Package("not-there", "1.0.0", "x")) == 1
+
+
+def test_artifact_uri_is_relative_and_never_empty(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert artifact_uri(str(tmp_path / "app" / "package-lock.json")) == "app/package-lock.json"
+    assert artifact_uri("-") == "package.json"
+    assert artifact_uri("/elsewhere/pnpm-lock.yaml") == "pnpm-lock.yaml"
