@@ -362,3 +362,19 @@ def test_token_is_not_sent_to_another_host(github: FakeGitHub) -> None:
     client = GitHubClient(TOKEN, github.api_url)
     assert client._headers(github.api_url + "/x").get("Authorization") == f"Bearer {TOKEN}"
     assert "Authorization" not in client._headers("https://elsewhere.invalid/x")
+
+
+def test_report_carrying_its_own_marker_gets_exactly_one(
+    github: FakeGitHub, actions_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    actions_env.write_text(f"{MARKER}\n## depaudit\n\nbody\n")
+    run(["github", "comment", "--report", str(actions_env), "--comment-key", "api"], capsys)
+    [keyed] = github.comments[PR]
+    assert keyed["body"] == "<!-- depaudit:api -->\n## depaudit\n\nbody\n"
+    # the unkeyed sticky is a different comment: the keyed one is not taken for it
+    run(["github", "comment", "--report", str(actions_env)], capsys)
+    assert [c["body"].splitlines()[0] for c in github.comments[PR]] == [
+        "<!-- depaudit:api -->",
+        MARKER,
+    ]
+    assert github.comments[PR][1]["body"].count(MARKER) == 1

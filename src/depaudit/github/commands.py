@@ -302,10 +302,15 @@ def _cli(argv: list[str]) -> int:
     return main(argv)
 
 
+def _code(text: str) -> str:
+    """Text fit for an inline code span on one line."""
+    return " ".join(text.replace("`", "'").split())
+
+
 def _table_as_markdown(text: str, path: str) -> str:
     """The table report in a code block: the markdown fallback before `--format markdown`."""
     fence = "````"
-    return f"## depaudit: `{path}`\n\n{fence}text\n{text.rstrip()}\n{fence}\n"
+    return f"## depaudit: `{_code(path)}`\n\n{fence}text\n{text.rstrip()}\n{fence}\n"
 
 
 def _fetch_base(sha: str, cwd: Path) -> None:
@@ -436,8 +441,15 @@ def run_action(args: argparse.Namespace, environ: Mapping[str, str], sleep: Slee
         outputs[fmt] = str(path)
     outputs["report-dir"] = str(Path(args.output_dir))
 
-    if result.markdown and env.step_summary is not None:
-        append_summary(env.step_summary, summary_markdown(result))
+    if env.step_summary is not None:
+        if result.markdown:
+            append_summary(env.step_summary, summary_markdown(result))
+        elif result.exit_code not in (ExitCode.OK, ExitCode.SUSPECTS):
+            append_summary(
+                env.step_summary,
+                f"## depaudit\n\n:x: The scan of `{_code(args.path)}` failed (exit "
+                f"{int(result.exit_code)}); the step's log says why.\n",
+            )
 
     if result.markdown and args.comment and env.is_pull_request:
         try:

@@ -20,6 +20,7 @@ MARKER = "<!-- depaudit -->"
 BODY_LIMIT = 65_536
 DEFAULT_AUTHOR = "github-actions[bot]"
 _KEY = re.compile(r"^[A-Za-z0-9._/-]{1,64}$")
+_ANY_MARKER = re.compile(r"[ \t]*<!-- depaudit(?::[A-Za-z0-9._/-]{1,64})? -->[ \t]*\n?")
 
 
 def marker_for(key: str | None) -> str:
@@ -40,7 +41,13 @@ def build_body(report: str, marker: str = MARKER, *, limit: int = BODY_LIMIT) ->
         "see the job summary for more.\n"
     )
     head = f"{marker}\n"
+    report = _ANY_MARKER.sub("", report)  # the markdown format may carry its own marker
     return head + truncate_chars(report.strip("\n") + "\n", limit - len(head), note)
+
+
+def has_marker(body: str, marker: str) -> bool:
+    """The marker is the body's first line (a quote of it elsewhere does not count)."""
+    return body.lstrip("\ufeff").split("\n", 1)[0].strip() == marker
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +69,7 @@ def find_sticky(
         body = comment.get("body")
         user = comment.get("user")
         login = user.get("login") if isinstance(user, dict) else None
-        if isinstance(body, str) and marker in body and login == author:
+        if isinstance(body, str) and has_marker(body, marker) and login == author:
             return comment
     return None
 
@@ -78,8 +85,8 @@ def upsert_comment(
     author: str = DEFAULT_AUTHOR,
 ) -> CommentResult:
     """Create the sticky comment, or update it in place."""
-    if marker not in body:
-        body = f"{marker}\n{body}"
+    if not has_marker(body, marker):
+        body = build_body(body, marker)
     existing = find_sticky(client, owner, repo, number, marker, author)
     if existing is not None:
         comment_id = int(existing["id"])

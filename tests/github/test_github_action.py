@@ -1,0 +1,343 @@
+"""End to end: the composite action's own steps (the `run:` scripts in action.yml, with their
+`env:` expressions evaluated) in a simulated GitHub Actions environment: a pull_request event
+payload, GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files, and a loopback GitHub API."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fake_github import FakeGitHub
+from pytest_httpserver import HTTPServer
+
+from conftest import REPO
+from depaudit.cli import build_parser
+from depaudit.github.actions import SUMMARY_LIMIT_BYTES
+from depaudit.github.comment import MARKER
+
+TOKEN = "ghs_e2eT0kenNeverPrinted0123456789abcdef"
+PR = 42
+CORPUS_PROJECT = REPO / "tests" / "corpus" / "real" / "npm-lock-v2-socket.io"
+_EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def action() -> dict[str, Any]:
+    data = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def step(step_id: str) -> dict[str, Any]:
+    for entry in action()["runs"]["steps"]:
+        if entry.get("id") == step_id:
+            return dict(entry)
+    raise AssertionError(f"action.yml has no step with id {step_id!r}")
+
+
+def depaudit_bin() -> str:
+    found = Path(sys.executable).parent / "depaudit"
+    if found.is_file():
+        return str(found)
+    which = shutil.which("depaudit")
+    assert which, "the depaudit console script is installed with the package"
+    return which
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """GITHUB_OUTPUT as GitHub reads it: name=value lines and name<<DELIM heredocs."""
+    outputs: dict[str, str] = {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delim = line.split("<<", 1)
+            j = lines.index(delim, i + 1)
+            outputs[name] = "\n".join(lines[i + 1 : j])
+            i = j + 1
+            continue
+        if "=" in line:
+            name, value = line.split("=", 1)
+            outputs[name] = value
+        i += 1
+    return outputs
+
+
+class Runner:
+    """Runs steps of action.yml the way the runner would: bash -eo pipefail, the step's env
+    with `${{ }}` evaluated from inputs (defaults from action.yml), runner and step outputs."""
+
+    def __init__(self, tmp: Path, github: FakeGitHub, event_name: str, event: dict[str, Any]):
+        self.tmp = tmp
+        self.github = github
+        self.temp = tmp / "runner-temp"
+        self.temp.mkdir()
+        self.event_path = tmp / "event.json"
+        self.event_path.write_text(json.dumps(event))
+        self.summary = tmp / "step-summary.md"
+        self.event_name = event_name
+        self.inputs = {
+            name: str(spec.get("default", "")) for name, spec in action()["inputs"].items()
+        }
+        self.steps: dict[str, dict[str, str]] = {}
+
+    def evaluate(self, expression: str) -> str:
+        scope, _, rest = expression.partition(".")
+        if scope == "inputs":  # a default may itself be an expression (token)
+            return _EXPR.sub(lambda m: self.evaluate(m[1]), self.inputs[rest])
+        if expression == "runner.temp":
+            return str(self.temp)
+        if expression == "runner.os":
+            return "Linux"
+        if expression == "github.token":
+            return TOKEN
+        match = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", expression)
+        if match:
+            return self.steps.get(match[1], {}).get(match[2], "")
+        raise AssertionError(f"the test runner cannot evaluate ${{{{ {expression} }}}}")
+
+    def env(self, entry: dict[str, Any], output: Path) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GITHUB_", "RUNNER_", "INPUT_")) and k != "GH_TOKEN"
+        }
+        env.update(
+            {
+                "CI": "true",
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_REPOSITORY": "octo/app",
+                "GITHUB_API_URL": self.github.api_url,
+                "GITHUB_SERVER_URL": "https://github.invalid",
+                "GITHUB_RUN_ID": "9001",
+                "GITHUB_EVENT_NAME": self.event_name,
+                "GITHUB_EVENT_PATH": str(self.event_path),
+                "GITHUB_STEP_SUMMARY": str(self.summary),
+                "GITHUB_OUTPUT": str(output),
+                "GITHUB_WORKSPACE": str(self.tmp),
+                "RUNNER_TEMP": str(self.temp),
+                # hermetic: no registry but an unresolvable one, offline where supported
+                "NPM_CONFIG_REGISTRY": "https://registry.invalid/",
+                "npm_config_registry": "https://registry.invalid/",
+                "DEPAUDIT_OFFLINE": "1",
+            }
+        )
+        for name, value in (entry.get("env") or {}).items():
+            env[name] = _EXPR.sub(lambda m: self.evaluate(m[1]), str(value))
+        return env
+
+    def run(self, step_id: str, **env_overrides: str) -> subprocess.CompletedProcess[str]:
+        entry = step(step_id)
+        assert entry.get("shell") == "bash"
+        assert "${{" not in entry["run"], "run scripts take inputs through env only"
+        output = self.tmp / f"output-{step_id}-{len(self.steps)}"
+        output.touch()
+        env = self.env(entry, output)
+        env.update(env_overrides)
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", entry["run"]],
+            cwd=self.tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        self.steps[step_id] = read_outputs(output)
+        assert TOKEN not in result.stdout and TOKEN not in result.stderr
+        return result
+
+    def scan(self) -> subprocess.CompletedProcess[str]:
+        return self.run("run", DEPAUDIT_BIN=depaudit_bin())
+
+
+def pr_event(action_name: str = "opened") -> dict[str, Any]:
+    return {
+        "action": action_name,
+        "number": PR,
+        "pull_request": {
+            "number": PR,
+            "base": {"ref": "main", "sha": "a" * 40, "repo": {"full_name": "octo/app"}},
+            "head": {"ref": "feature", "sha": "b" * 40, "repo": {"full_name": "octo/app"}},
+        },
+        "repository": {"full_name": "octo/app"},
+        "sender": {"login": "octocat"},
+    }
+
+
+@pytest.fixture
+def github(httpserver: HTTPServer) -> Iterator[FakeGitHub]:
+    fake = FakeGitHub(httpserver, TOKEN).install()
+    yield fake
+    httpserver.clear()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(CORPUS_PROJECT / name, folder / name)
+    return folder
+
+
+def test_pull_request_run_writes_summary_outputs_and_one_sticky_comment(
+    tmp_path: Path, github: FakeGitHub, project: Path
+) -> None:
+    runner = Runner(tmp_path, github, "pull_request", pr_event())
+    runner.inputs["path"] = "app"
+    result = runner.scan()
+    assert result.returncode == 0, result.stderr
+
+    outputs = runner.steps["run"]
+    assert outputs["exit-code"] == "0"
+    markdown = Path(outputs["markdown"])
+    assert markdown.is_file() and markdown.parent == runner.temp / "depaudit-report"
+    assert Path(outputs["json"]).is_file()
+    report = json.loads(Path(outputs["json"]).read_text())
+    assert report["tool"]["name"] == "depaudit"
+
+    summary = runner.summary.read_text(encoding="utf-8")
+    body = markdown.read_text(encoding="utf-8").replace(MARKER, "").strip()
+    assert body and body in summary
+    assert len(summary.encode()) <= SUMMARY_LIMIT_BYTES
+
+    [comment] = github.comments[PR]
+    assert comment["body"].startswith(MARKER + "\n")
+    assert body.splitlines()[0] in comment["body"]
+    assert outputs["comment-url"] == comment["html_url"]
+
+    # the next push: the same comment is updated, never a second one
+    runner.event_path.write_text(json.dumps(pr_event("synchronize")))
+    result = runner.scan()
+    assert result.returncode == 0, result.stderr
+    assert len(github.comments[PR]) == 1
+    assert [w.method for w in github.writes()] in (["POST", "PATCH"], ["POST"])
+
+
+def test_scheduled_run_writes_the_summary_and_never_comments(
+    tmp_path: Path, github: FakeGitHub, project: Path
+) -> None:
+    runner = Runner(tmp_path, github, "schedule", {"schedule": "17 6 * * 1"})
+    runner.inputs["path"] = "app"
+    result = runner.scan()
+    assert result.returncode == 0, result.stderr
+    assert runner.steps["run"]["comment-url"] == ""
+    assert github.requests == []
+    assert runner.summary.read_text().strip()
+
+
+def test_fork_pull_request_keeps_the_summary_and_warns(
+    tmp_path: Path, github: FakeGitHub, project: Path
+) -> None:
+    github.failures.append(
+        ("POST", 403, {}, {"message": "Resource not accessible by integration", "status": "403"})
+    )
+    runner = Runner(tmp_path, github, "pull_request", pr_event())
+    runner.inputs["path"] = "app"
+    result = runner.scan()
+    assert result.returncode == 0, result.stderr
+    assert "::warning::the PR comment was not posted" in result.stderr
+    assert "pull_request_target" in result.stderr
+    assert runner.steps["run"]["exit-code"] == "0"
+    assert runner.steps["run"]["comment-url"] == ""
+    assert runner.summary.read_text().strip()
+
+
+def test_comment_false_posts_nothing(tmp_path: Path, github: FakeGitHub, project: Path) -> None:
+    runner = Runner(tmp_path, github, "pull_request", pr_event())
+    runner.inputs.update(path="app", comment="false")
+    assert runner.scan().returncode == 0
+    assert github.requests == []
+
+
+def test_sarif_input_writes_sarif_when_the_format_exists(
+    tmp_path: Path, github: FakeGitHub, project: Path
+) -> None:
+    runner = Runner(tmp_path, github, "schedule", {})
+    runner.inputs.update(path="app", sarif="true")
+    result = runner.scan()
+    assert result.returncode == 0, result.stderr
+    outputs = runner.steps["run"]
+    if "sarif" not in scan_formats():
+        assert "cannot write --format sarif" in result.stderr
+        return
+    sarif = json.loads(Path(outputs["sarif"]).read_text())
+    assert sarif["version"] == "2.1.0"
+
+
+def test_scan_error_fails_the_step_with_its_exit_code(tmp_path: Path, github: FakeGitHub) -> None:
+    (tmp_path / "empty").mkdir()
+    runner = Runner(tmp_path, github, "pull_request", pr_event())
+    runner.inputs["path"] = "empty"
+    result = runner.scan()
+    assert result.returncode == 2
+    assert "depaudit: error:" in result.stderr
+    assert runner.steps["run"]["exit-code"] == "2"
+    assert "failed (exit 2)" in runner.summary.read_text()
+    assert github.requests == []
+
+
+def fail_step_runs(exit_code: str) -> bool:
+    """The `if:` of the fail step, evaluated (its text is pinned so this stays in sync)."""
+    condition = step("fail")["if"]
+    assert condition == ("steps.run.outputs.exit-code != '' && steps.run.outputs.exit-code != '0'")
+    return exit_code not in ("", "0")
+
+
+def test_fail_step_passes_the_exit_code_through(tmp_path: Path, github: FakeGitHub) -> None:
+    runner = Runner(tmp_path, github, "schedule", {})
+    assert not fail_step_runs("0") and not fail_step_runs("")
+    for code in ("1", "3"):
+        assert fail_step_runs(code)
+        runner.steps["run"] = {"exit-code": code}
+        result = runner.run("fail")
+        assert result.returncode == int(code)
+        assert "::error::" in result.stdout
+
+
+def scan_formats() -> set[str]:
+    for action_ in build_parser()._actions:
+        choices = getattr(action_, "choices", None)
+        if isinstance(choices, dict) and "scan" in choices:
+            fmt = choices["scan"]._option_string_actions["--format"]
+            return set(fmt.choices or ())
+    return set()
+
+
+def scan_has_fail_on() -> bool:
+    for action_ in build_parser()._actions:
+        choices = getattr(action_, "choices", None)
+        if isinstance(choices, dict) and "scan" in choices:
+            return "--fail-on" in choices["scan"]._option_string_actions
+    return False
+
+
+@pytest.mark.skipif(not scan_has_fail_on(), reason="depaudit scan has no --fail-on yet")
+def test_fail_on_sets_the_exit_code_and_the_fail_step_fails(
+    tmp_path: Path, github: FakeGitHub, project: Path
+) -> None:
+    runner = Runner(tmp_path, github, "pull_request", pr_event())
+    runner.inputs.update(path="app", **{"fail-on": "never"})
+    assert runner.scan().returncode == 0
+    assert runner.steps["run"]["exit-code"] == "0"
+    assert not fail_step_runs(runner.steps["run"]["exit-code"])
+
+    runner.inputs["fail-on"] = "low"
+    report = json.loads((runner.temp / "depaudit-report" / "depaudit.json").read_text())
+    expected = "1" if report.get("suspects") else "0"
+    result = runner.scan()
+    assert result.returncode == 0, result.stderr  # --no-fail: the later steps still run
+    assert runner.steps["run"]["exit-code"] == expected
+    assert len(github.comments[PR]) == 1
+    if expected == "1":
+        assert fail_step_runs("1")
+        assert runner.run("fail").returncode == 1
