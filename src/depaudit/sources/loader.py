@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from depaudit.config import Settings
-from depaudit.models import DependencyTree, ProblemKind, SourceInfo, TreeProblem
+from depaudit.models import DependencyTree, DepType, ProblemKind, SourceInfo, TreeProblem
 from depaudit.sources import LOCKFILE_NAMES, detect, source_for
 from depaudit.sources.npm_ls import NpmLsSource, npm_command, run_npm_ls
 from depaudit.tree import drift
@@ -56,6 +56,7 @@ def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree
     """The installed tree with the lockfile's drift problems and evidence added."""
     problems: list[TreeProblem] = []
     for problem in installed.reported_problems:
+        problem = _peer_from_lockfile(problem, installed, locked)
         if problem.kind in (ProblemKind.INVALID, ProblemKind.PEER_INVALID) and problem.version:
             locked_version = _locked_version(locked, problem)
             if locked_version and locked_version != problem.version:
@@ -97,6 +98,30 @@ def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree
         reported_problems=tuple(problems),
         warnings=tuple(warnings),
     )
+
+
+_AS_PEER = {
+    ProblemKind.MISSING: ProblemKind.PEER_MISSING,
+    ProblemKind.INVALID: ProblemKind.PEER_INVALID,
+}
+
+
+def _peer_from_lockfile(
+    problem: TreeProblem, installed: DependencyTree, locked: DependencyTree
+) -> TreeProblem:
+    """npm >= 7 reports an unmet peer as a plain missing / invalid; the lockfile says
+    which edges are peers."""
+    peer_kind = _AS_PEER.get(problem.kind)
+    if peer_kind is None or len(problem.path) < 2:
+        return problem
+    parents = [p for p in installed.packages if p.path == problem.path[:-1]]
+    if not parents:
+        return problem
+    for candidate in locked.placements(parents[0].name, parents[0].version):
+        for dep in candidate.dependencies:
+            if dep.name == problem.path[-1] and dep.type in (DepType.PEER, DepType.PEER_OPTIONAL):
+                return replace(problem, kind=peer_kind, detail="peer dependency: " + problem.detail)
+    return problem
 
 
 def _locked_version(locked: DependencyTree, problem: TreeProblem) -> str | None:

@@ -13,6 +13,8 @@ The shapes are those captured in ``shared/api-notes.md`` §5. What this reader d
   npm 7, ``true`` in npm 6), ``extraneous`` and npm 6 ``peerMissing`` become
   ``reported_problems`` with the path from the root and the evidence.
 * Workspaces (``resolved: file:../packages/a`` at the top level) become :class:`Importer` s.
+* An empty object (npm >= 7's ``UNMET OPTIONAL DEPENDENCY``) is an optional edge to nothing,
+  which is not a problem, as in npm.
 * An ``error`` object (inside stdout since npm 9, a second JSON document on stderr for npm
   7/8 when both were saved together) is kept as a warning, unless it is all there is.
 """
@@ -319,6 +321,10 @@ class _Builder:
                     continue
                 if child.data.get("peerMissing") is True and parent is self.root_node:
                     self._problems_of(child, parent, DepType.PEER)  # npm 6 lists them here
+                    continue
+                if not child.data:  # npm >= 7: `{}` is an UNMET OPTIONAL DEPENDENCY
+                    dep_type, spec = declared.get(child.key, (DepType.OPTIONAL, ""))
+                    edges.append(Dependency(child.key, spec, dep_type, None))
                     continue
                 dep_type, spec = declared.get(child.key, (DepType.PROD, ""))
                 problem_spec = self._problems_of(child, parent, dep_type)
