@@ -1,0 +1,160 @@
+"""npm bulk advisories against a loopback registry speaking the documented shape
+(api-notes §2): gzip request body, batching, range filtering, caching, and registries that
+do not serve the endpoint (404/405/410, malformed answers)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from depaudit.cache import Cache
+from depaudit.http import build_session
+from depaudit.models import LeakClass
+from depaudit.services.interface import PackageRef
+from depaudit.services.npm_advisories import BULK_PATH, UNAVAILABLE, NpmAdvisoryService
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "advisories"
+BULK = json.loads((ASSETS / "npm-bulk.json").read_text())
+PATH = "/" + BULK_PATH
+
+REFS = [
+    PackageRef("body-parser", "1.20.2"),
+    PackageRef("body-parser", "1.20.3"),
+    PackageRef("axios", "1.7.4"),
+    PackageRef("multer", "1.4.5-lts.1"),
+    PackageRef("left-pad", "1.3.0"),
+    PackageRef("from-git", "github:user/repo#abc"),
+]
+
+
+class Recorder:
+    def __init__(self, answer: Any = BULK) -> None:
+        self.bodies: list[dict[str, list[str]]] = []
+        self.headers: list[dict[str, str]] = []
+        self.answer = answer
+
+    def __call__(self, request: Request) -> Response:
+        raw = request.get_data()
+        if request.headers.get("Content-Encoding") == "gzip":
+            raw = gzip.decompress(raw)
+        body = json.loads(raw)
+        self.bodies.append(body)
+        self.headers.append(dict(request.headers))
+        answer = {k: v for k, v in self.answer.items() if k in body}
+        return Response(json.dumps(answer), content_type="application/json")
+
+
+def _service(server: HTTPServer, cache: Cache | None = None, **kw: Any) -> NpmAdvisoryService:
+    return NpmAdvisoryService(server.url_for("/"), build_session(retries=0), cache, **kw)
+
+
+def test_gzip_body_range_filtering_and_classes(httpserver: HTTPServer) -> None:
+    recorder = Recorder()
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(recorder)
+    result = _service(httpserver).enrich_all(REFS)
+
+    assert recorder.headers[0]["Content-Encoding"] == "gzip"
+    assert recorder.headers[0]["Content-Type"] == "application/json"
+    # one request, distinct versions per name, non-semver versions left out (as npm does)
+    assert recorder.bodies == [
+        {
+            "axios": ["1.7.4"],
+            "body-parser": ["1.20.2", "1.20.3"],
+            "left-pad": ["1.3.0"],
+            "multer": ["1.4.5-lts.1"],
+        }
+    ]
+    assert set(result.facts) == {"body-parser@1.20.2", "multer@1.4.5-lts.1"}
+    (bp,) = result.facts["body-parser@1.20.2"].advisories
+    assert (bp.id, bp.source, bp.affected, bp.severity, bp.cwes) == (
+        "GHSA-qwcr-r2fm-qrc7",
+        "npm",
+        "<1.20.3",
+        "high",
+        ("CWE-405",),
+    )
+    assert bp.aliases == ("npm:1099520",)
+    assert bp.url == "https://github.com/advisories/GHSA-qwcr-r2fm-qrc7"
+    assert bp.leak_class is LeakClass.OTHER
+    (multer,) = result.facts["multer@1.4.5-lts.1"].advisories
+    assert multer.leak_class is LeakClass.LEAK  # CWE-401
+    # axios 1.7.4 is outside ">=1.3.2 <=1.7.3": not attached
+    assert "axios@1.7.4" not in result.facts
+    assert not result.warnings and not result.failed
+
+
+def test_batches(httpserver: HTTPServer) -> None:
+    recorder = Recorder()
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(recorder)
+    result = _service(httpserver, batch_size=2).enrich_all(REFS)
+    assert [sorted(b) for b in recorder.bodies] == [
+        ["axios", "body-parser"],
+        ["left-pad", "multer"],
+    ]
+    assert set(result.facts) == {"body-parser@1.20.2", "multer@1.4.5-lts.1"}
+    assert "2 requests" in result.consulted
+
+
+@pytest.mark.parametrize("status", [404, 405, 410, 400, 503])
+def test_registry_without_the_endpoint_is_a_warning(httpserver: HTTPServer, status: int) -> None:
+    # the mirror here answers 405 with `allow: GET,HEAD` and an empty body (api-notes §1.7)
+    httpserver.expect_request(PATH, method="POST").respond_with_data(
+        "", status=status, headers={"allow": "GET,HEAD"}
+    )
+    result = _service(httpserver, batch_size=2).enrich_all(REFS)
+    assert result.facts == {}
+    (warning,) = result.warnings
+    assert warning.startswith(UNAVAILABLE) and f"HTTP {status}" in warning
+    assert result.failed
+    assert len(httpserver.log) == 1  # gave up after the first batch
+
+
+@pytest.mark.parametrize(
+    "body", ["<html>gateway</html>", "[]", '{"multer": {"id": 1}}', '"advisories"']
+)
+def test_malformed_answer_is_a_warning(httpserver: HTTPServer, body: str) -> None:
+    httpserver.expect_request(PATH, method="POST").respond_with_data(
+        body, content_type="application/json"
+    )
+    result = _service(httpserver).enrich_all(REFS)
+    assert result.facts == {}
+    assert len(result.warnings) == 1 and result.warnings[0].startswith(UNAVAILABLE)
+
+
+def test_malformed_advisory_entries_are_skipped(httpserver: HTTPServer) -> None:
+    answer = {"multer": [*BULK["multer"], {"title": "no id"}, "junk"]}
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(Recorder(answer))
+    result = _service(httpserver).enrich_all(REFS)
+    assert [a.id for a in result.facts["multer@1.4.5-lts.1"].advisories] == ["GHSA-44fp-w29j-9vj5"]
+    assert result.warnings == (
+        f"2 advisories from {httpserver.url_for(PATH)} were not in the documented shape "
+        "and were ignored",
+    )
+
+
+def test_unreachable_registry_is_a_warning() -> None:
+    service = NpmAdvisoryService("http://127.0.0.1:9/", build_session(retries=0))
+    result = service.enrich_all(REFS)
+    assert result.facts == {} and result.failed
+    assert result.warnings[0].startswith(UNAVAILABLE)
+
+
+def test_answers_are_cached_and_used_offline(httpserver: HTTPServer, tmp_path: Path) -> None:
+    recorder = Recorder()
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(recorder)
+    cache = Cache(tmp_path / "cache")
+    first = _service(httpserver, cache).enrich_all(REFS)
+    second = _service(httpserver, cache).enrich_all(REFS)
+    assert len(recorder.bodies) == 1  # the second run needed no request
+    assert second.facts == first.facts
+    offline = _service(httpserver, Cache(tmp_path / "cache"), offline=True).enrich_all(REFS)
+    assert offline.facts == first.facts and len(recorder.bodies) == 1
+    # expired entries are asked again
+    later = _service(httpserver, cache, now=lambda: cache.clock() + 7 * 3600).enrich_all(REFS)
+    assert later.facts == first.facts and len(recorder.bodies) == 2
