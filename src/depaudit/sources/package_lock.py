@@ -72,7 +72,12 @@ class PackageLockSource(DependencySource):
 
     def load(self, path: Path) -> DependencyTree:
         what = "npm-shrinkwrap.json" if path.name == "npm-shrinkwrap.json" else "package-lock.json"
-        data = read_json_object(path, what=what)
+        try:
+            data = read_json_object(path, what=what)
+        except InputError as exc:
+            if exc.hint is None:
+                exc.hint = f"pass a {what} written by npm (`npm install --package-lock-only`)"
+            raise
         return _LockReader(path, data).read()
 
 
@@ -313,6 +318,7 @@ class _LockReader:
         pkgs: dict[str, Package] = {}
         requires: dict[str, dict[str, tuple[str, DepType]]] = {}
         skipped_locations: set[str] = set()
+        skipped_requires: dict[str, dict[str, tuple[str, DepType]]] = {}
         top_level: dict[str, dict[str, Any]] = {}
         stack: list[tuple[str, dict[str, Any], str]] = [("", dependencies, "dependencies")]
         while stack:
@@ -353,6 +359,7 @@ class _LockReader:
                 if real_version is None or not looks_like_version(real_version):
                     self.skip(name, version or resolved or "", _v1_reason(version), loc)
                     skipped_locations.add(loc)
+                    skipped_requires[loc] = edges
                     continue
                 requires[loc] = edges
                 pkgs[loc] = Package(
@@ -380,7 +387,15 @@ class _LockReader:
 
         declared, manifest = self.declared("", present, follow)
         # a v1 lock does not record the root's ranges: package.json is the only record
-        root_deps = declared if declared is not None else self.guess_v1_roots(top_level, pkgs)
+        if declared is not None:
+            root_deps = declared
+        else:
+            required = {d.target for p in pkgs.values() for d in p.dependencies if d.target}
+            for loc, edges in skipped_requires.items():
+                required.update(
+                    d.target for d in resolve_edges(edges, loc, present, follow) if d.target
+                )
+            root_deps = self.guess_v1_roots(top_level, required)
         root = Importer(
             self.root_name or self.project.resolve().name,
             self.root_version,
@@ -392,11 +407,10 @@ class _LockReader:
         return [root], assign_paths([root], pkgs)
 
     def guess_v1_roots(
-        self, top_level: dict[str, dict[str, Any]], pkgs: dict[str, Package]
+        self, top_level: dict[str, dict[str, Any]], required: set[str]
     ) -> tuple[Dependency, ...]:
         """No package.json and a v1 lock: the root's direct dependencies are guessed as the
         top-level entries no other entry requires."""
-        required = {d.target for p in pkgs.values() for d in p.dependencies if d.target}
         out: list[Dependency] = []
         for loc in sorted(top_level):
             if loc in required:
