@@ -148,7 +148,7 @@ def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
                     path,
                     wanted=dep.spec,
                     found=target.version,
-                    detail=f'{label} wants "{dep.spec}", {target.version} is installed',
+                    detail=f'{label} wants "{dep.spec}", the tree has {target.version}',
                 )
             )
     return problems
