@@ -1,0 +1,149 @@
+"""A loopback npm registry that replays recorded packuments.
+
+Serves ``GET /{name}`` with the full recorded document (``Accept`` is ignored, as it is by the
+registry the recordings came from), accepts scoped names as ``@scope%2fname``, ``@scope%2Fname``
+or ``@scope/name``, tolerates a doubled leading slash (libyear builds ``<registry>/<name>`` from
+a registry URL that already ends in ``/``) and answers 404 for anything it has no recording for.
+It counts requests, misses and bytes so each tool's network bill can be reported.
+
+Run alone: ``python -m benchmarks.replay [--port N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+PACKUMENTS = RECORDINGS / "packuments"
+
+
+def packument_path(name: str, root: Path = PACKUMENTS) -> Path:
+    """Where the recording of ``name`` lives (one file per name, its name percent-quoted)."""
+    return root / (quote(name, safe="@") + ".json")
+
+
+def missing_marker(name: str, root: Path = PACKUMENTS) -> Path:
+    """A recorded 404 (the registry has no such package)."""
+    return root / (quote(name, safe="@") + ".404")
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    hits: int = 0
+    misses: int = 0
+    bytes_sent: int = 0
+    missed_names: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests = self.hits = self.misses = self.bytes_sent = 0
+            self.missed_names = set()
+
+
+def name_from_path(raw_path: str) -> str | None:
+    """The package name a registry GET path asks for, or None for other endpoints."""
+    path = unquote(urlsplit(raw_path).path).lstrip("/")
+    if not path or "/-/" in path or path.startswith("-/"):
+        return None
+    parts = path.split("/")
+    if parts[0].startswith("@"):
+        return "/".join(parts[:2]) if len(parts) == 2 else None
+    return parts[0] if len(parts) == 1 else None
+
+
+class ReplayServer:
+    """A threaded loopback server; ``with ReplayServer() as server: server.url``."""
+
+    def __init__(self, root: Path = PACKUMENTS, port: int = 0) -> None:
+        self.root = root
+        self.stats = Stats()
+        handler = self._handler()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return
+
+            def _send(self, status: int, body: bytes, head_only: bool = False) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not head_only:
+                    self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._serve(head_only=False)
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                self._serve(head_only=True)
+
+            def _serve(self, head_only: bool) -> None:
+                name = name_from_path(self.path)
+                path = packument_path(name, server.root) if name else None
+                stats = server.stats
+                if path is not None and path.is_file():
+                    body = path.read_bytes()
+                    with stats.lock:
+                        stats.requests += 1
+                        stats.hits += 1
+                        stats.bytes_sent += 0 if head_only else len(body)
+                    self._send(200, body, head_only)
+                    return
+                with stats.lock:
+                    stats.requests += 1
+                    stats.misses += 1
+                    stats.missed_names.add(name or self.path)
+                self._send(404, b'{"error":"Not found"}', head_only)
+
+        return Handler
+
+    def start(self) -> ReplayServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--root", type=Path, default=PACKUMENTS)
+    args = parser.parse_args()
+    server = ReplayServer(args.root, args.port).start()
+    print(f"replaying {args.root} at {server.url} (Ctrl-C stops)", flush=True)
+    try:
+        server.thread.join()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
