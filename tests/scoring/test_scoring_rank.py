@@ -29,7 +29,7 @@ def test_order_is_minus_score_then_name_then_version_and_low_scores_are_dropped(
     t = tree(
         pkg("b", "1.0.0"),
         pkg("a", "2.0.0"),
-        pkg("a", "1.0.0", path=("b", "a")),
+        pkg("a", "1.0.0", path=("b", "a"), direct=True),  # also a direct dependency
         pkg("quiet", "1.0.0"),
     )
     same = {"known_leaks": (bug("x"),)}

@@ -6,7 +6,14 @@ import pytest
 from synthetic import bug, clock, facts, pkg, renamed, tree, years_ago
 
 from depaudit.errors import ConfigError
-from depaudit.models import Advisory, LeakClass, PackageFacts, ProblemKind, TreeProblem
+from depaudit.models import (
+    Advisory,
+    KnownLeakKind,
+    LeakClass,
+    PackageFacts,
+    ProblemKind,
+    TreeProblem,
+)
 from depaudit.scoring import Knowledge, LeakScorer, Weights
 from depaudit.scoring.rules import RULES
 
@@ -293,3 +300,33 @@ def test_a_rule_without_weights_is_a_config_error():
     )
     with pytest.raises(ConfigError, match="no weights for rule"):
         LeakScorer(weights=weights)
+
+
+def test_known_leak_bugs_further_ones_add_less_and_transitive_ones_weigh_less():
+    second = bug("x", "*")
+    second = type(second)(**{**_fields(second), "id": "x-other-leak", "confidence": "low"})
+    got = score(
+        [pkg("x", "1.0.0"), pkg("y", "1.0.0", path=("x", "y"))],
+        [
+            facts("x", "1.0.0", known_leaks=(bug("x"), second)),
+            facts("y", "1.0.0", known_leaks=(bug("y"),)),
+        ],
+    )
+    assert sorted(s.points for s in got["x@1.0.0"].signals) == [10, 45]
+    (transitive,) = got["y@1.0.0"].signals
+    assert transitive.points == 27  # 45 x 0.6
+    assert "(x0.6: transitive" in transitive.evidence
+
+
+def test_low_confidence_bundled_advisory_weighs_less():
+    entry = bug("e", "unknown", confidence="low")
+    entry = type(entry)(
+        **{**_fields(entry), "kind": KnownLeakKind.ADVISORY, "leak_class": LeakClass.LEAK}
+    )
+    got = score([pkg("e", "3.6.2")], [facts("e", "3.6.2", known_leaks=(entry,))])["e@3.6.2"]
+    (signal,) = got.signals
+    assert (signal.rule, signal.points, signal.evidence.endswith("(low confidence)")) == (
+        "leak-advisory",
+        30,
+        True,
+    )

@@ -61,7 +61,7 @@ class LeakScorer:
         rules: Sequence[Rule] | None = None,
     ) -> None:
         self.weights = weights or Weights.bundled()
-        self.knowledge = knowledge if knowledge is not None else Knowledge()
+        self.knowledge = knowledge if knowledge is not None else Knowledge.bundled()
         self.clock = clock
         self.rules = list(rules) if rules is not None else build_rules(self.weights)
 
@@ -79,7 +79,7 @@ class LeakScorer:
             version=version,
             facts=ctx.facts.get(f"{name}@{version}"),
             placements=ctx.tree.placements(name, version),
-            category=self.knowledge.categories.get(name),
+            category=self.knowledge.category_of(name),
         )
 
     def signals(self, target: Target, ctx: Context) -> tuple[Signal, ...]:

@@ -7,6 +7,7 @@ Rules never turn an unknown fact into reassurance: a fact that is ``None`` produ
 
 from __future__ import annotations
 
+import fnmatch
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -107,12 +108,34 @@ class Weights:
 class Knowledge:
     """What the bundled knowledge base says about kinds of packages.
 
-    ``categories``: package name -> leak-prone category (``pubsub-adapter``, ``pool`` ...).
-    ``companions``: companion (adapter, plugin, store) -> the host packages it plugs into.
+    ``categories``: package name -> leak-prone category id; ``patterns``: (glob, category)
+    pairs tried when the name is not listed; ``companions``: companion (adapter, plugin,
+    store) -> the host packages it plugs into.
     """
 
     categories: Mapping[str, str] = field(default_factory=dict)
     companions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    patterns: tuple[tuple[str, str], ...] = ()
+
+    def category_of(self, name: str) -> str | None:
+        if name in self.categories:
+            return self.categories[name]
+        return next((c for glob, c in self.patterns if fnmatch.fnmatchcase(name, glob)), None)
+
+    @classmethod
+    def bundled(cls) -> Knowledge:
+        """Categories and companions of ``data/leak-prone.yaml`` (no second copy of the data)."""
+        from depaudit.services.knowledge_base import load_knowledge_base
+
+        leak_prone = load_knowledge_base().leak_prone
+        categories: dict[str, str] = {}
+        patterns: list[tuple[str, str]] = []
+        for category in leak_prone.categories:
+            for name in sorted(category.packages):
+                categories.setdefault(name, category.id)
+            patterns.extend((glob, category.id) for glob in category.patterns)
+        companions = {name: (host,) for name, host in leak_prone.companions.items()}
+        return cls(categories=categories, companions=companions, patterns=tuple(patterns))
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,18 +228,50 @@ class _AdvisoryRule(Rule):
             found.append(adv)
         return sorted(found, key=lambda a: a.id)
 
-    def _bundled(self, target: Target, seen: set[str]) -> list[Advisory]:
-        return []
+    def _bundled(self, target: Target, seen: set[str], unsure: set[str]) -> list[Advisory]:
+        """Advisory entries of the knowledge base that no advisory service reported; the ids
+        of low-confidence ones (or with an unknown range) are added to ``unsure``."""
+        if target.facts is None:
+            return []
+        found = []
+        for entry in target.facts.known_leaks:
+            if entry.kind is not KnownLeakKind.ADVISORY or entry.leak_class is not self.leak_class:
+                continue
+            if {entry.id, entry.ghsa} & seen or covers(target.version, entry.affected) is False:
+                continue
+            found.append(
+                Advisory(
+                    id=entry.ghsa or entry.id,
+                    source="bundled",
+                    package=entry.package,
+                    affected=entry.affected,
+                    title=entry.summary,
+                    leak_class=self.leak_class,
+                    aliases=(entry.id,) if entry.ghsa else (),
+                    patched=entry.fixed,
+                    severity=entry.severity,
+                    url=entry.references[0] if entry.references else None,
+                )
+            )
+            if entry.confidence != "high" or covers(target.version, entry.affected) is None:
+                unsure.add(entry.ghsa or entry.id)
+        return found
 
     def evaluate(self, target: Target, ctx: Context) -> list[Signal]:
+        unsure: set[str] = set()
         advisories = self._advisories(target)
         seen = {i for a in advisories for i in (a.id, *a.aliases)}
-        advisories += self._bundled(target, seen)
+        advisories += self._bundled(target, seen, unsure)
+        advisories.sort(key=lambda a: (a.id in unsure, a.id))
         signals = []
         for index, adv in enumerate(advisories):
             points = self.w["points"] if index == 0 else self.w["each_further"]
+            hedge = ""
+            if adv.id in unsure:
+                points = min(points, self.w.get("low_confidence", points))
+                hedge = " (low confidence)"
             severity = f", {adv.severity}" if adv.severity else ""
-            fixed = f"; fixed in {adv.patched}" if adv.patched else ""
+            fixed = f"; fixed in {adv.patched}{hedge}" if adv.patched else hedge
             signals.append(
                 Signal(
                     rule=self.id,
@@ -238,32 +293,6 @@ class LeakAdvisory(_AdvisoryRule):
         "(CWE-401, 772, 775, 404, 459) covers the installed version. Upgrade to a fixed version."
     )
     leak_class = LeakClass.LEAK
-
-    def _bundled(self, target: Target, seen: set[str]) -> list[Advisory]:
-        """Advisory entries of the knowledge base that no advisory service reported."""
-        if target.facts is None:
-            return []
-        found = []
-        for entry in target.facts.known_leaks:
-            if entry.kind is not KnownLeakKind.ADVISORY:
-                continue
-            if {entry.id, entry.ghsa} & seen or covers(target.version, entry.affected) is False:
-                continue
-            found.append(
-                Advisory(
-                    id=entry.ghsa or entry.id,
-                    source="bundled",
-                    package=entry.package,
-                    affected=entry.affected,
-                    title=entry.summary,
-                    leak_class=LeakClass.LEAK,
-                    aliases=(entry.id,) if entry.ghsa else (),
-                    patched=entry.fixed,
-                    severity=entry.severity,
-                    url=entry.references[0] if entry.references else None,
-                )
-            )
-        return found
 
 
 class ExhaustionAdvisory(_AdvisoryRule):
@@ -287,22 +316,30 @@ class KnownLeakBug(Rule):
     def evaluate(self, target: Target, ctx: Context) -> list[Signal]:
         if target.facts is None:
             return []
-        signals = []
-        for entry in sorted(target.facts.known_leaks, key=lambda e: e.id):
+        found = []
+        for entry in target.facts.known_leaks:
             if entry.kind is not KnownLeakKind.BUG:
                 continue
             inside = covers(target.version, entry.affected)
             if inside is False:
                 continue
-            sure = inside is True and entry.confidence == "high"
-            points = self.w["points"] if sure else self.w["low_confidence"]
+            found.append((not (inside is True and entry.confidence == "high"), entry.id, entry))
+        direct = any(p.direct for p in target.placements) or not target.placements
+        factor = 1.0 if direct else self.w["transitive_factor"]
+        note = "" if direct else f" (x{factor:g}: transitive, the app does not call it directly)"
+        signals = []
+        for index, (unsure, _, entry) in enumerate(sorted(found)):
+            points = self.w["low_confidence"] if unsure else self.w["points"]
+            if index:
+                points = min(points, self.w["each_further"])
             fixed = f"; fixed in {entry.fixed}" if entry.fixed else ""
-            hedge = "" if sure else " (low confidence)"
+            hedge = " (low confidence)" if unsure else ""
             signals.append(
                 Signal(
                     rule=self.id,
-                    points=points,
-                    evidence=f"{entry.id}: {entry.summary}; affects {entry.affected}{fixed}{hedge}",
+                    points=_num(points * factor),
+                    evidence=f"{entry.id}: {entry.summary}; affects {entry.affected}"
+                    f"{fixed}{hedge}{note}",
                     url=entry.references[0] if entry.references else None,
                     ids=tuple(i for i in (entry.id, entry.ghsa) if i),
                 )
@@ -477,17 +514,15 @@ class CompanionDrift(Rule):
             host_facts = [ctx.facts.get(f"{host}@{v}") for v in versions]
             theirs = max((f.last_release for f in host_facts if f and f.last_release), default=None)
             installed = ", ".join(versions)
-            if mine is not None and theirs is not None:
-                gap = (theirs - mine).total_seconds() / 86400
-                if gap / DAYS_PER_YEAR < self.w["min_years"]:
-                    continue
+            gap = (theirs - mine).total_seconds() / 86400 if mine and theirs else None
+            if gap is not None and gap / DAYS_PER_YEAR >= self.w["min_years"]:
                 evidence = (
                     f"{host} ({installed} in this tree) released {_day(theirs)}, "
                     f"{_years(gap)} after {target.name}'s last release {_day(mine)}"
                 )
             elif renamed is not None and renamed.successor:
-                # dates unknown (offline): the knowledge base says the companion was
-                # replaced, so the host moved on to a successor this tree does not use
+                # the knowledge base says the companion was replaced: the host moved on
+                # with a successor this tree does not use, whatever the dates say
                 evidence = (
                     f"plugs into {host} ({installed} in this tree) but was replaced by "
                     f"{renamed.successor}; {host} is maintained with the successor only"
