@@ -22,6 +22,13 @@ from hypothesis import strategies as st
 from conftest import ASSETS, REPO
 from depaudit.errors import InputError
 from depaudit.models import Dependency, DependencyTree, DepType, Package
+from depaudit.sources.npm_common import (
+    name_from_location,
+    parse_alias,
+    resolve_location,
+    search_dirs,
+    spec_kind,
+)
 from depaudit.sources.package_lock import PackageLockSource
 
 CORPUS = REPO / "tests" / "corpus"
@@ -668,3 +675,89 @@ def test_mutated_locks_give_a_tree_or_an_input_error(text: str) -> None:
         assert isinstance(tree, DependencyTree)
         for pkg in tree.packages:
             assert isinstance(pkg.version, str) and pkg.path
+
+
+def test_link_to_a_placement_resolves_to_that_placement() -> None:
+    """A link whose target is another placement (not a folder) is followed: edges land on
+    the placement, and the link itself is neither a package nor skipped."""
+    tree = load(LOCKS / "link-to-placement.v3.json")
+    assert keys(tree) == {"@scoped/shared@1.2.0", "user@1.0.0"}
+    assert tree.skipped == ()
+    user = tree.at("node_modules/user")
+    assert user is not None
+    assert user.dependencies == (
+        Dependency("shared", "^1.0.0", DepType.PROD, "node_modules/@scoped/shared"),
+    )
+    shared = tree.at("node_modules/@scoped/shared")
+    assert shared is not None and shared.direct and shared.path == ("@scoped/shared",)
+
+
+# --- npm_common: shared with the npm ls reader ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("location", "name"),
+    [
+        ("node_modules/a", "a"),
+        ("node_modules/@s/n", "@s/n"),
+        ("node_modules/a/node_modules/@s/n", "@s/n"),
+        ("packages/ws/node_modules/b", "b"),
+        ("packages/ws", None),
+        ("", None),
+        ("xnode_modules/a", None),
+    ],
+)
+def test_name_from_location(location: str, name: str | None) -> None:
+    assert name_from_location(location) == name
+
+
+@pytest.mark.parametrize(
+    ("spec", "parsed"),
+    [
+        ("npm:@babel/code-frame@^7.0.0", ("@babel/code-frame", "^7.0.0")),
+        ("npm:string-width@4.2.3", ("string-width", "4.2.3")),
+        ("npm:ms", ("ms", "*")),
+        ("npm:@s/n", ("@s/n", "*")),
+        ("npm:", None),
+        ("npm:../x@1", None),
+        ("^1.0.0", None),
+    ],
+)
+def test_parse_alias(spec: str, parsed: tuple[str, str] | None) -> None:
+    assert parse_alias(spec) == parsed
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind"),
+    [
+        ("^1.2.3", "registry"),
+        ("latest", "registry"),
+        ("npm:x@1", "alias"),
+        ("file:../x", "file"),
+        ("../x", "file"),
+        ("link:../x", "link"),
+        ("workspace:*", "workspace"),
+        ("github:o/r", "git"),
+        ("o/r#main", "git"),
+        ("git+ssh://git@example.invalid/o/r.git#abc", "git"),
+        ("https://example.invalid/o/r.git", "git"),
+        ("https://registry.invalid/x/-/x-1.0.0.tgz", "url"),
+    ],
+)
+def test_spec_kind(spec: str, kind: str) -> None:
+    assert spec_kind(spec) == kind
+
+
+def test_search_dirs_follow_node() -> None:
+    assert list(search_dirs("node_modules/a/node_modules/@s/b")) == [
+        "node_modules/a/node_modules/@s/b",
+        "node_modules/a/node_modules/@s",
+        "node_modules/a",
+        "",
+    ]
+    assert list(search_dirs("packages/ws")) == ["packages/ws", "packages", ""]
+    assert resolve_location("x", "packages/ws", {"node_modules/x"}) == "node_modules/x"
+    assert resolve_location(
+        "x", "packages/ws", {"packages/ws/node_modules/x", "node_modules/x"}
+    ) == ("packages/ws/node_modules/x")
+    assert resolve_location("x", "", set()) is None
