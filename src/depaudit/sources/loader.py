@@ -14,7 +14,9 @@
   - a warning says when node_modules and the lockfile disagree (run ``npm ci``);
   - ``source.path`` stays the lockfile, so locations in reports point at a file.
 
-  With node_modules but no lockfile at all, the installed tree alone is read.
+  With node_modules but no lockfile at all, the installed tree alone is read (and a missing
+  npm is then an error); with a lockfile and no npm on PATH, the lockfile is read with a
+  warning. yarn and pnpm lockfiles never run npm.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from depaudit.sources import LOCKFILE_NAMES, detect, source_for
 from depaudit.sources.npm_ls import NpmLsSource, npm_command, run_npm_ls
 from depaudit.tree import drift
 
+#: lockfiles whose node_modules `npm ls` can read
+NPM_LOCKFILES = ("npm-shrinkwrap.json", "package-lock.json")
+
 #: how many differing name@version to name in the drift warning
 _SHOWN = 5
 
@@ -38,16 +43,22 @@ def load_tree(settings: Settings) -> DependencyTree:
     if settings.lockfile is not None:
         return source_for(settings.lockfile).load(settings.lockfile)
     directory = Path(settings.directory)
-    installed_wanted = (
-        settings.use_npm and (directory / "node_modules").is_dir() and npm_command() is not None
-    )
+    installed_wanted = settings.use_npm and (directory / "node_modules").is_dir()
     has_lockfile = directory.is_dir() and any((directory / n).is_file() for n in LOCKFILE_NAMES)
     if installed_wanted and not has_lockfile and (directory / "package.json").is_file():
-        return run_npm_ls(directory, settings.npm_timeout)
+        return run_npm_ls(directory, settings.npm_timeout)  # the only view there is
     found = detect(directory)
     locked = source_for(found.lockfile).load(found.lockfile)
-    if not installed_wanted:
+    if not installed_wanted or found.lockfile.name not in NPM_LOCKFILES:
         return locked
+    if npm_command() is None:
+        return replace(
+            locked,
+            warnings=(
+                *locked.warnings,
+                "node_modules exists but npm is not on PATH: only the lockfile was read",
+            ),
+        )
     installed = run_npm_ls(directory, settings.npm_timeout)
     return combine(installed, locked)
 

@@ -169,7 +169,9 @@ class _Builder:
             return []
         if not isinstance(deps, Mapping):
             raise InputError(
-                self.label, f"{where}: `dependencies` is a {type(deps).__name__}, not an object"
+                self.label,
+                f"{where}: `dependencies` is a {type(deps).__name__}, not an object",
+                f"expected {WHAT}; {HINT}",
             )
         return list(deps.items())
 
@@ -828,7 +830,14 @@ def run_npm_ls(directory: Path, timeout: float) -> DependencyTree:
     text = stdout
     if proc.returncode and '"error"' in err.decode("utf-8", "replace"):
         text = stdout + "\n" + err.decode("utf-8", "replace")  # npm 7/8: error JSON on stderr
-    return parse_npm_ls(text, f"npm ls in {label}")
+    try:
+        return parse_npm_ls(text, label)
+    except InputError as exc:
+        raise InputError(
+            label,
+            f"`npm ls` printed output depaudit cannot read: {exc.problem}",
+            "run `npm ls --all --json` there to see why, or pass --no-npm",
+        ) from None
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
