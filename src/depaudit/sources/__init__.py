@@ -21,27 +21,53 @@ LOCKFILE_NAMES: tuple[str, ...] = (
 def source_for(path: Path) -> DependencySource:
     """The reader for a lockfile, chosen by its file name (npm's formats by default)."""
     name = path.name
-    if name in ("yarn.lock", "pnpm-lock.yaml", "bun.lock"):
-        raise InputError(
-            path,
-            f"reading {name} is not supported yet",
-            "depaudit reads npm-shrinkwrap.json, package-lock.json and saved `npm ls --json` "
-            "output; run `npm install --package-lock-only` to make a package-lock.json",
-        )
+    if name == "yarn.lock" or name.endswith(".lock") and name != "bun.lock":
+        from depaudit.sources.yarn_lock import YarnLockSource
+
+        return YarnLockSource()
+    if name.endswith((".yaml", ".yml")):
+        from depaudit.sources.pnpm_lock import PnpmLockSource
+
+        return PnpmLockSource()
+    if name == "bun.lock":
+        from depaudit.sources.bun_lock import BunLockSource
+
+        return BunLockSource()
     from depaudit.sources.package_lock import PackageLockSource
 
     return PackageLockSource()
+
+
+#: the package manager that writes each lockfile
+MANAGER_OF: dict[str, str] = {
+    "npm-shrinkwrap.json": "npm",
+    "package-lock.json": "npm",
+    "yarn.lock": "yarn",
+    "pnpm-lock.yaml": "pnpm",
+    "bun.lock": "bun",
+}
+#: what each package manager leaves in node_modules after an install
+INSTALL_MARKERS: tuple[tuple[str, str], ...] = (
+    (".package-lock.json", "npm"),
+    (".yarn-state.yml", "yarn"),
+    (".yarn-integrity", "yarn"),
+    (".modules.yaml", "pnpm"),
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Detected:
     lockfile: Path
     reason: str
+    #: set when the choice among several lockfiles deserves a warning in the report
+    warning: str | None = None
 
 
 def detect(directory: Path) -> Detected:
     """Find the lockfile to read in ``directory`` or raise an InputError saying what was
-    looked for."""
+    looked for. With lockfiles of several package managers, follow package.json's
+    ``packageManager``, else the one whose metadata is in node_modules, else the first in
+    :data:`LOCKFILE_NAMES` order, and say why in ``reason`` (and ``warning``)."""
     if not directory.exists():
         raise InputError(directory, "no such directory", "pass the folder of a Node.js project")
     if not directory.is_dir():
@@ -56,12 +82,60 @@ def detect(directory: Path) -> Detected:
             "run depaudit in the project root, or create a lockfile with "
             "`npm install --package-lock-only`",
         )
+    # one lockfile per manager: npm-shrinkwrap.json wins over package-lock.json, as in npm
+    by_manager: dict[str, Path] = {}
+    for lockfile in found:
+        by_manager.setdefault(MANAGER_OF[lockfile.name], lockfile)
     first = found[0]
-    if first.name in ("npm-shrinkwrap.json", "package-lock.json"):
-        reason = f"found {first.name}"
-        if first.name == "npm-shrinkwrap.json" and len(found) > 1:
-            reason += " (npm-shrinkwrap.json wins over package-lock.json, as in npm)"
-        return Detected(first, reason)
-    # only non-npm lockfiles: source_for says clearly that the reader is not there yet
-    source_for(first)
-    return Detected(first, f"found {first.name}")
+    shrinkwrap_note = (
+        " (npm-shrinkwrap.json wins over package-lock.json, as in npm)"
+        if first.name == "npm-shrinkwrap.json" and (directory / "package-lock.json").is_file()
+        else ""
+    )
+    if len(by_manager) == 1:
+        return Detected(first, f"found {first.name}{shrinkwrap_note}")
+    names = ", ".join(p.name for p in by_manager.values())
+    declared = _package_manager(directory)
+    if declared in by_manager:
+        chosen = by_manager[declared]
+        reason = (
+            f"found several lockfiles ({names}); read {chosen.name} because package.json's "
+            f"packageManager is {declared}"
+        )
+        return Detected(chosen, reason, reason)
+    installed = {
+        manager
+        for marker, manager in INSTALL_MARKERS
+        if (directory / "node_modules" / marker).is_file()
+    } & set(by_manager)
+    if len(installed) == 1:
+        manager = installed.pop()
+        chosen = by_manager[manager]
+        reason = (
+            f"found several lockfiles ({names}); read {chosen.name} because node_modules "
+            f"was installed by {manager}"
+        )
+        return Detected(chosen, reason, reason)
+    chosen = by_manager[MANAGER_OF[first.name]]
+    reason = (
+        f"found several lockfiles ({names}) and neither package.json's packageManager nor "
+        f"node_modules says which is in use; read {chosen.name}, the first in depaudit's "
+        "order (use --lockfile to choose)"
+    )
+    return Detected(chosen, reason, reason)
+
+
+def _package_manager(directory: Path) -> str | None:
+    """``pnpm`` from package.json's ``"packageManager": "pnpm@9.1.0+sha..."``."""
+    manifest = directory / "package.json"
+    if not manifest.is_file():
+        return None
+    from depaudit.sources._io import read_json_object
+
+    try:
+        value = read_json_object(manifest, what="package.json").get("packageManager")
+    except InputError:
+        return None  # the reader of the lockfile reports a broken package.json
+    if not isinstance(value, str) or "@" not in value[1:]:
+        return None
+    return value.split("@", 1)[0].strip().lower() or None

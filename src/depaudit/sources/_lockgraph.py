@@ -1,0 +1,228 @@
+"""Shared by the yarn, pnpm and bun readers: turn resolved lock entries and importers into a
+:class:`DependencyTree` with shortest paths and dev / optional flags, and read the
+package.json files that say what each importer declares."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nodesemver
+
+from depaudit.errors import InputError
+from depaudit.models import (
+    Dependency,
+    DependencyTree,
+    DepType,
+    Importer,
+    Package,
+    SkippedPackage,
+    SourceInfo,
+)
+from depaudit.sources._io import read_json_object
+
+#: package.json sections, in the order npm reads them (a later section wins for a name)
+MANIFEST_SECTIONS: tuple[tuple[str, DepType], ...] = (
+    ("dependencies", DepType.PROD),
+    ("devDependencies", DepType.DEV),
+    ("optionalDependencies", DepType.OPTIONAL),
+)
+
+
+@dataclass(slots=True)
+class Node:
+    """One resolved lock entry, before paths and flags are known."""
+
+    location: str
+    name: str
+    version: str
+    alias: str | None = None
+    resolved: str | None = None
+    integrity: str | None = None
+    deprecated: str | None = None
+    edges: list[Dependency] = field(default_factory=list)
+
+
+def is_semver(version: str) -> bool:
+    try:
+        return nodesemver.valid(version, loose=False) is not None
+    except Exception:  # node-semver raises on odd input; odd input is not a version
+        return False
+
+
+def split_ident(ident: str) -> tuple[str, str]:
+    """``@scope/name@range`` -> (``@scope/name``, ``range``); no ``@`` -> (ident, "")."""
+    at = ident.find("@", 1)
+    if at < 0:
+        return ident, ""
+    return ident[:at], ident[at + 1 :]
+
+
+def as_mapping(value: Any, path: object, where: str) -> Mapping[str, Any]:
+    """A section that must be a mapping (absent means empty); wrong types are input errors."""
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, Mapping):
+        raise InputError(path, f"{where} is a {type(value).__name__}, expected a mapping")
+    return value
+
+
+def as_str(value: Any, path: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(path, f"{where} is a {type(value).__name__}, expected a string")
+    return value
+
+
+# --- package.json on disk ---------------------------------------------------------------
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The package.json at ``path``, or ``None`` when there is none."""
+    if not path.is_file():
+        return None
+    return read_json_object(path, what="package.json")
+
+
+def declared_edges(manifest: Mapping[str, Any], path: object) -> tuple[Dependency, ...]:
+    """The dependencies a package.json declares, one edge per name (npm's precedence)."""
+    edges: dict[str, Dependency] = {}
+    for section, dep_type in MANIFEST_SECTIONS:
+        for name, spec in as_mapping(manifest.get(section), path, section).items():
+            edges[str(name)] = Dependency(str(name), str(spec), dep_type)
+    return tuple(edges[n] for n in sorted(edges))
+
+
+def workspace_patterns(manifest: Mapping[str, Any] | None) -> list[str]:
+    if manifest is None:
+        return []
+    spaces = manifest.get("workspaces")
+    if isinstance(spaces, Mapping):  # yarn classic: {"packages": [...], "nohoist": [...]}
+        spaces = spaces.get("packages")
+    if not isinstance(spaces, list):
+        return []
+    return [s for s in spaces if isinstance(s, str)]
+
+
+def glob_workspaces(root: Path, patterns: Iterable[str]) -> list[str]:
+    """Folders (relative, posix) matched by workspace globs that hold a package.json."""
+    found: set[str] = set()
+    for pattern in patterns:
+        clean = pattern.strip().removeprefix("./").rstrip("/")
+        if not clean or clean.startswith("!") or ".." in Path(clean).parts:
+            continue
+        try:
+            matches = list(root.glob(clean))
+        except (ValueError, OSError):
+            continue
+        for match in matches:
+            if (match / "package.json").is_file():
+                found.add(match.relative_to(root).as_posix())
+    return sorted(found)
+
+
+# --- the graph --------------------------------------------------------------------------
+
+
+def _prefix(importer: Importer) -> tuple[str, ...]:
+    return () if importer.is_root else (importer.name,)
+
+
+def build_tree(
+    *,
+    source: SourceInfo,
+    importers: list[Importer],
+    nodes: Mapping[str, Node],
+    skipped: Iterable[SkippedPackage] = (),
+    warnings: Iterable[str] = (),
+) -> DependencyTree:
+    """Paths by a shortest-first search from every importer (a workspace's packages start
+    with the workspace's name), ``direct`` for targets of importer edges, ``dev`` for packages
+    reached only through dev edges of an importer, ``optional`` for packages reached only
+    through optional edges. Entries nothing reaches keep an empty path."""
+    best: dict[str, tuple[tuple[str, ...], str | None, str]] = {}
+    heap: list[tuple[int, tuple[str, ...], str, str, str]] = []
+    direct: set[str] = set()
+    for importer in importers:
+        for edge in importer.dependencies:
+            if edge.target is not None and edge.target in nodes:
+                direct.add(edge.target)
+                path = (*_prefix(importer), edge.name)
+                heapq.heappush(heap, (len(path), path, edge.target, edge.spec, importer.location))
+    while heap:
+        _, path, loc, spec, workspace = heapq.heappop(heap)
+        if loc in best:
+            continue
+        best[loc] = (path, spec, workspace)
+        for edge in nodes[loc].edges:
+            if edge.target is not None and edge.target in nodes and edge.target not in best:
+                nxt = (*path, edge.name)
+                heapq.heappush(heap, (len(nxt), nxt, edge.target, edge.spec, workspace))
+
+    def reach(skip_importer: set[DepType], skip_package: set[DepType]) -> set[str]:
+        seen: set[str] = set()
+        todo = [
+            e.target
+            for imp in importers
+            for e in imp.dependencies
+            if e.type not in skip_importer and e.target is not None and e.target in nodes
+        ]
+        while todo:
+            loc = todo.pop()
+            if loc in seen:
+                continue
+            seen.add(loc)
+            todo.extend(
+                e.target
+                for e in nodes[loc].edges
+                if e.type not in skip_package and e.target is not None and e.target in nodes
+            )
+        return seen
+
+    prod = reach({DepType.DEV}, {DepType.DEV})
+    required = reach({DepType.OPTIONAL}, {DepType.OPTIONAL, DepType.PEER_OPTIONAL})
+    packages = []
+    for loc in sorted(nodes):
+        node = nodes[loc]
+        path, wanted, workspace = best.get(loc, ((), None, ""))
+        reached = loc in best
+        packages.append(
+            Package(
+                name=node.name,
+                version=node.version,
+                location=loc,
+                path=path,
+                direct=loc in direct,
+                dev=reached and loc not in prod,
+                optional=reached and loc not in required,
+                wanted=wanted,
+                resolved=node.resolved,
+                integrity=node.integrity,
+                workspace=workspace or None,
+                alias=node.alias,
+                deprecated=node.deprecated,
+                dependencies=tuple(node.edges),
+            )
+        )
+    root = next((i for i in importers if i.is_root), None)
+    return DependencyTree(
+        source=source,
+        root_name=root.name if root else None,
+        root_version=root.version if root else None,
+        packages=tuple(packages),
+        importers=tuple(importers),
+        skipped=tuple(skipped),
+        warnings=tuple(warnings),
+    )
+
+
+def with_declared_targets(
+    declared: tuple[Dependency, ...] | None, locked: Iterable[Dependency]
+) -> tuple[Dependency, ...] | None:
+    """Give declared edges the target the lock resolved the same name to."""
+    if declared is None:
+        return None
+    targets = {e.name: e.target for e in locked}
+    return tuple(Dependency(d.name, d.spec, d.type, targets.get(d.name)) for d in declared)
