@@ -175,6 +175,14 @@ CASES = [
     Case("output-in-missing-folder", _output_in_missing_folder),
 ]
 
+# each malformed yarn / pnpm / bun lockfile of tests/assets/{yarn,pnpm,bun}/bad-*
+_LOCK_NAMES = {"yarn": "yarn.lock", "pnpm": "pnpm-lock.yaml", "bun": "bun.lock"}
+CASES += [
+    Case(f"{fmt}-{bad.stem}", _file(f"{fmt}/{name}", bad.read_bytes()))
+    for fmt, name in _LOCK_NAMES.items()
+    for bad in sorted((ASSETS / fmt).glob("bad-*"))
+]
+
 NEEDS_POSIX = {"npm-times-out", "npm-fails", "npm-prints-broken-json"}
 
 
