@@ -48,6 +48,9 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("DEPAUDIT_") and name != "DEPAUDIT_CORPUS":
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    # scans never reach the real registry; registry tests delete this and give a loopback
+    # --registry (see tests/services/conftest.py)
+    monkeypatch.setenv("DEPAUDIT_NO_REGISTRY", "1")
 
 
 @pytest.fixture

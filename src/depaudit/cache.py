@@ -192,3 +192,19 @@ class Cache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+
+
+def parse_ttl(text: str) -> float:
+    """``3600``, ``90s``, ``30m``, ``12h``, ``1d``, ``2w`` -> seconds. Raises ValueError."""
+    value = text.strip().lower()
+    unit = 1.0
+    if value and value[-1] in _UNITS:
+        unit = _UNITS[value[-1]]
+        value = value[:-1].strip()
+    seconds = float(value) * unit
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(f"not a duration: {text!r}")
+    return seconds

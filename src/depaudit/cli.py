@@ -13,10 +13,13 @@ from pathlib import Path
 
 from depaudit import __version__
 from depaudit.audit import Auditor
+from depaudit.cache import Cache, parse_ttl
 from depaudit.config import Settings, env_bool, env_name, env_value
-from depaudit.errors import DepauditError, ExitCode, InputError, UsageError
+from depaudit.errors import DepauditError, ExitCode, InputError, ServiceError, UsageError
 from depaudit.formats.interface import FormatName, get_format
 from depaudit.github.commands import add_github_parser, run_github
+from depaudit.services.interface import EnrichmentService
+from depaudit.services.registry import RegistryService, build_registry_service
 from depaudit.sources.loader import load_tree
 
 PROG = "depaudit"
@@ -92,6 +95,93 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_registry_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("registry, cache and offline use")
+    group.add_argument(
+        "--registry",
+        metavar="URL",
+        default=env_value("--registry"),
+        help=_help("npm registry base URL (otherwise npm's configuration)", "--registry"),
+    )
+    group.add_argument(
+        "--no-registry",
+        action="store_true",
+        default=env_bool("--no-registry", False),
+        help=_help("do not consult the npm registry (tree checks only)", "--no-registry"),
+    )
+    group.add_argument(
+        "--offline",
+        action="store_true",
+        default=env_bool("--offline", False),
+        help=_help("no network: use only the cache and bundled data", "--offline"),
+    )
+    group.add_argument(
+        "--no-cache",
+        action="store_true",
+        default=env_bool("--no-cache", False),
+        help=_help("neither read nor write the cache", "--no-cache"),
+    )
+    _add_cache_dir_option(group)
+    group.add_argument(
+        "--cache-ttl",
+        metavar="SECONDS|1d",
+        default=env_value("--cache-ttl") or "1d",
+        help=_help("age after which cached facts are revalidated (s, m, h, d, w)", "--cache-ttl"),
+    )
+    group.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        default=int(env_value("--jobs") or 16),
+        help=_help("concurrent registry requests", "--jobs"),
+    )
+    group.add_argument(
+        "--strict",
+        action="store_true",
+        default=env_bool("--strict", False),
+        help=_help("exit 3 when the registry could not be used at all", "--strict"),
+    )
+
+
+def _add_cache_dir_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        default=env_value("--cache-dir"),
+        help=_help("cache folder (default: the user cache folder)", "--cache-dir"),
+    )
+
+
+def _add_cache_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cache = commands.add_parser(
+        "cache",
+        help="show or clear depaudit's cache",
+        description="Show where depaudit caches registry and advisory facts, or clear it.",
+    )
+    cache.add_argument("action", choices=["info", "clear"], help="what to do")
+    _add_cache_dir_option(cache)
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    store = Cache(Path(args.cache_dir) if args.cache_dir else None)
+    if args.action == "clear":
+        removed = store.clear()
+        print(f"removed {removed} entries from {store.directory}")
+        return ExitCode.OK
+    info = store.info()
+    print(f"location: {info.location}")
+    print(f"size: {info.size_bytes} bytes")
+    if info.entries:
+        for namespace, count in info.entries.items():
+            print(f"{namespace}: {count} entries")
+    else:
+        print("entries: 0")
+    for warning in store.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    store.close()
+    return ExitCode.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -117,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_input_options(scan)
     _add_output_options(scan)
+    _add_registry_options(scan)
+    _add_cache_parser(commands)
     add_github_parser(commands)
     return parser
 
@@ -124,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.npm_timeout <= 0:
         raise UsageError("--npm-timeout must be a positive number of seconds")
+    try:
+        cache_ttl = parse_ttl(args.cache_ttl)
+    except ValueError:
+        raise UsageError(
+            f"--cache-ttl {args.cache_ttl!r} is not a duration", "use seconds or 30m, 12h, 1d"
+        ) from None
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
     return Settings(
         directory=Path(args.directory),
         lockfile=Path(args.lockfile) if args.lockfile else None,
@@ -133,6 +233,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         format=args.format,
         output=Path(args.output) if args.output else None,
         debug=args.debug,
+        use_registry=not args.no_registry,
+        registry=args.registry,
+        offline=args.offline,
+        use_cache=not args.no_cache,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        cache_ttl=cache_ttl,
+        jobs=args.jobs,
+        strict=args.strict,
     )
 
 
@@ -161,12 +269,30 @@ def write_atomically(path: Path, text: str) -> None:
 
 def run_scan(settings: Settings) -> int:
     tree = load_tree(settings)
-    report = Auditor(tree=tree).run()
+    services: list[EnrichmentService] = []
+    registry: RegistryService | None = None
+    if settings.use_registry:
+        registry = build_registry_service(
+            settings.directory,
+            registry=settings.registry,
+            offline=settings.offline,
+            use_cache=settings.use_cache,
+            cache_dir=settings.cache_dir,
+            cache_ttl=settings.cache_ttl,
+            jobs=settings.jobs,
+        )
+        services.append(registry)
+    report = Auditor(tree=tree, services=services, offline=settings.offline).run()
     text = get_format(settings.format).render(report)
     if settings.output is not None:
         write_atomically(settings.output, text)
     else:
         sys.stdout.write(text)
+    if settings.strict and registry is not None and registry.failed:
+        _print_error(
+            ServiceError("the npm registry could not be used", "see the warnings in the report")
+        )
+        return ExitCode.SERVICE
     return ExitCode.OK
 
 
@@ -188,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ExitCode.INPUT
         if args.command == "github":
             return run_github(args)
+        if args.command == "cache":
+            return run_cache(args)
         return run_scan(settings_from_args(args))
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return int(exc.code) if isinstance(exc.code, int) else ExitCode.INPUT

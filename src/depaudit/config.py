@@ -7,11 +7,13 @@ the environment into argparse defaults, so ``--help`` shows the effective defaul
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from depaudit.errors import ConfigError
+from depaudit.errors import ConfigError, InputError
 
 ENV_PREFIX = "DEPAUDIT_"
 
@@ -43,6 +45,39 @@ def env_bool(flag: str, default: bool, environ: Mapping[str, str] | None = None)
     )
 
 
+CONFIG_NAME = ".depaudit.toml"
+FAIL_ON_CHOICES = ("high", "medium", "low", "never")
+
+
+def find_config(directory: Path, explicit: Path | None) -> Path | None:
+    """``--config FILE`` (which must exist), else ``.depaudit.toml`` in the scanned folder."""
+    if explicit is not None:
+        return explicit
+    candidate = directory / CONFIG_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_config(path: Path | None) -> dict[str, Any]:
+    """The parsed TOML config file (``{}`` when there is none); bad TOML is an InputError."""
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError(path, "does not exist", "check --config") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory", "give --config a file") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({exc.strerror or exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"is not valid TOML ({exc})") from None
+    fail_on = data.get("fail-on")
+    if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
+        raise InputError(path, f"fail-on = {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
+    return data
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a run needs to know, resolved once in cli.py."""
@@ -55,3 +90,14 @@ class Settings:
     format: str = "table"
     output: Path | None = None
     debug: bool = False
+    config: Path | None = None  # --config, or .depaudit.toml found in the directory
+    fail_on: str = "never"  # exit 1 when a suspect is at or above this tier
+    # registry, cache and offline use
+    use_registry: bool = True
+    registry: str | None = None  # --registry; otherwise npm configuration decides
+    offline: bool = False
+    use_cache: bool = True
+    cache_dir: Path | None = None  # None: the user cache folder (platformdirs)
+    cache_ttl: float = 86400.0
+    jobs: int = 16
+    strict: bool = False

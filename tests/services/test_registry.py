@@ -454,3 +454,172 @@ def test_extract_ignores_non_date_time_values() -> None:
     data = extract(doc)  # time.unpublished is an object, but versions exist: a normal doc
     assert data["state"] == "ok"
     assert data["gone"] == ["0.0.0"]
+
+
+# -- through the command line ---------------------------------------------------------------
+
+PROJECT = Path(__file__).resolve().parent.parent / "assets" / "registry" / "project"
+
+
+@pytest.fixture
+def scan(
+    fake_registry: FakeRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[int, dict[str, object]]]:
+    from depaudit.cli import main
+
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+
+    def runner(*extra: str) -> tuple[int, dict[str, object]]:
+        out = tmp_path / "report.json"
+        code = main(
+            [
+                "scan",
+                "--lockfile",
+                str(PROJECT / "package-lock.json"),
+                "--no-npm",
+                "--registry",
+                fake_registry.url,
+                "--cache-dir",
+                str(tmp_path / "cli-cache"),
+                "--format",
+                "json",
+                "--output",
+                str(out),
+                *extra,
+            ]
+        )
+        report = json.loads(out.read_text()) if out.exists() else {}
+        if out.exists():
+            out.unlink()
+        return code, report
+
+    return runner
+
+
+def _facts_by_key(report: dict[str, object]) -> dict[str, dict[str, object]]:
+    packages = report["packages"]
+    assert isinstance(packages, list)
+    return {f"{p['name']}@{p['version']}": p["facts"] for p in packages}
+
+
+def test_cli_scan_json_carries_facts_and_warm_run_is_offline(
+    scan: Callable[..., tuple[int, dict[str, object]]], fake_registry: FakeRegistry
+) -> None:
+    code, report = scan()
+    assert code == 0
+    facts_by_key = _facts_by_key(report)
+    express = facts_by_key["express@4.17.1"]
+    assert express["latest"] == "5.1.0"
+    assert express["installed_published"] == "2019-05-26T04:25:34.606000+00:00"
+    assert express["versions_behind"] == 8
+    assert express["deprecated"] is None and express["deprecation_known"] is True
+    assert "renamed" in str(facts_by_key["socket.io-redis@5.2.0"]["deprecated"])
+    assert facts_by_key["no-such-package-xyz@1.0.0"]["in_registry"] is False
+    assert len(fake_registry.server.log) == 4
+    assert report["warnings"] == []
+    # the second scan of the same tree sends no request at all
+    code, again = scan()
+    assert code == 0
+    assert len(fake_registry.server.log) == 4
+    assert _facts_by_key(again)["express@4.17.1"]["age_days"] is not None
+    # and --offline gives the same facts (age counts from the scan time, so compare the rest)
+    code, offline = scan("--offline")
+    assert len(fake_registry.server.log) == 4
+    for key, entry in _facts_by_key(offline).items():
+        warm = dict(facts_by_key[key])
+        entry = dict(entry)
+        for moving in ("age_days", "days_since_release"):
+            warm.pop(moving), entry.pop(moving)
+        assert entry == warm
+    assert offline["offline"] is True
+
+
+def test_cli_strict_exits_3_when_the_registry_is_unreachable(
+    scan: Callable[..., tuple[int, dict[str, object]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = ("--registry", f"http://127.0.0.1:{port}/", "--no-cache")
+    code, report = scan(*args)
+    assert code == 0  # not strict: a visible warning, unknown facts
+    assert any("could not fetch 4 of 4" in str(w) for w in report["warnings"])  # type: ignore[attr-defined]
+    code, report = scan(*args, "--strict")
+    assert code == 3
+    assert report  # the report is still written
+
+
+def test_cli_table_shows_oldest_and_furthest_behind(
+    fake_registry: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from depaudit.cli import main
+
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    monkeypatch.setenv("DEPAUDIT_REGISTRY", fake_registry.url)  # the env twin of --registry
+    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(tmp_path / "c"))
+    code = main(["scan", "--lockfile", str(PROJECT / "package-lock.json"), "--no-npm"])
+    out = capsys.readouterr().out
+    assert code == 0
+    oldest = out[out.index("oldest installed") :]
+    # socket.io-redis@5.2.0 (2017) is older than express@4.17.1 (2019)
+    assert oldest.index("socket.io-redis@5.2.0") < oldest.index("express@4.17.1")
+    furthest = out[out.index("furthest behind") :]
+    assert furthest.index("express@4.17.1") < furthest.index("socket.io-redis@5.2.0")
+    assert (tmp_path / "c" / "v1").is_dir()
+
+
+def test_cli_cache_info_and_clear(
+    scan: Callable[..., tuple[int, dict[str, object]]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from depaudit.cli import main
+
+    scan()
+    capsys.readouterr()
+    assert main(["cache", "info", "--cache-dir", str(tmp_path / "cli-cache")]) == 0
+    info = capsys.readouterr().out
+    assert "registry: 4 entries" in info
+    assert str(tmp_path / "cli-cache" / "v1") in info
+    assert main(["cache", "clear", "--cache-dir", str(tmp_path / "cli-cache")]) == 0
+    assert "removed 4 entries" in capsys.readouterr().out
+    assert main(["cache", "info", "--cache-dir", str(tmp_path / "cli-cache")]) == 0
+    assert "entries: 0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--cache-ttl", "soon"), ("--cache-ttl", "-1"), ("--jobs", "0")]
+)
+def test_cli_bad_values_are_usage_errors(
+    scan: Callable[..., tuple[int, dict[str, object]]], flag: str, value: str
+) -> None:
+    code, report = scan(flag, value)
+    assert code == 2 and report == {}
+
+
+def test_cli_no_registry_sends_nothing(
+    scan: Callable[..., tuple[int, dict[str, object]]], fake_registry: FakeRegistry
+) -> None:
+    code, report = scan("--no-registry")
+    assert code == 0
+    assert fake_registry.server.log == []
+    assert _facts_by_key(report)["express@4.17.1"]["latest"] is None
+
+
+@pytest.mark.online
+def test_online_registry_smoke(tmp_path: Path) -> None:
+    """Against the configured registry (a mirror here: dates and deprecations differ)."""
+    from depaudit.services.registry import build_registry_service
+
+    service = build_registry_service(tmp_path, cache_dir=tmp_path / "c")
+    result = service.enrich_all(
+        [PackageRef("express", "4.17.1"), PackageRef("@babel/core", "7.0.0")]
+    )
+    assert result.failed is False
+    assert result.facts["express@4.17.1"].latest is not None
+    assert (result.facts["@babel/core@7.0.0"].versions_behind or 0) > 0

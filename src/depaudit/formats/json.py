@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from depaudit.formats.interface import FormatName, ReportFormat
-from depaudit.models import Package, Report, Suspect
+from depaudit.models import Package, PackageFacts, Report, Suspect
 
 SCHEMA_VERSION = 1
+
+
+#: PackageFacts fields rendered elsewhere (identity) or by their own services
+_FACTS_SKIPPED = frozenset({"name", "version", "advisories", "known_leaks"})
+
+
+def _facts_entry(facts: PackageFacts | None) -> dict[str, Any]:
+    """Registry facts of one package; dates ISO 8601, unknown as null."""
+    out: dict[str, Any] = {}
+    for name in PackageFacts.__dataclass_fields__:
+        if name in _FACTS_SKIPPED:
+            continue
+        value = getattr(facts, name) if facts is not None else None
+        if name == "deprecation_known" and value is None:
+            value = False
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
 
 
 def _package_entries(report: Report) -> list[dict[str, Any]]:
@@ -30,6 +48,7 @@ def _package_entries(report: Report) -> list[dict[str, Any]]:
         }
         if aliases:
             entry["aliases"] = aliases
+        entry["facts"] = _facts_entry(report.facts.get(f"{name}@{version}"))
         entries.append(entry)
     return entries
 
@@ -90,6 +109,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "suspects": [_suspect_entry(s) for s in report.suspects],
         "ignored": list(report.ignored),
         "warnings": list(report.warnings),
+        "consulted": list(report.consulted),
+        "offline": report.offline,
     }
 
 

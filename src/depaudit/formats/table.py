@@ -61,6 +61,60 @@ def suspects_table(report: Report) -> list[str]:
     return [*out, ""]
 
 
+#: how many packages the "oldest" and "furthest behind" tables show
+REGISTRY_TOP = 10
+
+
+def _years(days: float | None) -> str:
+    return f"{days / 365.25:.1f}y" if days is not None else "?"
+
+
+def registry_tables(report: Report, top: int = REGISTRY_TOP) -> list[str]:
+    """The oldest installed versions and the packages furthest behind latest."""
+    known = [f for f in report.facts.values() if f.age_days is not None]
+    behind = [f for f in report.facts.values() if f.libyears]
+    out: list[str] = []
+    if known:
+        oldest = sorted(known, key=lambda f: (-(f.age_days or 0.0), f.name, f.version))[:top]
+        rows = [
+            [
+                terminal_safe(f.key),
+                _years(f.age_days),
+                _years(f.days_since_release),
+                terminal_safe(f.latest or "?"),
+                terminal_safe(f.deprecated or "")[:60],
+            ]
+            for f in oldest
+        ]
+        out.append(
+            tabulate(
+                rows,
+                headers=["oldest installed", "age", "last release", "latest", "deprecated"],
+            )
+        )
+        out.append("")
+    if behind:
+        furthest = sorted(
+            behind,
+            key=lambda f: (-(f.libyears or 0.0), -(f.majors_behind or 0), f.name, f.version),
+        )[:top]
+        rows = [
+            [
+                terminal_safe(f.key),
+                terminal_safe(f.latest or "?"),
+                f"{f.libyears:.2f}" if f.libyears is not None else "?",
+                "?" if f.versions_behind is None else str(f.versions_behind),
+                "?" if f.majors_behind is None else str(f.majors_behind),
+            ]
+            for f in furthest
+        ]
+        out.append(
+            tabulate(rows, headers=["furthest behind", "latest", "libyears", "releases", "majors"])
+        )
+        out.append("")
+    return out
+
+
 class TableFormat(ReportFormat):
     name = FormatName.TABLE
 
@@ -90,6 +144,7 @@ class TableFormat(ReportFormat):
             ]
             out.append(tabulate(rows, headers=["skipped", "spec", "reason"]))
             out.append("")
+        out.extend(registry_tables(report))
         out.extend(f"warning: {terminal_safe(w)}" for w in report.warnings)
         out.append(summary_line(report))
         return "\n".join(out) + "\n"

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -27,9 +28,10 @@ import orjson
 import requests
 
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
-from depaudit.http import BodyTooLarge, get_capped
+from depaudit.errors import ConfigError
+from depaudit.http import BodyTooLarge, build_session, get_capped
 from depaudit.models import PackageFacts
-from depaudit.npmrc import NpmConfig
+from depaudit.npmrc import NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
@@ -39,6 +41,7 @@ ACCEPT_FULL = "application/json"
 DEFAULT_JOBS = 16
 BIG_BODY = 4 * 1024 * 1024  # decode bodies above this size two at a time (peak memory)
 MAX_CONSECUTIVE_CONNECTION_FAILURES = 8
+OFFLINE_PLACEHOLDER = "https://registry.invalid/"
 
 
 def escape_name(name: str) -> str:
@@ -85,6 +88,7 @@ class RegistryService(EnrichmentService):
         self._lock = threading.Lock()
         self._connection_failures = 0
         self._successes = 0
+        self.failed = False  # set by enrich_all: no request succeeded at all
 
     def url_for(self, name: str) -> str:
         return self.config.registry_for(name) + escape_name(name)
@@ -206,6 +210,7 @@ class RegistryService(EnrichmentService):
             summary += f", {not_found} not in the registry"
         if errors or missed:
             summary += f", {len(errors) + missed} unknown"
+        self.failed = failed
         return EnrichmentResult(
             facts=facts, warnings=tuple(warnings), consulted=summary, failed=failed
         )
@@ -241,3 +246,28 @@ class RegistryService(EnrichmentService):
                 "their registry facts are unknown (run once online to fill it)"
             )
         return warnings
+
+
+def build_registry_service(
+    directory: Path,
+    *,
+    registry: str | None = None,
+    offline: bool = False,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+    cache_ttl: float = DEFAULT_TTL,
+    jobs: int = DEFAULT_JOBS,
+    npm_timeout: float = 20.0,
+) -> RegistryService:
+    """The service as ``depaudit scan`` uses it: npm configuration of ``directory``, one
+    pooled session with scoped credentials, the user cache. Offline runs never ask npm."""
+    if offline and not registry:
+        try:
+            config = load_npm_config(directory, registry, npm_timeout=npm_timeout)
+        except ConfigError:  # the cache is keyed by URL; without one nothing can match
+            config = NpmConfig(registry=OFFLINE_PLACEHOLDER, origin="offline")
+    else:
+        config = load_npm_config(directory, registry, npm_timeout=npm_timeout)
+    session = build_session(jobs, config.auth_for)
+    cache = Cache(cache_dir, enabled=use_cache)
+    return RegistryService(config, session, cache, jobs=jobs, ttl=cache_ttl, offline=offline)
