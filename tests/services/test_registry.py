@@ -623,3 +623,48 @@ def test_online_registry_smoke(tmp_path: Path) -> None:
     assert result.failed is False
     assert result.facts["express@4.17.1"].latest is not None
     assert (result.facts["@babel/core@7.0.0"].versions_behind or 0) > 0
+
+
+def test_progress_counts_fetched_and_cached(fake_registry: FakeRegistry, tmp_path: Path) -> None:
+    import io
+
+    from depaudit.progress import Progress
+
+    seen: list[Progress] = []
+
+    def recording(label: str, total: int) -> Progress:
+        progress = Progress(label, total, stream=io.StringIO())
+        seen.append(progress)
+        return progress
+
+    def service() -> RegistryService:
+        return RegistryService(
+            NpmConfig(registry=fake_registry.url),
+            build_session(2, retries=0),
+            Cache(tmp_path / "c"),
+            clock=lambda: NOW,
+            progress=recording,
+        )
+
+    service().enrich_all([PackageRef("express", "4.17.1"), PackageRef("request", "2.88.0")])
+    service().enrich_all([PackageRef("express", "4.17.1"), PackageRef("tiny-tarball", "1.0.0")])
+    assert [(p.total, p.done, p.cached) for p in seen] == [(2, 2, 0), (2, 2, 1)]
+    assert all(not p.enabled and p.stream.getvalue() == "" for p in seen)  # type: ignore[attr-defined]
+
+
+def test_progress_draws_on_a_terminal() -> None:
+    import io
+
+    from depaudit.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    with Progress("npm registry", 3, stream=stream) as progress:
+        assert progress.enabled
+        progress.advance(cached=True)
+        progress.advance()
+    assert (progress.done, progress.cached) == (2, 1)
+    assert "npm registry" in stream.getvalue()
