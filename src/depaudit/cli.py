@@ -273,7 +273,8 @@ def run_scan(settings: Settings) -> int:
     registry: RegistryService | None = None
     if settings.use_registry:
         registry = build_registry_service(
-            settings.directory,
+            # the project's .npmrc sits beside the lockfile when one is given
+            settings.lockfile.parent if settings.lockfile is not None else settings.directory,
             registry=settings.registry,
             offline=settings.offline,
             use_cache=settings.use_cache,

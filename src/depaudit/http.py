@@ -42,7 +42,7 @@ class CappedRetry(Retry):
         return None if value is None else min(float(value), MAX_RETRY_AFTER)
 
 
-def make_retry(total: int = 3, backoff_factor: float = 0.5) -> Retry:
+def make_retry(total: int = 3, backoff_factor: float = 0.3) -> Retry:
     return CappedRetry(
         total=total,
         connect=total,
@@ -112,7 +112,7 @@ def build_session(
     auth_lookup: AuthLookup | None = None,
     *,
     retries: int = 3,
-    backoff_factor: float = 0.5,
+    backoff_factor: float = 0.3,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_body: int = DEFAULT_MAX_BODY,

@@ -69,6 +69,10 @@ class FakeRegistry:
         self.add(doc, status)
         return doc
 
+    def packument_requests(self) -> list[tuple[str, dict[str, str], int]]:
+        """The packument GETs only (not ``/-/...`` endpoints other services may call)."""
+        return [r for r in self.requests if not r[0].startswith("/-/")]
+
     def raw_uris(self) -> list[str]:
         return [uri for uri, _, _ in self.requests]
 
