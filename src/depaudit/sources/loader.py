@@ -49,6 +49,8 @@ def load_tree(settings: Settings) -> DependencyTree:
         return run_npm_ls(directory, settings.npm_timeout)  # the only view there is
     found = detect(directory)
     locked = source_for(found.lockfile).load(found.lockfile)
+    if found.warning:
+        locked = replace(locked, warnings=(found.warning, *locked.warnings))
     if not installed_wanted or found.lockfile.name not in NPM_LOCKFILES:
         return locked
     if npm_command() is None:
