@@ -331,13 +331,102 @@ def test_fail_on_sets_the_exit_code_and_the_fail_step_fails(
     assert runner.steps["run"]["exit-code"] == "0"
     assert not fail_step_runs(runner.steps["run"]["exit-code"])
 
-    runner.inputs["fail-on"] = "low"
     report = json.loads((runner.temp / "depaudit-report" / "depaudit.json").read_text())
-    expected = "1" if report.get("suspects") else "0"
+    tiers = {s["tier"] for s in report["suspects"]}
+    # the corpus socket.io app has offline suspects (bundled data), so some level fails
+    assert tiers, "expected suspects in the corpus socket.io app"
+    order = ["low", "medium", "high"]
+    for level in order:
+        expected = "1" if any(order.index(t) >= order.index(level) for t in tiers) else "0"
+        runner.inputs["fail-on"] = level
+        result = runner.scan()
+        assert result.returncode == 0, result.stderr  # --no-fail: the later steps still run
+        assert runner.steps["run"]["exit-code"] == expected, level
+        assert fail_step_runs(expected) == (expected == "1")
+        if expected == "1":
+            fail = runner.run("fail")
+            assert fail.returncode == 1
+            assert "::error::depaudit found suspects at or above fail-on" in fail.stdout
+    assert len(github.comments[PR]) == 1  # one sticky comment through every run
+
+
+@pytest.mark.skipif(not scan_has_fail_on(), reason="depaudit scan has no --fail-on yet")
+def test_action_run_without_no_fail_exits_1_on_suspects(
+    tmp_path: Path, github: FakeGitHub, project: Path
+) -> None:
+    """The command itself (outside the composite action) fails the step directly."""
+    runner = Runner(tmp_path, github, "schedule", {})
+    env = runner.env(step("run"), tmp_path / "out")
+    (tmp_path / "out").touch()
+    result = subprocess.run(
+        [depaudit_bin(), "github", "action-run", "--path", "app", "--fail-on", "low"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1, result.stderr
+    assert read_outputs(tmp_path / "out")["exit-code"] == "1"
+
+
+def scan_has_diff_base_ref() -> bool:
+    for action_ in build_parser()._actions:
+        choices = getattr(action_, "choices", None)
+        if isinstance(choices, dict) and "diff" in choices:
+            return "--base-ref" in choices["diff"]._option_string_actions
+    return False
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(not scan_has_diff_base_ref(), reason="depaudit has no diff --base-ref yet")
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pull_request_comment_leads_with_the_diff_against_the_base(
+    tmp_path: Path, github: FakeGitHub, project: Path
+) -> None:
+    lockfile = project / "package-lock.json"
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "app")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    base_sha = git(tmp_path, "rev-parse", "HEAD")
+    data = json.loads(lockfile.read_text())
+    entry = data["packages"]["node_modules/debug"]
+    old_version = entry["version"]
+    entry["version"] = "99.0.0"  # the pull request "upgrades" debug
+    lockfile.write_text(json.dumps(data, indent=2))
+
+    event = pr_event()
+    event["pull_request"]["base"]["sha"] = base_sha
+    runner = Runner(tmp_path, github, "pull_request", event)
+    runner.inputs["path"] = "app"
     result = runner.scan()
-    assert result.returncode == 0, result.stderr  # --no-fail: the later steps still run
-    assert runner.steps["run"]["exit-code"] == expected
-    assert len(github.comments[PR]) == 1
-    if expected == "1":
-        assert fail_step_runs("1")
-        assert runner.run("fail").returncode == 1
+    assert result.returncode == 0, result.stderr
+    assert "diff against the base" not in result.stderr  # no warning: the diff ran
+
+    outputs = runner.steps["run"]
+    diff = Path(outputs["diff"]).read_text(encoding="utf-8").replace("\\", "")  # md escapes
+    assert "debug" in diff and old_version in diff and "99.0.0" in diff
+    [comment] = github.comments[PR]
+    body = comment["body"].replace("\\", "")
+    assert body.startswith(MARKER + "\n")
+    assert body.count(MARKER) == 1
+    assert body.index("99.0.0") < body.index("<details><summary>Full report</summary>")
+    summary = runner.summary.read_text(encoding="utf-8").replace("\\", "")
+    assert "99.0.0" in summary
+    report = Path(outputs["markdown"]).read_text(encoding="utf-8").replace("\\", "")
+    report_head = report.replace(MARKER, "").strip().splitlines()[0]
+    assert summary.index("99.0.0") < summary.index(report_head)  # the diff comes first

@@ -386,6 +386,22 @@ def action_run(
     return result
 
 
+def _head_lockfile(path: str, extra: list[str]) -> Path:
+    """The lockfile the scan read: ``--lockfile`` among the extra arguments, PATH itself when
+    it is a file, else the one depaudit detects in the folder."""
+    for i, arg in enumerate(extra):
+        if arg == "--lockfile" and i + 1 < len(extra):
+            return Path(extra[i + 1])
+        if arg.startswith("--lockfile="):
+            return Path(arg.split("=", 1)[1])
+    folder = Path(path)
+    if folder.is_file():
+        return folder
+    from depaudit.sources import detect
+
+    return detect(folder).lockfile
+
+
 def _run_diff(
     args: argparse.Namespace, env: ActionsEnv, out_dir: Path, extra: list[str], result: RunResult
 ) -> str | None:
@@ -398,6 +414,10 @@ def _run_diff(
     sha, _ref = pull_request_base(read_event(env.event_path))
     if not sha:
         return None
+    try:
+        head = _head_lockfile(args.path, extra)
+    except DepauditError:
+        return None  # the scan has said what is wrong with the folder
     _fetch_base(sha, Path(env.workspace or "."))
     target = out_dir / "depaudit-diff.md"
     argv = ["diff", "--base-ref", sha]
@@ -405,7 +425,7 @@ def _run_diff(
         argv += ["--format", "markdown"]
     if _supports(diff, "--output"):
         argv += ["--output", str(target)]
-    code = _cli([*argv, args.path])
+    code = _cli([*argv, str(head)])
     if code not in (ExitCode.OK, ExitCode.SUSPECTS) or not target.is_file():
         _warn(result, f"depaudit diff against the base {sha[:12]} failed (exit {code})")
         return None
