@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from functools import lru_cache
 
 import nodesemver
 
@@ -57,6 +58,7 @@ _NOT_RANGE_PREFIXES = (
 )
 
 
+@lru_cache(maxsize=16384)  # pure; a big tree asks for the same ranges thousands of times
 def range_of(spec: str) -> str | None:
     """The semver range a spec asks for, or ``None`` when it is not a range npm checks."""
     spec = spec.strip()
@@ -76,6 +78,7 @@ def range_of(spec: str) -> str | None:
     return spec if valid is not None else None
 
 
+@lru_cache(maxsize=65536)  # pure, and the same (version, range) edge recurs across a tree
 def satisfies(version: str, spec: str) -> bool | None:
     """npm's answer to "does ``version`` satisfy ``spec``"; ``None`` when it cannot say."""
     rng = range_of(spec)
