@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import nodesemver
@@ -132,6 +133,29 @@ def _semver(version: str | None) -> Any:
         return None
 
 
+_PLAIN_RELEASE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:\+[0-9A-Za-z.-]+)?")
+
+
+def _order_key(parsed: Any) -> tuple[int, int, int, int]:
+    """Orders a stable release against any version exactly as ``compare`` does: by
+    major.minor.patch, and a prerelease below the release of the same triple."""
+    return (parsed.major, parsed.minor, parsed.patch, 0 if parsed.prerelease else 1)
+
+
+@lru_cache(maxsize=131072)
+def _stable_key(version: str) -> tuple[int, int, int, int] | None:
+    """:func:`_order_key` of a stable release, None for prereleases and non-semver. Packuments
+    list hundreds of versions and ``behind`` runs per installed version: parsing each string
+    once, plain releases by regex, took ``behind`` from ~60% of a warm scan to a few percent."""
+    plain = _PLAIN_RELEASE.fullmatch(version)
+    if plain is not None:
+        return (int(plain[1]), int(plain[2]), int(plain[3]), 1)
+    parsed = _semver(version)
+    if parsed is None or parsed.prerelease:
+        return None
+    return _order_key(parsed)
+
+
 def _days(later: datetime, earlier: datetime) -> float:
     return round((later - earlier).total_seconds() / DAY, 2)
 
@@ -151,12 +175,11 @@ def behind(
         return None
     if mine.compare(newest) >= 0:
         return (0, 0, 0, 0)
+    low, high = _order_key(mine), _order_key(newest)
     count = 0
     for version in published:
-        parsed = _semver(version)
-        if parsed is None or parsed.prerelease:
-            continue
-        if parsed.compare(mine) > 0 and parsed.compare(newest) <= 0:
+        key = _stable_key(version)
+        if key is not None and low < key <= high:
             count += 1
     if newest.major != mine.major:
         delta = (max(newest.major - mine.major, 0), 0, 0)
