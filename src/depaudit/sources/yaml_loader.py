@@ -37,6 +37,7 @@ def load_yaml(text: str, path: Path | str, *, what: str, pure: bool = False) -> 
             path, f"is not valid YAML{where}: {problem}", f"expected a {what}"
         ) from None
     except yaml.YAMLError as exc:
-        raise InputError(path, f"is not valid YAML: {exc}", f"expected a {what}") from None
+        detail = " ".join(str(exc).split())  # a ReaderError spans two lines
+        raise InputError(path, f"is not valid YAML: {detail}", f"expected a {what}") from None
     except RecursionError:
         raise InputError(path, "YAML is nested too deeply", f"expected a {what}") from None
