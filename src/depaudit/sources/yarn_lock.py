@@ -314,6 +314,8 @@ class YarnLockSource(DependencySource):
                 raise InputError(path, f"entry {key!r} is not a mapping", f"expected a {WHAT}")
             resolution = as_str(entry.get("resolution"), path, f"{key} resolution")
             name, ref = split_ident(resolution)
+            if not name:  # e.g. a file cut off after `resolution:`
+                raise InputError(path, f"entry {key!r} has no resolution", f"expected a {WHAT}")
             protocol = ref.split(":", 1)[0] if ":" in ref else ""
             if protocol == "workspace":
                 place = ref.split(":", 1)[1]
