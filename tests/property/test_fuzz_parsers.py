@@ -1,0 +1,606 @@
+"""Every parser is total: random structures and mutations of the real corpus files end in a
+``DependencyTree`` or an ``InputError`` naming the file, never anything else.
+
+Mutations: truncation, invalid UTF-8 and control bytes, deleted / duplicated / shuffled lines,
+values replaced by wrong types, deep nesting, huge strings, duplicate keys (JSON and YAML),
+hostile keys (``..``, absolute paths), YAML aliases and tags. The seeds are the lockfile
+corpus (``tests/corpus``: fixtures whole, the big real files reduced to a slice of their
+entries) and the ``npm ls --json`` outputs of ``tests/assets/projects``.
+
+The suite runs a few hundred examples per parser; ``scripts/fuzz_long.py`` runs the same
+checks (``check``, ``inputs``) for 100,000+ examples per parser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from depaudit.errors import InputError
+from depaudit.models import DependencyTree
+from depaudit.sources.bun_lock import BunLockSource
+from depaudit.sources.npm_ls import parse_npm_ls
+from depaudit.sources.package_lock import PackageLockSource
+from depaudit.sources.pnpm_lock import PnpmLockSource
+from depaudit.sources.yarn_lock import YarnLockSource
+
+TESTS = Path(__file__).resolve().parent.parent
+CORPUS = TESTS / "corpus"
+ASSETS = TESTS / "assets"
+
+#: parser name -> the file name it is given
+FILE_NAMES = {
+    "package-lock": "package-lock.json",
+    "npm-ls": "npm-ls.json",
+    "yarn": "yarn.lock",
+    "pnpm": "pnpm-lock.yaml",
+    "bun": "bun.lock",
+}
+PARSERS = tuple(FILE_NAMES)
+#: how many entries of a big real lockfile a seed keeps (parsing stays fast)
+SLICE = 40
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+# -- seeds ---------------------------------------------------------------------------------------
+
+
+def _reduce_json(data: Any) -> Any:
+    """Keep the first SLICE entries of every big mapping (a real file, smaller)."""
+    if isinstance(data, dict):
+        items = list(data.items())[:SLICE] if len(data) > SLICE else list(data.items())
+        return {k: _reduce_json(v) for k, v in items}
+    if isinstance(data, list):
+        return [_reduce_json(v) for v in data[:SLICE]]
+    return data
+
+
+def _reduce_lines(text: str, *, keep: int = 600) -> str:
+    """The head of a line-oriented lockfile, cut at a blank line (whole entries)."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) <= keep:
+        return text
+    cut = keep
+    while cut < len(lines) and lines[cut].strip():
+        cut += 1
+    return "".join(lines[:cut])
+
+
+def _reduce(parser: str, raw: bytes) -> bytes:
+    if len(raw) < 64 * 1024:
+        return raw
+    text = raw.decode("utf-8", "replace")
+    if parser in ("package-lock", "npm-ls", "bun"):
+        try:
+            data = json.loads(_TRAILING_COMMA.sub(r"\1", text))
+        except ValueError:
+            return raw[: 64 * 1024]
+        return json.dumps(_reduce_json(data), indent=2).encode()
+    return _reduce_lines(text).encode()
+
+
+def _parser_of(path: Path) -> str | None:
+    name = path.name
+    if name in ("package-lock.json", "npm-shrinkwrap.json"):
+        return "package-lock"
+    if name.startswith("npm-ls") and name.endswith(".json"):
+        return "npm-ls"
+    if name == "yarn.lock" or (name.endswith(".lock") and "yarn" in str(path)):
+        return "yarn"
+    if name.endswith((".yaml", ".yml")) and "pnpm" in str(path):
+        return "pnpm"
+    if name == "bun.lock":
+        return "bun"
+    if name.endswith(".json") and "/npm/" in path.as_posix() and "osv-scanner" in str(path):
+        return "package-lock"
+    return None
+
+
+@cache
+def seeds() -> dict[str, tuple[bytes, ...]]:
+    found: dict[str, list[bytes]] = {p: [] for p in PARSERS}
+    roots = [CORPUS / "fixtures", CORPUS / "real", ASSETS / "projects", ASSETS / "projects-pm"]
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if not path.is_file() or path.name.endswith(".expected.json"):
+                continue
+            parser = _parser_of(path)
+            if parser is not None:
+                found[parser].append(_reduce(parser, path.read_bytes()))
+    for parser, items in found.items():
+        assert items, f"no corpus seed for {parser}"
+    return {p: tuple(v) for p, v in found.items()}
+
+
+# -- the property --------------------------------------------------------------------------------
+
+
+def run_parser(parser: str, raw: bytes, folder: Path) -> DependencyTree:
+    """Parse ``raw`` as ``parser`` reads it (from a file in ``folder``)."""
+    path = folder / FILE_NAMES[parser]
+    if parser == "npm-ls":
+        return parse_npm_ls(raw.decode("utf-8", "strict"), str(path))
+    path.write_bytes(raw)
+    source = {
+        "package-lock": PackageLockSource,
+        "yarn": YarnLockSource,
+        "pnpm": PnpmLockSource,
+        "bun": BunLockSource,
+    }[parser]()
+    return source.load(path)
+
+
+def check(parser: str, raw: bytes, folder: Path) -> str:
+    """The only outcomes allowed: a tree (``"tree"``) or an InputError naming the file
+    (``"input-error"``). Anything else propagates and fails the test."""
+    if parser == "npm-ls":
+        try:
+            raw.decode("utf-8", "strict")
+        except UnicodeDecodeError:
+            return "input-error"  # the reader of files / stdin rejects it (tested elsewhere)
+    try:
+        tree = run_parser(parser, raw, folder)
+    except InputError as error:
+        assert FILE_NAMES[parser] in error.message, error.message
+        assert "\n" not in error.message
+        return "input-error"
+    assert isinstance(tree, DependencyTree)
+    for pkg in tree.packages:
+        assert isinstance(pkg.name, str) and pkg.name
+        assert isinstance(pkg.version, str)
+        assert all(isinstance(part, str) for part in pkg.path)
+    return "tree"
+
+
+# -- strategies ----------------------------------------------------------------------------------
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.sampled_from(["", "1.0.0", "^1.2.3", "npm:x@1", "file:../x", "workspace:*", "latest"]),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+hostile_keys = st.sampled_from(
+    [
+        "",
+        "..",
+        "../../etc",
+        "node_modules/../../../x",
+        "/etc/passwd",
+        "node_modules//x",
+        "node_modules/@scope",
+        "node_modules/@s/n/node_modules/x",
+        "C:\\x",
+        "x\x00y",
+        "\u202eevil",
+        "__proto__",
+        "constructor",
+    ]
+)
+package_names = st.one_of(
+    st.sampled_from(["a", "@s/b", "ws", "ioredis", "../x", "@/x", "@s/", "A B"]),
+    st.text(max_size=15),
+)
+
+
+def _entry() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "version": st.one_of(json_scalars, st.sampled_from(["1.0.0", "2.3.4-beta.1"])),
+            "resolved": st.one_of(st.text(max_size=20), json_values),
+            "integrity": st.text(max_size=10),
+            "dev": json_scalars,
+            "optional": json_scalars,
+            "peer": json_scalars,
+            "link": json_scalars,
+            "name": package_names,
+            "dependencies": st.one_of(
+                st.dictionaries(package_names, json_values, max_size=4), json_values
+            ),
+            "peerDependencies": st.dictionaries(package_names, json_scalars, max_size=3),
+            "requires": st.one_of(json_scalars, st.dictionaries(package_names, json_scalars)),
+            "bundled": json_scalars,
+            "workspaces": json_values,
+            "missing": json_scalars,
+            "invalid": json_scalars,
+            "extraneous": json_scalars,
+            "problems": json_values,
+        },
+    )
+
+
+def _lock_keys() -> st.SearchStrategy[str]:
+    return st.one_of(
+        hostile_keys,
+        package_names.map(lambda n: f"node_modules/{n}"),
+        st.tuples(package_names, package_names).map(
+            lambda t: f"node_modules/{t[0]}/node_modules/{t[1]}"
+        ),
+        st.text(max_size=20),
+    )
+
+
+def _random_structure(parser: str) -> st.SearchStrategy[bytes]:
+    """A document shaped roughly like the format, with random and hostile content."""
+    versions = st.one_of(
+        st.sampled_from([0, 1, 2, 3, 4, "3", 5.4, "5.4", "6.0", "9.0", "10", None]), json_scalars
+    )
+    if parser == "package-lock":
+        doc = st.fixed_dictionaries(
+            {"lockfileVersion": versions},
+            optional={
+                "name": package_names,
+                "packages": st.one_of(
+                    st.dictionaries(_lock_keys(), _entry(), max_size=6), json_values
+                ),
+                "dependencies": st.one_of(
+                    st.dictionaries(package_names, _entry(), max_size=6), json_values
+                ),
+            },
+        )
+        return doc.map(lambda d: json.dumps(d).encode())
+    if parser == "npm-ls":
+        doc = st.fixed_dictionaries(
+            {"name": package_names},
+            optional={
+                "version": json_scalars,
+                "dependencies": st.one_of(
+                    st.dictionaries(package_names, _entry(), max_size=6), json_values
+                ),
+                "problems": json_values,
+                "error": json_values,
+            },
+        )
+        return doc.map(lambda d: json.dumps(d).encode())
+    if parser == "bun":
+        pkg = st.one_of(
+            st.tuples(st.text(max_size=20), st.text(max_size=5), _entry(), st.text(max_size=5)).map(
+                list
+            ),
+            json_values,
+        )
+        doc = st.fixed_dictionaries(
+            {"lockfileVersion": versions},
+            optional={
+                "workspaces": st.dictionaries(
+                    st.one_of(st.just(""), hostile_keys, st.text(max_size=8)), _entry(), max_size=3
+                ),
+                "packages": st.dictionaries(
+                    st.one_of(package_names, hostile_keys), pkg, max_size=6
+                ),
+            },
+        )
+        return doc.map(lambda d: json.dumps(d).encode())
+    if parser == "pnpm":
+        key = st.one_of(
+            hostile_keys,
+            st.tuples(package_names, st.text(max_size=8)).map(lambda t: f"/{t[0]}/{t[1]}"),
+            st.tuples(package_names, st.text(max_size=8)).map(lambda t: f"{t[0]}@{t[1]}"),
+        )
+        doc = st.fixed_dictionaries(
+            {"lockfileVersion": versions},
+            optional={
+                "importers": st.dictionaries(
+                    st.one_of(st.just("."), hostile_keys), json_values, max_size=3
+                ),
+                "packages": st.dictionaries(key, _entry(), max_size=6),
+                "snapshots": st.dictionaries(key, json_values, max_size=4),
+                "dependencies": json_values,
+            },
+        )
+        return doc.map(lambda d: yaml.safe_dump(d, allow_unicode=True).encode())
+    # yarn: classic text or berry YAML
+    descriptor = st.tuples(package_names, st.text(max_size=8)).map(lambda t: f"{t[0]}@{t[1]}")
+    classic_entry = st.tuples(
+        st.lists(descriptor, min_size=1, max_size=3),
+        st.one_of(st.text(max_size=10), st.just("1.0.0")),
+        st.dictionaries(package_names, st.text(max_size=8), max_size=3),
+    ).map(
+        lambda t: (
+            ", ".join(json.dumps(d) for d in t[0])
+            + ":\n  version "
+            + json.dumps(t[1])
+            + "\n"
+            + ("  dependencies:\n" if t[2] else "")
+            + "".join(f"    {json.dumps(k)} {json.dumps(v)}\n" for k, v in t[2].items())
+        )
+    )
+    classic = st.lists(classic_entry, max_size=6).map(
+        lambda es: ("# yarn lockfile v1\n\n" + "\n".join(es)).encode()
+    )
+    berry = st.dictionaries(
+        st.one_of(descriptor, hostile_keys, st.just("__metadata")),
+        st.one_of(_entry(), json_values),
+        max_size=6,
+    ).map(
+        lambda d: yaml.safe_dump({"__metadata": {"version": 6}, **d}, allow_unicode=True).encode()
+    )
+    return st.one_of(classic, berry)
+
+
+def _structured(parser: str, raw: bytes) -> Any | None:
+    text = raw.decode("utf-8", "replace")
+    try:
+        if parser in ("package-lock", "npm-ls", "bun"):
+            return json.loads(_TRAILING_COMMA.sub(r"\1", text))
+        if parser == "pnpm" or (parser == "yarn" and "__metadata" in text):
+            return yaml.load(text, Loader=yaml.CBaseLoader)  # noqa: S506 - builds no objects
+    except (ValueError, RecursionError, yaml.YAMLError):
+        return None
+    return None
+
+
+def _paths(data: Any, prefix: tuple[Any, ...] = (), limit: int = 400) -> list[tuple[Any, ...]]:
+    out: list[tuple[Any, ...]] = [prefix]
+    stack: list[tuple[tuple[Any, ...], Any]] = [(prefix, data)]
+    while stack and len(out) < limit:
+        where, node = stack.pop()
+        children = (
+            list(node.items())
+            if isinstance(node, dict)
+            else list(enumerate(node))
+            if isinstance(node, list)
+            else []
+        )
+        for key, child in children:
+            out.append((*where, key))
+            stack.append(((*where, key), child))
+    return out
+
+
+def _set(data: Any, where: tuple[Any, ...], value: Any) -> Any:
+    if not where:
+        return value
+    node = data
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    return data
+
+
+def _deep(depth: int, kind: str) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value] if kind == "list" else {"a": value}
+    return value
+
+
+def _dump(parser: str, data: Any, text: str) -> bytes:
+    if parser in ("package-lock", "npm-ls", "bun"):
+        return json.dumps(data).encode()
+    return yaml.safe_dump(data, allow_unicode=True, width=10**6).encode()
+
+
+@st.composite
+def structural_mutation(draw: st.DrawFn, parser: str, raw: bytes) -> bytes:
+    data = _structured(parser, raw)
+    if data is None:
+        return raw
+    where = draw(st.sampled_from(_paths(data)))
+    kind = draw(
+        st.sampled_from(["wrong-type", "deep", "huge-string", "hostile-key", "delete", "alias"])
+    )
+    text = raw.decode("utf-8", "replace")
+    if kind == "wrong-type":
+        data = _set(data, where, draw(json_values))
+    elif kind == "deep":
+        depth = draw(st.sampled_from([50, 500, 5000, 50_000]))
+        if parser in ("pnpm", "yarn"):  # YAML flow nesting, written by hand
+            nested = "[" * depth + "]" * depth
+            return (text + f"\nzzz: {nested}\n").encode()
+        nested_json = "[" * depth + "]" * depth
+        return json.dumps(_set(data, where, "@@DEEP@@")).replace('"@@DEEP@@"', nested_json).encode()
+    elif kind == "huge-string":
+        size = draw(st.sampled_from([10_000, 1_000_000]))
+        data = _set(data, where, "\u202e" + "x" * size)
+    elif kind == "hostile-key" and isinstance(data, dict):
+        data[draw(hostile_keys)] = draw(st.one_of(_entry(), json_values))
+    elif kind == "delete" and where:
+        parent = data
+        for key in where[:-1]:
+            parent = parent[key]
+        del parent[where[-1]]
+    elif kind == "alias" and parser in ("pnpm", "yarn"):
+        # a "billion laughs" expansion: the Base loaders build it lazily by reference
+        bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+        return (text + "\n" + bomb).encode()
+    return _dump(parser, data, text)
+
+
+def _duplicate_keys(parser: str, raw: bytes, draw: st.DrawFn) -> bytes:
+    """Repeat one line holding a key (JSON ``"k": v,`` or YAML ``k: v``) right after itself,
+    or with another value."""
+    lines = raw.split(b"\n")
+    keyed = [i for i, line in enumerate(lines) if b":" in line]
+    if not keyed:
+        return raw
+    i = draw(st.sampled_from(keyed))
+    line = lines[i]
+    if draw(st.booleans()):
+        key = line.split(b":", 1)[0]
+        other = b'"0.0.0-dup",' if parser in ("package-lock", "npm-ls", "bun") else b" dup"
+        line = key + b": " + other
+    return b"\n".join([*lines[: i + 1], line, *lines[i + 1 :]])
+
+
+@st.composite
+def byte_mutation(draw: st.DrawFn, parser: str, raw: bytes) -> bytes:
+    kind = draw(
+        st.sampled_from(
+            ["truncate", "insert", "flip", "delete-line", "duplicate-line", "swap-lines", "dupkey"]
+        )
+    )
+    if not raw:
+        return raw
+    at = draw(st.integers(min_value=0, max_value=len(raw)))
+    if kind == "truncate":
+        return raw[:at]
+    if kind == "insert":
+        junk = draw(
+            st.one_of(
+                st.sampled_from(
+                    [b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x00", b"\x1b[31m", b"\r", b"\t", b"\\"]
+                ),
+                st.binary(max_size=8),
+                st.text(max_size=8).map(str.encode),
+                st.sampled_from([b"{", b"}", b"[", b"]", b'"', b",", b":", b"- ", b"  ", b"#"]),
+            )
+        )
+        return raw[:at] + junk + raw[at:]
+    if kind == "flip":
+        if at >= len(raw):
+            return raw
+        return raw[:at] + bytes([raw[at] ^ draw(st.integers(1, 255))]) + raw[at + 1 :]
+    if kind == "dupkey":
+        return _duplicate_keys(parser, raw, draw)
+    lines = raw.split(b"\n")
+    i = draw(st.integers(min_value=0, max_value=len(lines) - 1))
+    if kind == "delete-line":
+        del lines[i]
+    elif kind == "duplicate-line":
+        lines.insert(i, lines[i])
+    else:
+        j = draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        lines[i], lines[j] = lines[j], lines[i]
+    return b"\n".join(lines)
+
+
+@st.composite
+def mutated_seed(draw: st.DrawFn, parser: str) -> bytes:
+    raw = draw(st.sampled_from(seeds()[parser]))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        if draw(st.booleans()):
+            raw = draw(structural_mutation(parser, raw))
+        else:
+            raw = draw(byte_mutation(parser, raw))
+    return raw
+
+
+def inputs(parser: str) -> st.SearchStrategy[bytes]:
+    """Everything the fuzzer feeds ``parser``: mutated corpus files (mostly), random
+    structures of the format, and random bytes."""
+    return st.one_of(
+        mutated_seed(parser),
+        mutated_seed(parser),
+        mutated_seed(parser),
+        _random_structure(parser),
+        st.binary(max_size=200),
+        json_values.map(lambda v: json.dumps(v).encode()),
+    )
+
+
+# -- the suite's short run -----------------------------------------------------------------------
+
+_folder: Path | None = None
+
+
+def _work_folder() -> Path:
+    global _folder
+    if _folder is None or not _folder.is_dir():
+        _folder = Path(tempfile.mkdtemp(prefix="depaudit-fuzz-"))
+    return _folder
+
+
+def _property(parser: str, examples: int) -> Callable[[], None]:
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(raw=inputs(parser))
+    def prop(raw: bytes) -> None:
+        check(parser, raw, _work_folder())
+
+    return prop
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_parser_is_total(parser: str) -> None:
+    _property(parser, int(os.environ.get("DEPAUDIT_FUZZ_EXAMPLES", "120")))()
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_every_seed_parses_unmutated(parser: str, tmp_path: Path) -> None:
+    """The seeds are real inputs: (almost) all of them must give a tree, so the mutations
+    start from files that reach deep into each parser."""
+    outcomes = [check(parser, raw, tmp_path) for raw in seeds()[parser]]
+    assert outcomes.count("tree") >= max(1, len(outcomes) * 2 // 3), outcomes
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.parametrize("depth", [1000, 100_000])
+def test_deep_nesting_is_an_input_error(parser: str, depth: int, tmp_path: Path) -> None:
+    nested = "[" * depth + "]" * depth
+    if parser in ("package-lock", "bun"):
+        raw = ('{"lockfileVersion": 3, "packages": ' + nested + "}").encode()
+    elif parser == "npm-ls":
+        raw = ('{"name": "x", "dependencies": ' + nested + "}").encode()
+    elif parser == "pnpm":
+        raw = f"lockfileVersion: '9.0'\npackages: {nested}\n".encode()
+    else:
+        raw = f'__metadata:\n  version: 6\n"a@npm:1": {nested}\n'.encode()
+    assert check(parser, raw, tmp_path) == "input-error"
+
+
+@pytest.mark.parametrize("parser", ["pnpm", "yarn"])
+def test_yaml_alias_bomb_and_python_tags_are_refused_or_harmless(
+    parser: str, tmp_path: Path
+) -> None:
+    head = "lockfileVersion: '9.0'\n" if parser == "pnpm" else "__metadata:\n  version: 6\n"
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    assert check(parser, (head + bomb).encode(), tmp_path) in ("tree", "input-error")
+    tag = head + "packages: !!python/object/apply:os.system ['echo pwned > pwned']\n"
+    assert check(parser, tag.encode(), tmp_path) in ("tree", "input-error")
+    assert not (tmp_path / "pwned").exists()
+    assert not Path("pwned").exists()
+
+
+#: inputs the fuzzers found that once broke a parser (kept as regressions)
+FOUND = [
+    pytest.param(
+        "pnpm", b"\x01lockfileVersion: '9.0'\n", "not valid YAML", id="pnpm-control-char"
+    ),
+    pytest.param(
+        "yarn",
+        b'__metadata:\n  version: 8\n\n"x@workspace:.":\n  version: 0.0.0-use.local\n'
+        b"  resolution: ",
+        "has no resolution",
+        id="yarn-berry-cut-after-resolution",
+    ),
+]
+
+
+@pytest.mark.parametrize(("parser", "raw", "said"), FOUND)
+def test_found_by_fuzzing(parser: str, raw: bytes, said: str, tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        run_parser(parser, raw, tmp_path)
+    assert said in caught.value.message
+    assert "\n" not in caught.value.message
