@@ -8,19 +8,44 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from depaudit import __version__
 from depaudit.audit import Auditor
 from depaudit.cache import Cache, parse_ttl
-from depaudit.config import Settings, env_bool, env_name, env_value
+from depaudit.config import (
+    FAIL_ON_CHOICES,
+    Settings,
+    env_bool,
+    env_name,
+    env_value,
+    find_config,
+    load_config,
+)
+from depaudit.diff import diff_reports, load_pair, render_diff
 from depaudit.errors import DepauditError, ExitCode, InputError, ServiceError, UsageError
 from depaudit.formats.interface import FormatName, get_format
 from depaudit.github.commands import add_github_parser, run_github
+from depaudit.ignore import apply_ignores, parse_ignores
+from depaudit.models import DependencyTree, Report, Tier
+from depaudit.scoring import LeakScorer, at_or_above
+from depaudit.scoring.rank import render_explanation
+from depaudit.services.github_advisories import build_github_service, default_api_url
 from depaudit.services.interface import EnrichmentService
+from depaudit.services.knowledge_base import KnowledgeBaseService
+from depaudit.services.npm_advisories import NpmAdvisoryService
 from depaudit.services.registry import RegistryService, build_registry_service
 from depaudit.sources.loader import load_tree
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 PROG = "depaudit"
 
@@ -95,6 +120,24 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("CI policy")
+    group.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default=env_value("--fail-on"),
+        help=f"exit 1 when a suspect is at or above this tier (env {env_name('--fail-on')}; "
+        "default: fail-on in the config file, else never)",
+    )
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        default=env_value("--config"),
+        help=f"config file with [[ignore]] entries and fail-on (env {env_name('--config')}; "
+        "default: .depaudit.toml in DIR when present)",
+    )
+
+
 def _add_registry_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("registry, cache and offline use")
     group.add_argument(
@@ -141,6 +184,49 @@ def _add_registry_options(parser: argparse.ArgumentParser) -> None:
         default=env_bool("--strict", False),
         help=_help("exit 3 when the registry could not be used at all", "--strict"),
     )
+    _add_advisory_options(group)
+
+
+def _add_advisory_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--github-api-url",
+        metavar="URL",
+        default=env_value("--github-api-url") or default_api_url(os.environ),
+        help=_help("GitHub REST API for advisories (GitHub Enterprise)", "--github-api-url"),
+    )
+    parser.add_argument(
+        "--no-advisories",
+        action="store_true",
+        default=env_bool("--no-advisories", False),
+        help=_help(
+            "skip npm and GitHub advisories (the knowledge base is still used)", "--no-advisories"
+        ),
+    )
+
+
+def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser(
+        "db",
+        help="fetch GitHub's leak and exhaustion advisories into the cache",
+        description="update: fetch every npm advisory in the leak and exhaustion CWEs from "
+        "the GitHub Advisory Database (all pages) into the cache, for --offline runs.",
+    )
+    db.add_argument("action", choices=["update"], help="what to do")
+    _add_cache_dir_option(db)
+    _add_advisory_options(db)
+
+
+def run_db(args: argparse.Namespace) -> int:
+    store = Cache(Path(args.cache_dir) if args.cache_dir else None)
+    service = build_github_service(store, api_url=args.github_api_url, environ=os.environ)
+    count, warnings = service.update_snapshot()
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    store.close()
+    if count == 0 and warnings:
+        raise ServiceError("GitHub advisories could not be fetched", "see the warning above")
+    print(f"stored {count} npm advisories in the leak and exhaustion CWEs in {store.directory}")
+    return ExitCode.OK
 
 
 def _add_cache_dir_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -208,7 +294,51 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(scan)
     _add_output_options(scan)
     _add_registry_options(scan)
+    _add_policy_options(scan)
+    explain = commands.add_parser(
+        "explain",
+        help="every signal, its points and its evidence for one package",
+        description="Score one package of the tree of DIR and show every signal behind it.",
+    )
+    explain.add_argument("package", metavar="PKG[@VERSION]", help="package to explain")
+    _add_input_options(explain)
+    _add_registry_options(explain)
+    _add_policy_options(explain)
+    explain.set_defaults(format=FormatName.TABLE.value, output=None)
+    diff = commands.add_parser(
+        "diff",
+        help="packages and suspects that changed between two lockfiles",
+        description="Compare BASE and HEAD lockfiles (or HEAD with its version at git "
+        "--base-ref REF): packages added, removed, up- or downgraded, and suspects new or worse "
+        "in HEAD. Markdown for a PR comment.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff.add_argument("base", nargs="?", metavar="BASE", help="base lockfile")
+    diff.add_argument("head", nargs="?", metavar="HEAD", help="head lockfile")
+    diff.add_argument(
+        "--base-ref",
+        metavar="REF",
+        default=env_value("--base-ref"),
+        help=_help("read BASE with `git show REF:<HEAD's path>`", "--base-ref"),
+    )
+    diff.add_argument(
+        "--format",
+        choices=["markdown", "json"],
+        default=env_value("--diff-format") or "markdown",
+        help=_help("diff format", "--diff-format"),
+    )
+    diff.add_argument(
+        "--output",
+        metavar="FILE",
+        default=env_value("--output"),
+        help=_help("write the diff to FILE (atomically, after success)", "--output"),
+    )
+    _add_registry_options(diff)
+    _add_policy_options(diff)
+    diff.set_defaults(directory=".", lockfile=None, npm_ls=None, no_npm=True, npm_timeout=120.0)
     _add_cache_parser(commands)
+    _add_db_parser(commands)
     add_github_parser(commands)
     return parser
 
@@ -241,6 +371,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         cache_ttl=cache_ttl,
         jobs=args.jobs,
         strict=args.strict,
+        config=Path(args.config) if args.config else None,
+        fail_on=args.fail_on or "never",
+        github_api_url=args.github_api_url,
+        use_advisories=not args.no_advisories,
     )
 
 
@@ -267,9 +401,27 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def run_scan(settings: Settings) -> int:
-    tree = load_tree(settings)
-    services: list[EnrichmentService] = []
+def _policy(settings: Settings) -> tuple[Settings, dict[str, object], str]:
+    """Settings with fail-on resolved (flag/env > config file > never), the config, its name."""
+    path = find_config(settings.directory, settings.config)
+    config = load_config(path)
+    explicit = settings.fail_on != "never" or env_value("--fail-on") is not None
+    if not explicit and isinstance(config.get("fail-on"), str):
+        settings = replace(settings, fail_on=str(config["fail-on"]))
+    return settings, config, str(path) if path else ".depaudit.toml"
+
+
+def _fails(report: Report, fail_on: str) -> bool:
+    if fail_on == "never":
+        return False
+    return any(at_or_above(s.tier, Tier(fail_on)) for s in report.suspects)
+
+
+def build_report(
+    settings: Settings, tree: DependencyTree, clock: Clock
+) -> tuple[Report, RegistryService | None, LeakScorer]:
+    """Enrich and score ``tree`` as the settings say (before the ignore file)."""
+    services: list[EnrichmentService] = [KnowledgeBaseService()]
     registry: RegistryService | None = None
     if settings.use_registry:
         registry = build_registry_service(
@@ -283,7 +435,40 @@ def run_scan(settings: Settings) -> int:
             jobs=settings.jobs,
         )
         services.append(registry)
-    report = Auditor(tree=tree, services=services, offline=settings.offline).run()
+    if settings.use_advisories:
+        if registry is not None:
+            services.append(
+                NpmAdvisoryService(
+                    registry.config.registry,
+                    registry.session,
+                    registry.cache,
+                    offline=settings.offline,
+                )
+            )
+        github_cache = registry.cache if registry is not None else None
+        if github_cache is None:
+            github_cache = Cache(settings.cache_dir, enabled=settings.use_cache)
+        services.append(
+            build_github_service(
+                github_cache,
+                api_url=settings.github_api_url,
+                environ=os.environ,
+                offline=settings.offline,
+            )
+        )
+    scorer = LeakScorer(clock=clock)
+    auditor = Auditor(
+        tree=tree, services=services, scorer=scorer, clock=clock, offline=settings.offline
+    )
+    return auditor.run(), registry, scorer
+
+
+def run_scan(settings: Settings, clock: Clock = utc_now) -> int:
+    settings, config, origin = _policy(settings)
+    ignores = parse_ignores(config, origin)
+    tree = load_tree(settings)
+    report, registry, scorer = build_report(settings, tree, clock)
+    report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
     text = get_format(settings.format).render(report)
     if settings.output is not None:
         write_atomically(settings.output, text)
@@ -294,7 +479,59 @@ def run_scan(settings: Settings) -> int:
             ServiceError("the npm registry could not be used", "see the warnings in the report")
         )
         return ExitCode.SERVICE
+    return ExitCode.SUSPECTS if _fails(report, settings.fail_on) else ExitCode.OK
+
+
+def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
+    name, _, version = spec.rpartition("@") if spec.rfind("@") > 0 else (spec, "", "")
+    settings, config, origin = _policy(settings)
+    ignores = parse_ignores(config, origin)
+    tree = load_tree(settings)
+    if not tree.placements(name, version or None):
+        where = f"{name}@{version}" if version else name
+        raise UsageError(
+            f"{where} is not in the dependency tree of {tree.source.path}",
+            "give a package name (and version) as the tree has it",
+        )
+    report, _, scorer = build_report(settings, tree, clock)
+    report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
+    results = scorer.explain(tree, report.problems, report.facts, name, version or None)
+    sys.stdout.write(render_explanation(results, report.facts, scorer.weights, report.ignored))
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return ExitCode.OK
+
+
+def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
+    settings, config, origin = _policy(settings_from_args(args))
+    ignores = parse_ignores(config, origin)
+    if args.base_ref is not None:
+        head = Path(args.head or args.base or "package-lock.json")
+        base = None
+    else:
+        if not args.base or not args.head:
+            raise UsageError("diff needs BASE and HEAD lockfiles, or --base-ref REF [HEAD]")
+        base, head = Path(args.base), Path(args.head)
+    base_tree, head_tree, base_label, head_label = load_pair(base, head, args.base_ref)
+    today = clock().date()
+    reports = []
+    for tree in (base_tree, head_tree):
+        report, _, scorer = build_report(settings, tree, clock)
+        reports.append(apply_ignores(report, ignores, today, scorer.weights, origin))
+    result = diff_reports(reports[0], reports[1], base_label, head_label)
+    text = render_diff(result, args.format)
+    if settings.output is not None:
+        write_atomically(settings.output, text)
+    else:
+        sys.stdout.write(text)
+    new_or_worse = Report(
+        tool_version=__version__,
+        generated_at=clock(),
+        tree=head_tree,
+        problems=(),
+        suspects=tuple(c.suspect for c in result.suspects),
+    )
+    return ExitCode.SUSPECTS if _fails(new_or_worse, settings.fail_on) else ExitCode.OK
 
 
 def _print_error(error: DepauditError) -> None:
@@ -304,7 +541,7 @@ def _print_error(error: DepauditError) -> None:
     print(line.replace("\n", " "), file=sys.stderr)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     debug = False
     try:
         parser = build_parser()
@@ -317,7 +554,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_github(args)
         if args.command == "cache":
             return run_cache(args)
-        return run_scan(settings_from_args(args))
+        if args.command == "db":
+            return run_db(args)
+        now = clock or utc_now
+        if args.command == "explain":
+            return run_explain(settings_from_args(args), args.package, now)
+        if args.command == "diff":
+            return run_diff(args, now)
+        return run_scan(settings_from_args(args), now)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return int(exc.code) if isinstance(exc.code, int) else ExitCode.INPUT
     except DepauditError as error:

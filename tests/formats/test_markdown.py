@@ -141,7 +141,8 @@ def test_hostile_names_and_texts_cannot_inject_markup(name):
 
 
 def test_escape_keeps_plain_text_readable():
-    assert escape("socket.io-redis") == "socket\\.io\\-redis"
+    assert escape("socket.io-redis") == "socket.io-redis"
+    assert escape("[x](y) *b* _i_ `c` |") == "\\[x\\]\\(y\\) \\*b\\* \\_i\\_ \\`c\\` \\|"
     assert escape("a < b & c") == "a &lt; b &amp; c"
     assert "\n" not in escape("one\ntwo")
 
@@ -171,7 +172,7 @@ def test_a_2000_package_report_stays_under_the_limit_and_keeps_the_top():
         assert f"package-number-{i:04d}@1.0.0" in text
     assert "**50 high** · **0 medium** · **1950 low**" in text
     assert "more not shown" in text
-    assert "registry: 3 packages could not be fetched".replace(":", "\\:") in text
+    assert "registry: 3 packages could not be fetched" in text
     assert text.count("<details>") == text.count("</details>")
 
 

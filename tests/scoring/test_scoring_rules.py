@@ -121,11 +121,11 @@ def test_deprecated_names_the_successor_and_leak_prone_raises_it():
         ],
     )
     adapter = rules_of(got["socket.io-redis@5.4.0"])["deprecated"]
-    assert adapter.points == 45  # 30 x 1.5
+    assert adapter.points == 52.5  # 35 x 1.5
     assert "successor: @socket.io/redis-adapter" in adapter.evidence
     assert "x1.5: leak-prone pubsub-adapter" in adapter.evidence
     leaf = rules_of(got["left-pad@1.3.0"])["deprecated"]
-    assert leaf.points == 30 and "padStart" in leaf.evidence
+    assert leaf.points == 35 and "padStart" in leaf.evidence
 
 
 def test_lockfile_deprecation_message_counts_without_registry_facts():

@@ -26,7 +26,9 @@ TOP = 10
 MARKER = "<!-- depaudit -->"
 ZWSP = "\u200b"  # breaks @mentions and autolinks without changing what a reader sees
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:/])")
+#: untrusted text is always placed mid-line (table cells, after a prefix), so only inline
+#: syntax needs escaping: line-start syntax (#, -, +, 1.) cannot form there
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()|~])")
 _WWW = re.compile(r"(?i)\b(www)\.")
 
 
@@ -34,8 +36,8 @@ def escape(text: str) -> str:
     """Untrusted text as inert markdown, on one line.
 
     Control and bidi characters go; ``@``, ``://`` and ``www.`` are broken with a zero-width
-    space so that no mention or autolink can form; ``& < > " '`` become entities; markdown
-    punctuation is backslash-escaped.
+    space so that no mention or autolink can form; ``& < > " '`` become entities; inline
+    markdown punctuation is backslash-escaped.
     """
     text = terminal_safe(text)
     text = text.replace("@", "@" + ZWSP).replace("://", ":" + ZWSP + "//")
@@ -70,10 +72,10 @@ def link(label: str, url: str | None) -> str:
 
 
 def _package(suspect: Suspect) -> str:
-    return f"`{_code(suspect.name)}@{_code(suspect.version)}`"
+    return f"`{code(suspect.name)}@{code(suspect.version)}`"
 
 
-def _code(text: str) -> str:
+def code(text: str) -> str:
     """Text inside a code span: backticks and pipes cannot close it or break the table."""
     return terminal_safe(text).replace("`", "'").replace("|", "/")
 
@@ -118,7 +120,7 @@ def headline(report: Report) -> list[str]:
         MARKER,
         f"## depaudit: {total} leak {noun}",
         "",
-        f"{tiers} among {unique} packages in `{_code(report.tree.source.path)}`"
+        f"{tiers} among {unique} packages in `{code(report.tree.source.path)}`"
         + (" (offline)" if report.offline else ""),
         "",
     ]
@@ -146,7 +148,7 @@ def _rest_row(index: int, suspect: Suspect) -> str:
 
 
 def _problem_row(problem_kind: str, name: str, path: str, detail: str) -> str:
-    return f"| {escape(problem_kind)} | `{_code(name)}` | {escape(path)} | {escape(detail)} |"
+    return f"| {escape(problem_kind)} | `{code(name)}` | {escape(path)} | {escape(detail)} |"
 
 
 def _details(summary: str, header: Sequence[str], rows: Iterable[str], budget: int) -> list[str]:

@@ -141,3 +141,51 @@ class LeakScorer:
         ctx = self.context(tree, problems, facts)
         versions = sorted({p.version for p in tree.placements(name, version)})
         return [self.suspect(self.target(ctx, name, v), ctx) for v in versions]
+
+
+#: facts whose absence `explain` spells out: unknown is never taken as fine
+UNKNOWN_FACTS: tuple[tuple[str, str], ...] = (
+    ("in_registry", "whether the registry knows it"),
+    ("latest", "latest version"),
+    ("last_release", "date of the last release"),
+    ("majors_behind", "majors behind"),
+    ("libyears", "libyears"),
+)
+
+
+def render_explanation(
+    results: Sequence[tuple[Suspect, bool]],
+    facts: Mapping[str, PackageFacts],
+    weights: Weights,
+    ignored: Sequence[str] = (),
+) -> str:
+    """Plain text for ``depaudit explain``: every signal, its points and its evidence."""
+    from depaudit.text import terminal_safe as safe
+
+    tiers = ", ".join(f"{t.value} >= {weights.tiers[t.value]:g}" for t in TIER_ORDER)
+    out: list[str] = []
+    for suspect, reported in results:
+        status = suspect.tier.value if reported else "not a suspect (below low)"
+        kind = "dev-only" if suspect.dev else ("direct" if suspect.direct else "transitive")
+        out.append(f"{safe(suspect.key)}: score {suspect.score:g}, {status}; {kind}")
+        out.extend(f"  via {safe(' > '.join(path))}" for path in suspect.paths[:5])
+        if len(suspect.paths) > 5:
+            out.append(f"  ... and {len(suspect.paths) - 5} more paths")
+        for signal in suspect.signals:
+            out.append(f"  +{signal.points:<5g} {signal.rule}: {safe(signal.evidence)}")
+            if signal.url:
+                out.append(f"         {safe(signal.url)}")
+        if not suspect.signals:
+            out.append("  no signals")
+        out.append(f"  = {suspect.score:g}  (tiers: {tiers})")
+        known = facts.get(suspect.key)
+        missing = [
+            label for attr, label in UNKNOWN_FACTS if known is None or getattr(known, attr) is None
+        ]
+        if known is None or not known.deprecation_known:
+            missing.append("deprecation")
+        if missing:
+            out.append("  unknown (not scored, not taken as fine): " + ", ".join(missing))
+        out.extend(f"  {safe(note)}" for note in ignored if suspect.key in note)
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,272 @@
+"""``depaudit diff``: what a change to the lockfile does to the dependency tree and its
+suspects. Packages added, removed, upgraded and downgraded; suspects new or worse in HEAD.
+The markdown is made for a pull-request comment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import cmp_to_key
+from pathlib import Path
+from typing import Any
+
+import nodesemver
+
+from depaudit.errors import InputError, UsageError
+from depaudit.formats.markdown import MARKER, code, escape
+from depaudit.models import DependencyTree, Report, Suspect
+from depaudit.scoring.rank import TIER_ORDER
+from depaudit.sources import source_for
+
+GIT_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    name: str
+    base: str | None  # versions joined by ", " (a name can be installed at several)
+    head: str | None
+    kind: str  # added, removed, upgraded, downgraded, changed
+
+
+@dataclass(frozen=True, slots=True)
+class SuspectChange:
+    suspect: Suspect
+    kind: str  # new, worse
+    before: Suspect | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TreeDiff:
+    base_label: str
+    head_label: str
+    changes: tuple[Change, ...]
+    suspects: tuple[SuspectChange, ...]
+    fixed: tuple[Suspect, ...]  # suspects of BASE gone from HEAD
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            counts[change.kind] = counts.get(change.kind, 0) + 1
+        return counts
+
+
+def read_base_from_git(ref: str, lockfile: Path, into: Path) -> Path:
+    """Write ``lockfile`` as of git ``ref`` into the folder ``into``; return the new path."""
+    if ref.startswith("-"):
+        raise UsageError(f"--base-ref {ref!r} is not a git ref")
+    folder = lockfile.resolve().parent
+    try:
+        prefix = subprocess.run(
+            ["git", "rev-parse", "--show-prefix"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+        if prefix.returncode != 0:
+            raise InputError(lockfile, "is not in a git repository", "give BASE as a file instead")
+        spec = f"{ref}:{prefix.stdout.strip()}{lockfile.name}"
+        shown = subprocess.run(
+            ["git", "show", spec],
+            cwd=folder,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise InputError(lockfile, "git is not installed", "give BASE as a file instead") from None
+    except subprocess.TimeoutExpired:
+        raise InputError(lockfile, "git show timed out") from None
+    if shown.returncode != 0:
+        problem = shown.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(
+            f"{ref}:{lockfile.name}",
+            f"cannot be read with git show ({problem[0] if problem else 'unknown error'})",
+            "check the ref and that the lockfile is committed there",
+        )
+    target = into / lockfile.name
+    target.write_bytes(shown.stdout)
+    return target
+
+
+def load_pair(
+    base: Path | None, head: Path, base_ref: str | None
+) -> tuple[DependencyTree, DependencyTree, str, str]:
+    """Both trees and their labels; BASE from a file or from git."""
+    head_tree = source_for(head).load(head)
+    if base_ref is not None:
+        with tempfile.TemporaryDirectory(prefix="depaudit-diff-") as tmp:
+            path = read_base_from_git(base_ref, head, Path(tmp))
+            base_tree = source_for(path).load(path)
+        return base_tree, head_tree, f"{base_ref}:{head.name}", str(head)
+    if base is None:
+        raise UsageError("give BASE and HEAD lockfiles, or --base-ref REF")
+    return source_for(base).load(base), head_tree, str(base), str(head)
+
+
+def _versions(tree: DependencyTree) -> dict[str, list[str]]:
+    found: dict[str, set[str]] = {}
+    for pkg in tree.packages:
+        found.setdefault(pkg.name, set()).add(pkg.version)
+    return {name: sorted(versions, key=_sort_version) for name, versions in found.items()}
+
+
+def _cmp(a: str, b: str) -> int:
+    try:
+        order: int = nodesemver.compare(a, b, loose=True)
+        return order
+    except (ValueError, TypeError):
+        return (a > b) - (a < b)
+
+
+_sort_version = cmp_to_key(_cmp)
+
+
+def _compare(old: list[str], new: list[str]) -> str:
+    order = _cmp(new[-1], old[-1])
+    if order > 0:
+        return "upgraded"
+    if order < 0:
+        return "downgraded"
+    return "changed"
+
+
+def tree_changes(base: DependencyTree, head: DependencyTree) -> list[Change]:
+    before, after = _versions(base), _versions(head)
+    changes = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if old is None and new is not None:
+            changes.append(Change(name, None, ", ".join(new), "added"))
+        elif new is None and old is not None:
+            changes.append(Change(name, ", ".join(old), None, "removed"))
+        elif old is not None and new is not None:
+            changes.append(Change(name, ", ".join(old), ", ".join(new), _compare(old, new)))
+    return changes
+
+
+def _rank(suspect: Suspect) -> int:
+    return TIER_ORDER.index(suspect.tier)
+
+
+def suspect_changes(base: Report, head: Report) -> tuple[list[SuspectChange], list[Suspect]]:
+    """Suspects new in HEAD (by name: an upgrade that is still a suspect is not new) or worse
+    (higher tier, or a higher score at the same tier); and BASE suspects gone from HEAD."""
+    best_before: dict[str, Suspect] = {}
+    for suspect in base.suspects:
+        known = best_before.get(suspect.name)
+        if known is None or suspect.score > known.score:
+            best_before[suspect.name] = suspect
+    changes = []
+    for suspect in head.suspects:
+        before = best_before.get(suspect.name)
+        if before is None:
+            changes.append(SuspectChange(suspect, "new"))
+        elif _rank(suspect) < _rank(before) or suspect.score > before.score:
+            changes.append(SuspectChange(suspect, "worse", before))
+    head_names = {s.name for s in head.suspects}
+    fixed = [s for s in base.suspects if s.name not in head_names]
+    return changes, fixed
+
+
+def diff_reports(base: Report, head: Report, base_label: str, head_label: str) -> TreeDiff:
+    changes, fixed = suspect_changes(base, head)
+    return TreeDiff(
+        base_label=base_label,
+        head_label=head_label,
+        changes=tuple(tree_changes(base.tree, head.tree)),
+        suspects=tuple(changes),
+        fixed=tuple(fixed),
+    )
+
+
+def _why(suspect: Suspect, limit: int = 2) -> str:
+    return "; ".join(escape(s.evidence[:300]) for s in suspect.signals[:limit])
+
+
+def _versions_cell(versions: str | None) -> str:
+    return f"`{code(versions)}`" if versions else ""
+
+
+def render_diff_markdown(diff: TreeDiff, max_rows: int = 200) -> str:
+    counts = diff.counts
+    summary = ", ".join(
+        f"{counts.get(kind, 0)} {kind}"
+        for kind in ("added", "removed", "upgraded", "downgraded", "changed")
+        if counts.get(kind)
+    )
+    new = [c for c in diff.suspects if c.kind == "new"]
+    worse = [c for c in diff.suspects if c.kind == "worse"]
+    lines = [
+        MARKER,
+        "## depaudit diff",
+        "",
+        f"`{code(diff.base_label)}` → `{code(diff.head_label)}`: "
+        + (summary or "no package changes"),
+        "",
+        f"**{len(new)} new suspects** · **{len(worse)} worse** · {len(diff.fixed)} gone",
+        "",
+    ]
+    if diff.suspects:
+        lines += ["| | package | score | tier | why |", "|---|---|---:|---|---|"]
+        for change in diff.suspects[:max_rows]:
+            s = change.suspect
+            was = (
+                f" (was {change.before.score:g} {change.before.tier.value})"
+                if change.before
+                else ""
+            )
+            lines.append(
+                f"| {change.kind} | `{code(s.name)}@{code(s.version)}` | {s.score:g}{was} | "
+                f"{s.tier.value} | {_why(s)} |"
+            )
+        lines.append("")
+    if diff.changes:
+        lines += ["<details>", f"<summary>Package changes ({len(diff.changes)})</summary>", ""]
+        lines += ["| change | package | base | head |", "|---|---|---|---|"]
+        lines += [
+            f"| {c.kind} | `{code(c.name)}` | {_versions_cell(c.base)} | {_versions_cell(c.head)} |"
+            for c in diff.changes[:max_rows]
+        ]
+        if len(diff.changes) > max_rows:
+            lines.append(f"\n*{len(diff.changes) - max_rows} more not shown.*")
+        lines += ["", "</details>", ""]
+    if diff.fixed:
+        gone = ", ".join(f"`{code(s.name)}@{code(s.version)}`" for s in diff.fixed[:max_rows])
+        lines += [f"No longer suspects: {gone}", ""]
+    return "\n".join(lines) + "\n"
+
+
+def diff_to_dict(diff: TreeDiff) -> dict[str, Any]:
+    def suspect(s: Suspect) -> dict[str, Any]:
+        return {"name": s.name, "version": s.version, "score": s.score, "tier": s.tier.value}
+
+    return {
+        "base": diff.base_label,
+        "head": diff.head_label,
+        "changes": [
+            {"name": c.name, "base": c.base, "head": c.head, "kind": c.kind} for c in diff.changes
+        ],
+        "suspects": [
+            {
+                **suspect(c.suspect),
+                "kind": c.kind,
+                "before": suspect(c.before) if c.before else None,
+            }
+            for c in diff.suspects
+        ],
+        "gone": [suspect(s) for s in diff.fixed],
+    }
+
+
+def render_diff(diff: TreeDiff, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(diff_to_dict(diff), indent=2, ensure_ascii=False) + "\n"
+    return render_diff_markdown(diff)

@@ -1,0 +1,83 @@
+"""`depaudit diff BASE HEAD` and `--base-ref REF` through main(argv)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from depaudit.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "examples" / "express-app" / "package-lock.json"
+CURRENT = ROOT / "tests" / "scoring" / "current-app" / "package-lock.json"
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _inputs():
+    if not APP.is_file():
+        pytest.skip("examples/express-app is not there")
+
+
+def diff(argv, capsys):
+    code = main(["diff", *argv, "--offline"], clock=lambda: NOW)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_moving_to_the_old_stack_adds_suspects(capsys):
+    code, out, _ = diff([str(CURRENT), str(APP), "--format", "json", "--fail-on", "high"], capsys)
+    result = json.loads(out)
+    kinds = {c["name"]: c["kind"] for c in result["changes"]}
+    assert kinds["socket.io-redis"] == "added" and kinds["fastify"] == "removed"
+    assert kinds["socket.io"] == "downgraded"
+    new = {s["name"]: s for s in result["suspects"] if s["kind"] == "new"}
+    assert new["socket.io-redis"]["tier"] == "high" and "request" in new
+    assert code == 1  # a new high suspect
+
+
+def test_upgrading_removes_suspects_and_passes_fail_on(capsys):
+    code, out, _ = diff([str(APP), str(CURRENT), "--fail-on", "high"], capsys)
+    assert code == 0
+    assert out.startswith("<!-- depaudit -->\n## depaudit diff")
+    assert "No longer suspects:" in out and "`socket.io-redis@5.4.0`" in out
+    assert "| upgraded | `socket.io` |" in out
+
+
+def test_base_ref_reads_the_lockfile_from_git(tmp_path, capsys):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    lock = repo / "package-lock.json"
+    shutil.copy(CURRENT, lock)
+
+    def git(*args):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    git("add", "package-lock.json")
+    git("commit", "-q", "-m", "current stack")
+    shutil.copy(APP, lock)  # the working tree now has the old stack
+    code, out, _ = diff(["--base-ref", "HEAD", str(lock), "--format", "json"], capsys)
+    result = json.loads(out)
+    assert code == 0
+    assert result["base"] == "HEAD:package-lock.json"
+    assert any(s["name"] == "socket.io-redis" for s in result["suspects"])
+    code, _, err = diff(["--base-ref", "no-such-ref", str(lock)], capsys)
+    assert code == 2 and "cannot be read with git show" in err
+
+
+def test_diff_needs_two_lockfiles_or_a_ref(capsys):
+    code, _, err = diff([str(APP)], capsys)
+    assert code == 2 and "BASE and HEAD" in err

@@ -1,0 +1,53 @@
+"""`depaudit explain PKG[@VERSION]` through main(argv)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from depaudit.cli import main
+
+APP = Path(__file__).resolve().parent.parent / "examples" / "express-app"
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _app():
+    if not (APP / "package-lock.json").is_file():
+        pytest.skip("examples/express-app is not there")
+
+
+def explain(spec, capsys):
+    code = main(["explain", spec, str(APP), "--no-npm", "--offline"], clock=lambda: NOW)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_explain_lists_every_signal_and_the_points_add_up(capsys):
+    code, out, _ = explain("socket.io-redis", capsys)
+    assert code == 0
+    assert out.startswith("socket.io-redis@5.4.0: score 85.5, high; direct")
+    points = [float(p) for p in re.findall(r"^  \+(\S+)", out, re.M)]
+    rules = re.findall(r"^  \+\S+\s+([a-z-]+):", out, re.M)
+    assert rules == ["deprecated", "companion-drift", "leak-prone"]
+    assert sum(points) == 85.5
+    assert "successor: @socket.io/redis-adapter" in out
+    assert "unknown (not scored, not taken as fine):" in out  # offline, empty cache
+
+
+def test_explain_a_version_and_a_package_below_the_threshold(capsys):
+    code, out, _ = explain("debug@4.1.1", capsys)
+    assert code == 0 and out.startswith("debug@4.1.1: score 45, medium; transitive")
+    assert "debug@2.6.9" not in out.splitlines()[0]
+    code, out, _ = explain("express", capsys)
+    assert code == 0 and "not a suspect (below low)" in out
+
+
+def test_explain_a_package_not_in_the_tree_is_a_usage_error(capsys):
+    code, out, err = explain("left-pad", capsys)
+    assert code == 2 and out == "" and "left-pad is not in the dependency tree" in err
+    code, _, err = explain("socket.io-redis@9.9.9", capsys)
+    assert code == 2 and "socket.io-redis@9.9.9" in err
