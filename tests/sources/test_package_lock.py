@@ -519,7 +519,7 @@ BAD = {
     "bad-flag.json": "packages['node_modules/a'].dev is a JSON string",
     "bad-requires.v1.json": "dependencies['a'].requires is a JSON boolean",
     "bad-dependencies-array.v1.json": "dependencies is a JSON array",
-    "bad-truncated.json": "is not valid JSON",
+    "bad-truncated.json": "ends too early (truncated?)",
     "bad-empty.json": "is empty",
     "bad-binary.json": "is a binary file",
 }

@@ -48,7 +48,8 @@ def parse_json(text: str, path: object, *, what: str = "JSON file") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        at_end = exc.pos >= len(text.rstrip()) - 1
+        # cut off: the error is at the very end, or a string runs to the end of the text
+        at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
         problem = (
             "JSON ends too early (truncated?)"
             if at_end

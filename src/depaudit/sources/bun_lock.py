@@ -10,7 +10,6 @@ resolves the way node does: the nearest enclosing install path first.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +24,7 @@ from depaudit.models import (
     SkippedPackage,
     SourceInfo,
 )
-from depaudit.sources._io import read_text
+from depaudit.sources._io import parse_json, read_text
 from depaudit.sources._lockgraph import (
     Node,
     as_mapping,
@@ -60,19 +59,7 @@ _PROTOCOL_REASONS = {
 
 def parse_jsonc(text: str, path: object) -> Any:
     """JSON with trailing commas (bun's dialect)."""
-    cleaned = _TRAILING.sub(lambda m: m.group(1) or "", text)
-    try:
-        return json.loads(cleaned)
-    except json.JSONDecodeError as exc:
-        at_end = exc.pos >= len(cleaned.rstrip()) - 1
-        problem = (
-            "ends too early (truncated?)"
-            if at_end
-            else f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        )
-        raise InputError(path, problem, f"expected a {WHAT}") from None
-    except RecursionError:
-        raise InputError(path, "is nested too deeply", f"expected a {WHAT}") from None
+    return parse_json(_TRAILING.sub(lambda m: m.group(1) or "", text), path, what=WHAT)
 
 
 def key_segments(key: str) -> list[str]:
