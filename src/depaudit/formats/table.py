@@ -32,8 +32,12 @@ def summary_line(report: Report) -> str:
 TOP_SUSPECTS = 15
 
 
+def _cut(text: str, limit: int = 110) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _strongest(suspect: Suspect, count: int = 2) -> str:
-    reasons = [f"{s.rule} +{s.points:g}: {s.evidence}" for s in suspect.signals[:count]]
+    reasons = [f"{s.rule} +{s.points:g}: {_cut(s.evidence)}" for s in suspect.signals[:count]]
     if len(suspect.signals) > count:
         reasons.append(f"(+{len(suspect.signals) - count} more; depaudit explain {suspect.name})")
     return "\n".join(terminal_safe(r) for r in reasons)
