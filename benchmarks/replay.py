@@ -6,6 +6,11 @@ or ``@scope/name``, tolerates a doubled leading slash (libyear builds ``<registr
 a registry URL that already ends in ``/``) and answers 404 for anything it has no recording for.
 It counts requests, misses and bytes so each tool's network bill can be reported.
 
+``POST /-/npm/v1/security/advisories/bulk`` (what ``npm audit`` and depaudit ask) answers ``{}``,
+"no advisory for any of these", in the documented shape: the registry the recordings come from
+does not serve that endpoint, so there is nothing to replay, and ``{}`` keeps every tool's cost
+honest (depaudit still pays the round trip and caches the answer like any other).
+
 Run alone: ``python -m benchmarks.replay [--port N]``.
 """
 
@@ -20,6 +25,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 PACKUMENTS = RECORDINGS / "packuments"
+BULK_PATH = "/-/npm/v1/security/advisories/bulk"
 
 
 def packument_path(name: str, root: Path = PACKUMENTS) -> Path:
@@ -36,6 +42,7 @@ def missing_marker(name: str, root: Path = PACKUMENTS) -> Path:
 class Stats:
     requests: int = 0
     hits: int = 0
+    posts: int = 0
     misses: int = 0
     bytes_sent: int = 0
     missed_names: set[str] = field(default_factory=set)
@@ -43,7 +50,7 @@ class Stats:
 
     def reset(self) -> None:
         with self.lock:
-            self.requests = self.hits = self.misses = self.bytes_sent = 0
+            self.requests = self.hits = self.misses = self.bytes_sent = self.posts = 0
             self.missed_names = set()
 
 
@@ -95,6 +102,18 @@ class ReplayServer:
 
             def do_HEAD(self) -> None:  # noqa: N802
                 self._serve(head_only=True)
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                bulk = urlsplit(self.path).path.rstrip("/").endswith(BULK_PATH)
+                with server.stats.lock:
+                    server.stats.requests += 1
+                    server.stats.posts += 1
+                    if not bulk:
+                        server.stats.misses += 1
+                        server.stats.missed_names.add(f"POST {self.path}")
+                self._send(200 if bulk else 404, b"{}" if bulk else b'{"error":"Not found"}')
 
             def _serve(self, head_only: bool) -> None:
                 name = name_from_path(self.path)

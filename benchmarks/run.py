@@ -86,7 +86,7 @@ def depaudit_flags() -> set[str]:
     out = subprocess.run([*DEPAUDIT, "scan", "--help"], capture_output=True, text=True)
     return {
         f
-        for f in ("--offline", "--registry", "--cache-dir", "--jobs", "--no-npm")
+        for f in ("--offline", "--no-registry", "--registry", "--cache-dir", "--jobs", "--no-npm")
         if f in out.stdout
     }
 
@@ -143,7 +143,8 @@ def bench_parse(runs: int, flags: set[str]) -> list[dict[str, Any]]:
         env = quiet_npm_env(npm_cache)
         cache_dir = Path(tempfile.mkdtemp(prefix="depaudit-parse-cache-", dir=WORK))
         cli = [*DEPAUDIT, "scan", "--lockfile", str(lock), "--format", "json"]
-        cli += [f for f in ("--offline", "--no-npm") if f in flags]
+        # parse figure: tree checks only, no network (no registry, offline, empty cache)
+        cli += [f for f in ("--no-registry", "--offline", "--no-npm") if f in flags]
         if "--cache-dir" in flags:
             cli += ["--cache-dir", str(cache_dir)]
         npm_ls = ["npm", "ls", "--package-lock-only", "--all", "--json"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,6 +145,28 @@ class Cache:
             store.set(self._key(namespace, key), record, tag=namespace)
         except Exception as exc:
             self._fail("write", exc)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the writes made inside into one SQLite transaction (one commit, not one per
+        ``set``): a cold scan of 2,000 packages spent seconds committing entries one by one."""
+        store = self._open()
+        transaction: Any = None
+        if store is not None:
+            try:
+                transaction = store.transact()
+                transaction.__enter__()
+            except Exception as exc:
+                transaction = None
+                self._fail("write", exc)
+        try:
+            yield
+        finally:
+            if transaction is not None:
+                try:
+                    transaction.__exit__(None, None, None)
+                except Exception as exc:
+                    self._fail("write", exc)
 
     def touch(self, namespace: str, key: str) -> None:
         """Mark an entry as just revalidated (a 304): same value, new timestamp."""

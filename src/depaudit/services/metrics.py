@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import msgspec
 import nodesemver
+import orjson
 
 from depaudit.models import PackageFacts
 
@@ -71,6 +73,44 @@ def normalize_repository(value: object) -> str | None:
     if url.endswith(".git"):
         url = url[:-4]
     return url.rstrip("/")
+
+
+class _SlimVersion(msgspec.Struct):
+    deprecated: Any = None
+    repository: Any = None
+
+
+class _SlimPackument(msgspec.Struct, rename={"dist_tags": "dist-tags"}):
+    time: Any = None
+    versions: dict[str, _SlimVersion] | None = None
+    dist_tags: Any = None
+    repository: Any = None
+
+
+_SLIM = msgspec.json.Decoder(_SlimPackument)
+
+
+def extract_body(body: bytes) -> dict[str, Any]:
+    """:func:`extract` of a raw packument body, without building the whole document: only
+    the fields ``extract`` reads are decoded, every version manifest's other keys are skipped
+    in C. On the theia benchmark's 1,862 packuments (205 MB) this took decode + extract from
+    3.7 s to 0.9 s (benchmarks/README.md), with identical results. A body of another shape
+    (a version that is not an object...) takes the full decode, so results never differ."""
+    try:
+        slim = _SLIM.decode(body)
+    except msgspec.DecodeError:
+        return extract(orjson.loads(body))  # raises ValueError on non-JSON
+    doc: dict[str, Any] = {
+        "time": slim.time,
+        "dist-tags": slim.dist_tags,
+        "repository": slim.repository,
+    }
+    if slim.versions is not None:
+        doc["versions"] = {
+            version: {"deprecated": m.deprecated, "repository": m.repository}
+            for version, m in slim.versions.items()
+        }
+    return extract(doc)
 
 
 def extract(doc: object) -> dict[str, Any]:

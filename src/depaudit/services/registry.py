@@ -2,9 +2,10 @@
 
 For every name in the tree: ``GET <registry>{name}`` (scoped names as ``@scope%2fname``) for
 the *full* document, because only it carries ``time`` (publish dates; the abbreviated
-"corgi" document has none). The body is decoded with orjson (faster than ``json`` on 10-20 MB
-documents, measured in the README), reduced by :func:`metrics.extract` to a few kB, and
-dropped. The extracted facts are cached per name with the ETag / Last-Modified validators;
+"corgi" document has none). Only the fields depaudit reads are decoded from the body
+(:func:`metrics.extract_body`, msgspec; ~4x faster than a full decode on 10-20 MB documents,
+see benchmarks/README.md), reduced by :func:`metrics.extract` to a few kB, and dropped.
+The extracted facts are cached per name with the ETag / Last-Modified validators;
 after the TTL they are revalidated (``If-None-Match`` / ``If-Modified-Since``; a 304 only
 refreshes the timestamp). ``offline`` uses the cache alone.
 
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import orjson
 import requests
 
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
@@ -115,11 +115,10 @@ class RegistryService(EnrichmentService):
             return _Outcome(name, error=type(exc).__name__)
         except requests.RequestException as exc:
             return _Outcome(name, error=type(exc).__name__)
-        with self._lock:
-            self._successes += 1
         etag = got.headers.get("ETag")
         modified = got.headers.get("Last-Modified")
         if got.status == 304 and entry is not None:
+            self._succeeded()
             return _Outcome(name, not_modified=True, etag=etag or entry.etag)
         if got.status not in (200, 404):
             hint = " (check the registry credentials)" if got.status in (401, 403) else ""
@@ -128,17 +127,23 @@ class RegistryService(EnrichmentService):
             data = self._decode(got.body)
         except ValueError:
             if got.status == 404:  # plain "Not found" (or an empty body)
+                self._succeeded()
                 return _Outcome(name, data={"state": metrics.STATE_MISSING})
             return _Outcome(name, error="the response is not a packument")
+        self._succeeded()  # only a usable answer counts: 5xx or an HTML page do not
         if got.status == 404 and data.get("state") != metrics.STATE_UNPUBLISHED:
             data = {"state": metrics.STATE_MISSING}
         return _Outcome(name, data=data, etag=etag, last_modified=modified)
 
+    def _succeeded(self) -> None:
+        with self._lock:
+            self._successes += 1
+
     def _decode(self, body: bytes) -> dict[str, Any]:
         if len(body) > BIG_BODY:
             with self._big:
-                return metrics.extract(orjson.loads(body))
-        return metrics.extract(orjson.loads(body))
+                return metrics.extract_body(body)
+        return metrics.extract_body(body)
 
     # -- orchestration (main thread) -------------------------------------------------------
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
@@ -174,6 +179,7 @@ class RegistryService(EnrichmentService):
                         pool.submit(self._fetch, name, url, entry): (url, entry)
                         for name, url, entry in to_fetch
                     }
+                    done: list[tuple[str, CacheEntry | None, _Outcome]] = []
                     for future in as_completed(futures):
                         url, entry = futures[future]
                         outcome = future.result()
@@ -183,18 +189,11 @@ class RegistryService(EnrichmentService):
                         elif outcome.not_modified and entry is not None:
                             found[outcome.name] = entry.value
                             revalidated += 1
-                            if self.cache is not None:
-                                self.cache.touch(NAMESPACE, url)
                         elif outcome.data is not None:
                             found[outcome.name] = outcome.data
-                            if self.cache is not None:
-                                self.cache.set(
-                                    NAMESPACE,
-                                    url,
-                                    outcome.data,
-                                    etag=outcome.etag,
-                                    last_modified=outcome.last_modified,
-                                )
+                        done.append((url, entry, outcome))
+                if self.cache is not None:
+                    self._store(done)
         facts = self._facts(packages, found)
         warnings = self._warnings(errors, missed, len(names))
         if self.cache is not None:
@@ -214,6 +213,24 @@ class RegistryService(EnrichmentService):
         return EnrichmentResult(
             facts=facts, warnings=tuple(warnings), consulted=summary, failed=failed
         )
+
+    def _store(self, done: Sequence[tuple[str, CacheEntry | None, _Outcome]]) -> None:
+        """Write what was fetched in one cache transaction, after the fetches."""
+        assert self.cache is not None
+        with self.cache.batch():
+            for url, entry, outcome in done:
+                if outcome.error is not None:
+                    continue
+                if outcome.not_modified and entry is not None:
+                    self.cache.touch(NAMESPACE, url)
+                elif outcome.data is not None:
+                    self.cache.set(
+                        NAMESPACE,
+                        url,
+                        outcome.data,
+                        etag=outcome.etag,
+                        last_modified=outcome.last_modified,
+                    )
 
     def _facts(
         self, packages: Sequence[PackageRef], found: Mapping[str, dict[str, Any]]
