@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from depaudit import __version__
 from depaudit.audit import Auditor
 from depaudit.cache import Cache, parse_ttl
 from depaudit.config import (
@@ -36,8 +37,6 @@ from depaudit.services.interface import EnrichmentService
 from depaudit.services.knowledge_base import KnowledgeBaseService
 from depaudit.services.registry import RegistryService, build_registry_service
 from depaudit.sources.loader import load_tree
-
-from depaudit import __version__
 
 Clock = Callable[[], datetime]
 
