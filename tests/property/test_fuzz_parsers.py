@@ -51,6 +51,11 @@ PARSERS = tuple(FILE_NAMES)
 #: how many entries of a big real lockfile a seed keeps (parsing stays fast)
 SLICE = 40
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _yaml(data: Any) -> bytes:
+    return yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, width=10**6).encode()
 
 
 # -- seeds ---------------------------------------------------------------------------------------
@@ -309,7 +314,7 @@ def _random_structure(parser: str) -> st.SearchStrategy[bytes]:
                 "dependencies": json_values,
             },
         )
-        return doc.map(lambda d: yaml.safe_dump(d, allow_unicode=True).encode())
+        return doc.map(_yaml)
     # yarn: classic text or berry YAML
     descriptor = st.tuples(package_names, st.text(max_size=8)).map(lambda t: f"{t[0]}@{t[1]}")
     classic_entry = st.tuples(
@@ -333,9 +338,7 @@ def _random_structure(parser: str) -> st.SearchStrategy[bytes]:
         st.one_of(descriptor, hostile_keys, st.just("__metadata")),
         st.one_of(_entry(), json_values),
         max_size=6,
-    ).map(
-        lambda d: yaml.safe_dump({"__metadata": {"version": 6}, **d}, allow_unicode=True).encode()
-    )
+    ).map(lambda d: _yaml({"__metadata": {"version": 6}, **d}))
     return st.one_of(classic, berry)
 
 
@@ -389,7 +392,7 @@ def _deep(depth: int, kind: str) -> Any:
 def _dump(parser: str, data: Any, text: str) -> bytes:
     if parser in ("package-lock", "npm-ls", "bun"):
         return json.dumps(data).encode()
-    return yaml.safe_dump(data, allow_unicode=True, width=10**6).encode()
+    return _yaml(data)
 
 
 @st.composite
@@ -585,9 +588,7 @@ def test_yaml_alias_bomb_and_python_tags_are_refused_or_harmless(
 
 #: inputs the fuzzers found that once broke a parser (kept as regressions)
 FOUND = [
-    pytest.param(
-        "pnpm", b"\x01lockfileVersion: '9.0'\n", "not valid YAML", id="pnpm-control-char"
-    ),
+    pytest.param("pnpm", b"\x01lockfileVersion: '9.0'\n", "not valid YAML", id="pnpm-control-char"),
     pytest.param(
         "yarn",
         b'__metadata:\n  version: 8\n\n"x@workspace:.":\n  version: 0.0.0-use.local\n'

@@ -1,0 +1,268 @@
+"""A misbehaving registry never stops a scan: each fault, through ``main(argv)``, ends with a
+report in which the affected packages are unknown (``null`` facts) and a warning names them;
+the exit code is 0, and 3 under ``--strict`` when no registry request succeeded at all."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from .conftest import (
+    MAX_BODY,
+    RawServer,
+    Runner,
+    Scan,
+    Seen,
+    packument,
+    reset,
+    send,
+    stall,
+)
+
+
+def assert_unknown(result: Scan, name: str, because: str) -> None:
+    facts = result.facts(name)
+    assert facts["in_registry"] is None and facts["latest"] is None, facts
+    warning = next((w for w in result.warnings if "npm registry" in w and name in w), None)
+    assert warning is not None, result.warnings
+    assert because in warning, warning
+    assert "unknown" in warning
+
+
+def assert_known(result: Scan, name: str, latest: str = "2.0.0") -> None:
+    facts = result.facts(name)
+    assert facts["in_registry"] is True
+    assert facts["latest"] == latest
+
+
+def status(code: int, headers: dict[str, str] | None = None) -> object:
+    def handler(conn: socket.socket, seen: Seen) -> None:
+        send(conn, code, b'{"error": "nope"}', headers)
+
+    return handler
+
+
+def _one_bad_one_good(server: RawServer, handler: object) -> None:
+    server.routes["/alpha"] = handler  # type: ignore[assignment]
+
+
+# -- 429 and 5xx ---------------------------------------------------------------------------------
+
+
+def test_429_with_retry_after_is_waited_out_and_retried(server: RawServer, scan: Runner) -> None:
+    calls: list[int] = []
+
+    def limited(conn: socket.socket, seen: Seen) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            send(conn, 429, b"{}", {"Retry-After": "1"})
+        else:
+            send(conn, 200, packument("alpha"))
+
+    server.routes["/alpha"] = limited
+    result = scan("--strict")
+    assert result.code == 0
+    assert server.paths().count("/alpha") == 2
+    assert_known(result, "alpha")
+    assert not [w for w in result.warnings if "npm registry" in w]
+
+
+@pytest.mark.parametrize("code", [429, 500, 502, 503])
+def test_persistent_error_leaves_that_package_unknown(
+    code: int, server: RawServer, scan: Runner
+) -> None:
+    headers = {"Retry-After": "0"} if code == 429 else None
+    server.routes["/alpha"] = status(code, headers)  # type: ignore[assignment]
+    result = scan("--strict")
+    # beta was fetched, so the registry was usable: not a --strict failure
+    assert result.code == 0
+    assert_unknown(result, "alpha", f"HTTP {code}")
+    assert_known(result, "beta")
+    assert server.paths().count("/alpha") == 3  # the first try and two retries
+
+
+@pytest.mark.parametrize("code", [500, 502, 503])
+def test_registry_down_exits_3_under_strict_only(
+    code: int, server: RawServer, scan: Runner
+) -> None:
+    for name in ("/alpha", "/beta"):
+        server.routes[name] = status(code)  # type: ignore[assignment]
+    relaxed = scan()
+    assert relaxed.code == 0
+    assert_unknown(relaxed, "alpha", f"HTTP {code}")
+    assert_unknown(relaxed, "beta", f"HTTP {code}")
+    strict = scan("--strict")
+    assert strict.code == 3
+    assert strict.report["packages"]  # the report is still written
+    assert "registry could not be used" in strict.err.strip().splitlines()[-1]
+
+
+# -- broken transfers ----------------------------------------------------------------------------
+
+
+def test_response_slower_than_the_timeout(server: RawServer, scan: Runner) -> None:
+    server.routes["/alpha"] = stall(2.0)
+    result = scan()
+    assert result.code == 0
+    assert_unknown(result, "alpha", "Error")  # a ConnectionError once the retries are spent
+    assert_known(result, "beta")
+
+
+def test_connection_reset_mid_body(server: RawServer, scan: Runner) -> None:
+    def handler(conn: socket.socket, seen: Seen) -> None:
+        body = packument("alpha")
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        conn.sendall(head.encode() + body[: len(body) // 2])
+        reset(conn)
+
+    server.routes["/alpha"] = handler
+    result = scan()
+    assert result.code == 0
+    assert_unknown(result, "alpha", "Error")
+    assert_known(result, "beta")
+
+
+def test_body_shorter_than_its_content_length(server: RawServer, scan: Runner) -> None:
+    def handler(conn: socket.socket, seen: Seen) -> None:
+        body = packument("alpha")
+        send(conn, 200, body[:40], length=len(body))
+        conn.close()
+
+    server.routes["/alpha"] = handler
+    result = scan()
+    assert_unknown(result, "alpha", "Error")
+
+
+def test_truncated_json(server: RawServer, scan: Runner) -> None:
+    server.routes["/alpha"] = lambda conn, seen: send(conn, 200, packument("alpha")[:-30])
+    result = scan()
+    assert result.code == 0
+    assert_unknown(result, "alpha", "not a packument")
+    assert_known(result, "beta")
+
+
+def test_html_instead_of_json(server: RawServer, scan: Runner) -> None:
+    page = b"<!DOCTYPE html><html><body><h1>Bad gateway</h1></body></html>"
+    server.routes["/alpha"] = lambda conn, seen: send(
+        conn, 200, page, {"Content-Type": "text/html"}
+    )
+    result = scan()
+    assert_unknown(result, "alpha", "not a packument")
+    assert "<html" not in result.out.lower()
+
+
+def test_json_that_is_not_a_packument(server: RawServer, scan: Runner) -> None:
+    server.routes["/alpha"] = lambda conn, seen: send(conn, 200, b'["a", "list"]')
+    server.routes["/beta"] = lambda conn, seen: send(
+        conn, 200, json.dumps({"name": "beta", "versions": [1, 2], "time": "x"}).encode()
+    )
+    result = scan()
+    assert result.code == 0
+    assert_unknown(result, "alpha", "not a packument")
+    assert result.facts("beta")["latest"] is None
+
+
+# -- size ----------------------------------------------------------------------------------------
+
+
+def test_a_50_mb_packument_is_read(
+    server: RawServer, scan: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big packages have packuments of tens of MB: under the (default 256 MB) cap they are
+    read, reduced to a few facts, and the cache holds only those."""
+    import functools
+
+    from depaudit import http as depaudit_http
+    from depaudit.services import registry as registry_module
+
+    monkeypatch.setattr(
+        registry_module,
+        "build_session",
+        functools.partial(depaudit_http.build_session, retries=0, read_timeout=30.0),
+    )
+    versions = tuple(f"1.{i}.0" for i in range(400)) + ("2.0.0",)
+    filler = "x" * (50 * 1024 * 1024)
+    body = packument("alpha", versions, readme=filler)
+    assert len(body) > 50 * 1024 * 1024
+    server.routes["/alpha"] = lambda conn, seen: send(conn, 200, body)
+    result = scan("--cache-ttl", "1h")
+    assert result.code == 0
+    facts = result.facts("alpha")
+    assert facts["latest"] == "2.0.0"
+    assert facts["versions_behind"] == 400
+    cached = sum(f.stat().st_size for f in (Path(scan_cache(result)).rglob("*")) if f.is_file())
+    assert cached < 5 * 1024 * 1024  # the facts, not the document
+
+
+def scan_cache(result: Scan) -> str:
+    return str(Path(result.report["source"]["path"]).parent.parent / "cache")
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "no-length"])
+def test_oversized_body_is_cut_at_the_cap(declared: bool, server: RawServer, scan: Runner) -> None:
+    body = packument("alpha", readme="y" * (MAX_BODY * 2))
+
+    def handler(conn: socket.socket, seen: Seen) -> None:
+        send(conn, 200, body, length=None if declared else -1)
+        conn.close()
+
+    server.routes["/alpha"] = handler
+    result = scan()
+    assert result.code == 0
+    assert_unknown(result, "alpha", "exceeds")
+    assert_known(result, "beta")
+
+
+def test_gzip_bomb_is_cut_at_the_cap(server: RawServer, scan: Runner) -> None:
+    """200 kB on the wire, 200 MB once inflated: reading stops at the cap."""
+    inflated = b'{"name": "alpha", "readme": "' + b"0" * (200 * 1024 * 1024) + b'"}'
+    bomb = gzip.compress(inflated, compresslevel=9)
+    del inflated
+    assert len(bomb) < 1024 * 1024
+    server.routes["/alpha"] = lambda conn, seen: send(conn, 200, bomb, {"Content-Encoding": "gzip"})
+    result = scan()
+    assert result.code == 0
+    assert_unknown(result, "alpha", "exceeds")
+    assert_known(result, "beta")
+
+
+# -- redirects and credentials -------------------------------------------------------------------
+
+TOKEN = "npm_SECRETtoken0123456789abcdef"
+
+
+def test_redirect_to_another_host_drops_the_credentials(
+    server: RawServer, other_server: RawServer, scan: Runner, project: Path
+) -> None:
+    (project / ".npmrc").write_text(
+        f"registry={server.url}\n//127.0.0.1:{server.port}/:_authToken={TOKEN}\n"
+    )
+    target = f"{other_server.url}alpha"
+    server.routes["/alpha"] = lambda conn, seen: send(conn, 302, b"", {"Location": target})
+    result = scan("--registry", server.url)
+    assert result.code == 0
+    first = next(s for s in server.seen if s.path == "/alpha")
+    assert first.headers.get("authorization") == f"Bearer {TOKEN}"  # the token was configured
+    moved = [s for s in other_server.seen if s.path == "/alpha"]
+    assert moved, "the redirect was followed"
+    assert all("authorization" not in s.headers for s in moved)
+    assert_known(result, "alpha")
+    assert TOKEN not in result.out + result.err
+
+
+def test_unreachable_registry(scan: Runner) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    relaxed = scan(registry=url)
+    assert relaxed.code == 0
+    assert_unknown(relaxed, "alpha", "ConnectionError")
+    assert scan("--strict", registry=url).code == 3
