@@ -118,7 +118,7 @@ class RawServer:
                 seen = Seen(method, path, headers)
                 outer.seen.append(seen)
                 with contextlib.suppress(OSError):  # the client gave up (timeouts): fine
-                    outer.routes.get(path, ok)(conn, seen)
+                    outer.routes.get(path.split("?")[0], ok)(conn, seen)
 
         class _Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
