@@ -37,6 +37,7 @@ from depaudit.services.interface import EnrichmentService
 from depaudit.services.knowledge_base import KnowledgeBaseService
 from depaudit.services.registry import RegistryService, build_registry_service
 from depaudit.sources.loader import load_tree
+from depaudit.text import terminal_safe
 
 Clock = Callable[[], datetime]
 
@@ -469,7 +470,7 @@ def _print_error(error: DepauditError) -> None:
     line = f"{PROG}: error: {error.message}"
     if error.hint:
         line += f" (hint: {error.hint})"
-    print(line.replace("\n", " "), file=sys.stderr)
+    print(terminal_safe(line), file=sys.stderr)  # one line, no escapes from hostile input
 
 
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
