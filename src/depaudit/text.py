@@ -20,3 +20,12 @@ def terminal_safe(text: str) -> str:
     text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
     text = _CONTROL.sub("", text)
     return "".join(ch for ch in text if not _is_format_char(ch))
+
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text_safe(text: str) -> str:
+    """JSON text (``json.dumps`` output) with C1 controls and bidi marks written as ``\\uXXXX``
+    escapes: the same data once parsed, nothing a terminal or a viewer acts on."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

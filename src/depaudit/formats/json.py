@@ -9,6 +9,7 @@ from typing import Any
 
 from depaudit.formats.interface import FormatName, ReportFormat
 from depaudit.models import Package, PackageFacts, Report, Suspect
+from depaudit.text import json_text_safe
 
 SCHEMA_VERSION = 1
 
@@ -118,4 +119,5 @@ class JsonFormat(ReportFormat):
     name = FormatName.JSON
 
     def render(self, report: Report) -> str:
-        return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)
+        return json_text_safe(text) + "\n"

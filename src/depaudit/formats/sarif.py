@@ -15,7 +15,7 @@ from urllib.parse import quote
 from depaudit.formats.interface import FormatName, ReportFormat
 from depaudit.models import Package, Report, Signal, Suspect, Tier
 from depaudit.scoring.rules import RULES, Weights
-from depaudit.text import terminal_safe
+from depaudit.text import json_text_safe, terminal_safe
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "depaudit/v1"
@@ -195,4 +195,5 @@ class SarifFormat(ReportFormat):
     name = FormatName.SARIF
 
     def render(self, report: Report) -> str:
-        return json.dumps(report_to_sarif(report), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(report_to_sarif(report), indent=2, ensure_ascii=False)
+        return json_text_safe(text) + "\n"
