@@ -51,6 +51,10 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # scans never reach the real registry; registry tests delete this and give a loopback
     # --registry (see tests/services/conftest.py)
     monkeypatch.setenv("DEPAUDIT_NO_REGISTRY", "1")
+    # GitHub advisories: a closed loopback port (refused at once), and no developer token
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")
+    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -33,8 +33,10 @@ from depaudit.ignore import apply_ignores, parse_ignores
 from depaudit.models import DependencyTree, Report, Tier
 from depaudit.scoring import LeakScorer, at_or_above
 from depaudit.scoring.rank import render_explanation
+from depaudit.services.github_advisories import build_github_service, default_api_url
 from depaudit.services.interface import EnrichmentService
 from depaudit.services.knowledge_base import KnowledgeBaseService
+from depaudit.services.npm_advisories import NpmAdvisoryService
 from depaudit.services.registry import RegistryService, build_registry_service
 from depaudit.sources.loader import load_tree
 from depaudit.text import terminal_safe
@@ -183,6 +185,51 @@ def _add_registry_options(parser: argparse.ArgumentParser) -> None:
         default=env_bool("--strict", False),
         help=_help("exit 3 when the registry could not be used at all", "--strict"),
     )
+    _add_advisory_options(group)
+
+
+def _add_advisory_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--github-api-url",
+        metavar="URL",
+        default=env_value("--github-api-url"),
+        help="GitHub REST API for advisories, e.g. GitHub Enterprise (env "
+        f"{env_name('--github-api-url')}; default: $GITHUB_API_URL, else the public API)",
+    )
+    parser.add_argument(
+        "--no-advisories",
+        action="store_true",
+        default=env_bool("--no-advisories", False),
+        help=_help(
+            "skip npm and GitHub advisories (the knowledge base is still used)", "--no-advisories"
+        ),
+    )
+
+
+def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser(
+        "db",
+        help="fetch GitHub's leak and exhaustion advisories into the cache",
+        description="update: fetch every npm advisory in the leak and exhaustion CWEs from "
+        "the GitHub Advisory Database (all pages) into the cache, for --offline runs.",
+    )
+    db.add_argument("action", choices=["update"], help="what to do")
+    _add_cache_dir_option(db)
+    _add_advisory_options(db)
+
+
+def run_db(args: argparse.Namespace) -> int:
+    store = Cache(Path(args.cache_dir) if args.cache_dir else None)
+    api_url = args.github_api_url or default_api_url(os.environ)
+    service = build_github_service(store, api_url=api_url, environ=os.environ)
+    count, warnings = service.update_snapshot()
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    store.close()
+    if count == 0 and warnings:
+        raise ServiceError("GitHub advisories could not be fetched", "see the warning above")
+    print(f"stored {count} npm advisories in the leak and exhaustion CWEs in {store.directory}")
+    return ExitCode.OK
 
 
 def _add_cache_dir_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -294,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_policy_options(diff)
     diff.set_defaults(directory=".", lockfile=None, npm_ls=None, no_npm=True, npm_timeout=120.0)
     _add_cache_parser(commands)
+    _add_db_parser(commands)
     add_github_parser(commands)
     return parser
 
@@ -328,6 +376,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         strict=args.strict,
         config=Path(args.config) if args.config else None,
         fail_on=args.fail_on or "never",
+        github_api_url=args.github_api_url or default_api_url(os.environ),
+        use_advisories=not args.no_advisories,
     )
 
 
@@ -388,6 +438,27 @@ def build_report(
             jobs=settings.jobs,
         )
         services.append(registry)
+    if settings.use_advisories:
+        if registry is not None:
+            services.append(
+                NpmAdvisoryService(
+                    registry.config.registry,
+                    registry.session,
+                    registry.cache,
+                    offline=settings.offline,
+                )
+            )
+        github_cache = registry.cache if registry is not None else None
+        if github_cache is None:
+            github_cache = Cache(settings.cache_dir, enabled=settings.use_cache)
+        services.append(
+            build_github_service(
+                github_cache,
+                api_url=settings.github_api_url,
+                environ=os.environ,
+                offline=settings.offline,
+            )
+        )
     scorer = LeakScorer(clock=clock)
     auditor = Auditor(
         tree=tree, services=services, scorer=scorer, clock=clock, offline=settings.offline
@@ -486,6 +557,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
             return run_github(args)
         if args.command == "cache":
             return run_cache(args)
+        if args.command == "db":
+            return run_db(args)
         now = clock or utc_now
         if args.command == "explain":
             return run_explain(settings_from_args(args), args.package, now)

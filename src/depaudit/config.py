@@ -101,3 +101,6 @@ class Settings:
     cache_ttl: float = 86400.0
     jobs: int = 16
     strict: bool = False
+    # advisories (npm bulk endpoint, GitHub Advisory Database); the knowledge base is always used
+    github_api_url: str = "https://api.github.com"
+    use_advisories: bool = True

@@ -31,6 +31,46 @@ def _facts_entry(facts: PackageFacts | None) -> dict[str, Any]:
     return out
 
 
+def _advisory_entries(facts: PackageFacts | None) -> dict[str, Any]:
+    """Advisories and knowledge-base entries covering this name@version."""
+    advisories = facts.advisories if facts is not None else ()
+    known = facts.known_leaks if facts is not None else ()
+    return {
+        "advisories": [
+            {
+                "id": a.id,
+                "source": a.source,
+                "class": a.leak_class.value,
+                "title": a.title,
+                "range": a.affected,
+                "fixed": a.patched,
+                "severity": a.severity,
+                "cwes": list(a.cwes),
+                "aliases": list(a.aliases),
+                "url": a.url,
+            }
+            for a in advisories
+        ],
+        "known_leaks": [
+            {
+                "id": k.id,
+                "kind": k.kind.value,
+                "class": k.leak_class.value,
+                "summary": k.summary,
+                "range": k.affected,
+                "fixed": k.fixed,
+                "severity": k.severity,
+                "successor": k.successor,
+                "confidence": k.confidence,
+                "ghsa": k.ghsa,
+                "url": k.references[0] if k.references else None,
+                "references": list(k.references),
+            }
+            for k in known
+        ],
+    }
+
+
 def _package_entries(report: Report) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], list[Package]] = {}
     for pkg in report.tree.packages:
@@ -50,6 +90,7 @@ def _package_entries(report: Report) -> list[dict[str, Any]]:
         if aliases:
             entry["aliases"] = aliases
         entry["facts"] = _facts_entry(report.facts.get(f"{name}@{version}"))
+        entry.update(_advisory_entries(report.facts.get(f"{name}@{version}")))
         entries.append(entry)
     return entries
 

@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 import requests
 
 from depaudit.cache import Cache
+from depaudit.http import build_session
 from depaudit.models import Advisory, PackageFacts
 from depaudit.services.classify import classify, default_rules, normalize_cwe
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
@@ -412,3 +413,29 @@ class GithubAdvisoryService(EnrichmentService):
             consulted=consulted,
             failed=bool(keys) and not answered,
         )
+
+
+def default_api_url(environ: Mapping[str, str]) -> str:
+    """``GITHUB_API_URL`` (set by GitHub Actions, also on Enterprise Server) or the public API."""
+    return (environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
+
+
+def build_github_service(
+    cache: Cache | None,
+    *,
+    api_url: str,
+    environ: Mapping[str, str],
+    offline: bool = False,
+    ttl: float = DEFAULT_TTL,
+) -> GithubAdvisoryService:
+    """The service as ``depaudit scan`` uses it. It gets its own session from the shared
+    factory without transport retries: GitHub's rate limits are handled here, and a 429 must
+    not be retried blindly."""
+    return GithubAdvisoryService(
+        build_session(4, retries=0),
+        cache,
+        api_url=api_url,
+        token=token_from_env(environ),
+        offline=offline,
+        ttl=ttl,
+    )
