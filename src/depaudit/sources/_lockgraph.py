@@ -79,8 +79,15 @@ def as_str(value: Any, path: object, where: str) -> str:
 # --- package.json on disk ---------------------------------------------------------------
 
 
-def read_manifest(path: Path) -> dict[str, Any] | None:
-    """The package.json at ``path``, or ``None`` when there is none."""
+def read_manifest(path: Path, root: Path | None = None) -> dict[str, Any] | None:
+    """The package.json at ``path``, or ``None`` when there is none, or when ``path`` is
+    outside ``root`` (a workspace location such as ``../x`` or ``/etc`` in a lockfile)."""
+    if root is not None:
+        try:
+            if not path.resolve().is_relative_to(root.resolve()):
+                return None
+        except (OSError, RuntimeError):
+            return None
     if not path.is_file():
         return None
     return read_json_object(path, what="package.json")

@@ -151,7 +151,7 @@ class BunLockSource(DependencySource):
             edges = self.edges(path, f"workspace {place!r}", decl, scope, resolve, package=False)
             folder = path.parent / place if place else path.parent
             mpath = folder / "package.json"
-            manifest = read_manifest(mpath)
+            manifest = read_manifest(mpath, root=path.parent)
             declared = declared_edges(manifest, mpath) if manifest is not None else None
             mversion = (manifest or {}).get("version") or decl.get("version")
             importers.append(

@@ -286,7 +286,7 @@ class _Reader:
         locked = tuple(edges[k] for k in sorted(edges))
         folder = self.path.parent / location if location else self.path.parent
         mpath = folder / "package.json"
-        manifest = read_manifest(mpath)
+        manifest = read_manifest(mpath, root=self.path.parent)
         declared = None
         if manifest is not None:
             declared = tuple(

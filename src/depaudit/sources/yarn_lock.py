@@ -263,7 +263,7 @@ class YarnLockSource(DependencySource):
         found: list[tuple[str, Path, dict[str, Any]]] = []
         for place in places:
             mpath = folder / place / "package.json" if place else folder / "package.json"
-            data = manifest if not place else read_manifest(mpath)
+            data = manifest if not place else read_manifest(mpath, root=folder)
             if data is not None:
                 found.append((place, mpath, data))
         # classic locks hold no entries for workspaces: a dependency on one is linked
@@ -425,7 +425,7 @@ class YarnLockSource(DependencySource):
         folder = path.parent
         for place, (name, entry) in sorted(workspaces.items()):
             mpath = folder / place / "package.json" if place else folder / "package.json"
-            manifest = read_manifest(mpath)
+            manifest = read_manifest(mpath, root=folder)
             declared = declared_edges(manifest, mpath) if manifest is not None else None
             edges = tuple(self._berry_edges(path, name, entry, lookup, _types_from(declared)))
             importers.append(
