@@ -183,6 +183,31 @@ CASES += [
     for bad in sorted((ASSETS / fmt).glob("bad-*"))
 ]
 
+# hostile inputs from the fuzzing work (tests/property/test_fuzz_parsers.py)
+_DEEP = "[" * 100_000 + "]" * 100_000
+CASES += [
+    Case("lock-deep-nesting", _file("package-lock.json", '{"packages": ' + _DEEP + "}")),
+    Case(
+        "bun-deep-nesting", _file("bun.lock", '{"lockfileVersion": 1, "packages": ' + _DEEP + "}")
+    ),
+    Case(
+        "pnpm-deep-nesting", _file("pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages: " + _DEEP)
+    ),
+    Case("pnpm-invalid-utf8", _file("pnpm-lock.yaml", b"lockfileVersion: '9.0'\n\xff\xfe: x\n")),
+    Case("pnpm-control-char", _file("pnpm-lock.yaml", b"\x01lockfileVersion: '9.0'\n")),
+    Case("yarn-classic-invalid-utf8", _file("yarn.lock", b"# yarn lockfile v1\n\n\xc3(@1:\n")),
+    Case(
+        "yarn-berry-hostile-key",
+        _file("yarn.lock", '__metadata:\n  version: 8\n\n"a\x1b[2J\\nb":\n  version: 1.0.0\n'),
+    ),
+    Case(
+        "yarn-berry-cut-after-resolution",
+        _file(
+            "yarn.lock", '__metadata:\n  version: 8\n\n"x@npm:1":\n  version: 1.0.0\n  resolution: '
+        ),
+    ),
+]
+
 NEEDS_POSIX = {"npm-times-out", "npm-fails", "npm-prints-broken-json"}
 
 
