@@ -173,6 +173,7 @@ def _semver(version: str | None) -> Any:
         return None
 
 
+_PRERELEASE = re.compile(r"\d+\.\d+\.\d+-")
 _PLAIN_RELEASE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:\+[0-9A-Za-z.-]+)?")
 
 
@@ -190,6 +191,8 @@ def _stable_key(version: str) -> tuple[int, int, int, int] | None:
     plain = _PLAIN_RELEASE.fullmatch(version)
     if plain is not None:
         return (int(plain[1]), int(plain[2]), int(plain[3]), 1)
+    if _PRERELEASE.match(version):
+        return None  # a prerelease when it parses, not semver when it does not: None either way
     parsed = _semver(version)
     if parsed is None or parsed.prerelease:
         return None

