@@ -10,6 +10,9 @@ It counts requests, misses and bytes so each tool's network bill can be reported
 "no advisory for any of these", in the documented shape: the registry the recordings come from
 does not serve that endpoint, so there is nothing to replay, and ``{}`` keeps every tool's cost
 honest (depaudit still pays the round trip and caches the answer like any other).
+``GET /github/advisories?...`` stands in for the GitHub Advisory Database REST API (not
+reachable from here) the same way: ``[]``, one page, no advisory (depaudit is given
+``--github-api-url <server>/github``; the other tools do not consult GitHub).
 
 Run alone: ``python -m benchmarks.replay [--port N]``.
 """
@@ -26,6 +29,7 @@ from urllib.parse import quote, unquote, urlsplit
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 PACKUMENTS = RECORDINGS / "packuments"
 BULK_PATH = "/-/npm/v1/security/advisories/bulk"
+GITHUB_ADVISORIES = "/github/advisories"
 
 
 def packument_path(name: str, root: Path = PACKUMENTS) -> Path:
@@ -43,6 +47,7 @@ class Stats:
     requests: int = 0
     hits: int = 0
     posts: int = 0
+    github: int = 0
     misses: int = 0
     bytes_sent: int = 0
     missed_names: set[str] = field(default_factory=set)
@@ -50,7 +55,8 @@ class Stats:
 
     def reset(self) -> None:
         with self.lock:
-            self.requests = self.hits = self.misses = self.bytes_sent = self.posts = 0
+            self.requests = self.hits = self.misses = self.bytes_sent = 0
+            self.posts = self.github = 0
             self.missed_names = set()
 
 
@@ -85,6 +91,9 @@ class ReplayServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: without TCP_NODELAY, Nagle holds the
+            # body until the client's delayed ACK (~40 ms a request on loopback, measured)
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 return
@@ -116,6 +125,12 @@ class ReplayServer:
                 self._send(200 if bulk else 404, b"{}" if bulk else b'{"error":"Not found"}')
 
             def _serve(self, head_only: bool) -> None:
+                if urlsplit(self.path).path.rstrip("/") == GITHUB_ADVISORIES:
+                    with server.stats.lock:
+                        server.stats.requests += 1
+                        server.stats.github += 1
+                    self._send(200, b"[]", head_only)
+                    return
                 name = name_from_path(self.path)
                 path = packument_path(name, server.root) if name else None
                 stats = server.stats

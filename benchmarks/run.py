@@ -86,7 +86,16 @@ def depaudit_flags() -> set[str]:
     out = subprocess.run([*DEPAUDIT, "scan", "--help"], capture_output=True, text=True)
     return {
         f
-        for f in ("--offline", "--no-registry", "--registry", "--cache-dir", "--jobs", "--no-npm")
+        for f in (
+            "--offline",
+            "--no-registry",
+            "--registry",
+            "--cache-dir",
+            "--jobs",
+            "--no-npm",
+            "--github-api-url",
+            "--no-advisories",
+        )
         if f in out.stdout
     }
 
@@ -240,6 +249,8 @@ def scan_target(
             argv = [*DEPAUDIT, "scan", "--lockfile", str(lock), "--format", "json"]
             if "--registry" in flags:
                 argv += ["--registry", url]
+            if "--github-api-url" in flags:
+                argv += ["--github-api-url", url + "github"]
             if "--cache-dir" in flags:
                 argv += ["--cache-dir", str(cache_dir)]
             if "--no-npm" in flags:
