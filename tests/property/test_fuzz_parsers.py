@@ -606,3 +606,10 @@ def test_found_by_fuzzing(parser: str, raw: bytes, said: str, tmp_path: Path) ->
         run_parser(parser, raw, tmp_path)
     assert said in caught.value.message
     assert "\n" not in caught.value.message
+
+
+def test_found_by_fuzzing_npm_ls_entry_without_a_name(tmp_path: Path) -> None:
+    raw = b'{"name": "app", "dependencies": {"": {"version": "1.0.0"}, "a": {"version": "1.0.0"}}}'
+    tree = run_parser("npm-ls", raw, tmp_path)
+    assert [p.name for p in tree.packages] == ["a"]
+    assert [s.reason for s in tree.skipped] == ["npm ls entry has no name"]

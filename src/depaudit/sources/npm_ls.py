@@ -184,6 +184,11 @@ class _Builder:
             node = queue.popleft()
             where = " > ".join(node.jpath) or "root"
             for key, data in self.children_of(node.data, where):
+                if not key.strip():  # `"": {...}` names no package (found by fuzzing)
+                    self.skipped.append(
+                        SkippedPackage(key, "", "npm ls entry has no name", (*node.jpath, key))
+                    )
+                    continue
                 if not isinstance(data, Mapping):
                     self.skipped.append(
                         SkippedPackage(key, "", "npm ls entry is not an object", (*node.jpath, key))
