@@ -52,7 +52,8 @@ PROG = "depaudit"
 
 DESCRIPTION = (
     "Find the npm dependencies most likely to leak memory or hold resources: "
-    "read the dependency tree and report every tree problem."
+    "read the dependency tree, learn what the registry, advisories and the bundled knowledge "
+    "base say about every package, and rank the leak suspects, with the reasons."
 )
 
 EXIT_CODES_HELP = """exit codes:
@@ -83,7 +84,11 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         "--lockfile",
         metavar="FILE",
         default=env_value("--lockfile"),
-        help=_help("read this package-lock.json or npm-shrinkwrap.json", "--lockfile"),
+        help=_help(
+            "read this lockfile (package-lock.json, npm-shrinkwrap.json, yarn.lock, "
+            "pnpm-lock.yaml or bun.lock)",
+            "--lockfile",
+        ),
     )
     source.add_argument(
         "--npm-ls",
@@ -288,9 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     scan = commands.add_parser(
         "scan",
-        help="read the dependency tree and report its problems",
-        description="Read the dependency tree of DIR (or --lockfile / --npm-ls) and report "
-        "every tree problem.",
+        help="rank the leak suspects of a project and report its tree problems",
+        description="Read the dependency tree of DIR (or --lockfile / --npm-ls), rank the "
+        "packages most likely to leak memory or hold resources, and report every tree problem.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
