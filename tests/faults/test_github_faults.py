@@ -153,3 +153,22 @@ def test_response_slower_than_the_timeout(server: RawServer) -> None:
         client.get_json(LIST)
     assert "cannot reach" in caught.value.message
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize("bomb", [False, True], ids=["oversized", "gzip-bomb"])
+def test_oversized_answer_is_cut_at_the_cap(
+    bomb: bool, server: RawServer, comment: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from depaudit.github import api
+
+    monkeypatch.setattr(api, "MAX_BODY", 1024 * 1024)
+    body = b'[{"id": 1, "body": "' + b"x" * (8 * 1024 * 1024) + b'"}]'
+    headers = {"Content-Encoding": "gzip"} if bomb else {}
+    payload = gzip.compress(body) if bomb else body
+    server.routes[LIST] = lambda conn, seen: send(conn, 200, payload, headers)
+    exit_code, _, err = comment()  # type: ignore[operator]
+    assert exit_code == 3
+    assert "exceeds 1048576 bytes" in err
+    assert len(err.strip().splitlines()) == 1

@@ -27,6 +27,8 @@ DEFAULT_MAX_WAIT = 60.0
 MAX_RATE_LIMIT_RETRIES = 2
 #: secondary limit without any header: GitHub says "wait at least one minute"
 SECONDARY_LIMIT_WAIT = 60.0
+#: the most depaudit reads of one response (a page of 100 comments of 64 KiB is ~7 MB)
+MAX_BODY = 32 * 1024 * 1024
 
 
 class GitHubError(DepauditError):
@@ -142,7 +144,9 @@ class GitHubClient:
                     json=json,
                     headers=self._headers(url),
                     timeout=self.timeout,
+                    stream=True,
                 )
+                _read_capped(response, label)
             except requests.RequestException as exc:
                 raise GitHubError(
                     self.redact(f"{label}: cannot reach {self.api_url} ({type(exc).__name__})"),
@@ -234,6 +238,21 @@ class GitHubClient:
                 raise GitHubError(f"{what or url}: expected a JSON list from GitHub")
             yield from page
             url = response.links.get("next", {}).get("url")
+
+
+def _read_capped(response: requests.Response, label: str, limit: int | None = None) -> None:
+    """Read a streamed body into ``response`` (so ``.json()`` works), never past ``limit``
+    bytes once inflated: an oversized or compression-bomb answer is an error, not a MemoryError."""
+    limit = MAX_BODY if limit is None else limit
+    chunks: list[bytes] = []
+    size = 0
+    with response:
+        for chunk in response.iter_content(chunk_size=256 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise GitHubError(f"{label}: GitHub's answer exceeds {limit} bytes")
+            chunks.append(chunk)
+    response._content = b"".join(chunks)
 
 
 def _origin(url: str) -> tuple[str, str]:
