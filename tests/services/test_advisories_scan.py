@@ -58,7 +58,7 @@ def test_offline_scan_reports_the_knowledge_base(
     assert (leak["kind"], leak["class"], leak["range"], leak["fixed"]) == (
         "bug",
         "leak",
-        "<5.1.0",
+        ">=2.0.0 <5.1.0",
         "5.1.0",
     )
     assert "https://github.com/socketio/socket.io-redis-adapter/issues/224" in leak["references"]

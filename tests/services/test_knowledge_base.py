@@ -54,7 +54,7 @@ def test_shipped_files_load_and_validate() -> None:
 def test_socket_io_redis_history_and_rename() -> None:
     kb = load_knowledge_base()
     leak = next(e for e in kb.entries if e.id == "socket-io-redis-requests-map-leak")
-    assert (leak.affected, leak.fixed, leak.confidence) == ("<5.1.0", "5.1.0", "high")
+    assert (leak.affected, leak.fixed, leak.confidence) == (">=2.0.0 <5.1.0", "5.1.0", "high")
     assert "https://github.com/socketio/socket.io-redis-adapter/pull/225" in leak.references
     assert leak.leak_class is LeakClass.LEAK
     rename = next(e for e in kb.entries if e.id == "socket-io-redis-renamed")

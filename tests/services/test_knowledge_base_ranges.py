@@ -1,0 +1,116 @@
+"""Which versions each knowledge-base entry covers: real cases established from the
+references (and, where stated, from the published packages' own code and changelogs).
+
+A false positive on a current release costs the user's trust, so every case below pins a
+version the entry must NOT cover next to one it must. Each case names its evidence.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from depaudit.models import KnownLeak
+from depaudit.services.knowledge_base import applies, load_knowledge_base
+
+# (entry id, package version, covered?)
+CASES: list[tuple[str, str, bool]] = [
+    # debug: the global instances array came with 3.0.0 (debug-js/debug#484), removed in 4.3.0
+    # (debug-js/debug#740); 2.x keeps no registry.
+    ("debug-instances-array-leak", "2.6.9", False),
+    ("debug-instances-array-leak", "3.1.0", True),
+    ("debug-instances-array-leak", "4.1.1", True),
+    ("debug-instances-array-leak", "4.3.0", False),
+    # ws: permessage-deflate arrived in 0.6.0; zlib objects closed from 0.8.1
+    # (https://github.com/websockets/ws/pull/608, merged 2015-11-02).
+    ("ws-permessage-deflate-zlib-not-closed", "0.5.0", False),
+    ("ws-permessage-deflate-zlib-not-closed", "0.6.0", True),
+    ("ws-permessage-deflate-zlib-not-closed", "0.8.0", True),
+    ("ws-permessage-deflate-zlib-not-closed", "0.8.1", False),
+    ("ws-permessage-deflate-zlib-not-closed", "7.5.14", False),
+    ("ws-permessage-deflate-zlib-not-closed", "8.18.0", False),
+    # ws: concurrencyLimit (global zlib limiter) first in 3.2.0
+    # (https://github.com/websockets/ws/issues/1202); no zlib use before 0.6.0.
+    ("ws-zlib-concurrency-fragmentation", "0.5.0", False),
+    ("ws-zlib-concurrency-fragmentation", "3.1.0", True),
+    ("ws-zlib-concurrency-fragmentation", "3.2.0", False),
+    ("ws-zlib-concurrency-fragmentation", "7.5.14", False),
+    # engine.io: perMessageDeflate on by default from 1.6.0 to 3.4.x; off from 3.5.0
+    # (https://github.com/socketio/engine.io/commit/5ad273601eb66c7b318542f87026837bf9dddd21).
+    ("engine-io-permessage-deflate-memory", "1.5.4", False),
+    ("engine-io-permessage-deflate-memory", "3.4.2", True),
+    ("engine-io-permessage-deflate-memory", "3.5.0", False),
+    ("engine-io-permessage-deflate-memory", "3.6.2", False),
+    ("engine-io-permessage-deflate-memory", "4.1.2", False),
+    # socket.io-redis: the requests map came with 2.0.0
+    # (https://github.com/socketio/socket.io-redis-adapter/pull/146), fixed in 5.1.0
+    # (https://github.com/socketio/socket.io-redis-adapter/pull/225: "Released as 5.1.0").
+    ("socket-io-redis-requests-map-leak", "1.1.1", False),
+    ("socket-io-redis-requests-map-leak", "2.0.0", True),
+    ("socket-io-redis-requests-map-leak", "5.0.0", True),
+    ("socket-io-redis-requests-map-leak", "5.1.0", False),
+    ("socket-io-redis-requests-map-leak", "5.4.0", False),
+    # redis: "Fix a memory leak on reconnect" in v2.0.0 (https://github.com/redis/node-redis/pull/854)
+    ("node-redis-reconnect-leak-2015", "0.12.1", True),
+    ("node-redis-reconnect-leak-2015", "2.0.0", False),
+    ("node-redis-reconnect-leak-2015", "3.1.2", False),
+    # mysql: pool ejection after changeUser came in 2.3.0 (#806) and leaked until 2.3.2
+    # (https://github.com/mysqljs/mysql/issues/833, Changes.md).
+    ("mysql-pool-changeuser-connection-leak", "2.2.0", False),
+    ("mysql-pool-changeuser-connection-leak", "2.3.1", True),
+    ("mysql-pool-changeuser-connection-leak", "2.3.2", False),
+    ("mysql-pool-changeuser-connection-leak", "2.18.1", False),
+    # mongoose: $__.$versionError from 5.4.18 (#7570) until 5.7.11
+    # (https://github.com/Automattic/mongoose/pull/8326).
+    ("mongoose-version-error-retained", "5.4.17", False),
+    ("mongoose-version-error-retained", "5.6.3", True),
+    ("mongoose-version-error-retained", "5.7.10", True),
+    ("mongoose-version-error-retained", "5.7.11", False),
+    # pg-pool: release closure inside _acquireClient from 2.0.7; _releaseOnce in 3.1.1
+    # (https://github.com/brianc/node-postgres/pull/2164).
+    ("pg-pool-release-closure-retains-pending", "2.0.6", False),
+    ("pg-pool-release-closure-retains-pending", "2.0.9", True),
+    ("pg-pool-release-closure-retains-pending", "3.1.1", False),
+]
+
+
+def _entry(entry_id: str) -> KnownLeak:
+    return next(e for e in load_knowledge_base().entries if e.id == entry_id)
+
+
+@pytest.mark.parametrize(("entry_id", "version", "covered"), CASES)
+def test_entry_covers_exactly_the_established_versions(
+    entry_id: str, version: str, covered: bool
+) -> None:
+    assert applies(_entry(entry_id), version) is covered
+
+
+def test_every_pinned_entry_has_a_verified_note() -> None:
+    for entry_id in {c[0] for c in CASES}:
+        entry = _entry(entry_id)
+        assert entry.affected != "unknown", entry_id
+        assert entry.verified or entry_id == "debug-instances-array-leak", entry_id
+
+
+def test_express_app_versions_no_longer_carry_stale_bugs() -> None:
+    """The example app's installed versions (examples/express-app/package-lock.json): none of
+    these long-fixed bugs may attach to them."""
+    kb = load_knowledge_base()
+    installed = {
+        "ws": "7.5.14",
+        "engine.io": "3.6.2",
+        "socket.io-redis": "5.4.0",
+        "redis": "3.1.2",
+        "mysql": "2.18.1",
+        "debug": "2.6.9",
+    }
+    stale = {
+        "ws-permessage-deflate-zlib-not-closed",
+        "ws-zlib-concurrency-fragmentation",
+        "engine-io-permessage-deflate-memory",
+        "socket-io-redis-requests-map-leak",
+        "node-redis-reconnect-leak-2015",
+        "mysql-pool-changeuser-connection-leak",
+        "debug-instances-array-leak",
+    }
+    found = {e.id for name, version in installed.items() for e in kb.matching(name, version)}
+    assert not found & stale
