@@ -613,3 +613,10 @@ def test_found_by_fuzzing_npm_ls_entry_without_a_name(tmp_path: Path) -> None:
     tree = run_parser("npm-ls", raw, tmp_path)
     assert [p.name for p in tree.packages] == ["a"]
     assert [s.reason for s in tree.skipped] == ["npm ls entry has no name"]
+
+
+def test_found_by_fuzzing_yarn_tab_between_descriptors(tmp_path: Path) -> None:
+    """``a@1, <TAB>a@1.0.0:`` once looped forever in the classic header reader."""
+    raw = b'# yarn lockfile v1\n\nbytes@1, \tbytes@1.0.0:\n  version "1.0.0"\n'
+    tree = run_parser("yarn", raw, tmp_path)
+    assert [(p.name, p.version) for p in tree.packages] == [("bytes", "1.0.0")]

@@ -71,7 +71,7 @@ def _header_keys(text: str, path: object, lineno: int) -> list[str]:
     """``"a@^1", a@^2`` -> ["a@^1", "a@^2"]."""
     keys, pos = [], 0
     while pos < len(text):
-        while pos < len(text) and text[pos] in " ,":
+        while pos < len(text) and text[pos] in " \t,":  # a tab too: _token stops at it
             pos += 1
         if pos >= len(text):
             break
