@@ -181,7 +181,7 @@ def _add_registry_options(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         type=int,
         metavar="N",
-        default=int(env_value("--jobs") or 16),
+        default=int(env_value("--jobs") or 8),
         help=_help("concurrent registry requests", "--jobs"),
     )
     group.add_argument(

@@ -108,7 +108,7 @@ class DepauditSession(requests.Session):
 
 
 def build_session(
-    jobs: int = 16,
+    jobs: int = 8,
     auth_lookup: AuthLookup | None = None,
     *,
     retries: int = 3,
