@@ -114,6 +114,27 @@ CASES: list[tuple[str, str, bool]] = [
     ("winston-createlogger-listeners", "3.17.0", True),
     ("winston-http-transport-leak", "2.4.7", False),
     ("winston-http-transport-leak", "3.17.0", True),
+    # engine.io GHSA-r635-g3xr-vw7x: the unclosed "invalid content" path is in 4.1.0 .. 6.6.6
+    # (https://github.com/socketio/socket.io/commit/fc11285e14964c2132d122164bf130c355f60671).
+    ("engine-io-polling-connection-exhaustion-2026", "3.6.2", False),
+    ("engine-io-polling-connection-exhaustion-2026", "4.0.6", False),
+    ("engine-io-polling-connection-exhaustion-2026", "4.1.0", True),
+    ("engine-io-polling-connection-exhaustion-2026", "6.6.6", True),
+    ("engine-io-polling-connection-exhaustion-2026", "6.6.7", False),
+    # @hono/node-server: "From 2.0.0 until 2.0.10" (https://www.cve.org/CVERecord?id=CVE-2026-73565)
+    ("hono-node-server-ws-handshake-leak-2026", "1.19.0", False),
+    ("hono-node-server-ws-handshake-leak-2026", "2.0.8", True),
+    ("hono-node-server-ws-handshake-leak-2026", "2.0.10", False),
+    # next: fixed in 15.6.0-canary.61 and 16.1.5 (https://github.com/advisories/GHSA-5f7q-jpqc-wp7h)
+    ("nextjs-ppr-resume-memory-2026", "15.5.4", True),
+    ("nextjs-ppr-resume-memory-2026", "15.6.0-canary.61", False),
+    ("nextjs-ppr-resume-memory-2026", "16.1.4", True),
+    ("nextjs-ppr-resume-memory-2026", "16.1.5", False),
+    ("nextjs-ppr-resume-memory-2026", "16.2.0", False),
+    # design properties present in every release (no fix; the summary names the mitigation)
+    ("ioredis-offline-queue-unbounded", "6.0.0", True),
+    ("node-redis-offline-queue-unbounded", "0.12.1", True),
+    ("express-session-memorystore", "1.19.0", True),
 ]
 
 
@@ -152,6 +173,7 @@ def test_express_app_versions_no_longer_carry_stale_bugs() -> None:
         "ws-permessage-deflate-zlib-not-closed",
         "ws-zlib-concurrency-fragmentation",
         "engine-io-permessage-deflate-memory",
+        "engine-io-polling-connection-exhaustion-2026",
         "socket-io-redis-requests-map-leak",
         "node-redis-reconnect-leak-2015",
         "mysql-pool-changeuser-connection-leak",
