@@ -131,6 +131,17 @@ CASES: list[tuple[str, str, bool]] = [
     ("nextjs-ppr-resume-memory-2026", "16.1.4", True),
     ("nextjs-ppr-resume-memory-2026", "16.1.5", False),
     ("nextjs-ppr-resume-memory-2026", "16.2.0", False),
+    # lru-cache: ttlAutopurge arrived in 7.1.0; fixed in 11.2.7
+    # (https://github.com/isaacs/node-lru-cache/pull/392).
+    ("lru-cache-autopurge-updateageonget", "6.0.0", False),
+    ("lru-cache-autopurge-updateageonget", "7.0.0", False),
+    ("lru-cache-autopurge-updateageonget", "7.1.0", True),
+    ("lru-cache-autopurge-updateageonget", "11.2.7", False),
+    # pg-pool: idleListener from the 2.0.0 rewrite; fixed in 2.0.6
+    # (https://github.com/brianc/node-pg-pool/pull/83).
+    ("pg-pool-idle-listener-retains", "1.8.0", False),
+    ("pg-pool-idle-listener-retains", "2.0.5", True),
+    ("pg-pool-idle-listener-retains", "2.0.6", False),
     # design properties present in every release (no fix; the summary names the mitigation)
     ("ioredis-offline-queue-unbounded", "6.0.0", True),
     ("node-redis-offline-queue-unbounded", "0.12.1", True),
