@@ -194,3 +194,16 @@ def test_express_app_versions_no_longer_carry_stale_bugs() -> None:
     }
     found = {e.id for name, version in installed.items() for e in kb.matching(name, version)}
     assert not found & stale
+
+
+def test_unknown_range_stops_at_the_newest_fix_of_every_release_line() -> None:
+    from dataclasses import replace
+
+    base = _entry("ws-permessage-deflate-zlib-not-closed")
+    several = replace(base, affected="unknown", fixed="5.29.0, 6.21.2, 7.5.0")
+    assert applies(several, "5.28.4") is True  # below a line's fix: may be affected
+    assert applies(several, "6.0.0") is True  # the line's own fix is not known to cover it
+    assert applies(several, "7.5.0") is False  # at or above every fix
+    assert applies(several, "8.1.0") is False
+    nothing_known = replace(base, affected="unknown", fixed=None)
+    assert applies(nothing_known, "99.0.0") is True  # no fix known: cannot rule it out

@@ -297,8 +297,8 @@ class KnowledgeBase:
     def matching(self, name: str, version: str) -> tuple[KnownLeak, ...]:
         """Entries that apply to ``name@version``.
 
-        ``*`` applies to every version; ``unknown`` applies unless a single ``fixed`` version
-        is known and the installed version is at or above it; a range applies when it covers
+        ``*`` applies to every version; ``unknown`` applies unless the installed version is
+        at or above every ``fixed`` version (one per release line); a range applies when it covers
         the version (npm audit's prerelease rules).
         """
         return tuple(e for e in self.for_package(name) if applies(e, version))
@@ -308,9 +308,10 @@ def applies(entry: KnownLeak, version: str) -> bool:
     if entry.affected == "*":
         return True
     if entry.affected == "unknown":
-        if entry.fixed and "," not in entry.fixed:
-            return npm_satisfies(version, f"<{entry.fixed}") is not False
-        return True
+        # the range was not established: every version below the newest fix may be affected
+        # (one fix per release line, comma-separated); at or above all of them, none is
+        fixes = [f.strip() for f in (entry.fixed or "").split(",") if f.strip()]
+        return not fixes or any(npm_satisfies(version, f"<{fix}") is not False for fix in fixes)
     return npm_satisfies(version, entry.affected) is True
 
 
