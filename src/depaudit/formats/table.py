@@ -32,7 +32,8 @@ def summary_line(report: Report) -> str:
 TOP_SUSPECTS = 15
 
 
-def _cut(text: str, limit: int = 110) -> str:
+def _cut(text: str, limit: int = 90) -> str:
+    """Keep table cells readable; the JSON and markdown reports carry the whole text."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -133,7 +134,7 @@ class TableFormat(ReportFormat):
                     terminal_safe(p.path_text),
                     terminal_safe(p.wanted or ""),
                     terminal_safe(p.found or ""),
-                    terminal_safe(p.detail),
+                    terminal_safe(_cut(p.detail)),
                 ]
                 for p in shown
             ]
