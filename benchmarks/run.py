@@ -343,7 +343,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, node {m['node']}, "
         f"npm {m['npm']}, libyear {m['libyear']}, {m['depaudit']}; {results['date']}; "
-        f"depaudit flags used: {' '.join(results['flags']) or 'none'}.",
+        f"scan flags found in `depaudit scan --help`: {' '.join(results['flags']) or 'none'}.",
         "",
     ]
     if results.get("parse"):
@@ -386,7 +386,7 @@ def markdown(results: dict[str, Any]) -> str:
             w = r["warm"]
             lines.append(
                 f"| {label} | depaudit warm (server stopped) | {fmt_s(w['median_s'])} "
-                f"| {w['ok_runs']}/{w['runs']} | | {w['peak_rss_mb']:.0f} MB | 0 | 0 |"
+                f"| {w['ok_runs']}/{w['runs']} | | {w['peak_rss_mb']:.0f} MB | stopped | stopped |"
             )
         lines.append("")
     return "\n".join(lines)
