@@ -122,3 +122,15 @@ def test_mutated_bun_lock_gives_a_tree_or_an_input_error(
         assert "bun.lock" in str(exc)
     else:
         assert all(p.name and p.version for p in tree.packages)
+
+
+def test_workspace_key_with_a_nul_byte_is_not_a_crash(tmp_path: Path) -> None:
+    # found by the long fuzz run: Path.resolve() raises ValueError on an embedded NUL
+    lock = tmp_path / "bun.lock"
+    lock.write_text(
+        '{"lockfileVersion": 1, "workspaces": {"": {"name": "app"}, '
+        '"x\\u0000y": {"name": "a"}}, "packages": {}}'
+    )
+    tree = BunLockSource().load(lock)
+    assert {i.name for i in tree.importers} == {"app", "a"}
+    assert all(i.declared is None for i in tree.importers if i.name == "a")

@@ -86,7 +86,7 @@ def read_manifest(path: Path, root: Path | None = None) -> dict[str, Any] | None
         try:
             if not path.resolve().is_relative_to(root.resolve()):
                 return None
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the path
             return None
     if not path.is_file():
         return None

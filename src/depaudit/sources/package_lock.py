@@ -453,7 +453,7 @@ class _LockReader:
             root = self.project.resolve()
             if not folder.resolve().is_relative_to(root):
                 return None, None
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the location
             return None, None
         manifest_path = folder / "package.json"
         manifest = read_manifest(manifest_path)
