@@ -44,18 +44,20 @@ def decode_text(raw: bytes, path: object, *, what: str = "file") -> str:
     return text.removeprefix("\ufeff")
 
 
+def json_problem(exc: json.JSONDecodeError, text: str) -> str:
+    """What is wrong with ``text``, in words: cut off, or invalid at a line and column."""
+    # cut off: the error is at the very end, or a string runs to the end of the text
+    at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
+    if at_end:
+        return "JSON ends too early (truncated?)"
+    return f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+
+
 def parse_json(text: str, path: object, *, what: str = "JSON file") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        # cut off: the error is at the very end, or a string runs to the end of the text
-        at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
-        problem = (
-            "JSON ends too early (truncated?)"
-            if at_end
-            else f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        )
-        raise InputError(path, problem, f"expected a {what}") from None
+        raise InputError(path, json_problem(exc, text), f"expected a {what}") from None
     except RecursionError:
         raise InputError(path, "JSON is nested too deeply", f"expected a {what}") from None
 

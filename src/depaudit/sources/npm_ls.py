@@ -48,7 +48,7 @@ from depaudit.models import (
     SourceInfo,
     TreeProblem,
 )
-from depaudit.sources._io import MAX_INPUT_BYTES, decode_text, read_text
+from depaudit.sources._io import MAX_INPUT_BYTES, decode_text, json_problem, read_text
 from depaudit.sources.interface import DependencySource
 
 WHAT = "saved `npm ls --json` output"
@@ -681,13 +681,7 @@ def _json_documents(text: str, label: str) -> list[Any]:
         except json.JSONDecodeError as exc:
             if docs:
                 break  # trailing garbage after a complete tree: keep what was read
-            at_end = exc.pos >= len(text.rstrip()) - 1
-            problem = (
-                "JSON ends too early (truncated?)"
-                if at_end
-                else f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            )
-            raise InputError(label, problem, f"expected {WHAT}; {HINT}") from None
+            raise InputError(label, json_problem(exc, text), f"expected {WHAT}; {HINT}") from None
         except RecursionError:
             raise InputError(label, "JSON is nested too deeply", f"expected {WHAT}") from None
         docs.append(value)
