@@ -37,6 +37,9 @@ class Dependency:
     spec: str
     type: DepType = DepType.PROD
     target: str | None = None
+    #: why the source could not resolve the edge although something may provide it (then a
+    #: missing ``target`` is not evidence of a missing package; the source warns instead)
+    unresolved: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,6 +124,8 @@ def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
                 continue
             if not dep.spec and not peer:
                 continue  # the source knows no range: it reported what it saw itself
+            if dep.unresolved:
+                continue  # the source could not tell (and said so in a warning)
             problems.append(
                 TreeProblem(
                     ProblemKind.PEER_MISSING if peer else ProblemKind.MISSING,

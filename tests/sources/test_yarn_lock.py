@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from depaudit.errors import InputError
-from depaudit.models import DepType
+from depaudit.models import DepType, ProblemKind
 from depaudit.sources import detect, source_for
 from depaudit.sources.yarn_lock import YarnLockSource, parse_classic
+from depaudit.tree import find_problems
 
 TESTS = Path(__file__).resolve().parent.parent
 CORPUS = TESTS / "corpus"
@@ -91,6 +92,34 @@ def test_berry_workspaces_patch_and_links() -> None:
     core = next(i for i in tree.importers if i.name == "@babel/core")
     edge = next(d for d in core.dependencies if d.name == "@babel/helpers")
     assert edge.spec.startswith("workspace:") and edge.target == "packages/babel-helpers"
+
+
+def test_berry_catalog_without_yarnrc_is_unknown_not_missing(tmp_path: Path) -> None:
+    # babel's lock uses `catalog:` ranges kept in .yarnrc.yml, which the corpus does not have;
+    # names locked at several versions cannot be matched, and that is no evidence of absence
+    tree = YarnLockSource().load(CORPUS / "real/yarn-berry-babel-workspaces/yarn.lock")
+    unknown = [
+        d for i in tree.importers for d in i.dependencies if d.unresolved and d.target is None
+    ]
+    assert {d.name for d in unknown} >= {"typescript", "terser"}
+    assert all(d.spec.startswith("catalog:") for d in unknown)
+    assert any("catalog: dependencies could not be matched" in w for w in tree.warnings)
+    kinds = {p.kind for p in find_problems(tree)}
+    assert ProblemKind.MISSING not in kinds
+    # a catalog name locked nowhere at all is still missing
+    lock = tmp_path / "yarn.lock"
+    lock.write_text(
+        '__metadata:\n  version: 8\n\n"app@workspace:.":\n  version: 0.0.0-use.local\n'
+        '  resolution: "app@workspace:."\n  dependencies:\n    left-pad: "catalog:"\n'
+        "  languageName: unknown\n  linkType: soft\n"
+    )
+    (tmp_path / "package.json").write_text(
+        '{"name": "app", "dependencies": {"left-pad": "catalog:"}}'
+    )
+    missing = [
+        p for p in find_problems(YarnLockSource().load(lock)) if p.kind is ProblemKind.MISSING
+    ]
+    assert [p.name for p in missing] == ["left-pad"]
 
 
 def test_berry_patch_resolves_to_the_patched_packages_version() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -419,15 +420,28 @@ class YarnLockSource(DependencySource):
             unresolved_catalog.add(dep)
             return None
 
+        def unknown_catalogs(edges: list[Dependency]) -> list[Dependency]:
+            """A ``catalog:`` edge that could not be matched is unknown, not missing."""
+            return [
+                replace(e, unresolved="catalog: range not known without .yarnrc.yml")
+                if e.target is None and e.spec.startswith("catalog:") and e.name in by_name
+                else e
+                for e in edges
+            ]
+
         for loc, entry in entries:
-            nodes[loc].edges = self._berry_edges(path, loc, entry, lookup, {})
+            nodes[loc].edges = unknown_catalogs(self._berry_edges(path, loc, entry, lookup, {}))
         importers = []
         folder = path.parent
         for place, (name, entry) in sorted(workspaces.items()):
             mpath = folder / place / "package.json" if place else folder / "package.json"
             manifest = read_manifest(mpath, root=folder)
             declared = declared_edges(manifest, mpath) if manifest is not None else None
-            edges = tuple(self._berry_edges(path, name, entry, lookup, _types_from(declared)))
+            edges = tuple(
+                unknown_catalogs(
+                    self._berry_edges(path, name, entry, lookup, _types_from(declared))
+                )
+            )
             importers.append(
                 Importer(
                     name=name,
