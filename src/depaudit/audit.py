@@ -1,15 +1,29 @@
-"""Orchestration: tree -> problems -> facts -> suspects -> Report. No I/O of its own."""
+"""Orchestration: tree -> problems -> facts -> suspects -> Report. No I/O of its own.
+
+``build_report`` is the composition root: it builds the services the settings ask for (each
+given its session, cache and base URL) and runs the :class:`Auditor` over them.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from depaudit import __version__
+from depaudit.cache import Cache
+from depaudit.config import Settings
 from depaudit.models import DependencyTree, PackageFacts, Report, Suspect, TreeProblem
+from depaudit.scoring import LeakScorer
+from depaudit.services.github_advisories import build_github_service
 from depaudit.services.interface import EnrichmentService, PackageRef
+from depaudit.services.knowledge_base import KnowledgeBaseService
+from depaudit.services.npm_advisories import NpmAdvisoryService
+from depaudit.services.registry import RegistryService, build_registry_service
 from depaudit.tree import find_problems
+
+Clock = Callable[[], datetime]
 
 #: scoring hook: (tree, problems, facts by name@version) -> ranked suspects
 Scorer = Callable[
@@ -63,3 +77,49 @@ class Auditor:
             consulted=tuple(consulted),
             offline=self.offline,
         )
+
+
+def build_report(
+    settings: Settings, tree: DependencyTree, clock: Clock
+) -> tuple[Report, RegistryService | None, LeakScorer]:
+    """Enrich and score ``tree`` as the settings say (before the ignore file)."""
+    services: list[EnrichmentService] = [KnowledgeBaseService()]
+    registry: RegistryService | None = None
+    if settings.use_registry:
+        registry = build_registry_service(
+            # the project's .npmrc sits beside the lockfile when one is given
+            settings.lockfile.parent if settings.lockfile is not None else settings.directory,
+            registry=settings.registry,
+            offline=settings.offline,
+            use_cache=settings.use_cache,
+            cache_dir=settings.cache_dir,
+            cache_ttl=settings.cache_ttl,
+            jobs=settings.jobs,
+        )
+        services.append(registry)
+    if settings.use_advisories:
+        if registry is not None:
+            services.append(
+                NpmAdvisoryService(
+                    registry.config.registry,
+                    registry.session,
+                    registry.cache,
+                    offline=settings.offline,
+                )
+            )
+        github_cache = registry.cache if registry is not None else None
+        if github_cache is None:
+            github_cache = Cache(settings.cache_dir, enabled=settings.use_cache)
+        services.append(
+            build_github_service(
+                github_cache,
+                api_url=settings.github_api_url,
+                environ=os.environ,
+                offline=settings.offline,
+            )
+        )
+    scorer = LeakScorer(clock=clock)
+    auditor = Auditor(
+        tree=tree, services=services, scorer=scorer, clock=clock, offline=settings.offline
+    )
+    return auditor.run(), registry, scorer

@@ -8,13 +8,12 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from depaudit import __version__
-from depaudit.audit import Auditor
+from depaudit.audit import Clock, build_report, utc_now
 from depaudit.cache import Cache, parse_ttl
 from depaudit.config import (
     FAIL_ON_CHOICES,
@@ -30,23 +29,12 @@ from depaudit.errors import DepauditError, ExitCode, InputError, ServiceError, U
 from depaudit.formats.interface import FormatName, get_format
 from depaudit.github.commands import add_github_parser, run_github
 from depaudit.ignore import apply_ignores, parse_ignores
-from depaudit.models import DependencyTree, Report, Tier
-from depaudit.scoring import LeakScorer, at_or_above
+from depaudit.models import Report, Tier
+from depaudit.scoring import at_or_above
 from depaudit.scoring.rank import render_explanation
 from depaudit.services.github_advisories import build_github_service, default_api_url
-from depaudit.services.interface import EnrichmentService
-from depaudit.services.knowledge_base import KnowledgeBaseService
-from depaudit.services.npm_advisories import NpmAdvisoryService
-from depaudit.services.registry import RegistryService, build_registry_service
 from depaudit.sources.loader import load_tree
 from depaudit.text import terminal_safe
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 PROG = "depaudit"
 
@@ -423,52 +411,6 @@ def _fails(report: Report, fail_on: str) -> bool:
     if fail_on == "never":
         return False
     return any(at_or_above(s.tier, Tier(fail_on)) for s in report.suspects)
-
-
-def build_report(
-    settings: Settings, tree: DependencyTree, clock: Clock
-) -> tuple[Report, RegistryService | None, LeakScorer]:
-    """Enrich and score ``tree`` as the settings say (before the ignore file)."""
-    services: list[EnrichmentService] = [KnowledgeBaseService()]
-    registry: RegistryService | None = None
-    if settings.use_registry:
-        registry = build_registry_service(
-            # the project's .npmrc sits beside the lockfile when one is given
-            settings.lockfile.parent if settings.lockfile is not None else settings.directory,
-            registry=settings.registry,
-            offline=settings.offline,
-            use_cache=settings.use_cache,
-            cache_dir=settings.cache_dir,
-            cache_ttl=settings.cache_ttl,
-            jobs=settings.jobs,
-        )
-        services.append(registry)
-    if settings.use_advisories:
-        if registry is not None:
-            services.append(
-                NpmAdvisoryService(
-                    registry.config.registry,
-                    registry.session,
-                    registry.cache,
-                    offline=settings.offline,
-                )
-            )
-        github_cache = registry.cache if registry is not None else None
-        if github_cache is None:
-            github_cache = Cache(settings.cache_dir, enabled=settings.use_cache)
-        services.append(
-            build_github_service(
-                github_cache,
-                api_url=settings.github_api_url,
-                environ=os.environ,
-                offline=settings.offline,
-            )
-        )
-    scorer = LeakScorer(clock=clock)
-    auditor = Auditor(
-        tree=tree, services=services, scorer=scorer, clock=clock, offline=settings.offline
-    )
-    return auditor.run(), registry, scorer
 
 
 def run_scan(settings: Settings, clock: Clock = utc_now) -> int:
