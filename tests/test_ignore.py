@@ -51,6 +51,7 @@ def test_fail_on_exit_codes(app, capsys):
 def test_fail_on_from_the_config_file_and_flag_wins(app, capsys):
     (app / ".depaudit.toml").write_text('fail-on = "high"\n')
     assert run(scan(app), capsys)[0] == 1
+    assert run(scan(app, "--fail-on", "never"), capsys)[0] == 0  # the flag wins, even "never"
     (app / ".depaudit.toml").write_text('fail-on = "loud"\n')
     code, _, err = run(scan(app), capsys)
     assert code == 2 and ".depaudit.toml" in err

@@ -368,7 +368,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         jobs=args.jobs,
         strict=args.strict,
         config=Path(args.config) if args.config else None,
-        fail_on=args.fail_on or "never",
+        fail_on=args.fail_on,
         github_api_url=args.github_api_url or default_api_url(os.environ),
         use_advisories=not args.no_advisories,
     )
@@ -401,14 +401,14 @@ def _policy(settings: Settings) -> tuple[Settings, dict[str, object], str]:
     """Settings with fail-on resolved (flag/env > config file > never), the config, its name."""
     path = find_config(settings.directory, settings.config)
     config = load_config(path)
-    explicit = settings.fail_on != "never" or env_value("--fail-on") is not None
-    if not explicit and isinstance(config.get("fail-on"), str):
-        settings = replace(settings, fail_on=str(config["fail-on"]))
+    if settings.fail_on is None:  # neither the flag nor DEPAUDIT_FAIL_ON: the file decides
+        from_file = config.get("fail-on")
+        settings = replace(settings, fail_on=from_file if isinstance(from_file, str) else "never")
     return settings, config, str(path) if path else ".depaudit.toml"
 
 
-def _fails(report: Report, fail_on: str) -> bool:
-    if fail_on == "never":
+def _fails(report: Report, fail_on: str | None) -> bool:
+    if fail_on in (None, "never"):
         return False
     return any(at_or_above(s.tier, Tier(fail_on)) for s in report.suspects)
 

@@ -91,7 +91,9 @@ class Settings:
     output: Path | None = None
     debug: bool = False
     config: Path | None = None  # --config, or .depaudit.toml found in the directory
-    fail_on: str = "never"  # exit 1 when a suspect is at or above this tier
+    #: exit 1 when a suspect is at or above this tier; None: not given (the config file's
+    #: fail-on applies, else "never")
+    fail_on: str | None = None
     # registry, cache and offline use
     use_registry: bool = True
     registry: str | None = None  # --registry; otherwise npm configuration decides
