@@ -15,6 +15,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
 from depaudit import __version__
@@ -40,6 +41,30 @@ class CappedRetry(Retry):
     def get_retry_after(self, response: Any) -> float | None:
         value = super().get_retry_after(response)
         return None if value is None else min(float(value), MAX_RETRY_AFTER)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A transport failure in a few words for a warning. Never the exception's text: it can
+    carry a URL with credentials in it."""
+    # requests wraps urllib3's errors: ConnectionError(MaxRetryError(reason=ReadTimeoutError))
+    reason: object = exc
+    for _ in range(5):
+        if isinstance(reason, urllib3_exceptions.NewConnectionError):  # a TimeoutError subclass
+            return "could not connect"
+        if isinstance(reason, requests.Timeout | TimeoutError | urllib3_exceptions.TimeoutError):
+            return "timed out"
+        if not isinstance(reason, BaseException):
+            break
+        reason = getattr(reason, "reason", None) or (reason.args[0] if reason.args else None)
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection broken in the middle of the body"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "body could not be decompressed"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS error"
+    if isinstance(exc, requests.ConnectionError):
+        return "could not connect"
+    return type(exc).__name__
 
 
 def make_retry(total: int = 3, backoff_factor: float = 0.3) -> Retry:

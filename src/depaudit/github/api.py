@@ -17,6 +17,7 @@ import requests
 
 from depaudit import __version__
 from depaudit.errors import ConfigError, DepauditError, ExitCode
+from depaudit.http import describe_failure
 
 API_VERSION = "2022-11-28"
 DEFAULT_API_URL = "https://api.github.com"
@@ -149,7 +150,7 @@ class GitHubClient:
                 _read_capped(response, label)
             except requests.RequestException as exc:
                 raise GitHubError(
-                    self.redact(f"{label}: cannot reach {self.api_url} ({type(exc).__name__})"),
+                    self.redact(f"{label}: cannot reach {self.api_url} ({describe_failure(exc)})"),
                     "check GITHUB_API_URL and the network",
                 ) from None
             wait = self._rate_limit_wait(response)

@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 import requests
 
 from depaudit.cache import Cache
-from depaudit.http import build_session
+from depaudit.http import build_session, describe_failure
 from depaudit.models import Advisory, PackageFacts
 from depaudit.services.classify import classify, default_rules, normalize_cwe
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
@@ -240,7 +240,7 @@ class GithubAdvisoryService(EnrichmentService):
                 response = self.session.get(url, headers=self._headers(etag))
             except requests.RequestException as exc:
                 raise _Stop(
-                    f"GitHub advisories: {type(exc).__name__} from {self.api_url}"
+                    f"GitHub advisories: {describe_failure(exc)} ({self.api_url})"
                 ) from None
             run.requests += 1
             with response:

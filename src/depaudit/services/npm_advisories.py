@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import requests
 
 from depaudit.cache import Cache
+from depaudit.http import describe_failure
 from depaudit.models import Advisory, PackageFacts
 from depaudit.services.classify import classify, normalize_cwe
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
@@ -160,7 +161,7 @@ class NpmAdvisoryService(EnrichmentService):
         try:
             response = self.session.post(self.url, data=data, headers=headers)
         except requests.RequestException as exc:
-            return None, f"{type(exc).__name__} from {self.url}"
+            return None, f"{describe_failure(exc)} ({self.url})"
         with response:
             if response.status_code != 200:
                 return None, f"HTTP {response.status_code} from {self.url}"

@@ -29,7 +29,7 @@ import requests
 
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import ConfigError
-from depaudit.http import BodyTooLarge, build_session, get_capped
+from depaudit.http import BodyTooLarge, build_session, describe_failure, get_capped
 from depaudit.models import PackageFacts
 from depaudit.npmrc import NpmConfig, load_npm_config
 from depaudit.progress import Progress
@@ -112,9 +112,9 @@ class RegistryService(EnrichmentService):
         except (requests.ConnectionError, requests.Timeout) as exc:
             with self._lock:
                 self._connection_failures += 1
-            return _Outcome(name, error=type(exc).__name__)
+            return _Outcome(name, error=describe_failure(exc))
         except requests.RequestException as exc:
-            return _Outcome(name, error=type(exc).__name__)
+            return _Outcome(name, error=describe_failure(exc))
         etag = got.headers.get("ETag")
         modified = got.headers.get("Last-Modified")
         if got.status == 304 and entry is not None:
