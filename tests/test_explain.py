@@ -51,3 +51,9 @@ def test_explain_a_package_not_in_the_tree_is_a_usage_error(capsys):
     assert code == 2 and out == "" and "left-pad is not in the dependency tree" in err
     code, _, err = explain("socket.io-redis@9.9.9", capsys)
     assert code == 2 and "socket.io-redis@9.9.9" in err
+
+
+def test_explain_offers_no_fail_on_because_it_always_exits_0(capsys) -> None:
+    assert main(["explain", "--help"]) == 0
+    assert "--fail-on" not in capsys.readouterr().out
+    assert main(["explain", "socket.io-redis", "--fail-on", "high"]) == 2

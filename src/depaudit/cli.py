@@ -114,15 +114,16 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+def _add_policy_options(parser: argparse.ArgumentParser, *, fail_on: bool = True) -> None:
     group = parser.add_argument_group("CI policy")
-    group.add_argument(
-        "--fail-on",
-        choices=FAIL_ON_CHOICES,
-        default=env_value("--fail-on"),
-        help=f"exit 1 when a suspect is at or above this tier (env {env_name('--fail-on')}; "
-        "default: fail-on in the config file, else never)",
-    )
+    if fail_on:
+        group.add_argument(
+            "--fail-on",
+            choices=FAIL_ON_CHOICES,
+            default=env_value("--fail-on"),
+            help=f"exit 1 when a suspect is at or above this tier (env {env_name('--fail-on')}; "
+            "default: fail-on in the config file, else never)",
+        )
     group.add_argument(
         "--config",
         metavar="FILE",
@@ -299,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("package", metavar="PKG[@VERSION]", help="package to explain")
     _add_input_options(explain)
     _add_registry_options(explain)
-    _add_policy_options(explain)
+    _add_policy_options(explain, fail_on=False)  # explain always exits 0
     explain.set_defaults(format=FormatName.TABLE.value, output=None)
     diff = commands.add_parser(
         "diff",
@@ -368,7 +369,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         jobs=args.jobs,
         strict=args.strict,
         config=Path(args.config) if args.config else None,
-        fail_on=args.fail_on,
+        fail_on=getattr(args, "fail_on", None),
         github_api_url=args.github_api_url or default_api_url(os.environ),
         use_advisories=not args.no_advisories,
     )
