@@ -109,7 +109,7 @@ class PnpmLockSource(DependencySource):
             raise InputError(path, "has no lockfileVersion", f"expected a {WHAT}")
         try:
             major = int(float(raw_version.strip("'\"")))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: "Inf", "1e999"
             raise InputError(
                 path, f"lockfileVersion {raw_version!r} is not a number", f"expected a {WHAT}"
             ) from None
