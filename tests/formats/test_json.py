@@ -1,0 +1,56 @@
+"""The JSON report: orjson's fast path writes exactly what json.dumps would."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import REPO
+from depaudit.audit import Auditor
+from depaudit.formats.json import JsonFormat, report_to_dict
+from depaudit.models import DependencyTree, Package, Report, SourceInfo
+from depaudit.scoring import LeakScorer
+from depaudit.services.knowledge_base import KnowledgeBaseService
+from depaudit.sources import source_for
+from depaudit.text import json_text_safe
+
+
+def _slow(report: Report) -> str:
+    text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)
+    return json_text_safe(text) + "\n"
+
+
+def test_fast_path_is_byte_identical_to_json_dumps_on_the_example() -> None:
+    lock = REPO / "examples" / "express-app" / "package-lock.json"
+    tree = source_for(lock).load(lock)
+    report = Auditor(tree=tree, services=[KnowledgeBaseService()], scorer=LeakScorer()).run()
+    assert report.suspects  # the comparison covers suspects, signals and floats
+    assert JsonFormat().render(report) == _slow(report)
+
+
+def test_hostile_text_and_huge_numbers_still_render() -> None:
+    tree = DependencyTree(
+        source=SourceInfo(kind="package-lock", path="x/package-lock.json", lockfile_version=3),
+        root_name="app\u202e",
+        root_version="1.0.0",
+        packages=(Package(name="a\x85b", version="1.0.0", location="node_modules/a\x85b"),),
+    )
+    report = Auditor(tree=tree).run()
+    text = JsonFormat().render(report)
+    assert text == _slow(report)
+    assert "\\u0085" in text and "\\u202e" in text
+    assert json.loads(text)["packages"][0]["name"] == "a\x85b"
+    # a value orjson refuses (an integer over 64 bits) falls back to json.dumps
+    huge = Auditor(
+        tree=DependencyTree(
+            **{
+                **_fields(tree),
+                "source": SourceInfo(kind="package-lock", path="x", lockfile_version=2**70),
+            }
+        )
+    ).run()
+    assert JsonFormat().render(huge) == _slow(huge)
+    assert str(2**70) in JsonFormat().render(huge)
+
+
+def _fields(tree: DependencyTree) -> dict[str, object]:
+    return {n: getattr(tree, n) for n in ("source", "root_name", "root_version", "packages")}
