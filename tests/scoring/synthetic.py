@@ -55,7 +55,10 @@ def tree(*packages: Package, path: str = "package-lock.json") -> DependencyTree:
     )
 
 
-def bug(package: str, affected: str = "*", confidence: str = "high") -> KnownLeak:
+def bug(
+    package: str, affected: str = "<9.0.0", confidence: str = "high", fixed: str | None = "9.0.0"
+) -> KnownLeak:
+    """A leak bug fixed in 9.0.0 (every synthetic version here is below it)."""
     return KnownLeak(
         id=f"{package}-leak",
         package=package,
@@ -64,7 +67,7 @@ def bug(package: str, affected: str = "*", confidence: str = "high") -> KnownLea
         summary=f"{package} keeps every request in a map",
         references=("https://example.invalid/issues/1",),
         confidence=confidence,
-        fixed=None,
+        fixed=fixed,
     )
 
 

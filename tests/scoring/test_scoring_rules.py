@@ -303,7 +303,7 @@ def test_a_rule_without_weights_is_a_config_error():
 
 
 def test_known_leak_bugs_further_ones_add_less_and_transitive_ones_weigh_less():
-    second = bug("x", "*")
+    second = bug("x")
     second = type(second)(**{**_fields(second), "id": "x-other-leak", "confidence": "low"})
     got = score(
         [pkg("x", "1.0.0"), pkg("y", "1.0.0", path=("x", "y"))],
@@ -316,6 +316,22 @@ def test_known_leak_bugs_further_ones_add_less_and_transitive_ones_weigh_less():
     (transitive,) = got["y@1.0.0"].signals
     assert transitive.points == 27  # 45 x 0.6
     assert "(x0.6: transitive" in transitive.evidence
+
+
+def test_a_property_of_every_release_weighs_less_than_a_bug_and_says_why():
+    design = bug("q", "*", fixed=None)  # e.g. an offline queue without a bound, no fix
+    got = score(
+        [pkg("q", "2.0.0"), pkg("b", "2.0.0")],
+        [
+            facts("q", "2.0.0", known_leaks=(design,)),
+            facts("b", "2.0.0", known_leaks=(bug("b"),)),
+        ],
+    )
+    (every,) = got["q@2.0.0"].signals
+    (real,) = got["b@2.0.0"].signals
+    assert every.points == 15 and real.points == 45
+    assert "every release, depends on configuration" in every.evidence
+    assert "every release" not in real.evidence
 
 
 def test_low_confidence_bundled_advisory_weighs_less():

@@ -323,17 +323,23 @@ class KnownLeakBug(Rule):
             inside = covers(target.version, entry.affected)
             if inside is False:
                 continue
-            found.append((not (inside is True and entry.confidence == "high"), entry.id, entry))
+            # 0: a bug in known versions; 1: unsure (low confidence or unknown range);
+            # 2: a property of every release, no fix: it depends on configuration
+            design = entry.affected.strip() == "*" and not entry.fixed
+            unsure = not (inside is True and entry.confidence == "high")
+            found.append((2 if design else int(unsure), entry.id, entry))
         direct = any(p.direct for p in target.placements) or not target.placements
         factor = 1.0 if direct else self.w["transitive_factor"]
         note = "" if direct else f" (x{factor:g}: transitive, the app does not call it directly)"
+        weight = {0: self.w["points"], 1: self.w["low_confidence"], 2: self.w["every_release"]}
+        hedges = {0: "", 1: " (low confidence)", 2: " (every release, depends on configuration)"}
         signals = []
-        for index, (unsure, _, entry) in enumerate(sorted(found)):
-            points = self.w["low_confidence"] if unsure else self.w["points"]
+        for index, (kind, _, entry) in enumerate(sorted(found)):
+            points = weight[kind]
             if index:
                 points = min(points, self.w["each_further"])
             fixed = f"; fixed in {entry.fixed}" if entry.fixed else ""
-            hedge = " (low confidence)" if unsure else ""
+            hedge = hedges[kind]
             signals.append(
                 Signal(
                     rule=self.id,
