@@ -4,7 +4,6 @@ package.json files that say what each importer declares."""
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from depaudit.models import (
     SourceInfo,
 )
 from depaudit.sources._io import read_json_object
+from depaudit.sources._paths import shortest_paths
 
 #: package.json sections, in the order npm reads them (a later section wins for a name)
 MANIFEST_SECTIONS: tuple[tuple[str, DepType], ...] = (
@@ -133,10 +133,6 @@ def glob_workspaces(root: Path, patterns: Iterable[str]) -> list[str]:
 # --- the graph --------------------------------------------------------------------------
 
 
-def _prefix(importer: Importer) -> tuple[str, ...]:
-    return () if importer.is_root else (importer.name,)
-
-
 def build_tree(
     *,
     source: SourceInfo,
@@ -149,24 +145,9 @@ def build_tree(
     with the workspace's name), ``direct`` for targets of importer edges, ``dev`` for packages
     reached only through dev edges of an importer, ``optional`` for packages reached only
     through optional edges. Entries nothing reaches keep an empty path."""
-    best: dict[str, tuple[tuple[str, ...], str | None, str]] = {}
-    heap: list[tuple[int, tuple[str, ...], str, str, str]] = []
-    direct: set[str] = set()
-    for importer in importers:
-        for edge in importer.dependencies:
-            if edge.target is not None and edge.target in nodes:
-                direct.add(edge.target)
-                path = (*_prefix(importer), edge.name)
-                heapq.heappush(heap, (len(path), path, edge.target, edge.spec, importer.location))
-    while heap:
-        _, path, loc, spec, workspace = heapq.heappop(heap)
-        if loc in best:
-            continue
-        best[loc] = (path, spec, workspace)
-        for edge in nodes[loc].edges:
-            if edge.target is not None and edge.target in nodes and edge.target not in best:
-                nxt = (*path, edge.name)
-                heapq.heappush(heap, (len(nxt), nxt, edge.target, edge.spec, workspace))
+    reached, direct = shortest_paths(
+        importers, lambda loc: nodes[loc].edges, nodes, lambda dep: dep.name
+    )
 
     def reach(skip_importer: set[DepType], skip_package: set[DepType]) -> set[str]:
         seen: set[str] = set()
@@ -193,8 +174,10 @@ def build_tree(
     packages = []
     for loc in sorted(nodes):
         node = nodes[loc]
-        path, wanted, workspace = best.get(loc, ((), None, ""))
-        reached = loc in best
+        found = reached.get(loc)
+        path = found.path if found else ()
+        wanted = found.spec if found else None
+        workspace = found.importer.location if found else ""
         packages.append(
             Package(
                 name=node.name,
@@ -202,8 +185,8 @@ def build_tree(
                 location=loc,
                 path=path,
                 direct=loc in direct,
-                dev=reached and loc not in prod,
-                optional=reached and loc not in required,
+                dev=found is not None and loc not in prod,
+                optional=found is not None and loc not in required,
                 wanted=wanted,
                 resolved=node.resolved,
                 integrity=node.integrity,

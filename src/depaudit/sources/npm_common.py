@@ -11,7 +11,6 @@ Everything here is pure: no file is read except by :func:`read_manifest`.
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import replace
@@ -21,6 +20,7 @@ from typing import Any
 from depaudit.errors import InputError
 from depaudit.models import Dependency, DepType, Importer, Package
 from depaudit.sources._io import read_json_object
+from depaudit.sources._paths import shortest_paths
 
 NODE_MODULES = "node_modules/"
 
@@ -270,29 +270,12 @@ def assign_paths(
     that path. ``workspace``: the workspace that path starts from (None for the root).
     Placements no importer reaches keep the names along their location as their path.
     """
-    heap: list[tuple[int, tuple[str, ...], str, str, str | None]] = []
-    direct: set[str] = set()
-    for imp in importers:
-        base: tuple[str, ...] = () if imp.is_root else (imp.name,)
-        origin = None if imp.is_root else imp.name
-        for dep in imp.dependencies:
-            if dep.target is None or dep.target not in packages:
-                continue
-            direct.add(dep.target)
-            path = (*base, packages[dep.target].name)
-            heapq.heappush(heap, (len(path), path, dep.target, dep.spec, origin))
-    done: dict[str, tuple[tuple[str, ...], str, str | None]] = {}
-    while heap:
-        _, path, loc, spec, origin = heapq.heappop(heap)
-        if loc in done:
-            continue
-        done[loc] = (path, spec, origin)
-        for dep in packages[loc].dependencies:
-            target = dep.target
-            if target is None or target in done or target not in packages:
-                continue
-            child = (*path, packages[target].name)
-            heapq.heappush(heap, (len(child), child, target, dep.spec, origin))
+    reached, direct = shortest_paths(
+        importers,
+        lambda loc: packages[loc].dependencies,
+        packages,
+        lambda dep: packages[dep.target].name if dep.target else dep.name,
+    )
 
     def name_at(loc: str) -> str | None:
         pkg = packages.get(loc)
@@ -300,13 +283,17 @@ def assign_paths(
 
     out: dict[str, Package] = {}
     for loc, pkg in packages.items():
-        found = done.get(loc)
+        found = reached.get(loc)
         if found is None:
             out[loc] = replace(pkg, path=location_names(loc, name_at), direct=False)
             continue
-        path, spec, origin = found
+        origin = None if found.importer.is_root else found.importer.name
         out[loc] = replace(
-            pkg, path=path, direct=loc in direct, wanted=wanted_range(spec), workspace=origin
+            pkg,
+            path=found.path,
+            direct=loc in direct,
+            wanted=wanted_range(found.spec),
+            workspace=origin,
         )
     return out
 
