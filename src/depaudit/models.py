@@ -50,7 +50,8 @@ class Package:
     for npm, or a synthetic key for other sources. ``path`` is the chain of package names
     from the root (root excluded) to this placement, shortest first found.
     ``name`` is the real package name; ``alias`` the name it is installed under when an
-    ``npm:`` alias is used.
+    ``npm:`` alias is used. ``workspace`` is the name of the workspace whose path reaches the
+    placement first (``None`` when the root's does).
     """
 
     name: str

@@ -77,7 +77,7 @@ def test_workspaces_and_flags(tmp_path: Path) -> None:
     assert {d.name: d.target for d in root.dependencies} == {"a": "packages/a", "o": "o", "x": "x"}
     assert {d.name: d.target for d in ws.dependencies} == {"x": "a/x"}
     assert tree.at("a/x").path == ("a", "x")  # type: ignore[union-attr]
-    assert tree.at("a/x").workspace == "packages/a"  # type: ignore[union-attr]
+    assert tree.at("a/x").workspace == "a"  # type: ignore[union-attr]
     assert tree.at("o").optional and not tree.at("x").optional  # type: ignore[union-attr]
     assert root.dependencies[1].type is DepType.OPTIONAL
     assert [(s.name, s.location) for s in tree.skipped] == [("g", "g")]

@@ -88,7 +88,7 @@ def test_workspaces_paths_and_flags_from_real_pnpm9_output() -> None:
     (sw,) = tree.placements("string-width")
     assert sw.path == ("string-width-cjs",) and sw.direct
     (debug3,) = tree.placements("debug", "3.2.7")
-    assert debug3.path == ("a", "debug") and debug3.workspace == "packages/a"
+    assert debug3.path == ("a", "debug") and debug3.workspace == "a"
     assert all(i.declared is not None for i in tree.importers)
 
 

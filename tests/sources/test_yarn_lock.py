@@ -77,7 +77,7 @@ def test_classic_paths_flags_and_workspaces_from_real_yarn1_output() -> None:
     (sw,) = tree.placements("string-width")
     assert sw.alias == "string-width-cjs" and sw.path == ("string-width-cjs",)
     debug3 = tree.placements("debug", "3.2.7")[0]
-    assert debug3.path == ("a", "debug") and debug3.workspace == "packages/a"
+    assert debug3.path == ("a", "debug") and debug3.workspace == "a"
     (ansi,) = tree.placements("ansi-regex")
     assert ansi.path == ("string-width-cjs", "strip-ansi", "ansi-regex")
     assert not ansi.dev and not ansi.direct

@@ -177,7 +177,7 @@ def build_tree(
         found = reached.get(loc)
         path = found.path if found else ()
         wanted = found.spec if found else None
-        workspace = found.importer.location if found else ""
+        workspace = found.importer.name if found and not found.importer.is_root else ""
         packages.append(
             Package(
                 name=node.name,
