@@ -47,8 +47,9 @@ class Package:
     """One *placement* of ``name@version`` in the tree.
 
     ``location`` is unique within a tree: the lockfile key (``node_modules/a/node_modules/b``)
-    for npm, or a synthetic key for other sources. ``path`` is the chain of package names
-    from the root (root excluded) to this placement, shortest first found.
+    for npm, or a synthetic key for other sources. ``path`` is the chain of names from the root
+    (root excluded) to this placement, shortest first found, each as installed (an ``npm:``
+    alias appears under its alias, as in node_modules and ``npm ls``).
     ``name`` is the real package name; ``alias`` the name it is installed under when an
     ``npm:`` alias is used. ``workspace`` is the name of the workspace whose path reaches the
     placement first (``None`` when the root's does).

@@ -274,7 +274,9 @@ def assign_paths(
         importers,
         lambda loc: packages[loc].dependencies,
         packages,
-        lambda dep: packages[dep.target].name if dep.target else dep.name,
+        # a step is the name the package is installed under (an alias keeps its alias, as in
+        # node_modules and npm ls; the real name is Package.name)
+        lambda dep: packages[dep.target].installed_as if dep.target else dep.name,
     )
 
     def name_at(loc: str) -> str | None:
