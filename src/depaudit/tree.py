@@ -33,6 +33,7 @@ from depaudit.models import (
     ProblemKind,
     TreeProblem,
 )
+from depaudit.versions import version_or_none
 
 #: paths kept per placement when listing every path that pulls a package in
 MAX_PATHS = 20
@@ -86,6 +87,8 @@ def satisfies(version: str, spec: str) -> bool | None:
         return None
     if rng.strip() in ("*", "x", "X"):
         return True  # arborist: '*' accepts any version, prereleases included
+    if version_or_none(version) is None:
+        return None  # not a version npm accepts (node-semver alone takes 1.2.3.4)
     try:
         return bool(nodesemver.satisfies(version, rng, loose=True))
     except Exception:
@@ -261,9 +264,8 @@ def duplicate_versions(tree: DependencyTree) -> list[TreeProblem]:
 
 
 def _version_key(version: str) -> tuple[int, object]:
-    try:
-        parsed = nodesemver.make_semver(version, loose=True)
-    except Exception:
+    parsed = version_or_none(version)
+    if parsed is None:
         return (1, version)
     return (0, (parsed.major, parsed.minor, parsed.patch, version))
 

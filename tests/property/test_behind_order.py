@@ -15,9 +15,12 @@ from depaudit.services.metrics import behind
 
 def _parse(version: str) -> Any:
     try:
-        return nodesemver.make_semver(version, loose=True)
+        parsed = nodesemver.make_semver(version, loose=True)
     except (ValueError, TypeError):
         return None
+    # npm's semver rejects 1.2.3.4 (semver.valid('1.2.3.4', {loose: true}) is null);
+    # Python's node-semver parses it with "micro versions" and ranks it above 1.2.3
+    return None if parsed.micro_versions else parsed
 
 
 def reference_count(installed: str, latest: str, published: list[str]) -> int | None:
@@ -60,3 +63,9 @@ def test_prereleases_and_build_metadata() -> None:
     published = ["1.0.0", "1.0.1-beta.1", "1.0.1", "1.1.0+build.7", "2.0.0-rc.1", "2.0.0"]
     assert behind("1.0.0", "2.0.0", published) == (3, 1, 0, 0)
     assert behind("1.0.1-beta.1", "2.0.0-rc.1", published) == (2, 1, 0, 0)
+
+
+def test_four_component_strings_are_not_releases() -> None:
+    """Found by the property test above: 1.2.3.4 was counted as a release newer than 1.2.3."""
+    assert behind("1.2.3", "2.0.0", ["1.2.3.4", "1.3.0", "2.0.0"]) == (2, 1, 0, 0)
+    assert behind("1.2.3.4", "2.0.0", ["2.0.0"]) is None

@@ -14,10 +14,10 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
-import nodesemver
 import orjson
 
 from depaudit.models import PackageFacts
+from depaudit.versions import version_or_none
 
 DAY = 86400.0
 YEAR = 365.25 * DAY
@@ -165,12 +165,7 @@ def _sort_time(value: str) -> datetime:
 
 
 def _semver(version: str | None) -> Any:
-    if not version:
-        return None
-    try:
-        return nodesemver.make_semver(version, loose=True)
-    except (ValueError, TypeError):
-        return None
+    return version_or_none(version)
 
 
 _PRERELEASE = re.compile(r"\d+\.\d+\.\d+-")

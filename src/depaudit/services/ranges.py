@@ -26,6 +26,8 @@ from typing import Any
 
 import nodesemver
 
+from depaudit.versions import parse_version
+
 ANY_RANGES = frozenset({"*", "", "x", "X"})
 UNKNOWN = "unknown"
 
@@ -60,7 +62,7 @@ class _Comparator:
 
 
 def _semver(text: str) -> Any:
-    return nodesemver.make_semver(text, loose=True)
+    return parse_version(text)
 
 
 def _desugar(token: str) -> list[_Comparator]:

@@ -1,0 +1,31 @@
+"""npm's notion of a version, on top of node-semver.
+
+Python's node-semver accepts ``1.2.3.4`` (its "micro versions" extension) and compares it above
+``1.2.3``; npm's semver does not: ``semver.valid('1.2.3.4', {loose: true})`` is null, so such a
+string is not a release, does not satisfy any range and is never counted as newer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nodesemver
+
+
+def parse_version(text: str) -> Any:
+    """The loose npm version ``text`` as a ``nodesemver.SemVer``; ValueError when npm would
+    not accept it (node-semver's extra dotted components included)."""
+    parsed = nodesemver.make_semver(text, loose=True)
+    if getattr(parsed, "micro_versions", None):
+        raise ValueError(f"Invalid Version: {text}")
+    return parsed
+
+
+def version_or_none(text: str | None) -> Any:
+    """:func:`parse_version`, or None for anything npm would not accept as a version."""
+    if not text:
+        return None
+    try:
+        return parse_version(text)
+    except (ValueError, TypeError):
+        return None
