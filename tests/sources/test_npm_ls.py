@@ -246,7 +246,10 @@ def test_npm7_error_json_saved_after_the_tree_is_read(tmp_path: Path) -> None:
         ProblemKind.INVALID,
         ProblemKind.EXTRANEOUS,
     }
-    assert tree.warnings == ()  # ELSPROBLEMS is the normal "there are problems" exit
+    # ELSPROBLEMS is the normal "there are problems" exit: no warning about it; the only
+    # warning is that this output was saved without --long
+    assert len(tree.warnings) == 1
+    assert tree.warnings[0].startswith("npm ls output without --long")
 
 
 def test_only_an_error_object_is_an_input_error(tmp_path: Path) -> None:
@@ -351,7 +354,13 @@ def test_run_npm_ls_nonzero_exit_with_json_is_normal(
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     tree = run_npm_ls(tmp_path, timeout=30)
     assert len(tree.reported_problems) == 3
-    assert (tmp_path / "args").read_text().split() == ["ls", "--all", "--json", "--ignore-scripts"]
+    assert (tmp_path / "args").read_text().split() == [
+        "ls",
+        "--all",
+        "--long",
+        "--json",
+        "--ignore-scripts",
+    ]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="fake npm is a shell script")
@@ -386,3 +395,54 @@ def test_real_npm_ls_on_a_hand_made_tree(tmp_path: Path) -> None:
         (ProblemKind.INVALID, ("a", "b")),
         (ProblemKind.EXTRANEOUS, ("x",)),
     }
+
+
+@pytest.mark.npm
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not on PATH")
+def test_real_npm_ls_says_dev_and_optional(tmp_path: Path) -> None:
+    """The scan's own npm ls run must give dev and optional flags: without ``--long`` every
+    package came back as a production dependency and dev-only leaks weighed in full."""
+    (tmp_path / "package.json").write_text(
+        json.dumps(
+            {
+                "name": "flags",
+                "version": "1.0.0",
+                "dependencies": {"a": "^1.0.0"},
+                "devDependencies": {"d": "^1.0.0"},
+                "optionalDependencies": {"o": "^1.0.0"},
+            }
+        )
+    )
+    for name, deps in [
+        ("a", {"b": "^1"}),
+        ("b", {}),
+        ("d", {"e": "^1"}),
+        ("e", {}),
+        ("o", {"f": "^1"}),
+        ("f", {}),
+    ]:
+        folder = tmp_path / "node_modules" / name
+        folder.mkdir(parents=True)
+        (folder / "package.json").write_text(
+            json.dumps({"name": name, "version": "1.0.0", "dependencies": deps})
+        )
+    tree = run_npm_ls(tmp_path, timeout=120)
+    flags = {p.name: (p.dev, p.optional) for p in tree.packages}
+    assert flags == {
+        "a": (False, False),
+        "b": (False, False),
+        "d": (True, False),
+        "e": (True, False),
+        "o": (False, True),
+        "f": (False, True),
+    }
+
+
+def test_without_long_the_flags_are_said_to_be_unknown() -> None:
+    short = NpmLsSource().load(PROJECTS / "broken" / "npm-ls.json")
+    long = NpmLsSource().load(PROJECTS / "broken" / "npm-ls-long.json")
+    assert any("without --long" in w for w in short.warnings)
+    assert not any("without --long" in w for w in long.warnings)
+    # broken/ has is-odd as its only devDependency: --long says so, the short output cannot
+    assert {p.name for p in long.packages if p.dev} >= {"is-odd"}
+    assert not any(p.dev for p in short.packages)

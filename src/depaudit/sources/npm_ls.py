@@ -52,7 +52,7 @@ from depaudit.sources._io import MAX_INPUT_BYTES, decode_text, json_problem, rea
 from depaudit.sources.interface import DependencySource
 
 WHAT = "saved `npm ls --json` output"
-HINT = "save it with `npm ls --all --json > npm-ls.json`"
+HINT = "save it with `npm ls --all --long --json > npm-ls.json`"
 STDIN_LABEL = "<stdin>"
 
 #: keys a deduped copy may carry besides ``version`` (npm >= 7 prints nothing else)
@@ -569,6 +569,12 @@ class _Builder:
             edges = tuple(self.edges.get(pkg.location, ()))
             packages.append(_with_edges(pkg, edges))
         packages = _flag_dev(packages, importers)
+        if packages and not isinstance(self.root.get("path"), str):
+            self.warnings.append(
+                "npm ls output without --long: dev and optional dependencies cannot be told "
+                "apart, so every package is weighed as a production dependency (save it "
+                "with `npm ls --all --long --json`)"
+            )
         return DependencyTree(
             source=source,
             root_name=root_name if isinstance(root_name, str) else None,
@@ -775,7 +781,7 @@ def npm_command() -> str | None:
 
 
 def run_npm_ls(directory: Path, timeout: float) -> DependencyTree:
-    """Run ``npm ls --all --json`` in ``directory`` (no shell, no scripts, a time limit) and
+    """Run ``npm ls --all --long --json`` in ``directory`` (no shell, no scripts, a time limit) and
     parse what it prints. A non-zero exit with JSON on stdout is normal: it means problems."""
     label = str(directory)
     npm = npm_command()
@@ -785,7 +791,9 @@ def run_npm_ls(directory: Path, timeout: float) -> DependencyTree:
             "node_modules exists but `npm` is not on PATH, so the installed tree cannot be read",
             "install Node.js and npm, or pass --no-npm to read only the lockfile",
         )
-    cmd = [npm, "ls", "--all", "--json", "--ignore-scripts"]
+    # --long: edge types (dev / optional / peer) and each copy's folder; without it every
+    # package would be weighed as a production dependency and equal copies would merge
+    cmd = [npm, "ls", "--all", "--long", "--json", "--ignore-scripts"]
     env = {**os.environ, **NPM_ENV}
     try:
         proc = subprocess.Popen(
@@ -835,7 +843,7 @@ def run_npm_ls(directory: Path, timeout: float) -> DependencyTree:
         raise InputError(
             label,
             f"`npm ls` printed output depaudit cannot read: {exc.problem}",
-            "run `npm ls --all --json` there to see why, or pass --no-npm",
+            "run `npm ls --all --long --json` there to see why, or pass --no-npm",
         ) from None
 
 
