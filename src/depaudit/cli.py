@@ -82,7 +82,11 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         "--npm-ls",
         metavar="FILE",
         default=env_value("--npm-ls"),
-        help=_help("read saved `npm ls --json` output from FILE ('-' for stdin)", "--npm-ls"),
+        help=_help(
+            "read saved `npm ls --all --long --json` output from FILE ('-' for stdin; "
+            "without --long dev and optional flags are unknown)",
+            "--npm-ls",
+        ),
     )
     parser.add_argument(
         "--no-npm",
