@@ -30,11 +30,11 @@ def _shipped(name: str) -> Any:
 
 def test_shipped_files_load_and_validate() -> None:
     kb = load_knowledge_base()
-    assert len(kb.entries) == 82
+    assert len(kb.entries) == 83
     kinds = {k: sum(e.kind is k for e in kb.entries) for k in KnownLeakKind}
     assert kinds == {
         KnownLeakKind.ADVISORY: 28,
-        KnownLeakKind.BUG: 49,
+        KnownLeakKind.BUG: 50,
         KnownLeakKind.DEPRECATION: 5,
     }
     assert all(e.references for e in kb.entries)
@@ -81,14 +81,45 @@ def test_socket_io_redis_history_and_rename() -> None:
             ["multer-unclosed-busboy-streams-2025", "multer-incomplete-cleanup-2026"],
         ),
         ("multer", "2.0.2", ["multer-incomplete-cleanup-2026"]),
-        # affected unknown, fixed 1.2.3: covers older versions only
+        # every release before the fix 1.2.3 (introduced-0 convention)
         ("grpc", "1.2.0", ["grpc-native-leak-1-2", "grpc-native-deprecated"]),
+        # ranges settled on 2026-11-27 from the published code of each release
+        ("bull", "3.13.0", ["bull-shared-client-error-listener"]),
+        ("bull", "3.14.0", []),
+        ("rxjs", "5.4.3", []),  # 5.4.x shareReplay was still reference-counted
+        ("rxjs", "5.5.12", ["rxjs-sharereplay-source-subscription"]),
+        ("rxjs", "6.3.3", ["rxjs-sharereplay-source-subscription"]),
+        ("rxjs", "6.4.0", []),
+        ("memory-cache", "0.1.1", []),
+        ("memory-cache", "0.1.4", ["memory-cache-expiry-race"]),
+        ("memory-cache", "0.1.5", []),
+        ("mongodb-core", "3.1.8", ["mongodb-core-mongos-pool-outage"]),
         ("grpc", "1.24.0", ["grpc-native-deprecated"]),
         ("left-pad", "1.3.0", []),
     ],
 )
 def test_matching(name: str, version: str, expected: list[str]) -> None:
     assert [e.id for e in load_knowledge_base().matching(name, version)] == expected
+
+
+@pytest.mark.parametrize(
+    ("version", "writebuffer", "caller_stack"),
+    [
+        ("1.7.0", False, False),
+        ("1.7.3", False, True),
+        ("1.8.0", True, True),
+        ("1.8.10", True, True),
+        ("1.8.11", False, True),
+        ("1.8.14", False, True),
+        ("1.8.15", False, False),
+    ],
+)
+def test_grpc_js_retry_and_caller_stack_ranges(
+    version: str, writebuffer: bool, caller_stack: bool
+) -> None:
+    ids = {e.id for e in load_knowledge_base().matching("@grpc/grpc-js", version)}
+    assert ("grpc-js-retrying-call-writebuffer" in ids) is writebuffer
+    assert ("grpc-js-caller-stack-error-retention" in ids) is caller_stack
 
 
 def test_leak_prone_categories_and_patterns() -> None:
@@ -167,5 +198,5 @@ def test_service_attaches_covering_entries_only() -> None:
         "socket-io-redis-renamed"
     ]
     assert len(result.facts["socket.io-redis@5.0.0"].known_leaks) == 2
-    assert result.consulted.startswith("knowledge base: 82 entries, 2 of 3 packages")
+    assert result.consulted.startswith("knowledge base: 83 entries, 2 of 3 packages")
     assert not result.failed and not result.warnings
