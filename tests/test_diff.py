@@ -81,3 +81,14 @@ def test_base_ref_reads_the_lockfile_from_git(tmp_path, capsys):
 def test_diff_needs_two_lockfiles_or_a_ref(capsys):
     code, _, err = diff([str(APP)], capsys)
     assert code == 2 and "BASE and HEAD" in err
+
+
+def test_markdown_why_names_the_rule_and_cuts_with_an_ellipsis(capsys):
+    code, out, _ = diff([str(CURRENT), str(APP)], capsys)
+    assert code == 0
+    row = next(line for line in out.splitlines() if "`socket.io-redis@5.4.0`" in line)
+    assert "**deprecated** (+52.5):" in row  # the rule and its points, as in the scan report
+    assert "[ref](https://github.com/socketio/" in row
+    # a long evidence text is cut at 300 characters with an ellipsis, never mid-word silently
+    longest = max(len(part) for part in row.split("<br>"))
+    assert "…" in row and longest < 600

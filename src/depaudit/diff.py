@@ -15,7 +15,7 @@ from typing import Any
 import nodesemver
 
 from depaudit.errors import InputError, UsageError
-from depaudit.formats.markdown import MARKER, code, escape
+from depaudit.formats.markdown import MARKER, code, signal_reasons
 from depaudit.models import DependencyTree, Report, Suspect
 from depaudit.scoring.rank import TIER_ORDER
 from depaudit.sources import source_for
@@ -187,10 +187,6 @@ def diff_reports(base: Report, head: Report, base_label: str, head_label: str) -
     )
 
 
-def _why(suspect: Suspect, limit: int = 2) -> str:
-    return "; ".join(escape(s.evidence[:300]) for s in suspect.signals[:limit])
-
-
 def _versions_cell(versions: str | None) -> str:
     return f"`{code(versions)}`" if versions else ""
 
@@ -225,7 +221,7 @@ def render_diff_markdown(diff: TreeDiff, max_rows: int = 200) -> str:
             )
             lines.append(
                 f"| {change.kind} | `{code(s.name)}@{code(s.version)}` | {s.score:g}{was} | "
-                f"{s.tier.value} | {_why(s)} |"
+                f"{s.tier.value} | {signal_reasons(s, 2, 300)} |"
             )
         lines.append("")
     if diff.changes:

@@ -80,7 +80,9 @@ def code(text: str) -> str:
     return terminal_safe(text).replace("`", "'").replace("|", "/")
 
 
-def _reasons(suspect: Suspect, limit: int | None = None, max_chars: int = 600) -> str:
+def signal_reasons(suspect: Suspect, limit: int | None = None, max_chars: int = 600) -> str:
+    """The suspect's strongest signals as escaped markdown, each cut at ``max_chars`` with an
+    ellipsis, and how many more there are."""
     parts = []
     for signal in suspect.signals[:limit]:
         evidence = signal.evidence
@@ -135,7 +137,7 @@ def top_table(suspects: Sequence[Suspect], reasons: int | None) -> list[str]:
     for index, suspect in enumerate(suspects, 1):
         lines.append(
             f"| {index} | {_package(suspect)}{_dev(suspect)} | {suspect.score:g} | "
-            f"{suspect.tier.value} | {_reasons(suspect, reasons)} | {_via(suspect)} |"
+            f"{suspect.tier.value} | {signal_reasons(suspect, reasons)} | {_via(suspect)} |"
         )
     return lines + [""]
 
@@ -143,7 +145,7 @@ def top_table(suspects: Sequence[Suspect], reasons: int | None) -> list[str]:
 def _rest_row(index: int, suspect: Suspect) -> str:
     return (
         f"| {index} | {_package(suspect)}{_dev(suspect)} | {suspect.score:g} | "
-        f"{suspect.tier.value} | {_reasons(suspect, 2, 200)} |"
+        f"{suspect.tier.value} | {signal_reasons(suspect, 2, 200)} |"
     )
 
 
