@@ -124,3 +124,29 @@ def test_artifact_uri_is_relative_and_never_empty(tmp_path, monkeypatch):
     assert artifact_uri(str(tmp_path / "app" / "package-lock.json")) == "app/package-lock.json"
     assert artifact_uri("-") == "package.json"
     assert artifact_uri("/elsewhere/pnpm-lock.yaml") == "pnpm-lock.yaml"
+
+
+def test_installed_tree_results_point_into_the_lockfile(monkeypatch):
+    """A scan of a folder with node_modules reports npm ls's tree with the lockfile as its
+    source: results must still land on each package's lockfile entry, not on line 1."""
+    from depaudit.sources.loader import combine
+    from depaudit.sources.npm_ls import NpmLsSource
+
+    project = ASSETS / "projects" / "clean"
+    monkeypatch.chdir(project)
+    installed = NpmLsSource().load(project / "npm-ls-long.json")
+    tree = combine(installed, PackageLockSource().load(Path("package-lock.json")))
+    facts = [PackageFacts(p.name, p.version, in_registry=False) for p in tree.packages]
+    report = Auditor(
+        tree=tree, services=[Facts(facts)], scorer=LeakScorer(clock=lambda: NOW), clock=lambda: NOW
+    ).run()
+    results = json.loads(get_format("sarif").render(report))["runs"][0]["results"]
+    lines = (project / "package-lock.json").read_text(encoding="utf-8").splitlines()
+    assert {r["locations"][0]["logicalLocations"][0]["name"] for r in results} == {
+        f"{p.name}@{p.version}" for p in tree.packages
+    }
+    for result in results:
+        name = result["locations"][0]["logicalLocations"][0]["name"].rsplit("@", 1)[0]
+        line = lines[result["locations"][0]["physicalLocation"]["region"]["startLine"] - 1]
+        assert line.strip().startswith('"node_modules/'), line
+        assert line.rstrip().endswith(f'node_modules/{name}": {{'), line

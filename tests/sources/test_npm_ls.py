@@ -446,3 +446,40 @@ def test_without_long_the_flags_are_said_to_be_unknown() -> None:
     # broken/ has is-odd as its only devDependency: --long says so, the short output cannot
     assert {p.name for p in long.packages if p.dev} >= {"is-odd"}
     assert not any(p.dev for p in short.packages)
+
+
+@pytest.mark.parametrize(
+    "project", sorted(p.name for p in PROJECTS.iterdir() if (p / "npm-ls-long.json").is_file())
+)
+def test_long_output_gives_the_lockfile_folder_of_every_placement(project: str) -> None:
+    """With --long each placement is its folder, as package-lock keys it, so a report can
+    point into the lockfile (SARIF lines) whichever view of the tree was read."""
+    tree = NpmLsSource().load(PROJECTS / project / "npm-ls-long.json")
+    lock = json.loads((PROJECTS / project / "package-lock.json").read_text())
+    keys = set(lock["packages"])
+    # broken/ has a package replaced by hand after npm install: npm says it is invalid
+    invalid = {p.path for p in tree.reported_problems if p.kind is ProblemKind.INVALID}
+    assert tree.packages
+    for pkg in tree.packages:
+        if pkg.extraneous:
+            continue  # installed by hand, so not in the lockfile
+        assert pkg.location in keys, pkg
+        if pkg.path not in invalid:
+            assert lock["packages"][pkg.location]["version"] == pkg.version
+
+
+def test_long_paths_outside_the_root_keep_a_synthetic_location() -> None:
+    text = json.dumps(
+        {
+            "name": "r",
+            "path": "/p/root",
+            "dependencies": {
+                "a": {"version": "1.0.0", "path": "/p/root/node_modules/a"},
+                "b": {"version": "1.0.0", "path": "/p/root/../elsewhere/b"},
+                "c": {"version": "1.0.0", "path": "/p/other/node_modules/c"},
+            },
+        }
+    )
+    locations = {p.name: p.location for p in parse_npm_ls(text, "x").packages}
+    assert locations["a"] == "node_modules/a"
+    assert locations["b"].startswith("npm-ls:") and locations["c"].startswith("npm-ls:")

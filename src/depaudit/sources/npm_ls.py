@@ -2,8 +2,10 @@
 
 The shapes are those captured in ``shared/api-notes.md`` §5. What this reader does with them:
 
-* Every node with a version becomes a :class:`Package` *placement* with a synthetic, unique
-  location (``npm-ls:debug/ms``: the chain of keys in the JSON) and its path from the root.
+* Every node with a version becomes a :class:`Package` *placement* with a unique location:
+  its folder relative to the root with ``--long`` (``node_modules/debug/node_modules/ms``,
+  as package-lock names it), else a synthetic one (``npm-ls:debug/ms``: the chain of keys in
+  the JSON); and its path from the root.
 * npm's JSON has no deduped marker. A copy that npm >= 7 prints as ``{"version": ...}`` only
   (no ``resolved``, ``overridden`` or children) is an edge to the full node of the same
   ``name@version``; npm 6 repeats deduped nodes in full, so a node whose ``name@version`` and
@@ -263,10 +265,29 @@ class _Builder:
             resolved = resolved[3:]
         return resolved.removeprefix("./").rstrip("/") or node.key
 
+    def _folder(self, node: _Node) -> str | None:
+        """The node's folder relative to the root (``node_modules/a/node_modules/b``, the key
+        package-lock uses), from ``--long``'s absolute ``path`` fields; None without them, for
+        a folder outside the root, or when another placement already has it."""
+        root, own = self.root.get("path"), node.long_path
+        if not isinstance(root, str) or not root or own is None:
+            return None
+        base = root.replace("\\", "/").rstrip("/") + "/"
+        folder = own.replace("\\", "/")
+        if not folder.startswith(base):
+            return None
+        relative = folder[len(base) :].strip("/")
+        parts = relative.split("/")
+        if not relative or any(part in ("", ".", "..") for part in parts):
+            return None
+        if relative in self.packages or any(s.location == relative for s in self.skipped):
+            return None
+        return relative
+
     def _new_placement(self, node: _Node) -> None:
         version = node.version
         assert version is not None
-        location = _LOCATION_PREFIX + "/".join(node.jpath)
+        location = self._folder(node) or _LOCATION_PREFIX + "/".join(node.jpath)
         node.location = location
         resolved = node.data.get("resolved")
         resolved = resolved if isinstance(resolved, str) else None
