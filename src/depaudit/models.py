@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from depaudit.overrides import Override
+
 
 class DepType(StrEnum):
     """How a parent declares a dependency."""
@@ -168,6 +170,8 @@ class DependencyTree:
     skipped: tuple[SkippedPackage, ...] = ()
     reported_problems: tuple[TreeProblem, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: npm ``overrides`` of the root package.json: edges they cover are checked against them
+    overrides: tuple[Override, ...] = ()
     _by_location: Mapping[str, Package] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )

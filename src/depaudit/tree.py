@@ -33,6 +33,7 @@ from depaudit.models import (
     ProblemKind,
     TreeProblem,
 )
+from depaudit.overrides import override_for
 from depaudit.versions import version_or_none
 
 #: paths kept per placement when listing every path that pulls a package in
@@ -114,9 +115,37 @@ def _edges(tree: DependencyTree) -> Iterable[tuple[Importer | Package, Dependenc
                 yield pkg, dep
 
 
+def _ancestors(tree: DependencyTree) -> dict[str, tuple[tuple[str, str | None], ...]]:
+    """For every placement, the (name, version) chain from the root to it along the first
+    path a breadth-first walk from the importers finds (what npm's override sets follow)."""
+    chains: dict[str, tuple[tuple[str, str | None], ...]] = {}
+    queue: deque[tuple[str, tuple[tuple[str, str | None], ...]]] = deque()
+    for importer in sorted(tree.importers, key=lambda i: not i.is_root):
+        base: tuple[tuple[str, str | None], ...] = (
+            () if importer.is_root else ((importer.name, importer.version),)
+        )
+        for dep in importer.dependencies:
+            if dep.target is not None:
+                queue.append((dep.target, base))
+    while queue:
+        location, above = queue.popleft()
+        if location in chains:
+            continue
+        pkg = tree.at(location)
+        if pkg is None:
+            continue
+        chain = (*above, (pkg.name, pkg.version))
+        chains[location] = chain
+        for dep in pkg.dependencies:
+            if dep.target is not None and dep.target not in chains and dep.type is not DepType.DEV:
+                queue.append((dep.target, chain))
+    return chains
+
+
 def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
     """missing, invalid, peer-missing and peer-invalid from the edges."""
     skipped = {s.location for s in tree.skipped if s.location}
+    chains = _ancestors(tree) if tree.overrides else {}
     problems = []
     for parent, dep in _edges(tree):
         label, prefix = _parent_info(parent)
@@ -146,7 +175,17 @@ def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
         target = tree.at(dep.target)
         if target is None:
             continue  # a workspace or link: not a package placement
-        ok = satisfies(target.version, dep.spec)
+        wanted, overridden = dep.spec, ""
+        if tree.overrides and not peer:
+            above: tuple[tuple[str, str | None], ...]
+            if isinstance(parent, Importer):
+                above = () if parent.is_root else ((parent.name, parent.version),)
+            else:
+                above = chains.get(parent.location, ((parent.name, parent.version),))
+            override = override_for(tree.overrides, above, dep.name, dep.spec)
+            if override is not None:
+                wanted, overridden = override, f' (overridden to "{override}")'
+        ok = satisfies(target.version, wanted)
         if ok is False:
             problems.append(
                 TreeProblem(
@@ -154,9 +193,9 @@ def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
                     target.name,
                     target.version,
                     path,
-                    wanted=dep.spec,
+                    wanted=wanted,
                     found=target.version,
-                    detail=f'{label} wants "{dep.spec}", the tree has {target.version}',
+                    detail=f'{label} wants "{dep.spec}"{overridden}, the tree has {target.version}',
                 )
             )
     return problems

@@ -21,6 +21,7 @@ from depaudit.models import (
     SkippedPackage,
     SourceInfo,
 )
+from depaudit.overrides import Override
 from depaudit.sources._io import read_json_object
 from depaudit.sources._paths import shortest_paths
 
@@ -140,6 +141,7 @@ def build_tree(
     nodes: Mapping[str, Node],
     skipped: Iterable[SkippedPackage] = (),
     warnings: Iterable[str] = (),
+    overrides: tuple[Override, ...] = (),
 ) -> DependencyTree:
     """Paths by a shortest-first search from every importer (a workspace's packages start
     with the workspace's name), ``direct`` for targets of importer edges, ``dev`` for packages
@@ -205,6 +207,7 @@ def build_tree(
         importers=tuple(importers),
         skipped=tuple(skipped),
         warnings=tuple(warnings),
+        overrides=overrides,
     )
 
 

@@ -110,6 +110,7 @@ def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree
         importers=importers,
         reported_problems=tuple(problems),
         warnings=tuple(warnings),
+        overrides=installed.overrides or locked.overrides,
     )
 
 

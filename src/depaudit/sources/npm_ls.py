@@ -50,6 +50,7 @@ from depaudit.models import (
     SourceInfo,
     TreeProblem,
 )
+from depaudit.overrides import parse_npm_overrides
 from depaudit.sources._io import MAX_INPUT_BYTES, decode_text, json_problem, read_text
 from depaudit.sources.interface import DependencySource
 
@@ -590,6 +591,8 @@ class _Builder:
             edges = tuple(self.edges.get(pkg.location, ()))
             packages.append(_with_edges(pkg, edges))
         packages = _flag_dev(packages, importers)
+        overrides, override_problems = parse_npm_overrides(self.root)  # --long repeats them
+        self.warnings.extend(override_problems)
         if packages and not isinstance(self.root.get("path"), str):
             self.warnings.append(
                 "npm ls output without --long: dev and optional dependencies cannot be told "
@@ -605,6 +608,7 @@ class _Builder:
             skipped=tuple(self.skipped),
             reported_problems=tuple(_unique(self.problems)),
             warnings=tuple(self.warnings),
+            overrides=overrides,
         )
 
 

@@ -41,6 +41,7 @@ from depaudit.models import (
     SkippedPackage,
     SourceInfo,
 )
+from depaudit.overrides import parse_npm_overrides
 from depaudit.sources._io import read_json_object
 from depaudit.sources.interface import DependencySource
 from depaudit.sources.npm_common import (
@@ -151,6 +152,9 @@ class _LockReader:
             if packages is not None:
                 self.obj(packages, "packages")
             importers, pkgs = self.read_v1({})
+        manifest = read_manifest(self.path.parent / "package.json")
+        overrides, problems = parse_npm_overrides(manifest) if manifest is not None else ((), [])
+        self.warnings.extend(problems)
         return DependencyTree(
             source=SourceInfo(source_kind(self.path), str(self.path), version),
             root_name=self.root_name,
@@ -159,6 +163,7 @@ class _LockReader:
             importers=tuple(importers),
             skipped=tuple(sorted(self.skipped, key=lambda s: (s.location or "", s.name))),
             warnings=tuple(self.warnings),
+            overrides=overrides,
         )
 
     # --- v2 / v3 -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from depaudit.models import (
     SkippedPackage,
     SourceInfo,
 )
+from depaudit.overrides import Override, override_for, parse_yarn_resolutions
 from depaudit.sources._io import read_text
 from depaudit.sources._lockgraph import (
     Node,
@@ -241,10 +242,13 @@ class YarnLockSource(DependencySource):
             return by_descriptor.get(f"{name}@{spec}")
 
         importers = self._classic_importers(path, nodes, lookup)
+        overrides, problems = _resolutions(path)
         return build_tree(
             source=SourceInfo("yarn-classic", str(path), 1),
             importers=importers,
             nodes=nodes,
+            warnings=problems,
+            overrides=overrides,
         )
 
     def _classic_importers(
@@ -429,8 +433,29 @@ class YarnLockSource(DependencySource):
                 for e in edges
             ]
 
+        rules, problems = _resolutions(path)
+        # `parent/child` resolutions: berry keeps the dependent's own descriptor in the lock
+        # (express's `qs: npm:6.7.0`) and applies the resolution when it installs
+        scoped = [r for r in rules if r.child_of and len(r.within) == 1]
+
+        def lookup_from(parent: Node) -> Any:
+            def resolved(dep: str, spec: str) -> str | None:
+                for rule in scoped:
+                    if rule.name != dep or rule.within[0][0] != parent.name:
+                        continue
+                    if override_for((rule,), [(parent.name, parent.version)], dep, spec):
+                        target = find(dep, rule.value)
+                        if target in nodes or target in elsewhere:
+                            return target
+                return lookup(dep, spec)
+
+            return resolved
+
         for loc, entry in entries:
-            nodes[loc].edges = unknown_catalogs(self._berry_edges(path, loc, entry, lookup, {}))
+            parent_lookup = lookup_from(nodes[loc]) if scoped else lookup
+            nodes[loc].edges = unknown_catalogs(
+                self._berry_edges(path, loc, entry, parent_lookup, {})
+            )
         importers = []
         folder = path.parent
         for place, (name, entry) in sorted(workspaces.items()):
@@ -461,6 +486,7 @@ class YarnLockSource(DependencySource):
                 f"{path}: {len(unresolved_catalog)} catalog: dependencies could not be matched "
                 f"to one lock entry without .yarnrc.yml ({shown})"
             )
+        overrides = rules
         return build_tree(
             source=SourceInfo(
                 "yarn-berry", str(path), version if isinstance(version, str) else None
@@ -468,7 +494,8 @@ class YarnLockSource(DependencySource):
             importers=importers,
             nodes=nodes,
             skipped=skipped,
-            warnings=warnings,
+            warnings=[*warnings, *problems],
+            overrides=overrides,
         )
 
     def _yarnrc_catalogs(self, rc: Path) -> dict[str, dict[str, str]]:
@@ -518,3 +545,9 @@ def as_str(value: Any, path: object, where: str) -> str:
     if not isinstance(value, str):
         raise InputError(path, f"{where} is missing or not a string", f"expected a {WHAT}")
     return value
+
+
+def _resolutions(path: Path) -> tuple[tuple[Override, ...], list[str]]:
+    """The root package.json's ``resolutions`` beside the lockfile, as override rules."""
+    manifest = read_manifest(path.parent / "package.json")
+    return parse_yarn_resolutions(manifest) if manifest is not None else ((), [])
