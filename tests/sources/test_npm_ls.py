@@ -483,3 +483,22 @@ def test_long_paths_outside_the_root_keep_a_synthetic_location() -> None:
     locations = {p.name: p.location for p in parse_npm_ls(text, "x").packages}
     assert locations["a"] == "node_modules/a"
     assert locations["b"].startswith("npm-ls:") and locations["c"].startswith("npm-ls:")
+
+
+@pytest.mark.parametrize(
+    ("saved", "kind"),
+    [("npm-ls-long.json", ProblemKind.PEER_INVALID), ("npm-ls.json", ProblemKind.INVALID)],
+)
+def test_an_invalid_mark_belongs_to_the_dependent_npm_names(saved: str, kind: ProblemKind) -> None:
+    """react-dom 18 with react 17 (npm 11, --legacy-peer-deps). npm marks every appearance of
+    react `invalid: "^18.2.0" from node_modules/react-dom`; only react-dom's edge is broken
+    (the root asks for 17.0.2; use-sync-external-store accepts ^17). Without --long the edge
+    cannot be told to be a peer edge."""
+    project = PROJECTS / "peer-invalid-legacy"
+    tree = NpmLsSource().load(project / saved)
+    broken = {
+        (p.kind, p.path)
+        for p in find_problems(tree)
+        if p.kind in (ProblemKind.INVALID, ProblemKind.PEER_INVALID)
+    }
+    assert broken == {(kind, ("react-dom", "react"))}

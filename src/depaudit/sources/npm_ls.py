@@ -53,6 +53,7 @@ from depaudit.models import (
 from depaudit.overrides import parse_npm_overrides
 from depaudit.sources._io import MAX_INPUT_BYTES, decode_text, json_problem, read_text
 from depaudit.sources.interface import DependencySource
+from depaudit.sources.npm_common import name_from_location
 
 WHAT = "saved `npm ls --json` output"
 HINT = "save it with `npm ls --all --long --json > npm-ls.json`"
@@ -427,6 +428,12 @@ class _Builder:
         invalid = data.get("invalid")
         if invalid not in (None, False):
             parts = parse_invalid(invalid)
+            if parts:
+                # npm >= 7 marks every appearance of the node, naming the dependent whose
+                # edge it breaks: the problem is that dependent's edge, not this one
+                parts = [(spec, who) for spec, who in parts if self._is_dependent(parent, who)]
+                if not parts:
+                    return None
             wanted = parts[0][0] if parts else None
             peer = dep_type in (DepType.PEER, DepType.PEER_OPTIONAL)
             if parts:
@@ -446,6 +453,17 @@ class _Builder:
             )
             return wanted
         return None
+
+    def _is_dependent(self, parent: _Node, who: str) -> bool:
+        """``who`` (npm's ``from node_modules/a`` / ``from the root project``) is ``parent``."""
+        if parent is self.root_node:
+            return who == "the root project"
+        if parent.location == who:
+            return True
+        if parent.location is not None and parent.location.startswith(_LOCATION_PREFIX):
+            # without --long the folder is not known: the name after the last node_modules/
+            return name_from_location(who) in (parent.key, parent.real_name)
+        return False
 
     def _missing_evidence(self, node: _Node, parent_label: str) -> tuple[str | None, str]:
         data = node.data
