@@ -27,6 +27,7 @@ from conftest import ASSETS
 from depaudit.errors import InputError
 from depaudit.models import DependencyTree, ProblemKind, TreeProblem
 from depaudit.sources.npm_ls import NpmLsSource, parse_invalid, parse_npm_ls, run_npm_ls
+from depaudit.sources.package_lock import PackageLockSource
 from depaudit.tree import find_problems
 
 PROJECTS = ASSETS / "projects"
@@ -456,6 +457,7 @@ def test_long_output_gives_the_lockfile_folder_of_every_placement(project: str) 
     point into the lockfile (SARIF lines) whichever view of the tree was read."""
     tree = NpmLsSource().load(PROJECTS / project / "npm-ls-long.json")
     lock = json.loads((PROJECTS / project / "package-lock.json").read_text())
+    from_lock = PackageLockSource().load(PROJECTS / project / "package-lock.json")
     keys = set(lock["packages"])
     # broken/ has a package replaced by hand after npm install: npm says it is invalid
     invalid = {p.path for p in tree.reported_problems if p.kind is ProblemKind.INVALID}
@@ -466,6 +468,10 @@ def test_long_output_gives_the_lockfile_folder_of_every_placement(project: str) 
         assert pkg.location in keys, pkg
         if pkg.path not in invalid:
             assert lock["packages"][pkg.location]["version"] == pkg.version
+            # and the same path and flags as the lockfile's own reader gives that folder
+            locked = from_lock.at(pkg.location)
+            assert locked is not None
+            assert (pkg.path, pkg.dev, pkg.optional) == (locked.path, locked.dev, locked.optional)
 
 
 def test_long_paths_outside_the_root_keep_a_synthetic_location() -> None:

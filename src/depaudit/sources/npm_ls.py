@@ -5,7 +5,8 @@ The shapes are those captured in ``shared/api-notes.md`` §5. What this reader d
 * Every node with a version becomes a :class:`Package` *placement* with a unique location:
   its folder relative to the root with ``--long`` (``node_modules/debug/node_modules/ms``,
   as package-lock names it), else a synthetic one (``npm-ls:debug/ms``: the chain of keys in
-  the JSON); and its path from the root.
+  the JSON); and its path from the root, the shortest one as every lockfile reader gives it
+  (``sources/_paths.py``), so a scan names the same path with or without node_modules.
 * npm's JSON has no deduped marker. A copy that npm >= 7 prints as ``{"version": ...}`` only
   (no ``resolved``, ``overridden`` or children) is an edge to the full node of the same
   ``name@version``; npm 6 repeats deduped nodes in full, so a node whose ``name@version`` and
@@ -52,6 +53,7 @@ from depaudit.models import (
 )
 from depaudit.overrides import parse_npm_overrides
 from depaudit.sources._io import MAX_INPUT_BYTES, decode_text, json_problem, read_text
+from depaudit.sources._paths import shortest_paths
 from depaudit.sources.interface import DependencySource
 from depaudit.sources.npm_common import name_from_location
 
@@ -608,7 +610,7 @@ class _Builder:
         for pkg in self.packages.values():
             edges = tuple(self.edges.get(pkg.location, ()))
             packages.append(_with_edges(pkg, edges))
-        packages = _flag_dev(packages, importers)
+        packages = _flag_dev(_shortest(packages, importers), importers)
         overrides, override_problems = parse_npm_overrides(self.root)  # --long repeats them
         self.warnings.extend(override_problems)
         if packages and not isinstance(self.root.get("path"), str):
@@ -628,6 +630,31 @@ class _Builder:
             warnings=tuple(self.warnings),
             overrides=overrides,
         )
+
+
+def _shortest(packages: list[Package], importers: list[Importer]) -> list[Package]:
+    """Each placement's path as the lockfile readers give it (the shortest, ties broken by
+    name: ``sources/_paths.py``), instead of where npm's JSON happens to nest its full copy,
+    so a scan names the same path with or without node_modules. Placements no importer
+    reaches (extraneous ones) keep npm's nesting."""
+    from dataclasses import replace
+
+    by_location = {p.location: p for p in packages}
+    reached, _ = shortest_paths(
+        importers,
+        lambda loc: by_location[loc].dependencies,
+        by_location,
+        lambda dep: dep.name,
+    )
+    out = []
+    for pkg in packages:
+        hit = reached.get(pkg.location)
+        if hit is None or hit.path == pkg.path:
+            out.append(pkg)
+            continue
+        workspace = None if hit.importer.is_root else hit.importer.name
+        out.append(replace(pkg, path=hit.path, workspace=workspace))
+    return out
 
 
 def _with_edges(pkg: Package, edges: tuple[Dependency, ...]) -> Package:
