@@ -315,3 +315,19 @@ def test_explicit_header_is_not_replaced_and_netrc_is_ignored(
     session = build_session(2, lambda url: None, retries=0)
     get_capped(session, httpserver.url_for("/start"))
     assert seen == [None, None]  # neither the first request nor the redirect used ~/.netrc
+
+
+def test_fetch_timeout_and_retries(project: Path, home: Path) -> None:
+    (home / ".npmrc").write_text("registry=https://r.invalid/\n")
+    assert (load(project, home).fetch_timeout, load(project, home).fetch_retries) == (None, None)
+    (home / ".npmrc").write_text("registry=https://r.invalid/\nfetch-timeout=120000\n")
+    (project / ".npmrc").write_text("fetch-retries = 5\n")
+    config = load(project, home)
+    assert (config.fetch_timeout, config.fetch_retries) == (120.0, 5)
+    env = {"npm_config_fetch_timeout": "2500", "NPM_CONFIG_FETCH_RETRIES": "0"}
+    config = load(project, home, env)
+    assert (config.fetch_timeout, config.fetch_retries) == (2.5, 0)
+    for bad in ("fetch-retries=-1", "fetch-timeout=0", "fetch-timeout=1.5s"):
+        (project / ".npmrc").write_text(bad + "\n")
+        with pytest.raises(ConfigError, match=bad.split("=")[0]):
+            load(project, home)

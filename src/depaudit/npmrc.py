@@ -115,11 +115,15 @@ class NpmConfig:
     scopes: Mapping[str, str] = field(default_factory=dict)  # "@scope" -> registry URL
     credentials: tuple[Credential, ...] = field(default=(), repr=False)
     origin: str = ""  # where the default registry came from (for messages; never a secret)
+    #: npm's ``fetch-timeout`` (given in ms, kept in seconds) and ``fetch-retries``, when set
+    fetch_timeout: float | None = None
+    fetch_retries: int | None = None
 
     def __repr__(self) -> str:
         return (
             f"NpmConfig(registry={self.registry!r}, scopes={dict(self.scopes)!r}, "
-            f"credentials={len(self.credentials)} hidden, origin={self.origin!r})"
+            f"credentials={len(self.credentials)} hidden, origin={self.origin!r}, "
+            f"fetch_timeout={self.fetch_timeout!r}, fetch_retries={self.fetch_retries!r})"
         )
 
     def registry_for(self, name: str) -> str:
@@ -251,6 +255,8 @@ def load_npm_config(
             env_layer["registry"] = value
         elif low.startswith("npm_config_@") and low.endswith(":registry"):
             env_layer[low[len("npm_config_") :]] = value
+        elif low in ("npm_config_fetch_timeout", "npm_config_fetch_retries"):
+            env_layer[low[len("npm_config_") :].replace("_", "-")] = value
     layers.append(("environment", env_layer))
 
     merged: dict[str, str] = {}
@@ -274,9 +280,34 @@ def load_npm_config(
         for key, value in merged.items()
         if key.startswith("@") and key.endswith(":registry") and value
     }
+    timeout = _number(merged, origin_of, "fetch-timeout", minimum=1)
+    retries = _number(merged, origin_of, "fetch-retries", minimum=0)
     return NpmConfig(
         registry=_check_url(base, origin),
         scopes=scopes,
         credentials=_credentials(merged),
         origin=origin,
+        fetch_timeout=timeout / 1000 if timeout is not None else None,
+        fetch_retries=int(retries) if retries is not None else None,
     )
+
+
+def _number(
+    merged: Mapping[str, str], origin_of: Mapping[str, str], key: str, minimum: int
+) -> int | None:
+    """npm's integer setting ``key`` (``fetch-timeout`` in ms, ``fetch-retries``), or None."""
+    raw = merged.get(key)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(
+            f"{origin_of[key]}: {key} {raw.strip()[:40]!r} is not a whole number"
+            + (" of milliseconds" if key == "fetch-timeout" else "")
+            + f" >= {minimum}",
+            f"fix or remove {key} (npm's own default applies then)",
+        )
+    return value

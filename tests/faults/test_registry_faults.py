@@ -266,3 +266,33 @@ def test_unreachable_registry(scan: Runner) -> None:
     assert relaxed.code == 0
     assert_unknown(relaxed, "alpha", "could not connect")
     assert scan("--strict", registry=url).code == 3
+
+
+# -- npm's own fetch-timeout and fetch-retries ---------------------------------------------------
+
+
+def test_npmrc_fetch_retries_and_timeout_are_honoured(
+    server: RawServer, scan: Runner, project: Path
+) -> None:
+    """The registry's session takes npm's `fetch-retries` and `fetch-timeout` (ms) from the
+    project's .npmrc when they are set: 0 retries means one request for a failing package,
+    and a 3 s timeout lets a 1 s answer through that the default of these tests (0.5 s) cuts."""
+    server.routes["/alpha"] = status(503)  # type: ignore[assignment]
+    server.routes["/beta"] = stall(1.0)
+    (project / ".npmrc").write_text("fetch-retries=0\nfetch-timeout=3000\n")
+    result = scan()
+    assert result.code == 0
+    assert server.paths().count("/alpha") == 1
+    assert_unknown(result, "alpha", "HTTP 503")
+    assert_known(result, "beta")
+
+
+def test_bad_fetch_timeout_is_a_configuration_error(
+    server: RawServer, scan: Runner, project: Path
+) -> None:
+    (project / ".npmrc").write_text("fetch-timeout=soon\n")
+    result = scan()
+    assert result.code == 2
+    assert result.out == ""
+    line = result.err.strip().splitlines()[-1]
+    assert "fetch-timeout 'soon' is not a whole number of milliseconds" in line

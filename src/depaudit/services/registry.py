@@ -285,6 +285,11 @@ def build_registry_service(
             config = NpmConfig(registry=OFFLINE_PLACEHOLDER, origin="offline")
     else:
         config = load_npm_config(directory, registry, npm_timeout=npm_timeout)
-    session = build_session(jobs, config.auth_for)
+    tuning: dict[str, Any] = {}  # npm's fetch-timeout / fetch-retries, when configured
+    if config.fetch_timeout is not None:
+        tuning["read_timeout"] = config.fetch_timeout
+    if config.fetch_retries is not None:
+        tuning["retries"] = config.fetch_retries
+    session = build_session(jobs, config.auth_for, **tuning)
     cache = Cache(cache_dir, enabled=use_cache)
     return RegistryService(config, session, cache, jobs=jobs, ttl=cache_ttl, offline=offline)
