@@ -30,11 +30,11 @@ def _shipped(name: str) -> Any:
 
 def test_shipped_files_load_and_validate() -> None:
     kb = load_knowledge_base()
-    assert len(kb.entries) == 83
+    assert len(kb.entries) == 85
     kinds = {k: sum(e.kind is k for e in kb.entries) for k in KnownLeakKind}
     assert kinds == {
         KnownLeakKind.ADVISORY: 28,
-        KnownLeakKind.BUG: 50,
+        KnownLeakKind.BUG: 52,
         KnownLeakKind.DEPRECATION: 5,
     }
     assert all(e.references for e in kb.entries)
@@ -94,6 +94,9 @@ def test_socket_io_redis_history_and_rename() -> None:
         ("memory-cache", "0.1.4", ["memory-cache-expiry-race"]),
         ("memory-cache", "0.1.5", []),
         ("mongodb-core", "3.1.8", ["mongodb-core-mongos-pool-outage"]),
+        ("iterall", "1.1.1", ["iterall-foreach-recursion-leak"]),
+        ("iterall", "1.1.2", []),
+        ("iterall", "1.0.3", []),
         ("grpc", "1.24.0", ["grpc-native-deprecated"]),
         ("left-pad", "1.3.0", []),
     ],
@@ -198,5 +201,5 @@ def test_service_attaches_covering_entries_only() -> None:
         "socket-io-redis-renamed"
     ]
     assert len(result.facts["socket.io-redis@5.0.0"].known_leaks) == 2
-    assert result.consulted.startswith("knowledge base: 83 entries, 2 of 3 packages")
+    assert result.consulted.startswith("knowledge base: 85 entries, 2 of 3 packages")
     assert not result.failed and not result.warnings
