@@ -51,6 +51,9 @@ def test_explain_a_package_not_in_the_tree_is_a_usage_error(capsys):
     assert code == 2 and out == "" and "left-pad is not in the dependency tree" in err
     code, _, err = explain("socket.io-redis@9.9.9", capsys)
     assert code == 2 and "socket.io-redis@9.9.9" in err
+    assert "the tree has socket.io-redis 5.4.0" in err  # the versions it could have meant
+    code, _, err = explain("debug@9.9.9", capsys)
+    assert "the tree has debug 2.6.9, 3.1.0, 4.1.1" in err
 
 
 def test_explain_offers_no_fail_on_because_it_always_exits_0(capsys) -> None:

@@ -444,9 +444,12 @@ def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
     tree = load_tree(settings)
     if not tree.placements(name, version or None):
         where = f"{name}@{version}" if version else name
+        installed = sorted({p.version for p in tree.placements(name)}) if version else []
         raise UsageError(
             f"{where} is not in the dependency tree of {tree.source.path}",
-            "give a package name (and version) as the tree has it",
+            f"the tree has {name} " + ", ".join(installed[:10])
+            if installed
+            else "give a package name (and version) as the tree has it",
         )
     report, _, scorer = build_report(settings, tree, clock)
     report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
