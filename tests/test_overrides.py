@@ -67,6 +67,7 @@ def test_the_deepest_matching_rule_wins_and_key_ranges_must_intersect() -> None:
     assert override_for(rules, [("request", "2.88.2")], "qs", "~6.5.2") == "6.11.0"
     assert override_for(rules, [("old", "1.0.0")], "qs", "^2.0.0") is None  # no intersection
     assert override_for(rules, [], "debug", "2.6.9") is None
+    assert override_for(rules, [("a", "1.0.0")], "qs", "npm:~6.5.2") == "6.11.0"  # yarn berry
 
 
 @pytest.mark.parametrize("view", ["package-lock", "npm-ls-long", "combined"])

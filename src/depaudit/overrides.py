@@ -148,6 +148,8 @@ def _intersects(spec: str, key: str) -> bool:
     node-semver lacks), by comparing the bounds of every pair of comparator sets."""
     if key == "*":
         return True
+    if spec.startswith("npm:") and "@" not in spec:
+        spec = spec[len("npm:") :]  # yarn berry's protocol on a plain range
     try:
         ours = nodesemver.make_range(spec, True).set
         theirs = nodesemver.make_range(key, True).set

@@ -93,6 +93,7 @@ class _LockReader:
         self.project = path.parent
         self.warnings: list[str] = []
         self.skipped: list[SkippedPackage] = []
+        self.root_manifest: dict[str, Any] | None = None
 
     # --- validation helpers ------------------------------------------------------------
 
@@ -152,7 +153,7 @@ class _LockReader:
             if packages is not None:
                 self.obj(packages, "packages")
             importers, pkgs = self.read_v1({})
-        manifest = read_manifest(self.path.parent / "package.json")
+        manifest = self.root_manifest  # read once, by declared("")
         overrides, problems = parse_npm_overrides(manifest) if manifest is not None else ((), [])
         self.warnings.extend(problems)
         return DependencyTree(
@@ -464,6 +465,8 @@ class _LockReader:
         manifest = read_manifest(manifest_path)
         if manifest is None:
             return None, None
+        if not location:
+            self.root_manifest = manifest  # its `overrides` apply to the whole tree
         edges = manifest_edges(manifest, "package.json", manifest_path, include_dev=True)
         return resolve_edges(edges, location, present, follow), str(manifest_path)
 

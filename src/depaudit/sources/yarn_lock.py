@@ -374,17 +374,12 @@ class YarnLockSource(DependencySource):
         for loc in non_alias:
             nodes[loc].alias = None
 
-        root_manifest = read_manifest(path.parent / "package.json")
-        resolutions = {
-            str(k).rsplit("/", 1)[-1]
-            if not str(k).startswith("@") or str(k).count("/") > 1
-            else str(k): str(v)
-            for k, v in as_mapping(
-                (root_manifest or {}).get("resolutions"),
-                path.parent / "package.json",
-                "resolutions",
-            ).items()
-        }
+        rules, problems = _resolutions(path)
+        # a resolution without a parent applies where the lock has no entry for the
+        # dependent's own descriptor (yarn rewrote it); `parent/child` ones are applied per
+        # dependent below, because berry keeps the dependent's descriptor in the lock
+        anywhere = [r for r in rules if not r.within]
+        scoped = [r for r in rules if r.within and len(r.within) == 1]
 
         def find(dep: str, spec: str) -> str | None:
             descriptor = f"{dep}@{spec}"
@@ -394,13 +389,8 @@ class YarnLockSource(DependencySource):
 
         def lookup(dep: str, spec: str) -> str | None:
             target = find(dep, spec)
-            if target is None:  # package.json `resolutions` replaced the range
-                bare = spec.removeprefix("npm:")
-                override = (
-                    resolutions.get(f"{dep}@{spec}")
-                    or resolutions.get(f"{dep}@npm:{bare}")
-                    or resolutions.get(dep)
-                )
+            if target is None and anywhere:  # package.json `resolutions` replaced the range
+                override = override_for(anywhere, (), dep, spec.removeprefix("npm:"))
                 if override is not None:
                     target = find(dep, override)
             if target is None and spec.startswith("catalog:"):
@@ -433,20 +423,17 @@ class YarnLockSource(DependencySource):
                 for e in edges
             ]
 
-        rules, problems = _resolutions(path)
-        # `parent/child` resolutions: berry keeps the dependent's own descriptor in the lock
-        # (express's `qs: npm:6.7.0`) and applies the resolution when it installs
-        scoped = [r for r in rules if r.child_of and len(r.within) == 1]
-
         def lookup_from(parent: Node) -> Any:
+            """``express/qs``: express's own `qs: npm:6.7.0` stays in the lock, and yarn
+            installs the resolution's version under express."""
+            chain = [(parent.name, parent.version)]
+
             def resolved(dep: str, spec: str) -> str | None:
-                for rule in scoped:
-                    if rule.name != dep or rule.within[0][0] != parent.name:
-                        continue
-                    if override_for((rule,), [(parent.name, parent.version)], dep, spec):
-                        target = find(dep, rule.value)
-                        if target in nodes or target in elsewhere:
-                            return target
+                override = override_for(scoped, chain, dep, spec.removeprefix("npm:"))
+                if override is not None:
+                    target = find(dep, override)
+                    if target in nodes or target in elsewhere:
+                        return target
                 return lookup(dep, spec)
 
             return resolved
