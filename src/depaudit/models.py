@@ -170,7 +170,8 @@ class DependencyTree:
     skipped: tuple[SkippedPackage, ...] = ()
     reported_problems: tuple[TreeProblem, ...] = ()
     warnings: tuple[str, ...] = ()
-    #: npm ``overrides`` of the root package.json: edges they cover are checked against them
+    #: npm ``overrides`` / yarn ``resolutions`` of the root package.json (``depaudit.overrides``):
+    #: the edges they cover are checked against them
     overrides: tuple[Override, ...] = ()
     _by_location: Mapping[str, Package] = field(
         init=False, repr=False, compare=False, default_factory=dict

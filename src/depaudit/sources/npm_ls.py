@@ -162,6 +162,7 @@ class _Builder:
         self.label = label
         self.packages: dict[str, Package] = {}
         self.skipped: list[SkippedPackage] = []
+        self.taken: set[str] = set()  # every location handed out so far
         self.problems: list[TreeProblem] = []
         self.warnings: list[str] = []
         self.edges: dict[str, list[Dependency]] = {}  # location -> edges ("" root)
@@ -284,7 +285,7 @@ class _Builder:
         parts = relative.split("/")
         if not relative or any(part in ("", ".", "..") for part in parts):
             return None
-        if relative in self.packages or any(s.location == relative for s in self.skipped):
+        if relative in self.taken:
             return None
         return relative
 
@@ -293,6 +294,7 @@ class _Builder:
         assert version is not None
         location = self._folder(node) or _LOCATION_PREFIX + "/".join(node.jpath)
         node.location = location
+        self.taken.add(location)  # taken whether it ends as a package or a skip
         resolved = node.data.get("resolved")
         resolved = resolved if isinstance(resolved, str) else None
         name = node.real_name
