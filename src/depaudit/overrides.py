@@ -13,6 +13,10 @@ them on its root). The rules, as Arborist's ``OverrideSet`` applies them:
 
 The most deeply nested matching rule wins. A value depaudit cannot read is ignored with a
 warning by the reader (the tree is still read).
+
+yarn's ``resolutions`` (classic and berry) become the same rules
+(:func:`parse_yarn_resolutions`); pnpm writes its overrides into the lockfile itself, so its
+edges need none.
 """
 
 from __future__ import annotations
