@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
 
 from depaudit import __version__
 
@@ -110,6 +114,7 @@ class DepauditSession(requests.Session):
         self.default_timeout = timeout
         self.auth_lookup = auth_lookup
         self.max_body = max_body
+        self._environment: dict[tuple[Any, ...], _Settings] = {}
         if auth_lookup is not None:
             self.auth = ScopedAuth(auth_lookup)
 
@@ -118,6 +123,30 @@ class DepauditSession(requests.Session):
     ) -> requests.Response:
         kwargs.setdefault("timeout", self.default_timeout)
         return super().request(method, url, *args, **kwargs)
+
+    def merge_environment_settings(
+        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        """requests reads the proxy and CA variables of the environment on every request
+        (two scans of ``os.environ`` each: a quarter of a thousand-packument fetch, profiled);
+        they do not change during a run, so the answer is kept per scheme and host."""
+        text = url.decode() if isinstance(url, bytes) else (url or "")
+        parts = urlsplit(text)
+        key = (
+            parts.scheme,
+            parts.netloc,
+            tuple(sorted((proxies or {}).items())),
+            stream,
+            verify if isinstance(verify, (bool, str, type(None))) else id(verify),
+            cert if isinstance(cert, (str, tuple, type(None))) else id(cert),
+        )
+        cached = self._environment.get(key)
+        if cached is None:
+            cached = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._environment[key] = cached
+        fresh = cached.copy()
+        fresh["proxies"] = dict(cached["proxies"])  # requests may change it per request
+        return fresh
 
     def rebuild_auth(
         self, prepared_request: requests.PreparedRequest, response: requests.Response
