@@ -92,3 +92,28 @@ def test_markdown_why_names_the_rule_and_cuts_with_an_ellipsis(capsys):
     # a long evidence text is cut at 300 characters with an ellipsis, never mid-word silently
     longest = max(len(part) for part in row.split("<br>"))
     assert "…" in row and longest < 600
+
+
+def test_base_ref_reads_the_package_json_of_that_commit_too(tmp_path, capsys):
+    """Overrides live in package.json: a base read without it reported every overridden
+    package as invalid, and the diff called them suspects that went away."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    project = ROOT / "tests" / "assets" / "projects" / "overrides"
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(project / name, repo / name)
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "base"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+    code, out, _ = diff(
+        ["--base-ref", "HEAD", str(repo / "package-lock.json"), "--format", "json"], capsys
+    )
+    result = json.loads(out)
+    assert code == 0
+    assert result["changes"] == [] and result["suspects"] == [] and result["gone"] == []

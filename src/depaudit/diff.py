@@ -55,7 +55,8 @@ class TreeDiff:
 
 
 def read_base_from_git(ref: str, lockfile: Path, into: Path) -> Path:
-    """Write ``lockfile`` as of git ``ref`` into the folder ``into``; return the new path."""
+    """Write ``lockfile`` as of git ``ref`` into the folder ``into``, with the package.json
+    beside it at that ref when there is one; return the new lockfile path."""
     if ref.startswith("-"):
         raise UsageError(f"--base-ref {ref!r} is not a git ref")
     folder = lockfile.resolve().parent
@@ -91,6 +92,20 @@ def read_base_from_git(ref: str, lockfile: Path, into: Path) -> Path:
         )
     target = into / lockfile.name
     target.write_bytes(shown.stdout)
+    # the root package.json of the same commit, when there is one: its overrides /
+    # resolutions and declared ranges are part of how the lockfile is read
+    try:
+        manifest = subprocess.run(
+            ["git", "show", f"{ref}:{prefix.stdout.strip()}package.json"],
+            cwd=folder,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return target  # read as a lockfile alone
+    if manifest.returncode == 0:
+        (into / "package.json").write_bytes(manifest.stdout)
     return target
 
 
