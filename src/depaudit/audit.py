@@ -17,6 +17,7 @@ from depaudit.config import Settings
 from depaudit.models import DependencyTree, PackageFacts, Report, Suspect, TreeProblem
 from depaudit.scoring import LeakScorer
 from depaudit.services.github_advisories import build_github_service
+from depaudit.services.github_repo import GithubRepoService
 from depaudit.services.interface import EnrichmentService, PackageRef
 from depaudit.services.knowledge_base import KnowledgeBaseService
 from depaudit.services.npm_advisories import NpmAdvisoryService
@@ -51,6 +52,8 @@ class Auditor:
     scorer: Scorer | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
     offline: bool = False
+    #: asked after a first ranking, for the top suspects only; then the tree is ranked again
+    repos: GithubRepoService | None = None
 
     def run(self) -> Report:
         problems = tuple(find_problems(self.tree))
@@ -66,6 +69,14 @@ class Auditor:
             if result.consulted:
                 consulted.append(result.consulted)
         suspects = tuple(self.scorer(self.tree, problems, facts)) if self.scorer else ()
+        if self.repos is not None and self.scorer is not None and suspects:
+            checked = self.repos.enrich(suspects, facts)
+            if checked.facts:
+                facts.update(checked.facts)
+                suspects = tuple(self.scorer(self.tree, problems, facts))
+            warnings.extend(checked.warnings)
+            if checked.consulted:
+                consulted.append(checked.consulted)
         return Report(
             tool_version=__version__,
             generated_at=self.clock(),
@@ -118,8 +129,22 @@ def build_report(
                 offline=settings.offline,
             )
         )
+    repos = None
+    if registry is not None:  # repository URLs come from the registry's documents
+        repos = GithubRepoService(
+            registry.cache,
+            api_url=settings.github_api_url,
+            token=(os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or "").strip()
+            or None,
+            offline=settings.offline,
+        )
     scorer = LeakScorer(clock=clock)
     auditor = Auditor(
-        tree=tree, services=services, scorer=scorer, clock=clock, offline=settings.offline
+        tree=tree,
+        services=services,
+        scorer=scorer,
+        clock=clock,
+        offline=settings.offline,
+        repos=repos,
     )
     return auditor.run(), registry, scorer

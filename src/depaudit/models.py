@@ -294,7 +294,9 @@ class PackageFacts:
     deprecation_known: bool = False  # True when a source said yes or no
     package_deprecated: bool | None = None  # latest deprecated too: the whole package is
     repository: str | None = None
-    archived: bool | None = None
+    archived: bool | None = None  # the GitHub repository is archived (top suspects, with a token)
+    leak_issues: int | None = None  # open issues titled "memory leak" in that repository
+    leak_issues_url: str | None = None  # the GitHub search that counts them
     advisories: tuple[Advisory, ...] = ()
     known_leaks: tuple[KnownLeak, ...] = ()
 

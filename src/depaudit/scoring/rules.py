@@ -625,6 +625,56 @@ class NotInRegistry(Rule):
         return [Signal(rule=self.id, points=self.w["points"], evidence=evidence)]
 
 
+class Archived(Rule):
+    id = "archived"
+    title = "Repository archived"
+    description = (
+        "The package's GitHub repository is archived (read-only): no fix will come. Checked "
+        "for the top suspects when a GitHub token is given."
+    )
+
+    def evaluate(self, target: Target, ctx: Context) -> list[Signal]:
+        facts = target.facts
+        if facts is None or facts.archived is not True:
+            return []
+        factor, note = _leak_prone_note(target, self.weights)
+        where = facts.repository or target.name
+        return [
+            Signal(
+                rule=self.id,
+                points=_num(self.w["points"] * factor),
+                evidence=f"{where} is archived on GitHub: read-only, no fixes{note}",
+                url=facts.repository,
+            )
+        ]
+
+
+class LeakIssues(Rule):
+    id = "leak-issues"
+    title = "Open memory-leak issues"
+    description = (
+        'Open issues in the package\'s GitHub repository have "memory leak" in their title. '
+        "Checked for the top suspects when a GitHub token is given."
+    )
+
+    def evaluate(self, target: Target, ctx: Context) -> list[Signal]:
+        facts = target.facts
+        if facts is None or not facts.leak_issues or facts.leak_issues < 1:
+            return []
+        count = facts.leak_issues
+        points = min(self.w["cap"], self.w["per_issue"] * count)
+        noun = "issue" if count == 1 else "issues"
+        return [
+            Signal(
+                rule=self.id,
+                points=_num(points),
+                evidence=f'{count} open {noun} titled "memory leak" in the repository '
+                "(not tied to a version)",
+                url=facts.leak_issues_url,
+            )
+        ]
+
+
 RULES: tuple[type[Rule], ...] = (
     LeakAdvisory,
     KnownLeakBug,
@@ -637,6 +687,8 @@ RULES: tuple[type[Rule], ...] = (
     DuplicateStateful,
     TreeProblemRule,
     NotInRegistry,
+    Archived,
+    LeakIssues,
 )
 
 
