@@ -260,3 +260,17 @@ def test_scan_through_main_with_a_token(
     facts = next(p for p in report["packages"] if p["name"] == "debug")["facts"]
     assert facts["archived"] is True and facts["leak_issues"] == 5
     assert TOKEN not in out.read_text() and TOKEN not in err
+
+
+def test_one_unreadable_repository_does_not_stop_the_others(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/repos/o/debug").respond_with_json(
+        {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, status=404
+    )
+    _serve(httpserver, archived={"ms"}, issues={})
+    report = _run(httpserver, tmp_path, TOKEN)
+    warning = next(w for w in report.warnings if "could not be read" in w)
+    assert "o/debug (HTTP 404)" in warning
+    assert "archived" in _signals(report)["ms"]  # asked after debug failed
+    assert all(f.archived is None for k, f in report.facts.items() if k.startswith("debug@"))

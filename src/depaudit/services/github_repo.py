@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from depaudit.cache import Cache
-from depaudit.github.api import GitHubClient, GitHubError
+from depaudit.github.api import GitHubClient, GitHubError, GitHubRateLimitError
 from depaudit.models import PackageFacts, Suspect
 
 NAMESPACE = "github-repo"
@@ -167,6 +167,13 @@ class GithubRepoService:
             )
         return result
 
+    @staticmethod
+    def _stopped(exc: GitHubError, left: int, total: int) -> str:
+        return (
+            f"GitHub repositories: {exc.message}; {left} of {total} repositories not checked "
+            "(archived, open memory-leak issues unknown)"
+        )
+
     def enrich(self, suspects: Sequence[Suspect], facts: Mapping[str, PackageFacts]) -> RepoResult:
         repos = self._repos(suspects, facts)
         if not repos:
@@ -189,17 +196,25 @@ class GithubRepoService:
                 )
             else:
                 client = self._client or GitHubClient(self._token, self.api_url, max_wait=MAX_WAIT)
-                for repo in missing:
+                unreadable: list[str] = []
+                for index, repo in enumerate(missing):
                     try:
                         learned[repo] = self._fetch(client, repo)
                         asked += 1
-                    except GitHubError as exc:
-                        left = len(missing) - asked
-                        warnings.append(
-                            f"GitHub repositories: {exc.message}; {left} of {len(repos)} "
-                            "repositories not checked (archived, open memory-leak issues unknown)"
-                        )
+                    except GitHubRateLimitError as exc:
+                        warnings.append(self._stopped(exc, len(missing) - index, len(repos)))
                         break
+                    except GitHubError as exc:
+                        if exc.status is None or exc.status >= 500:  # GitHub is down: stop
+                            warnings.append(self._stopped(exc, len(missing) - index, len(repos)))
+                            break
+                        # renamed away, private, or search refused: this one stays unknown
+                        unreadable.append(f"{repo[0]}/{repo[1]} (HTTP {exc.status})")
+                if unreadable:
+                    warnings.append(
+                        f"GitHub repositories: {len(unreadable)} could not be read, their "
+                        f"archived state and leak issues are unknown: {', '.join(unreadable)}"
+                    )
         updated: dict[str, PackageFacts] = {}
         for repo, known in learned.items():
             names = set(repos[repo])
