@@ -508,3 +508,39 @@ def test_an_invalid_mark_belongs_to_the_dependent_npm_names(saved: str, kind: Pr
         if p.kind in (ProblemKind.INVALID, ProblemKind.PEER_INVALID)
     }
     assert broken == {(kind, ("react-dom", "react"))}
+
+
+def test_combined_view_takes_npms_flags_from_the_lockfile(tmp_path: Path) -> None:
+    """npm ls --long lists no optionalDependencies for bundled packages (seen with npm's own
+    bundle: `encoding` under minipass-fetch), so from its edges alone an optional package
+    looks required; where node_modules holds what the lockfile says, the lockfile's flags
+    (npm's own computation) are taken."""
+    from depaudit.sources.loader import combine
+
+    lock = {
+        "name": "app",
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "app", "dependencies": {"a": "^1.0.0"}},
+            "node_modules/a": {"version": "1.0.0", "optionalDependencies": {"b": "^1.0.0"}},
+            "node_modules/b": {"version": "1.0.0", "optional": True},
+        },
+    }
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    listed = {
+        "name": "app",
+        "path": "<p>",
+        "_dependencies": {"a": "^1.0.0"},
+        "dependencies": {
+            "a": {
+                "version": "1.0.0",
+                "path": "<p>/node_modules/a",
+                "_dependencies": {"b": "^1.0.0"},
+                "dependencies": {"b": {"version": "1.0.0", "path": "<p>/node_modules/b"}},
+            }
+        },
+    }
+    installed = parse_npm_ls(json.dumps(listed), "npm ls")
+    assert {p.name: p.optional for p in installed.packages} == {"a": False, "b": False}
+    both = combine(installed, PackageLockSource().load(tmp_path / "package-lock.json"))
+    assert {p.name: p.optional for p in both.packages} == {"a": False, "b": True}

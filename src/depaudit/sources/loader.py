@@ -100,8 +100,17 @@ def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree
             + " (run npm ci to install exactly the lockfile)"
         )
     importers = tuple(replace(i, declared=None) for i in installed.importers)
+    # where node_modules holds what the lockfile says, npm's own dev / optional flags (the
+    # lockfile's) win over those worked out from npm ls's edges (bundled packages list none)
+    packages = []
+    for pkg in installed.packages:
+        same = locked.at(pkg.location)
+        if same is not None and same.version == pkg.version and not pkg.extraneous:
+            pkg = replace(pkg, dev=same.dev, optional=same.optional)
+        packages.append(pkg)
     return replace(
         installed,
+        packages=tuple(packages),
         source=SourceInfo(
             kind=f"npm-ls+{locked.source.kind}",
             path=locked.source.path,
