@@ -17,10 +17,17 @@ from hypothesis import strategies as st
 
 from conftest import ASSETS
 from depaudit.models import ProblemKind
-from depaudit.overrides import Override, override_for, parse_npm_overrides, parse_yarn_resolutions
+from depaudit.overrides import (
+    Override,
+    override_for,
+    parse_npm_overrides,
+    parse_pnpm_overrides,
+    parse_yarn_resolutions,
+)
 from depaudit.sources.loader import combine
 from depaudit.sources.npm_ls import NpmLsSource
 from depaudit.sources.package_lock import PackageLockSource
+from depaudit.sources.pnpm_lock import PnpmLockSource
 from depaudit.sources.yarn_lock import YarnLockSource
 from depaudit.tree import find_problems
 
@@ -241,3 +248,35 @@ def test_yarn_berry_resolutions_follow_what_yarn_installs() -> None:
     assert [
         p for p in find_problems(tree) if p.kind in (ProblemKind.INVALID, ProblemKind.MISSING)
     ] == []
+
+
+def test_pnpm_overrides_of_a_direct_dependency_are_not_drift() -> None:
+    """pnpm 9 with `"pnpm": {"overrides": {"debug": "4.3.4"}}` and the root asking for debug
+    2.6.9: the lockfile records the override and locks 4.3.4, which pnpm considers up to
+    date; it was reported as locked-out-of-range."""
+    tree = PnpmLockSource().load(PM / "overrides-pnpm" / "pnpm-lock.yaml")
+    assert tree.overrides == (Override((), "debug", "*", "4.3.4"),)
+    assert [p for p in find_problems(tree) if p.kind is ProblemKind.LOCKED_OUT_OF_RANGE] == []
+    bare = type(tree)(**{**_fields(tree), "overrides": ()})
+    drift = [p for p in find_problems(bare) if p.kind is ProblemKind.LOCKED_OUT_OF_RANGE]
+    assert [(p.name, p.wanted, p.found) for p in drift] == [("debug", "2.6.9", "4.3.4")]
+
+
+def test_pnpm_override_keys() -> None:
+    rules, problems = parse_pnpm_overrides(
+        {
+            "foo": "1.0.0",
+            "foo@^1": "1.2.0",
+            "bar@1>foo": "2.0.0",
+            "baz>qux@<2": "2.0.0",
+            "gone": "-",
+            "x": 3,
+        }
+    )
+    assert set(rules) == {
+        Override((), "foo", "*", "1.0.0"),
+        Override((), "foo", "^1", "1.2.0"),
+        Override((("bar", "1"),), "foo", "*", "2.0.0", child_of=True),
+        Override((("baz", "*"),), "qux", "<2", "2.0.0", child_of=True),
+    }
+    assert len(problems) == 1

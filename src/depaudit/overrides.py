@@ -15,8 +15,9 @@ The most deeply nested matching rule wins. A value depaudit cannot read is ignor
 warning by the reader (the tree is still read).
 
 yarn's ``resolutions`` (classic and berry) become the same rules
-(:func:`parse_yarn_resolutions`); pnpm writes its overrides into the lockfile itself, so its
-edges need none.
+(:func:`parse_yarn_resolutions`); pnpm writes its overrides into the lockfile, edges included,
+and its ``overrides:`` map (:func:`parse_pnpm_overrides`) keeps an overridden direct
+dependency from being called drift.
 """
 
 from __future__ import annotations
@@ -268,4 +269,29 @@ def parse_yarn_resolutions(
         )
         name, key_range = _split_key(segments[-1])
         rules.append(Override(within, name, _yarn_range(key_range), _yarn_range(value), child_of))
+    return tuple(rules), problems
+
+
+def parse_pnpm_overrides(raw: object) -> tuple[tuple[Override, ...], list[str]]:
+    """pnpm's ``overrides`` as its lockfile records them (the values already resolved):
+    ``foo``, ``foo@^1`` everywhere, ``bar>foo`` / ``bar@1>foo@^2`` for bar's own edge to foo.
+    A ``-`` value removes the dependency instead: nothing to check it against."""
+    if raw is None:
+        return (), []
+    if not isinstance(raw, Mapping):
+        return (), ["pnpm-lock.yaml: `overrides` is not a map; ignored"]
+    rules: list[Override] = []
+    problems: list[str] = []
+    for key, value in raw.items():
+        if not isinstance(key, str) or not isinstance(value, str) or not key or not value:
+            problems.append(f"pnpm-lock.yaml: override {key!r} is not a string pair; ignored")
+            continue
+        if value == "-":
+            continue
+        segments = [s for s in key.split(">") if s]
+        if not segments:
+            continue
+        within = tuple(_split_key(s) for s in segments[:-1])
+        name, key_range = _split_key(segments[-1])
+        rules.append(Override(within, name, key_range, value, child_of=bool(within)))
     return tuple(rules), problems

@@ -347,20 +347,29 @@ def drift(tree: DependencyTree) -> list[TreeProblem]:
                     "(run npm install)",
                 )
             )
+        above: tuple[tuple[str, str | None], ...] = (
+            () if importer.is_root else ((importer.name, importer.version),)
+        )
         for name in sorted(set(locked) & set(declared)):
             spec = declared[name].spec
             target = _target(tree, locked[name])
-            if target is None or satisfies(target.version, spec) is not False:
+            if target is None:
                 continue
+            # an override of a direct dependency (pnpm's and yarn's apply there too)
+            override = override_for(tree.overrides, above, name, spec) if tree.overrides else None
+            wanted = override or spec
+            if satisfies(target.version, wanted) is not False:
+                continue
+            said = f' (overridden to "{override}")' if override else ""
             problems.append(
                 TreeProblem(
                     ProblemKind.LOCKED_OUT_OF_RANGE,
                     name,
                     target.version,
                     (*prefix, name),
-                    wanted=spec,
+                    wanted=wanted,
                     found=target.version,
-                    detail=f"{manifest} wants {spec}, the lockfile has {target.version} "
+                    detail=f"{manifest} wants {spec}{said}, the lockfile has {target.version} "
                     "(run npm install)",
                 )
             )

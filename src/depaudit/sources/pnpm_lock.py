@@ -28,6 +28,7 @@ from depaudit.models import (
     SkippedPackage,
     SourceInfo,
 )
+from depaudit.overrides import parse_pnpm_overrides
 from depaudit.sources._io import read_text
 from depaudit.sources._lockgraph import (
     Node,
@@ -178,11 +179,15 @@ class _Reader:
                     edges[dep] = Dependency(dep, self.spec_of(ref_text, target), dep_type, target)
             node.edges = [edges[k] for k in sorted(edges)]
         importers = [self.importer(place, imp) for place, imp in sorted(self.importer_data.items())]
+        # the lockfile records pnpm's overrides: a direct dependency they replace is not drift
+        overrides, problems = parse_pnpm_overrides(self.data.get("overrides"))
         return build_tree(
             source=SourceInfo("pnpm", str(self.path), self.version),
             importers=importers,
             nodes=self.nodes,
             skipped=self.skipped,
+            warnings=problems,
+            overrides=overrides,
         )
 
     def ref_text(self, ref: Any, where: str) -> str:
