@@ -280,3 +280,13 @@ def test_pnpm_override_keys() -> None:
         Override((("baz", "*"),), "qux", "<2", "2.0.0", child_of=True),
     }
     assert len(problems) == 1
+
+
+def test_yarn_resolution_of_a_direct_dependency_is_not_drift() -> None:
+    """yarn 1 with `"resolutions": {"debug": "4.3.4"}` and the root asking for debug 2.6.9
+    locks `debug@2.6.9, debug@4.3.4: version "4.3.4"`: no invalid edge, no drift."""
+    tree = YarnLockSource().load(PM / "resolutions-yarn-direct" / "yarn.lock")
+    kinds = (ProblemKind.INVALID, ProblemKind.LOCKED_OUT_OF_RANGE)
+    assert [p for p in find_problems(tree) if p.kind in kinds] == []
+    bare = type(tree)(**{**_fields(tree), "overrides": ()})
+    assert {p.kind for p in find_problems(bare) if p.kind in kinds} == set(kinds)
