@@ -544,3 +544,18 @@ def test_combined_view_takes_npms_flags_from_the_lockfile(tmp_path: Path) -> Non
     assert {p.name: p.optional for p in installed.packages} == {"a": False, "b": False}
     both = combine(installed, PackageLockSource().load(tmp_path / "package-lock.json"))
     assert {p.name: p.optional for p in both.packages} == {"a": False, "b": True}
+
+
+def test_a_production_install_is_not_reported_as_missing_its_dev_dependencies() -> None:
+    """npm 11, `npm ci --omit=dev` (a production image): npm ls calls the devDependency
+    is-odd missing and fsevents (darwin only) is absent; neither is a problem of the
+    installed tree, and a warning says why dev dependencies are not checked."""
+    from depaudit.sources.loader import combine
+
+    project = PROJECTS / "omit-dev"
+    installed = NpmLsSource().load(project / "npm-ls-long.json")
+    assert {(p.kind, p.name) for p in find_problems(installed)} >= {(ProblemKind.MISSING, "is-odd")}
+    both = combine(installed, PackageLockSource().load(project / "package-lock.json"))
+    assert [p for p in find_problems(both) if p.kind is not ProblemKind.DEDUPED] == []
+    assert any("--omit=dev" in w and "is-odd" in w for w in both.warnings)
+    assert not any("differs from" in w for w in both.warnings)  # fsevents is optional

@@ -65,10 +65,37 @@ def load_tree(settings: Settings) -> DependencyTree:
     return combine(installed, locked)
 
 
+def _without_dev(installed: DependencyTree, locked: DependencyTree) -> tuple[str, ...]:
+    """The importers' dev dependencies npm ls calls missing when node_modules holds no dev
+    package at all (``npm ci --omit=dev``, ``NODE_ENV=production``): left out on purpose."""
+    if not any(p.dev for p in locked.packages):
+        return ()
+    for pkg in installed.packages:
+        same = locked.at(pkg.location)
+        if same is not None and same.dev:
+            return ()  # dev packages were installed: a missing one is a real problem
+    dev = {
+        d.name
+        for importer in (*installed.importers, *locked.importers)
+        for d in importer.dependencies
+        if d.type is DepType.DEV
+    }
+    missing = {p.name for p in installed.reported_problems if p.kind is ProblemKind.MISSING}
+    unplaced = {d.name for i in installed.importers for d in i.dependencies if d.target is None}
+    return tuple(sorted(dev & (missing | unplaced)))
+
+
 def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree:
     """The installed tree with the lockfile's drift problems and evidence added."""
+    omitted = _without_dev(installed, locked)
     problems: list[TreeProblem] = []
     for problem in installed.reported_problems:
+        if (
+            problem.kind is ProblemKind.MISSING
+            and len(problem.path) <= 2
+            and problem.name in omitted
+        ):
+            continue  # a root's or workspace's own dev dependency, left out on purpose
         problem = _peer_from_lockfile(problem, installed, locked)
         if problem.kind in (ProblemKind.INVALID, ProblemKind.PEER_INVALID) and problem.version:
             locked_version = _locked_version(locked, problem)
@@ -85,7 +112,8 @@ def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree
         - {f"{p.name}@{p.version}" for p in locked.packages}
     )
     only_locked = sorted(
-        {f"{p.name}@{p.version}" for p in locked.packages if not p.dev}
+        # dev and optional packages may be absent on purpose (--omit=dev, another platform)
+        {f"{p.name}@{p.version}" for p in locked.packages if not p.dev and not p.optional}
         - {f"{p.name}@{p.version}" for p in installed.packages}
     )
     if only_installed or only_locked:
@@ -99,7 +127,24 @@ def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree
             + "; ".join(parts)
             + " (run npm ci to install exactly the lockfile)"
         )
-    importers = tuple(replace(i, declared=None) for i in installed.importers)
+    importers = tuple(
+        replace(
+            i,
+            declared=None,
+            dependencies=tuple(
+                d
+                for d in i.dependencies
+                if not (d.type is DepType.DEV and d.target is None and d.name in omitted)
+            ),
+        )
+        for i in installed.importers
+    )
+    if omitted:
+        warnings.append(
+            "node_modules holds no dev dependencies (installed with --omit=dev or "
+            f"NODE_ENV=production): {len(omitted)} devDependencies not reported missing "
+            f"({_some(list(omitted))})"
+        )
     # where node_modules holds what the lockfile says, npm's own dev / optional flags (the
     # lockfile's) win over those worked out from npm ls's edges (bundled packages list none)
     packages = []
