@@ -48,3 +48,20 @@ def test_bad_env_boolean_is_a_config_error(
     monkeypatch.setenv("DEPAUDIT_NO_NPM", "maybe")
     assert main(["scan", "."]) == 2
     assert "DEPAUDIT_NO_NPM" in capsys.readouterr().err
+
+
+def test_a_workspace_folder_points_at_the_root_lockfile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "mono"
+    (root / "packages" / "api").mkdir(parents=True)
+    (root / "package.json").write_text('{"name": "mono", "workspaces": ["packages/*"]}')
+    (root / "package-lock.json").write_text(
+        '{"name": "mono", "lockfileVersion": 3, "packages": {}}'
+    )
+    (root / "packages" / "api" / "package.json").write_text('{"name": "api"}')
+    assert main(["scan", str(root / "packages" / "api")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert f"{root / 'package-lock.json'} is a lockfile above this folder" in err
+    assert f"scan {root}" in err

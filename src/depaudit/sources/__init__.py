@@ -76,10 +76,13 @@ def detect(directory: Path) -> Detected:
         )
     found = [directory / n for n in LOCKFILE_NAMES if (directory / n).is_file()]
     if not found:
+        above = _lockfile_above(directory)
         raise InputError(
             directory,
             "no lockfile found (looked for " + ", ".join(LOCKFILE_NAMES) + ")",
-            "run depaudit in the project root, or create a lockfile with "
+            f"{above} is a lockfile above this folder (a workspace root?): scan {above.parent}"
+            if above is not None
+            else "run depaudit in the project root, or create a lockfile with "
             "`npm install --package-lock-only`",
         )
     # one lockfile per manager: npm-shrinkwrap.json wins over package-lock.json, as in npm
@@ -139,3 +142,20 @@ def _package_manager(directory: Path) -> str | None:
     if not isinstance(value, str) or "@" not in value[1:]:
         return None
     return value.split("@", 1)[0].strip().lower() or None
+
+
+def _lockfile_above(directory: Path) -> Path | None:
+    """The nearest lockfile in a folder above ``directory`` (a workspace's root), if any."""
+    try:
+        here = directory.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    for folder in list(here.parents)[:16]:
+        for name in LOCKFILE_NAMES:
+            candidate = folder / name
+            try:
+                if candidate.is_file():
+                    return candidate
+            except OSError:
+                return None
+    return None
