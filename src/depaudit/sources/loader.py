@@ -88,12 +88,13 @@ def _without_dev(installed: DependencyTree, locked: DependencyTree) -> tuple[str
 def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree:
     """The installed tree with the lockfile's drift problems and evidence added."""
     omitted = _without_dev(installed, locked)
+    importer_paths = {() if i.is_root else (i.name,) for i in installed.importers}
     problems: list[TreeProblem] = []
     for problem in installed.reported_problems:
         if (
             problem.kind is ProblemKind.MISSING
-            and len(problem.path) <= 2
             and problem.name in omitted
+            and problem.path[:-1] in importer_paths
         ):
             continue  # a root's or workspace's own dev dependency, left out on purpose
         problem = _peer_from_lockfile(problem, installed, locked)
