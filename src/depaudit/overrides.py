@@ -242,23 +242,31 @@ def _yarn_range(spec: str) -> str:
     return spec.removeprefix("npm:")
 
 
+def _string_pairs(raw: object, where: str, what: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The string key/value pairs of a map, and a warning for each other entry."""
+    if raw is None:
+        return [], []
+    if not isinstance(raw, Mapping):
+        return [], [f"{where}: `{what}` is not a map; ignored"]
+    pairs: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for key, value in raw.items():
+        if isinstance(key, str) and isinstance(value, str) and key and value:
+            pairs.append((key, value))
+        else:
+            problems.append(f"{where}: {what} entry {key!r} is not a string pair; ignored")
+    return pairs, problems
+
+
 def parse_yarn_resolutions(
     manifest: Mapping[str, Any],
 ) -> tuple[tuple[Override, ...], list[str]]:
     """yarn's ``resolutions`` (classic and berry) as override rules: ``ms`` and ``**/ms``
     anywhere, ``express/qs`` for express's own edge to qs, ``express/**/qs`` anywhere under
     express, ``ms@^2.0.0`` (berry) only for that range."""
-    raw = manifest.get("resolutions")
-    if raw is None:
-        return (), []
-    if not isinstance(raw, Mapping):
-        return (), ["package.json: `resolutions` is not an object; ignored"]
+    pairs, problems = _string_pairs(manifest.get("resolutions"), "package.json", "resolutions")
     rules: list[Override] = []
-    problems: list[str] = []
-    for key, value in raw.items():
-        if not isinstance(key, str) or not isinstance(value, str) or not key or not value:
-            problems.append(f"package.json: resolution {key!r} is not a string pair; ignored")
-            continue
+    for key, value in pairs:
         raw_segments = [s for s in _segments(key) if s]
         segments = [s for s in raw_segments if s != "**"]
         if not segments:
@@ -276,20 +284,11 @@ def parse_pnpm_overrides(raw: object) -> tuple[tuple[Override, ...], list[str]]:
     """pnpm's ``overrides`` as its lockfile records them (the values already resolved):
     ``foo``, ``foo@^1`` everywhere, ``bar>foo`` / ``bar@1>foo@^2`` for bar's own edge to foo.
     A ``-`` value removes the dependency instead: nothing to check it against."""
-    if raw is None:
-        return (), []
-    if not isinstance(raw, Mapping):
-        return (), ["pnpm-lock.yaml: `overrides` is not a map; ignored"]
+    pairs, problems = _string_pairs(raw, "pnpm-lock.yaml", "overrides")
     rules: list[Override] = []
-    problems: list[str] = []
-    for key, value in raw.items():
-        if not isinstance(key, str) or not isinstance(value, str) or not key or not value:
-            problems.append(f"pnpm-lock.yaml: override {key!r} is not a string pair; ignored")
-            continue
-        if value == "-":
-            continue
+    for key, value in pairs:
         segments = [s for s in key.split(">") if s]
-        if not segments:
+        if value == "-" or not segments:
             continue
         within = tuple(_split_key(s) for s in segments[:-1])
         name, key_range = _split_key(segments[-1])
