@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,27 +85,9 @@ def test_overridden_packages_are_not_invalid(view: str) -> None:
     tree = {"package-lock": lock, "npm-ls-long": long, "combined": combine(long, lock)}[view]
     assert tree.overrides, "the rules come from package.json, or from npm ls --long's root"
     # without the rules, debug > ms (wants 2.0.0) and express > qs (wants 6.7.0) are invalid
-    bare = {
-        (p.kind, p.name) for p in find_problems(type(tree)(**{**_fields(tree), "overrides": ()}))
-    }
+    bare = {(p.kind, p.name) for p in find_problems(replace(tree, overrides=()))}
     assert (ProblemKind.INVALID, "ms") in bare and (ProblemKind.INVALID, "qs") in bare
     assert _problems(tree) == set()  # npm ls --all reports nothing either
-
-
-def _fields(tree):
-    return {
-        name: getattr(tree, name)
-        for name in (
-            "source",
-            "root_name",
-            "root_version",
-            "packages",
-            "importers",
-            "skipped",
-            "reported_problems",
-            "warnings",
-        )
-    }
 
 
 def test_a_version_outside_the_override_is_still_invalid(tmp_path: Path) -> None:
@@ -257,7 +240,7 @@ def test_pnpm_overrides_of_a_direct_dependency_are_not_drift() -> None:
     tree = PnpmLockSource().load(PM / "overrides-pnpm" / "pnpm-lock.yaml")
     assert tree.overrides == (Override((), "debug", "*", "4.3.4"),)
     assert [p for p in find_problems(tree) if p.kind is ProblemKind.LOCKED_OUT_OF_RANGE] == []
-    bare = type(tree)(**{**_fields(tree), "overrides": ()})
+    bare = replace(tree, overrides=())
     drift = [p for p in find_problems(bare) if p.kind is ProblemKind.LOCKED_OUT_OF_RANGE]
     assert [(p.name, p.wanted, p.found) for p in drift] == [("debug", "2.6.9", "4.3.4")]
 
@@ -288,5 +271,5 @@ def test_yarn_resolution_of_a_direct_dependency_is_not_drift() -> None:
     tree = YarnLockSource().load(PM / "resolutions-yarn-direct" / "yarn.lock")
     kinds = (ProblemKind.INVALID, ProblemKind.LOCKED_OUT_OF_RANGE)
     assert [p for p in find_problems(tree) if p.kind in kinds] == []
-    bare = type(tree)(**{**_fields(tree), "overrides": ()})
+    bare = replace(tree, overrides=())
     assert {p.kind for p in find_problems(bare) if p.kind in kinds} == set(kinds)

@@ -16,7 +16,7 @@ from depaudit.cache import Cache
 from depaudit.config import Settings
 from depaudit.models import DependencyTree, PackageFacts, Report, Suspect, TreeProblem
 from depaudit.scoring import LeakScorer
-from depaudit.services.github_advisories import build_github_service
+from depaudit.services.github_advisories import build_github_service, token_from_env
 from depaudit.services.github_repo import GithubRepoService
 from depaudit.services.interface import EnrichmentService, PackageRef
 from depaudit.services.knowledge_base import KnowledgeBaseService
@@ -134,8 +134,7 @@ def build_report(
         repos = GithubRepoService(
             registry.cache,
             api_url=settings.github_api_url,
-            token=(os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or "").strip()
-            or None,
+            token=token_from_env(os.environ),
             offline=settings.offline,
         )
     scorer = LeakScorer(clock=clock)

@@ -288,7 +288,7 @@ def load_npm_config(
         credentials=_credentials(merged),
         origin=origin,
         fetch_timeout=timeout / 1000 if timeout is not None else None,
-        fetch_retries=int(retries) if retries is not None else None,
+        fetch_retries=retries,
     )
 
 
@@ -308,6 +308,6 @@ def _number(
             f"{origin_of[key]}: {key} {raw.strip()[:40]!r} is not a whole number"
             + (" of milliseconds" if key == "fetch-timeout" else "")
             + f" >= {minimum}",
-            f"fix or remove {key} (npm's own default applies then)",
+            f"fix or remove {key} (depaudit's default applies then)",
         )
     return value
