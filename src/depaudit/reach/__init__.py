@@ -1,0 +1,1 @@
+"""Runtime reachability: which placements the service loads from its entry points."""
