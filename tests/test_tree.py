@@ -263,3 +263,23 @@ def test_drift_per_workspace(tmp_path: Path) -> None:
         (ProblemKind.LOCKED_NOT_DECLARED, ("ws-a", "picocolors"), None, "1.1.1"),
         (ProblemKind.LOCKED_OUT_OF_RANGE, ("ws-a", "ms"), "^3.0.0", "2.1.3"),
     }
+
+
+def test_pnpm_auto_installed_peers_are_not_drift(tmp_path: Path) -> None:
+    """Real pnpm 11 (autoInstallPeers): ws-a's peer ms is locked as a dependency of ws-a."""
+    from depaudit.sources import source_for
+
+    project = tmp_path / "p"
+    shutil.copytree(ASSETS / "projects-pm" / "pnpm11", project)
+    lock = project / "pnpm-lock.yaml"
+    assert find_problems(source_for(lock).load(lock)) == [
+        p for p in find_problems(source_for(lock).load(lock)) if p.kind.value == "deduped"
+    ]
+    # a real drift: the hint names pnpm, not npm
+    manifest = project / "packages" / "ws-a" / "package.json"
+    data = json.loads(manifest.read_text())
+    del data["dependencies"]
+    manifest.write_text(json.dumps(data))
+    drifts = [p for p in find_problems(source_for(lock).load(lock)) if p.kind.value != "deduped"]
+    assert [(p.kind.value, p.name) for p in drifts] == [("locked-not-declared", "debug")]
+    assert drifts[0].detail.endswith("(run pnpm install)")

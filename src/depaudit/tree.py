@@ -309,9 +309,29 @@ def _version_key(version: str) -> tuple[int, object]:
     return (0, (parsed.major, parsed.minor, parsed.patch, version))
 
 
+def install_command(kind: str) -> str:
+    """The command that rewrites the lockfile of a source ``kind`` (``SourceInfo.kind``)."""
+    for prefix, command in (
+        ("yarn", "yarn install"),
+        ("pnpm", "pnpm install"),
+        ("bun", "bun install"),
+    ):
+        if kind.startswith(prefix):
+            return command
+    return "npm install"
+
+
+_PEERS = (DepType.PEER, DepType.PEER_OPTIONAL)
+
+
 def drift(tree: DependencyTree) -> list[TreeProblem]:
-    """package.json <-> lockfile drift, per importer whose package.json was read."""
+    """package.json <-> lockfile drift, per importer whose package.json was read.
+
+    A declared peer dependency may be locked (pnpm's ``autoInstallPeers``, npm 7+) or not
+    (yarn, pnpm without it): it is never ``declared-not-locked``, nor, when locked,
+    ``locked-not-declared``; its range is still checked."""
     problems = []
+    run = f"(run {install_command(tree.source.kind)})"
     for importer in tree.importers:
         if importer.declared is None:
             continue
@@ -322,6 +342,8 @@ def drift(tree: DependencyTree) -> list[TreeProblem]:
         locked = {d.name: d for d in importer.dependencies}
         declared = {d.name: d for d in importer.declared}
         for name in sorted(set(declared) - set(locked)):
+            if declared[name].type in _PEERS:
+                continue
             spec = declared[name].spec
             problems.append(
                 TreeProblem(
@@ -330,8 +352,7 @@ def drift(tree: DependencyTree) -> list[TreeProblem]:
                     None,
                     (*prefix, name),
                     wanted=spec,
-                    detail=f"{manifest} declares {name}@{spec} but the lockfile does not "
-                    "(run npm install)",
+                    detail=f"{manifest} declares {name}@{spec} but the lockfile does not {run}",
                 )
             )
         for name in sorted(set(locked) - set(declared)):
@@ -343,8 +364,7 @@ def drift(tree: DependencyTree) -> list[TreeProblem]:
                     target.version if target else None,
                     (*prefix, name),
                     found=target.version if target else None,
-                    detail=f"the lockfile still has {name}, {manifest} no longer declares it "
-                    "(run npm install)",
+                    detail=f"the lockfile still has {name}, {manifest} no longer declares it {run}",
                 )
             )
         above: tuple[tuple[str, str | None], ...] = (
@@ -370,7 +390,7 @@ def drift(tree: DependencyTree) -> list[TreeProblem]:
                     wanted=wanted,
                     found=target.version,
                     detail=f"{manifest} wants {spec}{said}, the lockfile has {target.version} "
-                    "(run npm install)",
+                    f"{run}",
                 )
             )
     return problems

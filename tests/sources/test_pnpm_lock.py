@@ -171,3 +171,20 @@ def test_mutated_pnpm_lock_gives_a_tree_or_an_input_error(
         assert "pnpm-lock.yaml" in str(exc)
     else:
         assert all(p.name and p.version for p in tree.packages)
+
+
+def test_pnpm11_two_documents_read_the_projects_lockfile() -> None:
+    """Real pnpm 11.29 output for a package.json with devEngines.packageManager: a first YAML
+    document for pnpm's own install (pnpm, @pnpm/exe), then the project's lockfile."""
+    lock = PM / "pnpm11" / "pnpm-lock.yaml"
+    assert lock.read_text().count("\n---\n") == 1  # the two-document layout
+    tree = source_for(lock).load(lock)
+    assert _keys(tree) == {"debug@4.3.4", "ms@2.1.2"}  # not pnpm's own packages
+    assert {i.location for i in tree.importers} == {"", "packages/ws-a"}
+
+
+def test_more_than_two_yaml_documents_is_one_input_error(tmp_path: Path) -> None:
+    lock = tmp_path / "pnpm-lock.yaml"
+    lock.write_text("---\nlockfileVersion: '9.0'\n---\nlockfileVersion: '9.0'\n---\na: 1\n")
+    with pytest.raises(InputError, match="has 3 YAML documents"):
+        source_for(lock).load(lock)

@@ -94,9 +94,17 @@ def read_manifest(path: Path, root: Path | None = None) -> dict[str, Any] | None
     return read_json_object(path, what="package.json")
 
 
-def declared_edges(manifest: Mapping[str, Any], path: object) -> tuple[Dependency, ...]:
-    """The dependencies a package.json declares, one edge per name (npm's precedence)."""
+def declared_edges(
+    manifest: Mapping[str, Any], path: object, *, peers: bool = False
+) -> tuple[Dependency, ...]:
+    """The dependencies a package.json declares, one edge per name (npm's precedence);
+    with ``peers``, also its peerDependencies not declared otherwise (pnpm locks them)."""
     edges: dict[str, Dependency] = {}
+    if peers:
+        for name, spec in as_mapping(
+            manifest.get("peerDependencies"), path, "peerDependencies"
+        ).items():
+            edges[str(name)] = Dependency(str(name), str(spec), DepType.PEER)
     for section, dep_type in MANIFEST_SECTIONS:
         for name, spec in as_mapping(manifest.get(section), path, section).items():
             edges[str(name)] = Dependency(str(name), str(spec), dep_type)

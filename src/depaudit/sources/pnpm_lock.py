@@ -1,4 +1,4 @@
-"""pnpm-lock.yaml, lockfileVersion 5.x, 6.x and 9.x.
+"""pnpm-lock.yaml, lockfileVersion 5.x, 6.x and 9.x (one document, or two as pnpm 11 writes).
 
 Keys of ``packages`` (and of ``snapshots`` in 9.x) name one installed variant each:
 
@@ -41,7 +41,7 @@ from depaudit.sources._lockgraph import (
     with_declared_targets,
 )
 from depaudit.sources.interface import DependencySource
-from depaudit.sources.yaml_loader import load_yaml
+from depaudit.sources.yaml_loader import load_yaml_documents
 
 WHAT = "pnpm-lock.yaml"
 SUPPORTED_MAJORS = (5, 6, 7, 9)
@@ -102,7 +102,17 @@ class PnpmLockSource(DependencySource):
         return self.load_text(path, read_text(path, what=WHAT))
 
     def load_text(self, path: Path, text: str, *, pure_yaml: bool = False) -> DependencyTree:
-        data = load_yaml(text, path, what=WHAT, pure=pure_yaml)
+        documents = load_yaml_documents(text, path, what=WHAT, pure=pure_yaml)
+        if len(documents) > 2:
+            raise InputError(
+                path,
+                f"has {len(documents)} YAML documents (pnpm writes one or two)",
+                f"expected a {WHAT}",
+            )
+        # pnpm 10.x / 11 with devEngines.packageManager (or configDependencies) write a first
+        # document for the package manager's own install (the "env lockfile"); the project's
+        # lockfile is the second one
+        data = documents[-1] if documents else None
         if not isinstance(data, dict):
             raise InputError(path, "top level is not a mapping", f"expected a {WHAT}")
         raw_version = data.get("lockfileVersion")
@@ -296,7 +306,7 @@ class _Reader:
         if manifest is not None:
             declared = tuple(
                 Dependency(d.name, self.catalog_spec(d.name, d.spec), d.type)
-                for d in declared_edges(manifest, mpath)
+                for d in declared_edges(manifest, mpath, peers=True)
             )
         name = manifest.get("name") if manifest else None
         version = manifest.get("version") if manifest else None

@@ -8,6 +8,8 @@ interpret ``"true"`` / ``"false"`` themselves where a field is a flag.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,22 @@ def has_c_loader() -> bool:
 def load_yaml(text: str, path: Path | str, *, what: str, pure: bool = False) -> Any:
     """Parse ``text``; any YAML error becomes one InputError line naming ``path``."""
     loader = PURE_LOADER if pure or C_LOADER is None else C_LOADER
-    try:
+    with _errors_name(path, what):
         return yaml.load(text, Loader=loader)  # noqa: S506 - Base loaders build no objects
+
+
+def load_yaml_documents(text: str, path: Path | str, *, what: str, pure: bool = False) -> list[Any]:
+    """Every document of a multi-document stream (``---`` separated), in order."""
+    loader = PURE_LOADER if pure or C_LOADER is None else C_LOADER
+    with _errors_name(path, what):
+        return list(yaml.load_all(text, Loader=loader))  # noqa: S506 - Base loaders
+
+
+@contextmanager
+def _errors_name(path: Path | str, what: str) -> Iterator[None]:
+    """Turn any YAML error into one InputError line naming ``path``."""
+    try:
+        yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
