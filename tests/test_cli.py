@@ -65,3 +65,126 @@ def test_a_workspace_folder_points_at_the_root_lockfile(
     assert err.count("\n") == 0
     assert f"{root / 'package-lock.json'} is a lockfile above this folder" in err
     assert f"scan {root}" in err
+
+
+# -- numbers, choices and their DEPAUDIT_* twins; usage errors in one line (16.10, 19.7, 19.18)
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "express-app"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--jobs", "abc"],
+        ["--jobs", "0"],
+        ["--jobs", "1e3"],
+        ["--npm-timeout", "nan"],
+        ["--npm-timeout", "inf"],
+        ["--npm-timeout", "-1"],
+        ["--npm-timeout", "abc"],
+        ["--format", "xml"],
+        ["--fail-on", "bogus"],
+        ["--no-such-flag"],
+    ],
+)
+def test_bad_flag_values_are_one_usage_line(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["scan", str(EXAMPLE), "--offline", *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith("depaudit scan: error: ") or captured.err.startswith(
+        "depaudit: error: "
+    )
+    assert "--help" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEPAUDIT_JOBS", "abc"),
+        ("DEPAUDIT_JOBS", "nan"),
+        ("DEPAUDIT_NPM_TIMEOUT", "nan"),
+        ("DEPAUDIT_NPM_TIMEOUT", "0"),
+        ("DEPAUDIT_CACHE_TTL", "nan"),
+        ("DEPAUDIT_FORMAT", "xml"),
+        ("DEPAUDIT_FAIL_ON", "bogus"),
+        ("DEPAUDIT_DIFF_FORMAT", "table"),
+        ("DEPAUDIT_NO_NPM", "maybe"),
+    ],
+)
+def test_bad_environment_values_are_checked_like_their_flags(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["scan", str(EXAMPLE), "--offline"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"depaudit: error: {variable}")
+
+
+def test_good_environment_values_still_apply(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DEPAUDIT_FORMAT", "json")
+    monkeypatch.setenv("DEPAUDIT_JOBS", "3")
+    monkeypatch.setenv("DEPAUDIT_NPM_TIMEOUT", "2.5")
+    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(tmp_path))
+    assert main(["scan", str(EXAMPLE), "--offline"]) == 0
+    assert capsys.readouterr().out.startswith("{")
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://host:99999/", "ftp://host/"])
+def test_malformed_registry_url_is_one_line(
+    url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    code = main(["scan", str(EXAMPLE), "--registry", url, "--cache-dir", str(tmp_path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not an http(s) URL" in err
+
+
+def test_help_shows_only_real_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (["scan"], ["diff"], ["explain"], ["db"], ["cache"], ["github", "action-run"]):
+        assert main([*command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "default: None" not in out and "default: False" not in out, command
+    assert main(["scan", "--help"]) == 0
+    assert "default: 8" in capsys.readouterr().out  # a real default is still shown
+
+
+def test_debug_is_accepted_after_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import depaudit.cli as cli
+
+    def boom(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "run_scan", boom)
+    assert main(["scan", str(EXAMPLE)]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--debug, before or after the command" in err
+    assert main(["scan", str(EXAMPLE), "--debug"]) == 4
+    assert "Traceback" in capsys.readouterr().err
+    assert main(["--debug", "scan", str(EXAMPLE)]) == 4
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_db_update_refuses_no_advisories(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "update", "--no-advisories"]) == 2
+    assert "unrecognized arguments: --no-advisories" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key", ["fail_on", "failon", "ignores", "Fail-On"])
+def test_config_file_typos_are_configuration_errors(
+    key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / ".depaudit.toml"
+    config.write_text(f'{key} = "high"\n')
+    code = main(["scan", str(EXAMPLE), "--offline", "--config", str(config)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"unknown key {key!r}" in err and str(config) in err

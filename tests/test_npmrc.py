@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -331,3 +332,75 @@ def test_fetch_timeout_and_retries(project: Path, home: Path) -> None:
         (project / ".npmrc").write_text(bad + "\n")
         with pytest.raises(ConfigError, match=bad.split("=")[0]):
             load(project, home)
+
+
+# -- npm itself: outside the project, its errors surfaced, never offline (issue 16.2, 16.3) --
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="needs the real npm")
+def test_devengines_of_another_package_manager_do_not_hide_the_registry(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real npm 11 fails every command inside this real pnpm 11 project (EBADDEVENGINES:
+    devEngines.packageManager names pnpm); npm is asked outside it."""
+    project = tmp_path / "p"
+    shutil.copytree(ASSETS / "projects-pm" / "pnpm11", project)
+    monkeypatch.setenv("npm_config_registry", "https://npm.registry.invalid/")
+    monkeypatch.setenv("npm_config_userconfig", str(home / ".npmrc"))
+    config = load_npm_config(project, environ={}, home=home, ask_npm=True)
+    assert config.registry == "https://npm.registry.invalid/"
+    assert config.origin == "npm config get registry"
+
+
+def _fake_npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "npm-calls"
+    fake_npm = bin_dir / "npm"
+    fake_npm.write_text(f'#!/bin/sh\necho "$PWD $*" >> "{calls}"\n{script}')
+    fake_npm.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return calls
+
+
+def test_a_failing_npm_says_why(
+    project: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_npm(
+        tmp_path,
+        monkeypatch,
+        'echo "npm error code EBADDEVENGINES" >&2\necho "npm error more" >&2\nexit 1\n',
+    )
+    with pytest.raises(ConfigError) as info:
+        load_npm_config(project, environ={}, home=home, ask_npm=True)
+    assert "failed (exit 1): npm error code EBADDEVENGINES; npm error more" in info.value.message
+
+
+def test_offline_never_asks_npm_and_uses_the_registry_npm_gave_online(
+    project: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from depaudit.services.registry import OFFLINE_PLACEHOLDER, build_registry_service
+
+    calls = _fake_npm(tmp_path, monkeypatch, 'echo "https://npm.registry.invalid/"\n')
+    monkeypatch.setenv("HOME", str(home))
+    for key in [k for k in os.environ if k.lower().startswith("npm_config_")]:
+        monkeypatch.delenv(key)
+    cache_dir = tmp_path / "cache"
+    offline = build_registry_service(project, offline=True, cache_dir=cache_dir)
+    assert offline.config.registry == OFFLINE_PLACEHOLDER  # nothing remembered yet
+    assert not calls.exists()  # offline asked nothing
+    online = build_registry_service(project, cache_dir=cache_dir)
+    assert online.config.registry == "https://npm.registry.invalid/"
+    assert str(project) not in calls.read_text()  # npm ran outside the project
+    calls.unlink()
+    offline = build_registry_service(project, offline=True, cache_dir=cache_dir)
+    assert offline.config.registry == "https://npm.registry.invalid/"
+    assert not calls.exists()
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://host:99999/", "http://host:x/"])
+def test_malformed_registry_url_is_a_config_error(project: Path, home: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="not an http"):
+        load(project, home, registry=url)

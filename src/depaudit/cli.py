@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from depaudit import __version__
 from depaudit.audit import Clock, build_report, utc_now
@@ -19,10 +20,14 @@ from depaudit.config import (
     FAIL_ON_CHOICES,
     Settings,
     env_bool,
+    env_choice,
+    env_default,
     env_name,
     env_value,
     find_config,
     load_config,
+    positive_int,
+    positive_seconds,
 )
 from depaudit.diff import diff_reports, load_pair, render_diff
 from depaudit.errors import DepauditError, ExitCode, InputError, ServiceError, UsageError
@@ -52,6 +57,36 @@ EXIT_CODES_HELP = """exit codes:
   4  internal error (traceback only with --debug)
   130 interrupted
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a usage error in one line (``depaudit scan: error: ...``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        line = f"{self.prog}: error: {message} (hint: {self.prog} --help)"
+        self.exit(ExitCode.INPUT, terminal_safe(" ".join(line.split())) + "\n")
+
+
+def _finish(parser: argparse.ArgumentParser, top: bool = True) -> None:
+    """For ``parser`` and every subcommand below it: ``--help`` shows a default only where
+    there is one (no ``default: None`` / ``default: False``), and every subcommand also takes
+    ``--debug`` after its name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in {id(p): p for p in action.choices.values()}.values():
+                _finish(sub, top=False)
+        elif action.help and "%(default)s" in action.help:
+            if action.default is None or action.default is False:
+                action.help = action.help.replace("; default: %(default)s", "")
+            elif action.default is True:  # a store_true flag its DEPAUDIT_* twin turned on
+                action.help = action.help.replace("default: %(default)s", "default: on")
+    if not top:
+        parser.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,  # not given here: the top-level --debug decides
+            help=argparse.SUPPRESS,
+        )
 
 
 def _help(text: str, flag: str) -> str:
@@ -96,9 +131,9 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--npm-timeout",
-        type=float,
+        type=positive_seconds,
         metavar="SECONDS",
-        default=float(env_value("--npm-timeout") or 120),
+        default=env_default("--npm-timeout", positive_seconds, 120.0),
         help=_help("time limit for `npm ls`", "--npm-timeout"),
     )
 
@@ -107,7 +142,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         choices=[f.value for f in FormatName],
-        default=env_value("--format") or FormatName.TABLE.value,
+        default=env_choice("--format", [f.value for f in FormatName], FormatName.TABLE.value),
         help=_help("report format", "--format"),
     )
     parser.add_argument(
@@ -124,7 +159,7 @@ def _add_policy_options(parser: argparse.ArgumentParser, *, fail_on: bool = True
         group.add_argument(
             "--fail-on",
             choices=FAIL_ON_CHOICES,
-            default=env_value("--fail-on"),
+            default=env_choice("--fail-on", FAIL_ON_CHOICES, None),
             help=f"exit 1 when a suspect is at or above this tier (env {env_name('--fail-on')}; "
             "default: fail-on in the config file, else never)",
         )
@@ -167,14 +202,14 @@ def _add_registry_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--cache-ttl",
         metavar="SECONDS|1d",
-        default=env_value("--cache-ttl") or "1d",
+        default=env_default("--cache-ttl", _ttl_text, "1d"),
         help=_help("age after which cached facts are revalidated (s, m, h, d, w)", "--cache-ttl"),
     )
     group.add_argument(
         "--jobs",
-        type=int,
+        type=positive_int,
         metavar="N",
-        default=int(env_value("--jobs") or 8),
+        default=env_default("--jobs", positive_int, 8),
         help=_help("concurrent registry requests", "--jobs"),
     )
     group.add_argument(
@@ -186,14 +221,13 @@ def _add_registry_options(parser: argparse.ArgumentParser) -> None:
     _add_advisory_options(group)
 
 
+def _ttl_text(text: str) -> str:
+    parse_ttl(text)  # raises ValueError
+    return text
+
+
 def _add_advisory_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    parser.add_argument(
-        "--github-api-url",
-        metavar="URL",
-        default=env_value("--github-api-url"),
-        help="GitHub REST API for advisories, e.g. GitHub Enterprise (env "
-        f"{env_name('--github-api-url')}; default: $GITHUB_API_URL, else the public API)",
-    )
+    _add_github_api_option(parser)
     parser.add_argument(
         "--no-advisories",
         action="store_true",
@@ -201,6 +235,16 @@ def _add_advisory_options(parser: argparse.ArgumentParser | argparse._ArgumentGr
         help=_help(
             "skip npm and GitHub advisories (the knowledge base is still used)", "--no-advisories"
         ),
+    )
+
+
+def _add_github_api_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--github-api-url",
+        metavar="URL",
+        default=env_value("--github-api-url"),
+        help="GitHub REST API for advisories, e.g. GitHub Enterprise (env "
+        f"{env_name('--github-api-url')}; default: $GITHUB_API_URL, else the public API)",
     )
 
 
@@ -213,7 +257,7 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     db.add_argument("action", choices=["update"], help="what to do")
     _add_cache_dir_option(db)
-    _add_advisory_options(db)
+    _add_github_api_option(db)  # not --no-advisories: db update fetches nothing else
 
 
 def run_db(args: argparse.Namespace) -> int:
@@ -270,7 +314,7 @@ def run_cache(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description=DESCRIPTION,
         epilog=EXIT_CODES_HELP,
@@ -326,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--format",
         choices=["markdown", "json"],
-        default=env_value("--diff-format") or "markdown",
+        default=env_choice("--diff-format", ["markdown", "json"], "markdown"),
         help=_help("diff format", "--diff-format"),
     )
     diff.add_argument(
@@ -341,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cache_parser(commands)
     _add_db_parser(commands)
     add_github_parser(commands)
+    _finish(parser)
     return parser
 
 
@@ -536,7 +581,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         else:
             print(
                 f"{PROG}: internal error: {type(exc).__name__}: {exc} "
-                "(hint: run with --debug for a traceback and report it)",
+                "(hint: run again with --debug, before or after the command, for a traceback "
+                "and report it)",
                 file=sys.stderr,
             )
         return ExitCode.INTERNAL

@@ -6,14 +6,17 @@ the environment into argparse defaults, so ``--help`` shows the effective defaul
 
 from __future__ import annotations
 
+import argparse
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from depaudit.errors import ConfigError, InputError
+
+T = TypeVar("T")
 
 ENV_PREFIX = "DEPAUDIT_"
 
@@ -45,7 +48,54 @@ def env_bool(flag: str, default: bool, environ: Mapping[str, str] | None = None)
     )
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number from 1 to 1000 (``--jobs``)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 1 and 1000")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0, at most a day."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 86400")
+    return value
+
+
+def env_default(flag: str, parse: Callable[[str], T], fallback: T) -> T:
+    """The flag's default: its ``DEPAUDIT_*`` twin checked like the flag, else ``fallback``.
+    A bad value is a ConfigError naming the variable."""
+    raw = env_value(flag)
+    if raw is None:
+        return fallback
+    try:
+        return parse(raw)
+    except (argparse.ArgumentTypeError, ValueError) as exc:
+        raise ConfigError(f"{env_name(flag)}: {exc}", f"fix or unset {env_name(flag)}") from None
+
+
+def env_choice(flag: str, choices: Iterable[str], fallback: str | None) -> str | None:
+    """The flag's default from its ``DEPAUDIT_*`` twin, which must be one of ``choices``."""
+    allowed = tuple(choices)
+
+    def parse(raw: str) -> str:
+        if raw not in allowed:
+            raise ValueError(f"{raw!r} is not one of {', '.join(allowed)}")
+        return raw
+
+    return env_default(flag, parse, fallback)
+
+
 CONFIG_NAME = ".depaudit.toml"
+CONFIG_KEYS = ("fail-on", "ignore")
 FAIL_ON_CHOICES = ("high", "medium", "low", "never")
 
 
@@ -72,6 +122,12 @@ def load_config(path: Path | None) -> dict[str, Any]:
         raise InputError(path, f"cannot be read ({exc.strerror or exc})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(path, f"is not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {', '.join(repr(k) for k in unknown)}",
+            f"keys: {', '.join(CONFIG_KEYS)} ([[ignore]] tables)",
+        )
     fail_on = data.get("fail-on")
     if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
         raise InputError(path, f"fail-on = {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")

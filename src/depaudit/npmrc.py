@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ NO_REGISTRY_HINT = (
     "give --registry URL, set npm_config_registry, or put registry=URL in .npmrc "
     "(npm config get registry gave nothing)"
 )
+
+NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
 
 _ENV_RE = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
 
@@ -197,31 +200,50 @@ def _read_npmrc(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
     return parse_npmrc(text, environ)
 
 
-def npm_config_get_registry(directory: Path, timeout: float) -> str | None:
-    """Ask npm itself (covers the global npmrc and npm's built-in default)."""
+def npm_config_get_registry(timeout: float) -> tuple[str | None, str | None]:
+    """Ask npm itself (covers the global npmrc and npm's built-in default): the registry, or
+    ``None`` and npm's own error line.
+
+    npm runs in an empty temporary folder, not in the project: the project's ``.npmrc`` is
+    read by :func:`load_npm_config` itself, and inside a project whose package.json has
+    ``devEngines`` or ``engines`` that the running npm does not meet, every npm command
+    fails (``EBADDEVENGINES``) before it reads any configuration."""
     npm = shutil.which("npm")
     if npm is None:
-        return None
+        return None, "npm is not on PATH"
     try:
-        done = subprocess.run(
-            [npm, "config", "get", "registry"],
-            cwd=directory if directory.is_dir() else None,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+        with tempfile.TemporaryDirectory(prefix="depaudit-npm-") as neutral:
+            done = subprocess.run(
+                [npm, "config", "get", "registry"],
+                cwd=neutral,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                check=False,
+            )
+    except subprocess.TimeoutExpired:
+        return None, f"`npm config get registry` took over {timeout:g} s"
+    except OSError as exc:
+        return None, f"`npm config get registry` could not run ({exc.strerror or exc})"
     value = done.stdout.strip().splitlines()[-1].strip() if done.stdout.strip() else ""
-    if done.returncode != 0 or not value or value in ("undefined", "null"):
-        return None
-    return value
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        said = "; ".join(lines[:2]) if lines else "no message"
+        return None, f"`npm config get registry` failed (exit {done.returncode}): {said}"
+    if not value or value in ("undefined", "null"):
+        return None, None
+    return value, None
 
 
 def _check_url(url: str, origin: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number or > 65535
+    except ValueError:  # "http://[::1/": an unclosed IPv6 bracket; a bad port
+        valid = False
+    if not valid:
         raise ConfigError(
             f"{origin}: registry {url!r} is not an http(s) URL", "use e.g. https://host/path/"
         )
@@ -271,10 +293,13 @@ def load_npm_config(
     elif merged.get("registry"):
         base, origin = merged["registry"], origin_of["registry"]
     else:
-        asked = npm_config_get_registry(directory, npm_timeout) if ask_npm else None
+        asked, failure = npm_config_get_registry(npm_timeout) if ask_npm else (None, None)
         if not asked:
-            raise ConfigError("npm config: no registry configured", NO_REGISTRY_HINT)
-        base, origin = asked, "npm config get registry"
+            raise ConfigError(
+                "npm config: no registry configured" + (f" ({failure})" if failure else ""),
+                NO_REGISTRY_HINT,
+            )
+        base, origin = asked, NPM_ASKED
     scopes = {
         key.split(":", 1)[0].lower(): _check_url(value, origin_of[key])
         for key, value in merged.items()

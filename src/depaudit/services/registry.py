@@ -31,7 +31,7 @@ from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import ConfigError
 from depaudit.http import BodyTooLarge, build_session, describe_failure, get_capped
 from depaudit.models import PackageFacts
-from depaudit.npmrc import NpmConfig, load_npm_config
+from depaudit.npmrc import NPM_ASKED, NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
@@ -42,6 +42,7 @@ DEFAULT_JOBS = 8  # 16 gave the same cold-scan time and +40 MB peak RSS (benchma
 BIG_BODY = 4 * 1024 * 1024  # decode bodies above this size two at a time (peak memory)
 MAX_CONSECUTIVE_CONNECTION_FAILURES = 8
 OFFLINE_PLACEHOLDER = "https://registry.invalid/"
+NPM_CONFIG_NAMESPACE = "npm-config"  # the last `npm config get registry` answer, for --offline
 
 
 def escape_name(name: str) -> str:
@@ -277,19 +278,30 @@ def build_registry_service(
     npm_timeout: float = 20.0,
 ) -> RegistryService:
     """The service as ``depaudit scan`` uses it: npm configuration of ``directory``, one
-    pooled session with scoped credentials, the user cache. Offline runs never ask npm."""
-    if offline and not registry:
+    pooled session with scoped credentials, the user cache.
+
+    Offline runs never ask npm: without a registry in ``--registry``, the environment or an
+    ``.npmrc``, they use the answer of the last online ``npm config get registry``, which the
+    cache keeps (its entries are keyed by registry URL)."""
+    cache = Cache(cache_dir, enabled=use_cache)
+    if offline:
         try:
-            config = load_npm_config(directory, registry, npm_timeout=npm_timeout)
-        except ConfigError:  # the cache is keyed by URL; without one nothing can match
-            config = NpmConfig(registry=OFFLINE_PLACEHOLDER, origin="offline")
+            config = load_npm_config(directory, registry, npm_timeout=npm_timeout, ask_npm=False)
+        except ConfigError:
+            remembered = cache.get(NPM_CONFIG_NAMESPACE, "registry")
+            url = remembered.value if remembered and isinstance(remembered.value, str) else None
+            config = NpmConfig(
+                registry=url or OFFLINE_PLACEHOLDER,
+                origin="npm config get registry, as cached" if url else "offline",
+            )
     else:
         config = load_npm_config(directory, registry, npm_timeout=npm_timeout)
+        if config.origin == NPM_ASKED:
+            cache.set(NPM_CONFIG_NAMESPACE, "registry", config.registry)
     tuning: dict[str, Any] = {}  # npm's fetch-timeout / fetch-retries, when configured
     if config.fetch_timeout is not None:
         tuning["read_timeout"] = config.fetch_timeout
     if config.fetch_retries is not None:
         tuning["retries"] = config.fetch_retries
     session = build_session(jobs, config.auth_for, **tuning)
-    cache = Cache(cache_dir, enabled=use_cache)
     return RegistryService(config, session, cache, jobs=jobs, ttl=cache_ttl, offline=offline)
