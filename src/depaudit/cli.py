@@ -314,7 +314,7 @@ def run_cache(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser: argparse.ArgumentParser = _Parser(
         prog=PROG,
         description=DESCRIPTION,
         epilog=EXIT_CODES_HELP,

@@ -158,3 +158,44 @@ def test_answers_are_cached_and_used_offline(httpserver: HTTPServer, tmp_path: P
     # expired entries are asked again
     later = _service(httpserver, cache, now=lambda: cache.clock() + 7 * 3600).enrich_all(REFS)
     assert later.facts == first.facts and len(recorder.bodies) == 2
+
+
+@pytest.mark.parametrize("status", [404, 405, 410])
+def test_not_served_is_remembered_for_the_caches_lifetime(
+    httpserver: HTTPServer, tmp_path: Path, status: int
+) -> None:
+    """issue 16.4: a registry without the endpoint is asked once per cache lifetime."""
+    httpserver.expect_request(PATH, method="POST").respond_with_data("", status=status)
+    cache = Cache(tmp_path / "cache")
+    first = _service(httpserver, cache).enrich_all(REFS)
+    second = _service(httpserver, Cache(tmp_path / "cache")).enrich_all(REFS)
+    assert len(httpserver.log) == 1  # the second scan sent no request at all
+    assert second.failed and second.facts == {}
+    (warning,) = second.warnings
+    assert warning.startswith(UNAVAILABLE) and f"HTTP {status}" in warning
+    assert "remembered from an earlier scan" in warning and "remembered" not in first.warnings[0]
+    later = _service(httpserver, cache, now=lambda: cache.clock() + 7 * 3600).enrich_all(REFS)
+    assert len(httpserver.log) == 2 and later.failed  # expired: asked again
+
+
+def test_a_passing_failure_is_not_remembered(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request(PATH, method="POST").respond_with_data("", status=503)
+    cache = Cache(tmp_path / "cache")
+    _service(httpserver, cache).enrich_all(REFS)
+    _service(httpserver, cache).enrich_all(REFS)
+    assert len(httpserver.log) == 2
+
+
+def test_not_served_is_remembered_without_credentials(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request(PATH, method="POST").respond_with_data("", status=405)
+    cache = Cache(tmp_path / "cache")
+    url = httpserver.url_for("/").replace("://", "://user:s3cret@")
+    NpmAdvisoryService(url, build_session(retries=0), cache).enrich_all(REFS)
+    second = NpmAdvisoryService(url, build_session(retries=0), cache).enrich_all(REFS)
+    assert len(httpserver.log) == 1
+    assert "s3cret" not in second.warnings[0]
+    assert not any(
+        b"s3cret" in f.read_bytes() for f in (tmp_path / "cache").rglob("*") if f.is_file()
+    )

@@ -9,7 +9,9 @@ way npm audit tests them (see :mod:`depaudit.services.ranges`).
 Many registries (mirrors, private registries) do not serve the endpoint: 404/405/410, any
 other non-2xx answer, a network error or a body that is not the documented shape become one
 warning ("advisories from the registry were not available"), never an error and never "no
-advisories". Answers are cached per ``name@version`` (namespace ``npm-advisories``).
+advisories". Answers are cached per ``name@version`` (namespace ``npm-advisories``). A
+404/405/410 ("not served here") is remembered per registry for the cache's lifetime (namespace
+``npm-advisories-unserved``): later scans post nothing and say so in the same warning.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -30,6 +33,8 @@ from depaudit.services.interface import EnrichmentResult, EnrichmentService, Pac
 from depaudit.services.ranges import npm_satisfies
 
 NAMESPACE = "npm-advisories"
+UNSERVED_NAMESPACE = "npm-advisories-unserved"
+NOT_SERVED = frozenset({404, 405, 410})
 BULK_PATH = "-/npm/v1/security/advisories/bulk"
 DEFAULT_BATCH = 500  # names per request
 DEFAULT_TTL = 6 * 3600.0
@@ -150,6 +155,23 @@ class NpmAdvisoryService(EnrichmentService):
         found = [_from_cache(name, raw) for raw in entry.value]
         return [a for a in found if a is not None]
 
+    def _unserved_key(self) -> str:
+        """The registry without any user:password (never in a cache key)."""
+        parts = urlsplit(self.url)
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+    def _remembered_unserved(self) -> str | None:
+        """The reason an earlier scan found the endpoint not served, while still fresh."""
+        if self.cache is None:
+            return None
+        entry = self.cache.get(UNSERVED_NAMESPACE, self._unserved_key())
+        if entry is None or not isinstance(entry.value, str):
+            return None
+        if not self.offline and not entry.fresh(self.ttl, self._clock()):
+            return None
+        return f"{entry.value}, remembered from an earlier scan"
+
     def _post(self, body: Mapping[str, list[str]]) -> tuple[Any, str | None]:
         """The decoded answer, or (None, reason) when advisories are not available."""
         data = gzip.compress(json.dumps(body, separators=(",", ":")).encode("utf-8"))
@@ -164,7 +186,10 @@ class NpmAdvisoryService(EnrichmentService):
             return None, f"{describe_failure(exc)} ({self.url})"
         with response:
             if response.status_code != 200:
-                return None, f"HTTP {response.status_code} from {self.url}"
+                reason = f"HTTP {response.status_code} from {self._unserved_key()}"
+                if response.status_code in NOT_SERVED and self.cache is not None:
+                    self.cache.set(UNSERVED_NAMESPACE, self._unserved_key(), reason)
+                return None, reason
             try:
                 decoded = response.json()
             except ValueError:
@@ -194,6 +219,13 @@ class NpmAdvisoryService(EnrichmentService):
         asked = skipped = 0
         failed = False
         names = sorted(to_ask)
+        remembered = self._remembered_unserved() if names else None
+        if remembered is not None:
+            warnings.append(
+                f"{UNAVAILABLE} ({remembered}); advisories come from GitHub and "
+                "the knowledge base only"
+            )
+            failed, names = True, []
         to_cache: list[tuple[str, list[dict[str, Any]]]] = []
         for start in range(0, len(names), self.batch_size):
             batch = {n: to_ask[n] for n in names[start : start + self.batch_size]}
