@@ -6,7 +6,6 @@ given its session, cache and base URL) and runs the :class:`Auditor` over them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,9 +13,10 @@ from datetime import UTC, datetime
 from depaudit import __version__
 from depaudit.cache import Cache
 from depaudit.config import Settings
+from depaudit.github_client import GitHubClient
 from depaudit.models import DependencyTree, PackageFacts, Report, Suspect, TreeProblem
 from depaudit.scoring import LeakScorer
-from depaudit.services.github_advisories import build_github_service, token_from_env
+from depaudit.services.github_advisories import build_github_service
 from depaudit.services.github_repo import GithubRepoService
 from depaudit.services.interface import EnrichmentService, PackageRef
 from depaudit.services.knowledge_base import KnowledgeBaseService
@@ -108,6 +108,7 @@ def build_report(
             jobs=settings.jobs,
         )
         services.append(registry)
+    github = GitHubClient(settings.github_token, settings.github_api_url)
     if settings.use_advisories:
         if registry is not None:
             services.append(
@@ -121,21 +122,15 @@ def build_report(
         github_cache = registry.cache if registry is not None else None
         if github_cache is None:
             github_cache = Cache(settings.cache_dir, enabled=settings.use_cache)
-        services.append(
-            build_github_service(
-                github_cache,
-                api_url=settings.github_api_url,
-                environ=os.environ,
-                offline=settings.offline,
-            )
-        )
+        services.append(build_github_service(github_cache, github, offline=settings.offline))
     repos = None
     if registry is not None:  # repository URLs come from the registry's documents
         repos = GithubRepoService(
             registry.cache,
             api_url=settings.github_api_url,
-            token=token_from_env(os.environ),
+            token=settings.github_token,
             offline=settings.offline,
+            client=github,
         )
     scorer = LeakScorer(clock=clock)
     auditor = Auditor(

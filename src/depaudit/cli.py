@@ -33,11 +33,12 @@ from depaudit.diff import diff_reports, load_pair, render_diff
 from depaudit.errors import DepauditError, ExitCode, InputError, ServiceError, UsageError
 from depaudit.formats.interface import FormatName, get_format
 from depaudit.github.commands import add_github_parser, run_github
+from depaudit.github_client import GitHubClient, api_url_from_env, find_token
 from depaudit.ignore import apply_ignores, parse_ignores
 from depaudit.models import Report, Tier
 from depaudit.scoring import at_or_above
 from depaudit.scoring.rank import render_explanation
-from depaudit.services.github_advisories import build_github_service, default_api_url
+from depaudit.services.github_advisories import build_github_service
 from depaudit.sources.loader import load_tree
 from depaudit.text import terminal_safe
 
@@ -262,8 +263,8 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 def run_db(args: argparse.Namespace) -> int:
     store = Cache(Path(args.cache_dir) if args.cache_dir else None)
-    api_url = args.github_api_url or default_api_url(os.environ)
-    service = build_github_service(store, api_url=api_url, environ=os.environ)
+    api_url = args.github_api_url or api_url_from_env(os.environ)
+    service = build_github_service(store, GitHubClient(find_token(os.environ), api_url))
     count, warnings = service.update_snapshot()
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -419,8 +420,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         strict=args.strict,
         config=Path(args.config) if args.config else None,
         fail_on=getattr(args, "fail_on", None),
-        github_api_url=args.github_api_url or default_api_url(os.environ),
+        github_api_url=args.github_api_url or api_url_from_env(os.environ),
         use_advisories=not args.no_advisories,
+        github_token=find_token(os.environ),
     )
 
 

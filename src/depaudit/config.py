@@ -10,7 +10,7 @@ import argparse
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -162,3 +162,5 @@ class Settings:
     # advisories (npm bulk endpoint, GitHub Advisory Database); the knowledge base is always used
     github_api_url: str = "https://api.github.com"
     use_advisories: bool = True
+    #: GITHUB_TOKEN / GH_TOKEN, read once by the CLI (the core reads no environment)
+    github_token: str | None = field(default=None, repr=False)

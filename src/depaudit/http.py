@@ -8,6 +8,7 @@ its npm "nerf dart" scope (see :mod:`depaudit.npmrc`), not even after a redirect
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -43,8 +44,13 @@ class CappedRetry(Retry):
     """urllib3 Retry that honours Retry-After, but never for longer than MAX_RETRY_AFTER."""
 
     def get_retry_after(self, response: Any) -> float | None:
-        value = super().get_retry_after(response)
-        return None if value is None else min(float(value), MAX_RETRY_AFTER)
+        try:
+            value = super().get_retry_after(response)
+        except (urllib3_exceptions.InvalidHeader, ValueError, OverflowError):
+            return None  # "nan", "1e23", "inf": unreadable, so the usual back-off applies
+        if value is None or not math.isfinite(float(value)):
+            return None
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from depaudit.cli import main
-from depaudit.github.api import GitHubClient, GitHubError
+from depaudit.github_client import GitHubClient, GitHubError
 
 from .conftest import RawServer, Seen, reset, send
 
@@ -161,7 +161,7 @@ def test_oversized_answer_is_cut_at_the_cap(
 ) -> None:
     import gzip
 
-    from depaudit.github import api
+    from depaudit import github_client as api
 
     monkeypatch.setattr(api, "MAX_BODY", 1024 * 1024)
     body = b'[{"id": 1, "body": "' + b"x" * (8 * 1024 * 1024) + b'"}]'

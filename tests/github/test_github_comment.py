@@ -11,8 +11,8 @@ from fake_github import BOT, FakeGitHub
 from pytest_httpserver import HTTPServer
 
 from depaudit.cli import main
-from depaudit.github.api import GitHubClient, GitHubError, GitHubRateLimitError
 from depaudit.github.comment import BODY_LIMIT, MARKER, build_body, upsert_comment
+from depaudit.github_client import GitHubClient, GitHubError, GitHubRateLimitError
 
 TOKEN = "ghs_s3cr3tT0kenValue0123456789abcdefXYZ"
 PR = 42

@@ -14,14 +14,11 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from depaudit.cache import Cache
+from depaudit.github_client import API_VERSION, next_link
+from depaudit.github_client import find_token as token_from_env
 from depaudit.http import build_session
 from depaudit.models import LeakClass
-from depaudit.services.github_advisories import (
-    API_VERSION,
-    GithubAdvisoryService,
-    next_link,
-    token_from_env,
-)
+from depaudit.services.github_advisories import GithubAdvisoryService
 from depaudit.services.interface import PackageRef
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "advisories"

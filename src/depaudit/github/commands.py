@@ -28,9 +28,9 @@ from depaudit.github.actions import (
     read_event,
     set_outputs,
 )
-from depaudit.github.api import GitHubClient, token_from_env
 from depaudit.github.comment import BODY_LIMIT, DEFAULT_AUTHOR, build_body, marker_for
 from depaudit.github.comment import upsert_comment as _upsert
+from depaudit.github_client import GitHubClient, require_token
 
 Sleep = Callable[[float], None]
 
@@ -230,7 +230,7 @@ def post_comment(
 ) -> str:
     """Create or update the sticky comment; returns its URL."""
     env = ActionsEnv.from_environ(environ)
-    token = token_from_env(environ)
+    token = require_token(environ)
     target = resolve_target(ActionsEnv.from_environ(environ), repo, pr)
     marker = marker_for(key)
     client = GitHubClient(token, env.api_url, sleep=sleep)

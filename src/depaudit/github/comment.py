@@ -13,7 +13,7 @@ from typing import Any
 
 from depaudit.errors import UsageError
 from depaudit.github.actions import truncate_chars
-from depaudit.github.api import GitHubClient
+from depaudit.github_client import GitHubClient
 
 MARKER = "<!-- depaudit -->"
 #: GitHub rejects issue comment bodies over 65,536 characters

@@ -28,7 +28,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -36,15 +36,21 @@ from urllib.parse import urlencode
 import requests
 
 from depaudit.cache import Cache
-from depaudit.http import build_session, describe_failure
+from depaudit.github_client import (
+    API_VERSION,
+    DEFAULT_API_URL,
+    GitHubClient,
+    GitHubError,
+    GitHubRateLimitError,
+    when_allowed,
+)
 from depaudit.models import Advisory, PackageFacts
 from depaudit.services.classify import classify, default_rules, normalize_cwe
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 from depaudit.services.ranges import RangeError, github_to_npm, npm_satisfies
 
-DEFAULT_API = "https://api.github.com"
-API_VERSION = "2022-11-28"
-ACCEPT = "application/vnd.github+json"
+__all__ = ["API_VERSION", "GithubAdvisoryService", "advisories_for", "reduce_advisory"]
+
 PAGES = "github-advisories"
 SNAPSHOT = "github-snapshot"
 SNAPSHOT_KEY = "npm-leak-and-exhaustion"
@@ -52,24 +58,8 @@ DEFAULT_BATCH = 150  # name@version per request (the API accepts up to 1000)
 PER_PAGE = 100
 DEFAULT_TTL = 6 * 3600.0
 DEFAULT_MAX_WAIT = 90.0  # seconds: longer rate-limit waits stop the source instead
-SECONDARY_DEFAULT_WAIT = 60.0
 MAX_PAGES = 1000
 _SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+].*)?$")
-_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
-
-
-def token_from_env(environ: Mapping[str, str]) -> str | None:
-    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
-        value = environ.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
-def next_link(header: str | None) -> str | None:
-    """The ``rel="next"`` URL of a ``link`` header, if any."""
-    match = _NEXT.search(header or "")
-    return match.group(1) if match else None
 
 
 class _Stop(Exception):
@@ -154,7 +144,6 @@ class _Run:
     requests: int = 0
     revalidated: int = 0
     cached_pages: int = 0
-    waits: list[float] = field(default_factory=list)
 
 
 class GithubAdvisoryService(EnrichmentService):
@@ -167,7 +156,7 @@ class GithubAdvisoryService(EnrichmentService):
         session: requests.Session,
         cache: Cache | None = None,
         *,
-        api_url: str = DEFAULT_API,
+        api_url: str = DEFAULT_API_URL,
         token: str | None = None,
         batch_size: int = DEFAULT_BATCH,
         ttl: float = DEFAULT_TTL,
@@ -175,6 +164,7 @@ class GithubAdvisoryService(EnrichmentService):
         max_wait: float = DEFAULT_MAX_WAIT,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        client: GitHubClient | None = None,
     ) -> None:
         self.session = session
         self.cache = cache
@@ -186,39 +176,15 @@ class GithubAdvisoryService(EnrichmentService):
         self.max_wait = max_wait
         self.sleep = sleep
         self.clock = clock
+        self.client = client or GitHubClient(
+            token, self.api_url, session=session, sleep=sleep, clock=clock, max_wait=max_wait
+        )
 
     def __repr__(self) -> str:  # never show the token
         token = "***" if self._token else None
         return f"GithubAdvisoryService(api_url={self.api_url!r}, token={token})"
 
-    # -- HTTP -------------------------------------------------------------------------------
-    def _headers(self, etag: str | None) -> dict[str, str]:
-        headers = {"Accept": ACCEPT, "X-GitHub-Api-Version": API_VERSION}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
-        if etag:
-            headers["If-None-Match"] = etag
-        return headers
-
-    def _rate_limit_wait(self, response: requests.Response) -> float | None:
-        """Seconds to wait before retrying a 403/429, or None if it is not a rate limit."""
-        headers = response.headers
-        try:
-            message = str(response.json().get("message", ""))
-        except (ValueError, AttributeError):
-            message = response.text[:200]
-        retry_after = headers.get("retry-after", "")
-        if retry_after.strip().isdigit():
-            return float(retry_after)
-        if "secondary rate limit" in message.lower():
-            return SECONDARY_DEFAULT_WAIT
-        if headers.get("x-ratelimit-remaining") == "0":
-            reset = headers.get("x-ratelimit-reset", "")
-            if reset.strip().isdigit():
-                return max(0.0, float(reset) - self.clock()) + 1.0
-            return SECONDARY_DEFAULT_WAIT
-        return None
-
+    # -- HTTP (through the one GitHub client) -------------------------------------------------
     def _get_page(self, url: str, run: _Run) -> tuple[list[dict[str, Any]], str | None]:
         """The reduced advisories of one page and the next page's URL (cached by URL)."""
         key = hashlib.sha256(url.encode("utf-8")).hexdigest()
@@ -234,62 +200,62 @@ class GithubAdvisoryService(EnrichmentService):
         if self.offline:
             raise LookupError(url)
         etag = entry.etag if entry is not None and cached is not None else None
-        waits = 0
-        while True:
-            try:
-                response = self.session.get(url, headers=self._headers(etag))
-            except requests.RequestException as exc:
+        client = self.client
+        before = client.requests_made
+        try:
+            response = client.request(
+                "GET",
+                url,
+                headers={"If-None-Match": etag} if etag else None,
+                what="GitHub advisories",
+            )
+            nxt = client.next_url(response, "GitHub advisories")
+        except GitHubRateLimitError as exc:
+            raise _Stop(
+                "GitHub advisories: rate limit reached, next request allowed at "
+                f"{when_allowed(self.clock(), exc.wait)}; the rest of the packages were not "
+                "checked against GitHub"
+                + ("" if self._token else " (set GITHUB_TOKEN for a higher limit)")
+            ) from None
+        except GitHubError as exc:
+            if exc.status is None and exc.reason is not None:
+                raise _Stop(f"GitHub advisories: {exc.reason} ({self.api_url})") from None
+            if exc.status in (401, 403):
                 raise _Stop(
-                    f"GitHub advisories: {describe_failure(exc)} ({self.api_url})"
+                    f"GitHub advisories: HTTP {exc.status} from {self.api_url} "
+                    "(check the token's access)"
                 ) from None
-            run.requests += 1
-            with response:
-                status = response.status_code
-                if status in (403, 429):
-                    wait = self._rate_limit_wait(response)
-                    if wait is None:
-                        raise _Stop(
-                            f"GitHub advisories: HTTP {status} from {self.api_url} "
-                            "(check the token's access)"
-                        )
-                    if wait > self.max_wait or waits >= 2:
-                        until = datetime.fromtimestamp(self.clock() + wait, UTC)
-                        raise _Stop(
-                            f"GitHub advisories: rate limit reached, next request allowed at "
-                            f"{until:%Y-%m-%d %H:%M} UTC; the rest of the packages were not "
-                            "checked against GitHub"
-                            + ("" if self._token else " (set GITHUB_TOKEN for a higher limit)")
-                        )
-                    run.waits.append(wait)
-                    waits += 1
-                    self.sleep(wait)
-                    continue
-                if status == 304 and cached is not None:
-                    run.revalidated += 1
-                    if self.cache is not None:
-                        self.cache.touch(PAGES, key)
-                    return list(cached.get("items", [])), cached.get("next")
-                if status != 200:
-                    raise _Stop(f"GitHub advisories: HTTP {status} from {self.api_url}")
-                try:
-                    body = response.json()
-                except ValueError:
-                    body = None
-                if not isinstance(body, list):
-                    raise _Stop(
-                        f"GitHub advisories: the answer of {self.api_url}/advisories is not "
-                        "a list of advisories"
-                    )
-                items = [r for r in (reduce_advisory(raw) for raw in body) if r is not None]
-                nxt = next_link(response.headers.get("link"))
-                if self.cache is not None:
-                    self.cache.set(
-                        PAGES,
-                        key,
-                        {"items": items, "next": nxt},
-                        etag=response.headers.get("ETag"),
-                    )
-                return items, nxt
+            if exc.status is not None:
+                raise _Stop(f"GitHub advisories: HTTP {exc.status} from {self.api_url}") from None
+            raise _Stop(client.redact(exc.message)) from None
+        finally:
+            run.requests += client.requests_made - before
+        status = response.status_code
+        if status == 304 and cached is not None:
+            run.revalidated += 1
+            if self.cache is not None:
+                self.cache.touch(PAGES, key)
+            return list(cached.get("items", [])), cached.get("next")
+        if status != 200:
+            raise _Stop(f"GitHub advisories: HTTP {status} from {self.api_url}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, list):
+            raise _Stop(
+                f"GitHub advisories: the answer of {self.api_url}/advisories is not "
+                "a list of advisories"
+            )
+        items = [r for r in (reduce_advisory(raw) for raw in body) if r is not None]
+        if self.cache is not None:
+            self.cache.set(
+                PAGES,
+                key,
+                {"items": items, "next": nxt},
+                etag=response.headers.get("ETag"),
+            )
+        return items, nxt
 
     def _all_pages(self, url: str, run: _Run) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -415,27 +381,22 @@ class GithubAdvisoryService(EnrichmentService):
         )
 
 
-def default_api_url(environ: Mapping[str, str]) -> str:
-    """``GITHUB_API_URL`` (set by GitHub Actions, also on Enterprise Server) or the public API."""
-    return (environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
-
-
 def build_github_service(
     cache: Cache | None,
+    client: GitHubClient,
     *,
-    api_url: str,
-    environ: Mapping[str, str],
     offline: bool = False,
     ttl: float = DEFAULT_TTL,
 ) -> GithubAdvisoryService:
-    """The service as ``depaudit scan`` uses it. It gets its own session from the shared
-    factory without transport retries: GitHub's rate limits are handled here, and a 429 must
-    not be retried blindly."""
+    """The service as ``depaudit scan`` uses it, on the run's GitHub client (its session has no
+    transport retries: GitHub's rate limits are handled by the client, and a 429 must not be
+    retried blindly)."""
     return GithubAdvisoryService(
-        build_session(4, retries=0),
+        client.session,
         cache,
-        api_url=api_url,
-        token=token_from_env(environ),
+        api_url=client.api_url,
+        token=client.token,
         offline=offline,
         ttl=ttl,
+        client=client,
     )

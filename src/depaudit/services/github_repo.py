@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from depaudit.cache import Cache
-from depaudit.github.api import GitHubClient, GitHubError, GitHubRateLimitError
+from depaudit.github_client import GitHubClient, GitHubError, GitHubRateLimitError
 from depaudit.models import PackageFacts, Suspect
 
 NAMESPACE = "github-repo"
@@ -146,12 +146,14 @@ class GithubRepoService:
         data: Any = client.get_json(
             f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}",
             what=f"GitHub repository {owner}/{name}",
+            max_wait=MAX_WAIT,
         )
         archived = data.get("archived") if isinstance(data, dict) else None
         found: Any = client.get_json(
             "/search/issues",
             params={"q": f"{LEAK_QUERY} repo:{owner}/{name}", "per_page": 1},
             what=f"GitHub issue search in {owner}/{name}",
+            max_wait=MAX_WAIT,
         )
         count = found.get("total_count") if isinstance(found, dict) else None
         result = RepoFacts(
