@@ -219,6 +219,47 @@ class DependencyTree:
         return sorted({p.path for p in self.placements(name, version)})
 
 
+class Runtime(StrEnum):
+    """Whether the production process loads a placement (:mod:`depaudit.reach`)."""
+
+    LOADED = "loaded"  # a chain of module-scope requires from an entry point
+    LAZY = "lazy"  # every chain passes a require inside a function, a guard or a try
+    NOT_LOADED = "not-loaded"  # with the reason (dev only, types only, only through X)
+    UNKNOWN = "unknown"  # no entry point, a computed require on the way, not analysed
+
+    @property
+    def runs(self) -> bool:
+        return self in (Runtime.LOADED, Runtime.LAZY)
+
+
+#: best first: a package's label is the best of its placements'
+RUNTIME_ORDER: tuple[Runtime, ...] = (
+    Runtime.LOADED,
+    Runtime.LAZY,
+    Runtime.UNKNOWN,
+    Runtime.NOT_LOADED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementRuntime:
+    """The runtime status of one placement, why, and the import chain that loads it
+    (entry file first, then the first file of each package on the way)."""
+
+    status: Runtime
+    reason: str = ""
+    chain: tuple[str, ...] = ()
+
+
+def best_runtime(statuses: Iterable[PlacementRuntime]) -> PlacementRuntime | None:
+    """The placement status that speaks for a package: loaded > lazy > unknown > not-loaded."""
+    best: PlacementRuntime | None = None
+    for status in statuses:
+        if best is None or RUNTIME_ORDER.index(status.status) < RUNTIME_ORDER.index(best.status):
+            best = status
+    return best
+
+
 class LeakClass(StrEnum):
     LEAK = "leak"  # memory or resources not released
     EXHAUSTION = "exhaustion"  # unbounded allocation

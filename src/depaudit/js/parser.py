@@ -68,6 +68,11 @@ def _language(grammar: Grammar) -> Language:
         return language
 
 
+def language(grammar: Grammar) -> Language:
+    """The tree-sitter language of ``grammar`` (for queries); loaded once per process."""
+    return _language(grammar)
+
+
 def _parser(grammar: Grammar) -> Parser:
     parsers: dict[Grammar, Parser] | None = getattr(_local, "parsers", None)
     if parsers is None:
