@@ -203,3 +203,17 @@ def test_readme_usage_matches_help(
     assert capsys.readouterr().out == _readme_usage(), (
         "refresh the README's Usage block with `COLUMNS=100 depaudit scan --help`"
     )
+
+
+@pytest.mark.parametrize("folder", [str(EXAMPLE), "/does/not/exist"])
+def test_npm_ls_file_with_a_folder_is_refused(
+    capsys: pytest.CaptureFixture[str], folder: str
+) -> None:
+    """issue 16.7: DIR was silently ignored next to --npm-ls FILE, even one that does not
+    exist."""
+    saved = PROJECTS / "peer-dev-same-name" / "npm-ls-long.json"
+    code, out, err = _scan(capsys, "--npm-ls", str(saved), folder)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "--npm-ls reads a saved tree" in err and folder in err
+    code, out, _ = _scan(capsys, "--npm-ls", str(saved), "--format", "json")
+    assert code == 0 and json.loads(out)["summary"]["problems"] == {"peer-missing": 1}

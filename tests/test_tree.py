@@ -283,3 +283,22 @@ def test_pnpm_auto_installed_peers_are_not_drift(tmp_path: Path) -> None:
     drifts = [p for p in find_problems(source_for(lock).load(lock)) if p.kind.value != "deduped"]
     assert [(p.kind.value, p.name) for p in drifts] == [("locked-not-declared", "debug")]
     assert drifts[0].detail.endswith("(run pnpm install)")
+
+
+def test_an_extraneous_lockfile_entry_is_an_extraneous_problem() -> None:
+    """issue 16.6: `"extraneous": true` in package-lock is listed, as npm ls
+    --package-lock-only lists it, not only scored."""
+    lock = ASSETS / "package_lock" / "flags.v3.json"
+    problems = find_problems(PackageLockSource().load(lock))
+    assert [(p.name, p.version, p.path) for p in problems if p.kind.value == "extraneous"] == [
+        ("stray", "0.1.0", ("stray",))
+    ]
+
+
+def test_npm_ls_extraneous_is_listed_once() -> None:
+    from depaudit.sources.npm_ls import NpmLsSource
+
+    tree = NpmLsSource().load(ASSETS / "projects" / "broken" / "npm-ls-long.json")
+    problems = find_problems(tree)
+    names = [p.name for p in problems if p.kind.value == "extraneous"]
+    assert names and len(names) == len(set(names))

@@ -99,9 +99,9 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "directory",
         nargs="?",
-        default=env_value("--directory") or ".",
+        default=env_value("--directory"),  # None: "." (told apart from an explicit DIR)
         metavar="DIR",
-        help=_help("project folder to scan", "--directory"),
+        help=f"project folder to scan (env {env_name('--directory')}; default: .)",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -391,6 +391,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    if getattr(args, "npm_ls", None) and args.directory is not None:
+        raise UsageError(
+            f"--npm-ls reads a saved tree, so DIR {args.directory!r} would be ignored",
+            "give --npm-ls FILE or DIR, not both (--config names a config file)",
+        )
     if args.npm_timeout <= 0:
         raise UsageError("--npm-timeout must be a positive number of seconds")
     try:
@@ -402,7 +407,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     return Settings(
-        directory=Path(args.directory),
+        directory=Path(args.directory or "."),
         lockfile=Path(args.lockfile) if args.lockfile else None,
         npm_ls=args.npm_ls,
         use_npm=not args.no_npm,

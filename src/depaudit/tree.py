@@ -406,8 +406,29 @@ _SUPERSEDES = {
 }
 
 
+def extraneous(tree: DependencyTree) -> list[TreeProblem]:
+    """Every placement the source flags extraneous (package-lock's ``"extraneous": true``, as
+    ``npm ls --package-lock-only`` reports it); npm ls's own reports are the same problem."""
+    reported = {
+        (r.name, r.version) for r in tree.reported_problems if r.kind is ProblemKind.EXTRANEOUS
+    }
+    return [
+        TreeProblem(
+            ProblemKind.EXTRANEOUS,
+            p.name,
+            p.version,
+            p.path,
+            found=p.version,
+            detail=f"the lockfile has {p.location or p.name}, but no package.json asks for it",
+        )
+        for p in tree.packages
+        if p.extraneous and (p.name, p.version) not in reported
+    ]
+
+
 def find_problems(tree: DependencyTree) -> list[TreeProblem]:
     problems = list(tree.reported_problems)
+    problems.extend(extraneous(tree))
     problems.extend(edge_problems(tree))
     problems.extend(deduped(tree))
     problems.extend(duplicate_versions(tree))

@@ -559,3 +559,16 @@ def test_a_production_install_is_not_reported_as_missing_its_dev_dependencies() 
     assert [p for p in find_problems(both) if p.kind is not ProblemKind.DEDUPED] == []
     assert any("--omit=dev" in w and "is-odd" in w for w in both.warnings)
     assert not any("differs from" in w for w in both.warnings)  # fsevents is optional
+
+
+def test_a_dependencys_dev_dependencies_do_not_replace_its_peers() -> None:
+    """issue 16.7: real npm 11 output; redux-thunk declares redux as peer and dev: npm ignores
+    a non-root package's devDependencies, so the missing redux is an unmet peer."""
+    from depaudit.tree import find_problems
+
+    folder = Path(__file__).resolve().parent.parent / "assets" / "projects" / "peer-dev-same-name"
+    tree = NpmLsSource().load(folder / "npm-ls-long.json")
+    problems = [p for p in find_problems(tree) if p.kind.value != "deduped"]
+    assert [(p.kind.value, p.name, p.path, p.wanted) for p in problems] == [
+        ("peer-missing", "redux", ("redux-thunk", "redux"), "^4")
+    ]

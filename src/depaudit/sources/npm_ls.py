@@ -129,8 +129,11 @@ class _Node:
         )
 
 
-def _edge_types(data: Mapping[str, Any]) -> dict[str, tuple[DepType, str]]:
-    """Declared edges of a ``--long`` node (empty without ``--long``)."""
+def _edge_types(data: Mapping[str, Any], *, top: bool) -> dict[str, tuple[DepType, str]]:
+    """Declared edges of a ``--long`` node (empty without ``--long``). devDependencies count
+    only for a ``top`` node (the root, a workspace), as in npm: a dependency's own
+    devDependencies are never installed, so they neither add nor replace an edge (redux-thunk
+    lists redux as a peer and as a dev dependency: it is a peer)."""
     out: dict[str, tuple[DepType, str]] = {}
     meta = data.get("peerDependenciesMeta")
     meta = meta if isinstance(meta, Mapping) else {}
@@ -141,6 +144,8 @@ def _edge_types(data: Mapping[str, Any]) -> dict[str, tuple[DepType, str]]:
         ("optionalDependencies", DepType.OPTIONAL),
     )
     for section, dep_type in sections:
+        if dep_type is DepType.DEV and not top:
+            continue
         values = data.get(section)
         if not isinstance(values, Mapping):
             continue
@@ -345,7 +350,10 @@ class _Builder:
                 continue
             if parent.is_bare and parent is not self.root_node and not parent.children:
                 continue
-            declared = _edge_types(parent.data)
+            top = parent is self.root_node or (
+                parent.workspace is not None and parent.parent is self.root_node
+            )
+            declared = _edge_types(parent.data, top=top)
             edges: list[Dependency] = []
             seen: set[str] = set()
             for child in parent.children:
