@@ -586,9 +586,11 @@ def test_cli_cache_info_and_clear(
     assert main(["cache", "info", "--cache-dir", str(tmp_path / "cli-cache")]) == 0
     info = capsys.readouterr().out
     assert "registry: 4 entries" in info
+    # the fake registry has no bulk advisory endpoint: remembered (issue 16.4)
+    assert "npm-advisories-unserved: 1 entries" in info
     assert str(tmp_path / "cli-cache" / "v1") in info
     assert main(["cache", "clear", "--cache-dir", str(tmp_path / "cli-cache")]) == 0
-    assert "removed 4 entries" in capsys.readouterr().out
+    assert "removed 5 entries" in capsys.readouterr().out
     assert main(["cache", "info", "--cache-dir", str(tmp_path / "cli-cache")]) == 0
     assert "entries: 0" in capsys.readouterr().out
 
