@@ -21,7 +21,7 @@ from depaudit.models import (
     TreeProblem,
 )
 from depaudit.sources.package_lock import PackageLockSource
-from depaudit.tree import MAX_DEPENDENTS, find_problems, range_of, satisfies
+from depaudit.tree import MAX_DEPENDENTS, MAX_PATHS, find_problems, range_of, satisfies
 
 PROJECTS = ASSETS / "projects"
 
@@ -193,6 +193,32 @@ def test_duplicate_versions_lists_every_path() -> None:
     ]
     assert dup.found == "2.6.9, 4.4.3"
     assert dup.detail == "2 versions: 2.6.9 at express > debug, send > debug; 4.4.3 at debug"
+
+
+def test_duplicate_versions_shows_one_path_per_dependent_up_to_the_cap() -> None:
+    old = _pkg("debug", "2.6.9", ("u00", "debug"))
+    users = [
+        _pkg(
+            f"u{i:02}", "1.0.0", (f"u{i:02}",), Dependency("debug", "2", DepType.PROD, old.location)
+        )
+        for i in range(MAX_PATHS + 5)
+    ]
+    new = _pkg("debug", "4.4.3", ("debug",))
+    root = Importer(
+        "root",
+        "1.0.0",
+        "",
+        tuple(Dependency(p.name, "*", DepType.PROD, p.location) for p in (*users, new)),
+    )
+    [dup] = [
+        p
+        for p in find_problems(_tree([old, *users, new], [root]))
+        if p.kind is ProblemKind.DUPLICATE_VERSIONS
+    ]
+    shown = dup.detail.split("; ")[0]
+    assert shown.startswith("2 versions: 2.6.9 at u00 > debug, u01 > debug")
+    assert f"u{MAX_PATHS - 1:02} > debug and 5 more" in shown
+    assert f"u{MAX_PATHS:02} > debug" not in shown
 
 
 def test_cycles_terminate() -> None:

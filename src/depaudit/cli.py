@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from depaudit import __version__
+from depaudit import __version__, gcpause
 from depaudit.audit import Clock, build_report, utc_now
 from depaudit.cache import Cache, parse_ttl
 from depaudit.config import (
@@ -473,10 +473,12 @@ def _fails(report: Report, fail_on: str | None) -> bool:
 def run_scan(settings: Settings, clock: Clock = utc_now) -> int:
     settings, config, origin = _policy(settings)
     ignores = parse_ignores(config, origin)
-    tree = load_tree(settings)
-    report, registry, scorer = build_report(settings, tree, clock)
-    report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
-    text = get_format(settings.format).render(report)
+    with gcpause.paused():
+        tree = load_tree(settings)
+    with gcpause.frozen():
+        report, registry, scorer = build_report(settings, tree, clock)
+        report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
+        text = get_format(settings.format).render(report)
     if settings.output is not None:
         write_atomically(settings.output, text)
     else:

@@ -22,8 +22,7 @@ from collections import deque
 from collections.abc import Iterable
 from functools import lru_cache
 
-import nodesemver
-
+from depaudit.fastsemver import fast_satisfies, is_fast_range
 from depaudit.models import (
     Dependency,
     DependencyTree,
@@ -73,6 +72,10 @@ def range_of(spec: str) -> str | None:
         return None
     if "/" in spec and not any(c in spec for c in "<>=^~ |"):
         return None  # github shorthand user/repo
+    if is_fast_range(spec):
+        return spec
+    import nodesemver  # only for the ranges of rarer shapes
+
     try:
         valid = nodesemver.valid_range(spec, loose=True)
     except Exception:  # node-semver raises assorted errors on odd input
@@ -88,8 +91,13 @@ def satisfies(version: str, spec: str) -> bool | None:
         return None
     if rng.strip() in ("*", "x", "X"):
         return True  # arborist: '*' accepts any version, prereleases included
+    fast = fast_satisfies(version, rng)
+    if fast is not None:
+        return fast
     if version_or_none(version) is None:
         return None  # not a version npm accepts (node-semver alone takes 1.2.3.4)
+    import nodesemver
+
     try:
         return bool(nodesemver.satisfies(version, rng, loose=True))
     except Exception:
@@ -115,41 +123,61 @@ def _edges(tree: DependencyTree) -> Iterable[tuple[Importer | Package, Dependenc
                 yield pkg, dep
 
 
-def _ancestors(tree: DependencyTree) -> dict[str, tuple[tuple[str, str | None], ...]]:
+class _Ancestors:
     """For every placement, the (name, version) chain from the root to it along the first
-    path a breadth-first walk from the importers finds (what npm's override sets follow)."""
-    chains: dict[str, tuple[tuple[str, str | None], ...]] = {}
-    queue: deque[tuple[str, tuple[tuple[str, str | None], ...]]] = deque()
-    for importer in sorted(tree.importers, key=lambda i: not i.is_root):
-        base: tuple[tuple[str, str | None], ...] = (
-            () if importer.is_root else ((importer.name, importer.version),)
-        )
-        for dep in importer.dependencies:
-            if dep.target is not None:
-                queue.append((dep.target, base))
-    while queue:
-        location, above = queue.popleft()
-        if location in chains:
-            continue
-        pkg = tree.at(location)
-        if pkg is None:
-            continue
-        chain = (*above, (pkg.name, pkg.version))
-        chains[location] = chain
-        for dep in pkg.dependencies:
-            if dep.target is not None and dep.target not in chains and dep.type is not DepType.DEV:
-                queue.append((dep.target, chain))
-    return chains
+    path a breadth-first walk from the importers finds (what npm's override sets follow).
+
+    Kept as parent pointers (linear in the tree); a chain is spelled out only when asked for,
+    which the override check does only for edges to a name some override rule names."""
+
+    def __init__(self, tree: DependencyTree) -> None:
+        # location -> (parent location or None, the importer's base chain when it is a start)
+        self._up: dict[str, tuple[str | None, tuple[tuple[str, str | None], ...]]] = {}
+        self._tree = tree
+        queue: deque[tuple[str, str | None, tuple[tuple[str, str | None], ...]]] = deque()
+        for importer in sorted(tree.importers, key=lambda i: not i.is_root):
+            base: tuple[tuple[str, str | None], ...] = (
+                () if importer.is_root else ((importer.name, importer.version),)
+            )
+            for dep in importer.dependencies:
+                if dep.target is not None:
+                    queue.append((dep.target, None, base))
+        while queue:
+            location, parent, base = queue.popleft()
+            if location in self._up:
+                continue
+            pkg = tree.at(location)
+            if pkg is None:
+                continue
+            self._up[location] = (parent, base)
+            for dep in pkg.dependencies:
+                target = dep.target
+                if target is not None and target not in self._up and dep.type is not DepType.DEV:
+                    queue.append((target, location, ()))
+
+    def chain(self, location: str) -> tuple[tuple[str, str | None], ...] | None:
+        """The chain ending at ``location``; ``None`` when no importer reaches it."""
+        if location not in self._up:
+            return None
+        steps: list[tuple[str, str | None]] = []
+        here: str | None = location
+        base: tuple[tuple[str, str | None], ...] = ()
+        while here is not None:
+            pkg = self._tree.at(here)
+            assert pkg is not None
+            steps.append((pkg.name, pkg.version))
+            here, base = self._up[here]
+        steps.reverse()
+        return (*base, *steps)
 
 
 def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
     """missing, invalid, peer-missing and peer-invalid from the edges."""
     skipped = {s.location for s in tree.skipped if s.location}
-    chains = _ancestors(tree) if tree.overrides else {}
+    chains = _Ancestors(tree) if tree.overrides else None
+    overridden_names = {rule.name for rule in tree.overrides}
     problems = []
     for parent, dep in _edges(tree):
-        label, prefix = _parent_info(parent)
-        path = (*prefix, dep.name)
         peer = dep.type in (DepType.PEER, DepType.PEER_OPTIONAL)
         if dep.target is None:
             if dep.type in (DepType.OPTIONAL, DepType.PEER_OPTIONAL):
@@ -158,6 +186,8 @@ def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
                 continue  # the source knows no range: it reported what it saw itself
             if dep.unresolved:
                 continue  # the source could not tell (and said so in a warning)
+            label, prefix = _parent_info(parent)
+            path = (*prefix, dep.name)
             problems.append(
                 TreeProblem(
                     ProblemKind.PEER_MISSING if peer else ProblemKind.MISSING,
@@ -176,17 +206,19 @@ def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
         if target is None:
             continue  # a workspace or link: not a package placement
         wanted, overridden = dep.spec, ""
-        if tree.overrides and not peer:
+        if chains is not None and not peer and dep.name in overridden_names:
             above: tuple[tuple[str, str | None], ...]
             if isinstance(parent, Importer):
                 above = () if parent.is_root else ((parent.name, parent.version),)
             else:
-                above = chains.get(parent.location, ((parent.name, parent.version),))
+                above = chains.chain(parent.location) or ((parent.name, parent.version),)
             override = override_for(tree.overrides, above, dep.name, dep.spec)
             if override is not None:
                 wanted, overridden = override, f' (overridden to "{override}")'
         ok = satisfies(target.version, wanted)
         if ok is False:
+            label, prefix = _parent_info(parent)
+            path = (*prefix, dep.name)
             problems.append(
                 TreeProblem(
                     ProblemKind.PEER_INVALID if peer else ProblemKind.INVALID,
@@ -203,22 +235,27 @@ def edge_problems(tree: DependencyTree) -> list[TreeProblem]:
 
 def deduped(tree: DependencyTree) -> list[TreeProblem]:
     """One problem per placement that several dependents share, naming the others."""
-    dependents: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+    dependents: dict[str, list[tuple[Importer | Package, Dependency]]] = {}
     for parent, dep in _edges(tree):
         if dep.target is None or tree.at(dep.target) is None:
             continue
-        label, prefix = _parent_info(parent)
-        dependents.setdefault(dep.target, []).append(((*prefix, dep.name), label, dep.spec))
+        dependents.setdefault(dep.target, []).append((parent, dep))
     problems = []
     for location, users in dependents.items():
-        distinct = {label: (path, spec) for path, label, spec in users}
+        # one entry per dependent (the last edge of each wins); paths are spelled out only
+        # for the placements that are shared, so a deep chain costs no path per edge
+        distinct: dict[str, tuple[Importer | Package, Dependency]] = {}
+        for parent, dep in users:
+            distinct[_parent_info(parent)[0]] = (parent, dep)
         if len(distinct) < 2:
             continue
         pkg = tree.at(location)
         assert pkg is not None
-        others = sorted(
-            (path, label, spec) for label, (path, spec) in distinct.items() if path != pkg.path
-        )
+        entries = []
+        for label, (parent, dep) in distinct.items():
+            path = (*_parent_info(parent)[1], dep.name)
+            entries.append((path, label, dep.spec))
+        others = sorted(e for e in entries if e[0] != pkg.path)
         if len(others) == len(distinct):
             others = others[1:]
         shown = [
@@ -241,42 +278,55 @@ def deduped(tree: DependencyTree) -> list[TreeProblem]:
     return problems
 
 
-def all_paths(tree: DependencyTree) -> dict[str, list[tuple[str, ...]]]:
-    """Up to :data:`MAX_PATHS` paths from the root (or a workspace) to each placement,
-    shortest first, following installed edges. Placements no edge reaches keep their own
-    :attr:`Package.path`."""
-    found: dict[str, list[tuple[str, ...]]] = {}
-    queue: deque[tuple[tuple[str, ...], str, frozenset[str]]] = deque()
-    for importer in tree.importers:
-        _, prefix = _parent_info(importer)
-        for dep in importer.dependencies:
-            if dep.target:
-                queue.append(((*prefix, dep.name), dep.target, frozenset()))
-    while queue:
-        path, location, seen = queue.popleft()
+def all_paths(
+    tree: DependencyTree, locations: Iterable[str] | None = None
+) -> dict[str, tuple[list[tuple[str, ...]], int]]:
+    """Paths from the root (or a workspace) to each placement in ``locations`` (every
+    placement when ``None``): one per installed edge into it, the dependent's own shortest
+    path (:attr:`Package.path`) followed by the edge, shortest first; the first
+    :data:`MAX_PATHS` of them and the count of the rest. An edge from a dependent that the
+    placement is itself on the way to (a cycle) is not a path; placements no edge from a
+    reached dependent enters keep their own :attr:`Package.path`.
+
+    Linear in the edges: no path is extended step by step, each is one dependent's path plus
+    one name (npm ls shows a shared placement the same way: once under each dependent)."""
+    wanted = set(locations) if locations is not None else {p.location for p in tree.packages}
+    found: dict[str, set[tuple[str, ...]]] = {}
+    for parent, dep in _edges(tree):
+        target = dep.target
+        if target is None or target not in wanted:
+            continue
+        pkg = tree.at(target)
+        if pkg is None:
+            continue
+        if isinstance(parent, Package):
+            if not parent.path:
+                continue  # the dependent itself is not reached from an importer
+            if pkg.path and parent.path[: len(pkg.path)] == pkg.path:
+                continue  # the placement is on the dependent's own path: a cycle
+        found.setdefault(target, set()).add((*_parent_info(parent)[1], dep.name))
+    out: dict[str, tuple[list[tuple[str, ...]], int]] = {}
+    for location in wanted:
         pkg = tree.at(location)
-        if pkg is None or location in seen:
+        if pkg is None:
             continue
-        kept = found.setdefault(location, [])
-        if len(kept) >= MAX_PATHS or path in kept:
+        paths = found.get(location)
+        if not paths:
+            if pkg.path:
+                out[location] = ([pkg.path], 0)
             continue
-        kept.append(path)
-        inner = seen | {location}
-        for dep in pkg.dependencies:
-            if dep.target and dep.type is not DepType.DEV:
-                queue.append(((*path, dep.name), dep.target, inner))
-    for pkg in tree.packages:
-        if pkg.location not in found and pkg.path:
-            found[pkg.location] = [pkg.path]
-    return found
+        ordered = sorted(paths, key=lambda x: (len(x), x))
+        out[location] = (ordered[:MAX_PATHS], max(0, len(ordered) - MAX_PATHS))
+    return out
 
 
 def duplicate_versions(tree: DependencyTree) -> list[TreeProblem]:
-    """One problem per name installed at several versions, naming every version and path."""
+    """One problem per name installed at several versions, naming every version and up to
+    :data:`MAX_PATHS` paths to each (with the count of the rest)."""
     names = [n for n in sorted(tree.names()) if len({p.version for p in tree.placements(n)}) > 1]
     if not names:
         return []
-    paths = all_paths(tree)
+    paths = all_paths(tree, (p.location for n in names for p in tree.placements(n)))
     problems = []
     for name in names:
         placements = tree.placements(name)
@@ -285,9 +335,16 @@ def duplicate_versions(tree: DependencyTree) -> list[TreeProblem]:
         parts = []
         for v in versions:
             where: set[tuple[str, ...]] = set()
+            more = 0
             for p in tree.placements(name, v):
-                where.update(paths.get(p.location, [p.path]))
-            text = ", ".join(" > ".join(path) for path in sorted(where, key=lambda x: (len(x), x)))
+                kept, rest = paths.get(p.location, ([p.path], 0))
+                where.update(kept)
+                more += rest
+            ordered = sorted(where, key=lambda x: (len(x), x))
+            more += max(0, len(ordered) - MAX_PATHS)
+            text = ", ".join(" > ".join(path) for path in ordered[:MAX_PATHS])
+            if more:
+                text += f" and {more} more"
             parts.append(f"{v} at {text}")
         problems.append(
             TreeProblem(

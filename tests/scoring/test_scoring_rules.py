@@ -346,3 +346,16 @@ def test_low_confidence_bundled_advisory_weighs_less():
         30,
         True,
     )
+
+
+def test_category_globs_pick_the_first_that_matches() -> None:
+    knowledge = Knowledge(
+        categories={"redis": "client-pool"},
+        patterns=(("@scope/*-cache", "cache"), ("@scope/*", "scoped"), ("*-a*b*", "many-stars")),
+    )
+    assert knowledge.category_of("redis") == "client-pool"
+    assert knowledge.category_of("@scope/lru-cache") == "cache"
+    assert knowledge.category_of("@scope/other") == "scoped"
+    assert knowledge.category_of("x-aaxbb") == "many-stars"
+    assert knowledge.category_of("@other/lru-cache") is None
+    assert Knowledge().category_of("anything") is None

@@ -8,10 +8,12 @@ Rules never turn an unknown fact into reassurance: a fact that is ``None`` produ
 from __future__ import annotations
 
 import fnmatch
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import ClassVar
 
 from depaudit.errors import ConfigError
@@ -120,7 +122,13 @@ class Knowledge:
     def category_of(self, name: str) -> str | None:
         if name in self.categories:
             return self.categories[name]
-        return next((c for glob, c in self.patterns if fnmatch.fnmatchcase(name, glob)), None)
+        if not self.patterns:
+            return None
+        match = _globs(self.patterns).match(name)
+        if match is None:
+            return None
+        first = next(i for i in range(len(self.patterns)) if match.group(f"kb{i}") is not None)
+        return self.patterns[first][1]
 
     @classmethod
     def bundled(cls) -> Knowledge:
@@ -164,6 +172,29 @@ class Context:
     facts: Mapping[str, PackageFacts]
     knowledge: Knowledge
     now: datetime
+    #: ``problems`` by (name, version), built once: rules look up a package's own problems
+    #: instead of scanning every problem for every package
+    _by_package: Mapping[tuple[str, str | None], tuple[TreeProblem, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        index: dict[tuple[str, str | None], list[TreeProblem]] = {}
+        for problem in self.problems:
+            index.setdefault((problem.name, problem.version), []).append(problem)
+        object.__setattr__(self, "_by_package", {k: tuple(v) for k, v in index.items()})
+
+    def problems_of(self, name: str, version: str | None) -> tuple[TreeProblem, ...]:
+        """The problems reported for ``name@version``, in the order of :attr:`problems`."""
+        return self._by_package.get((name, version), ())
+
+
+@lru_cache(maxsize=8)
+def _globs(patterns: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    """One regular expression for every glob; the group that matches names the first glob
+    that does (what trying them one by one with ``fnmatchcase`` finds)."""
+    parts = (f"(?P<kb{i}>{fnmatch.translate(glob)})" for i, (glob, _) in enumerate(patterns))
+    return re.compile("|".join(parts))
 
 
 def covers(version: str, affected: str) -> bool | None:
@@ -578,11 +609,7 @@ class TreeProblemRule(Rule):
     )
 
     def evaluate(self, target: Target, ctx: Context) -> list[Signal]:
-        found = [
-            p
-            for p in ctx.problems
-            if p.kind in self.kinds and p.name == target.name and p.version == target.version
-        ]
+        found = [p for p in ctx.problems_of(target.name, target.version) if p.kind in self.kinds]
         if not found and any(p.extraneous for p in target.placements):
             found = [
                 TreeProblem(ProblemKind.EXTRANEOUS, target.name, target.version, p.path)

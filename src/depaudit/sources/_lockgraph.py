@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nodesemver
-
 from depaudit.errors import InputError
+from depaudit.fastsemver import plain_release
 from depaudit.models import (
     Dependency,
     DependencyTree,
@@ -48,6 +47,10 @@ class Node:
 
 
 def is_semver(version: str) -> bool:
+    if plain_release(version) is not None and not version.startswith("v"):
+        return True  # the common case, without node-semver
+    import nodesemver
+
     try:
         return nodesemver.valid(version, loose=False) is not None
     except Exception:  # node-semver raises on odd input; odd input is not a version

@@ -1,0 +1,121 @@
+"""The fast paths for common range shapes give node-semver's answers (and npm's own semver's,
+when node and npm are here); other shapes are left to node-semver."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nodesemver
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from depaudit.fastsemver import fast_satisfies, is_fast_range, plain_release
+from depaudit.tree import satisfies
+
+numbers = st.one_of(st.integers(0, 3), st.integers(0, 10**14))
+releases = st.builds(lambda a, b, c: f"{a}.{b}.{c}", numbers, numbers, numbers)
+any_versions = st.one_of(
+    releases,
+    st.builds(lambda v: f"v{v}", releases),
+    st.builds(lambda v, p: f"{v}-{p}", releases, st.sampled_from(["rc.1", "0", "beta"])),
+    st.builds(lambda v: f"{v}+build.5", releases),
+    st.sampled_from(
+        ["1.2", "01.2.3", "1.2.3.4", "", "x", " 1.2.3", "1.2.3 ", "1000000000000000.0.0"]
+    ),
+)
+x = st.sampled_from(["x", "X", "*"])
+fast_specs = st.one_of(
+    st.builds(lambda op, v: op + v, st.sampled_from(["^", "~", "=", "", "^v", "v"]), releases),
+    st.builds(lambda a: str(a), numbers),
+    st.builds(lambda a, x: f"{a}.{x}", numbers, x),
+    st.builds(lambda a, b: f"{a}.{b}", numbers, numbers),
+    st.builds(lambda a, b, x: f"{a}.{b}.{x}", numbers, numbers, x),
+)
+other_specs = st.one_of(
+    st.builds(lambda v: f">={v}", releases),
+    st.builds(lambda v: f"^{v}-rc.1", releases),
+    st.builds(lambda a, b: f"^{a}.{b}", numbers, numbers),
+    st.builds(lambda a, b: f"{a} || {b}", releases, releases),
+    st.sampled_from(["1.x.x", "~1", "^1.2.3 <1.5", "1.2.3 - 2", "~> 1.2", "= 1.2.3", "*"]),
+)
+
+
+def _node_semver(version: str, spec: str) -> bool | None:
+    try:
+        if nodesemver.valid_range(spec, loose=True) is None:
+            return None
+        return bool(nodesemver.satisfies(version, spec, loose=True))
+    except Exception:
+        return None
+
+
+@given(any_versions, fast_specs)
+@settings(max_examples=600, deadline=None)
+def test_fast_shapes_agree_with_node_semver(version: str, spec: str) -> None:
+    assert is_fast_range(spec)
+    fast = fast_satisfies(version, spec)
+    if plain_release(version) is None:
+        assert fast is None  # prereleases, builds and loose spellings go to node-semver
+        return
+    assert fast is _node_semver(version, spec), (version, spec)
+
+
+@given(any_versions, other_specs)
+@settings(max_examples=300, deadline=None)
+def test_other_shapes_are_left_to_node_semver(version: str, spec: str) -> None:
+    assert fast_satisfies(version, spec) is None
+
+
+def test_examples_of_npm_desugaring() -> None:
+    assert fast_satisfies("0.2.9", "^0.2.3") is True
+    assert fast_satisfies("0.3.0", "^0.2.3") is False
+    assert fast_satisfies("0.0.4", "^0.0.3") is False
+    assert fast_satisfies("1.2.9", "~1.2.3") is True
+    assert fast_satisfies("1.3.0", "~1.2.3") is False
+    assert fast_satisfies("1.9.9", "1.x") is True
+    assert fast_satisfies("2.0.0", "1") is False
+    assert fast_satisfies("1.2.3", "=v1.2.3") is True
+    assert fast_satisfies("1.2.4", "1.2.3") is False
+    # what the tree check answers does not depend on which path decides
+    assert satisfies("2.0.0-rc.1", "^1.2.3") is False
+    assert satisfies("1.5.0", ">=1.2.3 <2") is True
+
+
+def _npm_semver() -> Path | None:
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if not npm or not node:
+        return None
+    root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, timeout=60)
+    path = Path(root.stdout.strip()) / "npm" / "node_modules" / "semver"
+    return path if path.is_dir() else None
+
+
+@pytest.mark.npm
+@given(st.lists(st.tuples(releases, fast_specs), min_size=60, max_size=60))
+@settings(max_examples=10, deadline=None)
+def test_fast_shapes_agree_with_npms_own_semver(cases: list[tuple[str, str]]) -> None:
+    semver = _npm_semver()
+    if semver is None:
+        pytest.skip("node and npm's bundled semver are needed")
+    script = (
+        "const s=require(process.argv[1]);"
+        "const c=JSON.parse(require('fs').readFileSync(0,'utf8'));"
+        "console.log(JSON.stringify(c.map(([v,r])=>s.satisfies(v,r,{loose:true}))))"
+    )
+    node = shutil.which("node")
+    assert node
+    out = subprocess.run(
+        [node, "-e", script, str(semver)],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    expected = json.loads(out.stdout)
+    got = [fast_satisfies(v, r) for v, r in cases]
+    assert got == expected, [c for c, g, e in zip(cases, got, expected, strict=True) if g != e]

@@ -1,0 +1,28 @@
+"""The collector pauses and freezes only inside the blocks, and comes back as it was."""
+
+from __future__ import annotations
+
+import gc
+
+from depaudit import gcpause
+
+
+def test_paused_turns_collection_off_and_restores_it() -> None:
+    assert gc.isenabled()
+    with gcpause.paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gcpause.paused():
+            pass
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+
+
+def test_frozen_moves_what_exists_out_and_back() -> None:
+    before = gc.get_freeze_count()
+    with gcpause.frozen():
+        assert gc.get_freeze_count() > before
+    assert gc.get_freeze_count() == 0
