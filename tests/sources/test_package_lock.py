@@ -761,3 +761,43 @@ def test_search_dirs_follow_node() -> None:
         "x", "packages/ws", {"packages/ws/node_modules/x", "node_modules/x"}
     ) == ("packages/ws/node_modules/x")
     assert resolve_location("x", "", set()) is None
+
+
+def test_npm6_registry_tarball_url_as_version_is_that_registry_version() -> None:
+    """issue 16.8: real npm 6.14 lockfile after `npm install <registry tarball URL>` (ms and
+    the scoped @types/node); npm 11's `npm ls --package-lock-only` lists ms@2.1.3 and
+    @types/node@20.11.0 and no problem."""
+    from depaudit.tree import find_problems
+
+    folder = LOCKS / "npm6-tarball-url"
+    tree = PackageLockSource().load(folder / "package-lock.json")
+    assert tree.skipped == ()
+    assert {f"{n}@{v}" for n, v in tree.unique()} == {
+        "@types/node@20.11.0",
+        "debug@4.3.4",
+        "ms@2.1.2",
+        "ms@2.1.3",
+        "undici-types@5.26.5",
+    }
+    ms = tree.placements("ms", "2.1.3")[0]
+    assert ms.resolved == "https://registry.invalid/ms/-/ms-2.1.3.tgz"
+    kinds = {p.kind.value for p in find_problems(tree)}
+    assert kinds <= {"duplicate-versions", "deduped"}
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "version"),
+    [
+        ("ms", "https://r.invalid/ms/-/ms-2.1.3.tgz", "2.1.3"),
+        ("@types/node", "https://r.invalid/npm/@types/node/-/node-20.1.0-rc.1.tgz", "20.1.0-rc.1"),
+        ("@types/node", "https://r.invalid/@types%2fnode/-/node-20.1.0.tgz", "20.1.0"),
+        ("ms", "https://r.invalid/other/-/other-2.1.3.tgz", None),
+        ("ms", "https://r.invalid/ms/-/ms-latest.tgz", None),
+        ("ms", "git+https://r.invalid/ms.git#abc", None),
+        ("ms", "https://r.invalid/ms/-/ms-2.1.3.zip", None),
+    ],
+)
+def test_registry_tarball_version(name: str, url: str, version: str | None) -> None:
+    from depaudit.sources.npm_common import registry_tarball_version
+
+    assert registry_tarball_version(name, url) == version

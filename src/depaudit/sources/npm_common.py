@@ -16,6 +16,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from depaudit.errors import InputError
 from depaudit.models import Dependency, DepType, Importer, Package
@@ -106,6 +107,23 @@ def spec_kind(spec: str) -> str:
     if _GITHUB_SHORT_RE.match(s):
         return "git"
     return "registry"
+
+
+def registry_tarball_version(name: str, url: str) -> str | None:
+    """The version in a registry tarball URL of ``name``
+    (``<registry>/@scope/name/-/name-1.2.3.tgz``), as npm 6 wrote it in a v1 lock's
+    ``version`` when a dependency was installed by that URL; npm 7+ reads it as that
+    registry version. ``None`` for any other URL."""
+    if spec_kind(url) != "url":
+        return None
+    path = unquote(urlsplit(url).path)
+    unscoped = name.rsplit("/", 1)[-1]
+    marker = f"/{name}/-/{unscoped}-"
+    at = path.rfind(marker)
+    if at < 0 or not path.endswith(".tgz"):
+        return None
+    version = path[at + len(marker) : -len(".tgz")]
+    return version if looks_like_version(version) else None
 
 
 def looks_like_version(value: str) -> bool:

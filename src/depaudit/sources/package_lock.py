@@ -55,6 +55,7 @@ from depaudit.sources.npm_common import (
     name_from_location,
     parse_alias,
     read_manifest,
+    registry_tarball_version,
     resolve_edges,
     resolve_location,
     spec_kind,
@@ -358,6 +359,10 @@ class _LockReader:
                 alias = parse_alias(version) if version is not None else None
                 if alias is not None and looks_like_version(alias[1]):
                     real, real_version = alias
+                elif version is not None and not looks_like_version(version):
+                    from_url = registry_tarball_version(name, version)
+                    if from_url is not None:  # npm 6: installed by its registry tarball URL
+                        real_version, resolved = from_url, resolved or version
                 if not is_valid_name(name) or not is_valid_name(real):
                     self.skip(name, loc, "lock key is not a package name", loc)
                     skipped_locations.add(loc)
