@@ -188,3 +188,18 @@ def test_config_file_typos_are_configuration_errors(
     assert code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"unknown key {key!r}" in err and str(config) in err
+
+
+def test_fail_on_names_the_suspects_that_tripped_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """issue 16.14: exit 1 says which suspects are at or above the gate."""
+    args = ["scan", str(EXAMPLE), "--offline", "--cache-dir", str(tmp_path)]
+    assert main([*args, "--fail-on", "high"]) == 1
+    err = capsys.readouterr().err
+    (line,) = [x for x in err.splitlines() if "--fail-on" in x]
+    assert line.startswith("depaudit: --fail-on high: 2 suspects at or above high: ")
+    assert "socket.io-redis@5.4.0 (high, 85.5)" in line and "request@2.88.2" in line
+    assert "debug@" not in line  # medium ones did not trip a high gate
+    assert main([*args, "--fail-on", "never"]) == 0
+    assert "--fail-on" not in capsys.readouterr().err

@@ -60,3 +60,15 @@ def test_explain_offers_no_fail_on_because_it_always_exits_0(capsys) -> None:
     assert main(["explain", "--help"]) == 0
     assert "--fail-on" not in capsys.readouterr().out
     assert main(["explain", "socket.io-redis", "--fail-on", "high"]) == 2
+
+
+def test_explain_calls_an_extraneous_package_extraneous_not_direct(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """issue 16.14: real npm ls output where picocolors is extraneous at the top level."""
+    from depaudit.cli import main
+
+    saved = Path(__file__).resolve().parent / "assets" / "projects" / "broken" / "npm-ls-long.json"
+    assert main(["explain", "picocolors", "--npm-ls", str(saved), "--offline"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith("; extraneous: installed, but no package.json asks for it"), first

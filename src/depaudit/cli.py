@@ -464,10 +464,22 @@ def _policy(settings: Settings) -> tuple[Settings, dict[str, object], str]:
     return settings, config, str(path) if path else ".depaudit.toml"
 
 
-def _fails(report: Report, fail_on: str | None) -> bool:
+def _fails(report: Report, fail_on: str | None, what: str = "suspects") -> bool:
+    """Whether a suspect is at or above ``fail_on``; if so, one stderr line names them."""
     if fail_on in (None, "never"):
         return False
-    return any(at_or_above(s.tier, Tier(fail_on)) for s in report.suspects)
+    tripped = [s for s in report.suspects if at_or_above(s.tier, Tier(fail_on))]
+    if tripped:
+        names = ", ".join(f"{s.key} ({s.tier.value}, {s.score:g})" for s in tripped[:10])
+        more = f" and {len(tripped) - 10} more" if len(tripped) > 10 else ""
+        print(
+            terminal_safe(
+                f"{PROG}: --fail-on {fail_on}: {len(tripped)} {what} at or above {fail_on}: "
+                f"{names}{more}"
+            ),
+            file=sys.stderr,
+        )
+    return bool(tripped)
 
 
 def run_scan(settings: Settings, clock: Clock = utc_now) -> int:
@@ -543,7 +555,8 @@ def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
         problems=(),
         suspects=tuple(c.suspect for c in result.suspects),
     )
-    return ExitCode.SUSPECTS if _fails(new_or_worse, settings.fail_on) else ExitCode.OK
+    failed = _fails(new_or_worse, settings.fail_on, "new or worse suspects")
+    return ExitCode.SUSPECTS if failed else ExitCode.OK
 
 
 def _print_error(error: DepauditError) -> None:

@@ -388,6 +388,7 @@ class Suspect:
     paths: tuple[tuple[str, ...], ...]
     dev: bool = False
     direct: bool = False
+    extraneous: bool = False  # every placement is extraneous (no package.json asks for it)
 
     @property
     def key(self) -> str:

@@ -84,7 +84,7 @@ def _package_entries(report: Report) -> list[dict[str, Any]]:
             "name": name,
             "version": version,
             "paths": [list(p) for p in sorted({p.path for p in placements})],
-            "direct": any(p.direct for p in placements),
+            "direct": any(p.direct and not p.extraneous for p in placements),
             # a package is dev (or optional) only when every placement is
             "dev": all(p.dev for p in placements),
             "optional": all(p.optional for p in placements),

@@ -111,7 +111,8 @@ class LeakScorer:
             signals=tuple(sorted(signals, key=lambda s: (-s.points, s.rule, s.evidence))),
             paths=tuple(ctx.tree.paths(target.name, target.version)),
             dev=target.dev,
-            direct=any(p.direct for p in placements),
+            direct=any(p.direct and not p.extraneous for p in placements),
+            extraneous=bool(placements) and all(p.extraneous for p in placements),
         )
         return suspect, tier is not None
 
@@ -166,7 +167,13 @@ def render_explanation(
     out: list[str] = []
     for suspect, reported in results:
         status = suspect.tier.value if reported else "not a suspect (below low)"
-        kind = "dev-only" if suspect.dev else ("direct" if suspect.direct else "transitive")
+        kind = (
+            "extraneous: installed, but no package.json asks for it"
+            if suspect.extraneous
+            else "dev-only"
+            if suspect.dev
+            else ("direct" if suspect.direct else "transitive")
+        )
         out.append(f"{safe(suspect.key)}: score {suspect.score:g}, {status}; {kind}")
         out.extend(f"  via {safe(' > '.join(path))}" for path in suspect.paths[:5])
         if len(suspect.paths) > 5:
