@@ -16,6 +16,7 @@ from typing import NoReturn
 from depaudit import __version__, gcpause
 from depaudit.audit import Clock, build_report, utc_now
 from depaudit.cache import Cache, parse_ttl
+from depaudit.code.command import add_code_parser, run_code
 from depaudit.config import (
     FAIL_ON_CHOICES,
     Settings,
@@ -383,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_registry_options(diff)
     _add_policy_options(diff)
     diff.set_defaults(directory=".", lockfile=None, npm_ls=None, no_npm=True, npm_timeout=120.0)
+    add_code_parser(commands)
     _add_cache_parser(commands)
     _add_db_parser(commands)
     add_github_parser(commands)
@@ -581,6 +583,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
             return run_cache(args)
         if args.command == "db":
             return run_db(args)
+        if args.command == "code":
+            return run_code(args)
         now = clock or utc_now
         if args.command == "explain":
             return run_explain(settings_from_args(args), args.package, now)

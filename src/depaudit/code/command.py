@@ -1,0 +1,154 @@
+"""``depaudit code [DIR]``: cli.py adds the sub-command with :func:`add_code_parser` and
+hands the parsed arguments to :func:`run_code`. Only light modules are imported here; the
+parser and the rules load when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from depaudit.config import FAIL_ON_CHOICES, env_bool, env_name, env_value, find_config, load_config
+from depaudit.errors import ExitCode, UsageError
+
+CODE_EXIT_CODES = """exit codes:
+  0  success (no finding at or above --fail-on)
+  1  findings at or above --fail-on (unreleased-connection and uncleared-timer are high,
+     listener-leak and growing-collection medium, unbounded-cache low)
+  2  usage, input or configuration error (one line on stderr, nothing written)
+  4  internal error (traceback only with --debug)
+  130 interrupted
+"""
+
+
+def _help(text: str, flag: str) -> str:
+    return f"{text} (env {env_name(flag)}; default: %(default)s)"
+
+
+def add_code_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    code = commands.add_parser(
+        "code",
+        help="find the classic leak patterns in the app's own JavaScript and TypeScript",
+        description="Read the app's own .js/.mjs/.cjs/.jsx/.ts/.tsx files under DIR (honouring "
+        ".gitignore; never node_modules, build output or minified bundles) and report "
+        "unreleased connections, listeners added per request, module-level collections that "
+        "only grow, timers per connection never cleared and unbounded caches.",
+        epilog=CODE_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    code.add_argument(
+        "directory",
+        nargs="?",
+        default=env_value("--directory") or ".",
+        metavar="DIR",
+        help=_help("folder (or one file) to read", "--directory"),
+    )
+    code.add_argument(
+        "--format",
+        choices=["table", "json", "markdown", "sarif"],
+        default=env_value("--format") or "table",
+        help=_help("report format", "--format"),
+    )
+    code.add_argument(
+        "--output",
+        metavar="FILE",
+        default=env_value("--output"),
+        help=_help("write the report to FILE (atomically, after success)", "--output"),
+    )
+    code.add_argument(
+        "--scan-build-output",
+        action="store_true",
+        default=env_bool("--scan-build-output", False),
+        help=_help(
+            "also read dist/, build/, out/ and other build-output folders", "--scan-build-output"
+        ),
+    )
+    code.add_argument(
+        "--no-cache",
+        action="store_true",
+        default=env_bool("--no-cache", False),
+        help=_help("neither read nor write the per-file results cache", "--no-cache"),
+    )
+    code.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        default=env_value("--cache-dir"),
+        help=_help("cache folder (default: the user cache folder)", "--cache-dir"),
+    )
+    code.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        default=int(env_value("--code-jobs") or 0) or None,
+        help="worker processes for files not in the cache (env "
+        f"{env_name('--code-jobs')}; default: up to 4, one per CPU)",
+    )
+    group = code.add_argument_group("CI policy")
+    group.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default=env_value("--fail-on"),
+        help=f"exit 1 when a finding is at or above this tier (env {env_name('--fail-on')}; "
+        "default: fail-on in the config file, else never)",
+    )
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        default=env_value("--config"),
+        help=f"config file with fail-on (env {env_name('--config')}; default: .depaudit.toml "
+        "in DIR when present)",
+    )
+
+
+def fails(findings: object, fail_on: str | None) -> bool:
+    """Whether any finding is at or above ``fail_on`` (high, medium, low; never)."""
+    from depaudit.code.model import Finding
+    from depaudit.models import Tier
+    from depaudit.scoring.rank import at_or_above
+
+    if fail_on in (None, "never"):
+        return False
+    threshold = Tier(fail_on)
+    return any(
+        isinstance(f, Finding) and at_or_above(f.tier, threshold)
+        for f in findings  # type: ignore[attr-defined]
+    )
+
+
+def run_code(args: argparse.Namespace) -> int:
+    from depaudit.cache import Cache
+    from depaudit.code.engine import scan_code
+    from depaudit.code.render import render, summary_line
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    directory = Path(args.directory)
+    fail_on = args.fail_on
+    if fail_on is None:
+        config_dir = directory if directory.is_dir() else directory.parent
+        config = load_config(find_config(config_dir, Path(args.config) if args.config else None))
+        from_file = config.get("fail-on")
+        fail_on = from_file if isinstance(from_file, str) else "never"
+    cache = None
+    if not args.no_cache:
+        cache = Cache(Path(args.cache_dir) if args.cache_dir else None)
+    try:
+        report = scan_code(
+            directory, cache=cache, build_output=args.scan_build_output, jobs=args.jobs
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+    text = render(report, args.format)
+    if args.output:
+        from depaudit.cli import write_atomically
+
+        write_atomically(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    from depaudit.text import terminal_safe
+
+    for warning in report.warnings:
+        print(terminal_safe(f"warning: {warning}"), file=sys.stderr)
+    print(terminal_safe(summary_line(report)), file=sys.stderr)
+    return ExitCode.SUSPECTS if fails(report.findings, fail_on) else ExitCode.OK

@@ -1,0 +1,153 @@
+"""Run the rules over a folder: find the files, analyse each (from the cache when its content
+was seen before), apply ``// depaudit-ignore-next-line`` comments, gather a
+:class:`CodeReport`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from depaudit.code.files import SourceFile, is_code_file, minified, walk
+from depaudit.code.model import CodeReport, Finding, SkippedFile
+from depaudit.errors import InputError
+from depaudit.js.parser import Grammar, grammar_for
+
+if TYPE_CHECKING:
+    from depaudit.cache import Cache
+
+#: bump when a rule changes: cached results of older analyzers are not reused
+ANALYZER_VERSION = "code-1"
+CACHE_NAMESPACE = "code"
+#: below this many files to analyse, worker processes cost more than they save
+PARALLEL_THRESHOLD = 200
+
+
+def analyse_source(source: bytes, grammar: Grammar) -> dict[str, Any]:
+    """Findings of one file's content (JSON-able: what the cache keeps): ``f`` the findings
+    left after suppressions, ``s`` how many a comment suppressed."""
+    from depaudit.code.analysis import FileContext, suppressions
+    from depaudit.code.rules import run_rules
+
+    ctx = FileContext(source, grammar)
+    ignores = suppressions(source)
+    kept: list[dict[str, Any]] = []
+    suppressed = 0
+    for raw in run_rules(ctx):
+        if raw.rule in ignores.get(raw.line, ()):
+            suppressed += 1
+            continue
+        item = asdict(raw)
+        item["evidence"] = list(raw.evidence)
+        kept.append(item)
+    return {"f": kept, "s": suppressed}
+
+
+def _analyse_job(job: tuple[bytes, Grammar]) -> dict[str, Any] | str:
+    try:
+        return analyse_source(*job)
+    except Exception as exc:  # a bug in a rule must not stop the scan of 5,000 files
+        return f"{type(exc).__name__}: {exc}"
+
+
+def content_key(source: bytes, grammar: str) -> str:
+    digest = hashlib.blake2b(source, digest_size=20)
+    digest.update(f"\x00{grammar}\x00{ANALYZER_VERSION}".encode())
+    return digest.hexdigest()
+
+
+def _files(root: Path, build_output: bool) -> Iterable[SourceFile | SkippedFile]:
+    if root.is_file():
+        if not is_code_file(root.name):
+            raise InputError(root, "is not a JavaScript or TypeScript source file")
+        return [SourceFile(root, root.name)]
+    return walk(root, build_output=build_output)
+
+
+def scan_code(
+    root: Path,
+    *,
+    cache: Cache | None = None,
+    build_output: bool = False,
+    jobs: int | None = None,
+) -> CodeReport:
+    """Every finding of the five rules in the app's own source under ``root``."""
+    if not root.exists():
+        raise InputError(root, "does not exist", "give the folder of the app's source")
+    skipped: list[SkippedFile] = []
+    warnings: list[str] = []
+    pending: list[tuple[str, str, bytes, Grammar]] = []  # relative, key, source, grammar
+    results: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    cached = 0
+    for item in _files(root, build_output):
+        if isinstance(item, SkippedFile):
+            skipped.append(item)
+            continue
+        grammar = grammar_for(item.path)
+        if grammar is None:
+            continue
+        try:
+            source = item.path.read_bytes()
+        except OSError as exc:
+            warnings.append(f"{item.relative}: cannot be read ({exc.strerror or exc})")
+            continue
+        if minified(source):
+            skipped.append(SkippedFile(item.relative, "minified"))
+            continue
+        order.append(item.relative)
+        key = content_key(source, grammar)
+        entry = cache.get(CACHE_NAMESPACE, key) if cache is not None else None
+        if entry is not None and isinstance(entry.value, dict) and "f" in entry.value:
+            results[item.relative] = entry.value
+            cached += 1
+        else:
+            pending.append((item.relative, key, source, grammar))
+    for (relative, _key, _, _), outcome in zip(pending, _run(pending, jobs), strict=True):
+        if isinstance(outcome, str):
+            warnings.append(f"{relative}: not analysed (internal error: {outcome})")
+            continue
+        results[relative] = outcome
+    if cache is not None and pending:
+        with cache.batch():
+            for relative, key, _, _ in pending:
+                if relative in results:
+                    cache.set(CACHE_NAMESPACE, key, results[relative])
+    findings: list[Finding] = []
+    suppressed = 0
+    for relative in order:
+        result = results.get(relative)
+        if result is None:
+            continue
+        suppressed += int(result.get("s", 0))
+        findings.extend(Finding.from_cached(item, relative) for item in result["f"])
+    findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule))
+    if cache is not None:
+        warnings.extend(cache.warnings)
+    return CodeReport(
+        root=str(root),
+        files=len(order),
+        findings=tuple(findings),
+        suppressed=suppressed,
+        skipped=tuple(skipped),
+        warnings=tuple(warnings),
+        cached=cached,
+        by_rule=dict(sorted(Counter(f.rule for f in findings).items())),
+    )
+
+
+def _run(
+    pending: Sequence[tuple[str, str, bytes, Grammar]], jobs: int | None
+) -> list[dict[str, Any] | str]:
+    work = [(source, grammar) for _, _, source, grammar in pending]
+    workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
+    if workers <= 1 or len(work) < PARALLEL_THRESHOLD:
+        return [_analyse_job(job) for job in work]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_analyse_job, work, chunksize=32))

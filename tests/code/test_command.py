@@ -1,0 +1,115 @@
+"""``depaudit code`` through main(argv): formats, exit codes, --fail-on, cache, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from depaudit.cli import main
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def test_table_lists_findings_and_exits_0_without_fail_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["code", str(CORPUS / "c20"), "--cache-dir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "uncleared-timer" in out and "leak.js:10:3" in out
+    assert "2 files, 1 findings: 1 uncleared-timer" in err
+
+
+@pytest.mark.parametrize(("fail_on", "expected"), [("high", 1), ("low", 1), ("never", 0)])
+def test_fail_on_uses_the_rule_tier(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fail_on: str, expected: int
+) -> None:
+    argv = ["code", str(CORPUS / "c02"), "--no-cache", "--fail-on", fail_on]
+    assert main(argv) == expected
+
+
+def test_medium_finding_does_not_fail_on_high(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["code", str(CORPUS / "c08"), "--no-cache", "--fail-on", "high"]) == 0
+    assert main(["code", str(CORPUS / "c08"), "--no-cache", "--fail-on", "medium"]) == 1
+
+
+def test_fail_on_from_the_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "app.js").write_text((CORPUS / "c20" / "leak.js").read_text())
+    (tmp_path / ".depaudit.toml").write_text('fail-on = "high"\n')
+    assert main(["code", str(tmp_path), "--no-cache"]) == 1
+
+
+def test_json_and_sarif(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_file = tmp_path / "r.json"
+    assert (
+        main(
+            [
+                "code",
+                str(CORPUS / "c09"),
+                "--no-cache",
+                "--format",
+                "json",
+                "--output",
+                str(out_file),
+            ]
+        )
+        == 0
+    )
+    data = json.loads(out_file.read_text())
+    [finding] = data["findings"]
+    assert finding["rule"] == "listener-leak"
+    assert (finding["file"], finding["line"], finding["package"]) == ("leak.js", 11, "ioredis")
+    assert finding["evidence"][0].startswith("added in: the 'connection' handler of io")
+    main(["code", str(CORPUS / "c09"), "--no-cache", "--format", "sarif"])
+    sarif = json.loads(capsys.readouterr().out)
+    [result] = sarif["runs"][0]["results"]
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert result["ruleId"] == "listener-leak" and region["startLine"] == 11
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.endswith("c09/leak.js")
+    assert {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} >= {"listener-leak"}
+
+
+def test_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["code", str(CORPUS / "c15"), "--no-cache", "--format", "markdown"])
+    out = capsys.readouterr().out
+    assert "| growing-collection | leak.js:8 |" in out
+
+
+def test_warm_run_reads_the_cache_and_gives_the_same_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["code", str(CORPUS), "--cache-dir", str(tmp_path), "--format", "json"]
+    main(argv)
+    cold = json.loads(capsys.readouterr().out)
+    main(argv)
+    warm = json.loads(capsys.readouterr().out)
+    assert warm["findings"] == cold["findings"]
+    assert cold["summary"]["cached"] == 0
+    assert warm["summary"]["cached"] == warm["summary"]["files"] > 50
+
+
+def test_missing_folder_is_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["code", str(tmp_path / "nope"), "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err
+
+
+def test_parallel_workers_give_the_same_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from depaudit.code import engine
+    from depaudit.code.engine import scan_code
+
+    serial = scan_code(CORPUS, jobs=1)
+    old = engine.PARALLEL_THRESHOLD
+    engine.PARALLEL_THRESHOLD = 1
+    try:
+        parallel = scan_code(CORPUS, jobs=2)
+    finally:
+        engine.PARALLEL_THRESHOLD = old
+    assert parallel.findings == serial.findings
