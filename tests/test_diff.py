@@ -117,3 +117,29 @@ def test_base_ref_reads_the_package_json_of_that_commit_too(tmp_path, capsys):
     result = json.loads(out)
     assert code == 0
     assert result["changes"] == [] and result["suspects"] == [] and result["gone"] == []
+
+
+BETTER = ROOT / "tests" / "assets" / "package_lock" / "diff-better"
+
+
+def test_a_suspect_that_improved_is_better_and_a_dropped_version_is_removed(capsys):
+    """issue 16.11: real npm 11 lockfiles; dropping express leaves debug@4.1.1 alone, so its
+    duplicate-stateful signal goes (high -> medium), and debug 2.6.9 is removed beside 4.1.1."""
+    base, head = BETTER / "base" / "package-lock.json", BETTER / "head" / "package-lock.json"
+    code, out, _ = diff([str(base), str(head), "--format", "json", "--fail-on", "low"], capsys)
+    result = json.loads(out)
+    kinds = {c["name"]: (c["kind"], c["base"], c["head"]) for c in result["changes"]}
+    assert kinds["debug"] == ("removed", "2.6.9, 4.1.1", "4.1.1")
+    assert kinds["ms"] == ("removed", "2.0.0, 2.1.1, 2.1.3", "2.1.3")
+    assert kinds["express"] == ("removed", "4.17.1", None)
+    (better,) = result["suspects"]
+    assert better["kind"] == "better" and better["name"] == "debug"
+    assert better["before"]["tier"] == "high" and better["tier"] == "medium"
+    assert code == 0  # an improvement does not trip --fail-on
+    code, out, _ = diff([str(base), str(head)], capsys)
+    assert "**0 new suspects** · **0 worse** · 1 better · " in out
+    assert "| better | `debug@4.1.1` | 53 (was 63 high) | medium |" in out
+    code, out, _ = diff([str(head), str(base), "--format", "json", "--fail-on", "high"], capsys)
+    reverse = {f"{s['name']}@{s['version']}": s["kind"] for s in json.loads(out)["suspects"]}
+    assert reverse["debug@4.1.1"] == "worse"
+    assert code == 1

@@ -555,7 +555,7 @@ def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
         generated_at=clock(),
         tree=head_tree,
         problems=(),
-        suspects=tuple(c.suspect for c in result.suspects),
+        suspects=tuple(c.suspect for c in result.suspects if c.kind in ("new", "worse")),
     )
     failed = _fails(new_or_worse, settings.fail_on, "new or worse suspects")
     return ExitCode.SUSPECTS if failed else ExitCode.OK

@@ -1,5 +1,5 @@
 """``depaudit diff``: what a change to the lockfile does to the dependency tree and its
-suspects. Packages added, removed, upgraded and downgraded; suspects new or worse in HEAD.
+suspects. Packages added, removed, upgraded and downgraded; suspects new, worse or better in HEAD.
 The markdown is made for a pull-request comment."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Change:
 @dataclass(frozen=True, slots=True)
 class SuspectChange:
     suspect: Suspect
-    kind: str  # new, worse
+    kind: str  # new, worse, better
     before: Suspect | None = None
 
 
@@ -143,6 +143,12 @@ _sort_version = cmp_to_key(_cmp)
 
 
 def _compare(old: list[str], new: list[str]) -> str:
+    """How a name's versions changed: only some removed, only some added, else by the
+    highest version (a version removed beside one that stays is not a downgrade)."""
+    if set(new) < set(old):
+        return "removed"
+    if set(old) < set(new):
+        return "added"
     order = _cmp(new[-1], old[-1])
     if order > 0:
         return "upgraded"
@@ -172,20 +178,28 @@ def _rank(suspect: Suspect) -> int:
 
 
 def suspect_changes(base: Report, head: Report) -> tuple[list[SuspectChange], list[Suspect]]:
-    """Suspects new in HEAD (by name: an upgrade that is still a suspect is not new) or worse
-    (higher tier, or a higher score at the same tier); and BASE suspects gone from HEAD."""
+    """Suspects new in HEAD (by name: an upgrade that is still a suspect is not new), worse
+    (higher tier, or a higher score at the same tier) or better (the same name@version at a lower
+    tier or score than in BASE); and BASE suspects gone from HEAD."""
     best_before: dict[str, Suspect] = {}
     for suspect in base.suspects:
         known = best_before.get(suspect.name)
         if known is None or suspect.score > known.score:
             best_before[suspect.name] = suspect
+    by_key = {s.key: s for s in base.suspects}
     changes = []
     for suspect in head.suspects:
         before = best_before.get(suspect.name)
         if before is None:
             changes.append(SuspectChange(suspect, "new"))
-        elif _rank(suspect) < _rank(before) or suspect.score > before.score:
+        elif _rank(suspect) < _rank(before) or (
+            _rank(suspect) == _rank(before) and suspect.score > before.score
+        ):
             changes.append(SuspectChange(suspect, "worse", before))
+        elif (same := by_key.get(suspect.key)) is not None and (
+            _rank(suspect) > _rank(same) or suspect.score < same.score
+        ):
+            changes.append(SuspectChange(suspect, "better", same))
     head_names = {s.name for s in head.suspects}
     fixed = [s for s in base.suspects if s.name not in head_names]
     return changes, fixed
@@ -215,6 +229,7 @@ def render_diff_markdown(diff: TreeDiff, max_rows: int = 200) -> str:
     )
     new = [c for c in diff.suspects if c.kind == "new"]
     worse = [c for c in diff.suspects if c.kind == "worse"]
+    better = [c for c in diff.suspects if c.kind == "better"]
     lines = [
         MARKER,
         "## depaudit diff",
@@ -222,7 +237,8 @@ def render_diff_markdown(diff: TreeDiff, max_rows: int = 200) -> str:
         f"`{code(diff.base_label)}` → `{code(diff.head_label)}`: "
         + (summary or "no package changes"),
         "",
-        f"**{len(new)} new suspects** · **{len(worse)} worse** · {len(diff.fixed)} gone",
+        f"**{len(new)} new suspects** · **{len(worse)} worse** · {len(better)} better · "
+        f"{len(diff.fixed)} gone",
         "",
     ]
     if diff.suspects:
