@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 
 from depaudit.models import Dependency, Importer
+
+#: names kept in a path; a deeper placement's path keeps the first :data:`PATH_HEAD` names,
+#: one marker naming how many were left out, and the last names (a 10,000-deep chain would
+#: otherwise hold 50 million names and write a report of gigabytes)
+MAX_PATH_DEPTH = 64
+PATH_HEAD = 8
+
+
+def elided(count: int) -> str:
+    """The marker that stands for ``count`` names left out of the middle of a deep path."""
+    return f"... {count} more ..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +26,44 @@ class Reached:
     path: tuple[str, ...]  # names from the root (a workspace's own name first)
     spec: str  # the range the parent on that path asks for
     importer: Importer  # where the path starts
+
+
+@dataclass(slots=True)
+class _Node:
+    """One step of the search tree: parent pointers instead of a copied path per node."""
+
+    parent: _Node | None
+    name: str
+    depth: int
+    head: tuple[str, ...]  # the first PATH_HEAD names of the path
+    location: str | None  # None for a workspace's own step
+    spec: str
+    importer: int
+
+    def path(self) -> tuple[str, ...]:
+        if self.depth <= MAX_PATH_DEPTH:
+            names: list[str] = []
+            node: _Node | None = self
+            while node is not None:
+                names.append(node.name)
+                node = node.parent
+            names.reverse()
+            return tuple(names)
+        tail_len = MAX_PATH_DEPTH - PATH_HEAD - 1
+        tail: list[str] = []
+        node = self
+        while node is not None and len(tail) < tail_len:
+            tail.append(node.name)
+            node = node.parent
+        tail.reverse()
+        return (*self.head, elided(self.depth - PATH_HEAD - tail_len), *tail)
+
+
+def _child(parent: _Node | None, name: str, location: str | None, spec: str, index: int) -> _Node:
+    if parent is None:
+        return _Node(None, name, 1, (name,), location, spec, index)
+    head = parent.head if len(parent.head) >= PATH_HEAD else (*parent.head, name)
+    return _Node(parent, name, parent.depth + 1, head, location, spec, index)
 
 
 def shortest_paths(
@@ -30,29 +78,59 @@ def shortest_paths(
     lexicographically by the names along it; the root's edges start at depth 1, a
     workspace's at depth 2. ``label`` names an edge's step in a path. Also returns the
     targets of importer edges (the direct dependencies).
+
+    Level by level: the nodes of one depth are kept in path order, so the candidates of the
+    next depth sort by (rank of the parent, name), which is the order of their whole paths,
+    without comparing or copying paths (linear in the edges, up to the sorting of each level).
+    Paths deeper than :data:`MAX_PATH_DEPTH` names are elided in the middle.
     """
-    heap: list[tuple[int, tuple[str, ...], str, str, int]] = []
-    starts: list[Importer] = []
+    starts = list(importers)
     direct: set[str] = set()
-    for index, importer in enumerate(importers):
-        starts.append(importer)
-        base: tuple[str, ...] = () if importer.is_root else (importer.name,)
+    # depth 1: the root's edges, and each workspace's own step (its edges come at depth 2)
+    level_one: list[tuple[str, str, str, int]] = []  # name, location ("" for a workspace)...
+    for index, importer in enumerate(starts):
+        if not importer.is_root:
+            level_one.append((importer.name, "", "", index))
         for dep in importer.dependencies:
             if dep.target is None or dep.target not in known:
                 continue
             direct.add(dep.target)
-            path = (*base, label(dep))
-            heapq.heappush(heap, (len(path), path, dep.target, dep.spec, index))
+            if importer.is_root:
+                level_one.append((label(dep), dep.target, dep.spec, index))
     reached: dict[str, Reached] = {}
-    while heap:
-        _, path, location, spec, index = heapq.heappop(heap)
-        if location in reached:
-            continue
-        reached[location] = Reached(path, spec, starts[index])
-        for dep in edges_of(location):
-            target = dep.target
-            if target is None or target in reached or target not in known:
+    seen: set[str] = set()
+    level: list[_Node] = []
+    for name, location, spec, index in sorted(level_one):
+        if location:
+            if location in seen:
                 continue
-            child = (*path, label(dep))
-            heapq.heappush(heap, (len(child), child, target, dep.spec, index))
+            seen.add(location)
+        level.append(_child(None, name, location or None, spec, index))
+    while level:
+        candidates: list[tuple[int, str, str, str, int]] = []
+        for rank, node in enumerate(level):
+            if node.location is None:  # a workspace: its own edges
+                edges: Iterable[Dependency] = (
+                    d
+                    for d in starts[node.importer].dependencies
+                    if d.target is not None and d.target in known
+                )
+            else:
+                edges = edges_of(node.location)
+            for dep in edges:
+                target = dep.target
+                if target is None or target in seen or target not in known:
+                    continue
+                candidates.append((rank, label(dep), target, dep.spec, node.importer))
+        candidates.sort()
+        following: list[_Node] = []
+        for rank, name, target, spec, index in candidates:
+            if target in seen:
+                continue
+            seen.add(target)
+            following.append(_child(level[rank], name, target, spec, index))
+        for node in level:
+            if node.location is not None:
+                reached[node.location] = Reached(node.path(), node.spec, starts[node.importer])
+        level = following
     return reached, direct
