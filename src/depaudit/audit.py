@@ -1,12 +1,15 @@
 """Orchestration: tree -> problems -> facts -> suspects -> Report. No I/O of its own.
 
-``build_report`` is the composition root: it builds the services the settings ask for (each
-given its session, cache and base URL) and runs the :class:`Auditor` over them.
+``build_report`` is the composition root: it opens the run's one cache, the HTTP sessions (one
+for the npm registry, one for GitHub, whose rate limits forbid transport retries) and the
+services the settings ask for, hands each its parts, runs the :class:`Auditor` over them and
+closes everything again. The Report records the services that failed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -61,8 +64,11 @@ class Auditor:
         facts: dict[str, PackageFacts] = {}
         warnings = list(self.tree.warnings)
         consulted: list[str] = []
+        failed: list[str] = []
         for service in self.services:
             result = service.enrich_all(refs)
+            if result.failed:
+                failed.append(service.name)
             for key, found in result.facts.items():
                 facts[key] = facts[key].merge(found) if key in facts else found
             warnings.extend(result.warnings)
@@ -87,58 +93,59 @@ class Auditor:
             warnings=tuple(warnings),
             consulted=tuple(consulted),
             offline=self.offline,
+            failed=tuple(failed),
         )
 
 
 def build_report(
     settings: Settings, tree: DependencyTree, clock: Clock
-) -> tuple[Report, RegistryService | None, LeakScorer]:
+) -> tuple[Report, LeakScorer]:
     """Enrich and score ``tree`` as the settings say (before the ignore file)."""
-    services: list[EnrichmentService] = [KnowledgeBaseService()]
-    registry: RegistryService | None = None
-    if settings.use_registry:
-        registry = build_registry_service(
-            # the project's .npmrc sits beside the lockfile when one is given
-            settings.lockfile.parent if settings.lockfile is not None else settings.directory,
-            registry=settings.registry,
-            offline=settings.offline,
-            use_cache=settings.use_cache,
-            cache_dir=settings.cache_dir,
-            cache_ttl=settings.cache_ttl,
-            jobs=settings.jobs,
-        )
-        services.append(registry)
-    github = GitHubClient(settings.github_token, settings.github_api_url)
-    if settings.use_advisories:
-        if registry is not None:
-            services.append(
-                NpmAdvisoryService(
-                    registry.config.registry,
-                    registry.session,
-                    registry.cache,
-                    offline=settings.offline,
-                )
+    with ExitStack() as parts:
+        cache = parts.enter_context(Cache(settings.cache_dir, enabled=settings.use_cache))
+        services: list[EnrichmentService] = [KnowledgeBaseService()]
+        registry: RegistryService | None = None
+        if settings.use_registry:
+            registry = build_registry_service(
+                # the project's .npmrc sits beside the lockfile when one is given
+                settings.lockfile.parent if settings.lockfile is not None else settings.directory,
+                registry=settings.registry,
+                offline=settings.offline,
+                cache_ttl=settings.cache_ttl,
+                jobs=settings.jobs,
+                cache=cache,
             )
-        github_cache = registry.cache if registry is not None else None
-        if github_cache is None:
-            github_cache = Cache(settings.cache_dir, enabled=settings.use_cache)
-        services.append(build_github_service(github_cache, github, offline=settings.offline))
-    repos = None
-    if registry is not None:  # repository URLs come from the registry's documents
-        repos = GithubRepoService(
-            registry.cache,
-            api_url=settings.github_api_url,
-            token=settings.github_token,
+            parts.callback(registry.session.close)
+            services.append(registry)
+        github = GitHubClient(settings.github_token, settings.github_api_url)
+        parts.callback(github.session.close)
+        if settings.use_advisories:
+            if registry is not None:
+                services.append(
+                    NpmAdvisoryService(
+                        registry.config.registry,
+                        registry.session,
+                        cache,
+                        offline=settings.offline,
+                    )
+                )
+            services.append(build_github_service(cache, github, offline=settings.offline))
+        repos = None
+        if registry is not None:  # repository URLs come from the registry's documents
+            repos = GithubRepoService(
+                cache,
+                api_url=settings.github_api_url,
+                token=settings.github_token,
+                offline=settings.offline,
+                client=github,
+            )
+        scorer = LeakScorer(clock=clock)
+        auditor = Auditor(
+            tree=tree,
+            services=services,
+            scorer=scorer,
+            clock=clock,
             offline=settings.offline,
-            client=github,
+            repos=repos,
         )
-    scorer = LeakScorer(clock=clock)
-    auditor = Auditor(
-        tree=tree,
-        services=services,
-        scorer=scorer,
-        clock=clock,
-        offline=settings.offline,
-        repos=repos,
-    )
-    return auditor.run(), registry, scorer
+        return auditor.run(), scorer

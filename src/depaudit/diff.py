@@ -109,16 +109,21 @@ def read_base_from_git(ref: str, lockfile: Path, into: Path) -> Path:
     return target
 
 
+def load_base(base_ref: str, head: Path) -> tuple[DependencyTree, str]:
+    """HEAD's lockfile as of git ``base_ref``, read, and its label."""
+    with tempfile.TemporaryDirectory(prefix="depaudit-diff-") as tmp:
+        path = read_base_from_git(base_ref, head, Path(tmp))
+        return source_for(path).load(path), f"{base_ref}:{head.name}"
+
+
 def load_pair(
     base: Path | None, head: Path, base_ref: str | None
 ) -> tuple[DependencyTree, DependencyTree, str, str]:
     """Both trees and their labels; BASE from a file or from git."""
     head_tree = source_for(head).load(head)
     if base_ref is not None:
-        with tempfile.TemporaryDirectory(prefix="depaudit-diff-") as tmp:
-            path = read_base_from_git(base_ref, head, Path(tmp))
-            base_tree = source_for(path).load(path)
-        return base_tree, head_tree, f"{base_ref}:{head.name}", str(head)
+        base_tree, label = load_base(base_ref, head)
+        return base_tree, head_tree, label, str(head)
     if base is None:
         raise UsageError("give BASE and HEAD lockfiles, or --base-ref REF")
     return source_for(base).load(base), head_tree, str(base), str(head)

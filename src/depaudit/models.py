@@ -409,3 +409,5 @@ class Report:
     consulted: tuple[str, ...] = ()  # e.g. "registry (online)", "knowledge base"
     offline: bool = False
     ignored: tuple[str, ...] = ()  # descriptions of ignore entries that applied / expired
+    #: names of the services that could not be used at all (``EnrichmentResult.failed``)
+    failed: tuple[str, ...] = ()

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -430,3 +431,51 @@ def test_pull_request_comment_leads_with_the_diff_against_the_base(
     report = Path(outputs["markdown"]).read_text(encoding="utf-8").replace("\\", "")
     report_head = report.replace(MARKER, "").strip().splitlines()[0]
     assert summary.index("99.0.0") < summary.index(report_head)  # the diff comes first
+
+
+def _asked_for(github: FakeGitHub, key: str) -> int:
+    """GitHub advisory requests that asked about ``key`` (name@version): one per scoring of a
+    tree that holds it (each name@version is in exactly one batch of a scan)."""
+    return sum(
+        1
+        for r in github.requests
+        if r.path == "/advisories"
+        and key in unquote(r.query).split("affects=")[-1].split("&")[0].split(",")
+    )
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pull_request_run_scans_once(tmp_path: Path, github: FakeGitHub, project: Path) -> None:
+    """Every format, the summary, the comment and the diff come from ONE scan of the head
+    (the base lockfile adds its own scoring); before, each format re-ran the whole CLI."""
+    lockfile = project / "package-lock.json"
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "app")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    base_sha = git(tmp_path, "rev-parse", "HEAD")
+    data = json.loads(lockfile.read_text())
+    old_version = data["packages"]["node_modules/debug"]["version"]
+    data["packages"]["node_modules/debug"]["version"] = "99.0.0"
+    lockfile.write_text(json.dumps(data, indent=2))
+    stable = "@babel/core@" + data["packages"]["node_modules/@babel/core"]["version"]
+
+    event = pr_event()
+    event["pull_request"]["base"]["sha"] = base_sha
+    runner = Runner(tmp_path, github, "pull_request", event)
+    runner.inputs.update(path="app", formats="markdown,json,table", sarif="true")
+    # online, without cache or registry: every scoring of a tree asks GitHub's advisories
+    result = runner.run(
+        "run",
+        DEPAUDIT_BIN=depaudit_bin(),
+        DEPAUDIT_OFFLINE="0",
+        DEPAUDIT_NO_CACHE="1",
+        DEPAUDIT_NO_REGISTRY="1",
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = runner.steps["run"]
+    assert {"markdown", "json", "table", "sarif", "diff"} <= set(outputs)
+    assert _asked_for(github, "debug@99.0.0") == 1  # the head: one scan for four formats
+    assert _asked_for(github, f"debug@{old_version}") == 1  # the base, for the diff
+    assert _asked_for(github, stable) == 2
+    [comment] = github.comments[PR]
+    assert "99.0.0" in comment["body"].replace("\\", "")

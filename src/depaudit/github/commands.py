@@ -17,8 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from depaudit.config import env_bool, env_name, env_value
+from depaudit.app import Scan, exit_code, print_error, scan, write_atomically
+from depaudit.audit import Clock, build_report, utc_now
+from depaudit.config import Settings, env_bool, env_name, env_value
+from depaudit.diff import diff_reports, load_base, render_diff
 from depaudit.errors import ConfigError, DepauditError, ExitCode, InputError, UsageError
+from depaudit.formats.interface import FormatName, get_format
 from depaudit.github.actions import (
     ActionsEnv,
     annotation,
@@ -31,6 +35,8 @@ from depaudit.github.actions import (
 from depaudit.github.comment import BODY_LIMIT, DEFAULT_AUTHOR, build_body, marker_for
 from depaudit.github.comment import upsert_comment as _upsert
 from depaudit.github_client import GitHubClient, require_token
+from depaudit.options import scan_parser, settings_from_args
+from depaudit.sources import detect
 
 Sleep = Callable[[float], None]
 
@@ -258,27 +264,6 @@ def run_comment(args: argparse.Namespace, environ: Mapping[str, str], sleep: Sle
 # -- github action-run ----------------------------------------------------------------------------
 
 
-def _subparser(name: str) -> argparse.ArgumentParser | None:
-    from depaudit.cli import build_parser
-
-    for action in build_parser()._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            found = action.choices.get(name)
-            return found if isinstance(found, argparse.ArgumentParser) else None
-    return None
-
-
-def _supports(parser: argparse.ArgumentParser | None, flag: str) -> bool:
-    return parser is not None and flag in parser._option_string_actions
-
-
-def _format_choices(scan: argparse.ArgumentParser | None) -> set[str]:
-    if scan is None:
-        return set()
-    action = scan._option_string_actions.get("--format")
-    return {str(c) for c in (action.choices or ())} if action is not None else set()
-
-
 @dataclass
 class RunResult:
     """What action-run did: the scan's exit code, the files written, the comment."""
@@ -289,6 +274,8 @@ class RunResult:
     diff_markdown: str | None = None
     comment_url: str = ""
     warnings: list[str] = field(default_factory=list)
+    #: how many times a tree was enriched and scored (one on any run; the diff's base adds one)
+    scans: int = 0
 
 
 def _warn(result: RunResult, message: str) -> None:
@@ -296,21 +283,9 @@ def _warn(result: RunResult, message: str) -> None:
     print(annotation("warning", message), file=sys.stderr)
 
 
-def _cli(argv: list[str]) -> int:
-    from depaudit.cli import main
-
-    return main(argv)
-
-
 def _code(text: str) -> str:
     """Text fit for an inline code span on one line."""
     return " ".join(text.replace("`", "'").split())
-
-
-def _table_as_markdown(text: str, path: str) -> str:
-    """The table report in a code block: the markdown fallback before `--format markdown`."""
-    fence = "````"
-    return f"## depaudit: `{_code(path)}`\n\n{fence}text\n{text.rstrip()}\n{fence}\n"
 
 
 def _fetch_base(sha: str, cwd: Path) -> None:
@@ -325,9 +300,24 @@ def _fetch_base(sha: str, cwd: Path) -> None:
         )
 
 
+def scan_settings(args: argparse.Namespace) -> Settings:
+    """The action's inputs as ``depaudit scan PATH [--fail-on LEVEL] EXTRA-ARGS``."""
+    try:
+        extra = shlex.split(args.extra_args)
+    except ValueError as exc:
+        raise UsageError(f"--extra-args: {exc}", "quote arguments as a shell would") from None
+    argv = [args.path, *(["--fail-on", args.fail_on] if args.fail_on else []), *extra]
+    return settings_from_args(scan_parser().parse_args(argv))
+
+
 def action_run(
-    args: argparse.Namespace, environ: Mapping[str, str], sleep: Sleep = time.sleep
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    sleep: Sleep = time.sleep,
+    clock: Clock = utc_now,
 ) -> RunResult:
+    """Scan once, render every requested format from that one report, and on pull requests
+    diff it against the base."""
     env = ActionsEnv.from_environ(environ)
     result = RunResult()
     out_dir = Path(args.output_dir)
@@ -335,101 +325,88 @@ def action_run(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(out_dir, f"cannot be created ({exc.strerror or exc})") from None
-    try:
-        extra = shlex.split(args.extra_args)
-    except ValueError as exc:
-        raise UsageError(f"--extra-args: {exc}", "quote arguments as a shell would") from None
-
-    scan = _subparser("scan")
-    available = _format_choices(scan)
     wanted = [f.strip().lower() for f in args.formats.split(",") if f.strip()]
     if "markdown" not in wanted:
         wanted.insert(0, "markdown")  # the summary and the comment need it
     if args.sarif and "sarif" not in wanted:
         wanted.append("sarif")
-    scan_args = ["scan", args.path]
-    if args.fail_on:
-        if _supports(scan, "--fail-on"):
-            scan_args += ["--fail-on", args.fail_on]
-        else:
-            _warn(result, "this depaudit has no --fail-on yet; the input is ignored")
-    scan_args += extra
-
-    exit_code: int | None = None
-    for fmt in wanted:
-        render = fmt
-        if fmt not in available:
-            if fmt == "markdown":
-                render = "table"  # wrapped in a code block below
-            else:
-                _warn(result, f"this depaudit cannot write --format {fmt}; skipped")
-                continue
+    known = {f.value for f in FormatName}
+    try:
+        settings = scan_settings(args)
+        scanned = scan(settings, clock)
+    except SystemExit as exc:  # a usage error in extra-args: argparse said it on stderr
+        result.exit_code = int(exc.code) if isinstance(exc.code, int) else ExitCode.INPUT
+        return result
+    except DepauditError as error:
+        print_error(error)
+        result.exit_code = error.exit_code
+        return result
+    result.scans += 1
+    for fmt in dict.fromkeys(wanted):
+        if fmt not in known:
+            _warn(result, f"this depaudit cannot write --format {fmt}; skipped")
+            continue
         target = out_dir / f"depaudit.{EXTENSIONS.get(fmt, fmt)}"
-        raw = out_dir / f"depaudit.{EXTENSIONS[render]}" if render != fmt else target
-        code = _cli([*scan_args, "--format", render, "--output", str(raw)])
-        if code not in (ExitCode.OK, ExitCode.SUSPECTS):
-            result.exit_code = code
-            return result
-        exit_code = code if exit_code is None else max(exit_code, code)
-        if render != fmt:
-            table = raw.read_text(encoding="utf-8")
-            target.write_text(_table_as_markdown(table, args.path), encoding="utf-8")
+        write_atomically(target, get_format(fmt).render(scanned.report))
         result.files[fmt] = target
-    result.exit_code = ExitCode.OK if exit_code is None else exit_code
+    result.exit_code = exit_code(scanned)
+    if result.exit_code not in (ExitCode.OK, ExitCode.SUSPECTS):
+        return result
     if "markdown" in result.files:
         result.markdown = result.files["markdown"].read_text(encoding="utf-8")
-
     if env.is_pull_request:
-        result.diff_markdown = _run_diff(args, env, out_dir, extra, result)
+        result.diff_markdown = _run_diff(scanned, env, out_dir, result, clock)
         if result.diff_markdown is not None:
             result.files["diff"] = out_dir / "depaudit-diff.md"
     return result
 
 
-def _head_lockfile(path: str, extra: list[str]) -> Path:
-    """The lockfile the scan read: ``--lockfile`` among the extra arguments, PATH itself when
-    it is a file, else the one depaudit detects in the folder."""
-    for i, arg in enumerate(extra):
-        if arg == "--lockfile" and i + 1 < len(extra):
-            return Path(extra[i + 1])
-        if arg.startswith("--lockfile="):
-            return Path(arg.split("=", 1)[1])
-    folder = Path(path)
+def _head_lockfile(scanned: Scan) -> Path | None:
+    """The lockfile the scan read: ``--lockfile``, else the tree's own source when it is a
+    lockfile, else the one depaudit detects in the folder."""
+    settings = scanned.settings
+    if settings.lockfile is not None:
+        return settings.lockfile
+    if settings.npm_ls is not None:
+        return None  # a saved npm ls: no lockfile to compare
+    folder = Path(settings.directory)
     if folder.is_file():
         return folder
-    from depaudit.sources import detect
-
     return detect(folder).lockfile
 
 
 def _run_diff(
-    args: argparse.Namespace, env: ActionsEnv, out_dir: Path, extra: list[str], result: RunResult
+    scanned: Scan, env: ActionsEnv, out_dir: Path, result: RunResult, clock: Clock
 ) -> str | None:
-    """``depaudit diff --base-ref <base sha>`` on pull requests, once `diff` exists."""
-    diff = _subparser("diff")
-    if diff is None or not _supports(diff, "--base-ref"):
-        return None
+    """The diff against the pull request's base: the base lockfile from git, scored once;
+    the head is the scan's own report."""
     if env.event_path is None:
         return None
     sha, _ref = pull_request_base(read_event(env.event_path))
     if not sha:
         return None
     try:
-        head = _head_lockfile(args.path, extra)
+        head = _head_lockfile(scanned)
     except DepauditError:
         return None  # the scan has said what is wrong with the folder
+    if head is None:
+        return None
     _fetch_base(sha, Path(env.workspace or "."))
     target = out_dir / "depaudit-diff.md"
-    argv = ["diff", "--base-ref", sha]
-    if _supports(diff, "--format"):
-        argv += ["--format", "markdown"]
-    if _supports(diff, "--output"):
-        argv += ["--output", str(target)]
-    code = _cli([*argv, str(head)])
-    if code not in (ExitCode.OK, ExitCode.SUSPECTS) or not target.is_file():
-        _warn(result, f"depaudit diff against the base {sha[:12]} failed (exit {code})")
+    try:
+        base_tree, base_label = load_base(sha, head)
+        base = scanned.ignored(build_report(scanned.settings, base_tree, clock)[0], clock)
+        result.scans += 1
+        text = render_diff(diff_reports(base, scanned.report, base_label, str(head)), "markdown")
+        write_atomically(target, text)
+    except DepauditError as error:
+        _warn(
+            result,
+            f"depaudit diff against the base {sha[:12]} failed (exit {int(error.exit_code)}): "
+            f"{error.message}",
+        )
         return None
-    return target.read_text(encoding="utf-8")
+    return text
 
 
 def comment_markdown(result: RunResult, env: ActionsEnv, limit: int = BODY_LIMIT) -> str:

@@ -276,6 +276,7 @@ def build_registry_service(
     cache_ttl: float = DEFAULT_TTL,
     jobs: int = DEFAULT_JOBS,
     npm_timeout: float = 20.0,
+    cache: Cache | None = None,
 ) -> RegistryService:
     """The service as ``depaudit scan`` uses it: npm configuration of ``directory``, one
     pooled session with scoped credentials, the user cache.
@@ -283,7 +284,8 @@ def build_registry_service(
     Offline runs never ask npm: without a registry in ``--registry``, the environment or an
     ``.npmrc``, they use the answer of the last online ``npm config get registry``, which the
     cache keeps (its entries are keyed by registry URL)."""
-    cache = Cache(cache_dir, enabled=use_cache)
+    if cache is None:  # the composition root hands in the run's one cache
+        cache = Cache(cache_dir, enabled=use_cache)
     if offline:
         try:
             config = load_npm_config(directory, registry, npm_timeout=npm_timeout, ask_npm=False)

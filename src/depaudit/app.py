@@ -1,0 +1,131 @@
+"""The library entry points, and the composition root's caller: what ``depaudit scan``,
+``explain`` and ``diff`` and the GitHub Action do, without argparse or printing of reports.
+
+:func:`scan` loads the tree once, builds the report once (``audit.build_report`` opens and
+closes the session, the cache and the services) and applies the ignore file once; callers
+render that one :class:`Scan` in as many formats as they need.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from depaudit import gcpause
+from depaudit.audit import Clock, build_report, utc_now
+from depaudit.config import Settings, find_config, load_config
+from depaudit.errors import DepauditError, ExitCode, InputError, ServiceError
+from depaudit.ignore import IgnoreEntry, apply_ignores, parse_ignores
+from depaudit.models import DependencyTree, Report, Tier
+from depaudit.scoring import LeakScorer, at_or_above
+from depaudit.services.registry import RegistryService
+from depaudit.sources.loader import load_tree
+from depaudit.text import terminal_safe
+
+PROG = "depaudit"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError(path, "is a directory", "give --output a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except FileNotFoundError:
+        raise InputError(path, "its folder does not exist", "create the folder first") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot be written ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(path, f"cannot be written ({exc.strerror or exc})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def policy(settings: Settings) -> tuple[Settings, dict[str, object], str]:
+    """Settings with fail-on resolved (flag/env > config file > never), the config, its name."""
+    path = find_config(settings.directory, settings.config)
+    config = load_config(path)
+    if settings.fail_on is None:  # neither the flag nor DEPAUDIT_FAIL_ON: the file decides
+        from_file = config.get("fail-on")
+        settings = replace(settings, fail_on=from_file if isinstance(from_file, str) else "never")
+    return settings, config, str(path) if path else ".depaudit.toml"
+
+
+def fails(report: Report, fail_on: str | None, what: str = "suspects") -> bool:
+    """Whether a suspect is at or above ``fail_on``; if so, one stderr line names them."""
+    if fail_on in (None, "never"):
+        return False
+    tripped = [s for s in report.suspects if at_or_above(s.tier, Tier(fail_on))]
+    if tripped:
+        names = ", ".join(f"{s.key} ({s.tier.value}, {s.score:g})" for s in tripped[:10])
+        more = f" and {len(tripped) - 10} more" if len(tripped) > 10 else ""
+        print(
+            terminal_safe(
+                f"{PROG}: --fail-on {fail_on}: {len(tripped)} {what} at or above {fail_on}: "
+                f"{names}{more}"
+            ),
+            file=sys.stderr,
+        )
+    return bool(tripped)
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One scan: the settings (fail-on resolved), the tree, the report after the ignore file,
+    and what applying ignores to another report of the same run needs."""
+
+    settings: Settings
+    tree: DependencyTree
+    report: Report
+    scorer: LeakScorer
+    ignores: tuple[IgnoreEntry, ...]
+    origin: str
+
+    @property
+    def registry_failed(self) -> bool:
+        return RegistryService.name in self.report.failed
+
+    def ignored(self, report: Report, clock: Clock) -> Report:
+        """Another report of this run (the diff's base) with the same ignore file applied."""
+        return apply_ignores(report, self.ignores, clock().date(), self.scorer.weights, self.origin)
+
+
+def scan(settings: Settings, clock: Clock = utc_now, tree: DependencyTree | None = None) -> Scan:
+    """Load the tree (unless given), build the report, apply the ignore file: once."""
+    settings, config, origin = policy(settings)
+    ignores = tuple(parse_ignores(config, origin))
+    if tree is None:
+        with gcpause.paused():
+            tree = load_tree(settings)
+    with gcpause.frozen():
+        report, scorer = build_report(settings, tree, clock)
+        report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
+    return Scan(settings, tree, report, scorer, ignores, origin)
+
+
+def exit_code(result: Scan) -> int:
+    """3 when --strict and the registry failed (said on stderr), 1 on suspects at or above
+    fail-on, else 0."""
+    if result.settings.strict and result.registry_failed:
+        print_error(
+            ServiceError("the npm registry could not be used", "see the warnings in the report")
+        )
+        return ExitCode.SERVICE
+    return ExitCode.SUSPECTS if fails(result.report, result.settings.fail_on) else ExitCode.OK
+
+
+def print_error(error: DepauditError) -> None:
+    line = f"{PROG}: error: {error.message}"
+    if error.hint:
+        line += f" (hint: {error.hint})"
+    print(terminal_safe(line), file=sys.stderr)  # one line, no escapes from hostile input

@@ -1,0 +1,304 @@
+"""The options of ``scan``, ``explain`` and ``diff`` and how they become :class:`Settings`.
+
+Both ``depaudit.cli`` and the GitHub Action (``depaudit.github.commands``, which parses the
+action's ``extra-args`` as ``depaudit scan`` arguments) build their parsers from here, so
+neither imports the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import NoReturn
+
+from depaudit.cache import parse_ttl
+from depaudit.config import (
+    FAIL_ON_CHOICES,
+    Settings,
+    env_bool,
+    env_choice,
+    env_default,
+    env_name,
+    env_value,
+    positive_int,
+    positive_seconds,
+)
+from depaudit.errors import ExitCode, UsageError
+from depaudit.formats.interface import FormatName
+from depaudit.github_client import api_url_from_env, find_token
+from depaudit.text import terminal_safe
+
+PROG = "depaudit"
+
+DESCRIPTION = (
+    "Find the npm dependencies most likely to leak memory or hold resources: "
+    "read the dependency tree, learn what the registry, advisories and the bundled knowledge "
+    "base say about every package, and rank the leak suspects, with the reasons."
+)
+
+EXIT_CODES_HELP = """exit codes:
+  0  success (nothing at or above --fail-on)
+  1  suspects at or above --fail-on
+  2  usage, input or configuration error (one line on stderr, nothing written)
+  3  a required service failed under --strict
+  4  internal error (traceback only with --debug)
+  130 interrupted
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a usage error in one line (``depaudit scan: error: ...``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        line = f"{self.prog}: error: {message} (hint: {self.prog} --help)"
+        self.exit(ExitCode.INPUT, terminal_safe(" ".join(line.split())) + "\n")
+
+
+def finish(parser: argparse.ArgumentParser, top: bool = True) -> None:
+    """For ``parser`` and every subcommand below it: ``--help`` shows a default only where
+    there is one (no ``default: None`` / ``default: False``), and every subcommand also takes
+    ``--debug`` after its name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in {id(p): p for p in action.choices.values()}.values():
+                finish(sub, top=False)
+        elif action.help and "%(default)s" in action.help:
+            if action.default is None or action.default is False:
+                action.help = action.help.replace("; default: %(default)s", "")
+            elif action.default is True:  # a store_true flag its DEPAUDIT_* twin turned on
+                action.help = action.help.replace("default: %(default)s", "default: on")
+    if not top:
+        parser.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,  # not given here: the top-level --debug decides
+            help=argparse.SUPPRESS,
+        )
+
+
+def help_text(text: str, flag: str) -> str:
+    """Help text that names the flag's environment twin and shows the default."""
+    return f"{text} (env {env_name(flag)}; default: %(default)s)"
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        default=env_value("--directory"),  # None: "." (told apart from an explicit DIR)
+        metavar="DIR",
+        help=f"project folder to scan (env {env_name('--directory')}; default: .)",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--lockfile",
+        metavar="FILE",
+        default=env_value("--lockfile"),
+        help=help_text(
+            "read this lockfile (package-lock.json, npm-shrinkwrap.json, yarn.lock, "
+            "pnpm-lock.yaml or bun.lock)",
+            "--lockfile",
+        ),
+    )
+    source.add_argument(
+        "--npm-ls",
+        metavar="FILE",
+        default=env_value("--npm-ls"),
+        help=help_text(
+            "read saved `npm ls --all --long --json` output from FILE ('-' for stdin; "
+            "without --long dev and optional flags are unknown)",
+            "--npm-ls",
+        ),
+    )
+    parser.add_argument(
+        "--no-npm",
+        action="store_true",
+        default=env_bool("--no-npm", False),
+        help=help_text("never run `npm ls` in DIR, even when node_modules exists", "--no-npm"),
+    )
+    parser.add_argument(
+        "--npm-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        default=env_default("--npm-timeout", positive_seconds, 120.0),
+        help=help_text("time limit for `npm ls`", "--npm-timeout"),
+    )
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=[f.value for f in FormatName],
+        default=env_choice("--format", [f.value for f in FormatName], FormatName.TABLE.value),
+        help=help_text("report format", "--format"),
+    )
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        default=env_value("--output"),
+        help=help_text("write the report to FILE (atomically, after success)", "--output"),
+    )
+
+
+def add_policy_options(parser: argparse.ArgumentParser, *, fail_on: bool = True) -> None:
+    group = parser.add_argument_group("CI policy")
+    if fail_on:
+        group.add_argument(
+            "--fail-on",
+            choices=FAIL_ON_CHOICES,
+            default=env_choice("--fail-on", FAIL_ON_CHOICES, None),
+            help=f"exit 1 when a suspect is at or above this tier (env {env_name('--fail-on')}; "
+            "default: fail-on in the config file, else never)",
+        )
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        default=env_value("--config"),
+        help=f"config file with [[ignore]] entries and fail-on (env {env_name('--config')}; "
+        "default: .depaudit.toml in DIR when present)",
+    )
+
+
+def add_registry_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("registry, cache and offline use")
+    group.add_argument(
+        "--registry",
+        metavar="URL",
+        default=env_value("--registry"),
+        help=help_text("npm registry base URL (otherwise npm's configuration)", "--registry"),
+    )
+    group.add_argument(
+        "--no-registry",
+        action="store_true",
+        default=env_bool("--no-registry", False),
+        help=help_text("do not consult the npm registry (tree checks only)", "--no-registry"),
+    )
+    group.add_argument(
+        "--offline",
+        action="store_true",
+        default=env_bool("--offline", False),
+        help=help_text("no network: use only the cache and bundled data", "--offline"),
+    )
+    group.add_argument(
+        "--no-cache",
+        action="store_true",
+        default=env_bool("--no-cache", False),
+        help=help_text("neither read nor write the cache", "--no-cache"),
+    )
+    add_cache_dir_option(group)
+    group.add_argument(
+        "--cache-ttl",
+        metavar="SECONDS|1d",
+        default=env_default("--cache-ttl", _ttl_text, "1d"),
+        help=help_text(
+            "age after which cached facts are revalidated (s, m, h, d, w)", "--cache-ttl"
+        ),
+    )
+    group.add_argument(
+        "--jobs",
+        type=positive_int,
+        metavar="N",
+        default=env_default("--jobs", positive_int, 8),
+        help=help_text("concurrent registry requests", "--jobs"),
+    )
+    group.add_argument(
+        "--strict",
+        action="store_true",
+        default=env_bool("--strict", False),
+        help=help_text("exit 3 when the registry could not be used at all", "--strict"),
+    )
+    add_advisory_options(group)
+
+
+def _ttl_text(text: str) -> str:
+    parse_ttl(text)  # raises ValueError
+    return text
+
+
+def add_advisory_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    add_github_api_option(parser)
+    parser.add_argument(
+        "--no-advisories",
+        action="store_true",
+        default=env_bool("--no-advisories", False),
+        help=help_text(
+            "skip npm and GitHub advisories (the knowledge base is still used)", "--no-advisories"
+        ),
+    )
+
+
+def add_github_api_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--github-api-url",
+        metavar="URL",
+        default=env_value("--github-api-url"),
+        help="GitHub REST API for advisories, e.g. GitHub Enterprise (env "
+        f"{env_name('--github-api-url')}; default: $GITHUB_API_URL, else the public API)",
+    )
+
+
+def add_cache_dir_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        default=env_value("--cache-dir"),
+        help=help_text("cache folder (default: the user cache folder)", "--cache-dir"),
+    )
+
+
+def scan_options(parser: argparse.ArgumentParser) -> None:
+    """Every option of ``depaudit scan`` on ``parser``."""
+    add_input_options(parser)
+    add_output_options(parser)
+    add_registry_options(parser)
+    add_policy_options(parser)
+
+
+def scan_parser(prog: str = f"{PROG} scan") -> argparse.ArgumentParser:
+    """A stand-alone parser of ``depaudit scan``'s arguments (for the Action's extra-args)."""
+    parser = Parser(prog=prog, add_help=False)
+    scan_options(parser)
+    parser.set_defaults(debug=env_bool("--debug", False))
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    if getattr(args, "npm_ls", None) and args.directory is not None:
+        raise UsageError(
+            f"--npm-ls reads a saved tree, so DIR {args.directory!r} would be ignored",
+            "give --npm-ls FILE or DIR, not both (--config names a config file)",
+        )
+    if args.npm_timeout <= 0:
+        raise UsageError("--npm-timeout must be a positive number of seconds")
+    try:
+        cache_ttl = parse_ttl(args.cache_ttl)
+    except ValueError:
+        raise UsageError(
+            f"--cache-ttl {args.cache_ttl!r} is not a duration", "use seconds or 30m, 12h, 1d"
+        ) from None
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    return Settings(
+        directory=Path(args.directory or "."),
+        lockfile=Path(args.lockfile) if args.lockfile else None,
+        npm_ls=args.npm_ls,
+        use_npm=not args.no_npm,
+        npm_timeout=args.npm_timeout,
+        format=args.format,
+        output=Path(args.output) if args.output else None,
+        debug=args.debug,
+        use_registry=not args.no_registry,
+        registry=args.registry,
+        offline=args.offline,
+        use_cache=not args.no_cache,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        cache_ttl=cache_ttl,
+        jobs=args.jobs,
+        strict=args.strict,
+        config=Path(args.config) if args.config else None,
+        fail_on=getattr(args, "fail_on", None),
+        github_api_url=args.github_api_url or api_url_from_env(os.environ),
+        use_advisories=not args.no_advisories,
+        github_token=find_token(os.environ),
+    )
