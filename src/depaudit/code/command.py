@@ -141,7 +141,7 @@ def run_code(args: argparse.Namespace) -> int:
             cache.close()
     text = render(report, args.format)
     if args.output:
-        from depaudit.cli import write_atomically
+        from depaudit.app import write_atomically
 
         write_atomically(Path(args.output), text)
     else:
