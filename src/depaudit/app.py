@@ -76,7 +76,17 @@ def fails(report: Report, fail_on: str | None, what: str = "suspects") -> bool:
             ),
             file=sys.stderr,
         )
-    return bool(tripped)
+    code = [f for f in report.findings if at_or_above(f.tier, Tier(fail_on))]
+    if code:
+        where = ", ".join(f"{f.rule} at {f.file}:{f.line}" for f in code[:10])
+        print(
+            terminal_safe(
+                f"{PROG}: --fail-on {fail_on}: {len(code)} code findings at or above "
+                f"{fail_on}: {where}"
+            ),
+            file=sys.stderr,
+        )
+    return bool(tripped) or bool(code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +120,10 @@ def scan(settings: Settings, clock: Clock = utc_now, tree: DependencyTree | None
     with gcpause.frozen():
         report, scorer = build_report(settings, tree, clock)
         report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
+    if settings.use_code:
+        from depaudit.code.integrate import add_code_findings
+
+        report = add_code_findings(report, settings)
     return Scan(settings, tree, report, scorer, ignores, origin)
 
 

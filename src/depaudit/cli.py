@@ -143,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_options(scan)
+    scan.add_argument(
+        "--no-code",
+        action="store_true",
+        default=env_bool("--no-code", False),
+        help=help_text("do not run the code rules (depaudit code) over DIR", "--no-code"),
+    )
     add_output_options(scan)
     add_registry_options(scan)
     add_policy_options(scan)

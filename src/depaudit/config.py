@@ -162,5 +162,7 @@ class Settings:
     # advisories (npm bulk endpoint, GitHub Advisory Database); the knowledge base is always used
     github_api_url: str = "https://api.github.com"
     use_advisories: bool = True
+    #: run the code rules over the app's own source (depaudit code) as part of scan
+    use_code: bool = False
     #: GITHUB_TOKEN / GH_TOKEN, read once by the CLI (the core reads no environment)
     github_token: str | None = field(default=None, repr=False)

@@ -396,6 +396,22 @@ class Suspect:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeFinding:
+    """A leak pattern in the app's own code (``depaudit code``): the rule, where it is (a
+    posix path relative to the scanned folder, 1-based line and column), why, and the package
+    involved when the object comes from one. The tier is the rule's (for ``--fail-on``)."""
+
+    rule: str
+    file: str
+    line: int
+    column: int
+    message: str
+    evidence: tuple[str, ...] = ()
+    package: str | None = None
+    tier: Tier = Tier.MEDIUM
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """The result of one run, rendered by every format."""
 
@@ -411,3 +427,6 @@ class Report:
     ignored: tuple[str, ...] = ()  # descriptions of ignore entries that applied / expired
     #: names of the services that could not be used at all (``EnrichmentResult.failed``)
     failed: tuple[str, ...] = ()
+    #: leak patterns in the app's own code (``depaudit code``), paths relative to code_root
+    findings: tuple[CodeFinding, ...] = ()
+    code_root: str | None = None

@@ -300,5 +300,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         fail_on=getattr(args, "fail_on", None),
         github_api_url=args.github_api_url or api_url_from_env(os.environ),
         use_advisories=not args.no_advisories,
+        use_code=not getattr(args, "no_code", True),
         github_token=find_token(os.environ),
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from depaudit.code.files import SourceFile, is_code_file, minified, walk
-from depaudit.code.model import CodeReport, Finding, SkippedFile
+from depaudit.code.model import CodeReport, Finding, SkippedFile, finding_from_cached
 from depaudit.errors import InputError
 from depaudit.js.parser import Grammar, grammar_for
 
@@ -124,7 +124,7 @@ def scan_code(
         if result is None:
             continue
         suppressed += int(result.get("s", 0))
-        findings.extend(Finding.from_cached(item, relative) for item in result["f"])
+        findings.extend(finding_from_cached(item, relative) for item in result["f"])
     findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule))
     if cache is not None:
         warnings.extend(cache.warnings)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from depaudit.models import Tier
+from depaudit.models import CodeFinding, Tier
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,46 +71,34 @@ RULE_IDS = frozenset(rule.id for rule in RULES)
 RULE_BY_ID = {rule.id: rule for rule in RULES}
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    rule: str
-    file: str  # posix path relative to the scanned folder
-    line: int  # 1-based
-    column: int  # 1-based
-    message: str
-    evidence: tuple[str, ...] = ()
-    package: str | None = None
-    end_line: int | None = None
+Finding = CodeFinding
 
-    @property
-    def tier(self) -> Tier:
-        return RULE_BY_ID[self.rule].tier
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "end_line": self.end_line if self.end_line is not None else self.line,
-            "tier": self.tier.value,
-            "message": self.message,
-            "evidence": list(self.evidence),
-            "package": self.package,
-        }
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "file": finding.file,
+        "line": finding.line,
+        "column": finding.column,
+        "tier": finding.tier.value,
+        "message": finding.message,
+        "evidence": list(finding.evidence),
+        "package": finding.package,
+    }
 
-    @classmethod
-    def from_cached(cls, data: dict[str, Any], file: str) -> Finding:
-        return cls(
-            rule=str(data["rule"]),
-            file=file,
-            line=int(data["line"]),
-            column=int(data["column"]),
-            message=str(data["message"]),
-            evidence=tuple(str(e) for e in data.get("evidence", ())),
-            package=data.get("package"),
-            end_line=data.get("end_line"),
-        )
+
+def finding_from_cached(data: dict[str, Any], file: str) -> Finding:
+    rule = str(data["rule"])
+    return Finding(
+        rule=rule,
+        file=file,
+        line=int(data["line"]),
+        column=int(data["column"]),
+        message=str(data["message"]),
+        evidence=tuple(str(e) for e in data.get("evidence", ())),
+        package=data.get("package"),
+        tier=RULE_BY_ID[rule].tier if rule in RULE_BY_ID else Tier.MEDIUM,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from depaudit import __version__
-from depaudit.code.model import RULES, CodeReport, Finding
+from depaudit.code.model import RULES, CodeReport, Finding, finding_to_dict
 from depaudit.text import json_text_safe, terminal_safe
 
 SARIF_LEVELS = {"high": "error", "medium": "warning", "low": "note"}
@@ -62,7 +62,7 @@ def render_table(findings: Sequence[Finding]) -> str:
 
 
 def findings_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:
-    return [f.to_dict() for f in findings]
+    return [finding_to_dict(f) for f in findings]
 
 
 def report_json(report: CodeReport) -> dict[str, Any]:

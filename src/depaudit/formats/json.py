@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from depaudit.code.model import finding_to_dict
 from depaudit.formats.interface import FormatName, ReportFormat
 from depaudit.models import Package, PackageFacts, Report, Suspect
 from depaudit.text import json_text_safe
@@ -151,6 +152,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for s in tree.skipped
         ],
         "suspects": [_suspect_entry(s) for s in report.suspects],
+        "findings": [finding_to_dict(f) for f in report.findings],
         "ignored": list(report.ignored),
         "warnings": list(report.warnings),
         "consulted": list(report.consulted),

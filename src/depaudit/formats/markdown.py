@@ -213,6 +213,16 @@ def render_markdown(report: Report, budget: int = BUDGET) -> str:
         )
         section = _details(f"Tree problems ({len(problems)})", header, rows, remaining)
         lines += section
+    if report.findings and budget - _size(lines) - _size(tail) > 400:
+        from depaudit.code.render import markdown_rows
+
+        code_rows = markdown_rows(report.findings)
+        lines += _details(
+            f"Leak patterns in the app's code ({len(report.findings)})",
+            code_rows[:2],
+            code_rows[2:],
+            budget - _size(lines) - _size(tail),
+        )
     text = "\n".join(lines + tail) + "\n"
     if len(text) > budget:  # pathological footer: cut it, never exceed the limit
         text = text[: budget - 80] + "\n\n*(truncated to stay within GitHub's limit)*\n"

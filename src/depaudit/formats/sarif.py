@@ -171,12 +171,18 @@ def report_to_sarif(report: Report, weights: Weights | None = None) -> dict[str,
             if url:
                 result["properties"]["reference"] = url
             results.append(result)
+    rules = _rules(weights)
+    if report.findings:
+        from depaudit.code.render import sarif_results, sarif_rules
+
+        rules += sarif_rules()
+        results += sarif_results(report.code_root or ".", report.findings)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": "depaudit",
                 "semanticVersion": report.tool_version,
-                "rules": _rules(weights),
+                "rules": rules,
             }
         },
         "results": results,

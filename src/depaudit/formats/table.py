@@ -150,6 +150,10 @@ class TableFormat(ReportFormat):
             out.append(tabulate(rows, headers=["skipped", "spec", "reason"]))
             out.append("")
         out.extend(registry_tables(report))
+        if report.findings:
+            from depaudit.code.render import render_table
+
+            out.append(render_table(report.findings))
         out.extend(f"warning: {terminal_safe(w)}" for w in report.warnings)
         out.append(summary_line(report))
         return "\n".join(out) + "\n"

@@ -1,0 +1,66 @@
+"""``depaudit scan`` runs the code rules too: findings in every format, --no-code, --fail-on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from depaudit.cli import main
+
+LEAKY = REPO / "examples" / "leaky-app" / "src"
+LOCK = REPO / "examples" / "express-app"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(LOCK / name, folder / name)
+    shutil.copytree(LEAKY, folder / "src")
+    return folder
+
+
+def _scan(project: Path, *extra: str) -> list[str]:
+    return ["scan", str(project), "--offline", "--no-npm", "--no-cache", *extra]
+
+
+def test_findings_in_json_and_sarif(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(_scan(project, "--format", "json")) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {f["rule"] for f in data["findings"]} == {
+        "unreleased-connection",
+        "listener-leak",
+        "growing-collection",
+        "uncleared-timer",
+        "unbounded-cache",
+    }
+    assert all(f["file"] == "src/server.js" for f in data["findings"])
+    main(_scan(project, "--format", "sarif"))
+    sarif = json.loads(capsys.readouterr().out)
+    code = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "uncleared-timer"]
+    [location] = code[0]["locations"]
+    assert location["physicalLocation"]["artifactLocation"]["uri"].endswith("src/server.js")
+    assert location["physicalLocation"]["region"]["startLine"] == 31
+    rule_ids = {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} <= rule_ids
+
+
+def test_table_and_markdown(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(_scan(project))
+    assert "src/server.js:31:3" in capsys.readouterr().out
+    main(_scan(project, "--format", "markdown"))
+    assert "Leak patterns in the app's code (5)" in capsys.readouterr().out
+
+
+def test_no_code_and_fail_on(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(_scan(project, "--no-code", "--format", "json"))
+    assert json.loads(capsys.readouterr().out)["findings"] == []
+    # the lockfile's suspects alone trip high; at medium the code findings trip it too
+    assert main(_scan(project, "--fail-on", "medium")) == 1
+    err = capsys.readouterr().err
+    assert "4 code findings at or above medium" in err
