@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from conftest import ASSETS
 from depaudit.errors import InputError
 from depaudit.models import DependencyTree, ProblemKind, TreeProblem
-from depaudit.sources.npm_ls import NpmLsSource, parse_invalid, parse_npm_ls, run_npm_ls
+from depaudit.sources.npm_ls import NpmLsSource, parse_invalid, parse_npm_ls
+from depaudit.sources.npm_ls_run import run_npm_ls
 from depaudit.sources.package_lock import PackageLockSource
 from depaudit.tree import find_problems
 

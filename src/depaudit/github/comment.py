@@ -8,12 +8,14 @@ there is none, so a PR never collects a comment per push.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from depaudit.errors import UsageError
-from depaudit.github.actions import truncate_chars
-from depaudit.github_client import GitHubClient
+from depaudit.errors import ConfigError, UsageError
+from depaudit.github.actions import ActionsEnv, pull_request_number, read_event, truncate_chars
+from depaudit.github_client import GitHubClient, require_token
 
 MARKER = "<!-- depaudit -->"
 #: GitHub rejects issue comment bodies over 65,536 characters
@@ -106,3 +108,54 @@ def upsert_comment(
         what=f"commenting on {owner}/{repo}#{number}",
     ).json()
     return CommentResult("created", int(data["id"]), str(data.get("html_url", "")))
+
+
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CommentTarget:
+    owner: str
+    repo: str
+    number: int
+
+
+def resolve_target(env: ActionsEnv, repo: str | None, pr: int | None) -> CommentTarget:
+    if repo:
+        env = ActionsEnv(repository=repo)
+    owner, name = env.require_repository()
+    number = pr
+    if number is None:
+        if env.event_path is None and repo is None:
+            raise ConfigError("no pull request: GITHUB_EVENT_PATH is not set", "pass --pr N")
+        if env.event_path is not None:
+            number = pull_request_number(read_event(env.event_path))
+    if number is None:
+        raise ConfigError(
+            f"the event {env.event_name or ''!s} is not about a pull request".replace("  ", " "),
+            "run on `pull_request` (or `pull_request_target`), or pass --pr N",
+        )
+    return CommentTarget(owner, name, number)
+
+
+def post_comment(
+    report: str,
+    *,
+    environ: Mapping[str, str],
+    repo: str | None = None,
+    pr: int | None = None,
+    key: str | None = None,
+    author: str = DEFAULT_AUTHOR,
+    sleep: Sleep = time.sleep,
+) -> str:
+    """Create or update the sticky comment; returns its URL."""
+    env = ActionsEnv.from_environ(environ)
+    token = require_token(environ)
+    target = resolve_target(ActionsEnv.from_environ(environ), repo, pr)
+    marker = marker_for(key)
+    client = GitHubClient(token, env.api_url, sleep=sleep)
+    body = build_body(report, marker)
+    result = upsert_comment(
+        client, target.owner, target.repo, target.number, body, marker=marker, author=author
+    )
+    return result.url

@@ -27,7 +27,8 @@ from pathlib import Path
 from depaudit.config import Settings
 from depaudit.models import DependencyTree, DepType, ProblemKind, SourceInfo, TreeProblem
 from depaudit.sources import LOCKFILE_NAMES, detect, source_for
-from depaudit.sources.npm_ls import NpmLsSource, npm_command, run_npm_ls
+from depaudit.sources.npm_ls import NpmLsSource
+from depaudit.sources.npm_ls_run import npm_command, run_npm_ls
 from depaudit.tree import drift
 
 #: lockfiles whose node_modules `npm ls` can read
