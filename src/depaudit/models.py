@@ -216,7 +216,9 @@ class DependencyTree:
         return iter(seen)
 
     def paths(self, name: str, version: str) -> list[tuple[str, ...]]:
-        return sorted({p.path for p in self.placements(name, version)})
+        """Every path to ``name@version``: production placements' first, shortest first."""
+        ordered = sorted(self.placements(name, version), key=lambda p: (p.dev, len(p.path), p.path))
+        return list(dict.fromkeys(p.path for p in ordered))
 
 
 class Runtime(StrEnum):

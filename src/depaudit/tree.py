@@ -331,7 +331,7 @@ def duplicate_versions(tree: DependencyTree) -> list[TreeProblem]:
     for name in names:
         placements = tree.placements(name)
         versions = sorted({p.version for p in placements}, key=_version_key)
-        first = min(placements, key=lambda p: (len(p.path), p.path))
+        first = min(placements, key=lambda p: (p.dev, len(p.path), p.path))
         parts = []
         for v in versions:
             where: set[tuple[str, ...]] = set()

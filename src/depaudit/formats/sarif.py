@@ -128,7 +128,7 @@ def report_to_sarif(report: Report, weights: Weights | None = None) -> dict[str,
     results = []
     for suspect in report.suspects:
         placements = report.tree.placements(suspect.name, suspect.version)
-        first = min(placements, key=lambda p: (len(p.path), p.location), default=None)
+        first = min(placements, key=lambda p: (p.dev, len(p.path), p.location), default=None)
         line = find_line(lines, first) if first is not None and lines else 1
         width = len(lines[line - 1]) if lines and line <= len(lines) else 0
         by_rule: dict[str, list[Signal]] = {}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 
-from depaudit.models import Dependency, Importer
+from depaudit.models import Dependency, DepType, Importer
 
 #: names kept in a path; a deeper placement's path keeps the first :data:`PATH_HEAD` names,
 #: one marker naming how many were left out, and the last names (a 10,000-deep chain would
@@ -74,7 +74,9 @@ def shortest_paths(
 ) -> tuple[dict[str, Reached], set[str]]:
     """Best-first search from the importers over resolved edges.
 
-    Every placement in ``known`` that an importer reaches gets its shortest path, ties broken
+    Every placement in ``known`` that an importer reaches gets its shortest production path
+    when it has one (no dev edge on it: a package that is both a production and a dev
+    dependency is shown where production pulls it in), else its shortest path; ties broken
     lexicographically by the names along it; the root's edges start at depth 1, a
     workspace's at depth 2. ``label`` names an edge's step in a path. Also returns the
     targets of importer edges (the direct dependencies).
@@ -86,19 +88,49 @@ def shortest_paths(
     """
     starts = list(importers)
     direct: set[str] = set()
+    for importer in starts:
+        direct.update(
+            d.target for d in importer.dependencies if d.target is not None and d.target in known
+        )
+    reached: dict[str, Reached] = {}
+    seen: set[str] = set()
+    # production first: a placement any production path reaches is shown on one; then the
+    # importers' dev edges reach the rest (only importers' dev edges are followed at all)
+    for dev in (False, True):
+
+        def importer_edges(importer: Importer, dev: bool = dev) -> Iterator[Dependency]:
+            for d in importer.dependencies:
+                if d.target is not None and d.target in known and (d.type is DepType.DEV) == dev:
+                    yield d
+
+        def package_edges(location: str, dev: bool = dev) -> Iterable[Dependency]:
+            edges = edges_of(location)
+            return edges if dev else (d for d in edges if d.type is not DepType.DEV)
+
+        _search(starts, importer_edges, package_edges, known, label, seen, reached)
+    return reached, direct
+
+
+def _search(
+    starts: list[Importer],
+    importer_edges: Callable[[Importer], Iterable[Dependency]],
+    edges_of: Callable[[str], Iterable[Dependency]],
+    known: Container[str],
+    label: Callable[[Dependency], str],
+    seen: set[str],
+    reached: dict[str, Reached],
+) -> None:
+    """One level-by-level search from the importers' ``importer_edges``; placements in
+    ``seen`` (reached by an earlier search) are neither reached again nor followed."""
     # depth 1: the root's edges, and each workspace's own step (its edges come at depth 2)
     level_one: list[tuple[str, str, str, int]] = []  # name, location ("" for a workspace)...
     for index, importer in enumerate(starts):
         if not importer.is_root:
             level_one.append((importer.name, "", "", index))
-        for dep in importer.dependencies:
-            if dep.target is None or dep.target not in known:
-                continue
-            direct.add(dep.target)
-            if importer.is_root:
-                level_one.append((label(dep), dep.target, dep.spec, index))
-    reached: dict[str, Reached] = {}
-    seen: set[str] = set()
+            continue
+        for dep in importer_edges(importer):
+            assert dep.target is not None
+            level_one.append((label(dep), dep.target, dep.spec, index))
     level: list[_Node] = []
     for name, location, spec, index in sorted(level_one):
         if location:
@@ -110,11 +142,7 @@ def shortest_paths(
         candidates: list[tuple[int, str, str, str, int]] = []
         for rank, node in enumerate(level):
             if node.location is None:  # a workspace: its own edges
-                edges: Iterable[Dependency] = (
-                    d
-                    for d in starts[node.importer].dependencies
-                    if d.target is not None and d.target in known
-                )
+                edges: Iterable[Dependency] = importer_edges(starts[node.importer])
             else:
                 edges = edges_of(node.location)
             for dep in edges:
@@ -133,4 +161,3 @@ def shortest_paths(
             if node.location is not None:
                 reached[node.location] = Reached(node.path(), node.spec, starts[node.importer])
         level = following
-    return reached, direct
