@@ -244,17 +244,25 @@ def deduped(tree: DependencyTree) -> list[TreeProblem]:
     for location, users in dependents.items():
         # one entry per dependent (the last edge of each wins); paths are spelled out only
         # for the placements that are shared, so a deep chain costs no path per edge
-        distinct: dict[str, tuple[Importer | Package, Dependency]] = {}
+        if len(users) < 2:
+            continue
+        # keyed as the label names the dependent (name@version, or the importer)
+        distinct: dict[tuple[str, str | None], tuple[Importer | Package, Dependency]] = {}
         for parent, dep in users:
-            distinct[_parent_info(parent)[0]] = (parent, dep)
+            who = (
+                (parent.name, parent.version)
+                if isinstance(parent, Package)
+                else ("", parent.location)
+            )
+            distinct[who] = (parent, dep)
         if len(distinct) < 2:
             continue
         pkg = tree.at(location)
         assert pkg is not None
         entries = []
-        for label, (parent, dep) in distinct.items():
-            path = (*_parent_info(parent)[1], dep.name)
-            entries.append((path, label, dep.spec))
+        for parent, dep in distinct.values():
+            label, prefix = _parent_info(parent)
+            entries.append(((*prefix, dep.name), label, dep.spec))
         others = sorted(e for e in entries if e[0] != pkg.path)
         if len(others) == len(distinct):
             others = others[1:]
