@@ -50,3 +50,12 @@ def test_minified_bundles_are_skipped(tmp_path: Path) -> None:
     report = scan_code(tmp_path, jobs=1)
     assert report.files == 1
     assert [(s.file, s.reason) for s in report.skipped] == [("bundle.js", "minified")]
+
+
+def test_test_code_is_skipped_unless_asked(tmp_path: Path) -> None:
+    for name in ("src/a.js", "src/a.test.js", "src/b.spec.ts", "test/c.js", "__tests__/d.js"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    assert _names(tmp_path) == ["src/a.js"]
+    assert len(_names(tmp_path, tests=True)) == 5

@@ -194,3 +194,18 @@ export async function handler(req, res) {
 """
     result = analyse_source(source.encode(), "javascript")
     assert [(f["rule"], f["package"]) for f in result["f"]] == [("unreleased-connection", "mysql2")]
+
+
+def test_a_listener_added_once_per_socket_behind_a_guard_is_fine() -> None:
+    # fastify's keep-alive tracking: one 'close' listener per socket, not per request
+    source = """
+const tracked = new Set();
+function handler(req, res) {
+  if (tracked.has(req.socket) === false) {
+    tracked.add(req.socket);
+    req.socket.on('close', () => tracked.delete(req.socket));
+  }
+  req.socket.on('timeout', () => {});
+}
+"""
+    assert _findings(source) == [("listener-leak", 8)]

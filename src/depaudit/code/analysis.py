@@ -180,8 +180,30 @@ def unwrap(node: Node) -> Node:
     return node
 
 
+_memo = threading.local()
+
+
+def _memos() -> tuple[dict[int, tuple[Node | None, str | None]], dict[int, list[Node]]]:
+    """Per-thread memos of callee_parts and call_args for the file being analysed (node ids
+    are unique within one tree; FileContext clears them for each file)."""
+    memos = getattr(_memo, "tables", None)
+    if memos is None:
+        memos = ({}, {})
+        _memo.tables = memos
+    return memos
+
+
 def callee_parts(call: Node) -> tuple[Node | None, str | None]:
     """For ``a.b.c(...)``: (the node ``a.b``, ``c``); for ``f(...)``: (None, ``f``)."""
+    table = _memos()[0]
+    found = table.get(call.id)
+    if found is None:
+        found = _callee_parts(call)
+        table[call.id] = found
+    return found
+
+
+def _callee_parts(call: Node) -> tuple[Node | None, str | None]:
     fn = call.child_by_field_name("function")
     if fn is None:
         return None, None
@@ -195,6 +217,15 @@ def callee_parts(call: Node) -> tuple[Node | None, str | None]:
 
 
 def call_args(call: Node) -> list[Node]:
+    table = _memos()[1]
+    found = table.get(call.id)
+    if found is None:
+        found = _call_args(call)
+        table[call.id] = found
+    return found
+
+
+def _call_args(call: Node) -> list[Node]:
     args = call.child_by_field_name("arguments")
     if args is None or args.type != "arguments":
         return []
@@ -287,6 +318,8 @@ class FileContext:
     def __init__(self, source: bytes, grammar: Grammar) -> None:
         from tree_sitter import QueryCursor
 
+        for table in _memos():
+            table.clear()
         self.source = source
         self.tree = parse(source, grammar)
         self.root = self.tree.root_node
@@ -642,11 +675,11 @@ class FileContext:
             names = params(fn)
             for signature in HANDLER_SIGNATURES:
                 if tuple(names[: len(signature)]) == signature:
-                    label = function_name(fn)
+                    label = function_name(fn) or "function"
                     self._mark(
                         fn,
-                        f"{label + '(), ' if label else ''}a ({', '.join(names)}) handler "
-                        f"(line {line(fn)})",
+                        f"{label}({', '.join(n for n in names if n)}), a request handler by "
+                        f"its parameters (line {line(fn)})",
                     )
                     break
         self._propagate()

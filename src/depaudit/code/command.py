@@ -64,6 +64,15 @@ def add_code_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         ),
     )
     code.add_argument(
+        "--include-tests",
+        action="store_true",
+        default=env_bool("--include-tests", False),
+        help=_help(
+            "also read test code (test/, tests/, __tests__/, spec/, *.test.*, *.spec.*)",
+            "--include-tests",
+        ),
+    )
+    code.add_argument(
         "--no-cache",
         action="store_true",
         default=env_bool("--no-cache", False),
@@ -134,7 +143,11 @@ def run_code(args: argparse.Namespace) -> int:
         cache = Cache(Path(args.cache_dir) if args.cache_dir else None)
     try:
         report = scan_code(
-            directory, cache=cache, build_output=args.scan_build_output, jobs=args.jobs
+            directory,
+            cache=cache,
+            build_output=args.scan_build_output,
+            tests=args.include_tests,
+            jobs=args.jobs,
         )
     finally:
         if cache is not None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from depaudit.cache import Cache
 
 #: bump when a rule changes: cached results of older analyzers are not reused
-ANALYZER_VERSION = "code-1"
+ANALYZER_VERSION = "code-2"
 CACHE_NAMESPACE = "code"
 #: below this many files to analyse, worker processes cost more than they save
 PARALLEL_THRESHOLD = 200
@@ -60,12 +60,12 @@ def content_key(source: bytes, grammar: str) -> str:
     return digest.hexdigest()
 
 
-def _files(root: Path, build_output: bool) -> Iterable[SourceFile | SkippedFile]:
+def _files(root: Path, build_output: bool, tests: bool) -> Iterable[SourceFile | SkippedFile]:
     if root.is_file():
         if not is_code_file(root.name):
             raise InputError(root, "is not a JavaScript or TypeScript source file")
         return [SourceFile(root, root.name)]
-    return walk(root, build_output=build_output)
+    return walk(root, build_output=build_output, tests=tests)
 
 
 def scan_code(
@@ -73,6 +73,7 @@ def scan_code(
     *,
     cache: Cache | None = None,
     build_output: bool = False,
+    tests: bool = False,
     jobs: int | None = None,
 ) -> CodeReport:
     """Every finding of the five rules in the app's own source under ``root``."""
@@ -84,7 +85,7 @@ def scan_code(
     results: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     cached = 0
-    for item in _files(root, build_output):
+    for item in _files(root, build_output, tests):
         if isinstance(item, SkippedFile):
             skipped.append(item)
             continue

@@ -41,6 +41,9 @@ BUILD_OUTPUT = frozenset(
         ".docusaurus",
     }
 )
+#: test code does not run in production (``--include-tests`` reads it)
+TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "__mocks__", "spec", "e2e"})
+TEST_FILE = ("test", "spec")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 #: average line length above which a file is a minified bundle, not source
 MINIFIED_LINE_LENGTH = 300
@@ -79,7 +82,15 @@ def minified(source: bytes) -> bool:
     return len(source) / (source.count(b"\n") + 1) > MINIFIED_LINE_LENGTH
 
 
-def walk(root: Path, *, build_output: bool = False) -> Iterator[SourceFile | SkippedFile]:
+def is_test_file(name: str) -> bool:
+    """``x.test.ts``, ``x.spec.js``, ``x-test.js``."""
+    stem = name.lower().rsplit(".", 1)[0]
+    return stem.endswith(tuple(f"{sep}{word}" for word in TEST_FILE for sep in ".-_"))
+
+
+def walk(
+    root: Path, *, build_output: bool = False, tests: bool = False
+) -> Iterator[SourceFile | SkippedFile]:
     """The candidate files under ``root`` in a stable order (sorted per folder), or a
     :class:`SkippedFile` for a file that is too big to be source."""
     specs: list[tuple[PurePosixPath, GitIgnoreSpec]] = []
@@ -124,10 +135,14 @@ def walk(root: Path, *, build_output: bool = False) -> Iterator[SourceFile | Ski
                         continue
                     if not build_output and entry.name in BUILD_OUTPUT:
                         continue
+                    if not tests and entry.name in TEST_FOLDERS:
+                        continue
                     if ignored(child, True):
                         continue
                     yield from visit(Path(entry.path), child)
                 elif is_file and is_code_file(entry.name):
+                    if not tests and is_test_file(entry.name):
+                        continue
                     if ignored(child, False):
                         continue
                     try:

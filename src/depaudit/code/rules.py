@@ -508,6 +508,8 @@ class ListenerLeak(Rule):
                 continue
             if self._disposer_kept(call) or (len(args) >= 3 and "signal" in text(args[2])):
                 continue
+            if self._guarded(call, receiver):
+                continue
             package = ctx.origin(receiver)
             shown = f"'{event}'" if event is not None else short(args[0], 30)
             how = (
@@ -530,6 +532,20 @@ class ListenerLeak(Rule):
                 ),
                 package,
             )
+
+    @staticmethod
+    def _guarded(call: Node, receiver: Node) -> bool:
+        """Added behind a condition about the emitter itself (``if (!seen.has(req.socket))``,
+        ``if (!client.listenerCount('x'))``): once per emitter, not once per call."""
+        target = text(unwrap(receiver))
+        parent = call.parent
+        while parent is not None and parent.type not in FUNCTION_TYPES:
+            if parent.type == "if_statement":
+                condition = parent.child_by_field_name("condition")
+                if condition is not None and target in text(condition):
+                    return True
+            parent = parent.parent
+        return False
 
     @staticmethod
     def _disposer_kept(call: Node) -> bool:
