@@ -28,6 +28,7 @@ from depaudit.errors import DepauditError, ExitCode, ServiceError, UsageError
 from depaudit.formats.interface import FormatName, get_format
 from depaudit.github.commands import add_github_parser, run_github
 from depaudit.github_client import GitHubClient, api_url_from_env, find_token
+from depaudit.heap.command import add_heap_parser, run_heap
 from depaudit.models import Report
 from depaudit.options import (
     DESCRIPTION,
@@ -198,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cache_parser(commands)
     _add_db_parser(commands)
     add_github_parser(commands)
+    add_heap_parser(commands)
     finish(parser)
     return parser
 
@@ -268,6 +270,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
             return ExitCode.INPUT
         if args.command == "github":
             return run_github(args)
+        if args.command == "heap":
+            return run_heap(args)
         if args.command == "cache":
             return run_cache(args)
         if args.command == "db":
