@@ -80,13 +80,18 @@ def render_table(result: HeapResult) -> str:
         verb = {"growth": "grew", "size": "retains"}.get(result.mode, "holds")
         lines.append(
             f"{rank}. {owner.label} ({owner.kind}) {verb} {human_bytes(amount)}: "
-            f"{owner.growth_objects:,} objects, mostly {owner.constructor}; "
-            f"retained {human_bytes(owner.retained_bytes)}"
+            + (
+                f"{owner.growth_objects:,} samples"
+                if result.mode == "profile"
+                else f"{owner.growth_objects:,} objects, mostly {owner.constructor}; "
+                f"retained {human_bytes(owner.retained_bytes)}"
+            )
         )
         if owner.path:
             lines.append(f"   at {owner.path}")
         if owner.retainer_path:
-            lines.append(f"   path: {owner.retainer_path}")
+            where = "stack" if result.mode == "profile" else "path"
+            lines.append(f"   {where}: {owner.retainer_path}")
     lines.extend(f"warning: {warning}" for warning in result.warnings)
     return "\n".join(terminal_safe(line) for line in lines) + "\n"
 
