@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from depaudit.heap import _kernels
@@ -47,7 +47,7 @@ random_graphs = st.integers(min_value=1, max_value=14).flatmap(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graph=random_graphs)
 def test_dominators_and_retained_sizes_match_their_definition(graph) -> None:  # type: ignore[no-untyped-def]
     n, raw = graph
@@ -76,7 +76,7 @@ def test_dominators_and_retained_sizes_match_their_definition(graph) -> None:  #
         assert retained[v] == sum(int(sizes[w]) for w in held)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graph=random_graphs)
 def test_the_bfs_tree_gives_shortest_retainer_paths(graph) -> None:  # type: ignore[no-untyped-def]
     n, raw = graph
@@ -101,6 +101,7 @@ def test_the_bfs_tree_gives_shortest_retainer_paths(graph) -> None:  # type: ign
         assert w == 0 and hops == d
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(numbers=st.lists(st.integers(0, 2**32 - 1), max_size=50), cut=st.integers(0, 400))
 def test_integers_parse_across_any_chunk_boundary(numbers: list[int], cut: int) -> None:
     text = ("\n,".join(map(str, numbers)) + "]tail").encode()

@@ -33,7 +33,7 @@ def test_a_real_gzipped_snapshot_reads_as_json_does() -> None:
     assert np.array_equal(snap.locations.ravel(), np.array(document["locations"], np.uint32))
 
 
-graphs = st.integers(min_value=2, max_value=40).flatmap(
+graphs = st.integers(min_value=2, max_value=24).flatmap(
     lambda n: st.tuples(
         st.lists(
             st.tuples(
@@ -57,7 +57,11 @@ graphs = st.integers(min_value=2, max_value=40).flatmap(
 )
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(spec=graphs, nf=st.sampled_from([6, 7]), gz=st.booleans())
 def test_any_snapshot_reads_back_exactly(
     write_file: Writer, spec: tuple[list, list], nf: int, gz: bool
@@ -88,7 +92,11 @@ def test_lone_surrogates_are_kept(write_file: Writer) -> None:
     assert "emoji \U0001f600 and \udfff" in snap.strings
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(cut=st.floats(min_value=0.0, max_value=0.999))
 def test_a_cut_snapshot_is_an_input_error_naming_the_file(write_file: Writer, cut: float) -> None:
     data = write(app_graph(30))
