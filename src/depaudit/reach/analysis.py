@@ -26,6 +26,7 @@ from depaudit.reach.resolve import IMPORT_CONDITIONS, REQUIRE_CONDITIONS, Resolv
 
 _NM = os.sep + "node_modules" + os.sep
 _MAX_CHAIN = 12
+_NO_PACKAGE = Package(name="", version="", location="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +249,8 @@ class Analyser:
         if not self.installed:
             self._carry_lockfile(walk, result)
         reached_importers = {i.location for i in self._reached_importers(app_files)}
+        if discovery.entries:
+            reached_importers.add("")  # the root is the project the entries start
         on_disk = {loc for locs in index.values() for loc in locs} if self.installed else None
         self._unreached(
             result,
@@ -336,35 +339,43 @@ class Analyser:
         on_disk: set[str] | None,
         index: dict[str, list[str]],
     ) -> None:
-        # first unreached step from something reached, over the lockfile's edges
-        gate: dict[str, tuple[str, str | None]] = {}  # location -> (gate location, via)
-        queue: deque[str] = deque()
-        for importer in self.tree.importers:
-            for dep in importer.dependencies + (importer.declared or ()):
-                if dep.target is None or dep.target in result or dep.target in gate:
+        # the first unreached step from something reached, over the lockfile's edges: from
+        # loaded packages first (breadth first), then from the importers, their dev edges last
+        gate: dict[str, tuple[str, str]] = {}  # location -> (gate location, via)
+
+        def spread(seeds: Iterable[tuple[str | None, str]]) -> None:
+            ordered: deque[str] = deque()
+            for location, via in seeds:
+                if location is None or location in result or location in gate:
                     continue
-                via = f"importer:{importer.location}"
-                gate[dep.target] = (dep.target, via)
-                queue.append(dep.target)
-        for location, status in list(result.items()):
-            if not status.status.runs:
-                continue
-            pkg = self.tree.at(location)
-            for dep in pkg.dependencies if pkg is not None else ():
-                if dep.target is None or dep.target in result or dep.target in gate:
-                    continue
-                gate[dep.target] = (dep.target, location)
-                queue.append(dep.target)
-        # importer edges first (a direct dependency's gate is the app), then breadth first
-        ordered = deque(sorted(queue, key=lambda loc: not gate[loc][1].startswith("importer:")))  # type: ignore[union-attr]
-        while ordered:
-            location = ordered.popleft()
-            pkg = self.tree.at(location)
-            for dep in pkg.dependencies if pkg is not None else ():
-                if dep.target is None or dep.target in result or dep.target in gate:
-                    continue
-                gate[dep.target] = gate[location]
-                ordered.append(dep.target)
+                gate[location] = (location, via)
+                ordered.append(location)
+            while ordered:
+                location = ordered.popleft()
+                pkg = self.tree.at(location)
+                for dep in pkg.dependencies if pkg is not None else ():
+                    if dep.target is None or dep.target in result or dep.target in gate:
+                        continue
+                    gate[dep.target] = gate[location]
+                    ordered.append(dep.target)
+
+        spread(
+            (dep.target, location)
+            for location, status in list(result.items())
+            if status.status.runs
+            for dep in (self.tree.at(location) or _NO_PACKAGE).dependencies
+        )
+        importer_edges = [
+            (importer, dep)
+            for importer in self.tree.importers
+            for dep in importer.dependencies + (importer.declared or ())
+        ]
+        for dev in (False, True):
+            spread(
+                (dep.target, f"importer:{importer.location}")
+                for importer, dep in importer_edges
+                if (dep.type is DepType.DEV) == dev
+            )
         for pkg in self.tree.packages:
             if pkg.location in result:
                 continue
@@ -380,7 +391,7 @@ class Analyser:
         app_computed: str | None,
         reached_importers: set[str],
         on_disk: set[str] | None,
-        gate: Mapping[str, tuple[str, str | None]],
+        gate: Mapping[str, tuple[str, str]],
     ) -> PlacementRuntime:
         if pkg.name.startswith("@types/"):
             return PlacementRuntime(Runtime.NOT_LOADED, "types only (no runtime code)")
@@ -402,7 +413,7 @@ class Analyser:
         gate_pkg = self.tree.at(gate_location)
         gate_name = gate_pkg.name if gate_pkg is not None else gate_location
         through = "" if gate_location == pkg.location else f"only reached through {gate_name}: "
-        if via is not None and via.startswith("importer:"):
+        if via.startswith("importer:"):
             importer = via.removeprefix("importer:")
             label = f"workspace {importer}" if importer else "the app"
             if importer not in reached_importers:
@@ -413,9 +424,9 @@ class Analyser:
                     f"{through}{label} requires a computed path ({app_computed})",
                 )
             return PlacementRuntime(Runtime.NOT_LOADED, f"{through}not imported by {label}")
-        parent = self.tree.at(via) if via is not None else None
+        parent = self.tree.at(via)
         parent_name = parent.name if parent is not None else "its parent"
-        if via is not None and via in computed:
+        if via in computed:
             return PlacementRuntime(
                 Runtime.UNKNOWN,
                 f"{through}{parent_name} requires a computed path ({computed[via]})",
@@ -428,6 +439,21 @@ class Analyser:
             Runtime.NOT_LOADED,
             f"only reached through {gate_name}, which {parent_name} never requires",
         )
+
+
+def locations_of_files(
+    tree: DependencyTree, root: str | os.PathLike[str], files: Iterable[str]
+) -> set[str]:
+    """The placements (locations) the given files belong to (files inside node_modules only;
+    real paths or not): what a recording of a running process says was loaded."""
+    analyser = Analyser(tree, os.fspath(root))
+    index = analyser._dir_index()
+    found: set[str] = set()
+    for path in files:
+        folder = package_dir(os.path.realpath(path))
+        if folder is not None:
+            found.update(analyser._locations_of(folder, index))
+    return found
 
 
 def analyse(
