@@ -58,7 +58,27 @@ def policy(settings: Settings) -> tuple[Settings, dict[str, object], str]:
     if settings.fail_on is None:  # neither the flag nor DEPAUDIT_FAIL_ON: the file decides
         from_file = config.get("fail-on")
         settings = replace(settings, fail_on=from_file if isinstance(from_file, str) else "never")
+    entries = config.get("entry")
+    if isinstance(entries, list) and entries:
+        settings = replace(settings, entries=(*settings.entries, *map(str, entries)))
     return settings, config, str(path) if path else ".depaudit.toml"
+
+
+def with_runtime(settings: Settings, tree: DependencyTree) -> DependencyTree:
+    """``tree`` with the runtime status of its placements (depaudit.reach) and its warnings;
+    the project folder is the lockfile's or the scanned folder."""
+    from depaudit.cache import Cache
+    from depaudit.reach.attach import attach_runtime, project_root
+
+    root = project_root(settings.directory, settings.lockfile)
+    cache = Cache(settings.cache_dir, enabled=settings.use_cache)
+    try:
+        tree, _, warnings = attach_runtime(tree, root, settings.entries, cache)
+    finally:
+        cache.close()
+    if warnings:
+        tree = replace(tree, warnings=(*tree.warnings, *warnings))
+    return tree
 
 
 def fails(report: Report, fail_on: str | None, what: str = "suspects") -> bool:
@@ -117,6 +137,7 @@ def scan(settings: Settings, clock: Clock = utc_now, tree: DependencyTree | None
     if tree is None:
         with gcpause.paused():
             tree = load_tree(settings)
+        tree = with_runtime(settings, tree)
     with gcpause.frozen():
         report, scorer = build_report(settings, tree, clock)
         report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)

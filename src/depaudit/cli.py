@@ -15,8 +15,10 @@ from depaudit.app import (
     Scan,
     exit_code,
     fails,
+    policy,
     print_error,
     scan,
+    with_runtime,
     write_atomically,
 )
 from depaudit.audit import Clock, utc_now
@@ -36,6 +38,7 @@ from depaudit.options import (
     PROG,
     Parser,
     add_cache_dir_option,
+    add_entry_option,
     add_github_api_option,
     add_input_options,
     add_output_options,
@@ -160,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("package", metavar="PKG[@VERSION]", help="package to explain")
     add_input_options(explain)
+    add_entry_option(explain)
     add_registry_options(explain)
     add_policy_options(explain, fail_on=False)  # explain always exits 0
     explain.set_defaults(format=FormatName.TABLE.value, output=None)
@@ -227,6 +231,7 @@ def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
             if installed
             else "give a package name (and version) as the tree has it",
         )
+    tree = with_runtime(policy(settings)[0], tree)
     result = scan(settings, clock, tree=tree)
     report = result.report
     explained = result.scorer.explain(tree, report.problems, report.facts, name, version or None)

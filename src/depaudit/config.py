@@ -95,7 +95,7 @@ def env_choice(flag: str, choices: Iterable[str], fallback: str | None) -> str |
 
 
 CONFIG_NAME = ".depaudit.toml"
-CONFIG_KEYS = ("fail-on", "ignore")
+CONFIG_KEYS = ("fail-on", "ignore", "entry")
 FAIL_ON_CHOICES = ("high", "medium", "low", "never")
 
 
@@ -128,6 +128,11 @@ def load_config(path: Path | None) -> dict[str, Any]:
             f"{path}: unknown key {', '.join(repr(k) for k in unknown)}",
             f"keys: {', '.join(CONFIG_KEYS)} ([[ignore]] tables)",
         )
+    entry = data.get("entry")
+    if entry is not None and (
+        not isinstance(entry, list) or not all(isinstance(e, str) and e for e in entry)
+    ):
+        raise InputError(path, 'entry must be a list of file names (entry = ["server.js"])')
     fail_on = data.get("fail-on")
     if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
         raise InputError(path, f"fail-on = {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
@@ -164,5 +169,7 @@ class Settings:
     use_advisories: bool = True
     #: run the code rules over the app's own source (depaudit code) as part of scan
     use_code: bool = False
+    #: entry points given with --entry and entry = [...] (depaudit.reach finds the others)
+    entries: tuple[str, ...] = ()
     #: GITHUB_TOKEN / GH_TOKEN, read once by the CLI (the core reads no environment)
     github_token: str | None = field(default=None, repr=False)

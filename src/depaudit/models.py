@@ -157,6 +157,47 @@ class SourceInfo:
     lockfile_version: int | str | None = None
 
 
+class Runtime(StrEnum):
+    """Whether the production process loads a placement (:mod:`depaudit.reach`)."""
+
+    LOADED = "loaded"  # a chain of module-scope requires from an entry point
+    LAZY = "lazy"  # every chain passes a require inside a function, a guard or a try
+    NOT_LOADED = "not-loaded"  # with the reason (dev only, types only, only through X)
+    UNKNOWN = "unknown"  # no entry point, a computed require on the way, not analysed
+
+    @property
+    def runs(self) -> bool:
+        return self in (Runtime.LOADED, Runtime.LAZY)
+
+
+#: best first: a package's label is the best of its placements'
+RUNTIME_ORDER: tuple[Runtime, ...] = (
+    Runtime.LOADED,
+    Runtime.LAZY,
+    Runtime.UNKNOWN,
+    Runtime.NOT_LOADED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementRuntime:
+    """The runtime status of one placement, why, and the import chain that loads it
+    (entry file first, then the first file of each package on the way)."""
+
+    status: Runtime
+    reason: str = ""
+    chain: tuple[str, ...] = ()
+
+
+def best_runtime(statuses: Iterable[PlacementRuntime]) -> PlacementRuntime | None:
+    """The placement status that speaks for a package: loaded > lazy > unknown > not-loaded."""
+    best: PlacementRuntime | None = None
+    for status in statuses:
+        if best is None or RUNTIME_ORDER.index(status.status) < RUNTIME_ORDER.index(best.status):
+            best = status
+    return best
+
+
 @dataclass(frozen=True, slots=True)
 class DependencyTree:
     """Everything a source learned: placements, importers, skipped entries, and the
@@ -173,6 +214,9 @@ class DependencyTree:
     #: npm ``overrides`` / yarn ``resolutions`` of the root package.json (``depaudit.overrides``):
     #: the edges they cover are checked against them
     overrides: tuple[Override, ...] = ()
+    #: runtime status of each placement by location (:mod:`depaudit.reach`, after loading);
+    #: empty when reachability was not analysed (every status then unknown)
+    runtime: Mapping[str, PlacementRuntime] = field(default_factory=dict, compare=False)
     _by_location: Mapping[str, Package] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -220,46 +264,11 @@ class DependencyTree:
         ordered = sorted(self.placements(name, version), key=lambda p: (p.dev, len(p.path), p.path))
         return list(dict.fromkeys(p.path for p in ordered))
 
-
-class Runtime(StrEnum):
-    """Whether the production process loads a placement (:mod:`depaudit.reach`)."""
-
-    LOADED = "loaded"  # a chain of module-scope requires from an entry point
-    LAZY = "lazy"  # every chain passes a require inside a function, a guard or a try
-    NOT_LOADED = "not-loaded"  # with the reason (dev only, types only, only through X)
-    UNKNOWN = "unknown"  # no entry point, a computed require on the way, not analysed
-
-    @property
-    def runs(self) -> bool:
-        return self in (Runtime.LOADED, Runtime.LAZY)
-
-
-#: best first: a package's label is the best of its placements'
-RUNTIME_ORDER: tuple[Runtime, ...] = (
-    Runtime.LOADED,
-    Runtime.LAZY,
-    Runtime.UNKNOWN,
-    Runtime.NOT_LOADED,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class PlacementRuntime:
-    """The runtime status of one placement, why, and the import chain that loads it
-    (entry file first, then the first file of each package on the way)."""
-
-    status: Runtime
-    reason: str = ""
-    chain: tuple[str, ...] = ()
-
-
-def best_runtime(statuses: Iterable[PlacementRuntime]) -> PlacementRuntime | None:
-    """The placement status that speaks for a package: loaded > lazy > unknown > not-loaded."""
-    best: PlacementRuntime | None = None
-    for status in statuses:
-        if best is None or RUNTIME_ORDER.index(status.status) < RUNTIME_ORDER.index(best.status):
-            best = status
-    return best
+    def runtime_of(self, name: str, version: str) -> PlacementRuntime | None:
+        """The best runtime status of ``name@version``'s placements (None: not analysed)."""
+        return best_runtime(
+            r for p in self.placements(name, version) if (r := self.runtime.get(p.location))
+        )
 
 
 class LeakClass(StrEnum):
@@ -378,6 +387,9 @@ class Signal:
     evidence: str
     url: str | None = None
     ids: tuple[str, ...] = ()  # advisory / knowledge-base ids (and aliases) it rests on
+    #: evidence of a leak in the installed version (advisory, leak bug, leak-related
+    #: deprecation, runtime growth), not only of neglect: only such a signal can make high
+    leak: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +403,8 @@ class Suspect:
     dev: bool = False
     direct: bool = False
     extraneous: bool = False  # every placement is extraneous (no package.json asks for it)
+    #: the best runtime status of its placements and why (None: not analysed)
+    runtime: PlacementRuntime | None = None
 
     @property
     def key(self) -> str:

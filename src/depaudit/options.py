@@ -247,9 +247,30 @@ def add_cache_dir_option(parser: argparse.ArgumentParser | argparse._ArgumentGro
     )
 
 
+def add_entry_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--entry",
+        action="append",
+        metavar="FILE",
+        default=None,
+        help="an entry point of the production process (repeatable; added to those found in "
+        "package.json main, exports, bin and scripts.start, and to entry = [...] in the config "
+        f"file; env {env_name('--entry')}, several separated by '{os.pathsep}')",
+    )
+
+
+def entries_from_args(args: argparse.Namespace) -> tuple[str, ...]:
+    given = getattr(args, "entry", None)
+    if given:
+        return tuple(given)
+    from_env = env_value("--entry")
+    return tuple(e for e in from_env.split(os.pathsep) if e) if from_env else ()
+
+
 def scan_options(parser: argparse.ArgumentParser) -> None:
     """Every option of ``depaudit scan`` on ``parser``."""
     add_input_options(parser)
+    add_entry_option(parser)
     add_output_options(parser)
     add_registry_options(parser)
     add_policy_options(parser)
@@ -302,4 +323,5 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         use_advisories=not args.no_advisories,
         use_code=not getattr(args, "no_code", True),
         github_token=find_token(os.environ),
+        entries=entries_from_args(args),
     )

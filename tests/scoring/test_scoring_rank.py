@@ -86,7 +86,10 @@ def test_a_stale_renamed_adapter_outranks_a_stale_leaf_with_an_exhaustion_adviso
     }
     suspects = LeakScorer(knowledge=KNOWLEDGE, clock=clock)(t, (), by_key)
     assert suspects[0].key == "socket.io-redis@5.4.0"
-    assert suspects[0].tier is Tier.HIGH
+    # its score is past the high threshold, but a rename, staleness and drift are no evidence
+    # of a leak in the installed version: high is withheld (issue 18)
+    assert suspects[0].score >= 60
+    assert suspects[0].tier is Tier.MEDIUM
     assert len({s.rule for s in suspects[0].signals}) >= 2
     leaf = next(s for s in suspects if s.name == "qs")
     assert leaf.tier is not Tier.HIGH

@@ -120,19 +120,25 @@ def test_deprecated_names_the_successor_and_leak_prone_raises_it():
             facts("left-pad", "1.3.0", deprecated="use String.prototype.padStart()"),
         ],
     )
+    # a rename is maintenance evidence: 15 points, raised for a leak-prone package
     adapter = rules_of(got["socket.io-redis@5.4.0"])["deprecated"]
-    assert adapter.points == 52.5  # 35 x 1.5
+    assert adapter.points == 22.5  # 15 x 1.5
+    assert not adapter.leak
     assert "successor: @socket.io/redis-adapter" in adapter.evidence
     assert "x1.5: leak-prone pubsub-adapter" in adapter.evidence
+    assert got["socket.io-redis@5.4.0"].tier.value == "medium"  # + leak-prone 8: medium
     leaf = rules_of(got["left-pad@1.3.0"])["deprecated"]
-    assert leaf.points == 35 and "padStart" in leaf.evidence
+    assert leaf.points == 15 and "padStart" in leaf.evidence
+    assert got["left-pad@1.3.0"].tier.value == "low"  # alone it cannot make medium
 
 
 def test_lockfile_deprecation_message_counts_without_registry_facts():
     placement = pkg("request", "2.88.2")
     placement = type(placement)(**{**_fields(placement), "deprecated": "request is dead"})
     got = score([placement])["request@2.88.2"]
-    assert rules_of(got)["deprecated"].evidence == "deprecated: request is dead"
+    assert rules_of(got)["deprecated"].evidence == (
+        "deprecated: request is dead; maintenance evidence, not of a leak"
+    )
 
 
 def _fields(obj):

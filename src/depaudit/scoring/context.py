@@ -19,6 +19,7 @@ from depaudit.models import (
     KnownLeakKind,
     Package,
     PackageFacts,
+    PlacementRuntime,
     Signal,
     TreeProblem,
 )
@@ -75,6 +76,8 @@ class Target:
     facts: PackageFacts | None
     placements: tuple[Package, ...]
     category: str | None = None
+    #: the best runtime status of its placements (None: reachability not analysed)
+    runtime: PlacementRuntime | None = None
 
     @property
     def dev(self) -> bool:

@@ -7,10 +7,46 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from depaudit.models import DependencyTree, PackageFacts, Signal, Suspect, Tier, TreeProblem
+from depaudit.models import (
+    DependencyTree,
+    PackageFacts,
+    PlacementRuntime,
+    Runtime,
+    Signal,
+    Suspect,
+    Tier,
+    TreeProblem,
+)
 from depaudit.scoring.rules import Context, Knowledge, Rule, Target, Weights, build_rules
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.HIGH, Tier.MEDIUM, Tier.LOW)
+
+#: signals that are evidence of a leak in the installed version without setting ``leak``
+#: themselves (the heap measurement's rule)
+LEAK_RULES = frozenset({"runtime-growth"})
+
+
+def leak_evidence(signals: Iterable[Signal]) -> bool:
+    return any(s.leak or s.rule in LEAK_RULES for s in signals)
+
+
+def high_withheld(signals: Sequence[Signal], runtime: PlacementRuntime | None) -> str | None:
+    """Why a score at the high threshold stays medium: high means "act now", so it needs
+    leak evidence for the installed version on a package the process loads (or whose runtime
+    status is unknown: unknown is never reassurance). ``None`` when high stands."""
+    if not leak_evidence(signals):
+        return "no leak evidence for the installed version (only maintenance signals)"
+    if runtime is not None and runtime.status in (Runtime.LAZY, Runtime.NOT_LOADED):
+        return f"{runtime.status.value}: {runtime.reason}"
+    return None
+
+
+def types_only(target: Target) -> bool:
+    """A package with no runtime code: ``@types/*``, or every placement "types only"."""
+    if target.name.startswith("@types/"):
+        return True
+    runtime = target.runtime
+    return runtime is not None and runtime.reason.startswith("types only")
 
 
 def _utc_now() -> datetime:
@@ -47,6 +83,8 @@ def rescore(suspect: Suspect, signals: Sequence[Signal], weights: Weights) -> Su
     tier = tier_for(score, weights)
     if tier is None:
         return None
+    if tier is Tier.HIGH and high_withheld(signals, suspect.runtime) is not None:
+        tier = Tier.MEDIUM
     return replace(suspect, signals=tuple(signals), score=score, tier=tier)
 
 
@@ -80,28 +118,43 @@ class LeakScorer:
             facts=ctx.facts.get(f"{name}@{version}"),
             placements=ctx.tree.placements(name, version),
             category=self.knowledge.category_of(name),
+            runtime=ctx.tree.runtime_of(name, version),
         )
 
     def signals(self, target: Target, ctx: Context) -> tuple[Signal, ...]:
-        """Every signal of ``target``, dev-only ones scaled down by ``dev_factor``."""
+        """Every signal of ``target``; dev-only ones scaled down by ``dev_factor``, those no
+        placement of which is loaded by ``not_loaded_factor`` (the reason in the evidence)."""
         found = [signal for rule in self.rules for signal in rule.evaluate(target, ctx)]
-        if target.dev:
-            factor = self.weights.dev_factor
+        factor, why = 1.0, ""
+        runtime = target.runtime
+        if runtime is not None and runtime.status is Runtime.NOT_LOADED:
+            factor, why = self.weights.not_loaded_factor, f"not loaded: {runtime.reason}"
+        elif target.dev:
+            factor, why = self.weights.dev_factor, "dev-only"
+        if factor != 1.0:
             found = [
                 replace(
                     s,
                     points=round(s.points * factor, 1),
-                    evidence=f"{s.evidence} (x{factor:g}: dev-only)",
+                    evidence=f"{s.evidence} (x{factor:g}: {why})",
                 )
                 for s in found
             ]
         return tuple(s for s in found if s.points > 0)
 
+    def tier(self, score: float, signals: Sequence[Signal], target: Target) -> Tier | None:
+        """The tier of ``score``, with high kept for leak evidence on a loaded package."""
+        tier = tier_for(score, self.weights)
+        if tier is Tier.HIGH and high_withheld(signals, target.runtime) is not None:
+            return Tier.MEDIUM
+        return tier
+
     def suspect(self, target: Target, ctx: Context) -> tuple[Suspect, bool]:
-        """The scored package, and whether it reaches the ``low`` threshold."""
+        """The scored package, and whether it reaches the ``low`` threshold (a package with
+        no runtime code, ``@types/*`` or types only, never does)."""
         signals = self.signals(target, ctx)
         score = total(signals)
-        tier = tier_for(score, self.weights)
+        tier = None if types_only(target) else self.tier(score, signals, target)
         placements = target.placements
         suspect = Suspect(
             name=target.name,
@@ -113,6 +166,7 @@ class LeakScorer:
             dev=target.dev,
             direct=any(p.direct and not p.extraneous for p in placements),
             extraneous=bool(placements) and all(p.extraneous for p in placements),
+            runtime=target.runtime,
         )
         return suspect, tier is not None
 

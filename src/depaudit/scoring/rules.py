@@ -14,6 +14,7 @@ from depaudit.models import (
     KnownLeakKind,
     LeakClass,
     ProblemKind,
+    Runtime,
     Signal,
     TreeProblem,
 )
@@ -118,6 +119,7 @@ class _AdvisoryRule(Rule):
                     f"affects {adv.affected}{fixed}",
                     url=adv.url,
                     ids=(adv.id, *adv.aliases),
+                    leak=self.leak_class is LeakClass.LEAK,
                 )
             )
         return signals
@@ -186,6 +188,9 @@ class KnownLeakBug(Rule):
                     f"{fixed}{hedge}{note}",
                     url=entry.references[0] if entry.references else None,
                     ids=tuple(i for i in (entry.id, entry.ghsa) if i),
+                    # a bug of the installed version; a property of every release that
+                    # depends on configuration is not evidence about this version
+                    leak=kind != 2,
                 )
             )
         return signals
@@ -263,24 +268,42 @@ class DuplicateStateful(Rule):
     id = "duplicate-stateful"
     title = "Several versions of a stateful package"
     description = (
-        "A leak-prone package is installed at several versions: each keeps its own pools, "
-        "caches or listeners."
+        "A leak-prone package runs at several versions: each keeps its own pools, caches or "
+        "listeners. Counted once per tree (on its oldest running version), and only for the "
+        "copies the process may load."
     )
 
     def evaluate(self, target: Target, ctx: Context) -> list[Signal]:
         if not target.category:
             return []
-        versions = sorted({p.version for p in ctx.tree.placements(target.name)})
-        if len(versions) < 2:
+        runtime = ctx.tree.runtime
+        versions: set[str] = set()
+        for placement in ctx.tree.placements(target.name):
+            status = runtime.get(placement.location)
+            if status is None or status.status is not Runtime.NOT_LOADED:
+                versions.add(placement.version)
+        if len(versions) < 2 or target.version not in versions:
             return []
+        ordered = sorted(versions, key=_version_key)
+        if target.version != ordered[0]:
+            return []  # once per tree: the oldest running copy carries it
+        where = "running" if runtime else "in the tree"
         return [
             Signal(
                 rule=self.id,
                 points=self.w["points"],
-                evidence=f"{len(versions)} versions of {target.name} in the tree: "
-                + ", ".join(versions),
+                evidence=f"{len(ordered)} versions of {target.name} {where}: " + ", ".join(ordered),
             )
         ]
+
+
+def _version_key(version: str) -> tuple[int, tuple[int, ...], str]:
+    from depaudit.versions import version_or_none
+
+    parsed = version_or_none(version)
+    if parsed is None:
+        return (1, (), version)
+    return (0, (int(parsed.major), int(parsed.minor), int(parsed.patch)), version)
 
 
 class TreeProblemRule(Rule):

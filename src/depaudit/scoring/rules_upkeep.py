@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from depaudit.models import (
@@ -21,13 +22,38 @@ from depaudit.scoring.context import (
 )
 from depaudit.scoring.weights import DAYS_PER_YEAR
 
+#: deprecation wording that is evidence of a leak (inflight: "not supported, and leaks memory")
+_LEAK_WORDS = re.compile(
+    r"\bleak(s|ing|ed|y)?\b|memory|file descriptors?|not (released|freed|closed)",
+    re.IGNORECASE,
+)
+#: "renamed to X", "moved to X", "use X instead", "replaced by X", "superseded by X"
+_SUCCESSOR = re.compile(
+    r"(?:renamed|moved|migrated)\s+(?:to|into)\s+[`'\"]?(?P<a>@?[\w./-]+[\w])"
+    r"|(?:use|switch to|upgrade to)\s+[`'\"]?(?P<b>@?[\w./-]+[\w])[`'\"]?\s+instead"
+    r"|(?:replaced|superseded)\s+by\s+[`'\"]?(?P<c>@?[\w./-]+[\w])",
+    re.IGNORECASE,
+)
+
+
+def read_deprecation(message: str) -> tuple[bool, str | None]:
+    """Is the deprecation message about a leak, and which successor does it name?"""
+    leak = bool(_LEAK_WORDS.search(message))
+    found = _SUCCESSOR.search(message)
+    successor = None
+    if found is not None:
+        successor = found.group("a") or found.group("b") or found.group("c")
+    return leak, successor
+
 
 class Deprecated(Rule):
     id = "deprecated"
     title = "Deprecated or renamed"
     description = (
         "The installed version is deprecated, or the package was renamed: it gets no fixes. "
-        "Move to the successor."
+        "A deprecation about leaking memory or resources is leak evidence; any other "
+        "(unsupported, renamed, security) is maintenance evidence that alone does not make a "
+        "package medium unless it is leak-prone. Move to the successor."
     )
 
     def evaluate(self, target: Target, ctx: Context) -> list[Signal]:
@@ -39,23 +65,34 @@ class Deprecated(Rule):
             return []
         factor, note = _leak_prone_note(target, self.weights)
         parts = []
+        text = message or ""
         if message is not None:
             parts.append(f"deprecated: {message}" if message else "deprecated")
         if entry is not None:
+            text += " " + entry.summary
             if message is None:
                 parts.append(f"{entry.id}: {entry.summary}")
-            if entry.successor:
-                parts.append(f"successor: {entry.successor}")
+        leak, named = read_deprecation(text)
+        successor = (entry.successor if entry is not None else None) or named
+        if successor:
+            parts.append(f"successor: {successor}")
+        if leak:
+            points = self.w["points"]
+            parts.append("leak evidence: the deprecation is about a leak")
+        else:
+            points = self.w.get("maintenance_points", self.w["points"])
+            parts.append("maintenance evidence, not of a leak")
         url = entry.references[0] if entry and entry.references else None
         if url is None and target.facts is not None:
             url = target.facts.repository
         return [
             Signal(
                 rule=self.id,
-                points=_num(self.w["points"] * factor),
+                points=_num(points * factor),
                 evidence="; ".join(parts) + note,
                 url=url,
                 ids=(entry.id,) if entry else (),
+                leak=leak,
             )
         ]
 

@@ -20,6 +20,8 @@ class Weights:
     leak_prone_factor: float
     rules: Mapping[str, Mapping[str, float]]
     severities: Mapping[str, str]
+    #: multiplier for packages no placement of which the production process loads
+    not_loaded_factor: float = 0.25
 
     def rule(self, rule_id: str) -> Mapping[str, float]:
         return self.rules[rule_id]
@@ -64,7 +66,11 @@ class Weights:
             if not all(isinstance(v, int | float) and v >= 0 for v in numbers.values()):
                 raise fail(f"rules.{rule_id}: weights must be non-negative numbers")
             rules[rule_id] = {k: float(v) for k, v in numbers.items()}
+        not_loaded = data.get("not_loaded_factor", factors["dev_factor"])
+        if not isinstance(not_loaded, int | float) or not 0 < not_loaded <= factors["dev_factor"]:
+            raise fail("not_loaded_factor must be a positive number no larger than dev_factor")
         return cls(
+            not_loaded_factor=float(not_loaded),
             tiers={k: float(v) for k, v in tiers.items()},
             dev_factor=factors["dev_factor"],
             leak_prone_factor=factors["leak_prone_factor"],
