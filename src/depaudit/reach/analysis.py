@@ -45,6 +45,13 @@ class Reachability:
         return self.placements.get(location)
 
 
+def _inside(location: str) -> bool:
+    """Is a lockfile's relative folder inside the project (no ``..``, not absolute)?"""
+    if not location or os.path.isabs(location) or location.startswith(("/", "\\")):
+        return not location
+    return ".." not in location.replace("\\", "/").split("/")
+
+
 def package_dir(path: str) -> str | None:
     """The package folder of a file inside node_modules (``…/node_modules/@s/n``), else None."""
     index = path.rfind(_NM)
@@ -84,8 +91,10 @@ class Analyser:
         self.cache = cache if cache is not None else FactCache()
         self.resolver = Resolver(typescript_under=(self.root,))
         self.installed = os.path.isdir(os.path.join(self.root, "node_modules"))
+        # a lockfile names folders: only those inside the project are ever read
         self.importers = sorted(
-            (i for i in tree.importers if not i.is_root), key=lambda i: -len(i.location)
+            (i for i in tree.importers if not i.is_root and _inside(i.location)),
+            key=lambda i: -len(i.location),
         )
         self.root_importer = next((i for i in tree.importers if i.is_root), None)
 
@@ -152,7 +161,7 @@ class Analyser:
         """Real package folder -> placement locations, for node_modules-shaped locations."""
         index: dict[str, list[str]] = {}
         for pkg in self.tree.packages:
-            if "node_modules" not in pkg.location:
+            if "node_modules" not in pkg.location or not _inside(pkg.location):
                 continue
             folder = os.path.join(self.root, pkg.location)
             if self.resolver.isdir(folder):
