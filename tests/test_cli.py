@@ -198,8 +198,9 @@ def test_fail_on_names_the_suspects_that_tripped_it(
     assert main([*args, "--fail-on", "high"]) == 1
     err = capsys.readouterr().err
     (line,) = [x for x in err.splitlines() if "--fail-on" in x]
-    assert line.startswith("depaudit: --fail-on high: 2 suspects at or above high: ")
-    assert "socket.io-redis@5.4.0 (high, 85.5)" in line and "request@2.88.2" in line
+    # request is medium since issue 18 (its deprecation is maintenance evidence, not a leak)
+    assert line.startswith("depaudit: --fail-on high: 1 suspects at or above high: ")
+    assert "socket.io-redis@5.4.0 (high, 85.5)" in line and "request@2.88.2" not in line
     assert "debug@" not in line  # medium ones did not trip a high gate
     assert main([*args, "--fail-on", "never"]) == 0
     assert "--fail-on" not in capsys.readouterr().err

@@ -68,8 +68,8 @@ def test_duplicate_stateful_once_per_tree_and_only_loaded_copies() -> None:
     }
     every, _ = _score(copies, statuses)
     dup = {k: [s for s in v[0].signals if s.rule == "duplicate-stateful"] for k, v in every.items()}
-    assert [k for k, v in dup.items() if v] == ["lru-cache@6.0.0"]
-    assert dup["lru-cache@6.0.0"][0].evidence == "2 versions of lru-cache running: 6.0.0, 7.18.3"
+    assert [k for k, v in dup.items() if v] == ["lru-cache@7.18.3"]  # newest loaded copy
+    assert dup["lru-cache@7.18.3"][0].evidence == "2 versions of lru-cache running: 6.0.0, 7.18.3"
 
 
 def test_deprecation_wording() -> None:

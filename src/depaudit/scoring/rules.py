@@ -269,7 +269,7 @@ class DuplicateStateful(Rule):
     title = "Several versions of a stateful package"
     description = (
         "A leak-prone package runs at several versions: each keeps its own pools, caches or "
-        "listeners. Counted once per tree (on its oldest running version), and only for the "
+        "listeners. Counted once per tree (on its newest running version), and only for the "
         "copies the process may load."
     )
 
@@ -285,8 +285,8 @@ class DuplicateStateful(Rule):
         if len(versions) < 2 or target.version not in versions:
             return []
         ordered = sorted(versions, key=_version_key)
-        if target.version != ordered[0]:
-            return []  # once per tree: the oldest running copy carries it
+        if target.version != ordered[-1]:
+            return []  # once per tree: the newest running copy carries it
         where = "running" if runtime else "in the tree"
         return [
             Signal(
