@@ -14,7 +14,7 @@ import pytest
 
 from depaudit.audit import Auditor
 from depaudit.cli import main
-from depaudit.formats.interface import FormatName, get_format
+from depaudit.formats.registry import FormatName, get_format
 from depaudit.models import Advisory, LeakClass, PackageFacts, Report
 from depaudit.scoring import LeakScorer
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from depaudit.services.ranges import npm_satisfies
+from depaudit.ranges import npm_satisfies
 from depaudit.tree import satisfies
 from depaudit.versions import parse_version, version_or_none
 

@@ -27,7 +27,7 @@ from depaudit.code.command import add_code_parser, run_code
 from depaudit.config import Settings, env_bool, env_choice, env_value
 from depaudit.diff import TreeDiff, diff_reports, load_pair, render_diff
 from depaudit.errors import DepauditError, ExitCode, ServiceError, UsageError
-from depaudit.formats.interface import FormatName, get_format
+from depaudit.formats.registry import FormatName, get_format
 from depaudit.github.commands import add_github_parser, run_github
 from depaudit.github_client import GitHubClient, api_url_from_env, find_token
 from depaudit.heap.command import add_heap_parser, run_heap

@@ -15,7 +15,7 @@ from typing import Any
 import nodesemver
 
 from depaudit.errors import InputError, UsageError
-from depaudit.formats.markdown import MARKER, code, signal_reasons
+from depaudit.formats.md_text import MARKER, code, signal_reasons
 from depaudit.models import DependencyTree, Report, Suspect
 from depaudit.scoring.rank import TIER_ORDER
 from depaudit.sources import source_for

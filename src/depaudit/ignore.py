@@ -15,9 +15,9 @@ from typing import Any
 
 from depaudit.errors import ConfigError
 from depaudit.models import Report, Suspect
+from depaudit.ranges import RangeError, validate_npm_range
 from depaudit.scoring.rank import rank, rescore
 from depaudit.scoring.rules import Weights, covers
-from depaudit.services.ranges import RangeError, validate_npm_range
 
 KEYS = frozenset({"package", "range", "advisory", "reason", "until"})
 

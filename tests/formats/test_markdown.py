@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from markdown_it import MarkdownIt
 
-from depaudit.formats.interface import get_format
 from depaudit.formats.markdown import GITHUB_LIMIT, escape, render_markdown
+from depaudit.formats.registry import get_format
 from depaudit.models import (
     DependencyTree,
     Package,

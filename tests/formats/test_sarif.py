@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from depaudit.audit import Auditor
-from depaudit.formats.interface import get_format
+from depaudit.formats.registry import get_format
 from depaudit.formats.sarif import FINGERPRINT_KEY, artifact_uri, find_line
 from depaudit.models import KnownLeak, KnownLeakKind, Package, PackageFacts
 from depaudit.scoring import RULES, Knowledge, LeakScorer

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from depaudit.services.ranges import (
+from depaudit.ranges import (
     RangeError,
     github_satisfies,
     github_to_npm,

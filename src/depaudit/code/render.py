@@ -85,7 +85,7 @@ def report_json(report: CodeReport) -> dict[str, Any]:
 
 
 def _md_escape(value: str) -> str:
-    from depaudit.formats.markdown import escape
+    from depaudit.formats.md_text import escape
 
     return escape(terminal_safe(value))
 

@@ -22,18 +22,3 @@ class ReportFormat(ABC):
     @abstractmethod
     def render(self, report: Report) -> str:
         """The whole report as text (stdout or --output)."""
-
-
-def get_format(name: str) -> ReportFormat:
-    from depaudit.formats.json import JsonFormat
-    from depaudit.formats.markdown import MarkdownFormat
-    from depaudit.formats.sarif import SarifFormat
-    from depaudit.formats.table import TableFormat
-
-    formats: dict[str, type[ReportFormat]] = {
-        FormatName.TABLE: TableFormat,
-        FormatName.JSON: JsonFormat,
-        FormatName.MARKDOWN: MarkdownFormat,
-        FormatName.SARIF: SarifFormat,
-    }
-    return formats[name]()

@@ -19,7 +19,7 @@ from depaudit.audit import Clock, build_report, utc_now
 from depaudit.config import Settings
 from depaudit.diff import diff_reports, load_base, render_diff
 from depaudit.errors import DepauditError, ExitCode, InputError, UsageError
-from depaudit.formats.interface import FormatName, get_format
+from depaudit.formats.registry import FormatName, get_format
 from depaudit.github.actions import (
     ActionsEnv,
     annotation,

@@ -23,8 +23,8 @@ from depaudit.models import (
     Signal,
     TreeProblem,
 )
+from depaudit.ranges import RangeError, npm_satisfies
 from depaudit.scoring.weights import DAYS_PER_YEAR, WEIGHTS_RESOURCE, Weights
-from depaudit.services.ranges import RangeError, npm_satisfies
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from depaudit.bundled import load_bundled_yaml
 from depaudit.errors import ConfigError
 
 DAYS_PER_YEAR = 365.25
@@ -80,9 +81,4 @@ class Weights:
 
     @classmethod
     def bundled(cls) -> Weights:
-        from importlib.resources import files
-
-        import yaml
-
-        text = files("depaudit.data").joinpath(WEIGHTS_RESOURCE).read_text(encoding="utf-8")
-        return cls.from_mapping(yaml.safe_load(text))
+        return cls.from_mapping(load_bundled_yaml(WEIGHTS_RESOURCE))

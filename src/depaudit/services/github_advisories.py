@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 import requests
 
 from depaudit.cache import Cache
+from depaudit.classify import classify, default_rules, normalize_cwe
 from depaudit.github_client import (
     API_VERSION,
     DEFAULT_API_URL,
@@ -45,9 +46,8 @@ from depaudit.github_client import (
     when_allowed,
 )
 from depaudit.models import Advisory, PackageFacts
-from depaudit.services.classify import classify, default_rules, normalize_cwe
+from depaudit.ranges import RangeError, github_to_npm, npm_satisfies
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
-from depaudit.services.ranges import RangeError, github_to_npm, npm_satisfies
 
 __all__ = ["API_VERSION", "GithubAdvisoryService", "advisories_for", "reduce_advisory"]
 

@@ -13,16 +13,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from typing import Any, ClassVar
 
-import yaml
-
+from depaudit.bundled import BundledDataError, load_bundled_yaml
+from depaudit.classify import classify, normalize_cwe
 from depaudit.errors import DepauditError
 from depaudit.models import KnownLeak, KnownLeakKind, LeakClass, PackageFacts
-from depaudit.services.classify import classify, normalize_cwe
+from depaudit.ranges import RangeError, npm_satisfies, validate_npm_range
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
-from depaudit.services.ranges import RangeError, npm_satisfies, validate_npm_range
 
 KNOWN_LEAKS_FILE = "known-leaks.yaml"
 LEAK_PRONE_FILE = "leak-prone.yaml"
@@ -317,18 +315,13 @@ def applies(entry: KnownLeak, version: str) -> bool:
 
 def _read(name: str) -> Any:
     try:
-        text = resources.files("depaudit.data").joinpath(name).read_text(encoding="utf-8")
-    except (FileNotFoundError, ModuleNotFoundError) as exc:
-        raise KnowledgeBaseError(f"{name}: missing from the installed package ({exc})") from None
-    try:
-        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
-    except yaml.YAMLError as exc:
-        raise KnowledgeBaseError(f"{name}: not valid YAML ({exc})") from None
+        return load_bundled_yaml(name)
+    except BundledDataError as exc:
+        raise KnowledgeBaseError(exc.message) from None
 
 
 # libyaml's safe loader when PyYAML has it: the same constructor, a C scanner; the pure-Python
 # one spent 0.27 s of a 1.6 s warm scan reading data/ (profile in benchmarks/README.md)
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=1)

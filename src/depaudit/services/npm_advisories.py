@@ -4,7 +4,7 @@
 ``{name: [versions]}``; the answer maps names to advisories (``id``, ``url`` with the GHSA
 id, ``title``, ``severity``, ``vulnerable_versions``, ``cwe``, ``cvss``). Only advisories
 whose range covers the installed version are attached to that ``name@version``, tested the
-way npm audit tests them (see :mod:`depaudit.services.ranges`).
+way npm audit tests them (see :mod:`depaudit.ranges`).
 
 Many registries (mirrors, private registries) do not serve the endpoint: 404/405/410, any
 other non-2xx answer, a network error or a body that is not the documented shape become one
@@ -26,11 +26,11 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from depaudit.cache import Cache
+from depaudit.classify import classify, normalize_cwe
 from depaudit.http import describe_failure
 from depaudit.models import Advisory, PackageFacts
-from depaudit.services.classify import classify, normalize_cwe
+from depaudit.ranges import npm_satisfies
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
-from depaudit.services.ranges import npm_satisfies
 
 NAMESPACE = "npm-advisories"
 UNSERVED_NAMESPACE = "npm-advisories-unserved"

@@ -11,11 +11,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
+from depaudit.bundled import load_bundled_yaml
 from depaudit.errors import ConfigError
 from depaudit.models import LeakClass
 
@@ -105,8 +103,7 @@ def parse_rules(data: Any) -> LeakRules:
 
 @lru_cache(maxsize=1)
 def default_rules() -> LeakRules:
-    text = resources.files("depaudit.data").joinpath(RULES_FILE).read_text(encoding="utf-8")
-    return parse_rules(yaml.safe_load(text))
+    return parse_rules(load_bundled_yaml(RULES_FILE))
 
 
 def classify(cwes: Iterable[str], *texts: str | None) -> LeakClass:

@@ -1,6 +1,6 @@
-"""The knowledge base reads data/ with libyaml's safe loader when PyYAML has it (a profile hot
-spot, see benchmarks/README.md): every shipped YAML file must load to the same data as with
-the pure-Python safe loader."""
+"""depaudit.bundled (and so the knowledge base) reads data/ with libyaml's safe loader when
+PyYAML has it (a profile hot spot, see benchmarks/README.md): every shipped YAML file must
+load to the same data as with the pure-Python safe loader."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from importlib import resources
 import pytest
 import yaml
 
+from depaudit import bundled
 from depaudit.services import knowledge_base
 
 SHIPPED = sorted(
@@ -27,6 +28,6 @@ def test_fast_loader_reads_the_same_data(name: str) -> None:
 
 
 def test_loader_is_safe() -> None:
-    assert issubclass(knowledge_base._SAFE_LOADER, (yaml.SafeLoader, yaml.CSafeLoader))
+    assert issubclass(bundled.safe_loader(), (yaml.SafeLoader, yaml.CSafeLoader))
     with pytest.raises(yaml.constructor.ConstructorError):
-        yaml.load("!!python/object/apply:os.system ['true']", Loader=knowledge_base._SAFE_LOADER)
+        yaml.load("!!python/object/apply:os.system ['true']", Loader=bundled.safe_loader())

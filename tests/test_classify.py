@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from depaudit.classify import classify, normalize_cwe, parse_rules
 from depaudit.errors import ConfigError
 from depaudit.models import LeakClass
-from depaudit.services.classify import classify, normalize_cwe, parse_rules
 
 MULTER_TITLE = "Multer vulnerable to Denial of Service via memory leaks from unclosed streams"
 MULTER_TEXT = (

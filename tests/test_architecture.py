@@ -1,0 +1,215 @@
+"""The import graph of src/depaudit (read with ast, nothing imported): no cycle, and no import
+against the pipeline. The stages and the reasons are in docs/ARCHITECTURE.md; a new module
+must be given its stage in STAGES (by its longest matching prefix)."""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "depaudit"
+
+#: stage rank: a module may import modules of its own stage or of a lower one
+BASE, SOURCES, TREE, APP, SERVICES, SCORING, FORMATS, ROOT, COMMANDS = range(9)
+STAGE_NAMES = {
+    BASE: "base",
+    SOURCES: "sources",
+    TREE: "tree",
+    APP: "app analysis",
+    SERVICES: "services",
+    SCORING: "scoring",
+    FORMATS: "formats",
+    ROOT: "composition root",
+    COMMANDS: "commands",
+}
+
+#: module (or package prefix) -> stage; the longest matching prefix wins
+STAGES: dict[str, int] = {
+    # the floor everyone stands on: models, errors, text, settings, cache, HTTP, GitHub client
+    "depaudit": BASE,
+    "depaudit.errors": BASE,
+    "depaudit.text": BASE,
+    "depaudit.models": BASE,
+    "depaudit.overrides": BASE,
+    "depaudit.versions": BASE,
+    "depaudit.fastsemver": BASE,
+    "depaudit.ranges": BASE,
+    "depaudit.classify": BASE,
+    "depaudit.bundled": BASE,
+    "depaudit.config": BASE,
+    "depaudit.cache": BASE,
+    "depaudit.http": BASE,
+    "depaudit.npmrc": BASE,
+    "depaudit.github_client": BASE,
+    "depaudit.progress": BASE,
+    "depaudit.gcpause": BASE,
+    # 1. reading the inputs
+    "depaudit.sources": SOURCES,
+    # 2. the tree stage: problems of the tree; the loader composes sources and drift
+    "depaudit.tree": TREE,
+    "depaudit.sources.loader": TREE,
+    # 3. reading the app itself (its code, its runtime, its heap), beside the tree
+    "depaudit.js": APP,
+    "depaudit.code": APP,
+    "depaudit.reach": APP,
+    "depaudit.heap": APP,
+    # 4. what the world knows about each package
+    "depaudit.services": SERVICES,
+    # 5. signals -> scores; the ignore file re-scores
+    "depaudit.scoring": SCORING,
+    "depaudit.ignore": SCORING,
+    # 6. text out
+    "depaudit.formats": FORMATS,
+    "depaudit.diff": FORMATS,
+    "depaudit.code.render": FORMATS,
+    "depaudit.heap.render": FORMATS,
+    # 7. opening, wiring and closing the parts of a run
+    "depaudit.audit": ROOT,
+    "depaudit.app": ROOT,
+    "depaudit.options": ROOT,
+    # 8. the user's entry points
+    "depaudit.cli": COMMANDS,
+    "depaudit.__main__": COMMANDS,
+    "depaudit.github": COMMANDS,
+    "depaudit.code.command": COMMANDS,
+    "depaudit.heap.command": COMMANDS,
+}
+
+
+def module_files() -> dict[str, Path]:
+    found = {}
+    for path in SRC.rglob("*.py"):
+        parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def imports_of(module: str, path: Path, known: set[str]) -> set[str]:
+    """depaudit modules imported anywhere in the file (also inside functions and
+    TYPE_CHECKING blocks: a lazy import still couples the stages)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            for alias in node.names:
+                full = f"{name}.{alias.name}"
+                out.add(full if full in known else name)
+    return {m for m in out if m in known and m != module}
+
+
+def stage_of(module: str) -> int | None:
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:end])
+        if prefix in STAGES:
+            return STAGES[prefix]
+    return None
+
+
+@cache
+def graph() -> dict[str, set[str]]:
+    files = module_files()
+    known = set(files)
+    return {m: imports_of(m, p, known) for m, p in files.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (iterative Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_every_module_has_a_stage() -> None:
+    missing = sorted(m for m in module_files() if stage_of(m) is None)
+    assert missing == [], f"give these modules a stage in STAGES: {missing}"
+
+
+def test_no_import_runs_against_the_pipeline() -> None:
+    wrong = []
+    for module, targets in sorted(graph().items()):
+        mine = stage_of(module)
+        for target in sorted(targets):
+            theirs = stage_of(target)
+            if mine is not None and theirs is not None and theirs > mine:
+                wrong.append(
+                    f"{module} ({STAGE_NAMES[mine]}) imports {target} ({STAGE_NAMES[theirs]})"
+                )
+    assert wrong == [], "imports against the pipeline:\n" + "\n".join(wrong)
+
+
+def test_no_import_cycle() -> None:
+    assert cycles(graph()) == []
+
+
+def test_the_checks_can_fail() -> None:
+    """The cycle finder and the stage order catch what they must."""
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+    assert stage_of("depaudit.sources.loader") == TREE
+    assert stage_of("depaudit.sources.yarn_lock") == SOURCES
+    assert stage_of("depaudit.code.render") == FORMATS
+    assert stage_of("elsewhere") is None
+
+
+@pytest.mark.parametrize(
+    ("module", "forbidden"),
+    [
+        ("depaudit.services.github_repo", "depaudit.github"),
+        ("depaudit.github.commands", "depaudit.cli"),
+        ("depaudit.formats.sarif", "depaudit.sources"),
+        ("depaudit.audit", "depaudit.cli"),
+    ],
+)
+def test_known_past_mistakes_stay_fixed(module: str, forbidden: str) -> None:
+    assert not any(t == forbidden or t.startswith(forbidden + ".") for t in graph()[module])
