@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import textwrap
 from collections import Counter
 
 from tabulate import tabulate
@@ -12,6 +15,76 @@ from depaudit.text import terminal_safe
 
 #: deduped placements are normal in npm trees; list them only as a count in the table
 SUMMARISED_KINDS = frozenset({ProblemKind.DEDUPED})
+
+#: the order problems are listed in: what breaks at run time first, duplicates last
+SEVERITY: tuple[ProblemKind, ...] = (
+    ProblemKind.MISSING,
+    ProblemKind.PEER_MISSING,
+    ProblemKind.INVALID,
+    ProblemKind.PEER_INVALID,
+    ProblemKind.LOCKED_OUT_OF_RANGE,
+    ProblemKind.DECLARED_NOT_LOCKED,
+    ProblemKind.LOCKED_NOT_DECLARED,
+    ProblemKind.EXTRANEOUS,
+    ProblemKind.DUPLICATE_VERSIONS,
+)
+#: names of the duplicate-versions summary shown in the terminal; the rest is counted
+TOP_DUPLICATES = 30
+#: the width used when the terminal's is unknown (output piped or redirected); COLUMNS wins
+DEFAULT_WIDTH = 100
+MIN_WIDTH = 80  # narrower terminals get 80-column lines (the fixed columns need them)
+_GAP = 2  # tabulate's "simple" format puts two spaces between columns
+
+
+def terminal_width() -> int:
+    """COLUMNS, else the terminal's width, else :data:`DEFAULT_WIDTH` (never below 80)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        columns = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return max(MIN_WIDTH, columns)
+
+
+def _cell_width(cell: object) -> int:
+    return max((len(line) for line in str(cell).split("\n")), default=0)
+
+
+def fit(
+    rows: list[list[object]], headers: list[str], flexible: list[int], width: int
+) -> list[list[object]]:
+    """Cut the ``flexible`` columns' cells (with "…") so that every line of the table fits
+    in ``width`` characters; the widest flexible column gives way first, none below 8
+    characters or its header."""
+    # tabulate pads a header by 2 (its MIN_PADDING) when it sets a column's width
+    widths = [
+        max([len(h) + 2] + [_cell_width(row[i]) for row in rows]) for i, h in enumerate(headers)
+    ]
+    excess = sum(widths) + _GAP * (len(widths) - 1) - width
+    limits = dict.fromkeys(flexible, 0)
+    for i in flexible:
+        limits[i] = widths[i]
+    while excess > 0:
+        column = max(flexible, key=lambda i: limits[i])
+        floor = max(8, len(headers[column]) + 2)
+        if limits[column] <= floor:
+            break
+        others = sorted((limits[i] for i in flexible if i != column), reverse=True)
+        target = max(floor, others[0] if others else floor, limits[column] - excess)
+        if target >= limits[column]:
+            target = limits[column] - 1
+        excess -= limits[column] - target
+        limits[column] = target
+    return [
+        [
+            "\n".join(_cut(line, limits[i]) for line in str(cell).split("\n"))
+            if i in limits and _cell_width(cell) > limits[i]
+            else cell
+            for i, cell in enumerate(row)
+        ]
+        for row in rows
+    ]
 
 
 def summary_line(report: Report) -> str:
@@ -38,17 +111,17 @@ def _cut(text: str, limit: int = 90) -> str:
 
 
 def _strongest(suspect: Suspect, count: int = 2) -> str:
-    reasons = [f"{s.rule} +{s.points:g}: {_cut(s.evidence)}" for s in suspect.signals[:count]]
+    reasons = [f"{s.rule} +{s.points:g}: {_cut(s.evidence, 200)}" for s in suspect.signals[:count]]
     if len(suspect.signals) > count:
         reasons.append(f"(+{len(suspect.signals) - count} more; depaudit explain {suspect.name})")
     return "\n".join(terminal_safe(r) for r in reasons)
 
 
-def suspects_table(report: Report) -> list[str]:
+def suspects_table(report: Report, width: int | None = None) -> list[str]:
     """The top suspects with their strongest reasons, and a count of the rest."""
     if not report.suspects:
         return []
-    rows = [
+    rows: list[list[object]] = [
         [
             index,
             terminal_safe(s.key) + (" (dev)" if s.dev else ""),
@@ -58,7 +131,8 @@ def suspects_table(report: Report) -> list[str]:
         ]
         for index, s in enumerate(report.suspects[:TOP_SUSPECTS], 1)
     ]
-    out = [tabulate(rows, headers=["#", "suspect", "score", "tier", "strongest reasons"])]
+    headers = ["#", "suspect", "score", "tier", "strongest reasons"]
+    out = [tabulate(fit(rows, headers, [4, 1], width or terminal_width()), headers=headers)]
     hidden = len(report.suspects) - TOP_SUSPECTS
     if hidden > 0:
         out.append(f"... and {hidden} more suspects (--format json or markdown lists all)")
@@ -74,29 +148,26 @@ def _years(days: float | None) -> str:
     return f"{days / 365.25:.1f}y" if days is not None else "?"
 
 
-def registry_tables(report: Report, top: int = REGISTRY_TOP) -> list[str]:
+def registry_tables(report: Report, top: int = REGISTRY_TOP, width: int | None = None) -> list[str]:
     """The oldest installed versions and the packages furthest behind latest."""
     known = [f for f in report.facts.values() if f.age_days is not None]
     behind = [f for f in report.facts.values() if f.libyears]
     out: list[str] = []
     if known:
         oldest = sorted(known, key=lambda f: (-(f.age_days or 0.0), f.name, f.version))[:top]
-        rows = [
+        rows: list[list[object]] = [
             [
                 terminal_safe(f.key),
                 _years(f.age_days),
                 _years(f.days_since_release),
                 terminal_safe(f.latest or "?"),
-                terminal_safe(f.deprecated or "")[:60],
+                terminal_safe(f.deprecated or ""),
             ]
             for f in oldest
         ]
-        out.append(
-            tabulate(
-                rows,
-                headers=["oldest installed", "age", "last release", "latest", "deprecated"],
-            )
-        )
+        headers = ["oldest installed", "age", "last release", "latest", "deprecated"]
+        rows = fit(rows, headers, [4, 0], width or terminal_width())
+        out.append(tabulate(rows, headers=headers))
         out.append("")
     if behind:
         furthest = sorted(
@@ -124,36 +195,67 @@ class TableFormat(ReportFormat):
     name = FormatName.TABLE
 
     def render(self, report: Report) -> str:
-        out: list[str] = suspects_table(report)
-        shown = [p for p in report.problems if p.kind not in SUMMARISED_KINDS]
-        if shown:
-            rows = [
-                [
-                    p.kind.value,
-                    terminal_safe(p.name + (f"@{p.version}" if p.version else "")),
-                    terminal_safe(p.path_text),
-                    terminal_safe(p.wanted or ""),
-                    terminal_safe(p.found or ""),
-                    terminal_safe(_cut(p.detail)),
-                ]
-                for p in shown
-            ]
-            out.append(
-                tabulate(rows, headers=["problem", "package", "path", "wanted", "found", "detail"])
-            )
-            out.append("")
+        width = terminal_width()
+        out: list[str] = suspects_table(report, width)
+        out.extend(problems_table(report, width))
         if report.tree.skipped:
-            rows = [
+            rows: list[list[object]] = [
                 [terminal_safe(s.name), terminal_safe(s.spec), terminal_safe(s.reason)]
                 for s in report.tree.skipped
             ]
-            out.append(tabulate(rows, headers=["skipped", "spec", "reason"]))
+            headers = ["skipped", "spec", "reason"]
+            out.append(tabulate(fit(rows, headers, [2, 1], width), headers=headers))
             out.append("")
-        out.extend(registry_tables(report))
+        out.extend(registry_tables(report, width=width))
         if report.findings:
             from depaudit.code.render import render_table
 
             out.append(render_table(report.findings))
-        out.extend(f"warning: {terminal_safe(w)}" for w in report.warnings)
-        out.append(summary_line(report))
+        out.extend(_wrap(f"warning: {terminal_safe(w)}", width) for w in report.warnings)
+        out.append(_wrap(summary_line(report), width))
         return "\n".join(out) + "\n"
+
+
+def problems_table(report: Report, width: int) -> list[str]:
+    """Tree problems, the most severe first, then the duplicate versions summarised in one
+    wrapped paragraph (names with the most versions first; JSON and markdown list every path)."""
+    rank = {kind: i for i, kind in enumerate(SEVERITY)}
+    listed = [p for p in report.problems if p.kind not in SUMMARISED_KINDS]
+    shown = sorted(
+        (p for p in listed if p.kind is not ProblemKind.DUPLICATE_VERSIONS),
+        key=lambda p: rank.get(p.kind, len(SEVERITY)),
+    )
+    out: list[str] = []
+    if shown:
+        rows: list[list[object]] = [
+            [
+                p.kind.value,
+                terminal_safe(p.name + (f"@{p.version}" if p.version else "")),
+                terminal_safe(p.path_text),
+                terminal_safe(p.wanted or ""),
+                terminal_safe(p.found or ""),
+                terminal_safe(_cut(p.detail, 300)),
+            ]
+            for p in shown
+        ]
+        headers = ["problem", "package", "path", "wanted", "found", "detail"]
+        out += [tabulate(fit(rows, headers, [5, 2, 4, 3, 1], width), headers=headers), ""]
+    duplicates = sorted(
+        (p for p in listed if p.kind is ProblemKind.DUPLICATE_VERSIONS),
+        key=lambda p: (-len((p.found or "").split(", ")), p.name),
+    )
+    if duplicates:
+        names = [f"{p.name} ({p.found})" for p in duplicates[:TOP_DUPLICATES]]
+        if len(duplicates) > TOP_DUPLICATES:
+            names.append(f"and {len(duplicates) - TOP_DUPLICATES} more")
+        text = (
+            f"duplicate-versions: {len(duplicates)} names installed at several versions: "
+            + ", ".join(names)
+            + " (--format json or markdown shows every path)"
+        )
+        out += [_wrap(terminal_safe(text), width), ""]
+    return out
+
+
+def _wrap(text: str, width: int) -> str:
+    return textwrap.fill(text, width, subsequent_indent="  ", break_on_hyphens=False)
