@@ -211,8 +211,9 @@ class TableFormat(ReportFormat):
             from depaudit.code.render import render_table
 
             out.append(render_table(report.findings))
-        out.extend(_wrap(f"warning: {terminal_safe(w)}", width) for w in report.warnings)
-        out.append(_wrap(summary_line(report), width))
+        # warnings and the summary stay one line each (CI logs grep them)
+        out.extend(f"warning: {terminal_safe(w)}" for w in report.warnings)
+        out.append(summary_line(report))
         return "\n".join(out) + "\n"
 
 
