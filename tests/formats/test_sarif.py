@@ -150,3 +150,63 @@ def test_installed_tree_results_point_into_the_lockfile(monkeypatch):
         line = lines[result["locations"][0]["physicalLocation"]["region"]["startLine"] - 1]
         assert line.strip().startswith('"node_modules/'), line
         assert line.rstrip().endswith(f'node_modules/{name}": {{'), line
+
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+
+@pytest.mark.parametrize(
+    "lock",
+    [
+        "package_lock/npm6-tarball-url/package-lock.json",  # v1, real npm 6: ms twice
+        "projects-pm/prod-path-npm/package-lock.json",  # v3, real npm 11
+        "projects-pm/prod-path-yarn1/yarn.lock",
+        "projects-pm/prod-path-yarn4/yarn.lock",
+        "projects-pm/prod-path-pnpm9/pnpm-lock.yaml",
+        "projects-pm/pnpm11/pnpm-lock.yaml",
+    ],
+)
+def test_every_placement_has_its_own_line_found_in_one_pass(
+    lock: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 16.12: each placement's line comes from one pass over the lockfile, never from
+    a search of the whole file per package, and two versions of a name get their own lines."""
+    import depaudit.formats.sarif as sarif
+    from depaudit.sources import source_for
+
+    path = ASSETS_DIR / lock
+    tree = source_for(path).load(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+
+    def no_search(*args: object) -> int:
+        raise AssertionError("searched the whole file for one package")
+
+    monkeypatch.setattr(sarif, "find_line", no_search)
+    index = sarif.LineIndex(lines, str(path), tree.source.lockfile_version)
+    seen: dict[tuple[str, str], int] = {}
+    for pkg in tree.packages:
+        line = index.line(pkg)
+        assert line > 1 and pkg.installed_as in lines[line - 1], (pkg.location, line)
+        seen.setdefault((pkg.name, pkg.version), line)
+    by_name: dict[str, set[int]] = {}
+    for (name, _), line in seen.items():
+        by_name.setdefault(name, set()).add(line)
+    versions = {name: {v for n, v in seen if n == name} for name in by_name}
+    for name, found in by_name.items():
+        assert len(found) == len(versions[name]), name  # one line per version
+
+
+def test_v1_nested_versions_point_at_their_own_entries() -> None:
+    import depaudit.formats.sarif as sarif
+    from depaudit.sources import source_for
+
+    path = ASSETS_DIR / "package_lock" / "npm6-tarball-url" / "package-lock.json"
+    tree = source_for(path).load(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    index = sarif.LineIndex(lines, str(path), 1)
+    (top,) = tree.placements("ms", "2.1.3")
+    (nested,) = tree.placements("ms", "2.1.2")
+    assert nested.location == "node_modules/debug/node_modules/ms"
+    assert lines[index.line(top) - 1] == '    "ms": {'
+    assert lines[index.line(nested) - 1] == '        "ms": {'
+    assert '"version": "2.1.2"' in lines[index.line(nested)]

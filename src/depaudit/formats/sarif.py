@@ -85,6 +85,94 @@ def find_line(lines: Sequence[str], pkg: Package) -> int:
     return 1
 
 
+_JSON_KEY = re.compile(r'^(\s*)"((?:[^"\\]|\\.)*)"\s*:\s*\{')
+_YARN_VERSION = re.compile(r'^\s+version:?\s+"?([^"\s]+)"?\s*$')
+
+
+class LineIndex:
+    """Where each placement's entry is in the lockfile text, found in one pass over it
+    (instead of one regular-expression search of the whole file per suspect).
+
+    package-lock / npm-shrinkwrap (as npm writes them, indented): every object key's chain
+    gives its location (``packages`` keys in v2/v3; nested ``dependencies`` in v1, so two
+    versions of one name get their own lines); yarn: each header with the version below it;
+    pnpm: each ``packages`` / ``snapshots`` key. Anything else falls back to
+    :func:`find_line`."""
+
+    def __init__(self, lines: Sequence[str], path: str, version: int | str | None) -> None:
+        self.lines = lines
+        self.by_location: dict[str, int] = {}
+        self.by_key: dict[tuple[str, str], int] = {}
+        name = PurePosixPath(path.replace("\\", "/")).name
+        if name.endswith(".json"):  # package-lock, npm-shrinkwrap (also behind npm ls)
+            self._json()
+        elif name == "yarn.lock":
+            self._yarn()
+        elif name.endswith((".yaml", ".yml")):
+            self._pnpm(version)
+
+    def line(self, pkg: Package) -> int:
+        found = self.by_location.get(pkg.location) or self.by_key.get((pkg.name, pkg.version))
+        if found is None and pkg.installed_as != pkg.name:
+            found = self.by_key.get((pkg.installed_as, pkg.version))
+        return found if found is not None else find_line(self.lines, pkg)
+
+    def _json(self) -> None:
+        stack: list[tuple[int, str]] = []  # (indent, key) of the enclosing objects
+        for number, text in enumerate(self.lines, 1):
+            match = _JSON_KEY.match(text)
+            if match is None:
+                continue
+            indent, key = len(match.group(1)), match.group(2)
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            stack.append((indent, key))
+            keys = [k for _, k in stack]
+            if len(keys) == 2 and keys[0] == "packages":  # v2 / v3
+                self.by_location.setdefault(keys[1], number)
+            elif len(keys) % 2 == 0 and all(k == "dependencies" for k in keys[::2]):  # v1
+                location = "/".join(f"node_modules/{k}" for k in keys[1::2])
+                self.by_location.setdefault(location, number)
+
+    def _yarn(self) -> None:
+        header: tuple[int, list[str]] | None = None
+        for number, text in enumerate(self.lines, 1):
+            if text and not text[0].isspace() and text.rstrip().endswith(":"):
+                names = []
+                for spec in text.rstrip()[:-1].split(","):
+                    spec = spec.strip().strip('"')
+                    at = spec.find("@", 1)
+                    if at > 0:
+                        names.append(spec[:at])
+                header = (number, names)
+            elif header is not None and (match := _YARN_VERSION.match(text)):
+                for name in header[1]:
+                    self.by_key.setdefault((name, match.group(1)), header[0])
+                header = None
+
+    def _pnpm(self, version: int | str | None) -> None:
+        from depaudit.sources.pnpm_lock import parse_key
+
+        try:
+            major = int(float(str(version)))
+        except (TypeError, ValueError, OverflowError):
+            return
+        section = ""
+        for number, text in enumerate(self.lines, 1):
+            if text.rstrip() == "---":  # pnpm 11: the project's lockfile is the last document
+                self.by_key.clear()
+            if text and not text[0].isspace():
+                section = text.rstrip()
+                continue
+            if section not in ("packages:", "snapshots:") or not text.startswith("  "):
+                continue
+            if text[2:3].isspace() or not text.rstrip().endswith(":"):
+                continue
+            parsed = parse_key(text.strip()[:-1].strip("'\""), major)
+            if parsed is not None:
+                self.by_key.setdefault(parsed, number)
+
+
 def fingerprint(rule: str, lockfile: str, suspect: Suspect) -> str:
     text = f"{rule}:{lockfile}:{suspect.name}@{suspect.version}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -125,11 +213,12 @@ def report_to_sarif(report: Report, weights: Weights | None = None) -> dict[str,
     lockfile = report.tree.source.path
     uri = artifact_uri(lockfile)
     lines = _read_lines(lockfile)
+    index = LineIndex(lines, lockfile, report.tree.source.lockfile_version)
     results = []
     for suspect in report.suspects:
         placements = report.tree.placements(suspect.name, suspect.version)
         first = min(placements, key=lambda p: (p.dev, len(p.path), p.location), default=None)
-        line = find_line(lines, first) if first is not None and lines else 1
+        line = index.line(first) if first is not None and lines else 1
         width = len(lines[line - 1]) if lines and line <= len(lines) else 0
         by_rule: dict[str, list[Signal]] = {}
         for signal in suspect.signals:
