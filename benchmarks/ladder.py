@@ -11,6 +11,11 @@ back edges (cycles) and a few edges whose range the placement does not satisfy (
 
 ``--chain N`` instead writes a single dependency chain N packages deep (issue 19, item 13).
 Everything is deterministic (seeded); resolved URLs point at ``registry.invalid``.
+
+``python -m benchmarks.ladder OUT --bench [--chain 10000]`` generates what is missing, scans
+each lockfile once (``depaudit scan --offline --no-registry --no-npm``, a whole process) and
+prints wall and CPU time, peak RSS, report size, and the growth exponent (least-squares slope
+of log CPU time over log entries from 5k up; 1 is linear).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import argparse
 import base64
 import hashlib
 import json
+import math
 import random
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -351,13 +358,89 @@ def generate_chain(out: Path, depth: int, formats: tuple[str, ...] = FORMATS) ->
     return {f: WRITERS[f](graph, out / f"{f}-chain-{depth}") for f in formats}
 
 
+# --- the benchmark ------------------------------------------------------------------------
+
+
+def exponent(points: list[tuple[int, float]]) -> float:
+    """The least-squares slope of log(cost) over log(size): 1 is linear, 2 quadratic."""
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(max(c, 1e-9)) for _, c in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+
+
+def bench(out: Path, sizes: list[int], formats: list[str], chain: int | None) -> str:
+    """Generate what is missing under ``out``, run ``depaudit scan`` (offline, no registry)
+    on every lockfile once, sizes interleaved across formats, and return Markdown tables."""
+    from benchmarks.measure import run_process
+
+    cases: list[tuple[str, int, Path]] = []
+    for n in sizes:
+        for f in formats:
+            lock = out / f"{f}-{n}" / LOCKFILES[f]
+            if not lock.exists():
+                WRITERS[f](build_graph(n), lock.parent)
+            cases.append((f, n, lock))
+    if chain:
+        for f in formats:
+            lock = out / f"{f}-chain-{chain}" / LOCKFILES[f]
+            if not lock.exists():
+                WRITERS[f](chain_graph(chain), lock.parent)
+            cases.append((f, -chain, lock))
+    rows: dict[tuple[str, int], tuple[float, float, float, int]] = {}
+    for f, n, lock in cases:
+        cache = out / "cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        argv = [sys.executable, "-m", "depaudit", "scan", "--lockfile", str(lock)]
+        argv += ["--format", "json", "--no-registry", "--offline", "--no-npm"]
+        argv += ["--cache-dir", str(cache)]
+        run = run_process(argv, cwd=out)
+        rows[(f, n)] = (run.seconds, run.cpu_seconds, run.peak_rss_mb, len(run.stdout))
+        print(
+            f"{f} {n}: {run.seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU, "
+            f"{run.peak_rss_mb:.0f} MiB, exit {run.returncode}",
+            file=sys.stderr,
+        )
+    lines = [
+        "| lockfile | entries | wall | CPU | peak RSS | report |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for (f, n), (wall, cpu, rss, size) in rows.items():
+        what = f"chain {-n} deep" if n < 0 else f"{n:,}"
+        lines.append(
+            f"| {f} | {what} | {wall:.2f} s | {cpu:.2f} s | {rss:.0f} MiB | {size / 1e6:.1f} MB |"
+        )
+    lines += [
+        "",
+        "| lockfile | exponent of CPU time, 5k to largest | of peak RSS |",
+        "|---|---:|---:|",
+    ]
+    for f in formats:
+        points = [(n, rows[(f, n)]) for n in sizes if n >= 5000]
+        if len(points) >= 2:
+            cpu_exp = exponent([(n, r[1]) for n, r in points])
+            rss_exp = exponent([(n, r[2]) for n, r in points])
+            lines.append(f"| {f} | {cpu_exp:.2f} | {rss_exp:.2f} |")
+    return "\n".join(lines)
+
+
+LOCKFILES = {"npm": "package-lock.json", "yarn": "yarn.lock", "pnpm": "pnpm-lock.yaml"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--entries", type=int, nargs="*", default=list(LADDER))
     parser.add_argument("--chain", type=int, help="write one chain this deep instead")
     parser.add_argument("--formats", nargs="*", default=list(FORMATS), choices=FORMATS)
+    parser.add_argument(
+        "--bench", action="store_true", help="scan every size once and print the tables"
+    )
     args = parser.parse_args(argv)
+    if args.bench:
+        print(bench(args.out, args.entries, args.formats, args.chain))
+        return 0
     if args.chain:
         made = generate_chain(args.out, args.chain, tuple(args.formats))
     else:

@@ -21,6 +21,7 @@ class Run:
     peak_rss_mb: float  # the child's own peak, or its largest waited-for descendant's
     returncode: int
     stdout: bytes
+    cpu_seconds: float = 0.0  # user + system of the child and its waited-for descendants
 
 
 def run_process(
@@ -65,7 +66,8 @@ def run_process(
         rss_file.unlink(missing_ok=True)
         if lines and lines[-1].isdigit():
             peak_kb = float(lines[-1])
-    return Run(seconds, peak_kb / 1024, proc.returncode, out)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, peak_kb / 1024, proc.returncode, out, cpu)
 
 
 def median(values: Sequence[float]) -> float:

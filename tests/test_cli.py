@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ASSETS
 from depaudit import __version__
 from depaudit.cli import main
 
@@ -204,3 +205,22 @@ def test_fail_on_names_the_suspects_that_tripped_it(
     assert "debug@" not in line  # medium ones did not trip a high gate
     assert main([*args, "--fail-on", "never"]) == 0
     assert "--fail-on" not in capsys.readouterr().err
+
+
+def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
+    """Start-up cost: ``import depaudit.cli`` and an offline scan without the registry import
+    neither requests nor urllib3 (they are imported when a request is about to be made)."""
+    lock = ASSETS / "projects" / "broken" / "package-lock.json"
+    code = (
+        "import sys, io, contextlib\n"
+        "import depaudit.cli\n"
+        "assert 'requests' not in sys.modules and 'urllib3' not in sys.modules\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    depaudit.cli.main(['scan', '--lockfile', {str(lock)!r}, '--offline',\n"
+        f"        '--no-registry', '--no-npm', '--no-code', '--cache-dir', {str(tmp_path)!r}])\n"
+        "print(sorted(m for m in ('requests', 'urllib3', 'http.client') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]"

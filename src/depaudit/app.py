@@ -21,7 +21,6 @@ from depaudit.errors import DepauditError, ExitCode, InputError, ServiceError
 from depaudit.ignore import IgnoreEntry, apply_ignores, parse_ignores
 from depaudit.models import DependencyTree, Report, Tier
 from depaudit.scoring import LeakScorer, at_or_above
-from depaudit.services.registry import RegistryService
 from depaudit.sources.loader import load_tree
 from depaudit.text import terminal_safe
 
@@ -123,6 +122,8 @@ class Scan:
 
     @property
     def registry_failed(self) -> bool:
+        from depaudit.services.registry import RegistryService
+
         return RegistryService.name in self.report.failed
 
     def ignored(self, report: Report, clock: Clock) -> Report:

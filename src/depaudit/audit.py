@@ -12,20 +12,20 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from depaudit import __version__
 from depaudit.cache import Cache
 from depaudit.config import Settings
-from depaudit.github_client import GitHubClient
 from depaudit.models import DependencyTree, PackageFacts, Report, Suspect, TreeProblem
 from depaudit.scoring import LeakScorer
-from depaudit.services.github_advisories import build_github_service
-from depaudit.services.github_repo import GithubRepoService
 from depaudit.services.interface import EnrichmentService, PackageRef
 from depaudit.services.knowledge_base import KnowledgeBaseService
-from depaudit.services.npm_advisories import NpmAdvisoryService
-from depaudit.services.registry import RegistryService, build_registry_service
 from depaudit.tree import find_problems
+
+if TYPE_CHECKING:  # imported in build_report when the settings ask for them
+    from depaudit.services.github_repo import GithubRepoService
+    from depaudit.services.registry import RegistryService
 
 Clock = Callable[[], datetime]
 
@@ -100,12 +100,21 @@ class Auditor:
 def build_report(
     settings: Settings, tree: DependencyTree, clock: Clock
 ) -> tuple[Report, LeakScorer]:
-    """Enrich and score ``tree`` as the settings say (before the ignore file)."""
+    """Enrich and score ``tree`` as the settings say (before the ignore file).
+
+    The services are imported here, those the settings ask for only: an offline run without
+    the registry loads no HTTP stack (``depaudit.github_client`` makes its session on first
+    use)."""
+    from depaudit.github_client import GitHubClient
+    from depaudit.services.github_advisories import build_github_service
+
     with ExitStack() as parts:
         cache = parts.enter_context(Cache(settings.cache_dir, enabled=settings.use_cache))
         services: list[EnrichmentService] = [KnowledgeBaseService()]
         registry: RegistryService | None = None
         if settings.use_registry:
+            from depaudit.services.registry import build_registry_service
+
             registry = build_registry_service(
                 # the project's .npmrc sits beside the lockfile when one is given
                 settings.lockfile.parent if settings.lockfile is not None else settings.directory,
@@ -118,9 +127,11 @@ def build_report(
             parts.callback(registry.session.close)
             services.append(registry)
         github = GitHubClient(settings.github_token, settings.github_api_url)
-        parts.callback(github.session.close)
+        parts.callback(github.close)
         if settings.use_advisories:
             if registry is not None:
+                from depaudit.services.npm_advisories import NpmAdvisoryService
+
                 services.append(
                     NpmAdvisoryService(
                         registry.config.registry,
@@ -132,6 +143,8 @@ def build_report(
             services.append(build_github_service(cache, github, offline=settings.offline))
         repos = None
         if registry is not None:  # repository URLs come from the registry's documents
+            from depaudit.services.github_repo import GithubRepoService
+
             repos = GithubRepoService(
                 cache,
                 api_url=settings.github_api_url,

@@ -26,14 +26,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import requests
 
 from depaudit import __version__
 from depaudit.errors import ConfigError, DepauditError, ExitCode
-from depaudit.http import build_session, describe_failure
+
+if TYPE_CHECKING:  # the network stack is imported when the first request is made
+    import requests
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
@@ -53,6 +53,15 @@ MAX_BODY = 32 * 1024 * 1024
 MAX_RUN_BYTES = 256 * 1024 * 1024
 
 _TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+
+
+def requests_module() -> Any:
+    """``requests``, imported on first use."""
+    import requests
+
+    return requests
+
+
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
@@ -187,12 +196,7 @@ class GitHubClient:
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         self._origin = origin(self.api_url)
         self._token = token or None
-        # retries are ours (rate limits); the session re-checks credentials on every redirect
-        self.session = (
-            session
-            if session is not None
-            else build_session(jobs=4, auth_lookup=self._auth_for, retries=0)
-        )
+        self._session = session
         self.sleep = sleep
         self.clock = clock
         self.max_wait = max_wait
@@ -209,6 +213,21 @@ class GitHubClient:
     @property
     def token(self) -> str | None:
         return self._token
+
+    @property
+    def session(self) -> requests.Session:
+        """The pooled session, made on first use (an offline run imports no HTTP stack)."""
+        if self._session is None:
+            from depaudit.http import build_session
+
+            # retries are ours (rate limits); the session re-checks credentials on every redirect
+            self._session = build_session(jobs=4, auth_lookup=self._auth_for, retries=0)
+        return self._session
+
+    def close(self) -> None:
+        """Close the session if one was made."""
+        if self._session is not None:
+            self._session.close()
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -271,7 +290,9 @@ class GitHubClient:
                     stream=True,
                 )
                 self._read_capped(response, label)
-            except requests.RequestException as exc:
+            except requests_module().RequestException as exc:
+                from depaudit.http import describe_failure
+
                 reason = describe_failure(exc)
                 raise GitHubError(
                     self.redact(f"{label}: cannot reach {self.api_url} ({reason})"),

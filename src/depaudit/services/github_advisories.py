@@ -30,10 +30,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
-
-import requests
 
 from depaudit.cache import Cache
 from depaudit.classify import classify, default_rules, normalize_cwe
@@ -48,6 +46,9 @@ from depaudit.github_client import (
 from depaudit.models import Advisory, PackageFacts
 from depaudit.ranges import RangeError, github_to_npm, npm_satisfies
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["API_VERSION", "GithubAdvisoryService", "advisories_for", "reduce_advisory"]
 
@@ -153,7 +154,7 @@ class GithubAdvisoryService(EnrichmentService):
 
     def __init__(
         self,
-        session: requests.Session,
+        session: requests.Session | None,
         cache: Cache | None = None,
         *,
         api_url: str = DEFAULT_API_URL,
@@ -392,7 +393,7 @@ def build_github_service(
     transport retries: GitHub's rate limits are handled by the client, and a 429 must not be
     retried blindly)."""
     return GithubAdvisoryService(
-        client.session,
+        None,  # the client's own session, made when the first request is sent
         cache,
         api_url=client.api_url,
         token=client.token,
