@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -166,13 +168,17 @@ def generate(root: Path, files: int, seed: int = 15) -> None:
         workspace += 1
 
 
-def timed(argv: list[str]) -> tuple[float, dict[str, object]]:
+def timed(argv: list[str]) -> tuple[float, float, dict[str, object]]:
+    """(wall seconds, CPU seconds of the process and its workers, the JSON report)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode not in (0, 1):
         sys.exit(f"depaudit failed: {done.stderr.strip()}")
-    return elapsed, json.loads(done.stdout)
+    return elapsed, cpu, json.loads(done.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,22 +195,35 @@ def main(argv: list[str] | None = None) -> int:
     depaudit = [sys.executable, "-m", "depaudit", "code", str(repo), "--format", "json"]
     cold: list[float] = []
     warm: list[float] = []
+    cold_cpu: list[float] = []
+    warm_cpu: list[float] = []
     summary: dict[str, object] = {}
     for run in range(args.runs):
         cache = work / f"cache-{run}"
         shutil.rmtree(cache, ignore_errors=True)
-        seconds, data = timed([*depaudit, "--cache-dir", str(cache)])
+        seconds, cpu, data = timed([*depaudit, "--cache-dir", str(cache)])
         cold.append(seconds)
+        cold_cpu.append(cpu)
         summary = data["summary"]  # type: ignore[assignment]
-        seconds, data = timed([*depaudit, "--cache-dir", str(cache)])
+        seconds, cpu, data = timed([*depaudit, "--cache-dir", str(cache)])
         warm.append(seconds)
+        warm_cpu.append(cpu)
         assert data["summary"]["cached"] == data["summary"]["files"]  # type: ignore[index]
     print(f"files: {summary['files']}, findings: {summary['findings']}")
-    print("| run | median s | runs (s) |")
-    print("|---|---:|---|")
-    for label, values in (("cold (empty cache)", cold), ("warm (cache by content hash)", warm)):
+    load = os.getloadavg()[0]
+    print(f"load average at the end: {load:.1f} on {os.cpu_count()} CPUs")
+    print("| run | median wall s | median CPU s | runs (wall s) |")
+    print("|---|---:|---:|---|")
+    rows = (
+        ("cold (empty cache)", cold, cold_cpu),
+        ("warm (cache by content hash)", warm, warm_cpu),
+    )
+    for label, values, cpus in rows:
         runs = ", ".join(f"{v:.2f}" for v in values)
-        print(f"| {label} | {statistics.median(values):.2f} | {runs} |")
+        print(
+            f"| {label} | {statistics.median(values):.2f} | {statistics.median(cpus):.2f} "
+            f"| {runs} |"
+        )
     return 0
 
 

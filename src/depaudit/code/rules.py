@@ -76,6 +76,8 @@ CLIENT_FACTORIES: dict[str, frozenset[str]] = {
     "sequelize": frozenset({"Sequelize"}),
 }
 
+FACTORY_NAMES = frozenset(name for names in CLIENT_FACTORIES.values() for name in names)
+
 
 def _finally_covers(ctx: FileContext, node: Node, scope: Node) -> bool:
     """``node`` sits in a ``finally`` block (or a ``.finally(cb)`` callback) within scope."""
@@ -172,6 +174,13 @@ class UnreleasedConnection(Rule):
         return "client", package, f"new {short(constructor)}()", node, None
 
     def _factory_call(self, ctx: FileContext, call: Node) -> tuple[str | None, str] | None:
+        receiver, called = callee_parts(call)
+        if called not in FACTORY_NAMES and not (
+            receiver is None
+            and called in ctx.imports
+            and ctx.imports[called][0] in CLIENT_FACTORIES
+        ):
+            return None
         fn = call.child_by_field_name("function")
         if fn is None:
             return None
