@@ -23,6 +23,7 @@ def test_quick_start_is_exactly_two_commands_and_ci_runs_the_test_command() -> N
     assert len(commands) == 2
     test_command, scan_command = commands
     assert "pytest" in test_command
+    assert "python -m pytest" in test_command and "-n auto" in test_command  # in parallel
     ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert test_command in ci_lines, ".ci/run must run the README's test command verbatim"
     assert scan_command.startswith("depaudit scan examples/")

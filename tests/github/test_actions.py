@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_github_action import read_outputs
+from test_action_run import read_outputs
 
 from depaudit.errors import ConfigError
 from depaudit.github.actions import (

@@ -1,0 +1,108 @@
+"""audit.py: the Auditor merges what the services say, records the services that failed, and
+asks the repository service only for the top suspects; build_report, the composition root,
+opens the one cache and closes it again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from depaudit import audit
+from depaudit.audit import Auditor, build_report, package_refs
+from depaudit.cache import Cache
+from depaudit.config import Settings
+from depaudit.models import DependencyTree, Package, PackageFacts, SourceInfo
+from depaudit.scoring import LeakScorer
+from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
+
+
+def _tree() -> DependencyTree:
+    return DependencyTree(
+        source=SourceInfo(kind="package-lock", path="package-lock.json", lockfile_version=3),
+        root_name="app",
+        root_version="1.0.0",
+        packages=(
+            Package(name="a", version="1.0.0", location="node_modules/a"),
+            Package(name="a", version="1.0.0", location="node_modules/b/node_modules/a", dev=True),
+            Package(name="d", version="2.0.0", location="node_modules/d", dev=True),
+        ),
+    )
+
+
+class _Fixed(EnrichmentService):
+    name: ClassVar[str] = "fixed"
+
+    def __init__(self, result: EnrichmentResult, name: str = "fixed") -> None:
+        self.result = result
+        self.name = name  # type: ignore[misc]
+        self.asked: list[Sequence[PackageRef]] = []
+
+    def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
+        self.asked.append(packages)
+        return self.result
+
+
+def test_package_refs_are_unique_and_dev_only_when_every_placement_is() -> None:
+    assert package_refs(_tree()) == [
+        PackageRef("a", "1.0.0", False),
+        PackageRef("d", "2.0.0", True),
+    ]
+
+
+def test_facts_of_several_services_are_merged_and_failures_recorded() -> None:
+    first = _Fixed(
+        EnrichmentResult(
+            facts={"a@1.0.0": PackageFacts(name="a", version="1.0.0", latest="3.0.0")},
+            warnings=("first warns",),
+            consulted="first: 2 asked",
+        ),
+        "first",
+    )
+    second = _Fixed(
+        EnrichmentResult(
+            facts={"a@1.0.0": PackageFacts(name="a", version="1.0.0", deprecated="use b")},
+            failed=True,
+        ),
+        "second",
+    )
+    report = Auditor(tree=_tree(), services=[first, second], scorer=LeakScorer()).run()
+    merged = report.facts["a@1.0.0"]
+    assert merged.latest == "3.0.0" and merged.deprecated == "use b"
+    assert "first warns" in report.warnings and "first: 2 asked" in report.consulted
+    assert report.failed == ("second",)
+    assert len(first.asked) == 1 and len(first.asked[0]) == 2  # every name@version, once
+
+
+def test_build_report_opens_one_cache_and_closes_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    opened: list[Cache] = []
+    closed: list[Cache] = []
+
+    class Counting(Cache):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            opened.append(self)
+
+        def close(self) -> None:
+            closed.append(self)
+            super().close()
+
+    monkeypatch.setattr(audit, "Cache", Counting)
+    settings = Settings(
+        directory=tmp_path,
+        cache_dir=tmp_path / "cache",
+        offline=True,
+        github_api_url="http://127.0.0.1:9",
+    )
+    report, scorer = build_report(settings, _tree(), audit.utc_now)
+    assert len(opened) == 1 and closed == opened
+    assert report.tree.root_name == "app" and isinstance(scorer, LeakScorer)
+
+
+def test_the_core_reads_no_environment() -> None:
+    source = Path(audit.__file__).read_text(encoding="utf-8")
+    assert "os.environ" not in source and "getenv" not in source
