@@ -207,7 +207,6 @@ def test_the_checks_can_fail() -> None:
     [
         ("depaudit.services.github_repo", "depaudit.github"),
         ("depaudit.github.commands", "depaudit.cli"),
-        ("depaudit.formats.sarif", "depaudit.sources"),
         ("depaudit.audit", "depaudit.cli"),
     ],
 )
