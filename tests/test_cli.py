@@ -215,6 +215,7 @@ def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
         "import sys, io, contextlib\n"
         "import depaudit.cli\n"
         "assert 'requests' not in sys.modules and 'urllib3' not in sys.modules\n"
+        "assert 'depaudit.github.action_run' not in sys.modules\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    depaudit.cli.main(['scan', '--lockfile', {str(lock)!r}, '--offline',\n"
         f"        '--no-registry', '--no-npm', '--no-code', '--cache-dir', {str(tmp_path)!r}])\n"

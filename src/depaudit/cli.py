@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from depaudit import __version__, gcpause
 from depaudit.app import (
@@ -25,7 +26,6 @@ from depaudit.audit import Clock, utc_now
 from depaudit.cache import Cache
 from depaudit.code.command import add_code_parser, run_code
 from depaudit.config import Settings, env_bool, env_choice, env_value
-from depaudit.diff import TreeDiff, diff_reports, load_pair, render_diff
 from depaudit.errors import DepauditError, ExitCode, ServiceError, UsageError
 from depaudit.formats.registry import FormatName, get_format
 from depaudit.github.commands import add_github_parser, run_github
@@ -48,9 +48,10 @@ from depaudit.options import (
     help_text,
     settings_from_args,
 )
-from depaudit.scoring.rank import render_explanation
-from depaudit.services.github_advisories import build_github_service
 from depaudit.sources.loader import load_tree
+
+if TYPE_CHECKING:  # imported by the commands that use them
+    from depaudit.diff import TreeDiff
 
 __all__ = ["build_parser", "main", "settings_from_args"]
 
@@ -80,6 +81,8 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def run_db(args: argparse.Namespace) -> int:
+    from depaudit.services.github_advisories import build_github_service
+
     store = Cache(Path(args.cache_dir) if args.cache_dir else None)
     api_url = args.github_api_url or api_url_from_env(os.environ)
     service = build_github_service(store, GitHubClient(find_token(os.environ), api_url))
@@ -220,6 +223,8 @@ def run_scan(settings: Settings, clock: Clock = utc_now) -> int:
 
 
 def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
+    from depaudit.scoring.rank import render_explanation
+
     name, _, version = spec.rpartition("@") if spec.rfind("@") > 0 else (spec, "", "")
     tree = load_tree(settings)
     if not tree.placements(name, version or None):
@@ -244,6 +249,8 @@ def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
 
 
 def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
+    from depaudit.diff import diff_reports, load_pair, render_diff
+
     settings = settings_from_args(args)
     if args.base_ref is not None:
         head = Path(args.head or args.base or "package-lock.json")

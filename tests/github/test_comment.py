@@ -378,3 +378,9 @@ def test_report_carrying_its_own_marker_gets_exactly_one(
         MARKER,
     ]
     assert github.comments[PR][1]["body"].count(MARKER) == 1
+
+
+def test_the_command_line_default_author_is_the_comments() -> None:
+    from depaudit.github import commands, comment
+
+    assert commands.DEFAULT_AUTHOR == comment.DEFAULT_AUTHOR

@@ -10,17 +10,17 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from depaudit.config import env_bool, env_name, env_value
 from depaudit.errors import ExitCode, InputError, UsageError
-from depaudit.github.action_run import run_action
-from depaudit.github.comment import (
-    DEFAULT_AUTHOR,
-    Sleep,
-    post_comment,
-)
+
+# the comment and the Action's run are imported when a github command runs: a scan does not
+# load the GitHub client
+Sleep = Callable[[float], None]
+#: the author whose comment is updated (github.comment.DEFAULT_AUTHOR; a test keeps them equal)
+DEFAULT_AUTHOR = "github-actions[bot]"
 
 #: file name of each report format in the output folder
 EXTENSIONS = {"markdown": "md", "sarif": "sarif", "json": "json", "table": "txt"}
@@ -182,6 +182,8 @@ def _read_report(name: str) -> str:
 
 
 def run_comment(args: argparse.Namespace, environ: Mapping[str, str], sleep: Sleep) -> int:
+    from depaudit.github.comment import post_comment
+
     url = post_comment(
         _read_report(args.report),
         environ=environ,
@@ -204,5 +206,7 @@ def run_github(
     if args.github_command == "comment":
         return run_comment(args, env, sleep)
     if args.github_command == "action-run":
+        from depaudit.github.action_run import run_action
+
         return run_action(args, env, sleep)
     raise UsageError("depaudit github needs a subcommand", "comment or action-run")
