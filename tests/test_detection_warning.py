@@ -46,3 +46,37 @@ def test_package_manager_field_picks_yarn_and_says_so(
     report = json.loads(capsys.readouterr().out)
     assert report["source"]["kind"].startswith("yarn")
     assert any("packageManager is yarn" in w for w in report["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("manifest", "command"),
+    [
+        (None, "npm install --package-lock-only"),
+        ({"packageManager": "yarn@4.18.1"}, "yarn install"),
+        ({"devEngines": {"packageManager": {"name": "bun"}}}, "bun install --lockfile-only"),
+        ({"devEngines": {"packageManager": [{"name": "pnpm"}]}}, "pnpm install --lockfile-only"),
+    ],
+)
+def test_no_lockfile_hint_names_the_projects_package_manager(
+    manifest: dict[str, object] | None, command: str, tmp_path: Path
+) -> None:
+    """issue 16.5 (every hint names the project's own package manager)."""
+    from depaudit.errors import InputError
+    from depaudit.sources import detect
+
+    if manifest is not None:
+        (tmp_path / "package.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError) as info:
+        detect(tmp_path)
+    assert info.value.hint is not None and info.value.hint.endswith(f"`{command}`")
+
+
+def test_real_pnpm11_package_json_without_its_lockfile(tmp_path: Path) -> None:
+    """The real pnpm 11 project's package.json names pnpm only in devEngines."""
+    from depaudit.errors import InputError
+    from depaudit.sources import detect
+
+    shutil.copy(PM / "pnpm11" / "package.json", tmp_path / "package.json")
+    with pytest.raises(InputError, match="no lockfile found") as info:
+        detect(tmp_path)
+    assert "`pnpm install --lockfile-only`" in (info.value.hint or "")

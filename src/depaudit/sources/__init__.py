@@ -83,7 +83,7 @@ def detect(directory: Path) -> Detected:
             f"{above} is a lockfile above this folder (a workspace root?): scan {above.parent}"
             if above is not None
             else "run depaudit in the project root, or create a lockfile with "
-            "`npm install --package-lock-only`",
+            f"`{LOCK_ONLY.get(_package_manager(directory) or '', LOCK_ONLY['npm'])}`",
         )
     # one lockfile per manager: npm-shrinkwrap.json wins over package-lock.json, as in npm
     by_manager: dict[str, Path] = {}
@@ -128,20 +128,35 @@ def detect(directory: Path) -> Detected:
     return Detected(chosen, reason, reason)
 
 
+#: the command that writes a lockfile without installing, per package manager
+LOCK_ONLY = {
+    "npm": "npm install --package-lock-only",
+    "pnpm": "pnpm install --lockfile-only",
+    "yarn": "yarn install",
+    "bun": "bun install --lockfile-only",
+}
+
+
 def _package_manager(directory: Path) -> str | None:
-    """``pnpm`` from package.json's ``"packageManager": "pnpm@9.1.0+sha..."``."""
+    """``pnpm`` from package.json's ``"packageManager": "pnpm@9.1.0+sha..."``, else from
+    ``devEngines.packageManager`` (``{"name": "pnpm", ...}``, or a list of such)."""
     manifest = directory / "package.json"
     if not manifest.is_file():
         return None
     from depaudit.sources._io import read_json_object
 
     try:
-        value = read_json_object(manifest, what="package.json").get("packageManager")
+        data = read_json_object(manifest, what="package.json")
     except InputError:
         return None  # the reader of the lockfile reports a broken package.json
-    if not isinstance(value, str) or "@" not in value[1:]:
-        return None
-    return value.split("@", 1)[0].strip().lower() or None
+    value = data.get("packageManager")
+    if isinstance(value, str) and "@" in value[1:]:
+        return value.split("@", 1)[0].strip().lower() or None
+    engines = data.get("devEngines")
+    wanted = engines.get("packageManager") if isinstance(engines, dict) else None
+    first = wanted[0] if isinstance(wanted, list) and wanted else wanted
+    name = first.get("name") if isinstance(first, dict) else None
+    return name.strip().lower() or None if isinstance(name, str) else None
 
 
 def _lockfile_above(directory: Path) -> Path | None:
