@@ -8,6 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ from depaudit.options import (
     PROG,
     Parser,
     add_cache_dir_option,
+    add_code_option,
     add_entry_option,
     add_github_api_option,
     add_input_options,
@@ -64,6 +66,7 @@ def diff_fails(result: TreeDiff, head: Scan) -> bool:
         tree=head.tree,
         problems=(),
         suspects=tuple(c.suspect for c in result.suspects if c.kind in ("new", "worse")),
+        findings=result.new_findings,
     )
     return fails(new_or_worse, head.settings.fail_on, "new or worse suspects")
 
@@ -150,12 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_options(scan)
-    scan.add_argument(
-        "--no-code",
-        action="store_true",
-        default=env_bool("--no-code", False),
-        help=help_text("do not run the code rules (depaudit code) over DIR", "--no-code"),
-    )
+    add_code_option(scan)
     add_output_options(scan)
     add_registry_options(scan)
     add_policy_options(scan)
@@ -198,6 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         default=env_value("--output"),
         help=help_text("write the diff to FILE (atomically, after success)", "--output"),
+    )
+    diff.add_argument(
+        "--no-code",
+        action="store_true",
+        default=env_bool("--no-code", False),
+        help=help_text(
+            "with --base-ref, do not report the code rules' new findings (depaudit code)",
+            "--no-code",
+        ),
     )
     add_registry_options(diff)
     add_policy_options(diff)
@@ -263,6 +270,17 @@ def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
     base_scan = scan(settings, clock, tree=base_tree)
     head_scan = scan(settings, clock, tree=head_tree)
     result = diff_reports(base_scan.report, head_scan.report, base_label, head_label)
+    if args.base_ref is not None and not args.no_code:
+        from depaudit.code.changes import new_findings
+
+        cache = Cache(settings.cache_dir, enabled=settings.use_cache)
+        try:
+            found = new_findings(
+                head.resolve().parent, args.base_ref, cache if settings.use_cache else None
+            )
+        finally:
+            cache.close()
+        result = replace(result, new_findings=found)
     text = render_diff(result, args.format)
     if head_scan.settings.output is not None:
         write_atomically(head_scan.settings.output, text)

@@ -14,9 +14,10 @@ from typing import Any
 
 import nodesemver
 
+from depaudit.code.model import finding_to_dict
 from depaudit.errors import InputError, UsageError
 from depaudit.formats.md_text import MARKER, code, signal_reasons
-from depaudit.models import DependencyTree, Report, Suspect
+from depaudit.models import CodeFinding, DependencyTree, Report, Suspect
 from depaudit.scoring.rank import TIER_ORDER
 from depaudit.sources import source_for
 
@@ -45,6 +46,8 @@ class TreeDiff:
     changes: tuple[Change, ...]
     suspects: tuple[SuspectChange, ...]
     fixed: tuple[Suspect, ...]  # suspects of BASE gone from HEAD
+    #: leak patterns in the app's code that HEAD adds (``--base-ref`` only)
+    new_findings: tuple[CodeFinding, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -273,6 +276,12 @@ def render_diff_markdown(diff: TreeDiff, max_rows: int = 200) -> str:
     if diff.fixed:
         gone = ", ".join(f"`{code(s.name)}@{code(s.version)}`" for s in diff.fixed[:max_rows])
         lines += [f"No longer suspects: {gone}", ""]
+    if diff.new_findings:
+        from depaudit.code.render import markdown_rows
+
+        lines += [f"**{len(diff.new_findings)} new leak patterns in the app's code**", ""]
+        lines += markdown_rows(diff.new_findings, max_rows)
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 
@@ -295,6 +304,7 @@ def diff_to_dict(diff: TreeDiff) -> dict[str, Any]:
             for c in diff.suspects
         ],
         "gone": [suspect(s) for s in diff.fixed],
+        "new_findings": [finding_to_dict(f) for f in diff.new_findings],
     }
 
 

@@ -267,9 +267,19 @@ def entries_from_args(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(e for e in from_env.split(os.pathsep) if e) if from_env else ()
 
 
+def add_code_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-code",
+        action="store_true",
+        default=env_bool("--no-code", False),
+        help=help_text("do not run the code rules (depaudit code) over DIR", "--no-code"),
+    )
+
+
 def scan_options(parser: argparse.ArgumentParser) -> None:
     """Every option of ``depaudit scan`` on ``parser``."""
     add_input_options(parser)
+    add_code_option(parser)
     add_entry_option(parser)
     add_output_options(parser)
     add_registry_options(parser)

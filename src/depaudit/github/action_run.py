@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from depaudit.app import Scan, exit_code, print_error, scan, write_atomically
@@ -173,7 +173,12 @@ def _run_diff(
         base_tree, base_label = load_base(sha, head)
         base = scanned.ignored(build_report(scanned.settings, base_tree, clock)[0], clock)
         result.scans += 1
-        text = render_diff(diff_reports(base, scanned.report, base_label, str(head)), "markdown")
+        diff = diff_reports(base, scanned.report, base_label, str(head))
+        if scanned.settings.use_code:
+            from depaudit.code.changes import new_findings
+
+            diff = replace(diff, new_findings=new_findings(head.resolve().parent, sha))
+        text = render_diff(diff, "markdown")
         write_atomically(target, text)
     except DepauditError as error:
         _warn(
