@@ -189,6 +189,11 @@ class PlacementRuntime:
     chain: tuple[str, ...] = ()
 
 
+def runtime_label(runtime: PlacementRuntime | None) -> str:
+    """``loaded``, ``lazy``, ``not-loaded``, ``unknown``; ``-`` when not analysed."""
+    return runtime.status.value if runtime is not None else "-"
+
+
 def best_runtime(statuses: Iterable[PlacementRuntime]) -> PlacementRuntime | None:
     """The placement status that speaks for a package: loaded > lazy > unknown > not-loaded."""
     best: PlacementRuntime | None = None

@@ -11,7 +11,7 @@ import orjson
 
 from depaudit.code.model import finding_to_dict
 from depaudit.formats.interface import FormatName, ReportFormat
-from depaudit.models import Package, PackageFacts, Report, Suspect
+from depaudit.models import Package, PackageFacts, Report, Suspect, runtime_label
 from depaudit.text import json_text_safe
 
 SCHEMA_VERSION = 1
@@ -92,6 +92,17 @@ def _package_entries(report: Report) -> list[dict[str, Any]]:
         }
         if aliases:
             entry["aliases"] = aliases
+        statuses = report.tree.runtime
+        entry["runtime"] = runtime_label(report.tree.runtime_of(name, version))
+        entry["placements"] = [
+            {
+                "location": p.location,
+                "runtime": runtime_label(statuses.get(p.location)),
+                "reason": statuses[p.location].reason if p.location in statuses else None,
+                "chain": list(statuses[p.location].chain) if p.location in statuses else [],
+            }
+            for p in sorted(placements, key=lambda p: p.location)
+        ]
         entry["facts"] = _facts_entry(report.facts.get(f"{name}@{version}"))
         entry.update(_advisory_entries(report.facts.get(f"{name}@{version}")))
         entries.append(entry)
@@ -107,8 +118,16 @@ def _suspect_entry(suspect: Suspect) -> dict[str, Any]:
         "tier": suspect.tier.value,
         "paths": [list(p) for p in suspect.paths],
         "dev": suspect.dev,
+        "runtime": runtime_label(suspect.runtime),
+        "runtime_reason": suspect.runtime.reason if suspect.runtime else None,
         "signals": [
-            {"rule": s.rule, "points": s.points, "evidence": s.evidence, "url": s.url}
+            {
+                "rule": s.rule,
+                "points": s.points,
+                "evidence": s.evidence,
+                "url": s.url,
+                "leak_evidence": s.leak,
+            }
             for s in suspect.signals
         ],
     }

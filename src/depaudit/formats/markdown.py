@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from depaudit.formats.interface import FormatName, ReportFormat
 from depaudit.formats.md_text import MARKER, code, escape, signal_reasons
-from depaudit.models import ProblemKind, Report, Suspect, Tier
+from depaudit.models import ProblemKind, Report, Suspect, Tier, runtime_label
 
 #: GitHub rejects comments longer than this many characters
 GITHUB_LIMIT = 65_536
@@ -58,13 +58,14 @@ def headline(report: Report) -> list[str]:
 
 def top_table(suspects: Sequence[Suspect], reasons: int | None) -> list[str]:
     lines = [
-        "| # | package | score | tier | why | via |",
-        "|---:|---|---:|---|---|---|",
+        "| # | package | score | tier | runtime | why | via |",
+        "|---:|---|---:|---|---|---|---|",
     ]
     for index, suspect in enumerate(suspects, 1):
         lines.append(
             f"| {index} | {_package(suspect)}{_dev(suspect)} | {suspect.score:g} | "
-            f"{suspect.tier.value} | {signal_reasons(suspect, reasons)} | {_via(suspect)} |"
+            f"{suspect.tier.value} | {runtime_label(suspect.runtime)} | "
+            f"{signal_reasons(suspect, reasons)} | {_via(suspect)} |"
         )
     return lines + [""]
 
@@ -72,7 +73,8 @@ def top_table(suspects: Sequence[Suspect], reasons: int | None) -> list[str]:
 def _rest_row(index: int, suspect: Suspect) -> str:
     return (
         f"| {index} | {_package(suspect)}{_dev(suspect)} | {suspect.score:g} | "
-        f"{suspect.tier.value} | {signal_reasons(suspect, 2, 200)} |"
+        f"{suspect.tier.value} | {runtime_label(suspect.runtime)} | "
+        f"{signal_reasons(suspect, 2, 200)} |"
     )
 
 
@@ -121,7 +123,10 @@ def render_markdown(report: Report, budget: int = BUDGET) -> str:
     remaining = budget - _size(lines) - _size(tail)
     # Priority 2: the other suspects; priority 3: tree problems. Each gets what is left.
     if rest:
-        header = ["| # | package | score | tier | strongest reasons |", "|---:|---|---:|---|---|"]
+        header = [
+            "| # | package | score | tier | runtime | strongest reasons |",
+            "|---:|---|---:|---|---|---|",
+        ]
         rows = (_rest_row(i, s) for i, s in enumerate(rest, TOP + 1))
         section = _details(f"{len(rest)} more suspects", header, rows, remaining)
         lines += section

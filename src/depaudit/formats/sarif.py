@@ -201,10 +201,16 @@ def _message(suspect: Suspect, signals: Sequence[Signal]) -> str:
     reasons = "; ".join(terminal_safe(s.evidence) for s in signals)
     via = " > ".join(suspect.paths[0]) if suspect.paths else suspect.name
     dev = ", dev-only" if suspect.dev else ""
+    runtime = suspect.runtime
+    at_runtime = (
+        f" At runtime: {runtime.status.value} ({terminal_safe(runtime.reason)})."
+        if runtime is not None
+        else ""
+    )
     return (
         f"{terminal_safe(suspect.name)}@{terminal_safe(suspect.version)} is a {suspect.tier.value} "
         f"leak suspect (score {suspect.score:g}{dev}): {reasons}. Pulled in by "
-        f"{terminal_safe(via)}."
+        f"{terminal_safe(via)}.{at_runtime}"
     )
 
 
@@ -255,6 +261,7 @@ def report_to_sarif(report: Report, weights: Weights | None = None) -> dict[str,
                     "points": round(sum(s.points for s in signals), 1),
                     "dev": suspect.dev,
                     "paths": [list(p) for p in suspect.paths],
+                    "runtime": suspect.runtime.status.value if suspect.runtime else None,
                 },
             }
             if url:

@@ -10,7 +10,7 @@ from collections import Counter
 from tabulate import tabulate
 
 from depaudit.formats.interface import FormatName, ReportFormat
-from depaudit.models import ProblemKind, Report, Suspect
+from depaudit.models import ProblemKind, Report, Suspect, runtime_label
 from depaudit.text import terminal_safe
 
 #: deduped placements are normal in npm trees; list them only as a count in the table
@@ -127,12 +127,13 @@ def suspects_table(report: Report, width: int | None = None) -> list[str]:
             terminal_safe(s.key) + (" (dev)" if s.dev else ""),
             f"{s.score:g}",
             s.tier.value,
+            runtime_label(s.runtime),
             _strongest(s),
         ]
         for index, s in enumerate(report.suspects[:TOP_SUSPECTS], 1)
     ]
-    headers = ["#", "suspect", "score", "tier", "strongest reasons"]
-    out = [tabulate(fit(rows, headers, [4, 1], width or terminal_width()), headers=headers)]
+    headers = ["#", "suspect", "score", "tier", "runtime", "strongest reasons"]
+    out = [tabulate(fit(rows, headers, [5, 1], width or terminal_width()), headers=headers)]
     hidden = len(report.suspects) - TOP_SUSPECTS
     if hidden > 0:
         out.append(f"... and {hidden} more suspects (--format json or markdown lists all)")

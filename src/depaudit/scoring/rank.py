@@ -232,6 +232,17 @@ def render_explanation(
         out.extend(f"  via {safe(' > '.join(path))}" for path in suspect.paths[:5])
         if len(suspect.paths) > 5:
             out.append(f"  ... and {len(suspect.paths) - 5} more paths")
+        runtime = suspect.runtime
+        if runtime is None:
+            out.append("  runtime: not analysed (no package.json beside the lockfile): unknown")
+        else:
+            out.append(f"  runtime: {runtime.status.value} ({safe(runtime.reason)})")
+            if runtime.chain:
+                out.append(f"  loaded by: {safe(' → '.join(runtime.chain))}")
+        if suspect.score >= weights.tiers["high"] and suspect.tier is not Tier.HIGH and reported:
+            why = high_withheld(suspect.signals, runtime)
+            if why:
+                out.append(f"  not high: {safe(why)}")
         for signal in suspect.signals:
             out.append(f"  +{signal.points:<5g} {signal.rule}: {safe(signal.evidence)}")
             if signal.url:
