@@ -225,3 +225,18 @@ def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("DEPAUDIT_CODE_JOBS", "abc"), ("DEPAUDIT_FAIL_ON", "bogus")]
+)
+def test_code_command_environment_is_checked_like_its_flags(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["code", str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"depaudit: error: {variable}")
+    monkeypatch.delenv(variable)
+    assert main(["code", str(EXAMPLE), "--jobs", "nan"]) == 2
+    assert "argument --jobs" in capsys.readouterr().err

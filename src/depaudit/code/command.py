@@ -8,7 +8,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from depaudit.config import FAIL_ON_CHOICES, env_bool, env_name, env_value, find_config, load_config
+from depaudit.config import (
+    FAIL_ON_CHOICES,
+    env_bool,
+    env_choice,
+    env_default,
+    env_name,
+    env_value,
+    find_config,
+    load_config,
+    positive_int,
+)
 from depaudit.errors import ExitCode, UsageError
 
 CODE_EXIT_CODES = """exit codes:
@@ -86,9 +96,9 @@ def add_code_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     )
     code.add_argument(
         "--jobs",
-        type=int,
+        type=positive_int,
         metavar="N",
-        default=int(env_value("--code-jobs") or 0) or None,
+        default=env_default("--code-jobs", positive_int, None),
         help="worker processes for files not in the cache (env "
         f"{env_name('--code-jobs')}; default: up to 4, one per CPU)",
     )
@@ -96,7 +106,7 @@ def add_code_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     group.add_argument(
         "--fail-on",
         choices=FAIL_ON_CHOICES,
-        default=env_value("--fail-on"),
+        default=env_choice("--fail-on", FAIL_ON_CHOICES, None),
         help=f"exit 1 when a finding is at or above this tier (env {env_name('--fail-on')}; "
         "default: fail-on in the config file, else never)",
     )
