@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from depaudit import __version__
 from depaudit.cache import Cache
 from depaudit.config import Settings
-from depaudit.models import DependencyTree, PackageFacts, Report, Suspect, TreeProblem
+from depaudit.models import (
+    DependencyTree,
+    MeasuredGrowth,
+    PackageFacts,
+    Report,
+    Suspect,
+    TreeProblem,
+)
 from depaudit.scoring import LeakScorer
 from depaudit.services.interface import EnrichmentService, PackageRef
 from depaudit.services.knowledge_base import KnowledgeBaseService
@@ -152,6 +159,14 @@ def build_report(
                 offline=settings.offline,
                 client=github,
             )
+        growth: tuple[MeasuredGrowth, ...] = ()
+        if settings.heap_snapshots or settings.heap_profile is not None:
+            from depaudit.heap.scan import HeapGrowthService, measure
+
+            growth, heap_warnings = measure(
+                settings.heap_snapshots, settings.heap_profile, settings.directory
+            )
+            services.append(HeapGrowthService(growth, heap_warnings))
         scorer = LeakScorer(clock=clock)
         auditor = Auditor(
             tree=tree,
@@ -161,4 +176,7 @@ def build_report(
             offline=settings.offline,
             repos=repos,
         )
-        return auditor.run(), scorer
+        report = auditor.run()
+        if growth:
+            report = replace(report, growth=growth)
+        return report, scorer

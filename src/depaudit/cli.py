@@ -42,6 +42,7 @@ from depaudit.options import (
     add_code_option,
     add_entry_option,
     add_github_api_option,
+    add_heap_options,
     add_input_options,
     add_output_options,
     add_policy_options,
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_input_options(scan)
     add_code_option(scan)
+    add_heap_options(scan)
     add_output_options(scan)
     add_registry_options(scan)
     add_policy_options(scan)

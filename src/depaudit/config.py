@@ -171,5 +171,9 @@ class Settings:
     use_code: bool = False
     #: entry points given with --entry and entry = [...] (depaudit.reach finds the others)
     entries: tuple[str, ...] = ()
+    #: heap snapshots of the running app, oldest first (scan --heap), and a sampling heap
+    #: profile (scan --heap-profile): measured growth, the runtime-growth signal
+    heap_snapshots: tuple[Path, ...] = ()
+    heap_profile: Path | None = None
     #: GITHUB_TOKEN / GH_TOKEN, read once by the CLI (the core reads no environment)
     github_token: str | None = field(default=None, repr=False)

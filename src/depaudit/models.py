@@ -328,6 +328,33 @@ class KnownLeak:
 
 
 @dataclass(frozen=True, slots=True)
+class MeasuredGrowth:
+    """An owner of heap growth measured in snapshots of the running app (``--heap``) or of
+    live sampled allocations (``--heap-profile``): what ``depaudit heap`` reports."""
+
+    kind: str  # package, app, node or unknown
+    name: str
+    version: str | None
+    path: str | None  # the package placement in node_modules
+    file: str | None  # the app's file (relative to DIR) or the node core module
+    line: int | None
+    growth_bytes: int
+    retained_bytes: int
+    growth_objects: int
+    constructor: str
+    retainer_path: str
+    source: str  # "2 heap snapshots", "heap profile"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "package":
+            return f"{self.name}@{self.version}" if self.version else self.name
+        if self.kind == "app" and self.file:
+            return f"{self.file}:{self.line}" if self.line else self.file
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
 class PackageFacts:
     """What services learned about ``name@version``. ``None`` always means *unknown*."""
 
@@ -356,6 +383,7 @@ class PackageFacts:
     leak_issues_url: str | None = None  # the GitHub search that counts them
     advisories: tuple[Advisory, ...] = ()
     known_leaks: tuple[KnownLeak, ...] = ()
+    growth: MeasuredGrowth | None = None  # measured heap growth of this name@version
 
     @property
     def key(self) -> str:
@@ -451,3 +479,5 @@ class Report:
     #: leak patterns in the app's own code (``depaudit code``), paths relative to code_root
     findings: tuple[CodeFinding, ...] = ()
     code_root: str | None = None
+    #: owners of measured heap growth (``scan --heap``/``--heap-profile``), biggest first
+    growth: tuple[MeasuredGrowth, ...] = ()

@@ -276,10 +276,29 @@ def add_code_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_heap_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--heap",
+        action="append",
+        metavar="SNAPSHOT",
+        default=None,
+        help="a heap snapshot of the running app (.heapsnapshot[.gz]); repeat, oldest first: "
+        "the growth per package becomes the runtime-growth signal (see depaudit heap)",
+    )
+    parser.add_argument(
+        "--heap-profile",
+        metavar="FILE",
+        default=None,
+        help="a sampling heap profile of the running app (.heapprofile, node --heap-prof): "
+        "live sampled bytes per package, as runtime-growth",
+    )
+
+
 def scan_options(parser: argparse.ArgumentParser) -> None:
     """Every option of ``depaudit scan`` on ``parser``."""
     add_input_options(parser)
     add_code_option(parser)
+    add_heap_options(parser)
     add_entry_option(parser)
     add_output_options(parser)
     add_registry_options(parser)
@@ -332,6 +351,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         github_api_url=args.github_api_url or api_url_from_env(os.environ),
         use_advisories=not args.no_advisories,
         use_code=not getattr(args, "no_code", True),
+        heap_snapshots=tuple(Path(p) for p in getattr(args, "heap", None) or ()),
+        heap_profile=Path(args.heap_profile) if getattr(args, "heap_profile", None) else None,
         github_token=find_token(os.environ),
         entries=entries_from_args(args),
     )

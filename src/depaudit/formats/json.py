@@ -18,7 +18,7 @@ SCHEMA_VERSION = 1
 
 
 #: PackageFacts fields rendered elsewhere (identity) or by their own services
-_FACTS_SKIPPED = frozenset({"name", "version", "advisories", "known_leaks"})
+_FACTS_SKIPPED = frozenset({"name", "version", "advisories", "known_leaks", "growth"})
 
 
 def _facts_entry(facts: PackageFacts | None) -> dict[str, Any]:
@@ -172,6 +172,23 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         ],
         "suspects": [_suspect_entry(s) for s in report.suspects],
         "findings": [finding_to_dict(f) for f in report.findings],
+        "measured_growth": [
+            {
+                "kind": g.kind,
+                "name": g.name,
+                "version": g.version,
+                "path": g.path,
+                "file": g.file,
+                "line": g.line,
+                "growth_bytes": g.growth_bytes,
+                "retained_bytes": g.retained_bytes,
+                "growth_objects": g.growth_objects,
+                "constructor": g.constructor,
+                "retainer_path": g.retainer_path,
+                "source": g.source,
+            }
+            for g in report.growth
+        ],
         "ignored": list(report.ignored),
         "warnings": list(report.warnings),
         "consulted": list(report.consulted),

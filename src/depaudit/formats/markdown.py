@@ -120,6 +120,10 @@ def render_markdown(report: Report, budget: int = BUDGET) -> str:
         if _size(head) + _size(table) + _size(tail) <= budget:
             break
     lines = head + table
+    if report.growth:  # measured, so right after the ranking
+        section = growth_section(report)
+        if _size(lines) + _size(section) + _size(tail) <= budget:
+            lines += section
     remaining = budget - _size(lines) - _size(tail)
     # Priority 2: the other suspects; priority 3: tree problems. Each gets what is left.
     if rest:
@@ -159,6 +163,32 @@ def render_markdown(report: Report, budget: int = BUDGET) -> str:
     if len(text) > budget:  # pathological footer: cut it, never exceed the limit
         text = text[: budget - 80] + "\n\n*(truncated to stay within GitHub's limit)*\n"
     return text
+
+
+def growth_section(report: Report, shown: int = 10) -> list[str]:
+    """The owners of measured heap growth: packages and lines of the app."""
+    growth = report.growth
+    source = growth[0].source if growth else ""
+    lines = [
+        "### Measured growth",
+        "",
+        f"Heap growth between {escape(source)} of the running app, by owner "
+        "(`depaudit heap` has the detail):",
+        "",
+        "| # | owner | kind | grew | objects | mostly | retainer path |",
+        "|---:|---|---|---:|---:|---|---|",
+    ]
+    for rank, owner in enumerate(growth[:shown], 1):
+        where = owner.label + (f" ({owner.path})" if owner.path else "")
+        lines.append(
+            f"| {rank} | {code(where)} | {owner.kind} | {owner.growth_bytes / 1024:,.1f} KiB | "
+            f"{owner.growth_objects:,} | {escape(owner.constructor)} | "
+            f"{code(owner.retainer_path[:300])} |"
+        )
+    if len(growth) > shown:
+        lines.append(f"| | … and {len(growth) - shown} more owners | | | | | |")
+    lines.append("")
+    return lines
 
 
 def _footer(report: Report) -> list[str]:

@@ -208,6 +208,22 @@ class TableFormat(ReportFormat):
             out.append(tabulate(fit(rows, headers, [2, 1], width), headers=headers))
             out.append("")
         out.extend(registry_tables(report, width=width))
+        if report.growth:
+            rows = [
+                [
+                    terminal_safe(g.label),
+                    g.kind,
+                    f"{g.growth_bytes / 1024:,.1f} KiB",
+                    f"{g.growth_objects:,}",
+                    terminal_safe(g.retainer_path),
+                ]
+                for g in report.growth
+            ]
+            source = report.growth[0].source
+            out.append(f"measured growth ({source} of the running app):")
+            headers = ["owner", "kind", "grew", "objects", "retainer path"]
+            out.append(tabulate(fit(rows, headers, [4, 0], width), headers=headers))
+            out.append("")
         if report.findings:
             from depaudit.code.render import render_table
 

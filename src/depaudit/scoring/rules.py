@@ -340,6 +340,40 @@ class TreeProblemRule(Rule):
         ]
 
 
+class RuntimeGrowth(Rule):
+    id = "runtime-growth"
+    title = "Measured heap growth"
+    description = (
+        "Heap snapshots of the running app (scan --heap) show memory that grew and is held by "
+        "this package's code, on the retainer path from the GC roots; or a sampling heap "
+        "profile (--heap-profile) shows its live allocations. Measured, not forecast: look at "
+        "the retainer path, and at the known leak bugs of the installed version."
+    )
+
+    def evaluate(self, target: Target, ctx: Context) -> list[Signal]:
+        facts = target.facts
+        growth = facts.growth if facts is not None else None
+        if growth is None or growth.growth_bytes <= 0:
+            return []
+        mib = growth.growth_bytes / (1024 * 1024)
+        points = self.w["points"] + min(self.w["per_mib_cap"], self.w["per_mib"] * mib)
+        profile = growth.source == "heap profile"
+        if profile:
+            points *= self.w["profile_factor"]
+        size = f"{mib:.2f} MiB" if mib >= 0.1 else f"{growth.growth_bytes / 1024:.1f} KiB"
+        if profile:
+            evidence = (
+                f"holds {size} of live sampled allocations in a heap profile "
+                f"(x{self.w['profile_factor']:g}): {growth.retainer_path}"
+            )
+        else:
+            evidence = (
+                f"grew {size} ({growth.growth_objects:,} objects, mostly {growth.constructor}) "
+                f"between {growth.source}; retainer path: {growth.retainer_path}"
+            )
+        return [Signal(rule=self.id, points=_num(points), evidence=evidence)]
+
+
 RULES: tuple[type[Rule], ...] = (
     LeakAdvisory,
     KnownLeakBug,
@@ -354,6 +388,7 @@ RULES: tuple[type[Rule], ...] = (
     NotInRegistry,
     Archived,
     LeakIssues,
+    RuntimeGrowth,
 )
 
 
