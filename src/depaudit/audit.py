@@ -161,7 +161,8 @@ def build_report(
             )
         growth: tuple[MeasuredGrowth, ...] = ()
         if settings.heap_snapshots or settings.heap_profile is not None:
-            from depaudit.heap.scan import HeapGrowthService, measure
+            from depaudit.heap.scan import measure
+            from depaudit.services.heap_growth import HeapGrowthService
 
             growth, heap_warnings = measure(
                 settings.heap_snapshots, settings.heap_profile, settings.directory

@@ -571,7 +571,7 @@ def _attribute(
     versions = Versions(tree)
     accs: dict[tuple[str, str, int | None], _Acc] = {}
     group_acc: list[_Acc] = []
-    for (s, k2), member in zip(unique.tolist(), first_of.tolist(), strict=True):
+    for s, k2 in unique.tolist():
         sname = names.get(int(s), "") if s >= 0 else ""
         acc_key: tuple[str, str, int | None]
         fields: tuple[OwnerKind, str, str | None, str | None, int | None]
@@ -590,9 +590,8 @@ def _attribute(
             line: int | None = None
             if k2 <= -2:
                 variable = snap.strings[int(-2 - k2)]
+                # without the source, no line: any closure of that scope would be a guess
                 line = files.adding_line(local, variable)
-                if line is None and g_line[member] >= 0:  # no source: the closure's line
-                    line = int(g_line[member]) + 1
             elif k2 >= 0:
                 line = int(k2) + 1
             acc_key = ("app", rel, line)
