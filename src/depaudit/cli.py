@@ -52,6 +52,7 @@ from depaudit.options import (
     settings_from_args,
 )
 from depaudit.sources.loader import load_tree
+from depaudit.text import split_name_spec
 
 if TYPE_CHECKING:  # imported by the commands that use them
     from depaudit.diff import TreeDiff
@@ -234,7 +235,7 @@ def run_scan(settings: Settings, clock: Clock = utc_now) -> int:
 def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
     from depaudit.scoring.rank import render_explanation
 
-    name, _, version = spec.rpartition("@") if spec.rfind("@") > 0 else (spec, "", "")
+    name, version = split_name_spec(spec)
     tree = load_tree(settings)
     if not tree.placements(name, version or None):
         where = f"{name}@{version}" if version else name

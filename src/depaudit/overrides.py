@@ -28,6 +28,8 @@ from typing import Any
 
 import nodesemver
 
+from depaudit.text import split_name_spec
+
 #: where the root's own specs are (``_dependencies`` is npm ls --long's copy of them)
 _DEPENDENCY_FIELDS = (
     "dependencies",
@@ -56,10 +58,8 @@ class Override:
 
 def _split_key(key: str) -> tuple[str, str]:
     """``ms@^2`` -> (``ms``, ``^2``); ``@scope/pkg@1`` -> (``@scope/pkg``, ``1``)."""
-    at = key.find("@", 1)
-    if at == -1:
-        return key, "*"
-    return key[:at], key[at + 1 :] or "*"
+    name, spec = split_name_spec(key)
+    return name, spec or "*"
 
 
 def parse_npm_overrides(manifest: Mapping[str, Any]) -> tuple[tuple[Override, ...], list[str]]:

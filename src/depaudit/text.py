@@ -29,3 +29,12 @@ def json_text_safe(text: str) -> str:
     """JSON text (``json.dumps`` output) with C1 controls and bidi marks written as ``\\uXXXX``
     escapes: the same data once parsed, nothing a terminal or a viewer acts on."""
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def split_name_spec(text: str) -> tuple[str, str]:
+    """``name@spec`` split once, the same everywhere: ``@scope/name@^1 || 2`` ->
+    (``@scope/name``, ``^1 || 2``); without a spec the second part is empty."""
+    at = text.find("@", 1)
+    if at < 0:
+        return text, ""
+    return text[:at], text[at + 1 :]

@@ -21,15 +21,9 @@ from depaudit.models import (
     SourceInfo,
 )
 from depaudit.overrides import Override
-from depaudit.sources._io import read_json_object
 from depaudit.sources._paths import shortest_paths
 
 #: package.json sections, in the order npm reads them (a later section wins for a name)
-MANIFEST_SECTIONS: tuple[tuple[str, DepType], ...] = (
-    ("dependencies", DepType.PROD),
-    ("devDependencies", DepType.DEV),
-    ("optionalDependencies", DepType.OPTIONAL),
-)
 
 
 @dataclass(slots=True)
@@ -65,64 +59,14 @@ def split_ident(ident: str) -> tuple[str, str]:
     return ident[:at], ident[at + 1 :]
 
 
-def as_mapping(value: Any, path: object, where: str) -> Mapping[str, Any]:
-    """A section that must be a mapping (absent means empty); wrong types are input errors."""
-    if value is None or value == "":
-        return {}
-    if not isinstance(value, Mapping):
-        raise InputError(path, f"{where} is a {type(value).__name__}, expected a mapping")
-    return value
-
-
 def as_str(value: Any, path: object, where: str) -> str:
+    """The one string check of the lockfile readers: missing, or the wrong type, is one
+    InputError line naming the file and the field."""
+    if value is None:
+        raise InputError(path, f"{where} is missing, expected a string")
     if not isinstance(value, str):
         raise InputError(path, f"{where} is a {type(value).__name__}, expected a string")
     return value
-
-
-# --- package.json on disk ---------------------------------------------------------------
-
-
-def read_manifest(path: Path, root: Path | None = None) -> dict[str, Any] | None:
-    """The package.json at ``path``, or ``None`` when there is none, or when ``path`` is
-    outside ``root`` (a workspace location such as ``../x`` or ``/etc`` in a lockfile)."""
-    if root is not None:
-        try:
-            if not path.resolve().is_relative_to(root.resolve()):
-                return None
-        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the path
-            return None
-    if not path.is_file():
-        return None
-    return read_json_object(path, what="package.json")
-
-
-def declared_edges(
-    manifest: Mapping[str, Any], path: object, *, peers: bool = False
-) -> tuple[Dependency, ...]:
-    """The dependencies a package.json declares, one edge per name (npm's precedence);
-    with ``peers``, also its peerDependencies not declared otherwise (pnpm locks them)."""
-    edges: dict[str, Dependency] = {}
-    if peers:
-        for name, spec in as_mapping(
-            manifest.get("peerDependencies"), path, "peerDependencies"
-        ).items():
-            edges[str(name)] = Dependency(str(name), str(spec), DepType.PEER)
-    for section, dep_type in MANIFEST_SECTIONS:
-        for name, spec in as_mapping(manifest.get(section), path, section).items():
-            edges[str(name)] = Dependency(str(name), str(spec), dep_type)
-    return tuple(edges[n] for n in sorted(edges))
-
-
-def workspace_patterns(manifest: Mapping[str, Any] | None) -> list[str]:
-    if manifest is None:
-        return []
-    spaces = manifest.get("workspaces")
-    if isinstance(spaces, Mapping):  # yarn classic: {"packages": [...], "nohoist": [...]}
-        spaces = spaces.get("packages")
-    if not isinstance(spaces, list):
-        return []
-    return [s for s in spaces if isinstance(s, str)]
 
 
 def glob_workspaces(root: Path, patterns: Iterable[str]) -> list[str]:

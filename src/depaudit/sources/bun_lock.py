@@ -27,15 +27,13 @@ from depaudit.models import (
 from depaudit.sources._io import parse_json, read_text
 from depaudit.sources._lockgraph import (
     Node,
-    as_mapping,
     build_tree,
-    declared_edges,
     is_semver,
-    read_manifest,
     split_ident,
     with_declared_targets,
 )
 from depaudit.sources.interface import DependencySource
+from depaudit.sources.manifest import as_mapping, declared_edges, read_manifest
 
 WHAT = "bun.lock"
 SUPPORTED_VERSIONS = (0, 1)

@@ -14,13 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from depaudit.errors import InputError
 from depaudit.models import Dependency, DepType, Importer, Package
-from depaudit.sources._io import read_json_object
 from depaudit.sources._paths import shortest_paths
 
 NODE_MODULES = "node_modules/"
@@ -249,13 +247,6 @@ def manifest_edges(
                 kind = DepType.PEER_OPTIONAL
             edges[name] = (spec, kind)
     return edges
-
-
-def read_manifest(path: Path) -> dict[str, Any] | None:
-    """A package.json as a dict, None when there is none; InputError when it is broken."""
-    if not path.is_file():
-        return None
-    return read_json_object(path, what="package.json")
 
 
 # --- install paths ---------------------------------------------------------------------------

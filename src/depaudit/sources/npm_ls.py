@@ -43,8 +43,8 @@ from depaudit.sources.npm_ls_graph import (
     WHAT,
     _Builder,
     parse_invalid,
-    split_name_spec,
 )
+from depaudit.text import split_name_spec
 
 __all__ = ["NpmLsSource", "parse_invalid", "parse_npm_ls", "read_input", "split_name_spec"]
 

@@ -33,6 +33,7 @@ from depaudit.models import (
 from depaudit.overrides import parse_npm_overrides
 from depaudit.sources._paths import shortest_paths
 from depaudit.sources.npm_common import name_from_location
+from depaudit.text import split_name_spec
 
 WHAT = "saved `npm ls --json` output"
 HINT = "save it with `npm ls --all --long --json > npm-ls.json`"
@@ -45,14 +46,6 @@ _INVALID_PART = re.compile(r'"((?:[^"\\]|\\.)*)" from (.+?)(?=, "|$)')
 _MISSING_PROBLEM = re.compile(r"^missing: (?P<spec>.+?), required by (?P<by>.+)$")
 _PEER_PROBLEM = re.compile(r"^peer dep missing: (?P<spec>.+?), required by (?P<by>.+)$")
 _LOCATION_PREFIX = "npm-ls:"
-
-
-def split_name_spec(text: str) -> tuple[str, str]:
-    """``@scope/name@^1 || 2`` -> (``@scope/name``, ``^1 || 2``)."""
-    at = text.find("@", 1)
-    if at < 0:
-        return text, ""
-    return text[:at], text[at + 1 :]
 
 
 def parse_invalid(value: object) -> list[tuple[str, str]]:

@@ -44,6 +44,7 @@ from depaudit.models import (
 from depaudit.overrides import parse_npm_overrides
 from depaudit.sources._io import read_json_object
 from depaudit.sources.interface import DependencySource
+from depaudit.sources.manifest import read_manifest
 from depaudit.sources.npm_common import (
     assign_paths,
     is_in_node_modules,
@@ -54,7 +55,6 @@ from depaudit.sources.npm_common import (
     manifest_edges,
     name_from_location,
     parse_alias,
-    read_manifest,
     registry_tarball_version,
     resolve_edges,
     resolve_location,

@@ -32,15 +32,13 @@ from depaudit.overrides import parse_pnpm_overrides
 from depaudit.sources._io import read_text
 from depaudit.sources._lockgraph import (
     Node,
-    as_mapping,
     build_tree,
-    declared_edges,
     is_semver,
-    read_manifest,
     split_ident,
     with_declared_targets,
 )
 from depaudit.sources.interface import DependencySource
+from depaudit.sources.manifest import as_mapping, declared_edges, read_manifest
 from depaudit.sources.yaml_loader import load_yaml_documents
 
 WHAT = "pnpm-lock.yaml"

@@ -30,16 +30,14 @@ from depaudit.overrides import Override, override_for, parse_yarn_resolutions
 from depaudit.sources._io import read_text
 from depaudit.sources._lockgraph import (
     Node,
-    as_mapping,
+    as_str,
     build_tree,
-    declared_edges,
     glob_workspaces,
-    read_manifest,
     split_ident,
     with_declared_targets,
-    workspace_patterns,
 )
 from depaudit.sources.interface import DependencySource
+from depaudit.sources.manifest import as_mapping, declared_edges, read_manifest, workspace_patterns
 from depaudit.sources.yaml_loader import load_yaml
 
 WHAT = "yarn.lock"
@@ -526,12 +524,6 @@ class YarnLockSource(DependencySource):
                     dep_type = DepType.OPTIONAL
                 edges[dep] = Dependency(dep, spec_text, dep_type, lookup(dep, spec_text))
         return [edges[k] for k in sorted(edges)]
-
-
-def as_str(value: Any, path: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise InputError(path, f"{where} is missing or not a string", f"expected a {WHAT}")
-    return value
 
 
 def _resolutions(path: Path) -> tuple[tuple[Override, ...], list[str]]:
