@@ -81,6 +81,10 @@ class Auditor:
             warnings.extend(result.warnings)
             if result.consulted:
                 consulted.append(result.consulted)
+        from depaudit.services.fidelity import check
+
+        facts, doubts = check(facts)
+        warnings.extend(doubts)
         suspects = tuple(self.scorer(self.tree, problems, facts)) if self.scorer else ()
         if self.repos is not None and self.scorer is not None and suspects:
             checked = self.repos.enrich(suspects, facts)
