@@ -89,4 +89,4 @@ def test_measured_placements_are_loaded_or_lazy(app: tuple[Path, set[str]]) -> N
 
 
 def test_fixtures_exist() -> None:
-    assert {"npm-workspaces", "old-chat"} <= set(APPS)
+    assert {"npm-workspaces", "old-chat", "yarn-typescript", "pnpm-esm"} <= set(APPS)
