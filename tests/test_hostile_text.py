@@ -185,3 +185,16 @@ def test_error_line_from_a_hostile_lockfile_is_one_clean_line(
     assert len(err.splitlines()) == 1
     assert err.startswith("depaudit: error: ") and str(lock) in err
     _no_controls(err)
+
+
+def test_format_characters_are_every_cf_of_this_python() -> None:
+    """terminal_safe strips Unicode category Cf with one regex; it must cover every Cf
+    character this Python knows (a newer Unicode adds some: extend the class)."""
+    import sys
+    import unicodedata
+
+    from depaudit.text import _FORMAT
+
+    cf = "".join(chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf")
+    assert _FORMAT.sub("", cf) == ""
+    assert _FORMAT.sub("", "aé\u00e9x\u2028") == "aé\u00e9x\u2028"  # not Cf: kept

@@ -8,46 +8,28 @@ render that one :class:`Scan` in as many formats as they need.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from depaudit import gcpause
 from depaudit.audit import Clock, build_report, utc_now
 from depaudit.config import Settings, find_config, load_config
-from depaudit.errors import DepauditError, ExitCode, InputError, ServiceError
+from depaudit.errors import DepauditError, ExitCode, ServiceError
 from depaudit.ignore import IgnoreEntry, apply_ignores, parse_ignores
 from depaudit.models import DependencyTree, Report, Tier
+from depaudit.output import write_report
 from depaudit.scoring import LeakScorer, at_or_above
 from depaudit.sources.loader import load_tree
-from depaudit.text import terminal_safe
+from depaudit.text import terminal_safe, valid_unicode
 
 PROG = "depaudit"
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InputError(path, "is a directory", "give --output a file name")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except FileNotFoundError:
-        raise InputError(path, "its folder does not exist", "create the folder first") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot be written ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(path, f"cannot be written ({exc.strerror or exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` as :mod:`depaudit.output` does (atomic for regular files,
+    in place for devices and FIFOs, the old mode kept)."""
+    write_report(path, valid_unicode(text))
 
 
 def policy(settings: Settings) -> tuple[Settings, dict[str, object], str]:

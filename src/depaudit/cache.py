@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from depaudit.errors import ConfigError
 
 SCHEMA = "v1"
 APP = "depaudit"
@@ -69,6 +72,7 @@ class Cache:
         self.enabled = enabled
         self.clock = clock
         self.warnings: list[str] = []
+        self.damaged = 0  # unreadable entries removed in this run
         self._store: Any = None
         self._opened = False
 
@@ -110,8 +114,11 @@ class Cache:
             return None
         try:
             raw = store.get(self._key(namespace, key))
-        except Exception as exc:
+        except sqlite3.DatabaseError as exc:  # the database itself is damaged
             self._fail("read", exc)
+            return None
+        except Exception:  # one damaged entry (bad JSON, a lost value file): drop it alone
+            self._discard(store, namespace, key)
             return None
         if not isinstance(raw, dict) or "t" not in raw or "v" not in raw:
             return None
@@ -119,6 +126,20 @@ class Cache:
             return CacheEntry(raw["v"], float(raw["t"]), raw.get("etag"), raw.get("lm"))
         except (TypeError, ValueError):
             return None
+
+    def _discard(self, store: Any, namespace: str, key: str) -> None:
+        """Remove one unreadable entry, so the next run refetches it instead of failing on it
+        again (and the cache stays on for every other entry)."""
+        try:
+            store.delete(self._key(namespace, key))
+        except Exception as exc:
+            self._fail("repair", exc)
+            return
+        self.damaged += 1
+        if self.damaged == 1:
+            self.warnings.append(
+                f"cache {self.directory}: removed a damaged {namespace} entry; it is fetched again"
+            )
 
     def set(
         self,
@@ -196,11 +217,28 @@ class Cache:
         return CacheInfo(self.directory, size, dict(sorted(entries.items())))
 
     def clear(self) -> int:
-        """Remove every entry (of every namespace); returns how many there were."""
+        """Remove every entry (of every namespace); returns how many there were.
+
+        The version folder may not be a folder: a file or a symbolic link there is removed
+        itself (a link's target is never touched). What cannot be removed (an immutable file,
+        a read-only parent) is a ConfigError naming the path, not a traceback."""
         count = sum(self.info().entries.values())
         self.close()
-        if self.directory.exists():
-            shutil.rmtree(self.directory)
+        self.warnings.clear()
+        self.enabled = True
+        self._opened = False
+        path = self.directory
+        try:
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                path.unlink()
+            elif path.exists():
+                shutil.rmtree(path)
+        except OSError as exc:
+            where = exc.filename or path
+            raise ConfigError(
+                f"cache {path}: cannot clear it ({where}: {exc.strerror or exc})",
+                "check the permissions and attributes (chattr -i) of the cache folder",
+            ) from None
         return count
 
     def close(self) -> None:

@@ -21,7 +21,6 @@ from depaudit.app import (
     print_error,
     scan,
     with_runtime,
-    write_atomically,
 )
 from depaudit.audit import Clock, utc_now
 from depaudit.cache import Cache
@@ -51,6 +50,7 @@ from depaudit.options import (
     help_text,
     settings_from_args,
 )
+from depaudit.output import emit
 from depaudit.sources.loader import load_tree
 from depaudit.text import split_name_spec
 
@@ -225,10 +225,7 @@ def run_scan(settings: Settings, clock: Clock = utc_now) -> int:
     result = scan(settings, clock)
     with gcpause.frozen():
         text = get_format(result.settings.format).render(result.report)
-    if result.settings.output is not None:
-        write_atomically(result.settings.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(text, result.settings.output)
     return exit_code(result)
 
 
@@ -250,9 +247,7 @@ def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
     result = scan(settings, clock, tree=tree)
     report = result.report
     explained = result.scorer.explain(tree, report.problems, report.facts, name, version or None)
-    sys.stdout.write(
-        render_explanation(explained, report.facts, result.scorer.weights, report.ignored)
-    )
+    emit(render_explanation(explained, report.facts, result.scorer.weights, report.ignored), None)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return ExitCode.OK
@@ -285,10 +280,7 @@ def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
             cache.close()
         result = replace(result, new_findings=found)
     text = render_diff(result, args.format)
-    if head_scan.settings.output is not None:
-        write_atomically(head_scan.settings.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(text, head_scan.settings.output)
     return ExitCode.SUSPECTS if diff_fails(result, head_scan) else ExitCode.OK
 
 

@@ -20,6 +20,7 @@ from depaudit.formats.md_text import MARKER, code, signal_reasons
 from depaudit.models import CodeFinding, DependencyTree, Report, Suspect
 from depaudit.scoring.rank import TIER_ORDER
 from depaudit.sources import source_for
+from depaudit.text import valid_unicode
 
 GIT_TIMEOUT = 60.0
 
@@ -310,5 +311,5 @@ def diff_to_dict(diff: TreeDiff) -> dict[str, Any]:
 
 def render_diff(diff: TreeDiff, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(diff_to_dict(diff), indent=2, ensure_ascii=False) + "\n"
-    return render_diff_markdown(diff)
+        return valid_unicode(json.dumps(diff_to_dict(diff), indent=2, ensure_ascii=False) + "\n")
+    return valid_unicode(render_diff_markdown(diff))

@@ -9,6 +9,8 @@ its npm "nerf dart" scope (see :mod:`depaudit.npmrc`), not even after a redirect
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,10 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_BODY = 256 * 1024 * 1024  # the biggest packuments are tens of MB
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: the run's network budget (README "Resource budget"): wall time from the session's start
+#: and decoded response bytes, over every request
+RUN_NETWORK_SECONDS = 300.0
+RUN_RESPONSE_BYTES = 1024 * 1024 * 1024
 MAX_RETRY_AFTER = 30.0  # seconds: never sleep longer than this on one Retry-After
 
 #: url -> Authorization header value (or None)
@@ -40,10 +46,59 @@ class BodyTooLarge(Exception):
     """A response body exceeded the configured cap."""
 
 
+class BudgetSpent(BodyTooLarge):
+    """The run's network time or response bytes are spent (see :class:`RunBudget`)."""
+
+
+class RunBudget:
+    """What one run may spend on the network, over all its requests: ``seconds`` of wall time
+    from the session's creation (a registry sending a byte a second, or 429 with a long
+    Retry-After on every request, ends there) and ``max_bytes`` of decoded response bodies (a
+    gzip bomb on every packument stops there, not at the per-response cap times the number
+    of packages). Thread-safe; shared by the session's requests."""
+
+    def __init__(
+        self,
+        seconds: float = RUN_NETWORK_SECONDS,
+        max_bytes: int = RUN_RESPONSE_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self.deadline = clock() + seconds
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - self.clock())
+
+    def check(self) -> None:
+        """Raise BudgetSpent when the time or the bytes are spent."""
+        if self.clock() >= self.deadline:
+            raise BudgetSpent(f"the network time budget of {self.seconds:g} s per run is spent")
+        if self.used > self.max_bytes:
+            raise BudgetSpent(f"the response budget of {self.max_bytes} bytes per run is spent")
+
+    def take(self, size: int) -> None:
+        with self._lock:
+            self.used += size
+        self.check()
+
+
 class CappedRetry(Retry):
-    """urllib3 Retry that honours Retry-After, but never for longer than MAX_RETRY_AFTER."""
+    """urllib3 Retry that honours Retry-After, but never for longer than MAX_RETRY_AFTER
+    (nor past the run's network deadline, when the class carries a budget)."""
+
+    budget: RunBudget | None = None
 
     def get_retry_after(self, response: Any) -> float | None:
+        value = self._retry_after(response)
+        if value is not None and self.budget is not None:
+            return min(value, self.budget.remaining())
+        return value
+
+    def _retry_after(self, response: Any) -> float | None:
         try:
             value = super().get_retry_after(response)
         except (urllib3_exceptions.InvalidHeader, ValueError, OverflowError):
@@ -77,8 +132,18 @@ def describe_failure(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def make_retry(total: int = 3, backoff_factor: float = 0.3) -> Retry:
-    return CappedRetry(
+def make_retry(
+    total: int = 3, backoff_factor: float = 0.3, budget: RunBudget | None = None
+) -> Retry:
+    retry_class: type[CappedRetry] = CappedRetry
+    if budget is not None:  # a class attribute: urllib3 copies a Retry by its arguments
+
+        class BudgetedRetry(CappedRetry):
+            pass
+
+        BudgetedRetry.budget = budget
+        retry_class = BudgetedRetry
+    return retry_class(
         total=total,
         connect=total,
         read=min(total, 2),
@@ -115,11 +180,13 @@ class DepauditSession(requests.Session):
         timeout: tuple[float, float],
         auth_lookup: AuthLookup | None,
         max_body: int,
+        budget: RunBudget | None = None,
     ) -> None:
         super().__init__()
         self.default_timeout = timeout
         self.auth_lookup = auth_lookup
         self.max_body = max_body
+        self.budget = budget if budget is not None else RunBudget()
         self._environment: dict[tuple[Any, ...], _Settings] = {}
         if auth_lookup is not None:
             self.auth = ScopedAuth(auth_lookup)
@@ -177,16 +244,19 @@ def build_session(
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_body: int = DEFAULT_MAX_BODY,
     user_agent: str = USER_AGENT,
+    network_seconds: float = RUN_NETWORK_SECONDS,
+    response_bytes: int = RUN_RESPONSE_BYTES,
 ) -> DepauditSession:
     """One pooled session (pool >= ``jobs``) with retries on 429/5xx and default timeouts.
 
     ``auth_lookup`` is typically :meth:`depaudit.npmrc.NpmConfig.auth_for`."""
-    session = DepauditSession((connect_timeout, read_timeout), auth_lookup, max_body)
+    budget = RunBudget(network_seconds, response_bytes)
+    session = DepauditSession((connect_timeout, read_timeout), auth_lookup, max_body, budget)
     session.headers["User-Agent"] = user_agent
     adapter = HTTPAdapter(
         pool_connections=4,
         pool_maxsize=max(jobs, 4),
-        max_retries=make_retry(retries, backoff_factor),
+        max_retries=make_retry(retries, backoff_factor, budget),
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -213,20 +283,49 @@ def get_capped(
 
     Raises :class:`BodyTooLarge` or ``requests.RequestException``."""
     limit = max_body if max_body is not None else getattr(session, "max_body", DEFAULT_MAX_BODY)
+    budget: RunBudget | None = getattr(session, "budget", None)
+    if budget is not None:
+        budget.check()
     with session.get(url, headers=dict(headers or {}), stream=True) as response:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise BodyTooLarge(f"{url}: body exceeds {limit} bytes ({declared} declared)")
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_content(chunk_size=256 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise BodyTooLarge(f"{url}: body exceeds {limit} bytes")
-            chunks.append(chunk)
         return Fetched(
             status=response.status_code,
             url=response.url,
             headers=CaseInsensitiveDict(response.headers),
-            body=b"".join(chunks),
+            body=read_body(response, limit, budget, url),
         )
+
+
+def read_body(
+    response: requests.Response, limit: int, budget: RunBudget | None, url: str = ""
+) -> bytes:
+    """A streamed response's decoded body, at most ``limit`` bytes (BodyTooLarge past it),
+    charged to ``budget`` (BudgetSpent when the run's bytes or time are spent). Read with
+    ``read1``: it returns what one receive gave, so the deadline is checked as bytes trickle
+    in (``iter_content`` blocks until a whole chunk has arrived). A compressed body is
+    decoded a bounded piece at a time: a gzip bomb stops at the cap, never inflates whole."""
+    raw = response.raw
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            chunk = raw.read1(256 * 1024, decode_content=True)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(f"{url}: body exceeds {limit} bytes")
+            if budget is not None:
+                budget.take(len(chunk))
+            chunks.append(chunk)
+    except urllib3_exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3_exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except urllib3_exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
+    except urllib3_exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from None
+    return b"".join(chunks)

@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from depaudit.errors import ConfigError
 
@@ -236,6 +236,32 @@ def npm_config_get_registry(timeout: float) -> tuple[str | None, str | None]:
     return value, None
 
 
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+
+
+def redact_url(url: str) -> str:
+    """``https://user:pw@host/`` -> ``https://***@host/``: for messages, whatever the URL."""
+    return _USERINFO.sub(r"\1***@", url)
+
+
+def split_userinfo(url: str) -> tuple[str, Credential | None]:
+    """A registry URL with credentials in it (``https://user:pw@host/``, as npm accepts) ->
+    the URL without them, and a Basic credential for its scope. The credentials then reach
+    no cache key, log line or report: only the ``Authorization`` header of that scope."""
+    try:
+        parts = urlsplit(url)
+        username, password = parts.username, parts.password
+    except ValueError:
+        return url, None
+    if username is None and password is None:
+        return url, None
+    netloc = parts.netloc.rpartition("@")[2]
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    user_pass = f"{unquote(username or '')}:{unquote(password or '')}"
+    header = "Basic " + base64.b64encode(user_pass.encode()).decode()
+    return clean, Credential(nerf_dart(with_slash(clean)), header)
+
+
 def _check_url(url: str, origin: str) -> str:
     try:
         parts = urlsplit(url)
@@ -245,7 +271,8 @@ def _check_url(url: str, origin: str) -> str:
         valid = False
     if not valid:
         raise ConfigError(
-            f"{origin}: registry {url!r} is not an http(s) URL", "use e.g. https://host/path/"
+            f"{origin}: registry {redact_url(url)!r} is not an http(s) URL",
+            "use e.g. https://host/path/",
         )
     return with_slash(url)
 
@@ -300,17 +327,29 @@ def load_npm_config(
                 NO_REGISTRY_HINT,
             )
         base, origin = asked, NPM_ASKED
+    credentials = list(_credentials(merged))
+    in_urls: list[Credential] = []
+
+    def clean(url: str, where: str) -> str:
+        checked, credential = split_userinfo(_check_url(url, where))
+        if credential is not None:
+            in_urls.append(credential)
+        return checked
+
     scopes = {
-        key.split(":", 1)[0].lower(): _check_url(value, origin_of[key])
+        key.split(":", 1)[0].lower(): clean(value, origin_of[key])
         for key, value in merged.items()
         if key.startswith("@") and key.endswith(":registry") and value
     }
+    base = clean(base, origin)
+    explicit = {c.scope for c in credentials}  # a //host/:_authToken setting wins
+    credentials.extend(c for c in in_urls if c.scope not in explicit)
     timeout = _number(merged, origin_of, "fetch-timeout", minimum=1)
     retries = _number(merged, origin_of, "fetch-retries", minimum=0)
     return NpmConfig(
-        registry=_check_url(base, origin),
+        registry=base,
         scopes=scopes,
-        credentials=_credentials(merged),
+        credentials=tuple(credentials),
         origin=origin,
         fetch_timeout=timeout / 1000 if timeout is not None else None,
         fetch_retries=retries,

@@ -119,3 +119,93 @@ def test_two_scans_share_one_cache_at_once(
     report = json.loads(offline.stdout)
     assert {p["name"]: p["facts"]["latest"] for p in report["packages"]} == EXPECTED
     assert not [w for w in report["warnings"] if w.startswith(REGISTRY_TROUBLE)]
+
+
+def _damage_one_value(cache_dir: Path) -> None:
+    """Overwrite one entry's stored value with bytes that are not compressed JSON."""
+    import sqlite3
+
+    (db,) = list(cache_dir.rglob("cache.db"))
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE Cache SET value = x'0001' WHERE rowid = (SELECT MIN(rowid) FROM Cache)"
+        )
+
+
+def test_one_damaged_entry_does_not_disable_the_cache(
+    scan: Runner, server: RawServer, tmp_path: Path
+) -> None:
+    assert _facts(scan("--no-advisories")) == EXPECTED
+    assert len(server.paths()) == 2
+    _damage_one_value(tmp_path / "cache")
+    first = scan("--no-advisories")
+    assert first.code == 0 and _facts(first) == EXPECTED
+    assert any("removed a damaged registry entry" in w for w in first.warnings)
+    assert not any("continuing without the cache" in w for w in first.warnings)
+    assert len(server.paths()) == 3  # only the damaged entry was fetched again
+    second = scan("--no-advisories")  # the repaired cache serves both, with no warning
+    assert _facts(second) == EXPECTED and len(server.paths()) == 3
+    assert not [w for w in second.warnings if w.startswith("cache ")]
+
+
+def test_wrong_shaped_entry_is_refetched_without_validators(
+    scan: Runner, server: RawServer, tmp_path: Path
+) -> None:
+    assert _facts(scan("--no-advisories")) == EXPECTED
+    store = Cache(tmp_path / "cache")
+    store.set("registry", f"{server.url}alpha", {"versions": "garbage", "state": 42}, etag='"e"')
+    store.set("registry", f"{server.url}beta", ["not", "a", "mapping"], stored_at=0)
+    store.close()
+    result = scan("--no-advisories")
+    assert result.code == 0 and _facts(result) == EXPECTED  # not unknown
+    refetched = server.seen[2:]
+    assert sorted(s.path for s in refetched) == ["/alpha", "/beta"]
+    assert all("if-none-match" not in s.headers for s in refetched)
+    # and rewritten in the right shape
+    assert _facts(scan("--offline", "--no-advisories")) == EXPECTED
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink", "dangling-symlink"])
+def test_cache_clear_when_the_version_folder_is_not_a_folder(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from depaudit.cli import main
+
+    root = tmp_path / "cache"
+    root.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("not depaudit's")
+    version = root / "v1"
+    if kind == "file":
+        version.write_text("not a folder")
+    elif kind == "symlink":
+        version.symlink_to(elsewhere)
+    else:
+        version.symlink_to(tmp_path / "nowhere")
+    assert main(["cache", "clear", "--cache-dir", str(root)]) == 0
+    captured = capsys.readouterr()
+    assert "internal error" not in captured.err
+    assert not version.is_symlink() and not version.exists()
+    assert (elsewhere / "keep.txt").read_text() == "not depaudit's"  # a link is not followed
+
+
+def test_cache_clear_that_cannot_remove_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An immutable folder (chattr +i) refuses removal with EPERM even for root; the same
+    error, raised by the removal itself, gives one line and exit 2."""
+    import shutil
+
+    from depaudit.cli import main
+
+    root = tmp_path / "cache"
+    Cache(root).set("registry", "k", {"v": 1})
+
+    def refuse(path: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted", str(root / "v1" / "cache.db"))
+
+    monkeypatch.setattr(shutil, "rmtree", refuse)
+    assert main(["cache", "clear", "--cache-dir", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Operation not permitted" in err and "cache.db" in err

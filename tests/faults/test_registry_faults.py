@@ -7,7 +7,10 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -296,3 +299,156 @@ def test_bad_fetch_timeout_is_a_configuration_error(
     assert result.out == ""
     line = result.err.strip().splitlines()[-1]
     assert "fetch-timeout 'soon' is not a whole number of milliseconds" in line
+
+
+def test_credentials_in_the_registry_url_reach_only_the_authorization_header(
+    scan: Runner, server: RawServer, tmp_path: Path
+) -> None:
+    """``--registry http://user:pw@host/`` (npm accepts it): the password is sent as Basic
+    auth to that registry, and never reaches a cache key, a warning or the report."""
+    import base64
+    import sqlite3
+    import zlib
+
+    from depaudit.cache import Cache
+
+    secret = "s3cr3t-pw"
+    with_creds = server.url.replace("http://", f"http://alice:{secret}@")
+    # the advisory endpoint fails, so its warning (which names the URL) is in the report
+    server.routes["/-/npm/v1/security/advisories/bulk"] = lambda conn, seen: send(conn, 500)
+    result = scan(registry=with_creds)
+    assert result.code == 0
+    assert any("advisor" in w for w in result.warnings)
+    assert secret not in result.out and secret not in result.err
+    expected = "Basic " + base64.b64encode(f"alice:{secret}".encode()).decode()
+    assert {s.headers.get("authorization") for s in server.seen} == {expected}
+    keys = Cache(tmp_path / "cache")
+    assert keys.get("registry", f"{server.url}alpha") is not None  # keyed by the clean URL
+    keys.close()
+    (db,) = list((tmp_path / "cache").rglob("cache.db"))
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT key, raw FROM Cache").fetchall()
+    stored = b"".join(zlib.decompress(k) if not raw else bytes(k) for k, raw in rows)
+    assert stored and secret.encode() not in stored
+
+
+def test_a_bad_registry_url_with_credentials_is_refused_without_them(
+    scan: Runner,
+) -> None:
+    result = scan(registry="http://bob:hunter2@[::1/")
+    assert result.code == 2
+    assert "hunter2" not in result.err and "***@" in result.err
+
+
+# -- the run's network budget (README "Resource budget") -------------------------------------
+
+MANY = {f"pkg{i}": "1.0.0" for i in range(8)}
+RATE_LIMIT_STRIKES = 3  # services/registry.py
+
+
+@pytest.fixture
+def budgeted(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``budgeted(seconds=..., response_bytes=...)``: the registry session of the next scan
+    gets that run budget (the fast test settings otherwise)."""
+    import functools
+
+    from depaudit import http as depaudit_http
+    from depaudit.services import registry as registry_module
+
+    def set_budget(**budget: Any) -> None:
+        fast = functools.partial(
+            depaudit_http.build_session,
+            retries=2,
+            backoff_factor=0,
+            connect_timeout=2.0,
+            read_timeout=0.5,
+            max_body=MAX_BODY,
+            **budget,
+        )
+        monkeypatch.setattr(registry_module, "build_session", fast)
+
+    return set_budget
+
+
+def _many(scan: Runner, tmp_path: Path, *extra: str) -> Scan:
+    from .conftest import write_project
+
+    return scan("--no-advisories", *extra, directory=write_project(tmp_path / "many", MANY))
+
+
+def _stopped(result: Scan) -> list[str]:
+    return [w for w in result.warnings if w.startswith("npm registry: stopped")]
+
+
+def test_a_registry_trickling_one_byte_at_a_time_meets_the_deadline(
+    server: RawServer, scan: Runner, tmp_path: Path, budgeted: Callable[..., None]
+) -> None:
+    """Bytes arrive faster than the read timeout, so no single read times out; the run's
+    network deadline ends it, and every package not fetched is unknown, in one line."""
+
+    def trickle(conn: socket.socket, seen: Seen) -> None:
+        body = packument(seen.path.strip("/"))
+        conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body[:10])
+        for byte in body[10:]:
+            time.sleep(0.1)
+            conn.sendall(bytes([byte]))
+
+    for name in MANY:
+        server.routes[f"/{name}"] = trickle
+    budgeted(network_seconds=1.5)
+    started = time.monotonic()
+    result = _many(scan, tmp_path)
+    assert time.monotonic() - started < 30  # the body alone would take minutes per package
+    assert result.code == 0
+    (line,) = _stopped(result)
+    assert "network time budget of 1.5 s per run is spent" in line
+    assert "8 of 8 packages not fetched" in line
+    assert all(result.facts(n)["latest"] is None for n in MANY)
+
+
+def test_persistent_429_gives_up_on_the_host(
+    server: RawServer, scan: Runner, tmp_path: Path
+) -> None:
+    """429 after every retry: the rest of that host is skipped (not retried for hours)."""
+    for name in MANY:
+        server.routes[f"/{name}"] = lambda conn, seen: send(conn, 429, b"", {"Retry-After": "0"})
+    result = _many(scan, tmp_path)
+    assert result.code == 0
+    # three packages answered 429 to the end (plus the one in flight), 3 tries each; not 8 x 3
+    assert len(server.paths()) <= (RATE_LIMIT_STRIKES + 1) * 3 < len(MANY) * 3
+    (line,) = _stopped(result)
+    assert "kept answering 429" in line and "packages not fetched" in line
+    assert all(result.facts(n)["latest"] is None for n in MANY)
+
+
+def test_retry_after_30_is_cut_at_the_deadline(
+    server: RawServer, scan: Runner, tmp_path: Path, budgeted: Callable[..., None]
+) -> None:
+    for name in MANY:
+        server.routes[f"/{name}"] = lambda conn, seen: send(conn, 429, b"", {"Retry-After": "30"})
+    budgeted(network_seconds=1.0)
+    started = time.monotonic()
+    result = _many(scan, tmp_path)
+    assert time.monotonic() - started < 20  # two retries of 30 s each, per package, otherwise
+    assert result.code == 0 and _stopped(result)
+    assert all(result.facts(n)["latest"] is None for n in MANY)
+
+
+def test_response_bytes_are_budgeted_per_run(
+    server: RawServer, scan: Runner, tmp_path: Path, budgeted: Callable[..., None]
+) -> None:
+    """Each packument is a gzip bomb under the per-response cap; the run's budget stops the
+    decoding after a few, not after every package's worth."""
+    inflated = packument("x")[:-1] + b', "pad": "' + b" " * (3 * 1024 * 1024) + b'"}'
+    bomb = gzip.compress(inflated, compresslevel=9)
+    for name in MANY:
+        server.routes[f"/{name}"] = lambda conn, seen: send(
+            conn, 200, bomb, {"Content-Encoding": "gzip"}
+        )
+    budgeted(response_bytes=7 * 1024 * 1024)
+    result = _many(scan, tmp_path, "--jobs", "1")
+    assert result.code == 0
+    (line,) = _stopped(result)
+    assert f"response budget of {7 * 1024 * 1024} bytes per run is spent" in line
+    fetched = [n for n in MANY if result.facts(n)["latest"] is not None]
+    assert 1 <= len(fetched) <= 3

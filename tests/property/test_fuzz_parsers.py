@@ -17,7 +17,11 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,12 +31,17 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from depaudit.audit import Auditor
 from depaudit.errors import InputError
+from depaudit.formats.interface import FormatName, get_format
 from depaudit.models import DependencyTree
+from depaudit.scoring import LeakScorer
+from depaudit.services.knowledge_base import KnowledgeBaseService
 from depaudit.sources.bun_lock import BunLockSource
 from depaudit.sources.npm_ls import parse_npm_ls
 from depaudit.sources.package_lock import PackageLockSource
 from depaudit.sources.pnpm_lock import PnpmLockSource
+from depaudit.sources.yaml_loader import load_yaml
 from depaudit.sources.yarn_lock import YarnLockSource
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -146,9 +155,72 @@ def run_parser(parser: str, raw: bytes, folder: Path) -> DependencyTree:
     return source.load(path)
 
 
-def check(parser: str, raw: bytes, folder: Path) -> str:
-    """The only outcomes allowed: a tree (``"tree"``) or an InputError naming the file
-    (``"input-error"``). Anything else propagates and fails the test."""
+#: the per-example budget: CPU time of the parse and every formatter, and memory growth
+BUDGET_SECONDS = 1.0
+BUDGET_BYTES = 100 * 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CLOCK = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class OverBudget(AssertionError):
+    """An example used more CPU time or memory than the per-example budget."""
+
+
+@contextmanager
+def within_budget(seconds: float = BUDGET_SECONDS, grow: int = BUDGET_BYTES) -> Iterator[None]:
+    """Fail (OverBudget) when the block takes more than ``seconds`` of this thread's CPU time
+    (not wall time: the machine may be busy) or its traced memory peaks ``grow`` bytes above
+    where it started."""
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    start_bytes = tracemalloc.get_traced_memory()[0]
+    started = time.thread_time()
+    try:
+        yield
+    finally:
+        spent = time.thread_time() - started
+        peak = tracemalloc.get_traced_memory()[1] - start_bytes
+        if not tracing:
+            tracemalloc.stop()
+    if spent > seconds:
+        raise OverBudget(f"took {spent:.2f} s of CPU (budget {seconds} s)")
+    if peak > grow:
+        raise OverBudget(f"memory grew by {peak // 2**20} MiB (budget {grow // 2**20} MiB)")
+
+
+@cache
+def _scoring() -> tuple[KnowledgeBaseService, LeakScorer]:
+    return KnowledgeBaseService(), LeakScorer(clock=lambda: _CLOCK)
+
+
+def render_all(tree: DependencyTree) -> dict[str, str]:
+    """The tree scored offline (knowledge base only) and rendered in every report format;
+    each text must encode as UTF-8 (a lone surrogate once failed every encoder)."""
+    knowledge, scorer = _scoring()
+    report = Auditor(tree=tree, services=[knowledge], scorer=scorer, clock=lambda: _CLOCK).run()
+    texts = {}
+    for name in FormatName:
+        text = get_format(name).render(report)
+        text.encode("utf-8")
+        if name in (FormatName.JSON, FormatName.SARIF):
+            json.loads(text)
+        texts[name.value] = text
+    return texts
+
+
+def check(parser: str, raw: bytes, folder: Path, *, budget: bool = True) -> str:
+    """The only outcomes allowed: a tree (``"tree"``) rendered by every report format, or an
+    InputError naming the file (``"input-error"``), within the per-example budget. Anything
+    else propagates and fails the test."""
+    if not budget:
+        return _check(parser, raw, folder)
+    with within_budget():
+        return _check(parser, raw, folder)
+
+
+def _check(parser: str, raw: bytes, folder: Path) -> str:
     if parser == "npm-ls":
         try:
             raw.decode("utf-8", "strict")
@@ -166,6 +238,8 @@ def check(parser: str, raw: bytes, folder: Path) -> str:
         assert isinstance(pkg.name, str) and pkg.name
         assert isinstance(pkg.version, str)
         assert all(isinstance(part, str) for part in pkg.path)
+        assert not _SURROGATE.search(pkg.name + pkg.version + "".join(pkg.path))
+    render_all(tree)
     return "tree"
 
 
@@ -620,3 +694,120 @@ def test_found_by_fuzzing_yarn_tab_between_descriptors(tmp_path: Path) -> None:
     raw = b'# yarn lockfile v1\n\nbytes@1, \tbytes@1.0.0:\n  version "1.0.0"\n'
     tree = run_parser("yarn", raw, tmp_path)
     assert [(p.name, p.version) for p in tree.packages] == [("bytes", "1.0.0")]
+
+
+# -- hostile inputs of issue 19 (each made here by a script; budgets as in `within_budget`) ------
+
+_DIGITS = "9" * 5000  # over CPython's 4,300-digit conversion limit
+
+
+@pytest.mark.parametrize(
+    ("parser", "raw"),
+    [
+        ("package-lock", f'{{"lockfileVersion": 3, "packages": {{"": {{"x": {_DIGITS}}}}}}}'),
+        ("bun", f'{{"lockfileVersion": {_DIGITS},}}'),
+        ("npm-ls", f'{{"name": "a", "version": "1.0.0", "x": {_DIGITS}}}'),
+    ],
+)
+def test_integer_over_the_digit_limit_is_an_input_error(
+    parser: str, raw: str, tmp_path: Path
+) -> None:
+    with pytest.raises(InputError) as caught:
+        run_parser(parser, raw.encode(), tmp_path)
+    assert "more than 4300 digits" in caught.value.message
+
+
+#: unterminated strings full of escaped quotes: quadratic regular expressions took minutes
+QUADRATIC = {
+    "yarn": lambda n: b'# yarn lockfile v1\n\na "' + b'\\"' * n + b":\n",
+    "bun": lambda n: b'{"lockfileVersion": 1, "x": "' + b'\\"' * n,
+    "npm-ls": lambda n: (
+        b'{"name": "a", "dependencies": {"b": {"version": "1.0.0", "invalid": "'
+        + b'\\\\\\" from ' * n
+        + b'"}}}'
+    ),
+}
+
+
+@pytest.mark.parametrize("parser", sorted(QUADRATIC))
+def test_unterminated_escaped_strings_are_read_in_linear_time(parser: str, tmp_path: Path) -> None:
+    raw = QUADRATIC[parser](40_000)  # 80-400 KB: minutes when quadratic
+    with within_budget():
+        check(parser, raw, tmp_path)
+
+
+def test_yaml_aliases_are_refused_before_any_reader_expands_them(tmp_path: Path) -> None:
+    entry = "  /a@1.0.0: &p\n    resolution: {integrity: sha512-x}\n"
+    uses = "".join(f"  /b{i}@1.0.0: *p\n" for i in range(3))
+    raw = f"lockfileVersion: '5.4'\npackages:\n{entry}{uses}".encode()
+    with pytest.raises(InputError) as caught:
+        run_parser("pnpm", raw, tmp_path)
+    assert "uses YAML aliases" in caught.value.message
+    merge = "lockfileVersion: '9.0'\nx: &x {a: b}\nsnapshots:\n  a@1.0.0:\n    <<: *x\n"
+    assert check("pnpm", merge.encode(), tmp_path) == "input-error"
+    # a billion laughs is refused at once, whichever reader
+    bomb = "a: &a [x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    with within_budget():
+        for parser, head in (
+            ("pnpm", "lockfileVersion: '9.0'\n"),
+            ("yarn", "__metadata:\n  version: 8\n"),
+        ):
+            assert check(parser, (head + bomb).encode(), tmp_path) == "input-error"
+
+
+_BERRY_ENTRY = '"a@npm:1.0.0":\n  version: 1.0.0\n  resolution: "a@npm:1.0.0"\n'
+
+
+@pytest.mark.parametrize("version", ["99", "0", "11", "1e3", _DIGITS, "[8]"])
+def test_yarn_berry_unknown_metadata_version_is_refused(version: str, tmp_path: Path) -> None:
+    raw = f"__metadata:\n  version: {version}\n\n{_BERRY_ENTRY}"
+    with pytest.raises(InputError) as caught:
+        run_parser("yarn", raw.encode(), tmp_path)
+    assert "__metadata.version" in caught.value.message and "not supported" in caught.value.message
+    assert len(caught.value.message) < 200
+
+
+@pytest.mark.parametrize("version", ["4", "6", "8", "10"])
+def test_yarn_berry_known_metadata_versions_are_read(version: str, tmp_path: Path) -> None:
+    raw = f"__metadata:\n  version: {version}\n\n{_BERRY_ENTRY}"
+    assert [p.name for p in run_parser("yarn", raw.encode(), tmp_path).packages] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("parser", "raw"),
+    [
+        (
+            "package-lock",
+            '{"lockfileVersion": 3, "packages": {"": {}, '
+            '"node_modules/a\\ud800": {"version": "1.0.0\\udc00"}}}',
+        ),
+        ("npm-ls", '{"name": "r", "dependencies": {"a\\ud800": {"version": "1.0.0"}}}'),
+        (
+            "bun",
+            '{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"a\\ud800": "1"}}}, '
+            '"packages": {"a\\ud800": ["a\\ud800@1.0.0", "", {}, "x"]}}',
+        ),
+        ("yarn", '# yarn lockfile v1\n\n"a\\ud800@1":\n  version "1.0.0"\n'),
+        (
+            "pnpm",
+            "lockfileVersion: '9.0'\npackages:\n"
+            '  "a\\ud800@1.0.0":\n    resolution: {integrity: x}\n',
+        ),
+    ],
+)
+def test_lone_surrogates_become_replacement_characters(
+    parser: str, raw: str, tmp_path: Path
+) -> None:
+    if parser == "pnpm":  # libyaml refuses the escape; the pure-Python loader decodes it
+        with pytest.raises(InputError):
+            run_parser(parser, raw.encode(), tmp_path)
+        data = load_yaml(raw, "x", what="pnpm-lock.yaml", pure=True)
+        assert list(data["packages"]) == ["a\ufffd@1.0.0"]
+        return
+    tree = run_parser(parser, raw.encode(), tmp_path)
+    texts = [t for p in tree.packages for t in (p.name, p.version, *p.path)]
+    assert texts and all(not _SURROGATE.search(t) for t in texts)
+    assert any("\ufffd" in t for t in texts)
+    assert check(parser, raw.encode(), tmp_path) == "tree"  # every format renders it

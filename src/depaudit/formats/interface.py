@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from depaudit.models import Report
+from depaudit.text import valid_unicode
 
 
 class FormatName(StrEnum):
@@ -18,6 +20,21 @@ class FormatName(StrEnum):
 
 class ReportFormat(ABC):
     name: ClassVar[FormatName]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every format's ``render`` returns valid Unicode: a lone surrogate from an input
+        (``"\\ud800"`` in a JSON file) becomes U+FFFD instead of failing every encoder."""
+        super().__init_subclass__(**kwargs)
+        render = cls.__dict__.get("render")
+        if render is None or getattr(render, "_valid_unicode", False):
+            return
+
+        @functools.wraps(render)
+        def checked(self: ReportFormat, report: Report) -> str:
+            return valid_unicode(render(self, report))
+
+        checked._valid_unicode = True  # type: ignore[attr-defined]
+        cls.render = checked  # type: ignore[method-assign]
 
     @abstractmethod
     def render(self, report: Report) -> str:

@@ -228,6 +228,40 @@ def behind(
     return (count, *delta)
 
 
+def _str_or_none(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def is_extracted(value: object) -> bool:
+    """True when ``value`` has the shape :func:`extract` returns. A cache entry of another
+    shape (damaged, or written by another version) is refetched, not read as unknown facts."""
+    if not isinstance(value, Mapping):
+        return False
+    state = value.get("state")
+    if state == STATE_MISSING:
+        return True
+    if state not in (STATE_OK, STATE_UNPUBLISHED):
+        return False
+    versions, deprecated = value.get("versions"), value.get("deprecated")
+    if not isinstance(versions, Mapping) or not isinstance(deprecated, Mapping):
+        return False
+    if not all(isinstance(k, str) and _str_or_none(v) for k, v in versions.items()):
+        return False
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in deprecated.items()):
+        return False
+    if state == STATE_UNPUBLISHED:
+        return _str_or_none(value.get("created")) and _str_or_none(value.get("unpublished_at"))
+    gone = value.get("gone", [])
+    return (
+        all(
+            _str_or_none(value.get(k))
+            for k in ("latest", "created", "modified", "last_release", "repository")
+        )
+        and isinstance(gone, list)
+        and all(isinstance(g, str) for g in gone)
+    )
+
+
 def facts_for(name: str, version: str, data: Mapping[str, Any], now: datetime) -> PackageFacts:
     """Metrics for ``name@version`` from :func:`extract`'s output, at time ``now``."""
     state = data.get("state")

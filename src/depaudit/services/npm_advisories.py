@@ -27,7 +27,7 @@ import requests
 
 from depaudit.cache import Cache
 from depaudit.classify import classify, normalize_cwe
-from depaudit.http import describe_failure
+from depaudit.http import DEFAULT_MAX_BODY, BodyTooLarge, RunBudget, describe_failure, read_body
 from depaudit.models import Advisory, PackageFacts
 from depaudit.ranges import npm_satisfies
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
@@ -180,22 +180,29 @@ class NpmAdvisoryService(EnrichmentService):
             "Content-Encoding": "gzip",
             "Accept": "application/json",
         }
+        budget: RunBudget | None = getattr(self.session, "budget", None)
         try:
-            response = self.session.post(self.url, data=data, headers=headers)
+            if budget is not None:
+                budget.check()
+            response = self.session.post(self.url, data=data, headers=headers, stream=True)
+            with response:
+                if response.status_code != 200:
+                    reason = f"HTTP {response.status_code} from {self._unserved_key()}"
+                    if response.status_code in NOT_SERVED and self.cache is not None:
+                        self.cache.set(UNSERVED_NAMESPACE, self._unserved_key(), reason)
+                    return None, reason
+                limit = getattr(self.session, "max_body", DEFAULT_MAX_BODY)
+                raw = read_body(response, limit, budget, self._unserved_key())
+        except BodyTooLarge as exc:  # the per-response cap, or the run's budget
+            return None, str(exc).removeprefix(f"{self._unserved_key()}: ")
         except requests.RequestException as exc:
-            return None, f"{describe_failure(exc)} ({self.url})"
-        with response:
-            if response.status_code != 200:
-                reason = f"HTTP {response.status_code} from {self._unserved_key()}"
-                if response.status_code in NOT_SERVED and self.cache is not None:
-                    self.cache.set(UNSERVED_NAMESPACE, self._unserved_key(), reason)
-                return None, reason
-            try:
-                decoded = response.json()
-            except ValueError:
-                return None, f"the answer of {self.url} is not JSON"
+            return None, f"{describe_failure(exc)} ({self._unserved_key()})"
+        try:
+            decoded = json.loads(raw)
+        except (ValueError, RecursionError):
+            return None, f"the answer of {self._unserved_key()} is not JSON"
         if not isinstance(decoded, dict) or not all(isinstance(v, list) for v in decoded.values()):
-            return None, f"the answer of {self.url} is not the documented shape"
+            return None, f"the answer of {self._unserved_key()} is not the documented shape"
         return decoded, None
 
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
@@ -255,8 +262,8 @@ class NpmAdvisoryService(EnrichmentService):
                     self.cache.set(NAMESPACE, key, value)
         if skipped:
             warnings.append(
-                f"{skipped} advisories from {self.url} were not in the documented shape "
-                "and were ignored"
+                f"{skipped} advisories from {self._unserved_key()} were not in the documented "
+                "shape and were ignored"
             )
         facts = {
             key: PackageFacts(

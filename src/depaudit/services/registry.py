@@ -23,13 +23,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import ConfigError
-from depaudit.http import BodyTooLarge, build_session, describe_failure, get_capped
+from depaudit.http import (
+    BodyTooLarge,
+    BudgetSpent,
+    build_session,
+    describe_failure,
+    get_capped,
+)
 from depaudit.models import PackageFacts
 from depaudit.npmrc import NPM_ASKED, NpmConfig, load_npm_config
 from depaudit.progress import Progress
@@ -41,6 +47,9 @@ ACCEPT_FULL = "application/json"
 DEFAULT_JOBS = 8  # 16 gave the same cold-scan time and +40 MB peak RSS (benchmarks/)
 BIG_BODY = 4 * 1024 * 1024  # decode bodies above this size two at a time (peak memory)
 MAX_CONSECUTIVE_CONNECTION_FAILURES = 8
+#: packages answered 429 after every retry before the rest of that host is skipped
+RATE_LIMIT_STRIKES = 3
+BUDGET_STOP = "budget: "  # an error that a run budget (time, bytes, rate limit) caused
 OFFLINE_PLACEHOLDER = "https://registry.invalid/"
 NPM_CONFIG_NAMESPACE = "npm-config"  # the last `npm config get registry` answer, for --offline
 
@@ -88,6 +97,7 @@ class RegistryService(EnrichmentService):
         self._big = threading.BoundedSemaphore(2)
         self._lock = threading.Lock()
         self._connection_failures = 0
+        self._rate_limited: dict[str, int] = {}  # host -> packages answered 429 to the end
         self._successes = 0
         self.failed = False  # set by enrich_all: no request succeeded at all
 
@@ -101,6 +111,11 @@ class RegistryService(EnrichmentService):
                 self._connection_failures >= MAX_CONSECUTIVE_CONNECTION_FAILURES
             ):
                 return _Outcome(name, error="skipped: the registry could not be reached")
+            host = urlsplit(url).netloc
+            if self._rate_limited.get(host, 0) >= RATE_LIMIT_STRIKES:
+                return _Outcome(
+                    name, error=f"{BUDGET_STOP}{host} kept answering 429 (rate limited)"
+                )
         headers = {"Accept": ACCEPT_FULL}
         if entry is not None and entry.etag:
             headers["If-None-Match"] = entry.etag
@@ -108,6 +123,8 @@ class RegistryService(EnrichmentService):
             headers["If-Modified-Since"] = entry.last_modified
         try:
             got = get_capped(self.session, url, headers)
+        except BudgetSpent as exc:
+            return _Outcome(name, error=f"{BUDGET_STOP}{exc}")
         except BodyTooLarge as exc:
             return _Outcome(name, error=str(exc).rsplit(": ", 1)[-1].split(" (")[0])
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -121,6 +138,9 @@ class RegistryService(EnrichmentService):
         if got.status == 304 and entry is not None:
             self._succeeded()
             return _Outcome(name, not_modified=True, etag=etag or entry.etag)
+        if got.status == 429:  # after the retries; a few such packages end the host
+            with self._lock:
+                self._rate_limited[host] = self._rate_limited.get(host, 0) + 1
         if got.status not in (200, 404):
             hint = " (check the registry credentials)" if got.status in (401, 403) else ""
             return _Outcome(name, error=f"HTTP {got.status}{hint}")
@@ -161,7 +181,9 @@ class RegistryService(EnrichmentService):
             for name in names:
                 url = self.url_for(name)
                 entry = self.cache.get(NAMESPACE, url) if self.cache is not None else None
-                if entry is not None and isinstance(entry.value, dict):
+                if entry is not None and not metrics.is_extracted(entry.value):
+                    entry = None  # of another shape: fetched afresh (no validators), rewritten
+                if entry is not None:
                     if self.offline or entry.fresh(self.ttl, now):
                         found[name] = entry.value
                         cached += 1
@@ -251,6 +273,16 @@ class RegistryService(EnrichmentService):
 
     def _warnings(self, errors: Mapping[str, str], missed: int, total: int) -> list[str]:
         warnings = []
+        stopped = {n: e for n, e in errors.items() if e.startswith(BUDGET_STOP)}
+        if stopped:  # one line per reason a budget stopped the work
+            for reason in sorted(set(stopped.values())):
+                count = sum(1 for e in stopped.values() if e == reason)
+                warnings.append(
+                    f"npm registry: stopped, {reason.removeprefix(BUDGET_STOP)}: {count} of "
+                    f"{total} packages not fetched, their registry facts are unknown "
+                    "(see Resource budget in the README)"
+                )
+            errors = {n: e for n, e in errors.items() if n not in stopped}
         if errors:
             sample = ", ".join(f"{n} ({errors[n]})" for n in sorted(errors)[:5])
             more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""

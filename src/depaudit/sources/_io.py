@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from depaudit.errors import InputError
 
 #: refuse to read lockfiles larger than this (a 2,600-entry monorepo lock is ~1.2 MB)
 MAX_INPUT_BYTES = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 
 def read_text(path: Path, *, what: str = "file") -> str:
-    """Read a UTF-8 text file, turning every failure into an InputError naming the file."""
+    """Read a UTF-8 text file, turning every failure into an InputError naming the file.
+
+    At most MAX_INPUT_BYTES are read, whatever the file is: a device (``/dev/zero``), a FIFO
+    or a ``/proc`` file reports no size, so the cap is on the bytes read, not on ``st_size``."""
     try:
         if path.is_dir():
             raise InputError(path, f"is a directory, expected a {what}", "pass the file itself")
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputError(path, f"{size} bytes is too large for a {what}")
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_INPUT_BYTES:
+                raise InputError(path, too_large(info.st_size, what))
+            raw = read_capped(handle, path, what=what)
     except InputError:
         raise
     except FileNotFoundError:
@@ -30,6 +39,33 @@ def read_text(path: Path, *, what: str = "file") -> str:
     except OSError as exc:
         raise InputError(path, f"cannot be read ({exc.strerror or exc})") from None
     return decode_text(raw, path, what=what)
+
+
+def too_large(size: int | None, what: str) -> str:
+    """The one line said when an input is over the input budget."""
+    said = f"is {size} bytes, " if size is not None else "is "
+    return (
+        f"{said}over the input budget of {MAX_INPUT_BYTES} bytes for a {what} "
+        "(see Resource budget in the README)"
+    )
+
+
+def read_capped(handle: BinaryIO, label: object, *, what: str) -> bytes:
+    """Read ``handle`` to its end, but never more than MAX_INPUT_BYTES (an InputError past it);
+    a binary start (a NUL byte, as ``/dev/zero`` gives) stops at the first chunk."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = handle.read(min(_CHUNK, MAX_INPUT_BYTES + 1 - size))
+        if not chunk:
+            break
+        if not chunks and b"\x00" in chunk[:8192]:
+            raise InputError(label, f"is a binary file, expected a {what}")
+        size += len(chunk)
+        if size > MAX_INPUT_BYTES:
+            raise InputError(label, too_large(None, what))
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def decode_text(raw: bytes, path: object, *, what: str = "file") -> str:
@@ -44,8 +80,11 @@ def decode_text(raw: bytes, path: object, *, what: str = "file") -> str:
     return text.removeprefix("\ufeff")
 
 
-def json_problem(exc: json.JSONDecodeError, text: str) -> str:
-    """What is wrong with ``text``, in words: cut off, or invalid at a line and column."""
+def json_problem(exc: ValueError, text: str) -> str:
+    """What is wrong with ``text``, in words: cut off, invalid at a line and column, or a
+    number too long to convert (CPython's 4,300-digit limit raises a bare ValueError)."""
+    if not isinstance(exc, json.JSONDecodeError):
+        return f"holds a number of more than {sys.get_int_max_str_digits()} digits"
     # cut off: the error is at the very end, or a string runs to the end of the text
     at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
     if at_end:
@@ -55,8 +94,8 @@ def json_problem(exc: json.JSONDecodeError, text: str) -> str:
 
 def parse_json(text: str, path: object, *, what: str = "JSON file") -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return without_lone_surrogates(json.loads(text), text)
+    except ValueError as exc:  # JSONDecodeError, or an integer over the digit limit
         raise InputError(path, json_problem(exc, text), f"expected a {what}") from None
     except RecursionError:
         raise InputError(path, "JSON is nested too deeply", f"expected a {what}") from None
@@ -68,4 +107,42 @@ def read_json_object(path: Path, *, what: str) -> dict[str, Any]:
         raise InputError(
             path, f"top level is a JSON {type(data).__name__}, not an object", f"expected a {what}"
         )
+    return data
+
+
+#: an escape that can decode to a lone surrogate (JSON ``\\ud800``, YAML ``\\U0000d800`` too)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]|\\U0000[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def without_lone_surrogates(data: Any, text: str) -> Any:
+    """``data`` parsed from ``text`` with every lone surrogate in a string (key or value)
+    replaced by U+FFFD: no later stage (URLs, cache keys, reports) can encode one. A pair
+    (an escaped emoji) decodes to one valid character and is kept. Walks ``data`` only when
+    ``text`` holds such an escape; in place, without recursion."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return data
+    if isinstance(data, str):
+        return _clean(data)
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, str):
+                    node[i] = _clean(item)
+                elif isinstance(item, (list, dict)):
+                    stack.append(item)
+        elif isinstance(node, dict):
+            for key in [k for k in node if isinstance(k, str) and _SURROGATE.search(k)]:
+                node[_clean(key)] = node.pop(key)
+            for key, item in node.items():
+                if isinstance(item, str):
+                    node[key] = _clean(item)
+                elif isinstance(item, (list, dict)):
+                    stack.append(item)
     return data

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from depaudit.errors import InputError
@@ -76,9 +76,11 @@ def glob_workspaces(root: Path, patterns: Iterable[str]) -> list[str]:
         clean = pattern.strip().removeprefix("./").rstrip("/")
         if not clean or clean.startswith("!") or ".." in Path(clean).parts:
             continue
+        if clean.startswith(("/", "\\")) or PureWindowsPath(clean).drive:
+            continue  # a workspace is inside the project: "/etc/*" names nothing of it
         try:
             matches = list(root.glob(clean))
-        except (ValueError, OSError):
+        except (ValueError, OSError, NotImplementedError):  # "Non-relative patterns..."
             continue
         for match in matches:
             if (match / "package.json").is_file():

@@ -37,7 +37,9 @@ from depaudit.sources.manifest import as_mapping, declared_edges, read_manifest
 
 WHAT = "bun.lock"
 SUPPORTED_VERSIONS = (0, 1)
-_TRAILING = re.compile(r'("(?:[^"\\]|\\.)*")|,(?=\s*[\]}])')
+#: a string (possessive, and an unterminated one runs to the end of the text: no later quote
+#: starts a new attempt, so the substitution stays linear) or a trailing comma
+_TRAILING = re.compile(r'("(?:[^"\\]|\\.)*+(?:"|\\?\Z))|,(?=\s*+[\]}])')
 SECTIONS: tuple[tuple[str, DepType], ...] = (
     ("dependencies", DepType.PROD),
     ("devDependencies", DepType.DEV),

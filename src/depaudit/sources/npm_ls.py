@@ -35,7 +35,13 @@ from depaudit.models import (
     DependencyTree,
     SourceInfo,
 )
-from depaudit.sources._io import MAX_INPUT_BYTES, decode_text, json_problem, read_text
+from depaudit.sources._io import (
+    decode_text,
+    json_problem,
+    read_capped,
+    read_text,
+    without_lone_surrogates,
+)
 from depaudit.sources.interface import DependencySource
 from depaudit.sources.npm_ls_graph import (
     HINT,
@@ -74,13 +80,13 @@ def _json_documents(text: str, label: str) -> list[Any]:
             continue
         try:
             value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, or an integer over the digit limit
             if docs:
                 break  # trailing garbage after a complete tree: keep what was read
             raise InputError(label, json_problem(exc, text), f"expected {WHAT}; {HINT}") from None
         except RecursionError:
             raise InputError(label, "JSON is nested too deeply", f"expected {WHAT}") from None
-        docs.append(value)
+        docs.append(without_lone_surrogates(value, text))
     if not docs:
         raise InputError(label, "holds no JSON", f"expected {WHAT}; {HINT}")
     return docs
@@ -129,11 +135,9 @@ def read_input(path_or_dash: str) -> tuple[str, str]:
     """The text of a file, or of stdin for ``-``; returns (text, label)."""
     if path_or_dash == "-":
         try:
-            raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+            raw = read_capped(sys.stdin.buffer, STDIN_LABEL, what=WHAT)
         except (OSError, ValueError, AttributeError) as exc:
             raise InputError(STDIN_LABEL, f"cannot be read ({exc})") from None
-        if len(raw) > MAX_INPUT_BYTES:
-            raise InputError(STDIN_LABEL, "input is too large")
         return decode_text(raw, STDIN_LABEL, what=WHAT), STDIN_LABEL
     return read_text(Path(path_or_dash), what=WHAT), path_or_dash
 

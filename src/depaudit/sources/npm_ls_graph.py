@@ -42,7 +42,6 @@ STDIN_LABEL = "<stdin>"
 #: keys a deduped copy may carry besides ``version`` (npm >= 7 prints nothing else)
 _BARE_KEYS = frozenset({"version", "invalid", "problems", "missing", "required", "peerMissing"})
 _TARBALL = re.compile(r"\.(tgz|tar\.gz|tar)$")
-_INVALID_PART = re.compile(r'"((?:[^"\\]|\\.)*)" from (.+?)(?=, "|$)')
 _MISSING_PROBLEM = re.compile(r"^missing: (?P<spec>.+?), required by (?P<by>.+)$")
 _PEER_PROBLEM = re.compile(r"^peer dep missing: (?P<spec>.+?), required by (?P<by>.+)$")
 _LOCATION_PREFIX = "npm-ls:"
@@ -52,7 +51,40 @@ def parse_invalid(value: object) -> list[tuple[str, str]]:
     """npm >= 7's ``invalid`` string -> [(spec, from-location)]; npm 6's ``true`` -> []."""
     if not isinstance(value, str):
         return []
-    return [(m.group(1).replace('\\"', '"'), m.group(2)) for m in _INVALID_PART.finditer(value)]
+    # one linear pass (a regular expression here was quadratic on many escaped quotes):
+    # `"<spec>" from <location>` parts separated by `, `
+    out: list[tuple[str, str]] = []
+    pos = value.find('"')
+    while pos >= 0:
+        end = _closing_quote(value, pos + 1)
+        if end < 0:
+            break  # unterminated: no later quote can start a part either
+        spec = value[pos + 1 : end]
+        if not value.startswith(" from ", end + 1):
+            pos = end  # the closing quote may open the next part (as a search would)
+            continue
+        start = end + 1 + len(" from ")
+        stop = value.find(', "', start + 1)
+        location = value[start:] if stop < 0 else value[start:stop]
+        if location:
+            out.append((spec.replace('\\"', '"'), location))
+        if stop < 0:
+            break  # the location runs to the end
+        pos = stop + 2
+    return out
+
+
+def _closing_quote(text: str, start: int) -> int:
+    """Index of the first ``"`` at or after ``start`` not escaped by a backslash, or -1."""
+    quote = text.find('"', start)
+    while quote >= 0:
+        before = quote
+        while before > start and text[before - 1] == "\\":
+            before -= 1
+        if (quote - before) % 2 == 0:
+            return quote
+        quote = text.find('"', quote + 1)
+    return -1
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from yaml.events import (
 )
 
 from depaudit.errors import InputError
+from depaudit.sources._io import without_lone_surrogates
 
 #: the loader used unless a caller asks for the pure-Python one (tests compare the two)
 C_LOADER: type[Any] | None = getattr(yaml, "CBaseLoader", None)
@@ -45,21 +46,28 @@ def load_yaml(text: str, path: Path | str, *, what: str, pure: bool = False) -> 
     """Parse ``text``; any YAML error becomes one InputError line naming ``path``."""
     with _errors_name(path, what):
         if pure or C_LOADER is None:
-            return yaml.load(text, Loader=PURE_LOADER)  # noqa: S506 - Base loaders
+            data = yaml.load(text, Loader=PURE_LOADER)  # noqa: S506 - Base loaders
+            if _has_shared_node(data):
+                raise SharedNode
+            return without_lone_surrogates(data, text)
         documents = _from_events(text, C_LOADER)
         if len(documents) > 1:
             raise ComposerError(
                 "expected a single document in the stream", None, "but found another document"
             )
-        return documents[0] if documents else None
+        return without_lone_surrogates(documents[0], text) if documents else None
 
 
 def load_yaml_documents(text: str, path: Path | str, *, what: str, pure: bool = False) -> list[Any]:
     """Every document of a multi-document stream (``---`` separated), in order."""
     with _errors_name(path, what):
         if pure or C_LOADER is None:
-            return list(yaml.load_all(text, Loader=PURE_LOADER))  # noqa: S506 - Base loaders
-        return _from_events(text, C_LOADER)
+            documents = list(yaml.load_all(text, Loader=PURE_LOADER))  # noqa: S506 - Base
+            if any(_has_shared_node(doc) for doc in documents):
+                raise SharedNode
+        else:
+            documents = _from_events(text, C_LOADER)
+        return [without_lone_surrogates(doc, text) for doc in documents]
 
 
 def _from_events(text: str, loader: type[Any]) -> list[Any]:
@@ -98,6 +106,8 @@ def _from_events(text: str, loader: type[Any]) -> list[Any]:
                     None, None, f"found undefined alias {event.anchor!r}", event.start_mark
                 )
             value = anchors[event.anchor]
+            if value.__class__ is list or value.__class__ is dict:
+                raise SharedNode  # every reader walking it would expand it again
         elif kind is DocumentStartEvent:
             anchors = {}
             continue
@@ -147,3 +157,36 @@ def _errors_name(path: Path | str, what: str) -> Iterator[None]:
         raise InputError(path, f"is not valid YAML: {detail}", f"expected a {what}") from None
     except RecursionError:
         raise InputError(path, "YAML is nested too deeply", f"expected a {what}") from None
+    except SharedNode:
+        raise InputError(
+            path,
+            "uses YAML aliases (an anchored list or mapping used again), which no package "
+            "manager writes: refused, as each use would multiply the work",
+            f"expected a {what}",
+        ) from None
+
+
+class SharedNode(Exception):
+    """A list or mapping is used twice (an alias ``*a`` or a merge key ``<<: *a``): the
+    Base loaders build it as a reference to the same object, so a "billion laughs" document
+    loads small but every reader walking it would expand it."""
+
+
+def _has_shared_node(data: Any) -> bool:
+    """True when a list or mapping is reached twice (the pure-Python loader's result; the
+    event builder refuses such an alias as it reads it). One pass over the containers."""
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        stack.extend(child for child in children if isinstance(child, (dict, list)))
+    return False

@@ -27,7 +27,7 @@ from depaudit.models import (
     SourceInfo,
 )
 from depaudit.overrides import Override, override_for, parse_yarn_resolutions
-from depaudit.sources._io import read_text
+from depaudit.sources._io import read_text, without_lone_surrogates
 from depaudit.sources._lockgraph import (
     Node,
     as_str,
@@ -41,7 +41,9 @@ from depaudit.sources.manifest import as_mapping, declared_edges, read_manifest,
 from depaudit.sources.yaml_loader import load_yaml
 
 WHAT = "yarn.lock"
-_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*+"')  # possessive: no backtracking
+#: berry lockfile format versions (yarn 2 wrote 4, yarn 3 up to 6, yarn 4 8 and 10)
+SUPPORTED_BERRY_VERSIONS = frozenset(str(v) for v in range(1, 11))
 _BERRY_MARK = re.compile(r"^__metadata:", re.MULTILINE)
 
 
@@ -55,7 +57,7 @@ def _token(text: str, pos: int, path: object, lineno: int) -> tuple[str, int]:
         if match is None:
             raise InputError(path, f"line {lineno}: unterminated string", f"expected a {WHAT}")
         try:
-            value = json.loads(match.group(0))
+            value = without_lone_surrogates(json.loads(match.group(0)), match.group(0))
         except ValueError:
             raise InputError(
                 path, f"line {lineno}: bad string escape", f"expected a {WHAT}"
@@ -125,8 +127,17 @@ def parse_classic(text: str, path: object) -> dict[str, Any]:
 
 
 def _ends_inside_string(body: str) -> bool:
-    """True when the final ``:`` belongs to a quoted string (``a "b:"``)."""
-    return _QUOTED.sub("", body).count('"') % 2 == 1
+    """True when the final ``:`` belongs to a quoted string (``a "b:"``): one pass, linear
+    (a regular expression substitution was quadratic on many escaped quotes)."""
+    inside = escaped = False
+    for char in body:
+        if escaped:
+            escaped = False
+        elif inside and char == "\\":
+            escaped = True
+        elif char == '"':
+            inside = not inside
+    return inside
 
 
 # --- shared -----------------------------------------------------------------------------
@@ -302,6 +313,15 @@ class YarnLockSource(DependencySource):
             raise InputError(path, "top level is not a mapping", f"expected a {WHAT}")
         meta = as_mapping(data.get("__metadata"), path, "__metadata")
         version = meta.get("version")
+        if version is not None and (
+            not isinstance(version, str) or version not in SUPPORTED_BERRY_VERSIONS
+        ):
+            shown = version if isinstance(version, str) else type(version).__name__
+            raise InputError(
+                path,
+                f"__metadata.version {shown[:40]} is not supported (1 to 10 are)",
+                "update depaudit, or regenerate the lockfile with yarn 2, 3 or 4",
+            )
         nodes: dict[str, Node] = {}
         by_descriptor: dict[str, str] = {}
         workspaces: dict[str, tuple[str, Mapping[str, Any]]] = {}  # location -> (name, entry)
