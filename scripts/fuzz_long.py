@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 import time
@@ -40,6 +41,7 @@ def _load_module() -> Any:
 
 def run_chunk(parser: str, examples: int, seed: int, failures: str) -> dict[str, Any]:
     """``examples`` hypothesis examples of ``parser``; returns the outcome counts."""
+    os.environ.setdefault("DEPAUDIT_FUZZ_MEMORY", "rss")  # the cheaper memory probe
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hyp_seed
 

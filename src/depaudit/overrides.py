@@ -148,6 +148,9 @@ def _null(comparators: Sequence[Any]) -> bool:
     )
 
 
+_MAX_RANGE_LENGTH = 1024  # as depaudit.tree.MAX_RANGE_LENGTH
+
+
 def _intersects(spec: str, key: str) -> bool:
     """Some version satisfies both ranges (npm's ``semver.intersects``, which Python's
     node-semver lacks), by comparing the bounds of every pair of comparator sets."""
@@ -155,6 +158,8 @@ def _intersects(spec: str, key: str) -> bool:
         return True
     if spec.startswith("npm:") and "@" not in spec:
         spec = spec[len("npm:") :]  # yarn berry's protocol on a plain range
+    if max(len(spec), len(key)) > _MAX_RANGE_LENGTH:
+        return False  # not a range npm would match (and node-semver is slow on megabytes)
     try:
         ours = nodesemver.make_range(spec, True).set
         theirs = nodesemver.make_range(key, True).set
@@ -176,7 +181,7 @@ def _intersects(spec: str, key: str) -> bool:
 def _satisfies(version: str | None, key: str) -> bool:
     if key == "*":
         return True
-    if not version:
+    if not version or len(key) > _MAX_RANGE_LENGTH:
         return False
     try:
         return bool(nodesemver.satisfies(version, key, loose=True))

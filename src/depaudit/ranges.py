@@ -105,6 +105,8 @@ def _tokens(part: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _parse(range_text: str) -> tuple[tuple[_Comparator, ...], ...]:
     text = range_text.strip()
+    if len(text) > 1024:  # node-semver takes seconds per megabyte; no real range is this long
+        raise RangeError("not a semver range: longer than 1024 characters")
     if text in ANY_RANGES:
         return (((_Comparator("", None)),),)
     sets: list[tuple[_Comparator, ...]] = []

@@ -59,10 +59,17 @@ _NOT_RANGE_PREFIXES = (
 )
 
 
+#: longer specs are not checked as ranges (real ones are a few dozen characters; a hostile
+#: megabyte one cost node-semver seconds, and minutes under a memory tracer)
+MAX_RANGE_LENGTH = 1024
+
+
 @lru_cache(maxsize=16384)  # pure; a big tree asks for the same ranges thousands of times
 def range_of(spec: str) -> str | None:
     """The semver range a spec asks for, or ``None`` when it is not a range npm checks."""
     spec = spec.strip()
+    if len(spec) > MAX_RANGE_LENGTH:
+        return None  # node-semver takes seconds per megabyte; no real range is this long
     if spec.startswith("npm:"):
         _, _, spec = spec[4:].lstrip("@").partition("@")
         spec = spec.strip() or "*"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import tempfile
 import time
 import tracemalloc
@@ -64,7 +65,10 @@ _DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _yaml(data: Any) -> bytes:
-    return yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, width=10**6).encode()
+    try:
+        return yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, width=10**6).encode()
+    except UnicodeEncodeError:  # a lone surrogate: JSON is YAML, and writes it as an escape
+        return json.dumps(data).encode()
 
 
 # -- seeds ---------------------------------------------------------------------------------------
@@ -166,22 +170,34 @@ class OverBudget(AssertionError):
     """An example used more CPU time or memory than the per-example budget."""
 
 
+#: how memory growth is measured: "tracemalloc" (exact peak of Python allocations; the suite)
+#: or "rss" (growth of the process's peak resident size; ~3x cheaper, scripts/fuzz_long.py)
+MEMORY_PROBE = os.environ.get("DEPAUDIT_FUZZ_MEMORY", "tracemalloc")
+
+
 @contextmanager
 def within_budget(seconds: float = BUDGET_SECONDS, grow: int = BUDGET_BYTES) -> Iterator[None]:
     """Fail (OverBudget) when the block takes more than ``seconds`` of this thread's CPU time
-    (not wall time: the machine may be busy) or its traced memory peaks ``grow`` bytes above
-    where it started."""
-    tracing = tracemalloc.is_tracing()
+    (not wall time: the machine may be busy) or its memory peaks ``grow`` bytes above where
+    it started (see MEMORY_PROBE)."""
+    rss = MEMORY_PROBE == "rss"
+    tracing = rss or tracemalloc.is_tracing()
     if not tracing:
         tracemalloc.start()
-    tracemalloc.reset_peak()
-    start_bytes = tracemalloc.get_traced_memory()[0]
+    if rss:
+        start_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    else:
+        tracemalloc.reset_peak()
+        start_bytes = tracemalloc.get_traced_memory()[0]
     started = time.thread_time()
     try:
         yield
     finally:
         spent = time.thread_time() - started
-        peak = tracemalloc.get_traced_memory()[1] - start_bytes
+        if rss:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - start_bytes
+        else:
+            peak = tracemalloc.get_traced_memory()[1] - start_bytes
         if not tracing:
             tracemalloc.stop()
     if spent > seconds:
@@ -252,6 +268,8 @@ json_scalars = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=30),
     st.sampled_from(["", "1.0.0", "^1.2.3", "npm:x@1", "file:../x", "workspace:*", "latest"]),
+    # lone surrogates (JSON writes them as \ud800 escapes) and control characters
+    st.sampled_from(["\ud800", "a\udc00b", "x\udbff", "\x00\x1b[31m\x07\x7f\x85\u2028", "\r\n"]),
 )
 json_values = st.recursive(
     json_scalars,
@@ -477,9 +495,31 @@ def structural_mutation(draw: st.DrawFn, parser: str, raw: bytes) -> bytes:
         return raw
     where = draw(st.sampled_from(_paths(data)))
     kind = draw(
-        st.sampled_from(["wrong-type", "deep", "huge-string", "hostile-key", "delete", "alias"])
+        st.sampled_from(
+            [
+                "wrong-type",
+                "deep",
+                "huge-string",
+                "hostile-key",
+                "delete",
+                "alias",
+                "huge-int",
+                "surrogate",
+            ]
+        )
     )
     text = raw.decode("utf-8", "replace")
+    if kind == "huge-int":  # over CPython's 4,300-digit conversion limit (json.dumps refuses)
+        digits = "9" * draw(st.sampled_from([4301, 5000, 100_000]))
+        marked = _dump(parser, _set(data, where, "@@BIG@@"), text).decode()
+        return marked.replace('"@@BIG@@"', digits).replace("@@BIG@@", digits).encode()
+    if kind == "surrogate":  # JSON: a \ud800 escape; YAML: a "\ud800" double-quoted escape
+        lone = draw(st.sampled_from(["\ud800", "\udfff", "\udbff"]))
+        marked = _dump(parser, _set(data, where, "@@SUR@@"), text).decode()
+        escape = "\\u" + f"{ord(lone):04x}"
+        return (
+            marked.replace('"@@SUR@@"', f'"x{escape}y"').replace("@@SUR@@", f'"{escape}"').encode()
+        )
     if kind == "wrong-type":
         data = _set(data, where, draw(json_values))
     elif kind == "deep":
@@ -811,3 +851,27 @@ def test_lone_surrogates_become_replacement_characters(
     assert texts and all(not _SURROGATE.search(t) for t in texts)
     assert any("\ufffd" in t for t in texts)
     assert check(parser, raw.encode(), tmp_path) == "tree"  # every format renders it
+
+
+@pytest.mark.parametrize("parser", ["npm-ls", "package-lock"])
+def test_megabyte_range_is_not_parsed_by_node_semver(parser: str, tmp_path: Path) -> None:
+    """Found by the widened fuzzer: a 1 MB dependency range took node-semver 5 s of CPU
+    (65 s under the memory tracer). Ranges over 1,024 characters are not checked."""
+    spec = "\u202e" + "x" * 1_000_000
+    if parser == "npm-ls":
+        doc = {
+            "name": "app",
+            "version": "1.0.0",
+            "_dependencies": {"debug": spec},
+            "dependencies": {"debug": {"version": "4.4.3"}},
+        }
+    else:
+        doc = {
+            "lockfileVersion": 3,
+            "packages": {
+                "": {"dependencies": {"debug": spec}},
+                "node_modules/debug": {"version": "4.4.3"},
+            },
+        }
+    with within_budget():
+        assert check(parser, json.dumps(doc).encode(), tmp_path, budget=False) == "tree"
