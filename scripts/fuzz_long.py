@@ -5,8 +5,11 @@ for many more examples per parser, in several processes.
     python scripts/fuzz_long.py --examples 5000 --parsers yarn pnpm --processes 4
 
 Each process runs hypothesis in chunks (a different seed per chunk, no shrinking, no example
-database) and counts the outcomes: ``tree``, ``input-error``, and ``failure`` (anything
-else: a bug). Failing inputs are saved under ``--failures`` (default: a temporary folder) with
+database) and counts the outcomes: ``tree`` (every report format rendered it: table, JSON,
+markdown, SARIF), ``input-error``, and ``failure`` (anything else: a bug, or an example over
+the per-example budget of 1 s CPU / 100 MB, measured here by peak RSS growth).
+``--max-seconds`` starts no chunk after that time, so a run sized to a deadline still ends
+with exact counts. Failing inputs are saved under ``--failures`` (default: a temporary folder) with
 their traceback. Prints one line per parser and a JSON summary; exits 1 when any failed.
 """
 
@@ -27,7 +30,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_MODULE = REPO / "tests" / "property" / "test_fuzz_parsers.py"
-CHUNK = 2000
+CHUNK = 500
 
 
 def _load_module() -> Any:
@@ -81,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parsers", nargs="*", default=None, help="default: all five")
     parser.add_argument("--failures", default=str(Path(tempfile.gettempdir()) / "depaudit-fuzz"))
     parser.add_argument("--seed", type=int, default=0, help="first chunk's seed")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="start no chunk after this many seconds; the summary counts the finished ones",
+    )
     args = parser.parse_args(argv)
     fuzz = _load_module()
     parsers = args.parsers or list(fuzz.PARSERS)
@@ -89,11 +98,17 @@ def main(argv: list[str] | None = None) -> int:
         size = min(CHUNK, args.examples - start)
         jobs.extend((name, size, args.seed + chunk_no, args.failures) for name in parsers)
     totals: dict[str, Counter[str]] = {p: Counter() for p in parsers}
+    started = time.perf_counter()
     cpu: dict[str, float] = dict.fromkeys(parsers, 0.0)
     started = time.perf_counter()
+    cut_short = False
     with ProcessPoolExecutor(max_workers=args.processes) as pool:
         futures = [pool.submit(run_chunk, *job) for job in jobs]
         for done, future in enumerate(as_completed(futures), 1):
+            if args.max_seconds is not None and time.perf_counter() - started > args.max_seconds:
+                cut_short = cut_short or any(f.cancel() for f in futures)
+            if future.cancelled():
+                continue
             result = future.result()
             totals[result["parser"]].update(result["counts"])
             cpu[result["parser"]] += result["seconds"]
@@ -106,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - started
     summary = {
         "examples_per_parser": args.examples,
+        "cut_short_by_max_seconds": cut_short,
+        "formats_per_tree": ["table", "json", "markdown", "sarif"],
         "processes": args.processes,
         "wall_seconds": round(wall),
         "parsers": {
