@@ -98,7 +98,6 @@ def main(argv: list[str] | None = None) -> int:
         size = min(CHUNK, args.examples - start)
         jobs.extend((name, size, args.seed + chunk_no, args.failures) for name in parsers)
     totals: dict[str, Counter[str]] = {p: Counter() for p in parsers}
-    started = time.perf_counter()
     cpu: dict[str, float] = dict.fromkeys(parsers, 0.0)
     started = time.perf_counter()
     cut_short = False

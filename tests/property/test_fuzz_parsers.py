@@ -34,7 +34,8 @@ from hypothesis import strategies as st
 
 from depaudit.audit import Auditor
 from depaudit.errors import InputError
-from depaudit.formats.interface import FormatName, get_format
+from depaudit.formats.interface import FormatName
+from depaudit.formats.registry import get_format
 from depaudit.models import DependencyTree
 from depaudit.scoring import LeakScorer
 from depaudit.services.knowledge_base import KnowledgeBaseService
