@@ -46,6 +46,7 @@ STAGES: dict[str, int] = {
     "depaudit.github_client": BASE,
     "depaudit.progress": BASE,
     "depaudit.gcpause": BASE,
+    "depaudit.output": BASE,
     # 1. reading the inputs
     "depaudit.sources": SOURCES,
     # 2. the tree stage: problems of the tree; the loader composes sources and drift
