@@ -1,51 +1,68 @@
-"""Input formats. ``SOURCES`` maps a lockfile name to its reader; ``detect`` picks one."""
+"""Input formats. ``SOURCES`` is the one registry of lockfile formats (file name, package
+manager, reader); ``source_for`` and ``detect`` derive from it."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from depaudit.errors import InputError
 from depaudit.sources.interface import DependencySource
 
-#: lockfile names depaudit looks for in a project folder, in the order it prefers them
-LOCKFILE_NAMES: tuple[str, ...] = (
-    "npm-shrinkwrap.json",
-    "package-lock.json",
-    "yarn.lock",
-    "pnpm-lock.yaml",
-    "bun.lock",
+
+@dataclass(frozen=True, slots=True)
+class LockfileKind:
+    """One lockfile format: its file name, the package manager that writes it, and its
+    reader (a module and a class, imported on first use)."""
+
+    filename: str
+    manager: str
+    module: str
+    reader: str
+
+    def source(self) -> DependencySource:
+        found = getattr(importlib.import_module(self.module), self.reader)()
+        assert isinstance(found, DependencySource)
+        return found
+
+
+#: THE registry of lockfile formats, in the order depaudit prefers them in a project folder;
+#: LOCKFILE_NAMES, MANAGER_OF, NPM_LOCKFILES and detect() all derive from it
+SOURCES: tuple[LockfileKind, ...] = (
+    LockfileKind(
+        "npm-shrinkwrap.json", "npm", "depaudit.sources.package_lock", "PackageLockSource"
+    ),
+    LockfileKind("package-lock.json", "npm", "depaudit.sources.package_lock", "PackageLockSource"),
+    LockfileKind("yarn.lock", "yarn", "depaudit.sources.yarn_lock", "YarnLockSource"),
+    LockfileKind("pnpm-lock.yaml", "pnpm", "depaudit.sources.pnpm_lock", "PnpmLockSource"),
+    LockfileKind("bun.lock", "bun", "depaudit.sources.bun_lock", "BunLockSource"),
 )
+_BY_NAME = {kind.filename: kind for kind in SOURCES}
+
+#: lockfile names depaudit looks for in a project folder, in the order it prefers them
+LOCKFILE_NAMES: tuple[str, ...] = tuple(kind.filename for kind in SOURCES)
+#: the package manager that writes each lockfile
+MANAGER_OF: dict[str, str] = {kind.filename: kind.manager for kind in SOURCES}
+#: lockfiles whose node_modules `npm ls` can read
+NPM_LOCKFILES: tuple[str, ...] = tuple(k.filename for k in SOURCES if k.manager == "npm")
 
 
 def source_for(path: Path) -> DependencySource:
-    """The reader for a lockfile, chosen by its file name (npm's formats by default)."""
+    """The reader for a lockfile, chosen by its file name; a renamed file by its extension
+    (``*.lock``: yarn, ``*.yaml``: pnpm), else npm's formats."""
     name = path.name
-    if name == "yarn.lock" or name.endswith(".lock") and name != "bun.lock":
-        from depaudit.sources.yarn_lock import YarnLockSource
-
-        return YarnLockSource()
-    if name.endswith((".yaml", ".yml")):
-        from depaudit.sources.pnpm_lock import PnpmLockSource
-
-        return PnpmLockSource()
-    if name == "bun.lock":
-        from depaudit.sources.bun_lock import BunLockSource
-
-        return BunLockSource()
-    from depaudit.sources.package_lock import PackageLockSource
-
-    return PackageLockSource()
+    kind = _BY_NAME.get(name)
+    if kind is None:
+        if name.endswith(".lock"):
+            kind = _BY_NAME["yarn.lock"]
+        elif name.endswith((".yaml", ".yml")):
+            kind = _BY_NAME["pnpm-lock.yaml"]
+        else:
+            kind = _BY_NAME["package-lock.json"]
+    return kind.source()
 
 
-#: the package manager that writes each lockfile
-MANAGER_OF: dict[str, str] = {
-    "npm-shrinkwrap.json": "npm",
-    "package-lock.json": "npm",
-    "yarn.lock": "yarn",
-    "pnpm-lock.yaml": "pnpm",
-    "bun.lock": "bun",
-}
 #: what each package manager leaves in node_modules after an install
 INSTALL_MARKERS: tuple[tuple[str, str], ...] = (
     (".package-lock.json", "npm"),

@@ -26,13 +26,10 @@ from pathlib import Path
 
 from depaudit.config import Settings
 from depaudit.models import DependencyTree, DepType, ProblemKind, SourceInfo, TreeProblem
-from depaudit.sources import LOCKFILE_NAMES, detect, source_for
+from depaudit.sources import LOCKFILE_NAMES, NPM_LOCKFILES, detect, source_for
 from depaudit.sources.npm_ls import NpmLsSource
 from depaudit.sources.npm_ls_run import npm_command, run_npm_ls
 from depaudit.tree import drift
-
-#: lockfiles whose node_modules `npm ls` can read
-NPM_LOCKFILES = ("npm-shrinkwrap.json", "package-lock.json")
 
 #: how many differing name@version to name in the drift warning
 _SHOWN = 5
