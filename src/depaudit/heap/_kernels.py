@@ -87,7 +87,7 @@ def bfs_tree(first: Any, etype: Any, eto: Any, weak: int, root: int) -> Any:
     path of each node (``parent``, ``parent_edge``) and the order nodes were reached."""
     n = first.shape[0] - 1
     parent = np.full(n, -1, np.int32)
-    parent_edge = np.full(n, -1, np.int64)
+    parent_edge = np.full(n, -1, np.int32)
     order = np.empty(n, np.int32)
     seen = np.zeros(n, np.bool_)
     seen[root] = True
@@ -299,7 +299,7 @@ def owner_edges(order: Any, parent: Any, parent_edge: Any, owner: Any) -> Any:
     """For each node, the edge that leaves its owner on the way to it (-1 for the owner
     itself): for an owner that is a context, the name of the variable that holds it."""
     n = parent.shape[0]
-    out = np.full(n, -1, np.int64)
+    out = np.full(n, -1, np.int32)
     for i in range(order.shape[0]):
         v = order[i]
         p = parent[v]
