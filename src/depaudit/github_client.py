@@ -16,6 +16,9 @@ What it guarantees:
   capped, never a crash;
 * at most :data:`MAX_BODY` bytes read of one response (inflated) and :data:`MAX_RUN_BYTES` of
   all responses of one client, so a hostile or broken API cannot fill memory.
+
+Why this module is slightly over ~400 lines: it is the one GitHub client, and the rate-limit
+reading, the caps and the error hints belong to the one request loop.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 sources/ produce a :class:`DependencyTree`; tree.py finds :class:`TreeProblem` s in it;
 services/ learn :class:`PackageFacts`; scoring/ turns facts into :class:`Suspect` s;
 formats/ render a :class:`Report`. No stage passes plain dicts to the next.
+
+Why this module is longer than ~400 lines: it is the one model every stage shares (frozen,
+slotted dataclasses and their enums); one module keeps each type defined once.
 """
 
 from __future__ import annotations

@@ -22,6 +22,10 @@ Choices, stated once:
   it is installed under; install paths use real names.
 - Only package.json files of importers whose folder resolves inside the lockfile's folder
   are read (for ``Importer.declared``); no lock key can make depaudit read outside it.
+
+Why this module is longer than ~400 lines: v1's nested tree and v2/v3's flat map end in
+the same placements, links and importers, under the choices stated below once for both;
+splitting by lockfile version would state them twice.
 """
 
 from __future__ import annotations
