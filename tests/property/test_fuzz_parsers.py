@@ -876,3 +876,18 @@ def test_megabyte_range_is_not_parsed_by_node_semver(parser: str, tmp_path: Path
         }
     with within_budget():
         assert check(parser, json.dumps(doc).encode(), tmp_path, budget=False) == "tree"
+
+
+def test_megabyte_version_renders_in_every_format_within_budget(tmp_path: Path) -> None:
+    """Found by the long fuzz run: a 1 MB version string shown in two table columns made the
+    table's width fitting give way one character per round (5 s of CPU for one table)."""
+    version = "\u202e" + "x" * 1_000_000
+    doc = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"dependencies": {"a": "^1.0.0"}},
+            "node_modules/a": {"version": version},
+        },
+    }
+    with within_budget():
+        assert check("package-lock", json.dumps(doc).encode(), tmp_path, budget=False) == "tree"

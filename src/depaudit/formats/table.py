@@ -72,8 +72,11 @@ def fit(
             break
         others = sorted((limits[i] for i in flexible if i != column), reverse=True)
         target = max(floor, others[0] if others else floor, limits[column] - excess)
-        if target >= limits[column]:
-            target = limits[column] - 1
+        if target >= limits[column]:  # tied with another column: they give way in turns
+            tied = sum(1 for i in flexible if limits[i] == limits[column])
+            # a share of the excess at once (a character per round was quadratic on a
+            # megabyte cell shown in two columns: seconds of CPU for one table)
+            target = max(floor, limits[column] - max(1, -(-excess // tied)))
         excess -= limits[column] - target
         limits[column] = target
     return [
