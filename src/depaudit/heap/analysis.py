@@ -125,7 +125,7 @@ def _graph(snap: HeapSnapshot) -> _Graph:
         ename=snap.edge_field("name_or_index"),
         eto=snap.edge_field("to_node"),
     )
-    snap.nodes = snap.nodes[:0]
+    snap.nodes = np.empty((0, len(snap.node_fields)), np.uint32)  # not a view: frees it
     return graph
 
 
