@@ -68,8 +68,15 @@ _NOT_RANGE_PREFIXES = (
 MAX_RANGE_LENGTH = 1024
 
 
-@lru_cache(maxsize=16384)  # pure; a big tree asks for the same ranges thousands of times
 def range_of(spec: str) -> str | None:
+    """The semver range a spec asks for, or ``None`` when it is not a range npm checks."""
+    if len(spec) > MAX_RANGE_LENGTH:
+        return None  # and never a key of the cache: it would keep megabyte strings alive
+    return _range_of(spec)
+
+
+@lru_cache(maxsize=16384)  # pure; a big tree asks for the same ranges thousands of times
+def _range_of(spec: str) -> str | None:
     """The semver range a spec asks for, or ``None`` when it is not a range npm checks."""
     spec = spec.strip()
     if len(spec) > MAX_RANGE_LENGTH:
@@ -94,8 +101,15 @@ def range_of(spec: str) -> str | None:
     return spec if valid is not None else None
 
 
-@lru_cache(maxsize=65536)  # pure, and the same (version, range) edge recurs across a tree
 def satisfies(version: str, spec: str) -> bool | None:
+    """npm's answer to "does ``version`` satisfy ``spec``"; ``None`` when it cannot say."""
+    if len(spec) > MAX_RANGE_LENGTH or len(version) > MAX_RANGE_LENGTH:
+        return None  # not cached: see range_of
+    return _satisfies(version, spec)
+
+
+@lru_cache(maxsize=65536)  # pure, and the same (version, range) edge recurs across a tree
+def _satisfies(version: str, spec: str) -> bool | None:
     """npm's answer to "does ``version`` satisfy ``spec``"; ``None`` when it cannot say."""
     rng = range_of(spec)
     if rng is None:
