@@ -328,3 +328,18 @@ def test_npm_ls_extraneous_is_listed_once() -> None:
     problems = find_problems(tree)
     names = [p.name for p in problems if p.kind.value == "extraneous"]
     assert names and len(names) == len(set(names))
+
+
+def test_real_npm_shrinkwrap_extraneous_entries_agree_with_npm_ls() -> None:
+    """issue 16.6 on a real file: npm 11's `npm shrinkwrap` of an install with a --no-save
+    package writes `"extraneous": true`; every extraneous problem npm ls --package-lock-only
+    reports from it is reported, at the same place."""
+    project = PROJECTS / "extraneous-shrinkwrap"
+    lock = project / "npm-shrinkwrap.json"
+    saved = json.loads((project / "npm-ls-package-lock-only.json").read_text())
+    expected = {line.split()[1] for line in saved["problems"] if line.startswith("extraneous: ")}
+    problems = find_problems(PackageLockSource().load(lock))
+    found = {f"{p.name}@{p.version}" for p in problems if p.kind.value == "extraneous"}
+    assert found == expected == {"is-odd@3.0.1", "is-number@6.0.0"}
+    paths = {p.name: p.path for p in problems if p.kind.value == "extraneous"}
+    assert paths == {"is-odd": ("is-odd",), "is-number": ("is-odd", "is-number")}
