@@ -254,7 +254,8 @@ def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
 
 
 def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
-    from depaudit.diff import diff_reports, load_pair, render_diff
+    from depaudit.diff import diff_reports, render_diff
+    from depaudit.sources.git_base import load_pair
 
     settings = settings_from_args(args)
     if args.base_ref is not None:

@@ -5,24 +5,17 @@ The markdown is made for a pull-request comment."""
 from __future__ import annotations
 
 import json
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from functools import cmp_to_key
-from pathlib import Path
 from typing import Any
 
 import nodesemver
 
 from depaudit.code.model import finding_to_dict
-from depaudit.errors import InputError, UsageError
 from depaudit.formats.md_text import MARKER, code, signal_reasons
 from depaudit.models import CodeFinding, DependencyTree, Report, Suspect
 from depaudit.scoring.rank import TIER_ORDER
-from depaudit.sources import source_for
 from depaudit.text import valid_unicode
-
-GIT_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,81 +49,6 @@ class TreeDiff:
         for change in self.changes:
             counts[change.kind] = counts.get(change.kind, 0) + 1
         return counts
-
-
-def read_base_from_git(ref: str, lockfile: Path, into: Path) -> Path:
-    """Write ``lockfile`` as of git ``ref`` into the folder ``into``, with the package.json
-    beside it at that ref when there is one; return the new lockfile path."""
-    if ref.startswith("-"):
-        raise UsageError(f"--base-ref {ref!r} is not a git ref")
-    folder = lockfile.resolve().parent
-    try:
-        prefix = subprocess.run(
-            ["git", "rev-parse", "--show-prefix"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-        if prefix.returncode != 0:
-            raise InputError(lockfile, "is not in a git repository", "give BASE as a file instead")
-        spec = f"{ref}:{prefix.stdout.strip()}{lockfile.name}"
-        shown = subprocess.run(
-            ["git", "show", spec],
-            cwd=folder,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise InputError(lockfile, "git is not installed", "give BASE as a file instead") from None
-    except subprocess.TimeoutExpired:
-        raise InputError(lockfile, "git show timed out") from None
-    if shown.returncode != 0:
-        problem = shown.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InputError(
-            f"{ref}:{lockfile.name}",
-            f"cannot be read with git show ({problem[0] if problem else 'unknown error'})",
-            "check the ref and that the lockfile is committed there",
-        )
-    target = into / lockfile.name
-    target.write_bytes(shown.stdout)
-    # the root package.json of the same commit, when there is one: its overrides /
-    # resolutions and declared ranges are part of how the lockfile is read
-    try:
-        manifest = subprocess.run(
-            ["git", "show", f"{ref}:{prefix.stdout.strip()}package.json"],
-            cwd=folder,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return target  # read as a lockfile alone
-    if manifest.returncode == 0:
-        (into / "package.json").write_bytes(manifest.stdout)
-    return target
-
-
-def load_base(base_ref: str, head: Path) -> tuple[DependencyTree, str]:
-    """HEAD's lockfile as of git ``base_ref``, read, and its label."""
-    with tempfile.TemporaryDirectory(prefix="depaudit-diff-") as tmp:
-        path = read_base_from_git(base_ref, head, Path(tmp))
-        return source_for(path).load(path), f"{base_ref}:{head.name}"
-
-
-def load_pair(
-    base: Path | None, head: Path, base_ref: str | None
-) -> tuple[DependencyTree, DependencyTree, str, str]:
-    """Both trees and their labels; BASE from a file or from git."""
-    head_tree = source_for(head).load(head)
-    if base_ref is not None:
-        base_tree, label = load_base(base_ref, head)
-        return base_tree, head_tree, label, str(head)
-    if base is None:
-        raise UsageError("give BASE and HEAD lockfiles, or --base-ref REF")
-    return source_for(base).load(base), head_tree, str(base), str(head)
 
 
 def _versions(tree: DependencyTree) -> dict[str, list[str]]:

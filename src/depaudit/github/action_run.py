@@ -17,7 +17,7 @@ from pathlib import Path
 from depaudit.app import Scan, exit_code, print_error, scan, write_atomically
 from depaudit.audit import Clock, build_report, utc_now
 from depaudit.config import Settings
-from depaudit.diff import diff_reports, load_base, render_diff
+from depaudit.diff import diff_reports, render_diff
 from depaudit.errors import DepauditError, ExitCode, InputError, UsageError
 from depaudit.formats.registry import FormatName, get_format
 from depaudit.github.actions import (
@@ -35,6 +35,7 @@ from depaudit.github.comment import (
 )
 from depaudit.options import scan_parser, settings_from_args
 from depaudit.sources import detect
+from depaudit.sources.git_base import load_base
 
 #: file name of each report format in the output folder
 EXTENSIONS = {"markdown": "md", "sarif": "sarif", "json": "json", "table": "txt"}
