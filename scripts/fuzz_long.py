@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         futures = [pool.submit(run_chunk, *job) for job in jobs]
         for done, future in enumerate(as_completed(futures), 1):
             if args.max_seconds is not None and time.perf_counter() - started > args.max_seconds:
-                cut_short = cut_short or any(f.cancel() for f in futures)
+                cancelled = [f.cancel() for f in futures]  # every pending one, not the first
+                cut_short = cut_short or any(cancelled)
             if future.cancelled():
                 continue
             result = future.result()
