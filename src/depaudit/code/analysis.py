@@ -16,6 +16,9 @@ Per-request code is found in the file itself:
 
 What is not seen: a handler registered in another file whose parameters have other names, and
 a helper in another module called from a handler (the rules never follow imports).
+
+Why this module is over ~400 lines: it is the one per-file phase every rule reads (imports,
+bindings, functions, per-request reachability); the rules themselves are in :mod:`.rules`.
 """
 
 from __future__ import annotations

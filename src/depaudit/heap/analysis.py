@@ -14,6 +14,10 @@ object made by a constructor of a script, a context whose closures belong to a s
 core (``node:`` scripts) owns only what nothing else on the path owns: a ServerResponse held
 by a closure of the app is the app's. A script under ``node_modules/<pkg>/`` makes the owner a
 package placement, another file a line of the app, ``node:`` node core.
+
+Why this module is over ~400 lines: growth, ownership and retainer paths are one phase over
+the same arrays (one snapshot's columns); splitting them would pass a dozen arrays between
+modules. The loops that must be fast live in :mod:`._kernels`, the reading in :mod:`.snapshot`.
 """
 
 from __future__ import annotations

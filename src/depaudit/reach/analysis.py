@@ -10,6 +10,10 @@ A placement nothing loads is ``not-loaded`` only with a reason found in the evid
 types only, not installed, only reached through a package that never requires it, not imported
 by the app); a computed ``require()`` in the package that would load it, or no entry point at
 all, makes it ``unknown``.
+
+Why this module is over ~400 lines: it is the one phase that turns the import graph into a
+status per placement; the walk, the lazy/loaded meet and the reasons for not-loaded read the
+same state and would only be split by size.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ From each package.json: ``main``, ``exports`` (conditions ``node``, ``require``,
 given by the user (``--entry``, ``entry = [...]``) come first. An entry that is build output
 (``dist/server.js`` of a TypeScript app that was not built) is mapped back to its source with
 ``tsconfig.json``'s ``outDir``/``rootDir``.
+
+Why this module is over ~400 lines: finding entry points is one phase with many spellings
+(package.json fields, export conditions, start-script commands, npm run indirection,
+TypeScript build output); each is a few lines and they share one result type.
 """
 
 from __future__ import annotations
