@@ -13,6 +13,7 @@ checks (``check``, ``inputs``) for 100,000+ examples per parser.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -190,11 +191,13 @@ def within_budget(seconds: float = BUDGET_SECONDS, grow: int = BUDGET_BYTES) -> 
     else:
         tracemalloc.reset_peak()
         start_bytes = tracemalloc.get_traced_memory()[0]
+    gc.freeze()  # what other tests left alive is not this input's to collect
     started = time.thread_time()
     try:
         yield
     finally:
         spent = time.thread_time() - started
+        gc.unfreeze()
         if rss:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - start_bytes
         else:
@@ -233,8 +236,15 @@ def check(parser: str, raw: bytes, folder: Path, *, budget: bool = True) -> str:
     else propagates and fails the test."""
     if not budget:
         return _check(parser, raw, folder)
-    with within_budget():
-        return _check(parser, raw, folder)
+    try:
+        with within_budget():
+            return _check(parser, raw, folder)
+    except OverBudget:
+        # measured once more: work an input causes costs the same every time, while a cyclic
+        # collection of the worker's whole heap (other tests' objects) lands on one example by
+        # chance (a clean CI run saw a 30 KB yarn lock take 3.2 s once and 0.2 s on replay)
+        with within_budget():
+            return _check(parser, raw, folder)
 
 
 def _check(parser: str, raw: bytes, folder: Path) -> str:
