@@ -255,3 +255,28 @@ def test_package_dir() -> None:
         "/p/node_modules/.pnpm/a@1/node_modules/a"
     )
     assert package_dir("/p/src/x.js") is None
+
+
+def test_bin_that_requires_the_app_through_a_computed_path(tmp_path: Path) -> None:
+    """issue 18: a bin that loads the app with a computed path (`path.join(__dirname, ...)`)
+    cannot be followed: what the app does not import on a followed chain is unknown, never
+    not-loaded; dev-only packages stay not-loaded (that is evidence)."""
+    spec = {**CHAT, "package": {**CHAT["package"]}}
+    del spec["package"]["main"]
+    spec["package"]["bin"] = {"chat": "bin/chat.js"}
+    spec["files"] = {
+        **CHAT["files"],
+        "bin/chat.js": "#!/usr/bin/env node\n"
+        "const path = require('path');\n"
+        "require(path.join(__dirname, '..', 'server'));\n",
+    }
+    root = build(tmp_path / "app", spec)
+    got = _statuses(root)
+    assert got["node_modules/express"][0] is Runtime.UNKNOWN
+    assert "bin/chat.js:3" in got["node_modules/express"][1]
+    assert got["node_modules/mocha"][0] is Runtime.NOT_LOADED
+    assert all(
+        status is not Runtime.NOT_LOADED
+        for loc, (status, _) in got.items()
+        if loc in ("node_modules/sqlite3", "node_modules/request", "node_modules/debug")
+    )
