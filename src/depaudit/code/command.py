@@ -20,6 +20,7 @@ from depaudit.config import (
     positive_int,
 )
 from depaudit.errors import ExitCode, UsageError
+from depaudit.options import add_cache_dir_option, add_output_options, help_text
 
 CODE_EXIT_CODES = """exit codes:
   0  success (no finding at or above --fail-on)
@@ -29,10 +30,6 @@ CODE_EXIT_CODES = """exit codes:
   4  internal error (traceback only with --debug)
   130 interrupted
 """
-
-
-def _help(text: str, flag: str) -> str:
-    return f"{text} (env {env_name(flag)}; default: %(default)s)"
 
 
 def add_code_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,25 +48,14 @@ def add_code_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         nargs="?",
         default=env_value("--directory") or ".",
         metavar="DIR",
-        help=_help("folder (or one file) to read", "--directory"),
+        help=help_text("folder (or one file) to read", "--directory"),
     )
-    code.add_argument(
-        "--format",
-        choices=["table", "json", "markdown", "sarif"],
-        default=env_value("--format") or "table",
-        help=_help("report format", "--format"),
-    )
-    code.add_argument(
-        "--output",
-        metavar="FILE",
-        default=env_value("--output"),
-        help=_help("write the report to FILE (atomically, after success)", "--output"),
-    )
+    add_output_options(code)
     code.add_argument(
         "--scan-build-output",
         action="store_true",
         default=env_bool("--scan-build-output", False),
-        help=_help(
+        help=help_text(
             "also read dist/, build/, out/ and other build-output folders", "--scan-build-output"
         ),
     )
@@ -77,7 +63,7 @@ def add_code_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "--include-tests",
         action="store_true",
         default=env_bool("--include-tests", False),
-        help=_help(
+        help=help_text(
             "also read test code (test/, tests/, __tests__/, spec/, *.test.*, *.spec.*)",
             "--include-tests",
         ),
@@ -86,14 +72,9 @@ def add_code_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "--no-cache",
         action="store_true",
         default=env_bool("--no-cache", False),
-        help=_help("neither read nor write the per-file results cache", "--no-cache"),
+        help=help_text("neither read nor write the per-file results cache", "--no-cache"),
     )
-    code.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        default=env_value("--cache-dir"),
-        help=_help("cache folder (default: the user cache folder)", "--cache-dir"),
-    )
+    add_cache_dir_option(code)
     code.add_argument(
         "--jobs",
         type=positive_int,
