@@ -14,7 +14,6 @@ from depaudit.reach.resolve import (
     REQUIRE_CONDITIONS,
     Resolver,
     match_subpath,
-    split_package,
 )
 
 
@@ -98,13 +97,6 @@ def test_typescript_sources_of_the_app_only(tmp_path: Path) -> None:
     assert r.resolve("./a.js", src, IMPORT_CONDITIONS).path.endswith("a.ts")  # type: ignore[union-attr]
     assert r.resolve("./a", src, IMPORT_CONDITIONS).path.endswith("a.ts")  # type: ignore[union-attr]
     assert r.resolve("m/b", str(tmp_path), REQUIRE_CONDITIONS) is None
-
-
-def test_split_package() -> None:
-    assert split_package("@a/b/c/d") == ("@a/b", "./c/d")
-    assert split_package("x") == ("x", ".")
-    assert split_package("@a") is None
-    assert split_package(".x") is None
 
 
 @given(st.text(alphabet="ab/.-*", max_size=12), st.text(alphabet="ab/.-", max_size=12))

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from depaudit.js.parser import Grammar, parse, string_value, text
+from depaudit.js.specifiers import split_package
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Query
@@ -153,9 +154,9 @@ def _query(grammar: Grammar) -> Query:
         if query is None:
             from tree_sitter import Query
 
-            from depaudit.js.parser import _language
+            from depaudit.js.parser import language
 
-            query = Query(_language(grammar), _QUERY_SOURCE)
+            query = Query(language(grammar), _QUERY_SOURCE)
             _queries[grammar] = query
         return query
 
@@ -164,14 +165,12 @@ def package_name(specifier: str) -> str | None:
     """``lodash/fp`` -> ``lodash``, ``@scope/x/y`` -> ``@scope/x``, ``node:events`` ->
     ``events``; None for relative or absolute paths."""
     spec = specifier.strip()
-    if not spec or spec.startswith((".", "/")) or "\\" in spec:
-        return None
     if spec.startswith("node:"):
-        return spec[5:].split("/", 1)[0] or None
-    parts = spec.split("/")
-    if spec.startswith("@"):
-        return "/".join(parts[:2]) if len(parts) >= 2 and parts[1] else None
-    return parts[0]
+        spec = spec[5:]
+    if spec.startswith("/") or "\\" in spec:
+        return None
+    split = split_package(spec)
+    return split[0] if split is not None else None
 
 
 def unwrap(node: Node) -> Node:

@@ -23,10 +23,11 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from depaudit.js.specifiers import split_package
 from depaudit.models import DependencyTree, DepType, Importer, Package, PlacementRuntime, Runtime
 from depaudit.reach.entries import Discovery, discover
 from depaudit.reach.imports import FactCache
-from depaudit.reach.resolve import IMPORT_CONDITIONS, REQUIRE_CONDITIONS, Resolver, split_package
+from depaudit.reach.resolve import IMPORT_CONDITIONS, REQUIRE_CONDITIONS, Resolver
 
 _NM = os.sep + "node_modules" + os.sep
 _MAX_CHAIN = 12

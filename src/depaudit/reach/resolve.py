@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from depaudit.js.specifiers import split_package
+
 #: Node's built-in modules (``node:`` prefix optional); subpaths like ``fs/promises`` too.
 #: ``node:test``, ``node:sqlite`` and ``node:sea`` exist only with the prefix.
 BUILTINS = frozenset(
@@ -40,20 +42,6 @@ def is_builtin(specifier: str) -> bool:
     if specifier.startswith("node:"):
         return True
     return specifier.split("/", 1)[0] in BUILTINS
-
-
-def split_package(specifier: str) -> tuple[str, str] | None:
-    """``@a/b/c`` -> (``@a/b``, ``./c``); ``x`` -> (``x``, ``.``); ``None`` when invalid."""
-    parts = specifier.split("/")
-    if specifier.startswith("@"):
-        if len(parts) < 2 or not parts[1]:
-            return None
-        name, rest = "/".join(parts[:2]), parts[2:]
-    else:
-        name, rest = parts[0], parts[1:]
-    if not name or name.startswith("."):
-        return None
-    return name, "./" + "/".join(rest) if rest else "."
 
 
 @dataclass(frozen=True, slots=True)
