@@ -4,7 +4,12 @@ load to the same data as with the pure-Python safe loader."""
 
 from __future__ import annotations
 
+import datetime
+import json
+import shutil
+from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 
 import pytest
 import yaml
@@ -31,3 +36,121 @@ def test_loader_is_safe() -> None:
     assert issubclass(bundled.safe_loader(), (yaml.SafeLoader, yaml.CSafeLoader))
     with pytest.raises(yaml.constructor.ConstructorError):
         yaml.load("!!python/object/apply:os.system ['true']", Loader=bundled.safe_loader())
+
+
+# -- fast forms: data/ stays the source of truth; what is built from it is kept by hash --------
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of data/ that the loaders read instead of the shipped one."""
+    copy = tmp_path / "data"
+    shutil.copytree(Path(str(resources.files("depaudit.data"))), copy)
+    monkeypatch.setattr(bundled, "_data_dir", lambda: copy)
+    knowledge_base.load_knowledge_base.cache_clear()
+    yield copy
+    knowledge_base.load_knowledge_base.cache_clear()
+
+
+def _forms(kind: str) -> list[Path]:
+    return sorted(bundled.fast_form_dir().glob(f"{kind}-*.json"))
+
+
+def _fresh_kb() -> knowledge_base.KnowledgeBase:
+    knowledge_base.load_knowledge_base.cache_clear()
+    return knowledge_base.load_knowledge_base()
+
+
+def test_the_knowledge_base_from_its_fast_form_is_what_data_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built = knowledge_base.build_knowledge_base()
+    assert _forms("knowledge-base") == []
+    assert _fresh_kb() == built  # built from data/, stored
+    (form,) = _forms("knowledge-base")
+
+    def no_yaml(name: str, text: str) -> object:
+        raise AssertionError(f"{name} parsed although its fast form is there")
+
+    monkeypatch.setattr(knowledge_base, "parse_bundled_yaml", no_yaml)
+    from_form = _fresh_kb()
+    assert from_form == built
+    assert from_form.leak_prone == built.leak_prone  # compare=True fields, checked alike
+    assert [e.kind for e in from_form.entries] == [e.kind for e in built.entries]
+    assert _forms("knowledge-base") == [form]
+    knowledge_base.load_knowledge_base.cache_clear()
+
+
+def test_a_changed_data_file_rebuilds_the_fast_form(data_copy: Path) -> None:
+    before = _fresh_kb()
+    first = before.entries[0]
+    path = data_copy / "known-leaks.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(f"id: {first.id}\n") == 1
+    path.write_text(text.replace(f"id: {first.id}\n", f"id: {first.id}-edited\n"), encoding="utf-8")
+    after = _fresh_kb()
+    assert after.entries[0].id == f"{first.id}-edited"
+    assert after == knowledge_base.build_knowledge_base()
+    assert len(_forms("knowledge-base")) == 2  # one per content
+    path.write_text(text, encoding="utf-8")
+    assert _fresh_kb() == before
+
+
+def test_a_broken_data_file_is_reported_even_with_an_old_form(data_copy: Path) -> None:
+    _fresh_kb()
+    (data_copy / "known-leaks.yaml").write_text("version: 1\nentries: [{id: x}]\n")
+    with pytest.raises(knowledge_base.KnowledgeBaseError, match="known-leaks.yaml: entry 1"):
+        _fresh_kb()
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"key": "other", "value": 1}', b"[1]"])
+def test_a_damaged_fast_form_is_rebuilt(damage: bytes) -> None:
+    built = _fresh_kb()
+    (form,) = _forms("knowledge-base")
+    form.write_bytes(damage)
+    assert _fresh_kb() == built
+    assert _forms("knowledge-base") == [form]
+    assert form.read_bytes() != damage
+
+
+def test_a_fast_form_of_the_wrong_shape_is_rebuilt() -> None:
+    built = _fresh_kb()
+    (form,) = _forms("knowledge-base")
+    stored = json.loads(form.read_bytes())
+    stored["value"]["entries"][0] = stored["value"]["entries"][0][:-1]  # one field short
+    form.write_text(json.dumps(stored))
+    assert _fresh_kb() == built
+
+
+def test_an_unwritable_cache_folder_only_costs_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(blocker))
+    assert _fresh_kb() == knowledge_base.build_knowledge_base()
+    knowledge_base.load_knowledge_base.cache_clear()
+
+
+def test_bundled_yaml_is_read_from_its_fast_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = resources.files("depaudit.data").joinpath("scoring.yaml").read_text(encoding="utf-8")
+    assert bundled.load_bundled_yaml("scoring.yaml") == yaml.safe_load(text)
+    monkeypatch.setattr(bundled, "parse_bundled_yaml", lambda name, text: {"parsed": "again"})
+    assert bundled.load_bundled_yaml("scoring.yaml") == yaml.safe_load(text)
+
+
+def test_yaml_without_a_faithful_json_form_is_not_stored(data_copy: Path) -> None:
+    (data_copy / "dated.yaml").write_text("when: 2024-01-02\n1: one\n")
+    expected = {"when": datetime.date(2024, 1, 2), 1: "one"}
+    assert bundled.load_bundled_yaml("dated.yaml") == expected
+    assert bundled.load_bundled_yaml("dated.yaml") == expected
+    assert _forms("yaml-dated.yaml") == []
+
+
+def test_old_fast_forms_are_pruned(data_copy: Path) -> None:
+    path = data_copy / "leak-cwes.yaml"
+    text = path.read_text(encoding="utf-8")
+    for n in range(bundled.KEEP + 3):
+        path.write_text(f"{text}\n# edit {n}\n", encoding="utf-8")
+        bundled.load_bundled_yaml("leak-cwes.yaml")
+    assert len(_forms("yaml-leak-cwes.yaml")) == bundled.KEEP

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -225,6 +226,50 @@ def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+HEAVY = ("requests", "urllib3", "yaml", "nodesemver", "numpy", "numba", "tree_sitter", "tabulate")
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    """Start-up cost (issue 17): ``import depaudit.cli`` imports none of the libraries that only
+    some runs need: the network stack, YAML, node-semver, the heap and code analysers."""
+    code = (
+        "import sys\n"
+        "import depaudit.cli\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_second_offline_scan_reads_no_yaml(tmp_path: Path) -> None:
+    """The bundled data is read from its fast form (depaudit.bundled) once it was built: the
+    second offline scan of a package-lock imports neither PyYAML nor the table renderer."""
+    lock = ASSETS / "projects" / "broken" / "package-lock.json"
+    code = (
+        "import sys, io, contextlib\n"
+        "import depaudit.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    depaudit.cli.main(['scan', '--lockfile', {str(lock)!r}, '--offline', '--format',\n"
+        f"        'json', '--no-registry', '--no-npm', '--cache-dir', {str(tmp_path)!r}])\n"
+        "print(sorted(m for m in ('yaml', 'tabulate') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "DEPAUDIT_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+            env=env,
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert runs == ["['yaml']", "[]"]
 
 
 @pytest.mark.parametrize(

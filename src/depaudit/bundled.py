@@ -4,28 +4,74 @@ classification rules are all read through :func:`load_bundled_yaml`.
 
 Bundled YAML is ours, so it is read with YAML's safe loader (the C one when PyYAML has it);
 a missing or broken file is a :class:`BundledDataError` naming the file.
+
+``data/`` is the one source of truth, but parsing it is most of the start-up of a short run
+(PyYAML's import alone costs more than the rest of an offline scan of a small project). So
+what is built from it is kept in a *fast form*: JSON in ``<cache>/bundled/`` (``<cache>`` is
+``DEPAUDIT_CACHE_DIR`` or the user cache folder), named by a hash of everything it was built
+from: the data files' bytes and, for forms built by code, the source of that code. Changing a
+data file or the code makes a new name, so the form is rebuilt from ``data/`` on the next run;
+a missing, unreadable or corrupt form is rebuilt too, and a cache folder that cannot be
+written only costs the time (like Python's ``__pycache__``).
 """
 
 from __future__ import annotations
 
-from importlib import resources
-from typing import Any
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from importlib import import_module, resources
+from pathlib import Path
+from typing import Any, TypeVar
 
 from depaudit.errors import ConfigError
 
 PACKAGE = "depaudit.data"
+#: bump when the layout of every fast form changes
+FORM_VERSION = 1
+#: fast forms of one kind kept in the folder (the newest; older data or code made the rest)
+KEEP = 4
+
+T = TypeVar("T")
 
 
 class BundledDataError(ConfigError):
     """A bundled data file is missing from the installation or is not valid YAML."""
 
 
-def read_bundled(name: str) -> str:
-    """The text of ``data/<name>``."""
+class Unstorable(Exception):
+    """Raised by an ``encode`` of :func:`fast_form`: this value has no faithful JSON form."""
+
+
+def _data_dir() -> Path | None:
+    """The folder of ``depaudit.data`` when it is a plain folder (always, but for zip installs)."""
+    location = getattr(import_module(PACKAGE), "__file__", None)
+    return Path(location).parent if location else None
+
+
+def read_bundled_bytes(name: str) -> bytes:
+    """The bytes of ``data/<name>``."""
+    folder = _data_dir()
     try:
-        return resources.files(PACKAGE).joinpath(name).read_text(encoding="utf-8")
+        if folder is not None:
+            with contextlib.suppress(FileNotFoundError):
+                return (folder / name).read_bytes()
+        return resources.files(PACKAGE).joinpath(name).read_bytes()
     except (FileNotFoundError, ModuleNotFoundError) as exc:
         raise BundledDataError(f"{name}: missing from the installed package ({exc})") from None
+
+
+def read_bundled(name: str) -> str:
+    """The text of ``data/<name>``."""
+    data = read_bundled_bytes(name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundledDataError(f"{name}: not UTF-8 ({exc})") from None
 
 
 def safe_loader() -> Any:
@@ -35,11 +81,120 @@ def safe_loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_bundled_yaml(name: str) -> Any:
-    """``data/<name>`` parsed."""
+def parse_bundled_yaml(name: str, text: str) -> Any:
+    """``text`` (the content of ``data/<name>``) parsed with the safe loader."""
     import yaml
 
     try:
-        return yaml.load(read_bundled(name), Loader=safe_loader())  # noqa: S506 (safe loader)
+        return yaml.load(text, Loader=safe_loader())  # noqa: S506 (safe loader)
     except yaml.YAMLError as exc:
         raise BundledDataError(f"{name}: not valid YAML ({exc})") from None
+
+
+def _faithful_json(value: Any) -> Any:
+    """``value`` when JSON gives it back unchanged (YAML dates or integer keys would not be)."""
+    try:
+        same = json.loads(json.dumps(value)) == value
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        raise Unstorable
+    return value
+
+
+def load_bundled_yaml(name: str) -> Any:
+    """``data/<name>`` parsed (from its fast form when the file has not changed)."""
+    return fast_form(
+        f"yaml-{name}",
+        [name],
+        (),
+        lambda: parse_bundled_yaml(name, read_bundled(name)),
+        _faithful_json,
+    )
+
+
+def fast_form_dir() -> Path:
+    """``<cache>/bundled``: ``DEPAUDIT_CACHE_DIR`` or the user cache folder."""
+    root = os.environ.get("DEPAUDIT_CACHE_DIR")
+    if not root:
+        import platformdirs
+
+        root = platformdirs.user_cache_dir("depaudit", appauthor=False)
+    return Path(root) / "bundled"
+
+
+def form_key(kind: str, data_names: Iterable[str], code: Iterable[str]) -> str:
+    """The hash naming a fast form: the data files' bytes, the source files of the modules in
+    ``code`` (imported already by the caller), the form and JSON layout versions."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{kind}\0{FORM_VERSION}\0".encode())
+    for name in data_names:
+        data = read_bundled_bytes(name)
+        digest.update(f"data {name} {len(data)}\0".encode())
+        digest.update(data)
+    for module in code:
+        source = Path(sys.modules[module].__file__ or "").read_bytes()
+        digest.update(f"code {module} {len(source)}\0".encode())
+        digest.update(source)
+    return digest.hexdigest()
+
+
+def fast_form(
+    kind: str,
+    data_names: Iterable[str],
+    code: Iterable[str],
+    build: Callable[[], Any],
+    encode: Callable[[Any], Any] = lambda value: value,
+    decode: Callable[[Any], T] = lambda value: value,
+) -> T:
+    """``decode`` of the stored fast form of ``kind``, or ``build()`` from ``data/`` (stored
+    as ``encode(value)``, which must be JSON) when there is none for this data and code yet.
+
+    ``decode`` gets the JSON value back (lists for tuples); whatever it raises on a form it
+    does not understand (ValueError, TypeError, KeyError) makes the form be rebuilt. An
+    ``encode`` that raises :class:`Unstorable` keeps the value from being stored.
+    """
+    key = form_key(kind, data_names, code)
+    folder = fast_form_dir()
+    path = folder / f"{kind}-{key}.json"
+    try:
+        stored = json.loads(path.read_bytes())
+        if isinstance(stored, dict) and stored.get("key") == key:
+            return decode(stored["value"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass  # missing or damaged: rebuilt below
+    value = build()
+    try:
+        encoded = encode(value)
+    except Unstorable:
+        return value  # type: ignore[no-any-return]
+    _store(folder, path, {"key": key, "value": encoded})
+    return decode(encoded)
+
+
+def _store(folder: Path, path: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` to ``path`` atomically; any failure leaves no form (no error)."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return
+    _prune(folder, path.name.rsplit("-", 1)[0])
+
+
+def _prune(folder: Path, kind: str) -> None:
+    """Keep the :data:`KEEP` newest forms of ``kind`` (older data or code made the others)."""
+    with contextlib.suppress(OSError):
+        forms = [p for p in folder.glob(f"{kind}-*.json") if p.name.rsplit("-", 1)[0] == kind]
+        forms.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in forms[KEEP:]:
+            old.unlink()

@@ -26,8 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import nodesemver
-
 from depaudit.text import split_name_spec
 
 #: where the root's own specs are (``_dependencies`` is npm ls --long's copy of them)
@@ -118,6 +116,8 @@ def parse_npm_overrides(manifest: Mapping[str, Any]) -> tuple[tuple[Override, ..
 
 def _bounds(comparators: Sequence[Any]) -> tuple[Any, bool, Any, bool]:
     """(lowest, inclusive, highest, inclusive) of one comparator set; None is unbounded."""
+    import nodesemver
+
     low: Any = None
     high: Any = None
     low_in = high_in = True
@@ -139,6 +139,8 @@ def _bounds(comparators: Sequence[Any]) -> tuple[Any, bool, Any, bool]:
 
 def _null(comparators: Sequence[Any]) -> bool:
     """npm's null set: ``<0.0.0`` (``<0.0.0-0``) admits no version at all."""
+    import nodesemver
+
     return any(
         c.operator == "<"
         and c.semver is not nodesemver.ANY
@@ -160,6 +162,8 @@ def _intersects(spec: str, key: str) -> bool:
         spec = spec[len("npm:") :]  # yarn berry's protocol on a plain range
     if max(len(spec), len(key)) > _MAX_RANGE_LENGTH:
         return False  # not a range npm would match (and node-semver is slow on megabytes)
+    import nodesemver  # imported on use: start-up time
+
     try:
         ours = nodesemver.make_range(spec, True).set
         theirs = nodesemver.make_range(key, True).set
@@ -183,6 +187,8 @@ def _satisfies(version: str | None, key: str) -> bool:
         return True
     if not version or len(key) > _MAX_RANGE_LENGTH:
         return False
+    import nodesemver
+
     try:
         return bool(nodesemver.satisfies(version, key, loose=True))
     except Exception:

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import nodesemver
-
 from depaudit.versions import parse_version
 
 ANY_RANGES = frozenset({"*", "", "x", "X"})
@@ -70,6 +68,8 @@ def _desugar(token: str) -> list[_Comparator]:
     match = _PRIMITIVE.match(token)
     if match:
         return [_Comparator(match["op"] or "=", _semver(match["ver"]))]
+    import nodesemver  # imported on use: start-up time
+
     try:
         parsed = nodesemver.make_range(token, True)
     except ValueError as exc:

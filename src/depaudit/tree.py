@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Iterable
 from functools import lru_cache
 
-from depaudit.fastsemver import fast_satisfies, is_fast_range
+from depaudit.fastsemver import fast_satisfies, is_fast_range, plain_release
 from depaudit.models import (
     Dependency,
     DependencyTree,
@@ -393,6 +393,9 @@ def duplicate_versions(tree: DependencyTree) -> list[TreeProblem]:
 
 
 def _version_key(version: str) -> tuple[int, object]:
+    release = plain_release(version)
+    if release is not None:
+        return (0, (*release, version))
     parsed = version_or_none(version)
     if parsed is None:
         return (1, version)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import nodesemver
-
 
 def parse_version(text: str) -> Any:
     """The loose npm version ``text`` as a ``nodesemver.SemVer``; ValueError when npm would
     not accept it (node-semver's extra dotted components included)."""
+    import nodesemver  # imported on use: start-up time (a plain scan may never need it)
+
     parsed = nodesemver.make_semver(text, loose=True)
     if getattr(parsed, "micro_versions", None):
         raise ValueError(f"Invalid Version: {text}")

@@ -11,12 +11,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from depaudit.bundled import BundledDataError, load_bundled_yaml
-from depaudit.classify import classify, normalize_cwe
+from depaudit.bundled import BundledDataError, fast_form, parse_bundled_yaml, read_bundled
+from depaudit.classify import RULES_FILE, classify, normalize_cwe
 from depaudit.errors import DepauditError
 from depaudit.models import KnownLeak, KnownLeakKind, LeakClass, PackageFacts
 from depaudit.ranges import RangeError, npm_satisfies, validate_npm_range
@@ -315,21 +315,78 @@ def applies(entry: KnownLeak, version: str) -> bool:
 
 def _read(name: str) -> Any:
     try:
-        return load_bundled_yaml(name)
+        return parse_bundled_yaml(name, read_bundled(name))
     except BundledDataError as exc:
         raise KnowledgeBaseError(exc.message) from None
 
 
-# libyaml's safe loader when PyYAML has it: the same constructor, a C scanner; the pure-Python
-# one spent 0.27 s of a 1.6 s warm scan reading data/ (profile in benchmarks/README.md)
+def build_knowledge_base() -> KnowledgeBase:
+    """The knowledge base read from ``data/`` and validated (no fast form)."""
+    entries = parse_known_leaks(_read(KNOWN_LEAKS_FILE))
+    leak_prone = parse_leak_prone(_read(LEAK_PRONE_FILE), known_ids=(e.id for e in entries))
+    return KnowledgeBase(entries=entries, leak_prone=leak_prone)
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(KnownLeak))
+_CATEGORY_FIELDS = tuple(f.name for f in fields(LeakProneCategory))
+
+
+def encode_knowledge_base(kb: KnowledgeBase) -> dict[str, Any]:
+    """The validated knowledge base as JSON values (its fast form, :mod:`depaudit.bundled`)."""
+    return {
+        "entries": [[getattr(e, name) for name in _ENTRY_FIELDS] for e in kb.entries],
+        "categories": [
+            [
+                sorted(value) if isinstance(value, frozenset) else value
+                for value in (getattr(c, name) for name in _CATEGORY_FIELDS)
+            ]
+            for c in kb.leak_prone.categories
+        ],
+        "companions": dict(kb.leak_prone.companions),
+    }
+
+
+def decode_knowledge_base(form: dict[str, Any]) -> KnowledgeBase:
+    """:func:`encode_knowledge_base` undone (no validation: the form was built validated)."""
+    entries = []
+    for row in form["entries"]:
+        values = dict(zip(_ENTRY_FIELDS, row, strict=True))
+        values["kind"] = KnownLeakKind(values["kind"])
+        values["leak_class"] = LeakClass(values["leak_class"])
+        values["references"] = tuple(values["references"])
+        values["cwes"] = tuple(values["cwes"])
+        entries.append(KnownLeak(**values))
+    categories = []
+    for row in form["categories"]:
+        values = dict(zip(_CATEGORY_FIELDS, row, strict=True))
+        values["packages"] = frozenset(values["packages"])
+        values["patterns"] = tuple(values["patterns"])
+        categories.append(LeakProneCategory(**values))
+    companions = {str(k): str(v) for k, v in form["companions"].items()}
+    return KnowledgeBase(
+        entries=tuple(entries),
+        leak_prone=LeakProne(categories=tuple(categories), companions=companions),
+    )
+
+
+#: what the knowledge base's fast form is built from: the data it reads and the code that
+#: validates, classifies and models it (a change to any of them rebuilds the form)
+KB_DATA = (KNOWN_LEAKS_FILE, LEAK_PRONE_FILE, RULES_FILE)
+KB_CODE = (__name__, "depaudit.classify", "depaudit.models", "depaudit.ranges")
 
 
 @lru_cache(maxsize=1)
 def load_knowledge_base() -> KnowledgeBase:
-    """The shipped knowledge base, validated (cached for the process)."""
-    entries = parse_known_leaks(_read(KNOWN_LEAKS_FILE))
-    leak_prone = parse_leak_prone(_read(LEAK_PRONE_FILE), known_ids=(e.id for e in entries))
-    return KnowledgeBase(entries=entries, leak_prone=leak_prone)
+    """The shipped knowledge base, validated (cached for the process; from its fast form when
+    neither ``data/`` nor the code building it changed since it was built)."""
+    return fast_form(
+        "knowledge-base",
+        KB_DATA,
+        KB_CODE,
+        build_knowledge_base,
+        encode_knowledge_base,
+        decode_knowledge_base,
+    )
 
 
 class KnowledgeBaseService(EnrichmentService):

@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import nodesemver
-
 from depaudit.errors import InputError
 from depaudit.models import (
     Dependency,
@@ -517,6 +515,8 @@ class _Builder:
     def _npm6_installed_peer(node: _Node) -> str | None:
         """npm 6 lists a peer installed at a wrong version as peerMissing, with the
         installed package's own data as ``required``."""
+        import nodesemver  # imported on use: start-up time
+
         required = node.data.get("required")
         if not isinstance(required, Mapping):
             return None
