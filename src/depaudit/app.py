@@ -58,7 +58,7 @@ def with_runtime(settings: Settings, tree: DependencyTree) -> DependencyTree:
     finally:
         cache.close()
     if warnings:
-        tree = replace(tree, warnings=(*tree.warnings, *warnings))
+        tree = tree.evolve(warnings=(*tree.warnings, *warnings))
     return tree
 
 

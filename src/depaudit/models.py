@@ -11,10 +11,11 @@ slotted dataclasses and their enums); one module keeps each type defined once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from depaudit.overrides import Override
 
@@ -180,6 +181,7 @@ RUNTIME_ORDER: tuple[Runtime, ...] = (
     Runtime.UNKNOWN,
     Runtime.NOT_LOADED,
 )
+_RUNTIME_RANK = {status: rank for rank, status in enumerate(RUNTIME_ORDER)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +202,11 @@ def runtime_label(runtime: PlacementRuntime | None) -> str:
 def best_runtime(statuses: Iterable[PlacementRuntime]) -> PlacementRuntime | None:
     """The placement status that speaks for a package: loaded > lazy > unknown > not-loaded."""
     best: PlacementRuntime | None = None
+    rank = len(RUNTIME_ORDER)
     for status in statuses:
-        if best is None or RUNTIME_ORDER.index(status.status) < RUNTIME_ORDER.index(best.status):
-            best = status
+        mine = _RUNTIME_RANK[status.status]
+        if mine < rank:
+            best, rank = status, mine
     return best
 
 
@@ -241,7 +245,7 @@ class DependencyTree:
         by_name: dict[str, list[Package]] = {}
         for pkg in self.packages:
             by_location[pkg.location] = pkg
-            by_key.setdefault(pkg.key, []).append(pkg)
+            by_key.setdefault(f"{pkg.name}@{pkg.version}", []).append(pkg)
             by_name.setdefault(pkg.name, []).append(pkg)
         object.__setattr__(self, "_by_location", MappingProxyType(by_location))
         object.__setattr__(
@@ -250,6 +254,19 @@ class DependencyTree:
         object.__setattr__(
             self, "_by_name", MappingProxyType({k: tuple(v) for k, v in by_name.items()})
         )
+
+    def evolve(self, **changes: Any) -> DependencyTree:
+        """``dataclasses.replace(self, **changes)`` that keeps the placement indexes when the
+        placements stay the same (rebuilding them cost ~0.3 s at 50,000 placements)."""
+        unknown = changes.keys() - _TREE_FIELDS
+        if unknown:
+            raise TypeError(f"DependencyTree has no field {sorted(unknown)[0]!r} to change")
+        if "packages" in changes:
+            return replace(self, **changes)
+        new = object.__new__(DependencyTree)
+        for name in DependencyTree.__slots__:
+            object.__setattr__(new, name, changes[name] if name in changes else getattr(self, name))
+        return new
 
     def at(self, location: str) -> Package | None:
         return self._by_location.get(location)
@@ -277,6 +294,9 @@ class DependencyTree:
         return best_runtime(
             r for p in self.placements(name, version) if (r := self.runtime.get(p.location))
         )
+
+
+_TREE_FIELDS = frozenset(f.name for f in fields(DependencyTree) if f.init)
 
 
 class LeakClass(StrEnum):

@@ -32,6 +32,8 @@ _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 def json_text_safe(text: str) -> str:
     """JSON text (``json.dumps`` output) with C1 controls and bidi marks written as ``\\uXXXX``
     escapes: the same data once parsed, nothing a terminal or a viewer acts on."""
+    if text.isascii():  # constant time in CPython; a 50 MB report is ASCII as a rule
+        return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -50,4 +52,10 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 def valid_unicode(text: str) -> str:
     """``text`` with every lone surrogate (``\\ud800`` in a JSON input decodes to one) replaced
     by U+FFFD: a report must encode as UTF-8 whatever its inputs held."""
-    return _SURROGATE.sub("\ufffd", text)
+    if text.isascii():  # constant time in CPython (the string's kind)
+        return text
+    try:
+        text.encode("utf-8")  # C speed; fails only on a surrogate
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text

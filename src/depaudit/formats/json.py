@@ -11,7 +11,15 @@ import orjson
 
 from depaudit.code.model import finding_to_dict
 from depaudit.formats.interface import FormatName, ReportFormat
-from depaudit.models import Package, PackageFacts, Report, Suspect, runtime_label
+from depaudit.models import (
+    Package,
+    PackageFacts,
+    PlacementRuntime,
+    Report,
+    Suspect,
+    best_runtime,
+    runtime_label,
+)
 from depaudit.text import json_text_safe
 
 SCHEMA_VERSION = 1
@@ -78,6 +86,8 @@ def _package_entries(report: Report) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], list[Package]] = {}
     for pkg in report.tree.packages:
         groups.setdefault((pkg.name, pkg.version), []).append(pkg)
+    statuses = report.tree.runtime
+    no_facts = _facts_entry(None)
     entries = []
     for (name, version), placements in sorted(groups.items()):
         aliases = sorted({p.alias for p in placements if p.alias})
@@ -92,21 +102,35 @@ def _package_entries(report: Report) -> list[dict[str, Any]]:
         }
         if aliases:
             entry["aliases"] = aliases
-        statuses = report.tree.runtime
-        entry["runtime"] = runtime_label(report.tree.runtime_of(name, version))
+        # the placements of name@version, in the tree's order (as DependencyTree.runtime_of)
+        found = [statuses.get(p.location) for p in placements]
+        entry["runtime"] = runtime_label(best_runtime(r for r in found if r))
+        ordered = list(zip(placements, found, strict=True))
+        if len(ordered) > 1:
+            ordered.sort(key=_location)
         entry["placements"] = [
             {
                 "location": p.location,
-                "runtime": runtime_label(statuses.get(p.location)),
-                "reason": statuses[p.location].reason if p.location in statuses else None,
-                "chain": list(statuses[p.location].chain) if p.location in statuses else [],
+                "runtime": runtime_label(r),
+                "reason": r.reason if r is not None else None,
+                "chain": list(r.chain) if r is not None else [],
             }
-            for p in sorted(placements, key=lambda p: p.location)
+            for p, r in ordered
         ]
-        entry["facts"] = _facts_entry(report.facts.get(f"{name}@{version}"))
-        entry.update(_advisory_entries(report.facts.get(f"{name}@{version}")))
+        facts = report.facts.get(f"{name}@{version}")
+        if facts is None:
+            entry["facts"] = dict(no_facts)
+            entry["advisories"] = []
+            entry["known_leaks"] = []
+        else:
+            entry["facts"] = _facts_entry(facts)
+            entry.update(_advisory_entries(facts))
         entries.append(entry)
     return entries
+
+
+def _location(pair: tuple[Package, PlacementRuntime | None]) -> str:
+    return pair[0].location
 
 
 def _suspect_entry(suspect: Suspect) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from depaudit.cache import Cache
@@ -51,4 +50,4 @@ def attach_runtime(
             "scripts.start); give --entry FILE or entry = [...] in .depaudit.toml: runtime "
             "statuses are unknown" + ("; " + "; ".join(result.notes[:3]) if result.notes else "")
         )
-    return replace(tree, runtime=result.placements), result, warnings
+    return tree.evolve(runtime=result.placements), result, warnings

@@ -1,0 +1,42 @@
+"""depaudit.text: the fast paths (ASCII, valid UTF-8) give what the full regex pass gives."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from depaudit.text import json_text_safe, valid_unicode
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+#: text with lone surrogates, C1 controls and bidi marks mixed into ASCII and other scripts
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(codec=None),
+        st.sampled_from("\ud800\udfff\x7f\x85\x9f\u200e\u202e\u2066\u2069é\u4e2d"),
+    )
+)
+
+
+@given(_TEXT)
+def test_valid_unicode_replaces_exactly_the_lone_surrogates(text: str) -> None:
+    out = valid_unicode(text)
+    assert out == _SURROGATE.sub("\ufffd", text)
+    out.encode("utf-8")
+
+
+@given(_TEXT)
+def test_json_text_safe_escapes_exactly_the_unsafe_characters(text: str) -> None:
+    expected = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    assert json_text_safe(text) == expected
+
+
+def test_the_fast_paths_return_the_same_text() -> None:
+    for text in ("plain ascii", "caf\u00e9 \u4e2d"):
+        assert valid_unicode(text) is text
+    assert valid_unicode("a\ud800b") == "a\ufffdb"
+    assert json_text_safe("plain") == "plain"
+    assert json_text_safe("a\x85b\u202e") == "a\\u0085b\\u202e"
