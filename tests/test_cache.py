@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from depaudit.cache import SCHEMA, Cache, default_root
+from depaudit.cache import BATCH, SCHEMA, Cache, CacheEntry, default_root
 
 
 class Clock:
@@ -101,12 +102,60 @@ def test_unusable_folder_is_one_warning(tmp_path: Path) -> None:
 
 
 def test_entries_of_an_unexpected_shape_are_misses(tmp_path: Path) -> None:
-    import diskcache
-
-    (tmp_path / SCHEMA).mkdir()
-    with diskcache.Cache(str(tmp_path / SCHEMA), disk=diskcache.JSONDisk) as raw:
-        raw.set("registry\x00k", ["not", "a", "record"])
+    Cache(tmp_path).set("registry", "k", 1)
+    with sqlite3.connect(tmp_path / SCHEMA / "cache.db") as conn:
+        conn.execute("UPDATE entries SET stored = 'yesterday'")
     assert Cache(tmp_path).get("registry", "k") is None
+
+
+def test_get_many_reads_every_key_in_batches(tmp_path: Path) -> None:
+    clock = Clock()
+    cache = Cache(tmp_path, clock=clock)
+    with cache.batch():
+        for i in range(BATCH * 2 + 7):
+            cache.set("registry", f"p{i}", {"i": i}, etag=f'"{i}"' if i % 2 else None)
+    cache.set("other", "p3", "not this namespace")
+    cache.close()
+    wanted = [f"p{i}" for i in range(BATCH * 2 + 20)]  # 13 of them are not there
+    found = Cache(tmp_path).get_many("registry", [*wanted, "p3"])  # a repeated key is fine
+    assert sorted(found) == sorted(wanted[: BATCH * 2 + 7])
+    assert found["p3"] == CacheEntry({"i": 3}, clock.now, '"3"', None)
+    assert found["p4"].etag is None
+
+
+def test_a_damaged_value_is_removed_alone(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    for key in ("a", "b", "c"):
+        cache.set("registry", key, [key])
+    with sqlite3.connect(tmp_path / SCHEMA / "cache.db") as conn:
+        conn.execute("UPDATE entries SET value = x'789c00ff' WHERE key = 'b'")
+    again = Cache(tmp_path)
+    assert {k: e.value for k, e in again.get_many("registry", ["a", "b", "c"]).items()} == {
+        "a": ["a"],
+        "c": ["c"],
+    }
+    assert again.damaged == 1 and len(again.warnings) == 1
+    assert "removed a damaged registry entry" in again.warnings[0]
+    assert again.enabled
+    assert again.info().entries == {"registry": 2}  # gone from the database too
+
+
+def test_values_round_trip_as_json(tmp_path: Path) -> None:
+    value = {"s": "é\t\n", "n": None, "f": 1.5, "big": 2**70, "l": [1, {"x": True}], "k": {}}
+    Cache(tmp_path).set("ns", "k", value)
+    entry = Cache(tmp_path).get("ns", "k")
+    assert entry is not None and entry.value == value
+
+
+def test_an_older_cache_version_is_ignored_and_cleared(tmp_path: Path) -> None:
+    old = tmp_path / "v1"
+    old.mkdir()
+    (old / "cache.db").write_bytes(b"an older layout")
+    cache = Cache(tmp_path)
+    assert cache.get("registry", "k") is None and cache.warnings == []
+    cache.set("registry", "k", 1)
+    assert cache.clear() == 1
+    assert not old.exists() and not (tmp_path / SCHEMA).exists()
 
 
 def test_default_root_follows_the_user_cache_dir(

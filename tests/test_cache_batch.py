@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from depaudit.cache import Cache
+from depaudit.cache import SCHEMA, Cache
 
 
 def test_batched_writes_are_read_back_by_a_new_cache(tmp_path: Path) -> None:
@@ -29,7 +29,7 @@ def test_disabled_cache_batch_is_a_no_op(tmp_path: Path) -> None:
     with cache.batch():
         cache.set("registry", "a", {"x": 1})
     assert cache.get("registry", "a") is None
-    assert not (tmp_path / "v1").exists()
+    assert not (tmp_path / SCHEMA).exists()
 
 
 def test_writes_before_an_error_in_the_body_are_kept(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from depaudit.cache import Cache
+from depaudit.cache import SCHEMA, Cache
 
 from .conftest import RawServer, Runner, Scan, stall
 
@@ -122,13 +122,13 @@ def test_two_scans_share_one_cache_at_once(
 
 
 def _damage_one_value(cache_dir: Path) -> None:
-    """Overwrite one entry's stored value with bytes that are not compressed JSON."""
+    """Overwrite one entry's stored value with bytes that are not JSON."""
     import sqlite3
 
     (db,) = list(cache_dir.rglob("cache.db"))
     with sqlite3.connect(db) as conn:
         conn.execute(
-            "UPDATE Cache SET value = x'0001' WHERE rowid = (SELECT MIN(rowid) FROM Cache)"
+            "UPDATE entries SET value = x'0001' WHERE rowid = (SELECT MIN(rowid) FROM entries)"
         )
 
 
@@ -176,7 +176,7 @@ def test_cache_clear_when_the_version_folder_is_not_a_folder(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "keep.txt").write_text("not depaudit's")
-    version = root / "v1"
+    version = root / SCHEMA
     if kind == "file":
         version.write_text("not a folder")
     elif kind == "symlink":
@@ -203,7 +203,7 @@ def test_cache_clear_that_cannot_remove_is_one_line(
     Cache(root).set("registry", "k", {"v": 1})
 
     def refuse(path: object, *args: object, **kwargs: object) -> None:
-        raise PermissionError(1, "Operation not permitted", str(root / "v1" / "cache.db"))
+        raise PermissionError(1, "Operation not permitted", str(root / SCHEMA / "cache.db"))
 
     monkeypatch.setattr(shutil, "rmtree", refuse)
     assert main(["cache", "clear", "--cache-dir", str(root)]) == 2

@@ -308,7 +308,6 @@ def test_credentials_in_the_registry_url_reach_only_the_authorization_header(
     auth to that registry, and never reaches a cache key, a warning or the report."""
     import base64
     import sqlite3
-    import zlib
 
     from depaudit.cache import Cache
 
@@ -327,8 +326,8 @@ def test_credentials_in_the_registry_url_reach_only_the_authorization_header(
     keys.close()
     (db,) = list((tmp_path / "cache").rglob("cache.db"))
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT key, raw FROM Cache").fetchall()
-    stored = b"".join(zlib.decompress(k) if not raw else bytes(k) for k, raw in rows)
+        rows = conn.execute("SELECT namespace, key, etag, lm, value FROM entries").fetchall()
+    stored = b"".join(str(field).encode() for row in rows for field in row)
     assert stored and secret.encode() not in stored
 
 

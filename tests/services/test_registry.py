@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
-from depaudit.cache import Cache
+from depaudit.cache import SCHEMA, Cache
 from depaudit.http import build_session
 from depaudit.models import PackageFacts
 from depaudit.npmrc import NpmConfig
@@ -287,7 +287,7 @@ def test_no_cache_fetches_every_time(run: Runner, fake_registry: FakeRegistry) -
 
 
 def test_corrupt_cache_still_completes(run: Runner, tmp_path: Path) -> None:
-    db = tmp_path / "broken" / "v1" / "cache.db"
+    db = tmp_path / "broken" / SCHEMA / "cache.db"
     db.parent.mkdir(parents=True)
     db.write_bytes(b"this is not a sqlite database\x00" * 64)
     result = run([("express", "4.17.1")], cache=Cache(tmp_path / "broken"))
@@ -571,7 +571,7 @@ def test_cli_table_shows_oldest_and_furthest_behind(
     assert oldest.index("socket.io-redis@5.2.0") < oldest.index("express@4.17.1")
     furthest = out[out.index("furthest behind") :]
     assert furthest.index("express@4.17.1") < furthest.index("socket.io-redis@5.2.0")
-    assert (tmp_path / "c" / "v1").is_dir()
+    assert (tmp_path / "c" / SCHEMA).is_dir()
 
 
 def test_cli_cache_info_and_clear(
@@ -588,7 +588,7 @@ def test_cli_cache_info_and_clear(
     assert "registry: 4 entries" in info
     # the fake registry has no bulk advisory endpoint: remembered (issue 16.4)
     assert "npm-advisories-unserved: 1 entries" in info
-    assert str(tmp_path / "cli-cache" / "v1") in info
+    assert str(tmp_path / "cli-cache" / SCHEMA) in info
     assert main(["cache", "clear", "--cache-dir", str(tmp_path / "cli-cache")]) == 0
     assert "removed 5 entries" in capsys.readouterr().out
     assert main(["cache", "info", "--cache-dir", str(tmp_path / "cli-cache")]) == 0

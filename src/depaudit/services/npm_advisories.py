@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from depaudit.cache import Cache
+from depaudit.cache import Cache, CacheEntry
 from depaudit.classify import classify, normalize_cwe
 from depaudit.http import DEFAULT_MAX_BODY, BodyTooLarge, RunBudget, describe_failure, read_body
 from depaudit.models import Advisory, PackageFacts
@@ -143,10 +143,7 @@ class NpmAdvisoryService(EnrichmentService):
             return self._now()
         return self.cache.clock() if self.cache is not None else 0.0
 
-    def _cached(self, key: str) -> list[Advisory] | None:
-        if self.cache is None:
-            return None
-        entry = self.cache.get(NAMESPACE, key)
+    def _cached(self, key: str, entry: CacheEntry | None) -> list[Advisory] | None:
         if entry is None or not isinstance(entry.value, list):
             return None
         if not self.offline and not entry.fresh(self.ttl, self._clock()):
@@ -213,10 +210,13 @@ class NpmAdvisoryService(EnrichmentService):
         found: dict[str, list[Advisory]] = {}  # name@version -> advisories
         to_ask: dict[str, list[str]] = {}
         cached = 0
+        keys = [f"{n}@{v}" for n, versions in sorted(wanted.items()) for v in sorted(versions)]
+        # one batched read (a lookup per name@version cost more than the rest of the service)
+        stored = self.cache.get_many(NAMESPACE, keys) if self.cache is not None else {}
         for name, versions in sorted(wanted.items()):
             for version in sorted(versions):
                 key = f"{name}@{version}"
-                hit = self._cached(key)
+                hit = self._cached(key, stored.get(key))
                 if hit is not None:
                     found[key] = hit
                     cached += 1

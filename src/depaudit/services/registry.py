@@ -5,7 +5,9 @@ the *full* document, because only it carries ``time`` (publish dates; the abbrev
 "corgi" document has none). Only the fields depaudit reads are decoded from the body
 (:func:`metrics.extract_body`, msgspec; ~4x faster than a full decode on 10-20 MB documents,
 see benchmarks/README.md), reduced by :func:`metrics.extract` to a few kB, and dropped.
-The extracted facts are cached per name with the ETag / Last-Modified validators;
+The extracted facts are cached per name in :func:`metrics.pack`'s form (one string line per
+version, cheap to read back) with the ETag / Last-Modified validators; a warm scan reads every
+name's entry in one batched :meth:`Cache.get_many`;
 after the TTL they are revalidated (``If-None-Match`` / ``If-Modified-Since``; a 304 only
 refreshes the timestamp). ``offline`` uses the cache alone.
 
@@ -163,8 +165,8 @@ class RegistryService(EnrichmentService):
     def _decode(self, body: bytes) -> dict[str, Any]:
         if len(body) > BIG_BODY:
             with self._big:
-                return metrics.extract_body(body)
-        return metrics.extract_body(body)
+                return metrics.pack(metrics.extract_body(body))
+        return metrics.pack(metrics.extract_body(body))
 
     # -- orchestration (main thread) -------------------------------------------------------
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
@@ -177,11 +179,14 @@ class RegistryService(EnrichmentService):
         cached = revalidated = missed = 0
         errors: dict[str, str] = {}
         now = self.cache.clock() if self.cache is not None else 0.0
+        urls = {name: self.url_for(name) for name in names}
+        # one batched read of every name's entry (a lookup per name cost more than the rest)
+        stored = self.cache.get_many(NAMESPACE, urls.values()) if self.cache is not None else {}
         with self.progress("npm registry", len(names)) as progress:
             for name in names:
-                url = self.url_for(name)
-                entry = self.cache.get(NAMESPACE, url) if self.cache is not None else None
-                if entry is not None and not metrics.is_extracted(entry.value):
+                url = urls[name]
+                entry = stored.get(url)
+                if entry is not None and not metrics.is_packed(entry.value):
                     entry = None  # of another shape: fetched afresh (no validators), rewritten
                 if entry is not None:
                     if self.offline or entry.fresh(self.ttl, now):
@@ -267,7 +272,7 @@ class RegistryService(EnrichmentService):
                 continue
             try:
                 out[ref.key] = metrics.facts_for(ref.name, ref.version, data, now)
-            except (TypeError, ValueError, AttributeError):  # a damaged cache entry
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError):  # damaged
                 out[ref.key] = PackageFacts(name=ref.name, version=ref.version)
         return out
 
