@@ -19,6 +19,7 @@ import argparse
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,16 +43,38 @@ def _load_module() -> Any:
     return module
 
 
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_module() -> Any:
+    """The test module, loaded once per worker process, its one-time costs (lazy imports, the
+    knowledge base, the seeds) paid outside the per-example budget, as the suite does."""
+    if "fuzz" not in _WORKER:
+        os.environ.setdefault("DEPAUDIT_FUZZ_MEMORY", "rss")  # the cheaper memory probe
+        fuzz = _load_module()
+        with tempfile.TemporaryDirectory(prefix="depaudit-fuzz-warm-") as work:
+            for name in fuzz.PARSERS:
+                for raw in fuzz.seeds()[name]:
+                    fuzz.check(name, raw, Path(work), budget=False)
+        _WORKER["fuzz"] = fuzz
+    return _WORKER["fuzz"]
+
+
 def run_chunk(parser: str, examples: int, seed: int, failures: str) -> dict[str, Any]:
     """``examples`` hypothesis examples of ``parser``; returns the outcome counts."""
-    os.environ.setdefault("DEPAUDIT_FUZZ_MEMORY", "rss")  # the cheaper memory probe
+    fuzz = _worker_module()
+    # the parsers read their input from a file: one work folder per chunk, removed after it
+    with tempfile.TemporaryDirectory(prefix=f"depaudit-fuzz-{parser}-") as work:
+        return _run_chunk(fuzz, parser, examples, seed, Path(work), Path(failures))
+
+
+def _run_chunk(
+    fuzz: Any, parser: str, examples: int, seed: int, folder: Path, out: Path
+) -> dict[str, Any]:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hyp_seed
 
-    fuzz = _load_module()
     counts: Counter[str] = Counter()
-    folder = Path(tempfile.mkdtemp(prefix=f"depaudit-fuzz-{parser}-"))
-    out = Path(failures)
 
     @hyp_seed(seed)
     @settings(
@@ -72,9 +95,25 @@ def run_chunk(parser: str, examples: int, seed: int, failures: str) -> dict[str,
             stem.with_suffix(".input").write_bytes(raw)
             stem.with_suffix(".txt").write_text(traceback.format_exc())
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     prop()
-    return {"parser": parser, "counts": dict(counts), "seconds": time.perf_counter() - started}
+    return {
+        "parser": parser,
+        "counts": dict(counts),
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+    }
+
+
+def _commit() -> str | None:
+    """The checkout's commit, for the record (None outside a git checkout)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs.extend((name, size, args.seed + chunk_no, args.failures) for name in parsers)
     totals: dict[str, Counter[str]] = {p: Counter() for p in parsers}
     cpu: dict[str, float] = dict.fromkeys(parsers, 0.0)
+    load_at_start = os.getloadavg()
     started = time.perf_counter()
     cut_short = False
     with ProcessPoolExecutor(max_workers=args.processes) as pool:
@@ -111,15 +151,17 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             result = future.result()
             totals[result["parser"]].update(result["counts"])
-            cpu[result["parser"]] += result["seconds"]
+            cpu[result["parser"]] += result["cpu"]
             print(
                 f"[{done}/{len(jobs)}] {result['parser']}: {result['counts']} "
-                f"({result['seconds']:.0f} s)",
+                f"({result['seconds']:.0f} s, {result['cpu']:.0f} s CPU)",
                 file=sys.stderr,
                 flush=True,
             )
     wall = time.perf_counter() - started
     summary = {
+        "commit": _commit(),
+        "load_average_at_start_and_end": [round(x, 1) for x in load_at_start + os.getloadavg()],
         "examples_per_parser": args.examples,
         "cut_short_by_max_seconds": cut_short,
         "formats_per_tree": ["table", "json", "markdown", "sarif"],
