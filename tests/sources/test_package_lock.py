@@ -127,81 +127,6 @@ def test_source_info_and_sane_placements(case: tuple[Path, dict[str, Any]]) -> N
         assert pkg.location.rsplit("node_modules/", 1)[-1] == pkg.installed_as
 
 
-def test_v1_transitive_aliases_use_the_real_name() -> None:
-    """npm 11 reads the nested v1 entries `string-width-cjs` (inside npm's own bundle) as
-    name `string-width-cjs`, version `npm:string-width@4.2.3`, calls them invalid and lists
-    `string-width-cjs@npm:string-width@4.2.3`. The lock says they are string-width@4.2.3
-    installed under an alias, which is what depaudit reports (the advisory databases know
-    `string-width`, not `string-width-cjs@npm:...`)."""
-    lock = CORPUS / (
-        "fixtures/snyk/aliases/npm-lock-v1-with-npm-alias-also-on-transitive/package-lock.json"
-    )
-    expected = json.loads(lock.with_name("package-lock.expected.json").read_text())
-    odd = {p for p in expected["packages"] if "@npm:" in p}
-    assert odd == {
-        "string-width-cjs@npm:string-width@4.2.3",
-        "strip-ansi-cjs@npm:strip-ansi@6.0.1",
-        "wrap-ansi-cjs@npm:wrap-ansi@7.0.0",
-    }
-    tree = load(lock)
-    assert keys(tree) == set(expected["packages"]) - odd
-    nested = tree.at("node_modules/npm/node_modules/string-width-cjs")
-    assert nested is not None
-    assert (nested.name, nested.version, nested.alias) == (
-        "string-width",
-        "4.2.3",
-        "string-width-cjs",
-    )
-    assert nested.bundled
-
-
-def test_file_folder_dependency_is_an_importer_not_a_package() -> None:
-    """`deps/etag` is a `file:` folder (outside node_modules): arborist's inventory counts
-    it as etag@1.8.0, but it is the project's own code, not something installed from a
-    registry, so depaudit makes it an Importer; its nested node_modules are packages."""
-    lock = CORPUS / "fixtures/osv-scanner/npm/files.v2.json"
-    expected = json.loads(lock.with_name("files.v2.expected.json").read_text())
-    tree = load(lock)
-    assert keys(tree) == set(expected["lock_inventory_packages"]) - {"etag@1.8.0"}
-    etag = next(i for i in tree.importers if i.location == "deps/etag")
-    assert (etag.name, etag.version) == ("etag", "1.8.0")
-    assert {d.name for d in etag.dependencies} >= {"mocha", "eslint"}  # its devDependencies
-    nested = tree.at("deps/etag/node_modules/abbrev")
-    assert nested is not None and nested.version == "2.3.4"
-
-
-def test_stale_workspace_folder_is_an_importer() -> None:
-    """socket.io's lock keeps `packages/socket.io-clustered-engine` (folder gone, no link to
-    it). arborist's inventory counts it as a package, `npm ls` does not: depaudit agrees
-    with npm ls, holding it as an Importer without a package.json to compare with."""
-    lock = CORPUS / "real/npm-lock-v3-socket.io-workspaces/package-lock.json"
-    expected = json.loads(lock.with_name("package-lock.expected.json").read_text())
-    assert expected["lock_inventory_only"] == ["@socket.io/clustered-engine@0.0.1"]
-    tree = load(lock)
-    assert keys(tree) == set(expected["packages"])
-    stale = next(i for i in tree.importers if i.location == "packages/socket.io-clustered-engine")
-    assert stale.name == "@socket.io/clustered-engine"
-    assert stale.declared is None and stale.manifest_path is None
-
-
-def test_v1_git_dependencies_are_skipped_with_their_spec() -> None:
-    """npm prints v1 git deps without a version (`unversioned`); so does depaudit."""
-    lock = CORPUS / "fixtures/osv-scanner/npm/commits.v1.json"
-    expected = json.loads(lock.with_name("commits.v1.expected.json").read_text())
-    tree = load(lock)
-    assert sorted(s.name for s in tree.skipped) == sorted(
-        u.split(" ")[0] for u in expected["unversioned"]
-    )
-    assert all("git" in s.reason for s in tree.skipped)
-    pixel = next(s for s in tree.skipped if s.name.startswith("@segment/"))
-    assert pixel.spec.startswith("git+ssh://") and pixel.spec.endswith(
-        "#3b1bb80b302c2e552685dc8a029797ec832ea7c9"
-    )
-    # declared lockfileVersion 2 with only a v1 body: read the body, say so
-    assert tree.source.lockfile_version == 2
-    assert any("no `packages` map" in w for w in tree.warnings)
-
-
 def test_theia_workspaces_importers_and_declared() -> None:
     lock = CORPUS / "real/npm-lock-v3-theia-workspaces-large/package-lock.json"
     tree = load(lock)
@@ -295,28 +220,6 @@ def test_demo_flags_alias_and_peer(name: str) -> None:
     )
 
 
-def test_demo_v1_skips_local_folders_and_reads_declared() -> None:
-    """v1 cannot express workspaces or links: `file:` folders are SkippedPackages; the root's
-    ranges come from package.json, the only record a v1 lock has of them."""
-    tree = load(DEMO / "workspaces.v1.json")
-    assert {(s.name, s.spec) for s in tree.skipped} == {
-        ("local-thing", "file:vendor/local-thing"),
-        ("ws-a", "file:packages/ws-a"),
-    }
-    assert all("file:" in s.reason for s in tree.skipped)
-    root = tree.importers[0]
-    assert root.declared == root.dependencies
-    edges = {d.name: d for d in root.dependencies}
-    assert edges["ms-v1"] == Dependency(
-        "ms-v1", "npm:ms@^1.0.0", DepType.PROD, "node_modules/ms-v1"
-    )
-    # an edge to a skipped entry points at its location, not at nothing
-    assert edges["local-thing"].target == "node_modules/local-thing"
-    assert "ws-a" not in edges  # the root's package.json does not depend on its workspace
-    nested = tree.at("node_modules/local-thing/node_modules/kleur")
-    assert nested is not None and nested.version == "3.0.3"
-
-
 def test_shrinkwrap_name_sets_the_kind(tmp_path: Path) -> None:
     shutil.copy(DEMO / "workspaces.v3.json", tmp_path / "npm-shrinkwrap.json")
     tree = load(tmp_path / "npm-shrinkwrap.json")
@@ -404,39 +307,6 @@ def test_bundled(version: str) -> None:
     assert ms.path == ("bundler", "ms")
     bundler = tree.at("node_modules/bundler")
     assert bundler is not None and not bundler.bundled
-
-
-def test_skipped_git_file_link_v3() -> None:
-    tree = load(LOCKS / "skipped-git-file.v3.json")
-    skipped = {s.name: s for s in tree.skipped}
-    assert set(skipped) == {"gitdep", "outside", "nowhere"}
-    assert "git" in skipped["gitdep"].reason and skipped["gitdep"].spec.startswith("git+ssh://")
-    assert skipped["outside"].reason == "link to a folder outside the project"
-    assert skipped["outside"].spec == "file:../outside"
-    assert "does not hold" in skipped["nowhere"].reason
-    # git with a version, and a local tarball with a version, are packages (npm lists them)
-    gitver = tree.at("node_modules/gitver")
-    assert gitver is not None and gitver.version == "2.0.0"
-    assert gitver.resolved is not None and gitver.resolved.startswith("git+ssh://")
-    assert keys(tree) == {"gitver@2.0.0", "tarball@1.0.0"}
-    # the root's edges to skipped entries point at their locations
-    root = {d.name: d.target for d in tree.importers[0].dependencies}
-    assert root["gitdep"] == "node_modules/gitdep" and root["outside"] == "node_modules/outside"
-    assert {s.location for s in tree.skipped} >= {"node_modules/gitdep", "node_modules/outside"}
-
-
-def test_skipped_git_file_url_v1() -> None:
-    tree = load(LOCKS / "skipped-git-file.v1.json")
-    reasons = {s.name: s.reason for s in tree.skipped}
-    assert set(reasons) == {"gitdep", "localdir", "remote"}
-    assert "git" in reasons["gitdep"] and "file:" in reasons["localdir"]
-    assert "tarball" in reasons["remote"]
-    assert keys(tree) == {"ms@2.1.3"}
-    # without package.json, the root's direct deps are guessed: ms is required by a skipped
-    # git dependency, so it is not one of them
-    root = tree.importers[0]
-    assert {d.name for d in root.dependencies} == {"gitdep", "localdir", "remote"}
-    assert any("guessed" in w for w in tree.warnings)
 
 
 def test_flags() -> None:
@@ -677,21 +547,6 @@ def test_mutated_locks_give_a_tree_or_an_input_error(text: str) -> None:
             assert isinstance(pkg.version, str) and pkg.path
 
 
-def test_link_to_a_placement_resolves_to_that_placement() -> None:
-    """A link whose target is another placement (not a folder) is followed: edges land on
-    the placement, and the link itself is neither a package nor skipped."""
-    tree = load(LOCKS / "link-to-placement.v3.json")
-    assert keys(tree) == {"@scoped/shared@1.2.0", "user@1.0.0"}
-    assert tree.skipped == ()
-    user = tree.at("node_modules/user")
-    assert user is not None
-    assert user.dependencies == (
-        Dependency("shared", "^1.0.0", DepType.PROD, "node_modules/@scoped/shared"),
-    )
-    shared = tree.at("node_modules/@scoped/shared")
-    assert shared is not None and shared.direct and shared.path == ("@scoped/shared",)
-
-
 # --- npm_common: shared with the npm ls reader ---------------------------------------------
 
 
@@ -761,28 +616,6 @@ def test_search_dirs_follow_node() -> None:
         "x", "packages/ws", {"packages/ws/node_modules/x", "node_modules/x"}
     ) == ("packages/ws/node_modules/x")
     assert resolve_location("x", "", set()) is None
-
-
-def test_npm6_registry_tarball_url_as_version_is_that_registry_version() -> None:
-    """issue 16.8: real npm 6.14 lockfile after `npm install <registry tarball URL>` (ms and
-    the scoped @types/node); npm 11's `npm ls --package-lock-only` lists ms@2.1.3 and
-    @types/node@20.11.0 and no problem."""
-    from depaudit.tree import find_problems
-
-    folder = LOCKS / "npm6-tarball-url"
-    tree = PackageLockSource().load(folder / "package-lock.json")
-    assert tree.skipped == ()
-    assert {f"{n}@{v}" for n, v in tree.unique()} == {
-        "@types/node@20.11.0",
-        "debug@4.3.4",
-        "ms@2.1.2",
-        "ms@2.1.3",
-        "undici-types@5.26.5",
-    }
-    ms = tree.placements("ms", "2.1.3")[0]
-    assert ms.resolved == "https://registry.invalid/ms/-/ms-2.1.3.tgz"
-    kinds = {p.kind.value for p in find_problems(tree)}
-    assert kinds <= {"duplicate-versions", "deduped"}
 
 
 @pytest.mark.parametrize(
