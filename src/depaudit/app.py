@@ -15,7 +15,7 @@ from pathlib import Path
 from depaudit import gcpause
 from depaudit.audit import Clock, build_report, utc_now
 from depaudit.config import Settings, find_config, load_config
-from depaudit.errors import DepauditError, ExitCode, ServiceError
+from depaudit.errors import ExitCode, ServiceError, print_error
 from depaudit.ignore import IgnoreEntry, apply_ignores, parse_ignores
 from depaudit.models import DependencyTree, Report, Tier
 from depaudit.output import write_report
@@ -140,10 +140,3 @@ def exit_code(result: Scan) -> int:
         )
         return ExitCode.SERVICE
     return ExitCode.SUSPECTS if fails(result.report, result.settings.fail_on) else ExitCode.OK
-
-
-def print_error(error: DepauditError) -> None:
-    line = f"{PROG}: error: {error.message}"
-    if error.hint:
-        line += f" (hint: {error.hint})"
-    print(terminal_safe(line), file=sys.stderr)  # one line, no escapes from hostile input

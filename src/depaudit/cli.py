@@ -4,34 +4,21 @@ DepauditError."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from depaudit import __version__, gcpause
-from depaudit.app import (
-    Scan,
-    exit_code,
-    fails,
-    policy,
-    print_error,
-    scan,
-    with_runtime,
-)
-from depaudit.audit import Clock, utc_now
-from depaudit.cache import Cache
+from depaudit import __version__
 from depaudit.code.command import add_code_parser, run_code
 from depaudit.config import Settings, env_bool, env_choice, env_value
-from depaudit.errors import DepauditError, ExitCode, ServiceError, UsageError
-from depaudit.formats.registry import FormatName, get_format
+from depaudit.errors import DepauditError, ExitCode, ServiceError, UsageError, print_error
+from depaudit.formats.interface import FormatName
 from depaudit.github.commands import add_github_parser, run_github
-from depaudit.github_client import GitHubClient, api_url_from_env, find_token
 from depaudit.heap.command import add_heap_parser, run_heap
-from depaudit.models import Report
 from depaudit.options import (
     DESCRIPTION,
     EXIT_CODES_HELP,
@@ -50,11 +37,13 @@ from depaudit.options import (
     help_text,
     settings_from_args,
 )
-from depaudit.output import emit
-from depaudit.sources.loader import load_tree
 from depaudit.text import split_name_spec
 
-if TYPE_CHECKING:  # imported by the commands that use them
+# The scan machinery (models, sources, tree, scoring, services, formats) is imported by the
+# commands that run it: `depaudit --help`, `code`, `heap` and `github` do not load it.
+if TYPE_CHECKING:
+    from depaudit.app import Scan
+    from depaudit.audit import Clock
     from depaudit.diff import TreeDiff
 
 __all__ = ["build_parser", "main", "settings_from_args"]
@@ -62,6 +51,9 @@ __all__ = ["build_parser", "main", "settings_from_args"]
 
 def diff_fails(result: TreeDiff, head: Scan) -> bool:
     """Suspects new or worse in HEAD at or above fail-on."""
+    from depaudit.app import fails
+    from depaudit.models import Report
+
     new_or_worse = Report(
         tool_version=__version__,
         generated_at=head.report.generated_at,
@@ -86,6 +78,8 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def run_db(args: argparse.Namespace) -> int:
+    from depaudit.cache import Cache
+    from depaudit.github_client import GitHubClient, api_url_from_env, find_token
     from depaudit.services.github_advisories import build_github_service
 
     store = Cache(Path(args.cache_dir) if args.cache_dir else None)
@@ -112,6 +106,8 @@ def _add_cache_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def run_cache(args: argparse.Namespace) -> int:
+    from depaudit.cache import Cache
+
     store = Cache(Path(args.cache_dir) if args.cache_dir else None)
     if args.action == "clear":
         removed = store.clear()
@@ -221,16 +217,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_scan(settings: Settings, clock: Clock = utc_now) -> int:
-    result = scan(settings, clock)
+def run_scan(settings: Settings, clock: Clock | None = None) -> int:
+    from depaudit import gcpause
+    from depaudit.app import exit_code, scan
+    from depaudit.audit import utc_now
+    from depaudit.formats.registry import get_format
+    from depaudit.output import emit
+
+    result = scan(settings, clock or utc_now)
     with gcpause.frozen():
         text = get_format(result.settings.format).render(result.report)
     emit(text, result.settings.output)
     return exit_code(result)
 
 
-def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
+def run_explain(settings: Settings, spec: str, clock: Clock | None = None) -> int:
+    from depaudit.app import policy, scan, with_runtime
+    from depaudit.audit import utc_now
+    from depaudit.output import emit
     from depaudit.scoring.rank import render_explanation
+    from depaudit.sources.loader import load_tree
 
     name, version = split_name_spec(spec)
     tree = load_tree(settings)
@@ -244,7 +250,7 @@ def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
             else "give a package name (and version) as the tree has it",
         )
     tree = with_runtime(policy(settings)[0], tree)
-    result = scan(settings, clock, tree=tree)
+    result = scan(settings, clock or utc_now, tree=tree)
     report = result.report
     explained = result.scorer.explain(tree, report.problems, report.facts, name, version or None)
     emit(render_explanation(explained, report.facts, result.scorer.weights, report.ignored), None)
@@ -253,8 +259,12 @@ def run_explain(settings: Settings, spec: str, clock: Clock = utc_now) -> int:
     return ExitCode.OK
 
 
-def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
+def run_diff(args: argparse.Namespace, clock: Clock | None = None) -> int:
+    from depaudit.app import scan
+    from depaudit.audit import utc_now
+    from depaudit.cache import Cache
     from depaudit.diff import diff_reports, render_diff
+    from depaudit.output import emit
     from depaudit.sources.git_base import load_pair
 
     settings = settings_from_args(args)
@@ -266,6 +276,7 @@ def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
             raise UsageError("diff needs BASE and HEAD lockfiles, or --base-ref REF [HEAD]")
         base, head = Path(args.base), Path(args.head)
     base_tree, head_tree, base_label, head_label = load_pair(base, head, args.base_ref)
+    clock = clock or utc_now
     base_scan = scan(settings, clock, tree=base_tree)
     head_scan = scan(settings, clock, tree=head_tree)
     result = diff_reports(base_scan.report, head_scan.report, base_label, head_label)
@@ -279,7 +290,7 @@ def run_diff(args: argparse.Namespace, clock: Clock = utc_now) -> int:
             )
         finally:
             cache.close()
-        result = replace(result, new_findings=found)
+        result = dataclasses.replace(result, new_findings=found)
     text = render_diff(result, args.format)
     emit(text, head_scan.settings.output)
     return ExitCode.SUSPECTS if diff_fails(result, head_scan) else ExitCode.OK
@@ -304,12 +315,11 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
             return run_db(args)
         if args.command == "code":
             return run_code(args)
-        now = clock or utc_now
         if args.command == "explain":
-            return run_explain(settings_from_args(args), args.package, now)
+            return run_explain(settings_from_args(args), args.package, clock)
         if args.command == "diff":
-            return run_diff(args, now)
-        return run_scan(settings_from_args(args), now)
+            return run_diff(args, clock)
+        return run_scan(settings_from_args(args), clock)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return int(exc.code) if isinstance(exc.code, int) else ExitCode.INPUT
     except DepauditError as error:

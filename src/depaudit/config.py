@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +110,8 @@ def load_config(path: Path | None) -> dict[str, Any]:
     """The parsed TOML config file (``{}`` when there is none); bad TOML is an InputError."""
     if path is None:
         return {}
+    import tomllib  # on use: most runs have no config file
+
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)

@@ -52,3 +52,16 @@ class ServiceError(DepauditError):
     """A required network service failed (only fatal under --strict)."""
 
     exit_code = ExitCode.SERVICE
+
+
+def print_error(error: DepauditError) -> None:
+    """``depaudit: error: MESSAGE (hint: HINT)`` on stderr: one line, no escapes from hostile
+    input."""
+    import sys
+
+    from depaudit.text import terminal_safe
+
+    line = f"depaudit: error: {error.message}"
+    if error.hint:
+        line += f" (hint: {error.hint})"
+    print(terminal_safe(line), file=sys.stderr)

@@ -28,7 +28,6 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -147,6 +146,8 @@ def _retry_after(text: str, now: float) -> float:
     seconds = _finite(text)
     if seconds is None:
         try:
+            from email.utils import parsedate_to_datetime  # on use: start-up time
+
             when = parsedate_to_datetime(text.strip())
         except (TypeError, ValueError, IndexError, OverflowError):
             return SECONDARY_LIMIT_WAIT

@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import NoReturn
 
-from depaudit.cache import parse_ttl
 from depaudit.config import (
     FAIL_ON_CHOICES,
     Settings,
@@ -26,7 +25,6 @@ from depaudit.config import (
 )
 from depaudit.errors import ExitCode, UsageError
 from depaudit.formats.interface import FormatName
-from depaudit.github_client import api_url_from_env, find_token
 from depaudit.text import terminal_safe
 
 PROG = "depaudit"
@@ -212,6 +210,8 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _ttl_text(text: str) -> str:
+    from depaudit.cache import parse_ttl  # on use: the cache module loads SQLite
+
     parse_ttl(text)  # raises ValueError
     return text
 
@@ -314,6 +314,9 @@ def scan_parser(prog: str = f"{PROG} scan") -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    from depaudit.cache import parse_ttl  # on use: start-up time
+    from depaudit.github_client import api_url_from_env, find_token
+
     if getattr(args, "npm_ls", None) and args.directory is not None:
         raise UsageError(
             f"--npm-ls reads a saved tree, so DIR {args.directory!r} would be ignored",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
@@ -10,8 +11,9 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[
 
 #: Unicode category Cf (bidi overrides, zero-width joiners and friends) as of Unicode 14 (the
 #: test suite checks it against this Python's unicodedata, plus any Cf it may add): one regex
-#: pass, where a per-character category lookup took seconds on a megabyte name
-_FORMAT = re.compile(
+#: pass, where a per-character category lookup took seconds on a megabyte name. Compiled on
+#: first use (5 ms: start-up time), and only for text that is not ASCII (Cf has no ASCII).
+_FORMAT_CHARS = (
     "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
     "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
     "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
@@ -19,11 +21,18 @@ _FORMAT = re.compile(
 )
 
 
+@cache
+def format_chars() -> re.Pattern[str]:
+    """The regex of Unicode category Cf (see ``_FORMAT_CHARS``)."""
+    return re.compile(_FORMAT_CHARS)
+
+
 def terminal_safe(text: str) -> str:
     """Strip ANSI escapes, control and bidi formatting characters; newlines become spaces."""
     text = _ANSI.sub("", text)
     text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-    return _FORMAT.sub("", _CONTROL.sub("", text))
+    text = _CONTROL.sub("", text)
+    return text if text.isascii() else format_chars().sub("", text)
 
 
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 from abc import ABC, abstractmethod
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from depaudit.models import Report
 from depaudit.text import valid_unicode
+
+if TYPE_CHECKING:  # the CLI's options import FormatName; the model is not needed for that
+    from depaudit.models import Report
 
 
 class FormatName(StrEnum):

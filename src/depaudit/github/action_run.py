@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from depaudit.app import Scan, exit_code, print_error, scan, write_atomically
+from depaudit.app import Scan, exit_code, scan, write_atomically
 from depaudit.audit import Clock, build_report, utc_now
 from depaudit.config import Settings
 from depaudit.diff import diff_reports, render_diff
-from depaudit.errors import DepauditError, ExitCode, InputError, UsageError
+from depaudit.errors import DepauditError, ExitCode, InputError, UsageError, print_error
 from depaudit.formats.registry import FormatName, get_format
 from depaudit.github.actions import (
     ActionsEnv,

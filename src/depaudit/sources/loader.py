@@ -27,8 +27,6 @@ from pathlib import Path
 from depaudit.config import Settings
 from depaudit.models import DependencyTree, DepType, ProblemKind, SourceInfo, TreeProblem
 from depaudit.sources import LOCKFILE_NAMES, NPM_LOCKFILES, detect, source_for
-from depaudit.sources.npm_ls import NpmLsSource
-from depaudit.sources.npm_ls_run import npm_command, run_npm_ls
 from depaudit.tree import drift
 
 #: how many differing name@version to name in the drift warning
@@ -36,6 +34,11 @@ _SHOWN = 5
 
 
 def load_tree(settings: Settings) -> DependencyTree:
+    # npm ls readers are imported when npm ls output is read or run (a lockfile scan of a
+    # project without node_modules never needs them: start-up time)
+    from depaudit.sources.npm_ls import NpmLsSource
+    from depaudit.sources.npm_ls_run import npm_command, run_npm_ls
+
     if settings.npm_ls is not None:
         return NpmLsSource().load_input(settings.npm_ls)
     if settings.lockfile is not None:
