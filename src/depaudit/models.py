@@ -211,6 +211,20 @@ def best_runtime(statuses: Iterable[PlacementRuntime]) -> PlacementRuntime | Non
 
 
 @dataclass(frozen=True, slots=True)
+class DriftReported:
+    """package.json <-> lockfile drift that a source compared itself and put among a tree's
+    ``reported_problems``: the tree stage does not compare these importers again.
+
+    The combined read (``sources/loader.py``: npm ls for the installed tree, the lockfile
+    for drift) sets it; a source that leaves the comparison to the tree stage does not."""
+
+    #: who compared (the lockfile's path)
+    by: str
+    #: the locations of the importers whose drift is among the reported problems
+    importers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DependencyTree:
     """Everything a source learned: placements, importers, skipped entries, and the
     problems the source itself reported (npm ls does; lockfiles do not)."""
@@ -226,6 +240,9 @@ class DependencyTree:
     #: npm ``overrides`` / yarn ``resolutions`` of the root package.json (``depaudit.overrides``):
     #: the edges they cover are checked against them
     overrides: tuple[Override, ...] = ()
+    #: drift already among ``reported_problems`` (None: the tree stage compares every
+    #: importer whose package.json was read)
+    drift_reported: DriftReported | None = None
     #: runtime status of each placement by location (:mod:`depaudit.reach`, after loading);
     #: empty when reachability was not analysed (every status then unknown)
     runtime: Mapping[str, PlacementRuntime] = field(default_factory=dict, compare=False)

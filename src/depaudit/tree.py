@@ -418,15 +418,17 @@ _PEERS = (DepType.PEER, DepType.PEER_OPTIONAL)
 
 
 def drift(tree: DependencyTree) -> list[TreeProblem]:
-    """package.json <-> lockfile drift, per importer whose package.json was read.
+    """package.json <-> lockfile drift, per importer whose package.json was read, except
+    the importers whose drift the source already reported (:attr:`DependencyTree.drift_reported`).
 
     A declared peer dependency may be locked (pnpm's ``autoInstallPeers``, npm 7+) or not
     (yarn, pnpm without it): it is never ``declared-not-locked``, nor, when locked,
     ``locked-not-declared``; its range is still checked."""
     problems = []
     run = f"(run {install_command(tree.source.kind)})"
+    reported = set(tree.drift_reported.importers) if tree.drift_reported is not None else set()
     for importer in tree.importers:
-        if importer.declared is None:
+        if importer.declared is None or importer.location in reported:
             continue
         _, prefix = _parent_info(importer)
         manifest = importer.manifest_path or (

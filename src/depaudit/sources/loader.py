@@ -10,7 +10,9 @@
     reports (missing, invalid, extraneous, unmet peers) are what the report shows, because
     that is the code that runs;
   - the lockfile adds its **drift** problems (package.json <-> lockfile), and an invalid
-    package says what the lockfile has for it when that differs;
+    package says what the lockfile has for it when that differs; the combined tree's
+    ``drift_reported`` names the lockfile and the importers it compared, so the tree stage
+    (``tree.drift``) does not report their drift a second time;
   - a warning says when node_modules and the lockfile disagree (run ``npm ci``);
   - ``source.path`` stays the lockfile, so locations in reports point at a file.
 
@@ -25,7 +27,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from depaudit.config import Settings
-from depaudit.models import DependencyTree, DepType, ProblemKind, SourceInfo, TreeProblem
+from depaudit.models import (
+    DependencyTree,
+    DepType,
+    DriftReported,
+    ProblemKind,
+    SourceInfo,
+    TreeProblem,
+)
 from depaudit.sources import LOCKFILE_NAMES, NPM_LOCKFILES, detect, source_for
 from depaudit.tree import drift
 
@@ -107,7 +116,10 @@ def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree
                     detail=f"{problem.detail}; {locked.source.path} has {locked_version}",
                 )
         problems.append(problem)
+    # the lockfile's importers hold the declared ranges; its drift is reported here, once,
+    # and the tree says so (drift_reported), so the tree stage does not compare again
     problems.extend(drift(locked))
+    compared = tuple(i.location for i in locked.importers if i.declared is not None)
     warnings = list(installed.warnings) + list(locked.warnings)
     only_installed = sorted(
         {f"{p.name}@{p.version}" for p in installed.packages if not p.extraneous}
@@ -132,7 +144,6 @@ def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree
     importers = tuple(
         replace(
             i,
-            declared=None,
             dependencies=tuple(
                 d
                 for d in i.dependencies
@@ -167,6 +178,7 @@ def combine(installed: DependencyTree, locked: DependencyTree) -> DependencyTree
         reported_problems=tuple(problems),
         warnings=tuple(warnings),
         overrides=installed.overrides or locked.overrides,
+        drift_reported=DriftReported(locked.source.path, compared),
     )
 
 
