@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from depaudit.sources.npm_common import (
     location_names,
     manifest_edges,
     resolve_edges,
+    with_fields,
 )
 
 _DAMAGED = (
@@ -102,7 +102,7 @@ class LockReader:
 
 
 def with_deps(pkg: Package, deps: tuple[Dependency, ...]) -> Package:
-    return replace(pkg, dependencies=deps)
+    return with_fields(pkg, {"dependencies": deps})
 
 
 def inside_project(key: str) -> bool:
