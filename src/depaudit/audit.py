@@ -135,7 +135,7 @@ def build_report(
                 jobs=settings.jobs,
                 cache=cache,
             )
-            parts.callback(registry.session.close)
+            parts.callback(registry.close)
             services.append(registry)
         github = GitHubClient(settings.github_token, settings.github_api_url)
         parts.callback(github.close)
@@ -146,7 +146,7 @@ def build_report(
                 services.append(
                     NpmAdvisoryService(
                         registry.config.registry,
-                        registry.session,
+                        lambda: registry.session,  # made on first use, shared
                         cache,
                         offline=settings.offline,
                     )

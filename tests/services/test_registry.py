@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -533,6 +534,41 @@ def test_cli_scan_json_carries_facts_and_warm_run_is_offline(
             warm.pop(moving), entry.pop(moving)
         assert entry == warm
     assert offline["offline"] is True
+
+
+def test_a_warm_scan_loads_no_network_stack(
+    scan: Callable[..., tuple[int, dict[str, object]]],
+    fake_registry: FakeRegistry,
+    tmp_path: Path,
+) -> None:
+    """Issue 17: a scan answered from the cache makes no session, so it imports neither
+    requests nor urllib3 (nor msgspec, which only decodes fetched documents), and gives the
+    facts of the run that filled the cache."""
+    code, cold = scan("--no-advisories")
+    assert code == 0 and len(fake_registry.packument_requests()) == 4
+    out = tmp_path / "warm.json"
+    program = (
+        "import sys, io, contextlib\n"
+        "import depaudit.cli\n"
+        f"code = depaudit.cli.main(['scan', '--lockfile', {str(PROJECT / 'package-lock.json')!r},\n"
+        f"    '--no-npm', '--no-advisories', '--registry', {fake_registry.url!r},\n"
+        f"    '--cache-dir', {str(tmp_path / 'cli-cache')!r}, '--format', 'json',\n"
+        f"    '--output', {str(out)!r}])\n"
+        "print(code, sorted(m for m in ('requests', 'urllib3', 'msgspec') if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DEPAUDIT_NO_REGISTRY"}
+    ran = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert ran.stdout.strip() == "0 []", ran.stderr
+    assert len(fake_registry.packument_requests()) == 4
+    warm = json.loads(out.read_text())
+    moving = ("age_days", "days_since_release")
+    for key, facts in _facts_by_key(warm).items():
+        before = _facts_by_key(cold)[key]
+        assert {k: v for k, v in facts.items() if k not in moving} == {
+            k: v for k, v in before.items() if k not in moving
+        }
 
 
 def test_cli_strict_exits_3_when_the_registry_is_unreachable(

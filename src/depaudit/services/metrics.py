@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-import msgspec
 import orjson
 
 from depaudit.models import PackageFacts
@@ -77,19 +76,27 @@ def normalize_repository(value: object) -> str | None:
     return url.rstrip("/")
 
 
-class _SlimVersion(msgspec.Struct):
-    deprecated: Any = None
-    repository: Any = None
+@lru_cache(maxsize=1)
+def _slim_decoder() -> tuple[Any, type[Exception]]:
+    """msgspec's decoder of the fields :func:`extract` reads, and its error; made on first
+    use (msgspec's import is paid by runs that fetch, not by warm or offline ones)."""
+    import msgspec
 
-
-class _SlimPackument(msgspec.Struct, rename={"dist_tags": "dist-tags"}):
-    time: Any = None
-    versions: dict[str, _SlimVersion] | None = None
-    dist_tags: Any = None
-    repository: Any = None
-
-
-_SLIM = msgspec.json.Decoder(_SlimPackument)
+    # built with defstruct: the annotations of classes in a function would stay strings here
+    version = msgspec.defstruct(
+        "_SlimVersion", [("deprecated", Any, None), ("repository", Any, None)]
+    )
+    packument = msgspec.defstruct(
+        "_SlimPackument",
+        [
+            ("time", Any, None),
+            ("versions", dict[str, version] | None, None),  # type: ignore[valid-type]
+            ("dist_tags", Any, None),
+            ("repository", Any, None),
+        ],
+        rename={"dist_tags": "dist-tags"},
+    )
+    return msgspec.json.Decoder(packument), msgspec.DecodeError
 
 
 def extract_body(body: bytes) -> dict[str, Any]:
@@ -98,9 +105,10 @@ def extract_body(body: bytes) -> dict[str, Any]:
     in C. On the theia benchmark's 1,862 packuments (205 MB) this took decode + extract from
     3.7 s to 0.9 s (benchmarks/README.md), with identical results. A body of another shape
     (a version that is not an object...) takes the full decode, so results never differ."""
+    decoder, decode_error = _slim_decoder()
     try:
-        slim = _SLIM.decode(body)
-    except msgspec.DecodeError:
+        slim = decoder.decode(body)
+    except decode_error:
         return extract(orjson.loads(body))  # raises ValueError on non-JSON
     doc: dict[str, Any] = {
         "time": slim.time,

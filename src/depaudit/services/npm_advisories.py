@@ -16,21 +16,22 @@ advisories". Answers are cached per ``name@version`` (namespace ``npm-advisories
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
-
-import requests
 
 from depaudit.cache import Cache, CacheEntry
 from depaudit.classify import classify, normalize_cwe
-from depaudit.http import DEFAULT_MAX_BODY, BodyTooLarge, RunBudget, describe_failure, read_body
 from depaudit.models import Advisory, PackageFacts
 from depaudit.ranges import npm_satisfies
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
+
+if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
+    import requests
+
+    from depaudit.http import RunBudget
 
 NAMESPACE = "npm-advisories"
 UNSERVED_NAMESPACE = "npm-advisories-unserved"
@@ -118,7 +119,7 @@ class NpmAdvisoryService(EnrichmentService):
     def __init__(
         self,
         registry: str,
-        session: requests.Session,
+        session: requests.Session | Callable[[], requests.Session],
         cache: Cache | None = None,
         *,
         batch_size: int = DEFAULT_BATCH,
@@ -127,12 +128,20 @@ class NpmAdvisoryService(EnrichmentService):
         now: Callable[[], float] | None = None,
     ) -> None:
         self.registry = registry if registry.endswith("/") else registry + "/"
-        self.session = session
+        self._session = session
         self.cache = cache
         self.batch_size = max(1, batch_size)
         self.ttl = ttl
         self.offline = offline
         self._now = now
+
+    @property
+    def session(self) -> requests.Session:
+        """The session (made on first use when a maker was given: a scan answered from the
+        cache posts nothing)."""
+        if callable(self._session):
+            self._session = self._session()
+        return self._session
 
     @property
     def url(self) -> str:
@@ -171,6 +180,12 @@ class NpmAdvisoryService(EnrichmentService):
 
     def _post(self, body: Mapping[str, list[str]]) -> tuple[Any, str | None]:
         """The decoded answer, or (None, reason) when advisories are not available."""
+        import gzip
+
+        import requests
+
+        from depaudit.http import DEFAULT_MAX_BODY, BodyTooLarge, describe_failure, read_body
+
         data = gzip.compress(json.dumps(body, separators=(",", ":")).encode("utf-8"))
         headers = {
             "Content-Type": "application/json",

@@ -20,29 +20,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
-
-import requests
 
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import ConfigError
-from depaudit.http import (
-    BodyTooLarge,
-    BudgetSpent,
-    build_session,
-    describe_failure,
-    get_capped,
-)
 from depaudit.models import PackageFacts
 from depaudit.npmrc import NPM_ASKED, NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
+
+if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
+    import requests
 
 NAMESPACE = "registry"
 ACCEPT_FULL = "application/json"
@@ -54,6 +47,13 @@ RATE_LIMIT_STRIKES = 3
 BUDGET_STOP = "budget: "  # an error that a run budget (time, bytes, rate limit) caused
 OFFLINE_PLACEHOLDER = "https://registry.invalid/"
 NPM_CONFIG_NAMESPACE = "npm-config"  # the last `npm config get registry` answer, for --offline
+
+
+def build_session(*args: Any, **kwargs: Any) -> requests.Session:
+    """:func:`depaudit.http.build_session`, imported when the first request is near."""
+    from depaudit.http import build_session as build
+
+    return build(*args, **kwargs)
 
 
 def escape_name(name: str) -> str:
@@ -79,7 +79,7 @@ class RegistryService(EnrichmentService):
     def __init__(
         self,
         config: NpmConfig,
-        session: requests.Session,
+        session: requests.Session | Callable[[], requests.Session],
         cache: Cache | None = None,
         *,
         jobs: int = DEFAULT_JOBS,
@@ -89,7 +89,12 @@ class RegistryService(EnrichmentService):
         progress: Callable[[str, int], Progress] = Progress,
     ) -> None:
         self.config = config
-        self.session = session
+        self._session: requests.Session | None = None
+        self._make_session: Callable[[], requests.Session] | None = None
+        if callable(session):
+            self._make_session = session
+        else:
+            self._session = session
         self.cache = cache
         self.jobs = max(1, jobs)
         self.ttl = ttl
@@ -103,11 +108,29 @@ class RegistryService(EnrichmentService):
         self._successes = 0
         self.failed = False  # set by enrich_all: no request succeeded at all
 
+    @property
+    def session(self) -> requests.Session:
+        """The session, made on first use (a scan answered from the cache makes none)."""
+        with self._lock:
+            if self._session is None:
+                assert self._make_session is not None
+                self._session = self._make_session()
+            return self._session
+
+    def close(self) -> None:
+        """Close the session if one was made."""
+        if self._session is not None:
+            self._session.close()
+
     def url_for(self, name: str) -> str:
         return self.config.registry_for(name) + escape_name(name)
 
     # -- network (worker threads) ----------------------------------------------------------
     def _fetch(self, name: str, url: str, entry: CacheEntry | None) -> _Outcome:
+        import requests
+
+        from depaudit.http import BodyTooLarge, BudgetSpent, describe_failure, get_capped
+
         with self._lock:
             if not self._successes and (
                 self._connection_failures >= MAX_CONSECUTIVE_CONNECTION_FAILURES
@@ -200,6 +223,8 @@ class RegistryService(EnrichmentService):
                     continue
                 to_fetch.append((name, url, entry))
             if to_fetch:
+                from concurrent.futures import ThreadPoolExecutor, as_completed
+
                 with ThreadPoolExecutor(
                     max_workers=min(self.jobs, len(to_fetch)), thread_name_prefix="registry"
                 ) as pool:
@@ -342,5 +367,8 @@ def build_registry_service(
         tuning["read_timeout"] = config.fetch_timeout
     if config.fetch_retries is not None:
         tuning["retries"] = config.fetch_retries
-    session = build_session(jobs, config.auth_for, **tuning)
+
+    def session() -> requests.Session:
+        return build_session(jobs, config.auth_for, **tuning)
+
     return RegistryService(config, session, cache, jobs=jobs, ttl=cache_ttl, offline=offline)
