@@ -203,6 +203,59 @@ def test_the_checks_can_fail() -> None:
     assert stage_of("elsewhere") is None
 
 
+#: calls that read the file system: a format renders the Report and nothing else
+FILE_READS = frozenset(
+    {"open", "read_text", "read_bytes", "iterdir", "glob", "rglob", "scandir", "listdir", "walk"}
+)
+#: modules whose only use is reading files or running programs
+FILE_MODULES = frozenset({"io", "mmap", "fileinput", "linecache", "subprocess", "tokenize"})
+
+
+def file_reads(source: str) -> list[str]:
+    """What in ``source`` reads a file: ``open(...)``, ``x.open(...)``, ``path.read_text()``
+    and the like, an import of a module that exists to read files, an import of a reader."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name in FILE_READS:
+                found.append(f"line {node.lineno}: {name}()")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.append(node.module)
+            for name in names:
+                top = name.split(".")[0]
+                if top in FILE_MODULES or name.startswith("depaudit.sources"):
+                    found.append(f"line {node.lineno}: import {name}")
+    return found
+
+
+def test_formats_read_no_file() -> None:
+    """Formats are the last stage: they render the Report (SARIF's lockfile lines come with
+    the tree, found by depaudit.sources.lines) and read nothing, not even a lockfile."""
+    wrong = {
+        module: reads
+        for module, path in sorted(module_files().items())
+        if stage_of(module) == FORMATS and (reads := file_reads(path.read_text(encoding="utf-8")))
+    }
+    assert wrong == {}, f"formats that read files: {wrong}"
+
+
+def test_the_file_read_check_can_fail() -> None:
+    assert file_reads("open('x')\nPath(p).read_text()\nwith p.open() as f: pass") == [
+        "line 1: open()",
+        "line 2: read_text()",
+        "line 3: open()",
+    ]
+    assert file_reads("import subprocess\nfrom depaudit.sources.lines import read_lines") == [
+        "line 1: import subprocess",
+        "line 2: import depaudit.sources.lines",
+    ]
+    assert file_reads("text = json.dumps(report)\nname = PurePosixPath(p).name") == []
+
+
 @pytest.mark.parametrize(
     ("module", "forbidden"),
     [

@@ -9,6 +9,7 @@ render that one :class:`Scan` in as many formats as they need.
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -113,13 +114,26 @@ class Scan:
         return apply_ignores(report, self.ignores, clock().date(), self.scorer.weights, self.origin)
 
 
-def scan(settings: Settings, clock: Clock = utc_now, tree: DependencyTree | None = None) -> Scan:
-    """Load the tree (unless given), build the report, apply the ignore file: once."""
+def scan(
+    settings: Settings,
+    clock: Clock = utc_now,
+    tree: DependencyTree | None = None,
+    formats: Collection[str] | None = None,
+) -> Scan:
+    """Load the tree (unless given), build the report, apply the ignore file: once.
+
+    ``formats`` are the formats the report will be rendered in (``settings.format`` when not
+    given): when SARIF is among them, the input stage also finds each placement's line in
+    the lockfile (``sources.lines``), which no other format needs."""
     settings, config, origin = policy(settings)
     ignores = tuple(parse_ignores(config, origin))
     if tree is None:
         with gcpause.paused():
             tree = load_tree(settings)
+            if "sarif" in (formats if formats is not None else (settings.format,)):
+                from depaudit.sources.lines import with_lines
+
+                tree = with_lines(tree)
         tree = with_runtime(settings, tree)
     with gcpause.frozen():
         report, scorer = build_report(settings, tree, clock)

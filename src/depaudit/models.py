@@ -225,6 +225,28 @@ class DriftReported:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceLine:
+    """A line of the input file: its 1-based number and its length in characters."""
+
+    number: int
+    width: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLines:
+    """Where each placement's entry is in the input file, found by the input stage
+    (:mod:`depaudit.sources.lines`, one pass over the text) when a format needs it (SARIF);
+    a placement whose entry was not found points at line 1 (``first``)."""
+
+    first: SourceLine
+    placements: Mapping[str, SourceLine]  # by placement location
+
+    def of(self, location: str | None) -> SourceLine:
+        found = self.placements.get(location) if location is not None else None
+        return found if found is not None else self.first
+
+
+@dataclass(frozen=True, slots=True)
 class DependencyTree:
     """Everything a source learned: placements, importers, skipped entries, and the
     problems the source itself reported (npm ls does; lockfiles do not)."""
@@ -246,6 +268,9 @@ class DependencyTree:
     #: runtime status of each placement by location (:mod:`depaudit.reach`, after loading);
     #: empty when reachability was not analysed (every status then unknown)
     runtime: Mapping[str, PlacementRuntime] = field(default_factory=dict, compare=False)
+    #: the line of each placement's entry in the input file (:mod:`depaudit.sources.lines`);
+    #: None when not asked for, or when the input has no lines to point at (stdin)
+    lines: SourceLines | None = field(default=None, compare=False)
     _by_location: Mapping[str, Package] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )

@@ -4,6 +4,7 @@ package's line in the lockfile, stable fingerprints."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import pytest
 
 from depaudit.audit import Auditor
 from depaudit.formats.registry import get_format
-from depaudit.formats.sarif import FINGERPRINT_KEY, artifact_uri, find_line
-from depaudit.models import KnownLeak, KnownLeakKind, Package, PackageFacts
+from depaudit.formats.sarif import FINGERPRINT_KEY, artifact_uri
+from depaudit.models import KnownLeak, KnownLeakKind, PackageFacts, SourceLine, SourceLines
 from depaudit.scoring import RULES, Knowledge, LeakScorer
 from depaudit.services.interface import EnrichmentResult, EnrichmentService
+from depaudit.sources.lines import with_lines
 from depaudit.sources.package_lock import PackageLockSource
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -54,7 +56,7 @@ def leak(package):
 @pytest.fixture
 def sarif(monkeypatch):
     monkeypatch.chdir(NESTED.parent)
-    tree = PackageLockSource().load(Path("package-lock.json"))
+    tree = with_lines(PackageLockSource().load(Path("package-lock.json")))
     lru = next(p for p in tree.packages if p.name == "lru-cache")
     facts = [
         PackageFacts("lru-cache", lru.version, known_leaks=(leak("lru-cache"),), majors_behind=3),
@@ -108,17 +110,6 @@ def test_fingerprints_are_stable_and_distinct(sarif):
     assert len(set(prints)) == len(prints)
 
 
-def test_find_line_in_yarn_and_pnpm_lockfiles():
-    yarn = (
-        (CORPUS / "osv-scanner" / "yarn" / "multiple-constraints.v1.lock").read_text().splitlines()
-    )
-    babel = Package("@babel/code-frame", "7.12.13", "x")
-    assert yarn[find_line(yarn, babel) - 1].startswith('"@babel/code-frame@^7.0.0"')
-    pnpm = (CORPUS / "osv-scanner" / "pnpm" / "multiple-versions.v9.yaml").read_text().splitlines()
-    assert pnpm[find_line(pnpm, Package("uuid", "8.3.2", "x")) - 1].strip() == "uuid@8.3.2:"
-    assert find_line(pnpm, Package("not-there", "1.0.0", "x")) == 1
-
-
 def test_artifact_uri_is_relative_and_never_empty(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert artifact_uri(str(tmp_path / "app" / "package-lock.json")) == "app/package-lock.json"
@@ -135,7 +126,7 @@ def test_installed_tree_results_point_into_the_lockfile(monkeypatch):
     project = ASSETS / "projects" / "clean"
     monkeypatch.chdir(project)
     installed = NpmLsSource().load(project / "npm-ls-long.json")
-    tree = combine(installed, PackageLockSource().load(Path("package-lock.json")))
+    tree = with_lines(combine(installed, PackageLockSource().load(Path("package-lock.json"))))
     facts = [PackageFacts(p.name, p.version, in_registry=False) for p in tree.packages]
     report = Auditor(
         tree=tree, services=[Facts(facts)], scorer=LeakScorer(clock=lambda: NOW), clock=lambda: NOW
@@ -152,61 +143,25 @@ def test_installed_tree_results_point_into_the_lockfile(monkeypatch):
         assert line.rstrip().endswith(f'node_modules/{name}": {{'), line
 
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+def test_results_point_at_line_1_when_the_tree_has_no_lines(sarif):
+    """stdin, or a tree loaded without asking for lines: line 1, and no file is read."""
+    report, _ = sarif
+    bare = replace(report, tree=replace(report.tree, lines=None))
+    for result in json.loads(get_format("sarif").render(bare))["runs"][0]["results"]:
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert (region["startLine"], region["endColumn"]) == (1, 2)
 
 
-@pytest.mark.parametrize(
-    "lock",
-    [
-        "package_lock/npm6-tarball-url/package-lock.json",  # v1, real npm 6: ms twice
-        "projects-pm/prod-path-npm/package-lock.json",  # v3, real npm 11
-        "projects-pm/prod-path-yarn1/yarn.lock",
-        "projects-pm/prod-path-yarn4/yarn.lock",
-        "projects-pm/prod-path-pnpm9/pnpm-lock.yaml",
-        "projects-pm/pnpm11/pnpm-lock.yaml",
-    ],
-)
-def test_every_placement_has_its_own_line_found_in_one_pass(
-    lock: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """issue 16.12: each placement's line comes from one pass over the lockfile, never from
-    a search of the whole file per package, and two versions of a name get their own lines."""
-    import depaudit.formats.sarif as sarif
-    from depaudit.sources import source_for
-
-    path = ASSETS_DIR / lock
-    tree = source_for(path).load(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-
-    def no_search(*args: object) -> int:
-        raise AssertionError("searched the whole file for one package")
-
-    monkeypatch.setattr(sarif, "find_line", no_search)
-    index = sarif.LineIndex(lines, str(path), tree.source.lockfile_version)
-    seen: dict[tuple[str, str], int] = {}
-    for pkg in tree.packages:
-        line = index.line(pkg)
-        assert line > 1 and pkg.installed_as in lines[line - 1], (pkg.location, line)
-        seen.setdefault((pkg.name, pkg.version), line)
-    by_name: dict[str, set[int]] = {}
-    for (name, _), line in seen.items():
-        by_name.setdefault(name, set()).add(line)
-    versions = {name: {v for n, v in seen if n == name} for name in by_name}
-    for name, found in by_name.items():
-        assert len(found) == len(versions[name]), name  # one line per version
-
-
-def test_v1_nested_versions_point_at_their_own_entries() -> None:
-    import depaudit.formats.sarif as sarif
-    from depaudit.sources import source_for
-
-    path = ASSETS_DIR / "package_lock" / "npm6-tarball-url" / "package-lock.json"
-    tree = source_for(path).load(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    index = sarif.LineIndex(lines, str(path), 1)
-    (top,) = tree.placements("ms", "2.1.3")
-    (nested,) = tree.placements("ms", "2.1.2")
-    assert nested.location == "node_modules/debug/node_modules/ms"
-    assert lines[index.line(top) - 1] == '    "ms": {'
-    assert lines[index.line(nested) - 1] == '        "ms": {'
-    assert '"version": "2.1.2"' in lines[index.line(nested)]
+def test_results_point_at_the_lines_the_tree_carries(sarif):
+    """The renderer takes the lines from the tree and reads nothing: a tree whose lines say
+    otherwise than the file is rendered as the tree says."""
+    report, log = sarif
+    placements = {location: SourceLine(7, 30) for location in report.tree.lines.placements}
+    moved = replace(
+        report, tree=report.tree.evolve(lines=SourceLines(SourceLine(1, 1), placements))
+    )
+    results = json.loads(get_format("sarif").render(moved))["runs"][0]["results"]
+    assert len(results) == len(log["runs"][0]["results"])
+    for result in results:
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert (region["startLine"], region["endColumn"]) == (7, 31)

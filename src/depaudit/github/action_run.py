@@ -110,7 +110,7 @@ def action_run(
     known = {f.value for f in FormatName}
     try:
         settings = scan_settings(args)
-        scanned = scan(settings, clock)
+        scanned = scan(settings, clock, formats=wanted)
     except SystemExit as exc:  # a usage error in extra-args: argparse said it on stderr
         result.exit_code = int(exc.code) if isinstance(exc.code, int) else ExitCode.INPUT
         return result
