@@ -54,3 +54,42 @@ def test_quoted_entries_are_read_back(entries: dict[str, dict[str, str]]) -> Non
         lines.append(f"{json.dumps(key)}:")
         lines.extend(f"  {json.dumps(k)} {json.dumps(v)}" for k, v in fields.items())
     assert parse_classic("\n".join(lines) + "\n", "t") == entries
+
+
+def _inside_reference(body: str) -> bool:
+    inside = escaped = False
+    for char in body:
+        if escaped:
+            escaped = False
+        elif inside and char == "\\":
+            escaped = True
+        elif char == '"':
+            inside = not inside
+    return inside
+
+
+@given(st.text(alphabet=st.sampled_from('ab:" \\\t\x7fé')))
+def test_a_header_ends_inside_a_string_as_the_character_walk_says(body: str) -> None:
+    from depaudit.sources.yarn_syntax import _ends_inside_string
+
+    assert _ends_inside_string(body) == _inside_reference(body)
+
+
+@given(st.text())
+def test_a_quoted_token_is_what_json_reads(value: str) -> None:
+    """The fast path (plain printable ASCII) and json.loads give the same string."""
+    from depaudit.sources.yarn_syntax import _token
+
+    quoted = json.dumps(value)
+    assert _token(quoted + " rest", 0, "yarn.lock", 1) == (value, len(quoted))
+    raw = f'"{value}"'  # unescaped: control characters, quotes and backslashes as they are
+    try:
+        expected: tuple[str, int] | None = (json.loads(raw), len(raw))
+    except ValueError:
+        expected = None
+    try:
+        got: tuple[str, int] | None = _token(raw, 0, "yarn.lock", 1)
+    except InputError:
+        got = None
+    if expected is not None and '"' not in value:
+        assert got == expected
