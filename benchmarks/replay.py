@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -71,14 +72,21 @@ def name_from_path(raw_path: str) -> str | None:
     return parts[0] if len(parts) == 1 else None
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # 32 clients connecting at once overflow the default 5
+
+
 class ReplayServer:
     """A threaded loopback server; ``with ReplayServer() as server: server.url``."""
 
-    def __init__(self, root: Path = PACKUMENTS, port: int = 0) -> None:
+    def __init__(self, root: Path = PACKUMENTS, port: int = 0, delay: float = 0.0) -> None:
         self.root = root
+        #: seconds each request waits before its answer: an added round trip (0.05 models a
+        #: registry 50 ms away; connections are kept alive, so only requests pay it)
+        self.delay = delay
         self.stats = Stats()
         handler = self._handler()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = _Server(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -107,12 +115,16 @@ class ReplayServer:
                     self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802
+                if server.delay:
+                    time.sleep(server.delay)
                 self._serve(head_only=False)
 
             def do_HEAD(self) -> None:  # noqa: N802
                 self._serve(head_only=True)
 
             def do_POST(self) -> None:  # noqa: N802
+                if server.delay:
+                    time.sleep(server.delay)
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
                 bulk = urlsplit(self.path).path.rstrip("/").endswith(BULK_PATH)
@@ -170,8 +182,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--root", type=Path, default=PACKUMENTS)
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="added per request")
     args = parser.parse_args()
-    server = ReplayServer(args.root, args.port).start()
+    server = ReplayServer(args.root, args.port, args.delay_ms / 1000).start()
     print(f"replaying {args.root} at {server.url} (Ctrl-C stops)", flush=True)
     try:
         server.thread.join()

@@ -154,7 +154,7 @@ def test_help_shows_only_real_defaults(capsys: pytest.CaptureFixture[str]) -> No
         out = capsys.readouterr().out
         assert "default: None" not in out and "default: False" not in out, command
     assert main(["scan", "--help"]) == 0
-    assert "default: 8" in capsys.readouterr().out  # a real default is still shown
+    assert "default: 32" in capsys.readouterr().out  # a real default is still shown
 
 
 def test_debug_is_accepted_after_the_command(

@@ -163,7 +163,7 @@ class Settings:
     use_cache: bool = True
     cache_dir: Path | None = None  # None: the user cache folder (platformdirs)
     cache_ttl: float = 86400.0
-    jobs: int = 8  # more threads raised peak RSS, not speed (benchmarks/README.md)
+    jobs: int = 32  # requests in flight: sized for a registry tens of ms away (benchmarks/)
     strict: bool = False
     # advisories (npm bulk endpoint, GitHub Advisory Database); the knowledge base is always used
     github_api_url: str = "https://api.github.com"

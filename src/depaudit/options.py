@@ -197,7 +197,7 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         type=positive_int,
         metavar="N",
-        default=env_default("--jobs", positive_int, 8),
+        default=env_default("--jobs", positive_int, 32),
         help=help_text("concurrent registry requests", "--jobs"),
     )
     group.add_argument(

@@ -35,12 +35,17 @@ from depaudit.services import metrics
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import requests
 
 NAMESPACE = "registry"
 ACCEPT_FULL = "application/json"
-DEFAULT_JOBS = 8  # 16 gave the same cold-scan time and +40 MB peak RSS (benchmarks/)
-BIG_BODY = 4 * 1024 * 1024  # decode bodies above this size two at a time (peak memory)
+#: requests in flight: sized for a registry tens of ms away (at a 50 ms round trip, 8 took
+#: 3.5x the latency floor of curl's 32; benchmarks/README.md "Cold scan against curl")
+DEFAULT_JOBS = 32
+#: bytes of fetched bodies waiting for the decoder before fetch threads wait (peak memory)
+PENDING_BODY_BYTES = 48 * 1024 * 1024
 MAX_CONSECUTIVE_CONNECTION_FAILURES = 8
 #: packages answered 429 after every retry before the rest of that host is skipped
 RATE_LIMIT_STRIKES = 3
@@ -69,6 +74,30 @@ class _Outcome:
     etag: str | None = None
     last_modified: str | None = None
     error: str | None = None
+
+
+class BodyGate:
+    """Bounds the bytes of fetched bodies not decoded yet: a fetch thread holding a body
+    waits while others hold ``limit`` bytes (one body alone always passes), so a decoder
+    slower than the network costs waiting, not memory."""
+
+    def __init__(self, limit: int = PENDING_BODY_BYTES) -> None:
+        self.limit = limit
+        self.held = 0
+        self.peak = 0
+        self._cond = threading.Condition()
+
+    def hold(self, size: int) -> None:
+        with self._cond:
+            while self.held and self.held + size > self.limit:
+                self._cond.wait()
+            self.held += size
+            self.peak = max(self.peak, self.held)
+
+    def release(self, size: int) -> None:
+        with self._cond:
+            self.held -= size
+            self._cond.notify_all()
 
 
 class RegistryService(EnrichmentService):
@@ -101,7 +130,8 @@ class RegistryService(EnrichmentService):
         self.offline = offline
         self.clock = clock
         self.progress = progress
-        self._big = threading.BoundedSemaphore(2)
+        self._gate = BodyGate()
+        self._decoder: ThreadPoolExecutor | None = None  # set while enrich_all fetches
         self._lock = threading.Lock()
         self._connection_failures = 0
         self._rate_limited: dict[str, int] = {}  # host -> packages answered 429 to the end
@@ -126,7 +156,9 @@ class RegistryService(EnrichmentService):
         return self.config.registry_for(name) + escape_name(name)
 
     # -- network (worker threads) ----------------------------------------------------------
-    def _fetch(self, name: str, url: str, entry: CacheEntry | None) -> _Outcome:
+    def _fetch(self, name: str, url: str, entry: CacheEntry | None) -> _Outcome | Future[_Outcome]:
+        """One request; a body to decode goes to the decoder thread (the fetch thread is
+        free for the next request at once), and its outcome comes as a Future."""
         import requests
 
         from depaudit.http import BodyTooLarge, BudgetSpent, describe_failure, get_capped
@@ -169,27 +201,40 @@ class RegistryService(EnrichmentService):
         if got.status not in (200, 404):
             hint = " (check the registry credentials)" if got.status in (401, 403) else ""
             return _Outcome(name, error=f"HTTP {got.status}{hint}")
+        size = len(got.body)
+        self._gate.hold(size)
+        if self._decoder is None:
+            return self._decoded(name, got.status, got.body, etag, modified, size)
+        return self._decoder.submit(self._decoded, name, got.status, got.body, etag, modified, size)
+
+    def _decoded(
+        self,
+        name: str,
+        status: int,
+        body: bytes,
+        etag: str | None,
+        modified: str | None,
+        size: int,
+    ) -> _Outcome:
+        """Decode a 200 or 404 body (decoder thread); its bytes leave the gate."""
         try:
-            data = self._decode(got.body)
+            data = metrics.pack(metrics.extract_body(body))
         except ValueError:
-            if got.status == 404:  # plain "Not found" (or an empty body)
+            if status == 404:  # plain "Not found" (or an empty body)
                 self._succeeded()
                 return _Outcome(name, data={"state": metrics.STATE_MISSING})
             return _Outcome(name, error="the response is not a packument")
+        finally:
+            del body
+            self._gate.release(size)
         self._succeeded()  # only a usable answer counts: 5xx or an HTML page do not
-        if got.status == 404 and data.get("state") != metrics.STATE_UNPUBLISHED:
+        if status == 404 and data.get("state") != metrics.STATE_UNPUBLISHED:
             data = {"state": metrics.STATE_MISSING}
         return _Outcome(name, data=data, etag=etag, last_modified=modified)
 
     def _succeeded(self) -> None:
         with self._lock:
             self._successes += 1
-
-    def _decode(self, body: bytes) -> dict[str, Any]:
-        if len(body) > BIG_BODY:
-            with self._big:
-                return metrics.pack(metrics.extract_body(body))
-        return metrics.pack(metrics.extract_body(body))
 
     # -- orchestration (main thread) -------------------------------------------------------
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
@@ -223,28 +268,15 @@ class RegistryService(EnrichmentService):
                     continue
                 to_fetch.append((name, url, entry))
             if to_fetch:
-                from concurrent.futures import ThreadPoolExecutor, as_completed
-
-                with ThreadPoolExecutor(
-                    max_workers=min(self.jobs, len(to_fetch)), thread_name_prefix="registry"
-                ) as pool:
-                    futures = {
-                        pool.submit(self._fetch, name, url, entry): (url, entry)
-                        for name, url, entry in to_fetch
-                    }
-                    done: list[tuple[str, CacheEntry | None, _Outcome]] = []
-                    for future in as_completed(futures):
-                        url, entry = futures[future]
-                        outcome = future.result()
-                        progress.advance(cached=False)
-                        if outcome.error is not None:
-                            errors[outcome.name] = outcome.error
-                        elif outcome.not_modified and entry is not None:
-                            found[outcome.name] = entry.value
-                            revalidated += 1
-                        elif outcome.data is not None:
-                            found[outcome.name] = outcome.data
-                        done.append((url, entry, outcome))
+                done = self._fetch_all(to_fetch, progress)
+                for _url, entry, outcome in done:
+                    if outcome.error is not None:
+                        errors[outcome.name] = outcome.error
+                    elif outcome.not_modified and entry is not None:
+                        found[outcome.name] = entry.value
+                        revalidated += 1
+                    elif outcome.data is not None:
+                        found[outcome.name] = outcome.data
                 if self.cache is not None:
                     self._store(done)
         facts = self._facts(packages, found)
@@ -266,6 +298,38 @@ class RegistryService(EnrichmentService):
         return EnrichmentResult(
             facts=facts, warnings=tuple(warnings), consulted=summary, failed=failed
         )
+
+    def _fetch_all(
+        self, to_fetch: Sequence[tuple[str, str, CacheEntry | None]], progress: Progress
+    ) -> list[tuple[str, CacheEntry | None, _Outcome]]:
+        """``jobs`` fetch threads and one decoder thread (decoding holds the GIL: a second
+        decoder would only take turns with the first, and hold another body)."""
+        from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+
+        done: list[tuple[str, CacheEntry | None, _Outcome]] = []
+        decoding: list[tuple[str, CacheEntry | None, Future[_Outcome]]] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="registry-decode") as decoder:
+            self._decoder = decoder
+            try:
+                with ThreadPoolExecutor(
+                    max_workers=min(self.jobs, len(to_fetch)), thread_name_prefix="registry"
+                ) as pool:
+                    futures = {
+                        pool.submit(self._fetch, name, url, entry): (url, entry)
+                        for name, url, entry in to_fetch
+                    }
+                    for future in as_completed(futures):
+                        url, entry = futures[future]
+                        result = future.result()
+                        progress.advance(cached=False)
+                        if isinstance(result, Future):
+                            decoding.append((url, entry, result))
+                        else:
+                            done.append((url, entry, result))
+                done.extend((url, entry, pending.result()) for url, entry, pending in decoding)
+            finally:
+                self._decoder = None
+        return done
 
     def _store(self, done: Sequence[tuple[str, CacheEntry | None, _Outcome]]) -> None:
         """Write what was fetched in one cache transaction, after the fetches."""

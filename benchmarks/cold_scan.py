@@ -1,0 +1,201 @@
+"""Cold scan against the transport floor: ``python -m benchmarks.cold_scan``.
+
+For one lockfile (theia's by default: 1,877 registry names, 205 MB of packuments) and each
+added round trip (0 and 50 ms by default; ``benchmarks/replay.py --delay-ms``), pairs of
+
+- **curl floor**: ``curl --parallel --parallel-max 32`` fetching every packument URL depaudit
+  asks for from the same loopback replay, bodies to ``/dev/null`` (no decoding, C all the way);
+- **depaudit cold**: the whole ``depaudit scan`` process with an empty cache folder (registry
+  facts of every package, the advisory POST, the GitHub stand-in),
+
+run back to back (curl, depaudit, curl, depaudit, ...: the machine is shared, so each depaudit
+run is divided by the curl run next to it, and the median of those ratios is reported along
+with the medians of the times). Peak RSS is GNU time's. The replay server runs in this process.
+
+``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--target NAME]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.lockinfo import lockfile_in, registry_names
+from benchmarks.measure import Run, median, run_process
+from benchmarks.replay import PACKUMENTS, ReplayServer, missing_marker, packument_path
+from benchmarks.workdir import copy_project
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE.parent / "tests" / "corpus" / "real"
+WORK = HERE / ".work"
+DEFAULT_TARGET = "npm-lock-v3-theia-workspaces-large"
+CURL_PARALLEL = 32
+
+
+def escape_name(name: str) -> str:
+    from depaudit.services.registry import escape_name as depaudit_escape
+
+    return depaudit_escape(name)
+
+
+def curl_config(base: str, names: list[str], path: Path) -> Path:
+    lines = []
+    for name in names:
+        lines.append(f'url = "{base}{escape_name(name)}"')
+        lines.append('output = "/dev/null"')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def curl_argv(config: Path) -> list[str]:
+    return [
+        "curl",
+        "--silent",
+        "--parallel",
+        "--parallel-max",
+        str(CURL_PARALLEL),
+        "-H",
+        "Accept: application/json",
+        "--config",
+        str(config),
+    ]
+
+
+def depaudit_argv(lock: Path, url: str, cache: Path, jobs: int | None) -> list[str]:
+    argv = [sys.executable, "-m", "depaudit", "scan", "--lockfile", str(lock)]
+    argv += ["--format", "json", "--no-npm", "--registry", url, "--cache-dir", str(cache)]
+    argv += ["--github-api-url", url + "github"]
+    if jobs:
+        argv += ["--jobs", str(jobs)]
+    return argv
+
+
+def unknown_packages(run: Run) -> int:
+    """Packages whose registry facts the report leaves unknown (a transport failure)."""
+    try:
+        report = json.loads(run.stdout)
+    except ValueError:
+        return -1
+    return sum(
+        1
+        for entry in report.get("packages", [])
+        if (entry.get("facts") or {}).get("in_registry") is None
+    )
+
+
+def pairs_at(
+    delay_ms: float, names: list[str], lock: Path, project: Path, pairs: int, jobs: int | None
+) -> dict[str, Any]:
+    scratch = Path(tempfile.mkdtemp(prefix="cold-", dir=WORK))
+    env = dict(os.environ, npm_config_update_notifier="false")
+    rows: list[dict[str, Any]] = []
+    with ReplayServer(PACKUMENTS, delay=delay_ms / 1000) as server:
+        config = curl_config(server.url, names, scratch / "curl.cfg")
+        for i in range(pairs):
+            server.stats.reset()
+            curl = run_process(curl_argv(config), project, env)
+            curl_requests, curl_bytes = server.stats.requests, server.stats.bytes_sent
+            server.stats.reset()
+            cache = scratch / f"cache-{i}"
+            ours = run_process(depaudit_argv(lock, server.url, cache, jobs), project, env)
+            shutil.rmtree(cache, ignore_errors=True)
+            row = {
+                "curl_s": curl.seconds,
+                "curl_cpu_s": curl.cpu_seconds,
+                "curl_requests": curl_requests,
+                "curl_mb": curl_bytes / 2**20,
+                "depaudit_s": ours.seconds,
+                "depaudit_cpu_s": ours.cpu_seconds,
+                "depaudit_rss_mb": ours.peak_rss_mb,
+                "depaudit_requests": server.stats.requests,
+                "depaudit_mb": server.stats.bytes_sent / 2**20,
+                "depaudit_code": ours.returncode,
+                "unknown": unknown_packages(ours),
+                "ratio": ours.seconds / curl.seconds,
+            }
+            rows.append(row)
+            print(
+                f"{delay_ms:g} ms pair {i + 1}: curl {curl.seconds:.2f} s, depaudit "
+                f"{ours.seconds:.2f} s ({row['ratio']:.2f}x, CPU {ours.cpu_seconds:.2f} s, "
+                f"{ours.peak_rss_mb:.0f} MB, {row['unknown']} unknown, "
+                f"{row['depaudit_requests']} requests)",
+                file=sys.stderr,
+            )
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {
+        "delay_ms": delay_ms,
+        "pairs": rows,
+        "curl_median_s": median([r["curl_s"] for r in rows]),
+        "depaudit_median_s": median([r["depaudit_s"] for r in rows]),
+        "depaudit_cpu_median_s": median([r["depaudit_cpu_s"] for r in rows]),
+        "ratio_median": median([r["ratio"] for r in rows]),
+        "peak_rss_mb": max(r["depaudit_rss_mb"] for r in rows),
+    }
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        f"{results['date']}, load average {results['load']} at the start; "
+        f"{results['target']} ({results['names']} names, {results['mb']:.0f} MB of packuments); "
+        f"depaudit --jobs {results['jobs'] or 'default'}.",
+        "",
+        "| added round trip | curl floor (median) | depaudit cold (median) | depaudit/curl "
+        "(median of pairs) | pairs' ratios | depaudit CPU | peak RSS |",
+        "|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in results["delays"]:
+        ratios = ", ".join(f"{p['ratio']:.2f}" for p in r["pairs"])
+        lines.append(
+            f"| {r['delay_ms']:g} ms | {r['curl_median_s']:.2f} s | {r['depaudit_median_s']:.2f} s "
+            f"| **{r['ratio_median']:.2f}x** | {ratios} | {r['depaudit_cpu_median_s']:.2f} s "
+            f"| {r['peak_rss_mb']:.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--delays", default="0,50", help="added round trips in ms")
+    parser.add_argument("--jobs", type=int, help="pass --jobs to depaudit")
+    parser.add_argument("--target", default=DEFAULT_TARGET)
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    project = copy_project(CORPUS / args.target, WORK / "cold" / args.target)
+    lock = lockfile_in(project)
+    assert lock is not None
+    names = sorted(registry_names(lock))
+    missing = [n for n in names if not (packument_path(n).is_file() or missing_marker(n).is_file())]
+    if missing:
+        sys.exit(f"{len(missing)} packuments not recorded: run `python -m benchmarks.record`")
+    size = sum(packument_path(n).stat().st_size for n in names if packument_path(n).is_file())
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "target": args.target,
+        "names": len(names),
+        "mb": size / 2**20,
+        "jobs": args.jobs,
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+        ).stdout.strip(),
+        "delays": [
+            pairs_at(float(d), names, lock, project, args.pairs, args.jobs)
+            for d in args.delays.split(",")
+        ],
+    }
+    (WORK / "cold_scan.json").write_text(json.dumps(results, indent=2))
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
