@@ -1,6 +1,6 @@
 """The frozen model shared by every stage of the pipeline.
 
-sources/ produce a :class:`DependencyTree`; tree.py finds :class:`TreeProblem` s in it;
+sources/ produce a :class:`DependencyTree`; tree/ finds :class:`TreeProblem` s in it;
 services/ learn :class:`PackageFacts`; scoring/ turns facts into :class:`Suspect` s;
 formats/ render a :class:`Report`. No stage passes plain dicts to the next.
 

@@ -229,7 +229,7 @@ def test_shrinkwrap_name_sets_the_kind(tmp_path: Path) -> None:
 
 def test_drift_declared_edges() -> None:
     """package.json edited after locking: `declared` holds what package.json says, resolved
-    the same way, so tree.py can compare it with the lock's `dependencies`."""
+    the same way, so the tree stage can compare it with the lock's `dependencies`."""
     tree = load(LOCKS / "drift" / "package-lock.json")
     imps = {i.location: i for i in tree.importers}
     root = imps[""]
