@@ -1,20 +1,19 @@
-"""tree.find_problems: the same problems for every source, computed from the edges."""
+"""depaudit.tree (tree/__init__.py): find_problems combines the phases; a peer problem supersedes
+the plain one, cycles terminate, and the problems of real lockfiles and npm ls output."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+from small_trees import lock_problems, make_tree, pkg, problem_kinds
 
 from conftest import ASSETS
 from depaudit.models import (
     Dependency,
-    DependencyTree,
     DepType,
     Importer,
     Package,
     ProblemKind,
-    SkippedPackage,
-    SourceInfo,
     TreeProblem,
 )
 from depaudit.sources.package_lock import PackageLockSource
@@ -23,38 +22,11 @@ from depaudit.tree import find_problems
 PROJECTS = ASSETS / "projects"
 
 
-def _tree(
-    packages: list[Package],
-    importers: list[Importer],
-    skipped: tuple[SkippedPackage, ...] = (),
-    reported: tuple[TreeProblem, ...] = (),
-) -> DependencyTree:
-    return DependencyTree(
-        source=SourceInfo("test", "t"),
-        root_name="root",
-        root_version="1.0.0",
-        packages=tuple(packages),
-        importers=tuple(importers),
-        skipped=skipped,
-        reported_problems=reported,
-    )
-
-
-def _pkg(name: str, version: str, path: tuple[str, ...], *deps: Dependency) -> Package:
-    return Package(
-        name, version, "node_modules/" + "/node_modules/".join(path), path, dependencies=deps
-    )
-
-
-def _kinds(tree: DependencyTree) -> set[tuple[ProblemKind, tuple[str, ...]]]:
-    return {(p.kind, p.path) for p in find_problems(tree)}
-
-
 def test_peer_problem_supersedes_the_plain_one_a_source_reported() -> None:
-    lib = _pkg("lib", "1.0.0", ("lib",), Dependency("react", "^18", DepType.PEER, None))
+    lib = pkg("lib", "1.0.0", ("lib",), Dependency("react", "^18", DepType.PEER, None))
     root = Importer("root", "1.0.0", "", (Dependency("lib", "1", DepType.PROD, lib.location),))
     reported = (TreeProblem(ProblemKind.MISSING, "react", None, ("lib", "react"), wanted="^18"),)
-    assert _kinds(_tree([lib], [root], reported=reported)) == {
+    assert problem_kinds(make_tree([lib], [root], reported=reported)) == {
         (ProblemKind.PEER_MISSING, ("lib", "react"))
     }
 
@@ -76,24 +48,20 @@ def test_cycles_terminate() -> None:
     )
     b2 = Package("b", "2.0.0", "node_modules/x/node_modules/b", ("x", "b"))
     root = Importer("root", "1.0.0", "", (Dependency("a", "1", DepType.PROD, a.location),))
-    assert (ProblemKind.DUPLICATE_VERSIONS, ("b",)) in _kinds(_tree([a, b, b2], [root]))
+    assert (ProblemKind.DUPLICATE_VERSIONS, ("b",)) in problem_kinds(make_tree([a, b, b2], [root]))
 
 
 # -- lockfile-only mode, on the real projects ------------------------------------------------
 
 
-def _lock_problems(folder: Path) -> list[TreeProblem]:
-    return find_problems(PackageLockSource().load(folder / "package-lock.json"))
-
-
 def test_lockfile_only_peers() -> None:
-    [missing] = _lock_problems(PROJECTS / "peer-missing")
+    [missing] = lock_problems(PROJECTS / "peer-missing")
     assert (missing.kind, missing.path) == (
         ProblemKind.PEER_MISSING,
         ("use-sync-external-store", "react"),
     )
     [invalid] = [
-        p for p in _lock_problems(PROJECTS / "peer-invalid") if p.kind is ProblemKind.PEER_INVALID
+        p for p in lock_problems(PROJECTS / "peer-invalid") if p.kind is ProblemKind.PEER_INVALID
     ]
     assert (invalid.found, invalid.wanted) == ("15.7.0", "^16.8.0 || ^17.0.0 || ^18.0.0")
 
