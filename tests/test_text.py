@@ -40,3 +40,17 @@ def test_the_fast_paths_return_the_same_text() -> None:
     assert valid_unicode("a\ud800b") == "a\ufffdb"
     assert json_text_safe("plain") == "plain"
     assert json_text_safe("a\x85b\u202e") == "a\\u0085b\\u202e"
+
+
+def test_shown_cuts_with_an_ellipsis_and_keeps_short_text() -> None:
+    from depaudit.text import NAME_SHOWN, shown, shown_path
+
+    assert shown("express") == "express"
+    assert shown("x" * NAME_SHOWN) == "x" * NAME_SHOWN
+    assert shown("x" * (NAME_SHOWN + 1)) == "x" * (NAME_SHOWN - 1) + "…"
+    assert shown_path(["a", "b"]) == "a > b"
+    long = shown_path(["y" * 1000] * 10_000, limit=1024)
+    assert len(long) == 1024 and long.endswith("…")
+    assert long.startswith("y" * (NAME_SHOWN - 1) + "… > ")
+    # dropping names must still show the cut: 4 names of 10 fit 40 characters exactly
+    assert shown_path(["abcdefg"] * 10, limit=40).endswith("…")

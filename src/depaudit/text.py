@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -68,3 +69,32 @@ def valid_unicode(text: str) -> str:
     except UnicodeEncodeError:
         return _SURROGATE.sub("\ufffd", text)
     return text
+
+
+#: the longest package name npm accepts: a longer name (a hostile lockfile's) is shown cut,
+#: with an ellipsis, in the human formats (table, markdown); JSON and SARIF carry it whole
+NAME_SHOWN = 214
+#: the most the human formats show of a version, a range or a version list
+VERSION_SHOWN = 128
+#: the most the human formats show of one path or message cell
+TEXT_SHOWN = 1024
+
+
+def shown(text: str, limit: int = NAME_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters, the last an ellipsis: a 30 KB name repeated in
+    every problem row made the human reports grow (and cost) rows x name length."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def shown_path(names: Iterable[str], limit: int = TEXT_SHOWN) -> str:
+    """A path (``a > b > c``) as the human formats show it: every name :func:`shown`, the
+    whole cut at ``limit``; joins no more names than fit."""
+    parts: list[str] = []
+    size = 0
+    for name in names:
+        if size > limit + 3:  # the joined text is already over the limit: shown() cuts it
+            break
+        part = shown(name)
+        parts.append(part)
+        size += len(part) + 3
+    return shown(" > ".join(parts), limit)

@@ -179,3 +179,19 @@ def test_a_2000_package_report_stays_under_the_limit_and_keeps_the_top():
 def test_no_suspects_says_so():
     text = render_markdown(report([]))
     assert "No leak suspects found." in text and "**0 high**" in text
+
+
+def test_a_huge_name_in_many_problem_rows_is_cut_and_only_rows_that_fit_are_made() -> None:
+    name = "n" * 30_000
+    problems = [
+        TreeProblem(ProblemKind.MISSING, name, "1.0.0", (f"p{i}", name), wanted="^1")
+        for i in range(500)
+    ]
+    text = render_markdown(report([], problems))
+    assert name not in text and "n" * 213 + "…" in text
+    assert len(text) <= GITHUB_LIMIT
+    kept = text.count("| missing |")
+    assert 0 < kept < 500
+    assert f"*{500 - kept} more not shown" in text
+    # JSON keeps the name whole
+    assert name in get_format("json").render(report([], problems[:1]))

@@ -177,3 +177,20 @@ def test_hostile_names_cannot_move_the_cursor_or_reorder_text() -> None:
 def test_an_empty_report_says_there_are_no_tree_problems() -> None:
     assert "no tree problems" in summary_line(_report())
     assert "\x1b" not in TableFormat().render(_report())
+
+
+def test_a_huge_name_in_many_problem_rows_is_shown_cut_not_rows_times_its_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 30 KB name in 200 problem rows (one hostile lockfile key) made the table grow with
+    rows x name length; it shows each name cut at npm's 214-character maximum."""
+    monkeypatch.setenv("COLUMNS", "100000")  # no width fitting: the cut alone bounds it
+    name = "n" * 30_000
+    problems = tuple(
+        TreeProblem(ProblemKind.MISSING, name, "1.0.0", (f"p{i}", name), wanted="^1")
+        for i in range(200)
+    )
+    text = TableFormat().render(_report(problems=problems))
+    assert name not in text
+    assert "n" * 213 + "…" in text
+    assert len(text) < 200 * 2_000

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from depaudit.formats.interface import FormatName, ReportFormat
 from depaudit.formats.md_text import MARKER, code, escape, signal_reasons
 from depaudit.models import ProblemKind, Report, Suspect, Tier, runtime_label
+from depaudit.text import TEXT_SHOWN, VERSION_SHOWN, shown, shown_path
 
 #: GitHub rejects comments longer than this many characters
 GITHUB_LIMIT = 65_536
@@ -24,13 +25,13 @@ TOP = 10
 
 
 def _package(suspect: Suspect) -> str:
-    return f"`{code(suspect.name)}@{code(suspect.version)}`"
+    return f"`{code(shown(suspect.name))}@{code(shown(suspect.version, VERSION_SHOWN))}`"
 
 
 def _via(suspect: Suspect) -> str:
     if not suspect.paths:
         return ""
-    first = " > ".join(suspect.paths[0])
+    first = shown_path(suspect.paths[0])
     more = f" (+{len(suspect.paths) - 1} more paths)" if len(suspect.paths) > 1 else ""
     return escape(first) + more
 
@@ -82,9 +83,11 @@ def _problem_row(problem_kind: str, name: str, path: str, detail: str) -> str:
     return f"| {escape(problem_kind)} | `{code(name)}` | {escape(path)} | {escape(detail)} |"
 
 
-def _details(summary: str, header: Sequence[str], rows: Iterable[str], budget: int) -> list[str]:
-    """A collapsible section holding as many rows as fit in ``budget`` characters."""
-    rows = list(rows)
+def _details(
+    summary: str, header: Sequence[str], rows: Iterable[str], budget: int, total: int
+) -> list[str]:
+    """A collapsible section holding as many of the ``total`` rows as fit in ``budget``
+    characters; a row past the budget ends the section (the rest are never made)."""
     opening = ["<details>", f"<summary>{summary}</summary>", "", *header]
     closing = ["", "</details>", ""]
     used = sum(len(line) + 1 for line in opening + closing)
@@ -94,10 +97,11 @@ def _details(summary: str, header: Sequence[str], rows: Iterable[str], budget: i
             break
         kept.append(row)
         used += len(row) + 1
-    if len(kept) < len(rows):
+    if len(kept) < total:
+        hidden = total - len(kept)
         kept.append("")
         kept.append(
-            f"*{len(rows) - len(kept) + 1} more not shown to stay within GitHub's comment "
+            f"*{hidden} more not shown to stay within GitHub's comment "
             "limit; see the JSON or SARIF report.*"
         )
     return opening + kept + closing
@@ -115,8 +119,8 @@ def render_markdown(report: Report, budget: int = BUDGET) -> str:
     # Priority 1: headline, the top suspects and the footer (warnings, ignore notes).
     # Degrade the top table's detail before anything of it disappears.
     table: list[str] = []
-    for reasons, shown in ((None, len(top)), (3, len(top)), (1, len(top)), (1, 3)):
-        table = top_table(top[:shown], reasons) if top else ["No leak suspects found.", ""]
+    for reasons, count in ((None, len(top)), (3, len(top)), (1, len(top)), (1, 3)):
+        table = top_table(top[:count], reasons) if top else ["No leak suspects found.", ""]
         if _size(head) + _size(table) + _size(tail) <= budget:
             break
     lines = head + table
@@ -132,7 +136,7 @@ def render_markdown(report: Report, budget: int = BUDGET) -> str:
             "|---:|---|---:|---|---|---|",
         ]
         rows = (_rest_row(i, s) for i, s in enumerate(rest, TOP + 1))
-        section = _details(f"{len(rest)} more suspects", header, rows, remaining)
+        section = _details(f"{len(rest)} more suspects", header, rows, remaining, len(rest))
         lines += section
         remaining -= _size(section)
     problems = [p for p in report.problems if p.kind is not ProblemKind.DEDUPED]
@@ -141,13 +145,18 @@ def render_markdown(report: Report, budget: int = BUDGET) -> str:
         rows = (
             _problem_row(
                 p.kind.value,
-                p.name + (f"@{p.version}" if p.version else ""),
-                p.path_text,
-                p.detail or (f"wanted {p.wanted}, found {p.found}" if p.wanted else ""),
+                shown(p.name) + (f"@{shown(p.version, VERSION_SHOWN)}" if p.version else ""),
+                shown_path(p.path),
+                shown(
+                    p.detail or (f"wanted {p.wanted}, found {p.found}" if p.wanted else ""),
+                    TEXT_SHOWN,
+                ),
             )
             for p in problems
         )
-        section = _details(f"Tree problems ({len(problems)})", header, rows, remaining)
+        section = _details(
+            f"Tree problems ({len(problems)})", header, rows, remaining, len(problems)
+        )
         lines += section
     if report.findings and budget - _size(lines) - _size(tail) > 400:
         from depaudit.code.render import markdown_rows
@@ -158,6 +167,7 @@ def render_markdown(report: Report, budget: int = BUDGET) -> str:
             code_rows[:2],
             code_rows[2:],
             budget - _size(lines) - _size(tail),
+            len(code_rows) - 2,
         )
     text = "\n".join(lines + tail) + "\n"
     if len(text) > budget:  # pathological footer: cut it, never exceed the limit

@@ -11,7 +11,7 @@ from tabulate import tabulate
 
 from depaudit.formats.interface import FormatName, ReportFormat
 from depaudit.models import ProblemKind, Report, Suspect, runtime_label
-from depaudit.text import terminal_safe
+from depaudit.text import TEXT_SHOWN, VERSION_SHOWN, shown, shown_path, terminal_safe
 
 #: deduped placements are normal in npm trees; list them only as a count in the table
 SUMMARISED_KINDS = frozenset({ProblemKind.DEDUPED})
@@ -113,10 +113,17 @@ def _cut(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _package(name: str, version: str | None) -> str:
+    """``name@version`` as the table shows it (a hostile name or version cut, see shown)."""
+    return shown(name) + (f"@{shown(version, VERSION_SHOWN)}" if version else "")
+
+
 def _strongest(suspect: Suspect, count: int = 2) -> str:
     reasons = [f"{s.rule} +{s.points:g}: {_cut(s.evidence, 200)}" for s in suspect.signals[:count]]
     if len(suspect.signals) > count:
-        reasons.append(f"(+{len(suspect.signals) - count} more; depaudit explain {suspect.name})")
+        reasons.append(
+            f"(+{len(suspect.signals) - count} more; depaudit explain {shown(suspect.name)})"
+        )
     return "\n".join(terminal_safe(r) for r in reasons)
 
 
@@ -127,7 +134,7 @@ def suspects_table(report: Report, width: int | None = None) -> list[str]:
     rows: list[list[object]] = [
         [
             index,
-            terminal_safe(s.key) + (" (dev)" if s.dev else ""),
+            terminal_safe(_package(s.name, s.version)) + (" (dev)" if s.dev else ""),
             f"{s.score:g}",
             s.tier.value,
             runtime_label(s.runtime),
@@ -161,11 +168,11 @@ def registry_tables(report: Report, top: int = REGISTRY_TOP, width: int | None =
         oldest = sorted(known, key=lambda f: (-(f.age_days or 0.0), f.name, f.version))[:top]
         rows: list[list[object]] = [
             [
-                terminal_safe(f.key),
+                terminal_safe(_package(f.name, f.version)),
                 _years(f.age_days),
                 _years(f.days_since_release),
-                terminal_safe(f.latest or "?"),
-                terminal_safe(f.deprecated or ""),
+                terminal_safe(shown(f.latest or "?", VERSION_SHOWN)),
+                terminal_safe(shown(f.deprecated or "", TEXT_SHOWN)),
             ]
             for f in oldest
         ]
@@ -180,8 +187,8 @@ def registry_tables(report: Report, top: int = REGISTRY_TOP, width: int | None =
         )[:top]
         rows = [
             [
-                terminal_safe(f.key),
-                terminal_safe(f.latest or "?"),
+                terminal_safe(_package(f.name, f.version)),
+                terminal_safe(shown(f.latest or "?", VERSION_SHOWN)),
                 f"{f.libyears:.2f}" if f.libyears is not None else "?",
                 "?" if f.versions_behind is None else str(f.versions_behind),
                 "?" if f.majors_behind is None else str(f.majors_behind),
@@ -204,7 +211,11 @@ class TableFormat(ReportFormat):
         out.extend(problems_table(report, width))
         if report.tree.skipped:
             rows: list[list[object]] = [
-                [terminal_safe(s.name), terminal_safe(s.spec), terminal_safe(s.reason)]
+                [
+                    terminal_safe(shown(s.name)),
+                    terminal_safe(shown(s.spec, VERSION_SHOWN)),
+                    terminal_safe(shown(s.reason, TEXT_SHOWN)),
+                ]
                 for s in report.tree.skipped
             ]
             headers = ["skipped", "spec", "reason"]
@@ -214,11 +225,11 @@ class TableFormat(ReportFormat):
         if report.growth:
             rows = [
                 [
-                    terminal_safe(g.label),
+                    terminal_safe(shown(g.label, TEXT_SHOWN)),
                     g.kind,
                     f"{g.growth_bytes / 1024:,.1f} KiB",
                     f"{g.growth_objects:,}",
-                    terminal_safe(g.retainer_path),
+                    terminal_safe(shown(g.retainer_path, TEXT_SHOWN)),
                 ]
                 for g in report.growth
             ]
@@ -242,22 +253,22 @@ def problems_table(report: Report, width: int) -> list[str]:
     wrapped paragraph (names with the most versions first; JSON and markdown list every path)."""
     rank = {kind: i for i, kind in enumerate(SEVERITY)}
     listed = [p for p in report.problems if p.kind not in SUMMARISED_KINDS]
-    shown = sorted(
+    severe = sorted(
         (p for p in listed if p.kind is not ProblemKind.DUPLICATE_VERSIONS),
         key=lambda p: rank.get(p.kind, len(SEVERITY)),
     )
     out: list[str] = []
-    if shown:
+    if severe:
         rows: list[list[object]] = [
             [
                 p.kind.value,
-                terminal_safe(p.name + (f"@{p.version}" if p.version else "")),
-                terminal_safe(p.path_text),
-                terminal_safe(p.wanted or ""),
-                terminal_safe(p.found or ""),
+                terminal_safe(_package(p.name, p.version)),
+                terminal_safe(shown_path(p.path)),
+                terminal_safe(shown(p.wanted or "", VERSION_SHOWN)),
+                terminal_safe(shown(p.found or "", VERSION_SHOWN)),
                 terminal_safe(_cut(p.detail, 300)),
             ]
-            for p in shown
+            for p in severe
         ]
         headers = ["problem", "package", "path", "wanted", "found", "detail"]
         out += [tabulate(fit(rows, headers, [5, 2, 4, 3, 1], width), headers=headers), ""]
@@ -266,7 +277,10 @@ def problems_table(report: Report, width: int) -> list[str]:
         key=lambda p: (-len((p.found or "").split(", ")), p.name),
     )
     if duplicates:
-        names = [f"{p.name} ({p.found})" for p in duplicates[:TOP_DUPLICATES]]
+        names = [
+            f"{shown(p.name)} ({shown(p.found or '', TEXT_SHOWN)})"
+            for p in duplicates[:TOP_DUPLICATES]
+        ]
         if len(duplicates) > TOP_DUPLICATES:
             names.append(f"and {len(duplicates) - TOP_DUPLICATES} more")
         text = (
