@@ -134,6 +134,8 @@ def build_report(
                 cache_ttl=settings.cache_ttl,
                 jobs=settings.jobs,
                 cache=cache,
+                network_seconds=settings.budget.network_seconds,
+                response_bytes=settings.budget.response_bytes,
             )
             parts.callback(registry.close)
             services.append(registry)

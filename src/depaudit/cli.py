@@ -278,7 +278,9 @@ def run_diff(args: argparse.Namespace, clock: Clock | None = None) -> int:
         if not args.base or not args.head:
             raise UsageError("diff needs BASE and HEAD lockfiles, or --base-ref REF [HEAD]")
         base, head = Path(args.base), Path(args.head)
-    base_tree, head_tree, base_label, head_label = load_pair(base, head, args.base_ref)
+    base_tree, head_tree, base_label, head_label = load_pair(
+        base, head, args.base_ref, settings.budget
+    )
     clock = clock or utc_now
     base_scan = scan(settings, clock, tree=base_tree)
     head_scan = scan(settings, clock, tree=head_tree)

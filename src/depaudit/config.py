@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from depaudit.budget import Budget
 from depaudit.errors import ConfigError, InputError
 
 T = TypeVar("T")
@@ -176,5 +177,8 @@ class Settings:
     #: profile (scan --heap-profile): measured growth, the runtime-growth signal
     heap_snapshots: tuple[Path, ...] = ()
     heap_profile: Path | None = None
+    #: the run's resource budget (--input-budget, --depth-budget, --network-budget,
+    #: --response-budget): handed to the readers and services
+    budget: Budget = Budget()
     #: GITHUB_TOKEN / GH_TOKEN, read once by the CLI (the core reads no environment)
     github_token: str | None = field(default=None, repr=False)

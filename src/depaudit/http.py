@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from requests.sessions import _Settings
 
 from depaudit import __version__
+from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
 
 USER_AGENT = f"depaudit/{__version__}"
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -36,8 +37,8 @@ DEFAULT_MAX_BODY = 256 * 1024 * 1024  # the biggest packuments are tens of MB
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 #: the run's network budget (README "Resource budget"): wall time from the session's start
 #: and decoded response bytes, over every request
-RUN_NETWORK_SECONDS = 300.0
-RUN_RESPONSE_BYTES = 1024 * 1024 * 1024
+RUN_NETWORK_SECONDS = NETWORK_SECONDS
+RUN_RESPONSE_BYTES = RESPONSE_BYTES
 MAX_RETRY_AFTER = 30.0  # seconds: never sleep longer than this on one Retry-After
 
 #: url -> Authorization header value (or None)
@@ -78,9 +79,14 @@ class RunBudget:
     def check(self) -> None:
         """Raise BudgetSpent when the time or the bytes are spent."""
         if self.clock() >= self.deadline:
-            raise BudgetSpent(f"the network time budget of {self.seconds:g} s per run is spent")
+            raise BudgetSpent(
+                f"the network time budget of {self.seconds:g} s per run is spent (--network-budget)"
+            )
         if self.used > self.max_bytes:
-            raise BudgetSpent(f"the response budget of {self.max_bytes} bytes per run is spent")
+            raise BudgetSpent(
+                f"the response budget of {self.max_bytes} bytes per run is spent "
+                "(--response-budget)"
+            )
 
     def take(self, size: int) -> None:
         with self._lock:

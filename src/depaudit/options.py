@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import NoReturn
 
+from depaudit import budget
 from depaudit.config import (
     FAIL_ON_CHOICES,
     Settings,
@@ -207,6 +208,52 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
         help=help_text("exit 3 when the registry could not be used at all", "--strict"),
     )
     add_advisory_options(group)
+    add_budget_options(parser)
+
+
+def add_budget_options(parser: argparse.ArgumentParser) -> None:
+    """The resource budget (README "Resource budget"): what one run may cost at most."""
+    group = parser.add_argument_group("resource budget (see Resource budget in the README)")
+    group.add_argument(
+        "--input-budget",
+        type=budget.byte_size,
+        metavar="SIZE",
+        default=env_default("--input-budget", budget.byte_size, budget.INPUT_BYTES),
+        help=help_text(
+            "bytes read of one input file or stdin, counted as read (512K, 256M, 1G)",
+            "--input-budget",
+        ),
+    )
+    group.add_argument(
+        "--depth-budget",
+        type=budget.path_depth,
+        metavar="N",
+        default=env_default("--depth-budget", budget.path_depth, budget.PATH_DEPTH),
+        help=help_text(
+            "names kept in a reported path; deeper paths are elided in the middle",
+            "--depth-budget",
+        ),
+    )
+    group.add_argument(
+        "--network-budget",
+        type=positive_seconds,
+        metavar="SECONDS",
+        default=env_default("--network-budget", positive_seconds, budget.NETWORK_SECONDS),
+        help=help_text(
+            "wall time of all registry and npm-advisory requests of the run",
+            "--network-budget",
+        ),
+    )
+    group.add_argument(
+        "--response-budget",
+        type=budget.byte_size,
+        metavar="SIZE",
+        default=env_default("--response-budget", budget.byte_size, budget.RESPONSE_BYTES),
+        help=help_text(
+            "decoded bytes of all registry and npm-advisory responses of the run",
+            "--response-budget",
+        ),
+    )
 
 
 def _ttl_text(text: str) -> str:
@@ -358,4 +405,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         heap_profile=Path(args.heap_profile) if getattr(args, "heap_profile", None) else None,
         github_token=find_token(os.environ),
         entries=entries_from_args(args),
+        budget=budget.Budget(
+            input_bytes=getattr(args, "input_budget", budget.INPUT_BYTES),
+            path_depth=getattr(args, "depth_budget", budget.PATH_DEPTH),
+            network_seconds=getattr(args, "network_budget", budget.NETWORK_SECONDS),
+            response_bytes=getattr(args, "response_budget", budget.RESPONSE_BYTES),
+        ),
     )

@@ -8,9 +8,7 @@ import gzip
 import json
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -345,30 +343,6 @@ MANY = {f"pkg{i}": "1.0.0" for i in range(8)}
 RATE_LIMIT_STRIKES = 3  # services/registry.py
 
 
-@pytest.fixture
-def budgeted(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """``budgeted(seconds=..., response_bytes=...)``: the registry session of the next scan
-    gets that run budget (the fast test settings otherwise)."""
-    import functools
-
-    from depaudit import http as depaudit_http
-    from depaudit.services import registry as registry_module
-
-    def set_budget(**budget: Any) -> None:
-        fast = functools.partial(
-            depaudit_http.build_session,
-            retries=2,
-            backoff_factor=0,
-            connect_timeout=2.0,
-            read_timeout=0.5,
-            max_body=MAX_BODY,
-            **budget,
-        )
-        monkeypatch.setattr(registry_module, "build_session", fast)
-
-    return set_budget
-
-
 def _many(scan: Runner, tmp_path: Path, *extra: str) -> Scan:
     from .conftest import write_project
 
@@ -380,10 +354,11 @@ def _stopped(result: Scan) -> list[str]:
 
 
 def test_a_registry_trickling_one_byte_at_a_time_meets_the_deadline(
-    server: RawServer, scan: Runner, tmp_path: Path, budgeted: Callable[..., None]
+    server: RawServer, scan: Runner, tmp_path: Path
 ) -> None:
     """Bytes arrive faster than the read timeout, so no single read times out; the run's
-    network deadline ends it, and every package not fetched is unknown, in one line."""
+    network deadline (--network-budget) ends it, and every package not fetched is unknown,
+    in one line."""
 
     def trickle(conn: socket.socket, seen: Seen) -> None:
         body = packument(seen.path.strip("/"))
@@ -394,9 +369,8 @@ def test_a_registry_trickling_one_byte_at_a_time_meets_the_deadline(
 
     for name in MANY:
         server.routes[f"/{name}"] = trickle
-    budgeted(network_seconds=1.5)
     started = time.monotonic()
-    result = _many(scan, tmp_path)
+    result = _many(scan, tmp_path, "--network-budget", "1.5")
     assert time.monotonic() - started < 30  # the body alone would take minutes per package
     assert result.code == 0
     (line,) = _stopped(result)
@@ -421,11 +395,11 @@ def test_persistent_429_gives_up_on_the_host(
 
 
 def test_retry_after_30_is_cut_at_the_deadline(
-    server: RawServer, scan: Runner, tmp_path: Path, budgeted: Callable[..., None]
+    server: RawServer, scan: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in MANY:
         server.routes[f"/{name}"] = lambda conn, seen: send(conn, 429, b"", {"Retry-After": "30"})
-    budgeted(network_seconds=1.0)
+    monkeypatch.setenv("DEPAUDIT_NETWORK_BUDGET", "1")  # the flag's twin
     started = time.monotonic()
     result = _many(scan, tmp_path)
     assert time.monotonic() - started < 20  # two retries of 30 s each, per package, otherwise
@@ -434,18 +408,17 @@ def test_retry_after_30_is_cut_at_the_deadline(
 
 
 def test_response_bytes_are_budgeted_per_run(
-    server: RawServer, scan: Runner, tmp_path: Path, budgeted: Callable[..., None]
+    server: RawServer, scan: Runner, tmp_path: Path
 ) -> None:
-    """Each packument is a gzip bomb under the per-response cap; the run's budget stops the
-    decoding after a few, not after every package's worth."""
+    """Each packument is a gzip bomb under the per-response cap; the run's budget
+    (--response-budget) stops the decoding after a few, not after every package's worth."""
     inflated = packument("x")[:-1] + b', "pad": "' + b" " * (3 * 1024 * 1024) + b'"}'
     bomb = gzip.compress(inflated, compresslevel=9)
     for name in MANY:
         server.routes[f"/{name}"] = lambda conn, seen: send(
             conn, 200, bomb, {"Content-Encoding": "gzip"}
         )
-    budgeted(response_bytes=7 * 1024 * 1024)
-    result = _many(scan, tmp_path, "--jobs", "1")
+    result = _many(scan, tmp_path, "--jobs", "1", "--response-budget", "7M")
     assert result.code == 0
     (line,) = _stopped(result)
     assert f"response budget of {7 * 1024 * 1024} bytes per run is spent" in line

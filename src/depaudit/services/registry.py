@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
+from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import ConfigError
 from depaudit.models import PackageFacts
@@ -403,6 +404,8 @@ def build_registry_service(
     jobs: int = DEFAULT_JOBS,
     npm_timeout: float = 20.0,
     cache: Cache | None = None,
+    network_seconds: float = NETWORK_SECONDS,
+    response_bytes: int = RESPONSE_BYTES,
 ) -> RegistryService:
     """The service as ``depaudit scan`` uses it: npm configuration of ``directory``, one
     pooled session with scoped credentials, the user cache.
@@ -433,6 +436,12 @@ def build_registry_service(
         tuning["retries"] = config.fetch_retries
 
     def session() -> requests.Session:
-        return build_session(jobs, config.auth_for, **tuning)
+        return build_session(
+            jobs,
+            config.auth_for,
+            network_seconds=network_seconds,
+            response_bytes=response_bytes,
+            **tuning,
+        )
 
     return RegistryService(config, session, cache, jobs=jobs, ttl=cache_ttl, offline=offline)

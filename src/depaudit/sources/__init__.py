@@ -7,6 +7,7 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from depaudit.budget import Budget
 from depaudit.errors import InputError
 from depaudit.sources.interface import DependencySource
 
@@ -21,8 +22,8 @@ class LockfileKind:
     module: str
     reader: str
 
-    def source(self) -> DependencySource:
-        found = getattr(importlib.import_module(self.module), self.reader)()
+    def source(self, budget: Budget | None = None) -> DependencySource:
+        found = getattr(importlib.import_module(self.module), self.reader)(budget)
         assert isinstance(found, DependencySource)
         return found
 
@@ -48,7 +49,7 @@ MANAGER_OF: dict[str, str] = {kind.filename: kind.manager for kind in SOURCES}
 NPM_LOCKFILES: tuple[str, ...] = tuple(k.filename for k in SOURCES if k.manager == "npm")
 
 
-def source_for(path: Path) -> DependencySource:
+def source_for(path: Path, budget: Budget | None = None) -> DependencySource:
     """The reader for a lockfile, chosen by its file name; a renamed file by its extension
     (``*.lock``: yarn, ``*.yaml``: pnpm), else npm's formats."""
     name = path.name
@@ -60,7 +61,7 @@ def source_for(path: Path) -> DependencySource:
             kind = _BY_NAME["pnpm-lock.yaml"]
         else:
             kind = _BY_NAME["package-lock.json"]
-    return kind.source()
+    return kind.source(budget)
 
 
 #: what each package manager leaves in node_modules after an install

@@ -10,26 +10,26 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from depaudit.budget import INPUT_BYTES
 from depaudit.errors import InputError
 
-#: refuse to read lockfiles larger than this (a 2,600-entry monorepo lock is ~1.2 MB)
-MAX_INPUT_BYTES = 256 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
-def read_text(path: Path, *, what: str = "file") -> str:
+def read_text(path: Path, *, what: str = "file", limit: int = INPUT_BYTES) -> str:
     """Read a UTF-8 text file, turning every failure into an InputError naming the file.
 
-    At most MAX_INPUT_BYTES are read, whatever the file is: a device (``/dev/zero``), a FIFO
-    or a ``/proc`` file reports no size, so the cap is on the bytes read, not on ``st_size``."""
+    At most ``limit`` bytes (the run's input budget) are read, whatever the file is: a device
+    (``/dev/zero``), a FIFO or a ``/proc`` file reports no size, so the cap is on the bytes
+    read, not on ``st_size``."""
     try:
         if path.is_dir():
             raise InputError(path, f"is a directory, expected a {what}", "pass the file itself")
         with path.open("rb") as handle:
             info = os.fstat(handle.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_INPUT_BYTES:
-                raise InputError(path, too_large(info.st_size, what))
-            raw = read_capped(handle, path, what=what)
+            if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+                raise InputError(path, too_large(info.st_size, what, limit))
+            raw = read_capped(handle, path, what=what, limit=limit)
     except InputError:
         raise
     except FileNotFoundError:
@@ -41,29 +41,29 @@ def read_text(path: Path, *, what: str = "file") -> str:
     return decode_text(raw, path, what=what)
 
 
-def too_large(size: int | None, what: str) -> str:
+def too_large(size: int | None, what: str, limit: int) -> str:
     """The one line said when an input is over the input budget."""
     said = f"is {size} bytes, " if size is not None else "is "
     return (
-        f"{said}over the input budget of {MAX_INPUT_BYTES} bytes for a {what} "
-        "(see Resource budget in the README)"
+        f"{said}over the input budget of {limit} bytes for a {what} "
+        "(--input-budget; see Resource budget in the README)"
     )
 
 
-def read_capped(handle: BinaryIO, label: object, *, what: str) -> bytes:
-    """Read ``handle`` to its end, but never more than MAX_INPUT_BYTES (an InputError past it);
+def read_capped(handle: BinaryIO, label: object, *, what: str, limit: int = INPUT_BYTES) -> bytes:
+    """Read ``handle`` to its end, but never more than ``limit`` bytes (an InputError past it);
     a binary start (a NUL byte, as ``/dev/zero`` gives) stops at the first chunk."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = handle.read(min(_CHUNK, MAX_INPUT_BYTES + 1 - size))
+        chunk = handle.read(min(_CHUNK, limit + 1 - size))
         if not chunk:
             break
         if not chunks and b"\x00" in chunk[:8192]:
             raise InputError(label, f"is a binary file, expected a {what}")
         size += len(chunk)
-        if size > MAX_INPUT_BYTES:
-            raise InputError(label, too_large(None, what))
+        if size > limit:
+            raise InputError(label, too_large(None, what, limit))
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -101,8 +101,8 @@ def parse_json(text: str, path: object, *, what: str = "JSON file") -> Any:
         raise InputError(path, "JSON is nested too deeply", f"expected a {what}") from None
 
 
-def read_json_object(path: Path, *, what: str) -> dict[str, Any]:
-    data = parse_json(read_text(path, what=what), path, what=what)
+def read_json_object(path: Path, *, what: str, limit: int = INPUT_BYTES) -> dict[str, Any]:
+    data = parse_json(read_text(path, what=what, limit=limit), path, what=what)
     if not isinstance(data, dict):
         raise InputError(
             path, f"top level is a JSON {type(data).__name__}, not an object", f"expected a {what}"

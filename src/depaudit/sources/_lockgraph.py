@@ -21,7 +21,7 @@ from depaudit.models import (
     SourceInfo,
 )
 from depaudit.overrides import Override
-from depaudit.sources._paths import shortest_paths
+from depaudit.sources._paths import MAX_PATH_DEPTH, shortest_paths
 
 #: package.json sections, in the order npm reads them (a later section wins for a name)
 
@@ -99,13 +99,14 @@ def build_tree(
     skipped: Iterable[SkippedPackage] = (),
     warnings: Iterable[str] = (),
     overrides: tuple[Override, ...] = (),
+    max_depth: int = MAX_PATH_DEPTH,
 ) -> DependencyTree:
     """Paths by a shortest-first search from every importer (a workspace's packages start
     with the workspace's name), ``direct`` for targets of importer edges, ``dev`` for packages
     reached only through dev edges of an importer, ``optional`` for packages reached only
     through optional edges. Entries nothing reaches keep an empty path."""
     reached, direct = shortest_paths(
-        importers, lambda loc: nodes[loc].edges, nodes, lambda dep: dep.name
+        importers, lambda loc: nodes[loc].edges, nodes, lambda dep: dep.name, max_depth
     )
 
     def reach(skip_importer: set[DepType], skip_package: set[DepType]) -> set[str]:

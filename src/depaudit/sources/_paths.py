@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 
+from depaudit.budget import PATH_DEPTH
 from depaudit.models import Dependency, DepType, Importer
 
-#: names kept in a path; a deeper placement's path keeps the first :data:`PATH_HEAD` names,
-#: one marker naming how many were left out, and the last names (a 10,000-deep chain would
-#: otherwise hold 50 million names and write a report of gigabytes)
-MAX_PATH_DEPTH = 64
+#: names kept in a path by default (--depth-budget); a deeper placement's path keeps the
+#: first :data:`PATH_HEAD` names, one marker naming how many were left out, and the last
+#: names (a 10,000-deep chain would otherwise hold 50 million names and write a report of
+#: gigabytes)
+MAX_PATH_DEPTH = PATH_DEPTH
 PATH_HEAD = 8
 
 
@@ -40,8 +42,8 @@ class _Node:
     spec: str
     importer: int
 
-    def path(self) -> tuple[str, ...]:
-        if self.depth <= MAX_PATH_DEPTH:
+    def path(self, max_depth: int = MAX_PATH_DEPTH) -> tuple[str, ...]:
+        if self.depth <= max_depth:
             names: list[str] = []
             node: _Node | None = self
             while node is not None:
@@ -49,7 +51,7 @@ class _Node:
                 node = node.parent
             names.reverse()
             return tuple(names)
-        tail_len = MAX_PATH_DEPTH - PATH_HEAD - 1
+        tail_len = max_depth - PATH_HEAD - 1
         tail: list[str] = []
         node = self
         while node is not None and len(tail) < tail_len:
@@ -71,6 +73,7 @@ def shortest_paths(
     edges_of: Callable[[str], Iterable[Dependency]],
     known: Container[str],
     label: Callable[[Dependency], str],
+    max_depth: int = MAX_PATH_DEPTH,
 ) -> tuple[dict[str, Reached], set[str]]:
     """Best-first search from the importers over resolved edges.
 
@@ -84,7 +87,7 @@ def shortest_paths(
     Level by level: the nodes of one depth are kept in path order, so the candidates of the
     next depth sort by (rank of the parent, name), which is the order of their whole paths,
     without comparing or copying paths (linear in the edges, up to the sorting of each level).
-    Paths deeper than :data:`MAX_PATH_DEPTH` names are elided in the middle.
+    Paths deeper than ``max_depth`` names (the run's depth budget) are elided in the middle.
     """
     starts = list(importers)
     direct: set[str] = set()
@@ -107,7 +110,7 @@ def shortest_paths(
             edges = edges_of(location)
             return edges if dev else (d for d in edges if d.type is not DepType.DEV)
 
-        _search(starts, importer_edges, package_edges, known, label, seen, reached)
+        _search(starts, importer_edges, package_edges, known, label, seen, reached, max_depth)
     return reached, direct
 
 
@@ -119,6 +122,7 @@ def _search(
     label: Callable[[Dependency], str],
     seen: set[str],
     reached: dict[str, Reached],
+    max_depth: int = MAX_PATH_DEPTH,
 ) -> None:
     """One level-by-level search from the importers' ``importer_edges``; placements in
     ``seen`` (reached by an earlier search) are neither reached again nor followed."""
@@ -159,5 +163,7 @@ def _search(
             following.append(_child(level[rank], name, target, spec, index))
         for node in level:
             if node.location is not None:
-                reached[node.location] = Reached(node.path(), node.spec, starts[node.importer])
+                reached[node.location] = Reached(
+                    node.path(max_depth), node.spec, starts[node.importer]
+                )
         level = following

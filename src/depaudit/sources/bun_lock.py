@@ -82,7 +82,7 @@ class BunLockSource(DependencySource):
     filenames = ("bun.lock",)
 
     def load(self, path: Path) -> DependencyTree:
-        data = parse_jsonc(read_text(path, what=WHAT), path)
+        data = parse_jsonc(read_text(path, what=WHAT, limit=self.budget.input_bytes), path)
         if not isinstance(data, dict):
             raise InputError(path, "top level is not a JSON object", f"expected a {WHAT}")
         version = data.get("lockfileVersion")
@@ -169,6 +169,7 @@ class BunLockSource(DependencySource):
             importers=importers,
             nodes=nodes,
             skipped=skipped,
+            max_depth=self.budget.path_depth,
         )
 
     def edges(

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from depaudit.budget import Budget
 from depaudit.errors import InputError, UsageError
 from depaudit.models import DependencyTree
 from depaudit.sources import source_for
@@ -70,21 +71,24 @@ def read_base_from_git(ref: str, lockfile: Path, into: Path) -> Path:
     return target
 
 
-def load_base(base_ref: str, head: Path) -> tuple[DependencyTree, str]:
+def load_base(
+    base_ref: str, head: Path, budget: Budget | None = None
+) -> tuple[DependencyTree, str]:
     """HEAD's lockfile as of git ``base_ref``, read, and its label."""
     with tempfile.TemporaryDirectory(prefix="depaudit-diff-") as tmp:
         path = read_base_from_git(base_ref, head, Path(tmp))
-        return source_for(path).load(path), f"{base_ref}:{head.name}"
+        return source_for(path, budget).load(path), f"{base_ref}:{head.name}"
 
 
 def load_pair(
-    base: Path | None, head: Path, base_ref: str | None
+    base: Path | None, head: Path, base_ref: str | None, budget: Budget | None = None
 ) -> tuple[DependencyTree, DependencyTree, str, str]:
-    """Both trees and their labels; BASE from a file or from git."""
-    head_tree = source_for(head).load(head)
+    """Both trees and their labels; BASE from a file or from git (each read within the
+    run's input budget)."""
+    head_tree = source_for(head, budget).load(head)
     if base_ref is not None:
-        base_tree, label = load_base(base_ref, head)
+        base_tree, label = load_base(base_ref, head, budget)
         return base_tree, head_tree, label, str(head)
     if base is None:
         raise UsageError("give BASE and HEAD lockfiles, or --base-ref REF")
-    return source_for(base).load(base), head_tree, str(base), str(head)
+    return source_for(base, budget).load(base), head_tree, str(base), str(head)

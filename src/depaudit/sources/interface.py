@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
 
+from depaudit.budget import Budget
 from depaudit.models import DependencyTree
 
 
@@ -20,6 +21,10 @@ class DependencySource(ABC):
     kind: ClassVar[str]
     #: file names this source reads when found in a project folder, in priority order
     filenames: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, budget: Budget | None = None) -> None:
+        #: the run's resource budget (Settings.budget): how much of the input is read
+        self.budget = budget if budget is not None else Budget()
 
     @abstractmethod
     def load(self, path: Path) -> DependencyTree:

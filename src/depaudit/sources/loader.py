@@ -49,16 +49,17 @@ def load_tree(settings: Settings) -> DependencyTree:
     from depaudit.sources.npm_ls_run import npm_command, run_npm_ls
 
     if settings.npm_ls is not None:
-        return NpmLsSource().load_input(settings.npm_ls)
+        return NpmLsSource(settings.budget).load_input(settings.npm_ls)
     if settings.lockfile is not None:
-        return source_for(settings.lockfile).load(settings.lockfile)
+        return source_for(settings.lockfile, settings.budget).load(settings.lockfile)
     directory = Path(settings.directory)
     installed_wanted = settings.use_npm and (directory / "node_modules").is_dir()
     has_lockfile = directory.is_dir() and any((directory / n).is_file() for n in LOCKFILE_NAMES)
     if installed_wanted and not has_lockfile and (directory / "package.json").is_file():
-        return run_npm_ls(directory, settings.npm_timeout)  # the only view there is
+        # the only view there is
+        return run_npm_ls(directory, settings.npm_timeout, settings.budget.path_depth)
     found = detect(directory)
-    locked = source_for(found.lockfile).load(found.lockfile)
+    locked = source_for(found.lockfile, settings.budget).load(found.lockfile)
     if found.warning:
         locked = replace(locked, warnings=(found.warning, *locked.warnings))
     if not installed_wanted or found.lockfile.name not in NPM_LOCKFILES:
@@ -71,7 +72,7 @@ def load_tree(settings: Settings) -> DependencyTree:
                 "node_modules exists but npm is not on PATH: only the lockfile was read",
             ),
         )
-    installed = run_npm_ls(directory, settings.npm_timeout)
+    installed = run_npm_ls(directory, settings.npm_timeout, settings.budget.path_depth)
     return combine(installed, locked)
 
 

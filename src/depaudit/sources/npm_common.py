@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from depaudit.errors import InputError
 from depaudit.models import Dependency, DepType, Importer, Package
-from depaudit.sources._paths import shortest_paths
+from depaudit.sources._paths import MAX_PATH_DEPTH, shortest_paths
 
 NODE_MODULES = "node_modules/"
 
@@ -274,6 +274,7 @@ def location_names(location: str, name_at: Callable[[str], str | None]) -> tuple
 def assign_paths(
     importers: Iterable[Importer],
     packages: Mapping[str, Package],
+    max_depth: int = MAX_PATH_DEPTH,
 ) -> dict[str, Package]:
     """Fill ``path``, ``direct``, ``wanted`` and ``workspace`` of every placement.
 
@@ -291,6 +292,7 @@ def assign_paths(
         # a step is the name the package is installed under (an alias keeps its alias, as in
         # node_modules and npm ls; the real name is Package.name)
         lambda dep: packages[dep.target].installed_as if dep.target else dep.name,
+        max_depth,
     )
 
     def name_at(loc: str) -> str | None:

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from depaudit.budget import INPUT_BYTES, PATH_DEPTH
 from depaudit.errors import InputError
 from depaudit.models import (
     DependencyTree,
@@ -92,8 +93,11 @@ def _json_documents(text: str, label: str) -> list[Any]:
     return docs
 
 
-def parse_npm_ls(text: str, label: str, *, kind: str = "npm-ls") -> DependencyTree:
-    """Parse ``npm ls --json`` output (a whole file's text) into a tree."""
+def parse_npm_ls(
+    text: str, label: str, *, kind: str = "npm-ls", max_depth: int = PATH_DEPTH
+) -> DependencyTree:
+    """Parse ``npm ls --json`` output (a whole file's text) into a tree, its paths at most
+    ``max_depth`` names."""
     docs = _json_documents(text, label)
     tree_doc: Mapping[str, Any] | None = None
     extra_error: object = None
@@ -127,19 +131,20 @@ def parse_npm_ls(text: str, label: str, *, kind: str = "npm-ls") -> DependencyTr
     for key in ("name", "version"):
         if key in tree_doc and not isinstance(tree_doc[key], str):
             raise InputError(label, f"`{key}` is a {type(tree_doc[key]).__name__}, not a string")
-    builder = _Builder(tree_doc, label)
+    builder = _Builder(tree_doc, label, max_depth)
     return builder.build(SourceInfo(kind=kind, path=label), extra_error)
 
 
-def read_input(path_or_dash: str) -> tuple[str, str]:
-    """The text of a file, or of stdin for ``-``; returns (text, label)."""
+def read_input(path_or_dash: str, limit: int = INPUT_BYTES) -> tuple[str, str]:
+    """The text of a file, or of stdin for ``-`` (at most ``limit`` bytes); returns (text,
+    label)."""
     if path_or_dash == "-":
         try:
-            raw = read_capped(sys.stdin.buffer, STDIN_LABEL, what=WHAT)
+            raw = read_capped(sys.stdin.buffer, STDIN_LABEL, what=WHAT, limit=limit)
         except (OSError, ValueError, AttributeError) as exc:
             raise InputError(STDIN_LABEL, f"cannot be read ({exc})") from None
         return decode_text(raw, STDIN_LABEL, what=WHAT), STDIN_LABEL
-    return read_text(Path(path_or_dash), what=WHAT), path_or_dash
+    return read_text(Path(path_or_dash), what=WHAT, limit=limit), path_or_dash
 
 
 class NpmLsSource(DependencySource):
@@ -150,5 +155,5 @@ class NpmLsSource(DependencySource):
         return self.load_input(str(path))
 
     def load_input(self, path_or_dash: str) -> DependencyTree:
-        text, label = read_input(path_or_dash)
-        return parse_npm_ls(text, label)
+        text, label = read_input(path_or_dash, self.budget.input_bytes)
+        return parse_npm_ls(text, label, max_depth=self.budget.path_depth)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from depaudit.budget import PATH_DEPTH
 from depaudit.errors import InputError
 from depaudit.models import (
     Dependency,
@@ -162,8 +163,9 @@ def _edge_types(data: Mapping[str, Any], *, top: bool) -> dict[str, tuple[DepTyp
 
 
 class _Builder:
-    def __init__(self, root: Mapping[str, Any], label: str) -> None:
+    def __init__(self, root: Mapping[str, Any], label: str, max_depth: int = PATH_DEPTH) -> None:
         self.root = root
+        self.max_depth = max_depth
         self.label = label
         self.packages: dict[str, Package] = {}
         self.skipped: list[SkippedPackage] = []
@@ -622,7 +624,7 @@ class _Builder:
         for pkg in self.packages.values():
             edges = tuple(self.edges.get(pkg.location, ()))
             packages.append(_with_edges(pkg, edges))
-        packages = _flag_dev(_shortest(packages, importers), importers)
+        packages = _flag_dev(_shortest(packages, importers, self.max_depth), importers)
         overrides, override_problems = parse_npm_overrides(self.root)  # --long repeats them
         self.warnings.extend(override_problems)
         if packages and not isinstance(self.root.get("path"), str):
@@ -644,7 +646,9 @@ class _Builder:
         )
 
 
-def _shortest(packages: list[Package], importers: list[Importer]) -> list[Package]:
+def _shortest(
+    packages: list[Package], importers: list[Importer], max_depth: int = PATH_DEPTH
+) -> list[Package]:
     """Each placement's path as the lockfile readers give it (the shortest, ties broken by
     name: ``sources/_paths.py``), instead of where npm's JSON happens to nest its full copy,
     so a scan names the same path with or without node_modules. Placements no importer
@@ -657,6 +661,7 @@ def _shortest(packages: list[Package], importers: list[Importer]) -> list[Packag
         lambda loc: by_location[loc].dependencies,
         by_location,
         lambda dep: dep.name,
+        max_depth,
     )
     out = []
     for pkg in packages:

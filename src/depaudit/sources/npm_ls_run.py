@@ -9,6 +9,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from depaudit.budget import PATH_DEPTH
 from depaudit.errors import InputError
 from depaudit.models import DependencyTree
 from depaudit.sources.npm_ls import parse_npm_ls
@@ -31,7 +32,7 @@ def npm_command() -> str | None:
     return shutil.which("npm")
 
 
-def run_npm_ls(directory: Path, timeout: float) -> DependencyTree:
+def run_npm_ls(directory: Path, timeout: float, max_depth: int = PATH_DEPTH) -> DependencyTree:
     """Run ``npm ls --all --long --json`` in ``directory`` (no shell, no scripts, a time limit) and
     parse what it prints. A non-zero exit with JSON on stdout is normal: it means problems."""
     label = str(directory)
@@ -89,7 +90,7 @@ def run_npm_ls(directory: Path, timeout: float) -> DependencyTree:
     if proc.returncode and '"error"' in err.decode("utf-8", "replace"):
         text = stdout + "\n" + err.decode("utf-8", "replace")  # npm 7/8: error JSON on stderr
     try:
-        return parse_npm_ls(text, label)
+        return parse_npm_ls(text, label, max_depth=max_depth)
     except InputError as exc:
         raise InputError(
             label,

@@ -36,6 +36,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from depaudit.budget import PATH_DEPTH
 from depaudit.errors import InputError
 from depaudit.models import DependencyTree, Importer, Package, SourceInfo
 from depaudit.overrides import parse_npm_overrides
@@ -56,21 +57,22 @@ class PackageLockSource(DependencySource):
     def load(self, path: Path) -> DependencyTree:
         what = "npm-shrinkwrap.json" if path.name == "npm-shrinkwrap.json" else "package-lock.json"
         try:
-            data = read_json_object(path, what=what)
+            data = read_json_object(path, what=what, limit=self.budget.input_bytes)
         except InputError as exc:
             if exc.hint is None:
                 exc.hint = f"pass a {what} written by npm (`npm install --package-lock-only`)"
             raise
-        return read_lock(path, data)
+        return read_lock(path, data, self.budget.path_depth)
 
 
 def source_kind(path: Path) -> str:
     return "npm-shrinkwrap" if path.name == "npm-shrinkwrap.json" else "package-lock"
 
 
-def read_lock(path: Path, data: dict[str, Any]) -> DependencyTree:
-    """A parsed package-lock (``path`` for messages and the package.json files beside it)."""
-    lock = LockReader(path, data)
+def read_lock(path: Path, data: dict[str, Any], max_depth: int = PATH_DEPTH) -> DependencyTree:
+    """A parsed package-lock (``path`` for messages and the package.json files beside it),
+    its paths at most ``max_depth`` names."""
+    lock = LockReader(path, data, max_depth)
     version = _lockfile_version(lock)
     lock.root_name = lock.string(data, "name", "lockfile")
     lock.root_version = lock.string(data, "version", "lockfile")

@@ -81,7 +81,7 @@ def read_flat(
         deps = resolve_edges(edges, loc, present, follow)
         declared, manifest = lock.declared(loc, present, follow)
         importers.append(Importer(name, version, loc, deps, declared, manifest))
-    return importers, assign_paths(importers, pkgs)
+    return importers, assign_paths(importers, pkgs, lock.max_depth)
 
 
 # --- 1. keys -------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def read_nested(
             )
         root_deps = _guess_roots(lock, walk.top_level, required)
     root = Importer(lock.root_importer_name(), lock.root_version, "", root_deps, declared, manifest)
-    return [root], assign_paths([root], pkgs)
+    return [root], assign_paths([root], pkgs, lock.max_depth)
 
 
 # --- 1. the walk ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from depaudit.budget import PATH_DEPTH
 from depaudit.errors import InputError
 from depaudit.models import Dependency, DepType, Package, SkippedPackage
 from depaudit.sources.manifest import read_manifest
@@ -36,8 +37,10 @@ class LockReader:
     """One package-lock being read: its path, and what the reading collects on the way
     (warnings, skipped packages, the root's name, version and package.json)."""
 
-    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path, data: dict[str, Any], max_depth: int = PATH_DEPTH) -> None:
         self.path = path
+        #: names kept in a reported path (the run's depth budget)
+        self.max_depth = max_depth
         self.data = data
         self.project = path.parent
         self.warnings: list[str] = []

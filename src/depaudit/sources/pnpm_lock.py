@@ -97,7 +97,7 @@ class PnpmLockSource(DependencySource):
     filenames = ("pnpm-lock.yaml",)
 
     def load(self, path: Path) -> DependencyTree:
-        return self.load_text(path, read_text(path, what=WHAT))
+        return self.load_text(path, read_text(path, what=WHAT, limit=self.budget.input_bytes))
 
     def load_text(self, path: Path, text: str, *, pure_yaml: bool = False) -> DependencyTree:
         documents = load_yaml_documents(text, path, what=WHAT, pure=pure_yaml)
@@ -128,12 +128,15 @@ class PnpmLockSource(DependencySource):
                 f"lockfileVersion {raw_version} is not supported (5.x, 6.x and 9.x are)",
                 "regenerate the lockfile with pnpm 7, 8, 9 or 10",
             )
-        return _Reader(path, data, major, raw_version).read()
+        return _Reader(path, data, major, raw_version, self.budget.path_depth).read()
 
 
 class _Reader:
-    def __init__(self, path: Path, data: dict[str, Any], major: int, version: str) -> None:
+    def __init__(
+        self, path: Path, data: dict[str, Any], major: int, version: str, max_depth: int
+    ) -> None:
         self.path = path
+        self.max_depth = max_depth
         self.data = data
         self.major = major
         self.version = version
@@ -196,6 +199,7 @@ class _Reader:
             skipped=self.skipped,
             warnings=problems,
             overrides=overrides,
+            max_depth=self.max_depth,
         )
 
     def ref_text(self, ref: Any, where: str) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from depaudit.budget import PATH_DEPTH
 from depaudit.errors import InputError
 from depaudit.models import (
     Dependency,
@@ -54,8 +55,9 @@ from depaudit.sources.yaml_loader import load_yaml
 SUPPORTED_BERRY_VERSIONS = frozenset(str(v) for v in range(1, 11))
 
 
-def read_berry(path: Path, text: str) -> DependencyTree:
-    """A berry yarn.lock's text (``path`` for messages and the files beside it) as a tree."""
+def read_berry(path: Path, text: str, max_depth: int = PATH_DEPTH) -> DependencyTree:
+    """A berry yarn.lock's text (``path`` for messages and the files beside it) as a tree,
+    its paths at most ``max_depth`` names."""
     data = load_yaml(text, path, what=WHAT)
     if not isinstance(data, dict):
         raise InputError(path, "top level is not a mapping", f"expected a {WHAT}")
@@ -76,6 +78,7 @@ def read_berry(path: Path, text: str) -> DependencyTree:
         skipped=lock.skipped,
         warnings=[*resolver.warnings(path), *problems],
         overrides=rules,
+        max_depth=max_depth,
     )
 
 

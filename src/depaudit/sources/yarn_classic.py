@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from depaudit.budget import PATH_DEPTH
 from depaudit.errors import InputError
 from depaudit.models import Dependency, DependencyTree, DepType, Importer, SourceInfo
 from depaudit.sources._lockgraph import Node, build_tree, glob_workspaces
@@ -23,8 +24,9 @@ from depaudit.sources.yarn_syntax import parse_classic
 _Group = tuple[dict[str, Any], list[str]]
 
 
-def read_classic(path: Path, text: str) -> DependencyTree:
-    """A classic yarn.lock's text (``path`` for messages and the package.json beside it)."""
+def read_classic(path: Path, text: str, max_depth: int = PATH_DEPTH) -> DependencyTree:
+    """A classic yarn.lock's text (``path`` for messages and the package.json beside it),
+    its paths at most ``max_depth`` names."""
     data = parse_classic(text, path)
     if not data:
         raise InputError(path, "holds no entries", f"expected a {WHAT}")
@@ -43,6 +45,7 @@ def read_classic(path: Path, text: str) -> DependencyTree:
         nodes=nodes,
         warnings=problems,
         overrides=overrides,
+        max_depth=max_depth,
     )
 
 

@@ -34,10 +34,10 @@ class YarnLockSource(DependencySource):
     filenames = ("yarn.lock",)
 
     def load(self, path: Path) -> DependencyTree:
-        text = read_text(path, what=WHAT)
+        text = read_text(path, what=WHAT, limit=self.budget.input_bytes)
         if _BERRY_MARK.search(text):
-            return read_berry(path, text)
-        return read_classic(path, text)
+            return read_berry(path, text, self.budget.path_depth)
+        return read_classic(path, text, self.budget.path_depth)
 
 
 __all__ = ["YarnLockSource", "parse_classic"]

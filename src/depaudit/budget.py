@@ -1,0 +1,65 @@
+"""The resource budget of one run (README "Resource budget"): what a hostile or broken input
+or network may cost at most. The CLI turns ``--input-budget``, ``--depth-budget``,
+``--network-budget`` and ``--response-budget`` (and their ``DEPAUDIT_*`` twins) into one
+:class:`Budget` in :class:`depaudit.config.Settings`; the readers and services take it from
+there (no module reads a global limit)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+#: the defaults (a 2,600-entry monorepo lock is ~1.2 MB; the biggest packuments tens of MB)
+INPUT_BYTES = 256 * MIB
+PATH_DEPTH = 64
+NETWORK_SECONDS = 300.0
+RESPONSE_BYTES = 1 * GIB
+
+#: the range each may be set to
+MIN_BYTES, MAX_BYTES = 1 * KIB, 64 * GIB
+MIN_DEPTH, MAX_DEPTH = 16, 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    #: bytes read of one input file or stdin (counted as read: a device reports no size)
+    input_bytes: int = INPUT_BYTES
+    #: names kept in one reported path (deeper ones are elided in the middle): the report
+    #: grows with the tree, never with depth squared
+    path_depth: int = PATH_DEPTH
+    #: wall time of the run's registry and npm-advisory requests, over all of them
+    network_seconds: float = NETWORK_SECONDS
+    #: decoded bytes of the run's registry and npm-advisory responses, over all of them
+    response_bytes: int = RESPONSE_BYTES
+
+
+_SIZE = re.compile(r"(?i)\s*(\d{1,12})\s*([kmg]?)(?:i?b)?\s*")
+_UNIT = {"": 1, "k": KIB, "m": MIB, "g": GIB}
+
+
+def byte_size(text: str) -> int:
+    """An argparse type: bytes, or a number with K, M or G (binary: ``256M``, ``1GiB``),
+    from 1 KiB to 64 GiB."""
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (bytes, or 512K, 256M, 1G)")
+    value = int(match[1]) * _UNIT[match[2].lower()]
+    if not MIN_BYTES <= value <= MAX_BYTES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 1K and 64G")
+    return value
+
+
+def path_depth(text: str) -> int:
+    """An argparse type: names kept in a reported path, from 16 to 100,000."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not MIN_DEPTH <= value <= MAX_DEPTH:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between {MIN_DEPTH} and {MAX_DEPTH}")
+    return value
