@@ -133,7 +133,7 @@ def scan(
             if "sarif" in (formats if formats is not None else (settings.format,)):
                 from depaudit.sources.lines import with_lines
 
-                tree = with_lines(tree)
+                tree = with_lines(tree, settings.budget.input_bytes)
         tree = with_runtime(settings, tree)
     with gcpause.frozen():
         report, scorer = build_report(settings, tree, clock)

@@ -26,28 +26,29 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
+from depaudit.budget import INPUT_BYTES
 from depaudit.models import DependencyTree, Package, SourceLine, SourceLines
-from depaudit.sources._io import MAX_INPUT_BYTES
 
 
-def read_lines(path: str) -> list[str]:
+def read_lines(path: str, limit: int = INPUT_BYTES) -> list[str]:
     """The lines of the input file at ``path``; none for stdin, for anything that is not a
-    regular file (a FIFO cannot be read twice), or for a file that cannot be read."""
+    regular file (a FIFO cannot be read twice), for a file over ``limit`` bytes (the input
+    budget) or that cannot be read."""
     if path in ("", "-"):
         return []
     try:
         file = Path(path)
-        if not file.is_file() or file.stat().st_size > MAX_INPUT_BYTES:
+        if not file.is_file() or file.stat().st_size > limit:
             return []
         return file.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
 
 
-def with_lines(tree: DependencyTree) -> DependencyTree:
+def with_lines(tree: DependencyTree, limit: int = INPUT_BYTES) -> DependencyTree:
     """``tree`` with the line of each placement's entry in its input file (``tree.lines``);
     unchanged when the input has no lines to point at."""
-    lines = read_lines(tree.source.path)
+    lines = read_lines(tree.source.path, limit)
     if not lines:
         return tree
     return tree.evolve(lines=locate(lines, tree))
