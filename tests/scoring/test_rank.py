@@ -49,6 +49,16 @@ def test_order_is_minus_score_then_name_then_version_and_low_scores_are_dropped(
         ("b@1.0.0", 45, Tier.MEDIUM),
     ]
     assert suspects[0].paths == (("b", "a"),)
+    # the same suspects as scoring each package on its own (explain's way), reported ones only
+    scorer = LeakScorer(knowledge=KNOWLEDGE, clock=clock)
+    one_by_one = [
+        s
+        for name, version in t.unique()
+        for s, reported in scorer.explain(t, (), by_key, name, version)
+        if reported
+    ]
+    assert sorted(one_by_one, key=lambda s: (-s.score, s.name, s.version)) == suspects
+    assert len(scorer.explain(t, (), by_key, "quiet")) == 1  # scored, not reported
 
 
 def test_a_stale_renamed_adapter_outranks_a_stale_leaf_with_an_exhaustion_advisory():

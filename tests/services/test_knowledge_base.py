@@ -203,3 +203,10 @@ def test_service_attaches_covering_entries_only() -> None:
     assert len(result.facts["socket.io-redis@5.0.0"].known_leaks) == 2
     assert result.consulted.startswith("knowledge base: 85 entries, 2 of 3 packages")
     assert not result.failed and not result.warnings
+
+
+def test_entries_of_a_package_are_found_by_name_in_file_order() -> None:
+    kb = load_knowledge_base()
+    for name in {e.package for e in kb.entries}:
+        assert kb.for_package(name) == tuple(e for e in kb.entries if e.package == name)
+    assert kb.for_package("no-such-package-anywhere") == ()

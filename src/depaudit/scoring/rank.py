@@ -152,11 +152,27 @@ class LeakScorer:
     def suspect(self, target: Target, ctx: Context) -> tuple[Suspect, bool]:
         """The scored package, and whether it reaches the ``low`` threshold (a package with
         no runtime code, ``@types/*`` or types only, never does)."""
+        signals, score, tier = self._scored(target, ctx)
+        return self._suspect(target, ctx, signals, score, tier), tier is not None
+
+    def _scored(
+        self, target: Target, ctx: Context
+    ) -> tuple[tuple[Signal, ...], float, Tier | None]:
         signals = self.signals(target, ctx)
         score = total(signals)
         tier = None if types_only(target) else self.tier(score, signals, target)
+        return signals, score, tier
+
+    def _suspect(
+        self,
+        target: Target,
+        ctx: Context,
+        signals: tuple[Signal, ...],
+        score: float,
+        tier: Tier | None,
+    ) -> Suspect:
         placements = target.placements
-        suspect = Suspect(
+        return Suspect(
             name=target.name,
             version=target.version,
             score=score,
@@ -168,7 +184,6 @@ class LeakScorer:
             extraneous=bool(placements) and all(p.extraneous for p in placements),
             runtime=target.runtime,
         )
-        return suspect, tier is not None
 
     def __call__(
         self,
@@ -179,9 +194,10 @@ class LeakScorer:
         ctx = self.context(tree, problems, facts)
         suspects = []
         for name, version in tree.unique():
-            suspect, reported = self.suspect(self.target(ctx, name, version), ctx)
-            if reported:
-                suspects.append(suspect)
+            target = self.target(ctx, name, version)
+            signals, score, tier = self._scored(target, ctx)
+            if tier is not None:  # the paths and the Suspect only for those reported
+                suspects.append(self._suspect(target, ctx, signals, score, tier))
         return rank(suspects)
 
     def explain(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -288,9 +288,19 @@ def parse_leak_prone(
 class KnowledgeBase:
     entries: tuple[KnownLeak, ...]
     leak_prone: LeakProne
+    #: ``entries`` by package name, in their order (one lookup per package of a tree)
+    _by_package: Mapping[str, tuple[KnownLeak, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[KnownLeak]] = {}
+        for entry in self.entries:
+            index.setdefault(entry.package, []).append(entry)
+        object.__setattr__(self, "_by_package", {k: tuple(v) for k, v in index.items()})
 
     def for_package(self, name: str) -> tuple[KnownLeak, ...]:
-        return tuple(e for e in self.entries if e.package == name)
+        return self._by_package.get(name, ())
 
     def matching(self, name: str, version: str) -> tuple[KnownLeak, ...]:
         """Entries that apply to ``name@version``.
