@@ -207,14 +207,14 @@ class Cache:
     def get(self, namespace: str, key: str) -> CacheEntry | None:
         return self.get_many(namespace, (key,)).get(key)
 
-    def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, CacheEntry]:
-        """The entries of ``keys`` that are in the cache, read in one query per
-        :data:`BATCH` keys (a damaged one is removed and left out)."""
+    def _select(self, columns: str, namespace: str, keys: Iterable[str]) -> list[Any] | None:
+        """``SELECT key, <columns>`` of the entries of ``keys``, one query per :data:`BATCH`
+        keys; None when the cache is off or the database is damaged."""
         db = self._open()
         if db is None:
-            return {}
+            return None
         wanted = list(dict.fromkeys(keys))
-        rows: list[tuple[Any, ...]] = []
+        rows: list[Any] = []
         try:
             with self._lock:
                 for start in range(0, len(wanted), BATCH):
@@ -222,13 +222,21 @@ class Cache:
                     marks = ",".join("?" * len(chunk))
                     rows.extend(
                         db.execute(
-                            "SELECT key, stored, etag, lm, value FROM entries "
+                            f"SELECT key, {columns} FROM entries "
                             f"WHERE namespace = ? AND key IN ({marks})",
                             (namespace, *chunk),
                         ).fetchall()
                     )
         except sqlite3.Error as exc:  # the database itself is damaged
             self._fail("read", exc)
+            return None
+        return rows
+
+    def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, CacheEntry]:
+        """The entries of ``keys`` that are in the cache, read in one query per
+        :data:`BATCH` keys (a damaged one is removed and left out)."""
+        rows = self._select("stored, etag, lm, value", namespace, keys)
+        if rows is None:
             return {}
         found: dict[str, CacheEntry] = {}
         for key, *rest in rows:
@@ -236,6 +244,30 @@ class Cache:
             if entry is not None:
                 found[key] = entry
         return found
+
+    def stamps(self, namespace: str, keys: Iterable[str]) -> dict[str, tuple[float, int]]:
+        """(stored time, size of the value) of the entries of ``keys`` that are in the cache,
+        without reading their values: enough to tell whether any of them changed."""
+        rows = self._select("stored, length(value)", namespace, keys)
+        return {
+            key: (float(stored), int(size))
+            for key, stored, size in rows or ()
+            if isinstance(stored, (int, float)) and isinstance(size, int)
+        }
+
+    def prune(self, namespace: str, older_than: float) -> None:
+        """Remove the entries of ``namespace`` stored before ``older_than``."""
+        db = self._open()
+        if db is None:
+            return
+        try:
+            with self._lock:
+                db.execute(
+                    "DELETE FROM entries WHERE namespace = ? AND stored < ?",
+                    (namespace, older_than),
+                )
+        except sqlite3.Error as exc:
+            self._fail("write", exc)
 
     def set(
         self,

@@ -624,9 +624,10 @@ def test_cli_cache_info_and_clear(
     assert "registry: 4 entries" in info
     # the fake registry has no bulk advisory endpoint: remembered (issue 16.4)
     assert "npm-advisories-unserved: 1 entries" in info
+    assert "registry-facts: 1 entries" in info  # the tree's snapshot (registry_snapshot.py)
     assert str(tmp_path / "cli-cache" / SCHEMA) in info
     assert main(["cache", "clear", "--cache-dir", str(tmp_path / "cli-cache")]) == 0
-    assert "removed 5 entries" in capsys.readouterr().out
+    assert "removed 6 entries" in capsys.readouterr().out
     assert main(["cache", "info", "--cache-dir", str(tmp_path / "cli-cache")]) == 0
     assert "entries: 0" in capsys.readouterr().out
 

@@ -33,6 +33,7 @@ from depaudit.models import PackageFacts
 from depaudit.npmrc import NPM_ASKED, NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
+from depaudit.services import registry_snapshot as snapshot
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
@@ -249,6 +250,9 @@ class RegistryService(EnrichmentService):
         errors: dict[str, str] = {}
         now = self.cache.clock() if self.cache is not None else 0.0
         urls = {name: self.url_for(name) for name in names}
+        shortcut = self._from_snapshot(packages, urls, now)
+        if shortcut is not None:
+            return shortcut
         # one batched read of every name's entry (a lookup per name cost more than the rest)
         stored = self.cache.get_many(NAMESPACE, urls.values()) if self.cache is not None else {}
         with self.progress("npm registry", len(names)) as progress:
@@ -286,15 +290,12 @@ class RegistryService(EnrichmentService):
             warnings.extend(self.cache.warnings)
         fetched = len(to_fetch) - len(errors) - revalidated
         failed = bool(to_fetch) and self._successes == 0
-        mode = "offline" if self.offline else "online"
-        summary = f"npm registry ({mode}): {len(names)} names, {cached} cached"
-        if not self.offline:
-            summary += f", {fetched} fetched, {revalidated} revalidated"
         not_found = sum(1 for d in found.values() if d.get("state") != metrics.STATE_OK)
-        if not_found:
-            summary += f", {not_found} not in the registry"
+        summary = self._summary(len(names), cached, fetched, revalidated, not_found)
         if errors or missed:
             summary += f", {len(errors) + missed} unknown"
+        elif len(found) == len(names):
+            self._keep_snapshot(packages, urls, facts, not_found)
         self.failed = failed
         return EnrichmentResult(
             facts=facts, warnings=tuple(warnings), consulted=summary, failed=failed
@@ -331,6 +332,74 @@ class RegistryService(EnrichmentService):
             finally:
                 self._decoder = None
         return done
+
+    def _summary(
+        self, names: int, cached: int, fetched: int, revalidated: int, not_found: int
+    ) -> str:
+        mode = "offline" if self.offline else "online"
+        summary = f"npm registry ({mode}): {names} names, {cached} cached"
+        if not self.offline:
+            summary += f", {fetched} fetched, {revalidated} revalidated"
+        if not_found:
+            summary += f", {not_found} not in the registry"
+        return summary
+
+    # -- the tree's snapshot (registry_snapshot.py) -----------------------------------------
+    def _from_snapshot(
+        self, packages: Sequence[PackageRef], urls: Mapping[str, str], now: float
+    ) -> EnrichmentResult | None:
+        """The facts of the last scan of this tree, when every entry they came from is
+        still there, fresh (or the run is offline) and unchanged; else None."""
+        if self.cache is None or not urls:
+            return None
+        stamps = self.cache.stamps(NAMESPACE, urls.values())
+        if len(stamps) != len(set(urls.values())):
+            return None
+        if not self.offline and not all(0 <= now - t < self.ttl for t, _ in stamps.values()):
+            return None
+        kept = self.cache.get(snapshot.NAMESPACE, snapshot.question(packages, urls))
+        value = kept.value if kept is not None else None
+        if not isinstance(value, dict) or value.get("stamp") != snapshot.stamp(stamps):
+            return None
+        try:
+            facts = snapshot.decode(value.get("facts"), self.clock())
+        except (TypeError, ValueError):
+            return None
+        not_found = value.get("not_found")
+        if {ref.key for ref in packages} != set(facts) or not isinstance(not_found, int):
+            return None
+        with self.progress("npm registry", len(urls)) as progress:
+            progress.advance(cached=True, count=len(urls))
+        self.failed = False
+        return EnrichmentResult(
+            facts=facts,
+            warnings=tuple(self.cache.warnings),
+            consulted=self._summary(len(urls), len(urls), 0, 0, not_found),
+            failed=False,
+        )
+
+    def _keep_snapshot(
+        self,
+        packages: Sequence[PackageRef],
+        urls: Mapping[str, str],
+        facts: Mapping[str, PackageFacts],
+        not_found: int,
+    ) -> None:
+        """Keep this tree's facts beside the entries they came from (their stamps as they
+        are now, after this run's writes), for the next scan of the same tree."""
+        if self.cache is None or not self.cache.enabled:
+            return
+        stamps = self.cache.stamps(NAMESPACE, urls.values())
+        if len(stamps) != len(set(urls.values())):
+            return
+        value = {
+            "stamp": snapshot.stamp(stamps),
+            "facts": snapshot.encode(facts.values()),
+            "not_found": not_found,
+        }
+        with self.cache.batch():
+            self.cache.prune(snapshot.NAMESPACE, self.cache.clock() - snapshot.KEEP_SECONDS)
+            self.cache.set(snapshot.NAMESPACE, snapshot.question(packages, urls), value)
 
     def _store(self, done: Sequence[tuple[str, CacheEntry | None, _Outcome]]) -> None:
         """Write what was fetched in one cache transaction, after the fetches."""
