@@ -8,9 +8,12 @@ its npm "nerf dart" scope (see :mod:`depaudit.npmrc`), not even after a redirect
 
 from __future__ import annotations
 
+import contextlib
 import math
+import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +24,8 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri
 from urllib3 import exceptions as urllib3_exceptions
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
@@ -72,13 +77,18 @@ class RunBudget:
         self.deadline = clock() + seconds
         self.used = 0
         self._lock = threading.Lock()
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._expired = False
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - self.clock())
 
+    def out_of_time(self) -> bool:
+        return self._expired or self.clock() >= self.deadline
+
     def check(self) -> None:
         """Raise BudgetSpent when the time or the bytes are spent."""
-        if self.clock() >= self.deadline:
+        if self.out_of_time():
             raise BudgetSpent(
                 f"the network time budget of {self.seconds:g} s per run is spent (--network-budget)"
             )
@@ -92,6 +102,124 @@ class RunBudget:
         with self._lock:
             self.used += size
         self.check()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when the deadline passes: a read blocked on it then ends, even
+        a server's status line or headers arriving a byte a second (each byte within the
+        read timeout) or a body's; at once when the deadline has passed already."""
+        with self._lock:
+            expired = self._expired
+            if not expired:
+                self._sockets.add(sock)
+        if expired:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            return
+        WATCHDOG.add(self)
+
+    def expire(self) -> None:
+        """The deadline passed (the watchdog's thread): every watched socket is shut down."""
+        with self._lock:
+            self._expired = True
+            sockets = list(self._sockets)
+            self._sockets.clear()
+        for sock in sockets:
+            with contextlib.suppress(OSError):  # closed, or detached by TLS wrapping
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class Watchdog:
+    """One daemon thread for the process: it expires each watched :class:`RunBudget` when
+    its deadline passes (budgets are held weakly, the thread starts with the first one)."""
+
+    POLL = 5.0  # seconds: also re-reads budgets whose clock is not the wall's
+
+    def __init__(self) -> None:
+        self._budgets: weakref.WeakSet[RunBudget] = weakref.WeakSet()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, budget: RunBudget) -> None:
+        with self._cond:
+            if budget in self._budgets:
+                return
+            self._budgets.add(budget)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="depaudit-deadline", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                due = [b for b in self._budgets if b.remaining() <= 0]
+                for budget in due:
+                    self._budgets.discard(budget)
+                wait = min((b.remaining() for b in self._budgets), default=self.POLL)
+            for budget in due:
+                budget.expire()
+            with self._cond:
+                self._cond.wait(timeout=min(max(wait, 0.01), self.POLL))
+
+
+WATCHDOG = Watchdog()
+
+
+def watched_pools(budget: RunBudget) -> dict[str, type[HTTPConnectionPool]]:
+    """urllib3 pool classes whose connections put their sockets under ``budget``'s
+    deadline (the raw socket when it is made, the TLS one once connected); past the
+    deadline no connection is made (a connection error: urllib3's retries end fast, and
+    :func:`get_capped` says the budget is spent)."""
+
+    def refuse_late(conn: HTTPConnection) -> None:
+        if budget.out_of_time():
+            raise urllib3_exceptions.NewConnectionError(conn, "the run's network deadline passed")
+
+    class WatchedHTTPConnection(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            refuse_late(self)
+            sock = super()._new_conn()
+            budget.watch(sock)
+            return sock
+
+    class WatchedHTTPSConnection(HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            refuse_late(self)
+            sock = super()._new_conn()
+            budget.watch(sock)
+            return sock
+
+        def connect(self) -> None:
+            super().connect()
+            if self.sock is not None:
+                budget.watch(self.sock)
+
+    class WatchedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = WatchedHTTPConnection
+
+    class WatchedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = WatchedHTTPSConnection
+
+    return {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
+
+
+class WatchedAdapter(HTTPAdapter):
+    """An HTTPAdapter whose pools (direct and through a proxy) are :func:`watched_pools`."""
+
+    def __init__(self, budget: RunBudget, **kwargs: Any) -> None:
+        self.pools = watched_pools(budget)
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self.pools
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = self.pools
+        return manager
 
 
 class CappedRetry(Retry):
@@ -303,6 +431,7 @@ class DepauditSession(requests.Session):
                 chunked=False,
             )
         except (urllib3_exceptions.HTTPError, OSError) as exc:
+            self.budget.check()  # the deadline's watchdog ended it: BudgetSpent says so
             raise as_requests_error(exc) from None
 
 
@@ -328,7 +457,8 @@ def build_session(
     budget = RunBudget(network_seconds, response_bytes)
     session = DepauditSession((connect_timeout, read_timeout), auth_lookup, max_body, budget)
     session.headers["User-Agent"] = user_agent
-    adapter = HTTPAdapter(
+    adapter = WatchedAdapter(
+        budget,
         pool_connections=4,
         pool_maxsize=max(jobs, 4),
         max_retries=make_retry(retries, backoff_factor, budget),
@@ -396,6 +526,18 @@ def read_raw(raw: Any, limit: int, budget: RunBudget | None, url: str = "") -> b
     receive gave, so the deadline is checked as bytes trickle in (``iter_content`` blocks
     until a whole chunk has arrived). A compressed body is decoded a bounded piece at a time:
     a gzip bomb stops at the cap, never inflates whole."""
+    try:
+        body = _read_chunks(raw, limit, budget, url)
+    except requests.RequestException:
+        if budget is not None:
+            budget.check()  # the deadline's watchdog shut the socket: BudgetSpent says so
+        raise
+    if budget is not None:  # a socket shut at the deadline reads as an early end (even of
+        budget.check()  # the headers, for http.client): the answer may be cut, so it is not used
+    return body
+
+
+def _read_chunks(raw: Any, limit: int, budget: RunBudget | None, url: str) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:

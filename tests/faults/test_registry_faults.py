@@ -379,6 +379,31 @@ def test_a_registry_trickling_one_byte_at_a_time_meets_the_deadline(
     assert all(result.facts(n)["latest"] is None for n in MANY)
 
 
+def test_a_registry_dribbling_its_status_line_and_headers_meets_the_deadline(
+    server: RawServer, scan: Runner, tmp_path: Path
+) -> None:
+    """The status line and headers arrive a byte every 0.1 s: each byte within the read
+    timeout, their end an hour away. The run's deadline shuts the sockets down, so the scan
+    ends soon after it (not when the headers would), every package unknown, in one line."""
+
+    def dribble(conn: socket.socket, seen: Seen) -> None:
+        head = b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 40_000 + b"\r\n\r\n"
+        for byte in head:
+            time.sleep(0.1)
+            conn.sendall(bytes([byte]))
+
+    for name in MANY:
+        server.routes[f"/{name}"] = dribble
+    started = time.monotonic()
+    result = _many(scan, tmp_path, "--network-budget", "1.5")
+    assert time.monotonic() - started < 20
+    assert result.code == 0
+    (line,) = _stopped(result)
+    assert "network time budget of 1.5 s per run is spent" in line
+    assert "8 of 8 packages not fetched" in line
+    assert all(result.facts(n)["latest"] is None for n in MANY)
+
+
 def test_persistent_429_gives_up_on_the_host(
     server: RawServer, scan: Runner, tmp_path: Path
 ) -> None:
