@@ -82,50 +82,58 @@ def _from_events(text: str, loader: type[Any]) -> list[Any]:
     current: Any = None
     key: Any = None
     event: Any
-    for event in yaml.parse(text, Loader=loader):
-        kind = event.__class__
-        if kind is ScalarEvent:
-            value: Any = event.value
-            if event.anchor is not None:
-                _anchor(anchors, event, value)
-        elif kind is MappingStartEvent or kind is SequenceStartEvent:
-            collection: Any = {} if kind is MappingStartEvent else []
-            if event.anchor is not None:
-                _anchor(anchors, event, collection)
-            if len(stack) >= MAX_DEPTH:
-                raise RecursionError
-            stack.append((current, key))
-            current, key = collection, _NO_KEY
-            continue
-        elif kind is MappingEndEvent or kind is SequenceEndEvent:
-            value = current
-            current, key = stack.pop()
-        elif kind is AliasEvent:
-            if event.anchor not in anchors:
-                raise ComposerError(
-                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
-                )
-            value = anchors[event.anchor]
-            if value.__class__ is list or value.__class__ is dict:
-                raise SharedNode  # every reader walking it would expand it again
-        elif kind is DocumentStartEvent:
-            anchors = {}
-            continue
-        else:
-            continue
-        if current is None:
-            documents.append(value)
-        elif current.__class__ is list:
-            current.append(value)
-        elif key is _NO_KEY:
-            if value.__class__ is not str:
-                raise ConstructorError(
-                    "while constructing a mapping", None, "found unhashable key", event.start_mark
-                )
-            key = value
-        else:
-            current[key] = value
-            key = _NO_KEY
+    parser = loader(text)
+    get_event = parser.get_event  # one call per event (yaml.parse asks check_event first)
+    try:
+        while (event := get_event()) is not None:
+            kind = event.__class__
+            if kind is ScalarEvent:
+                value: Any = event.value
+                if event.anchor is not None:
+                    _anchor(anchors, event, value)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                collection: Any = {} if kind is MappingStartEvent else []
+                if event.anchor is not None:
+                    _anchor(anchors, event, collection)
+                if len(stack) >= MAX_DEPTH:
+                    raise RecursionError
+                stack.append((current, key))
+                current, key = collection, _NO_KEY
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                value = current
+                current, key = stack.pop()
+            elif kind is AliasEvent:
+                if event.anchor not in anchors:
+                    raise ComposerError(
+                        None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                    )
+                value = anchors[event.anchor]
+                if value.__class__ is list or value.__class__ is dict:
+                    raise SharedNode  # every reader walking it would expand it again
+            elif kind is DocumentStartEvent:
+                anchors = {}
+                continue
+            else:
+                continue
+            if current is None:
+                documents.append(value)
+            elif current.__class__ is list:
+                current.append(value)
+            elif key is _NO_KEY:
+                if value.__class__ is not str:
+                    raise ConstructorError(
+                        "while constructing a mapping",
+                        None,
+                        "found unhashable key",
+                        event.start_mark,
+                    )
+                key = value
+            else:
+                current[key] = value
+                key = _NO_KEY
+    finally:
+        parser.dispose()
     return documents
 
 

@@ -19,10 +19,16 @@ MAX_DEPENDENTS = 10
 def deduped(tree: DependencyTree) -> list[TreeProblem]:
     """One problem per placement that several dependents share, naming the others."""
     dependents: dict[str, list[tuple[Importer | Package, Dependency]]] = {}
+    at = tree.at
     for parent, dep in installed_edges(tree):
-        if dep.target is None or tree.at(dep.target) is None:
+        target = dep.target
+        if target is None:
             continue
-        dependents.setdefault(dep.target, []).append((parent, dep))
+        users = dependents.get(target)
+        if users is not None:
+            users.append((parent, dep))
+        elif at(target) is not None:  # a placement (not a workspace or a link)
+            dependents[target] = [(parent, dep)]
     problems = []
     for location, users in dependents.items():
         # one entry per dependent (the last edge of each wins); paths are spelled out only
