@@ -1,27 +1,46 @@
-"""The common shapes of npm ranges and versions, decided without node-semver.
+"""npm ranges against plain release versions, decided without node-semver.
 
-Almost every edge of a real tree is ``^1.2.3``, ``~1.2.3``, ``1.2.3``, ``1.x`` or ``1.2.x``
-against a plain ``1.2.3`` version. Those are decided here with integer comparisons, with
-npm's semantics (node-semver's ``desugar``: ``^0.2.3`` is ``>=0.2.3 <0.3.0-0``, ``^0.0.3`` is
-``>=0.0.3 <0.0.4-0``, ``~1.2.3`` is ``>=1.2.3 <1.3.0-0``, ``1.x`` is ``>=1.0.0 <2.0.0-0``).
-Anything else (prereleases, build metadata, comparators, unions, hyphens, partial carets,
-loose spellings) gets ``None`` and goes to node-semver, so the answers are node-semver's
-everywhere; ``tests/property/test_fastsemver.py`` checks the two agree.
+Almost every edge of a real tree asks for a plain release (``1.2.3``) to satisfy a range
+written with ``^``, ``~``, ``x``, comparators, hyphens and ``||``. Those are decided here with
+integer comparisons, with npm's semantics (node-semver's ``desugar``): every range becomes a
+union of half-open intervals of plain releases, ``^0.2.3`` is ``[0.2.3, 0.3.0)``, ``~1.2`` is
+``[1.2.0, 1.3.0)``, ``>1`` is ``[2.0.0, ∞)``, ``1.2.3 - 2`` is ``[1.2.3, 3.0.0)``, ``<=1.2`` is
+``[0.0.0, 1.3.0)``. A prerelease in a bound only moves it for plain versions (``>=7.0.0-0`` is
+``>=7.0.0``, ``<2.0.0-0`` is ``<2.0.0``, ``=1.2.3-rc.1`` holds none), since a plain version is
+never compared with the prerelease rule. Anything else (prerelease or loose versions, build
+metadata, ``~>``, operators on ``*``, odd spellings) gets ``None`` and goes to node-semver, so
+the answers are node-semver's everywhere; ``tests/test_fastsemver.py`` checks the two agree
+(and with npm's own semver when npm is installed).
+
+Start-up: node-semver compiles some 40 regexes on import; with this module a scan of a tree
+whose ranges all have these shapes never imports it.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _NUM = r"(0|[1-9]\d{0,14})"  # below 2**53, as npm requires
 #: a plain release (no prerelease, no build), as npm's strict parser reads it
 _PLAIN = re.compile(rf"v?{_NUM}\.{_NUM}\.{_NUM}")
-#: ``^1.2.3``, ``~1.2.3``, ``=1.2.3``, ``1.2.3`` (plain releases only)
-_SUGAR = re.compile(rf"([\^~=]?)v?{_NUM}\.{_NUM}\.{_NUM}")
-#: ``1``, ``1.x``, ``1.2``, ``1.2.x`` (``x``, ``X`` or ``*``)
-_XRANGE = re.compile(rf"{_NUM}(?:\.(?:[xX*]|{_NUM}(?:\.[xX*])?))?")
+_PART = r"(0|[1-9]\d{0,14}|[xX*])"
+_IDENT = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"  # no leading zeros in numbers
+#: a release with a prerelease (``1.0.0-beta.2``), as npm's strict parser reads it
+_PRERELEASE = re.compile(rf"v?{_NUM}\.{_NUM}\.{_NUM}-{_IDENT}(?:\.{_IDENT})*")
+#: one comparator: operator, then a partial version (a prerelease only on a full one)
+_COMPARATOR = re.compile(
+    rf"(<=|>=|<|>|=|\^|~)?v?{_PART}(?:\.{_PART}(?:\.{_PART}(-{_IDENT}(?:\.{_IDENT})*)?)?)?"
+)
+_OP_SPACE = re.compile(r"(<=|>=|<|>|=|\^|~)\s+")
+_HYPHEN = re.compile(r"(\S+)\s+-\s+(\S+)")
+MAX_LENGTH = 1024  # longer ranges are left to node-semver (and are never cache keys here)
 
 Release = tuple[int, int, int]
+Interval = tuple[Release, Release]  # [low, high)
+_ZERO: Release = (0, 0, 0)
+_INF: Release = (1 << 64, 0, 0)
+_EMPTY: Interval = (_ZERO, _ZERO)
 
 
 def plain_release(version: str) -> Release | None:
@@ -32,45 +51,120 @@ def plain_release(version: str) -> Release | None:
     return int(match[1]), int(match[2]), int(match[3])
 
 
-def _bounds(spec: str) -> tuple[Release, Release] | None:
-    """``[lower, upper)`` of a fast-shaped range over plain releases, or ``None``."""
-    match = _SUGAR.fullmatch(spec)
-    if match is not None:
-        op = match[1]
-        major, minor, patch = int(match[2]), int(match[3]), int(match[4])
+def _partial(match: re.Match[str]) -> tuple[int | None, int | None, int | None] | None:
+    """Major, minor, patch of a comparator's version (None where absent or ``x``); None for
+    a wildcard followed by a number (``1.x.3``), which is left to node-semver."""
+    parts: list[int | None] = []
+    for text in (match[2], match[3], match[4]):
+        if text is None or text in "xX*":
+            parts.append(None)
+        elif parts and parts[-1] is None:
+            return None
+        else:
+            parts.append(int(text))
+    return parts[0], parts[1], parts[2]
+
+
+def _comparator(token: str) -> Interval | None:
+    """The plain releases one comparator admits, as an interval; None for other shapes."""
+    match = _COMPARATOR.fullmatch(token)
+    if match is None:
+        return None
+    parts = _partial(match)
+    if parts is None:
+        return None
+    op, pre = match[1], match[5] is not None
+    major, minor, patch = parts
+    if major is None:
+        return (_ZERO, _INF) if op in (None, "=") else None  # `>*` and friends: node-semver
+    if minor is None:
+        low, next_up = (major, 0, 0), (major + 1, 0, 0)
+    elif patch is None:
+        low, next_up = (major, minor, 0), (major, minor + 1, 0)
+    else:
         low = (major, minor, patch)
-        if op == "^":
-            if major:
-                return low, (major + 1, 0, 0)
-            if minor:
-                return low, (0, minor + 1, 0)
-            return low, (0, 0, patch + 1)
-        if op == "~":
-            return low, (major, minor + 1, 0)
-        return low, (major, minor, patch + 1)  # exact
-    match = _XRANGE.fullmatch(spec)
-    if match is not None:
-        major = int(match[1])
-        if match[2] is None:
-            return (major, 0, 0), (major + 1, 0, 0)
-        minor = int(match[2])
-        return (major, minor, 0), (major, minor + 1, 0)
-    return None
+        next_up = low if pre else (major, minor, patch + 1)  # the next plain release above
+    full = patch is not None
+    if op in (None, "="):
+        return _EMPTY if pre else (low, next_up)
+    if op == ">=":
+        return low, _INF
+    if op == ">":
+        return next_up, _INF
+    if op == "<":
+        return _ZERO, low
+    if op == "<=":
+        return _ZERO, next_up
+    if op == "~":
+        return low, (major, (minor or 0) + 1, 0) if minor is not None else (major + 1, 0, 0)
+    # caret: up to the next change of the leftmost non-zero part that was given
+    if major or minor is None:
+        return low, (major + 1, 0, 0)
+    if minor or not full:
+        return low, (0, minor + 1, 0)
+    return low, (0, 0, (patch or 0) + 1)
+
+
+def _hyphen(lower: str, upper: str) -> Interval | None:
+    """``A - B``: from A (missing parts 0) up to B inclusive (missing parts: all of them)."""
+    low = _comparator(">=" + lower) if lower not in ("*", "x", "X") else (_ZERO, _INF)
+    high = _comparator("<=" + upper) if upper not in ("*", "x", "X") else (_ZERO, _INF)
+    if low is None or high is None:
+        return None
+    return low[0], high[1]
+
+
+class _Parsed(tuple[Interval, ...]):
+    """The intervals of a range, and whether a comparator of it names a prerelease."""
+
+    prerelease: bool
+
+
+@lru_cache(maxsize=16384)
+def _intervals(spec: str) -> _Parsed | None:
+    """The union of intervals of plain releases ``spec`` admits; None for other shapes."""
+    if len(spec) > MAX_LENGTH:
+        return None
+    out: list[Interval] = []
+    for part in spec.split("||"):
+        part = part.strip()
+        if not part:
+            return None  # npm reads an empty alternative as `*`; rare: node-semver decides
+        hyphen = _HYPHEN.fullmatch(part)
+        if hyphen is not None:
+            interval = _hyphen(hyphen[1], hyphen[2])
+            if interval is None:
+                return None
+            out.append(interval)
+            continue
+        low, high = _ZERO, _INF
+        for token in _OP_SPACE.sub(r"\1", part).split():
+            bounds = _comparator(token)
+            if bounds is None:
+                return None
+            low, high = max(low, bounds[0]), min(high, bounds[1])
+        out.append((low, high))
+    parsed = _Parsed(out)
+    parsed.prerelease = "-" in spec.replace(" - ", " ")
+    return parsed
 
 
 def is_fast_range(spec: str) -> bool:
-    """Is ``spec`` one of the shapes :func:`fast_satisfies` decides (a valid npm range)?"""
-    return _bounds(spec) is not None
+    """Is ``spec`` a valid npm range of a shape :func:`fast_satisfies` decides?"""
+    return _intervals(spec.strip()) is not None
 
 
 def fast_satisfies(version: str, spec: str) -> bool | None:
-    """npm's answer for a plain release against a fast-shaped range; ``None`` when either is
-    of another shape (the caller asks node-semver)."""
-    bounds = _bounds(spec)
-    if bounds is None:
-        return None
+    """npm's answer for a plain release against a range of a shape decided here; ``None``
+    when either is of another shape (the caller asks node-semver)."""
     release = plain_release(version)
-    if release is None:
+    intervals = _intervals(spec.strip())
+    if intervals is None:
         return None
-    low, high = bounds
-    return low <= release < high
+    if release is None:
+        # npm admits a prerelease version only through a comparator naming a prerelease of
+        # the same release; a range without any admits none (`1.0.0-beta.2` is not in `^1`)
+        if not intervals.prerelease and _PRERELEASE.fullmatch(version) is not None:
+            return False
+        return None
+    return any(low <= release < high for low, high in intervals)

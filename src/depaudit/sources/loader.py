@@ -45,10 +45,9 @@ _SHOWN = 5
 def load_tree(settings: Settings) -> DependencyTree:
     # npm ls readers are imported when npm ls output is read or run (a lockfile scan of a
     # project without node_modules never needs them: start-up time)
-    from depaudit.sources.npm_ls import NpmLsSource
-    from depaudit.sources.npm_ls_run import npm_command, run_npm_ls
-
     if settings.npm_ls is not None:
+        from depaudit.sources.npm_ls import NpmLsSource
+
         return NpmLsSource(settings.budget).load_input(settings.npm_ls)
     if settings.lockfile is not None:
         return source_for(settings.lockfile, settings.budget).load(settings.lockfile)
@@ -56,6 +55,8 @@ def load_tree(settings: Settings) -> DependencyTree:
     installed_wanted = settings.use_npm and (directory / "node_modules").is_dir()
     has_lockfile = directory.is_dir() and any((directory / n).is_file() for n in LOCKFILE_NAMES)
     if installed_wanted and not has_lockfile and (directory / "package.json").is_file():
+        from depaudit.sources.npm_ls_run import run_npm_ls
+
         # the only view there is
         return run_npm_ls(directory, settings.npm_timeout, settings.budget.path_depth)
     found = detect(directory)
@@ -64,6 +65,8 @@ def load_tree(settings: Settings) -> DependencyTree:
         locked = replace(locked, warnings=(found.warning, *locked.warnings))
     if not installed_wanted or found.lockfile.name not in NPM_LOCKFILES:
         return locked
+    from depaudit.sources.npm_ls_run import npm_command, run_npm_ls
+
     if npm_command() is None:
         return replace(
             locked,
