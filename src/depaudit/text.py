@@ -42,7 +42,7 @@ _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 def json_text_safe(text: str) -> str:
     """JSON text (``json.dumps`` output) with C1 controls and bidi marks written as ``\\uXXXX``
     escapes: the same data once parsed, nothing a terminal or a viewer acts on."""
-    if text.isascii():  # constant time in CPython; a 50 MB report is ASCII as a rule
+    if text.isascii() and "\x7f" not in text:  # DEL is the one unsafe ASCII character
         return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 

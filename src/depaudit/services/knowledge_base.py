@@ -25,11 +25,13 @@ from depaudit.services.interface import EnrichmentResult, EnrichmentService, Pac
 KNOWN_LEAKS_FILE = "known-leaks.yaml"
 LEAK_PRONE_FILE = "leak-prone.yaml"
 
-_NAME = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$", re.IGNORECASE)
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_GHSA = re.compile(r"^GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}$")
-_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+# The validation's patterns: compiled (and cached by re) when the knowledge base is built from
+# data/, which most runs never do (they read its fast form; start-up time).
+_NAME = r"(?i)^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$"
+_ID = r"^[a-z0-9][a-z0-9-]*$"
+_GHSA = r"^GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}$"
+_CVE = r"^CVE-\d{4}-\d{4,}$"
+_VERSION = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$"
 SEVERITIES = frozenset({"info", "low", "moderate", "medium", "high", "critical"})
 CONFIDENCE = frozenset({"high", "low"})
 ENTRY_KEYS = frozenset(
@@ -91,10 +93,10 @@ def parse_entry(raw: Any, index: int, source: str = KNOWN_LEAKS_FILE) -> KnownLe
         if raw.get(key) in (None, "", []):
             raise _fail(source, where, f"{key} is required")
     entry_id = _str(raw, "id", source, where) or ""
-    if not _ID.match(entry_id):
+    if not re.match(_ID, entry_id):
         raise _fail(source, where, "id must be lower-case words joined by '-'")
     package = _str(raw, "package", source, where) or ""
-    if not _NAME.match(package):
+    if not re.match(_NAME, package):
         raise _fail(source, where, f"package {package!r} is not an npm package name")
     try:
         kind = KnownLeakKind(raw["kind"])
@@ -107,17 +109,17 @@ def parse_entry(raw: Any, index: int, source: str = KNOWN_LEAKS_FILE) -> KnownLe
     except RangeError:
         raise _fail(source, where, f"affected {affected!r} is not an npm range") from None
     fixed = _str(raw, "fixed", source, where)
-    if fixed is not None and not all(_VERSION.match(v) for v in _fixed_versions(fixed)):
+    if fixed is not None and not all(re.match(_VERSION, v) for v in _fixed_versions(fixed)):
         raise _fail(source, where, f"fixed {fixed!r} must be versions separated by commas")
     if fixed is not None and affected not in ("*", "unknown"):
         for version in _fixed_versions(fixed):
             if npm_satisfies(version, affected):
                 raise _fail(source, where, f"fixed version {version} is inside {affected!r}")
     ghsa = _str(raw, "ghsa", source, where)
-    if ghsa is not None and not _GHSA.match(ghsa):
+    if ghsa is not None and not re.match(_GHSA, ghsa):
         raise _fail(source, where, f"ghsa {ghsa!r} is not a GHSA id")
     cve = _str(raw, "cve", source, where)
-    if cve is not None and not _CVE.match(cve):
+    if cve is not None and not re.match(_CVE, cve):
         raise _fail(source, where, f"cve {cve!r} is not a CVE id")
     severity = _str(raw, "severity", source, where)
     if severity is not None and severity not in SEVERITIES:
@@ -143,7 +145,7 @@ def parse_entry(raw: Any, index: int, source: str = KNOWN_LEAKS_FILE) -> KnownLe
         raise _fail(source, where, "confidence must be high or low")
     summary = _str(raw, "summary", source, where) or ""
     successor = _str(raw, "successor", source, where)
-    if successor is not None and not _NAME.match(successor):
+    if successor is not None and not re.match(_NAME, successor):
         raise _fail(source, where, f"successor {successor!r} is not an npm package name")
     return KnownLeak(
         id=entry_id,
@@ -252,7 +254,7 @@ def parse_leak_prone(
         if ids and raw["example"] not in ids:
             raise _fail(source, where, f"example {raw['example']!r} is not in known-leaks.yaml")
         packages = _name_list(raw.get("packages"), source, f"{where}: packages")
-        bad = [p for p in packages if not _NAME.match(p)]
+        bad = [p for p in packages if not re.match(_NAME, p)]
         if bad:
             raise _fail(source, where, f"not npm package names: {', '.join(bad)}")
         patterns = _name_list(raw.get("patterns"), source, f"{where}: patterns")
@@ -276,7 +278,9 @@ def parse_leak_prone(
         where = f"companion {index}"
         if not isinstance(raw, dict) or set(raw) != {"package", "host"}:
             raise _fail(source, where, "must be a mapping with package and host")
-        if not all(isinstance(raw[k], str) and _NAME.match(raw[k]) for k in ("package", "host")):
+        if not all(
+            isinstance(raw[k], str) and re.match(_NAME, raw[k]) for k in ("package", "host")
+        ):
             raise _fail(source, where, "package and host must be npm package names")
         if raw["package"] in companions:
             raise _fail(source, where, f"{raw['package']} listed twice")
