@@ -152,11 +152,13 @@ class NpmAdvisoryService(EnrichmentService):
             return self._now()
         return self.cache.clock() if self.cache is not None else 0.0
 
-    def _cached(self, key: str, entry: CacheEntry | None) -> list[Advisory] | None:
+    def _cached(self, key: str, entry: CacheEntry | None, now: float) -> list[Advisory] | None:
         if entry is None or not isinstance(entry.value, list):
             return None
-        if not self.offline and not entry.fresh(self.ttl, self._clock()):
+        if not self.offline and not entry.fresh(self.ttl, now):
             return None
+        if not entry.value:
+            return []  # most answers: no advisory
         name = key.rsplit("@", 1)[0]
         found = [_from_cache(name, raw) for raw in entry.value]
         return [a for a in found if a is not None]
@@ -228,10 +230,11 @@ class NpmAdvisoryService(EnrichmentService):
         keys = [f"{n}@{v}" for n, versions in sorted(wanted.items()) for v in sorted(versions)]
         # one batched read (a lookup per name@version cost more than the rest of the service)
         stored = self.cache.get_many(NAMESPACE, keys) if self.cache is not None else {}
+        now = self._clock()
         for name, versions in sorted(wanted.items()):
             for version in sorted(versions):
                 key = f"{name}@{version}"
-                hit = self._cached(key, stored.get(key))
+                hit = self._cached(key, stored.get(key), now)
                 if hit is not None:
                     found[key] = hit
                     cached += 1
