@@ -11,8 +11,10 @@ added round trip (0 and 50 ms by default; ``benchmarks/replay.py --delay-ms``), 
 run back to back (curl, depaudit, curl, depaudit, ...: the machine is shared, so each depaudit
 run is divided by the curl run next to it, and the median of those ratios is reported along
 with the medians of the times). Peak RSS is GNU time's. The replay server runs in this process.
+``--before SRC`` adds a third run to each pair: depaudit from another checkout's ``src``
+folder (``git worktree add /tmp/x COMMIT``), for before/after figures from the same run.
 
-``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--target NAME]``
+``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--before SRC]``
 """
 
 from __future__ import annotations
@@ -92,7 +94,13 @@ def unknown_packages(run: Run) -> int:
 
 
 def pairs_at(
-    delay_ms: float, names: list[str], lock: Path, project: Path, pairs: int, jobs: int | None
+    delay_ms: float,
+    names: list[str],
+    lock: Path,
+    project: Path,
+    pairs: int,
+    jobs: int | None,
+    before: Path | None = None,
 ) -> dict[str, Any]:
     scratch = Path(tempfile.mkdtemp(prefix="cold-", dir=WORK))
     env = dict(os.environ, npm_config_update_notifier="false")
@@ -107,6 +115,12 @@ def pairs_at(
             cache = scratch / f"cache-{i}"
             ours = run_process(depaudit_argv(lock, server.url, cache, jobs), project, env)
             shutil.rmtree(cache, ignore_errors=True)
+            ours_requests, ours_bytes = server.stats.requests, server.stats.bytes_sent
+            old: Run | None = None
+            if before is not None:
+                old_env = dict(env, PYTHONPATH=str(before))
+                old = run_process(depaudit_argv(lock, server.url, cache, jobs), project, old_env)
+                shutil.rmtree(cache, ignore_errors=True)
             row = {
                 "curl_s": curl.seconds,
                 "curl_cpu_s": curl.cpu_seconds,
@@ -115,18 +129,31 @@ def pairs_at(
                 "depaudit_s": ours.seconds,
                 "depaudit_cpu_s": ours.cpu_seconds,
                 "depaudit_rss_mb": ours.peak_rss_mb,
-                "depaudit_requests": server.stats.requests,
-                "depaudit_mb": server.stats.bytes_sent / 2**20,
+                "depaudit_requests": ours_requests,
+                "depaudit_mb": ours_bytes / 2**20,
                 "depaudit_code": ours.returncode,
                 "unknown": unknown_packages(ours),
                 "ratio": ours.seconds / curl.seconds,
             }
+            if old is not None:
+                row.update(
+                    before_s=old.seconds,
+                    before_cpu_s=old.cpu_seconds,
+                    before_rss_mb=old.peak_rss_mb,
+                    before_ratio=old.seconds / curl.seconds,
+                )
             rows.append(row)
             print(
                 f"{delay_ms:g} ms pair {i + 1}: curl {curl.seconds:.2f} s, depaudit "
                 f"{ours.seconds:.2f} s ({row['ratio']:.2f}x, CPU {ours.cpu_seconds:.2f} s, "
                 f"{ours.peak_rss_mb:.0f} MB, {row['unknown']} unknown, "
-                f"{row['depaudit_requests']} requests)",
+                f"{row['depaudit_requests']} requests)"
+                + (
+                    f"; before {old.seconds:.2f} s ({row['before_ratio']:.2f}x, CPU "
+                    f"{old.cpu_seconds:.2f} s, {old.peak_rss_mb:.0f} MB)"
+                    if old is not None
+                    else ""
+                ),
                 file=sys.stderr,
             )
     shutil.rmtree(scratch, ignore_errors=True)
@@ -138,6 +165,15 @@ def pairs_at(
         "depaudit_cpu_median_s": median([r["depaudit_cpu_s"] for r in rows]),
         "ratio_median": median([r["ratio"] for r in rows]),
         "peak_rss_mb": max(r["depaudit_rss_mb"] for r in rows),
+        "before": None
+        if before is None
+        else {
+            "median_s": median([r["before_s"] for r in rows]),
+            "cpu_median_s": median([r["before_cpu_s"] for r in rows]),
+            "ratio_median": median([r["before_ratio"] for r in rows]),
+            "ratios": [r["before_ratio"] for r in rows],
+            "peak_rss_mb": max(r["before_rss_mb"] for r in rows),
+        },
     }
 
 
@@ -158,6 +194,13 @@ def markdown(results: dict[str, Any]) -> str:
             f"| **{r['ratio_median']:.2f}x** | {ratios} | {r['depaudit_cpu_median_s']:.2f} s "
             f"| {r['peak_rss_mb']:.0f} MB |"
         )
+        b = r.get("before")
+        if b:
+            lines.append(
+                f"| {r['delay_ms']:g} ms, before | (same runs) | {b['median_s']:.2f} s "
+                f"| {b['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in b['ratios'])} "
+                f"| {b['cpu_median_s']:.2f} s | {b['peak_rss_mb']:.0f} MB |"
+            )
     return "\n".join(lines)
 
 
@@ -167,6 +210,7 @@ def main() -> int:
     parser.add_argument("--delays", default="0,50", help="added round trips in ms")
     parser.add_argument("--jobs", type=int, help="pass --jobs to depaudit")
     parser.add_argument("--target", default=DEFAULT_TARGET)
+    parser.add_argument("--before", type=Path, help="src folder of another checkout")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     project = copy_project(CORPUS / args.target, WORK / "cold" / args.target)
@@ -184,11 +228,12 @@ def main() -> int:
         "names": len(names),
         "mb": size / 2**20,
         "jobs": args.jobs,
+        "before": str(args.before) if args.before else None,
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
         ).stdout.strip(),
         "delays": [
-            pairs_at(float(d), names, lock, project, args.pairs, args.jobs)
+            pairs_at(float(d), names, lock, project, args.pairs, args.jobs, args.before)
             for d in args.delays.split(",")
         ],
     }

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from depaudit.models import PackageFacts
 from depaudit.npmrc import NpmConfig
 from depaudit.services.interface import EnrichmentResult, PackageRef
 from depaudit.services.metrics import behind, extract, normalize_repository
-from depaudit.services.registry import RegistryService, escape_name
+from depaudit.services.registry import BodyGate, RegistryService, escape_name
 
 from .conftest import FakeRegistry, load_asset
 
@@ -736,3 +737,32 @@ def test_cli_uses_the_npmrc_beside_the_lockfile_with_its_token(
     assert len(fake_registry.packument_requests()) == 4
     assert {h.get("Authorization") for _, h, _ in fake_registry.requests} == {"Bearer s3cr3t"}
     assert "s3cr3t" not in out.read_text()
+
+
+# -- the gate on bodies waiting for the decoder ------------------------------------------
+
+
+def test_a_body_waits_while_others_hold_the_gate() -> None:
+    gate = BodyGate(limit=100)
+    gate.hold(60)
+    passed = threading.Event()
+
+    def second() -> None:
+        gate.hold(60)  # 120 > 100 while the first is held: waits
+        passed.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    assert not passed.wait(0.2)
+    gate.release(60)
+    assert passed.wait(5)
+    thread.join()
+    assert gate.held == 60 and gate.peak == 60
+
+
+def test_one_body_over_the_limit_passes_alone() -> None:
+    gate = BodyGate(limit=10)
+    gate.hold(1000)  # nothing else held: never a deadlock on a big packument
+    assert gate.held == 1000
+    gate.release(1000)
+    assert gate.held == 0
