@@ -41,6 +41,13 @@ def test_loader_is_safe() -> None:
 # -- fast forms: data/ stays the source of truth; what is built from it is kept by hash --------
 
 
+@pytest.fixture(autouse=True)
+def _fast_forms_on() -> Iterator[None]:
+    bundled.use_fast_forms(True)
+    yield
+    bundled.use_fast_forms(True)
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of data/ that the loaders read instead of the shipped one."""
@@ -154,3 +161,35 @@ def test_old_fast_forms_are_pruned(data_copy: Path) -> None:
         path.write_text(f"{text}\n# edit {n}\n", encoding="utf-8")
         bundled.load_bundled_yaml("leak-cwes.yaml")
     assert len(_forms("yaml-leak-cwes.yaml")) == bundled.KEEP
+
+
+def test_no_cache_neither_reads_nor_writes_fast_forms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--no-cache`` (app.scan calls use_fast_forms(False)): data/ is parsed every time."""
+    built = _fresh_kb()
+    (form,) = _forms("knowledge-base")
+    form.unlink()
+    bundled.use_fast_forms(False)
+    assert _fresh_kb() == built
+    assert bundled.load_bundled_yaml("scoring.yaml") == bundled.parse_bundled_yaml(
+        "scoring.yaml", bundled.read_bundled("scoring.yaml")
+    )
+    assert _forms("knowledge-base") == []
+    knowledge_base.load_knowledge_base.cache_clear()
+
+
+def test_a_no_cache_scan_writes_no_fast_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import ASSETS
+    from depaudit.cli import main
+
+    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(tmp_path / "cache"))
+    lock = ASSETS / "projects" / "broken" / "package-lock.json"
+    args = ["scan", "--lockfile", str(lock), "--offline", "--no-npm", "--format", "json"]
+    knowledge_base.load_knowledge_base.cache_clear()
+    assert main([*args, "--no-cache", "--output", str(tmp_path / "a.json")]) in (0, 1)
+    assert not (tmp_path / "cache" / "bundled").exists()
+    knowledge_base.load_knowledge_base.cache_clear()
+    assert main([*args, "--output", str(tmp_path / "b.json")]) in (0, 1)
+    assert _forms("knowledge-base") != []
+    knowledge_base.load_knowledge_base.cache_clear()

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from depaudit import gcpause
+from depaudit import bundled, gcpause
 from depaudit.audit import Clock, build_report, utc_now
 from depaudit.config import Settings, find_config, load_config
 from depaudit.errors import ExitCode, ServiceError, print_error
@@ -127,6 +127,7 @@ def scan(
     the lockfile (``sources.lines``), which no other format needs."""
     settings, config, origin = policy(settings)
     ignores = tuple(parse_ignores(config, origin))
+    bundled.use_fast_forms(settings.use_cache)  # --no-cache: neither read nor write them
     if tree is None:
         with gcpause.paused():
             tree = load_tree(settings)

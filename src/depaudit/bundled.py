@@ -12,7 +12,8 @@ what is built from it is kept in a *fast form*: JSON in ``<cache>/bundled/`` (``
 from: the data files' bytes and, for forms built by code, the source of that code. Changing a
 data file or the code makes a new name, so the form is rebuilt from ``data/`` on the next run;
 a missing, unreadable or corrupt form is rebuilt too, and a cache folder that cannot be
-written only costs the time (like Python's ``__pycache__``).
+written only costs the time (like Python's ``__pycache__``). ``--no-cache`` turns them off
+(:func:`use_fast_forms`): data/ is then parsed on every run.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ FORM_VERSION = 1
 KEEP = 4
 
 T = TypeVar("T")
+
+#: off under ``--no-cache`` (:func:`use_fast_forms`): then data/ is read on every use
+_enabled = True
+
+
+def use_fast_forms(enabled: bool) -> None:
+    """Read and write fast forms (the default) or neither (``--no-cache``)."""
+    global _enabled
+    _enabled = enabled
 
 
 class BundledDataError(ConfigError):
@@ -154,21 +164,23 @@ def fast_form(
     does not understand (ValueError, TypeError, KeyError) makes the form be rebuilt. An
     ``encode`` that raises :class:`Unstorable` keeps the value from being stored.
     """
-    key = form_key(kind, data_names, code)
-    folder = fast_form_dir()
-    path = folder / f"{kind}-{key}.json"
-    try:
-        stored = json.loads(path.read_bytes())
-        if isinstance(stored, dict) and stored.get("key") == key:
-            return decode(stored["value"])
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        pass  # missing or damaged: rebuilt below
+    if _enabled:
+        key = form_key(kind, data_names, code)
+        folder = fast_form_dir()
+        path = folder / f"{kind}-{key}.json"
+        try:
+            stored = json.loads(path.read_bytes())
+            if isinstance(stored, dict) and stored.get("key") == key:
+                return decode(stored["value"])
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass  # missing or damaged: rebuilt below
     value = build()
     try:
         encoded = encode(value)
     except Unstorable:
         return value  # type: ignore[no-any-return]
-    _store(folder, path, {"key": key, "value": encoded})
+    if _enabled:
+        _store(folder, path, {"key": key, "value": encoded})
     return decode(encoded)
 
 
