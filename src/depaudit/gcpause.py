@@ -6,6 +6,8 @@ while nothing can be freed (measured: the pnpm reader of a 20,000-entry lockfile
 half its time there). :func:`paused` turns it off while a tree is built; :func:`frozen`
 moves what exists (the tree) out of its reach for the rest of a run, so later collections
 scan only new objects. Reference counting frees everything as usual in both.
+``depaudit scan`` (``cli.run_scan``) keeps it paused from reading to rendering: one scan,
+then the process ends.
 """
 
 from __future__ import annotations
