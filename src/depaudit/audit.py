@@ -65,9 +65,9 @@ class Auditor:
     #: asked after a first ranking, for the top suspects only; then the tree is ranked again
     repos: GithubRepoService | None = None
 
-    def run(self) -> Report:
-        problems = tuple(find_problems(self.tree))
-        refs = package_refs(self.tree)
+    def _enrich(
+        self, refs: Sequence[PackageRef]
+    ) -> tuple[dict[str, PackageFacts], list[str], list[str], list[str]]:
         facts: dict[str, PackageFacts] = {}
         warnings = list(self.tree.warnings)
         consulted: list[str] = []
@@ -81,6 +81,18 @@ class Auditor:
             warnings.extend(result.warnings)
             if result.consulted:
                 consulted.append(result.consulted)
+        return facts, warnings, consulted, failed
+
+    def run(self) -> Report:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # the tree's problems are worked out while the services wait on the network (a cold
+        # registry phase is mostly round trips; benchmarks/README.md "Cold scan")
+        with ThreadPoolExecutor(1, thread_name_prefix="problems") as pool:
+            pending = pool.submit(lambda: tuple(find_problems(self.tree)))
+            refs = package_refs(self.tree)
+            facts, warnings, consulted, failed = self._enrich(refs)
+            problems = pending.result()
         from depaudit.services.fidelity import check
 
         facts, doubts = check(facts)
