@@ -134,8 +134,30 @@ def test_an_unwritable_cache_folder_only_costs_time(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(blocker))
+    bundled.use_fast_forms(True, blocker)
     assert _fresh_kb() == knowledge_base.build_knowledge_base()
+    knowledge_base.load_knowledge_base.cache_clear()
+
+
+def test_fast_forms_live_under_the_runs_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--cache-dir`` holds everything depaudit caches, the fast forms included (a CI that
+    caches that folder keeps them; a read-only home is not written); the environment is read
+    by the options, never by bundled.py."""
+    from conftest import ASSETS
+    from depaudit.cli import main
+
+    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(tmp_path / "ignored-by-bundled"))
+    bundled.use_fast_forms(True, None)
+    assert bundled.fast_form_dir().parent != tmp_path / "ignored-by-bundled"
+    lock = ASSETS / "projects" / "broken" / "package-lock.json"
+    knowledge_base.load_knowledge_base.cache_clear()
+    args = ["scan", "--lockfile", str(lock), "--offline", "--no-npm", "--format", "json"]
+    out = ["--output", str(tmp_path / "r.json"), "--cache-dir", str(tmp_path / "flag")]
+    assert main([*args, *out]) in (0, 1)
+    assert [p.name.split("-")[0] for p in (tmp_path / "flag" / "bundled").glob("*.json")]
+    assert not (tmp_path / "ignored-by-bundled" / "bundled").exists()
     knowledge_base.load_knowledge_base.cache_clear()
 
 

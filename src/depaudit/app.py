@@ -127,7 +127,7 @@ def scan(
     the lockfile (``sources.lines``), which no other format needs."""
     settings, config, origin = policy(settings)
     ignores = tuple(parse_ignores(config, origin))
-    bundled.use_fast_forms(settings.use_cache)  # --no-cache: neither read nor write them
+    bundled.use_fast_forms(settings.use_cache, settings.cache_dir)  # --no-cache: neither
     if tree is None:
         with gcpause.paused():
             tree = load_tree(settings)

@@ -8,7 +8,8 @@ a missing or broken file is a :class:`BundledDataError` naming the file.
 ``data/`` is the one source of truth, but parsing it is most of the start-up of a short run
 (PyYAML's import alone costs more than the rest of an offline scan of a small project). So
 what is built from it is kept in a *fast form*: JSON in ``<cache>/bundled/`` (``<cache>`` is
-``DEPAUDIT_CACHE_DIR`` or the user cache folder), named by a hash of everything it was built
+the run's ``--cache-dir``, which ``DEPAUDIT_CACHE_DIR`` sets, or the user cache folder, as
+the entry points say through :func:`use_fast_forms`), named by a hash of everything it was built
 from: the data files' bytes and, for forms built by code, the source of that code. Changing a
 data file or the code makes a new name, so the form is rebuilt from ``data/`` on the next run;
 a missing, unreadable or corrupt form is rebuilt too, and a cache folder that cannot be
@@ -41,12 +42,18 @@ T = TypeVar("T")
 
 #: off under ``--no-cache`` (:func:`use_fast_forms`): then data/ is read on every use
 _enabled = True
+#: the cache root the fast forms live under (``--cache-dir``); None: the user cache folder
+_root: Path | None = None
 
 
-def use_fast_forms(enabled: bool) -> None:
-    """Read and write fast forms (the default) or neither (``--no-cache``)."""
-    global _enabled
+def use_fast_forms(enabled: bool, root: Path | None = None) -> None:
+    """Read and write fast forms (the default) or neither (``--no-cache``), under ``root``
+    (the run's ``--cache-dir``, which ``DEPAUDIT_CACHE_DIR`` sets through the options) or,
+    when it is None, the user cache folder. Called by the entry points (cli, app.scan), so
+    no environment is read here."""
+    global _enabled, _root
     _enabled = enabled
+    _root = root
 
 
 class BundledDataError(ConfigError):
@@ -124,13 +131,14 @@ def load_bundled_yaml(name: str) -> Any:
 
 
 def fast_form_dir() -> Path:
-    """``<cache>/bundled``: ``DEPAUDIT_CACHE_DIR`` or the user cache folder."""
-    root = os.environ.get("DEPAUDIT_CACHE_DIR")
-    if not root:
+    """``<cache>/bundled``: under the root given to :func:`use_fast_forms` (``--cache-dir``)
+    or the user cache folder."""
+    root = _root
+    if root is None:
         import platformdirs
 
-        root = platformdirs.user_cache_dir("depaudit", appauthor=False)
-    return Path(root) / "bundled"
+        root = Path(platformdirs.user_cache_dir("depaudit", appauthor=False))
+    return root / "bundled"
 
 
 def form_key(kind: str, data_names: Iterable[str], code: Iterable[str]) -> str:

@@ -301,6 +301,17 @@ def run_diff(args: argparse.Namespace, clock: Clock | None = None) -> int:
     return ExitCode.SUSPECTS if diff_fails(result, head_scan) else ExitCode.OK
 
 
+def _fast_forms(args: argparse.Namespace) -> None:
+    """The bundled data's fast forms live under this run's cache folder (``--cache-dir`` or
+    ``DEPAUDIT_CACHE_DIR``); ``--no-cache`` neither reads nor writes them."""
+    from depaudit import bundled
+
+    cache_dir = getattr(args, "cache_dir", None)
+    bundled.use_fast_forms(
+        not getattr(args, "no_cache", False), Path(cache_dir) if cache_dir else None
+    )
+
+
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     debug = False
     try:
@@ -310,6 +321,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return ExitCode.INPUT
+        if args.command not in ("github", "cache", "db"):
+            _fast_forms(args)
         if args.command == "github":
             return run_github(args)
         if args.command == "heap":
