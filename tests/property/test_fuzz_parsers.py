@@ -938,3 +938,23 @@ def test_megabyte_version_renders_in_every_format_within_budget(tmp_path: Path) 
     }
     with within_budget():
         assert check("package-lock", json.dumps(doc).encode(), tmp_path, budget=False) == "tree"
+
+
+def test_a_megabyte_dependent_name_is_not_repeated_in_every_problem(tmp_path: Path) -> None:
+    """Found by the long fuzz run (a 1 MB yarn berry lock): the 1 MB name of an entry was
+    written into the detail of each of its 41 missing dependencies, a 43 MB JSON report
+    (133 MB of memory). Names in problem details are cut (text.shown); fields keep them.
+    (Not fixed: a 1 MB name in the *path* of each of its dependencies' problems, which JSON
+    carries whole.)"""
+    name = "\u202e" + "x" * 1_000_000
+    deps = {f"d{i}": "^1.0.0" for i in range(41)}
+    entry = {"version": "0.0.0-use.local", "resolution": name, "dependencies": deps}
+    raw = _yaml({"__metadata": {"version": 6}, "app@workspace:.": entry})
+    with within_budget():
+        tree = run_parser("yarn", raw, tmp_path)
+        texts = render_all(tree)
+    assert len(texts["json"]) < 4 * len(raw)
+    report = json.loads(texts["json"])
+    missing = [p for p in report["problems"] if p["kind"] == "missing"]
+    assert len(missing) == 41
+    assert all(len(p["detail"]) < 400 for p in missing)

@@ -32,7 +32,7 @@ from depaudit.models import (
 from depaudit.overrides import parse_npm_overrides
 from depaudit.sources._paths import shortest_paths
 from depaudit.sources.npm_common import name_from_location
-from depaudit.text import split_name_spec
+from depaudit.text import shown, split_name_spec
 
 WHAT = "saved `npm ls --json` output"
 HINT = "save it with `npm ls --all --long --json > npm-ls.json`"
@@ -420,7 +420,7 @@ class _Builder:
             if data.get("peerMissing") is True:
                 path = self._npm6_peer_path(node)
                 found = self._npm6_installed_peer(node)
-            detail = f"{'peer dependency ' if peer else ''}required by {by}, " + (
+            detail = f"{'peer dependency ' if peer else ''}required by {shown(by)}, " + (
                 f"{found} is installed (npm 6 calls it missing)" if found else "not installed"
             )
             self.problems.append(
@@ -576,7 +576,7 @@ class _Builder:
                     path,
                     wanted=spec,
                     found=found[0] if found else None,
-                    detail=f"peer dependency required by {m.group('by')}"
+                    detail=f"peer dependency required by {shown(m.group('by'))}"
                     + (", installed version does not satisfy it" if found else ", not installed"),
                 )
             )

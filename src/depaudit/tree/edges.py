@@ -13,6 +13,7 @@ from depaudit.models import (
     TreeProblem,
 )
 from depaudit.overrides import override_for
+from depaudit.text import TEXT_SHOWN, shown
 from depaudit.tree.satisfies import satisfies
 from depaudit.tree.walk import Ancestors, installed_edges, parent_info
 
@@ -54,7 +55,9 @@ def _missing(parent: Importer | Package, dep: Dependency) -> TreeProblem | None:
         None,
         (*prefix, dep.name),
         wanted=dep.spec or None,
-        detail=f"{'peer dependency ' if peer else ''}required by {label}, "
+        # the dependent's name is cut in the prose (it repeats in every problem of its edges:
+        # a 1 MB workspace name with 41 missing dependencies made a 43 MB JSON report)
+        detail=f"{'peer dependency ' if peer else ''}required by {shown(label)}, "
         "nothing in the tree provides it",
     )
 
@@ -118,7 +121,8 @@ def extraneous(tree: DependencyTree) -> list[TreeProblem]:
             p.version,
             p.path,
             found=p.version,
-            detail=f"the lockfile has {p.location or p.name}, but no package.json asks for it",
+            detail=f"the lockfile has {shown(p.location or p.name, TEXT_SHOWN)}, "
+            "but no package.json asks for it",
         )
         for p in tree.packages
         if p.extraneous and (p.name, p.version) not in reported

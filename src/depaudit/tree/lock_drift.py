@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from depaudit.models import Dependency, DependencyTree, DepType, Package, ProblemKind, TreeProblem
 from depaudit.overrides import override_for
+from depaudit.text import TEXT_SHOWN, VERSION_SHOWN, shown
 from depaudit.tree.satisfies import satisfies
 from depaudit.tree.walk import parent_info
 
@@ -56,7 +57,8 @@ def drift(tree: DependencyTree) -> list[TreeProblem]:
                     None,
                     (*prefix, name),
                     wanted=spec,
-                    detail=f"{manifest} declares {name}@{spec} but the lockfile does not {run}",
+                    detail=f"{shown(manifest, TEXT_SHOWN)} declares {shown(name)}@"
+                    f"{shown(spec, VERSION_SHOWN)} but the lockfile does not {run}",
                 )
             )
         for name in sorted(set(locked) - set(declared)):
@@ -68,7 +70,8 @@ def drift(tree: DependencyTree) -> list[TreeProblem]:
                     target.version if target else None,
                     (*prefix, name),
                     found=target.version if target else None,
-                    detail=f"the lockfile still has {name}, {manifest} no longer declares it {run}",
+                    detail=f"the lockfile still has {shown(name)}, {shown(manifest, TEXT_SHOWN)} "
+                    f"no longer declares it {run}",
                 )
             )
         above: tuple[tuple[str, str | None], ...] = (
@@ -93,8 +96,8 @@ def drift(tree: DependencyTree) -> list[TreeProblem]:
                     (*prefix, name),
                     wanted=wanted,
                     found=target.version,
-                    detail=f"{manifest} wants {spec}{said}, the lockfile has {target.version} "
-                    f"{run}",
+                    detail=f"{shown(manifest, TEXT_SHOWN)} wants {shown(spec, VERSION_SHOWN)}"
+                    f"{said}, the lockfile has {shown(target.version, VERSION_SHOWN)} {run}",
                 )
             )
     return problems
