@@ -163,3 +163,36 @@ def test_default_root_follows_the_user_cache_dir(
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_root() == tmp_path / "xdg" / "depaudit"
+
+
+def test_a_run_leaves_the_cache_within_its_size_bound(tmp_path: Path) -> None:
+    """Entries stored longest ago go when a run that wrote leaves the database over its bound
+    (diskcache had a 1 GB size limit; cache v2 keeps one)."""
+    bound = 256 * 1024
+    now = [1_000.0]
+    cache = Cache(tmp_path, clock=lambda: now[0], max_bytes=bound)
+    value = "x" * 2_000
+    for n in range(400):  # ~800 KB of values, over three times the bound
+        now[0] += 1
+        cache.set("registry", f"pkg-{n}", {"v": value, "n": n})
+    cache.close()
+    reopened = Cache(tmp_path, max_bytes=bound)
+    kept = reopened.get_many("registry", [f"pkg-{n}" for n in range(400)])
+    db = reopened._open()
+    assert db is not None
+    assert reopened._live_bytes(db) <= bound
+    assert 0 < len(kept) < 400
+    assert "pkg-399" in kept and "pkg-0" not in kept  # the newest stay, the oldest went
+    assert min(int(k.split("-")[1]) for k in kept) == 400 - len(kept)
+    reopened.close()
+
+
+def test_a_run_that_only_reads_never_removes_entries(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    for n in range(50):
+        cache.set("registry", f"pkg-{n}", {"n": n})
+    cache.close()
+    small = Cache(tmp_path, max_bytes=1)  # far over this bound, but it writes nothing
+    assert len(small.get_many("registry", [f"pkg-{n}" for n in range(50)])) == 50
+    small.close()
+    assert len(Cache(tmp_path).get_many("registry", [f"pkg-{n}" for n in range(50)])) == 50

@@ -45,6 +45,9 @@ DEFAULT_TTL = 24 * 3600.0
 BUSY_TIMEOUT = 5.0  # seconds another run's write may hold the database
 #: keys per query of get_many (below SQLite's oldest default limit of 999 variables)
 BATCH = 500
+#: the database's live bytes a run leaves behind at most (diskcache's default size limit);
+#: past it the entries stored longest ago are removed when the run closes the cache
+MAX_BYTES = 2**30
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -118,8 +121,11 @@ class Cache:
         *,
         enabled: bool = True,
         clock: Callable[[], float] = time.time,
+        max_bytes: int = MAX_BYTES,
     ) -> None:
         self.root = Path(root) if root is not None else default_root()
+        self.max_bytes = max_bytes
+        self._wrote = False
         self.directory = self.root / SCHEMA
         self.enabled = enabled
         self.clock = clock
@@ -295,6 +301,7 @@ class Cache:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (namespace, key, stored, etag or None, last_modified or None, raw),
                 )
+                self._wrote = True
         except sqlite3.Error as exc:
             self._fail("write", exc)
 
@@ -382,7 +389,45 @@ class Cache:
                 ) from None
         return count
 
+    def _live_bytes(self, db: sqlite3.Connection) -> int:
+        """Bytes of the database's pages in use (free pages are reused, not grown)."""
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+        (free,) = db.execute("PRAGMA freelist_count").fetchone()
+        (size,) = db.execute("PRAGMA page_size").fetchone()
+        return int(pages - free) * int(size)
+
+    def _bound(self) -> None:
+        """Keep the cache within :attr:`max_bytes`: when a run that wrote leaves it larger,
+        the entries stored longest ago go, down to about nine tenths of the bound (their
+        share of the entries is the share of the bytes to free; one ordered pass, only when
+        over the bound)."""
+        db = self._db
+        if db is None:
+            return
+        try:
+            with self._lock:
+                target = self.max_bytes * 9 // 10
+                live = self._live_bytes(db)
+                if live <= self.max_bytes:
+                    return
+                for _ in range(8):  # pages do not free in proportion: a few passes at most
+                    (count,) = db.execute("SELECT COUNT(*) FROM entries").fetchone()
+                    if live <= target or not count:
+                        break
+                    drop = -(-int(count) * (live - target) // live)  # rounded up
+                    db.execute(
+                        "DELETE FROM entries WHERE rowid IN "
+                        "(SELECT rowid FROM entries ORDER BY stored LIMIT ?)",
+                        (drop,),
+                    )
+                    live = self._live_bytes(db)
+        except sqlite3.Error as exc:
+            self._fail("write", exc)
+
     def close(self) -> None:
+        if self._wrote:  # cleared first: a failing bound calls close again through _fail
+            self._wrote = False
+            self._bound()
         db, self._db = self._db, None
         self._in_batch = False
         if db is not None:
