@@ -206,6 +206,8 @@ def test_the_checks_can_fail() -> None:
 #: calls that read the file system: a format renders the Report and nothing else
 FILE_READS = frozenset(
     {"open", "read_text", "read_bytes", "iterdir", "glob", "rglob", "scandir", "listdir", "walk"}
+    # the bundled data (scoring weights, knowledge base) comes with the Report, too
+    | {"bundled", "load_bundled_yaml", "read_bundled", "load_knowledge_base"}
 )
 #: modules whose only use is reading files or running programs
 FILE_MODULES = frozenset({"io", "mmap", "fileinput", "linecache", "subprocess", "tokenize"})
@@ -227,7 +229,7 @@ def file_reads(source: str) -> list[str]:
                 names.append(node.module)
             for name in names:
                 top = name.split(".")[0]
-                if top in FILE_MODULES or name.startswith("depaudit.sources"):
+                if top in FILE_MODULES or name.startswith(("depaudit.sources", "depaudit.bundled")):
                     found.append(f"line {node.lineno}: import {name}")
     return found
 
@@ -252,6 +254,10 @@ def test_the_file_read_check_can_fail() -> None:
     assert file_reads("import subprocess\nfrom depaudit.sources.lines import read_lines") == [
         "line 1: import subprocess",
         "line 2: import depaudit.sources.lines",
+    ]
+    assert sorted(file_reads("w = Weights.bundled()\nfrom depaudit.bundled import x")) == [
+        "line 1: bundled()",
+        "line 2: import depaudit.bundled",
     ]
     assert file_reads("text = json.dumps(report)\nname = PurePosixPath(p).name") == []
 

@@ -117,7 +117,16 @@ class Auditor:
             consulted=tuple(consulted),
             offline=self.offline,
             failed=tuple(failed),
+            severities=_severities(self.scorer),
         )
+
+
+def _severities(scorer: Scorer | None) -> dict[str, str]:
+    """The SARIF severity of each rule, from the scorer's weights (a LeakScorer has them; a
+    scorer without weights, or none, leaves them out of the report)."""
+    weights = getattr(scorer, "weights", None)
+    severities = getattr(weights, "severities", None)
+    return {str(k): str(v) for k, v in severities.items()} if severities else {}
 
 
 def build_report(

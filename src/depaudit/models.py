@@ -546,3 +546,6 @@ class Report:
     code_root: str | None = None
     #: owners of measured heap growth (``scan --heap``/``--heap-profile``), biggest first
     growth: tuple[MeasuredGrowth, ...] = ()
+    #: SARIF ``security-severity`` of each scoring rule, from the weights that scored this
+    #: report (formats render it; they load no scoring data themselves)
+    severities: Mapping[str, str] = field(default_factory=dict)

@@ -165,3 +165,17 @@ def test_results_point_at_the_lines_the_tree_carries(sarif):
     for result in results:
         region = result["locations"][0]["physicalLocation"]["region"]
         assert (region["startLine"], region["endColumn"]) == (7, 31)
+
+
+def test_rule_severities_come_with_the_report(sarif):
+    """SARIF renders the severities of the weights that scored the report; a report scored
+    without weights has rules without ``security-severity`` (formats load no bundled data)."""
+    import dataclasses
+
+    report, log = sarif
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert {r["id"]: r["properties"]["security-severity"] for r in rules} == dict(report.severities)
+    unscored = dataclasses.replace(report, severities={})
+    bare = json.loads(get_format("sarif").render(unscored))["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["id"] for r in bare] == [r["id"] for r in rules]
+    assert not any("security-severity" in r["properties"] for r in bare)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from depaudit.formats.interface import FormatName, ReportFormat
 from depaudit.models import Report, Signal, SourceLine, Suspect, Tier
-from depaudit.scoring.rules import RULES, Weights
+from depaudit.scoring.rules import RULES
 from depaudit.text import json_text_safe, terminal_safe
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -48,7 +48,9 @@ def fingerprint(rule: str, lockfile: str, suspect: Suspect) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _rules(weights: Weights) -> list[dict[str, Any]]:
+def _rules(severities: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One SARIF rule per scoring rule; ``security-severity`` as the report's weights say
+    (left out when the report was not scored with weights)."""
     return [
         {
             "id": rule.id,
@@ -60,7 +62,7 @@ def _rules(weights: Weights) -> list[dict[str, Any]]:
             "properties": {
                 "tags": ["security", "memory-leak", "dependency"],
                 "precision": "medium",
-                "security-severity": weights.severities[rule.id],
+                **({"security-severity": severities[rule.id]} if rule.id in severities else {}),
             },
         }
         for rule in RULES
@@ -84,8 +86,7 @@ def _message(suspect: Suspect, signals: Sequence[Signal]) -> str:
     )
 
 
-def report_to_sarif(report: Report, weights: Weights | None = None) -> dict[str, Any]:
-    weights = weights or Weights.bundled()
+def report_to_sarif(report: Report) -> dict[str, Any]:
     lockfile = report.tree.source.path
     uri = artifact_uri(lockfile)
     lines = report.tree.lines
@@ -136,7 +137,7 @@ def report_to_sarif(report: Report, weights: Weights | None = None) -> dict[str,
             if url:
                 result["properties"]["reference"] = url
             results.append(result)
-    rules = _rules(weights)
+    rules = _rules(report.severities)
     if report.findings:
         from depaudit.code.render import sarif_results, sarif_rules
 
