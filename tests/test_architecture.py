@@ -272,3 +272,28 @@ def test_the_file_read_check_can_fail() -> None:
 )
 def test_known_past_mistakes_stay_fixed(module: str, forbidden: str) -> None:
     assert not any(t == forbidden or t.startswith(forbidden + ".") for t in graph()[module])
+
+
+#: "no module over ~400 lines without a reason written at its top" (issue 14)
+LONG_MODULE = 410
+
+
+def long_modules_without_reason(files: dict[str, Path]) -> list[str]:
+    """Modules over :data:`LONG_MODULE` lines whose docstring does not say why."""
+    wrong = []
+    for module, path in sorted(files.items()):
+        source = path.read_text(encoding="utf-8")
+        if source.count("\n") > LONG_MODULE:
+            doc = ast.get_docstring(ast.parse(source)) or ""
+            if "Why this module is" not in doc:
+                wrong.append(f"{module} ({source.count(chr(10))} lines)")
+    return wrong
+
+
+def test_long_modules_say_why_at_their_top(tmp_path: Path) -> None:
+    assert long_modules_without_reason(module_files()) == []
+    long = tmp_path / "long.py"
+    long.write_text('"""A module."""\n' + "x = 1\n" * (LONG_MODULE + 1))
+    assert long_modules_without_reason({"depaudit.long": long}) == [
+        f"depaudit.long ({LONG_MODULE + 2} lines)"
+    ]

@@ -16,6 +16,10 @@ The cache is an optimisation, never a failure: any error (corrupt database, read
 missing folder, full disk) disables it for the run and leaves one warning in
 :attr:`Cache.warnings`; one entry that cannot be decoded is removed (and counted) alone.
 Concurrent runs share the database: WAL journal, a busy timeout, writes in one transaction.
+
+Why this module is over ~400 lines: it is one store, one SQLite connection shared by
+threads: reads, batched reads, writes, the size bound, clear, and the failure handling that
+turns any error into one warning must see the same connection and lock.
 """
 
 from __future__ import annotations

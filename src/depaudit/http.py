@@ -4,6 +4,11 @@ credentials and a cap on how much of a body is read.
 Services get their session from :func:`build_session` and read bodies with
 :func:`get_capped`, so no response can fill memory and no credential reaches a URL outside
 its npm "nerf dart" scope (see :mod:`depaudit.npmrc`), not even after a redirect.
+
+Why this module is over ~400 lines: it is one session and its transport (retries, scoped
+credentials, body caps, redirects) and the run's network budget, whose watchdog must wrap
+the very connection pools the session creates. The budget part (:class:`RunBudget` to
+:class:`WatchedAdapter`) is the first candidate for a module of its own.
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 Both ``depaudit.cli`` and the GitHub Action (``depaudit.github.commands``, which parses the
 action's ``extra-args`` as ``depaudit scan`` arguments) build their parsers from here, so
 neither imports the other.
+
+Why this module is over ~400 lines: it is the one table of the options of ``scan``,
+``explain`` and ``diff`` with their ``DEPAUDIT_*`` twins and the Settings they make; each
+flag is a few lines of argparse, and two tables would give the CLI and the Action two places
+to look.
 """
 
 from __future__ import annotations

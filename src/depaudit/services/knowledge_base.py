@@ -4,6 +4,10 @@ Both files ship inside the wheel as the package ``depaudit.data`` and are read w
 importlib.resources. Every entry is validated on load; a bad entry raises
 :class:`KnowledgeBaseError` naming the file and the entry (the test suite loads the shipped
 files, so a bad edit fails CI). No network: the service is used online and offline alike.
+
+Why this module is over ~400 lines: it is one phase, reading the bundled knowledge base:
+the two files' entry types, their validation (whose messages are most of the text) and the
+fast form they are kept in; a split would separate a type from its validation.
 """
 
 from __future__ import annotations

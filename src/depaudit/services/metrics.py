@@ -3,6 +3,10 @@
 ``extract(doc)`` keeps only what depaudit needs from a (possibly 20 MB) packument, as a
 small JSON-able dict that the cache stores; ``facts_for(name, version, extracted, now)``
 turns it into :class:`~depaudit.models.PackageFacts`. Unknown stays ``None``.
+
+Why this module is over ~400 lines: it is one phase of pure functions from a packument to
+facts; :func:`extract`, :func:`pack` (the cached form) and :func:`facts_for` read and write
+the same per-version lines, so the form and its reader change together.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ refreshes the timestamp). ``offline`` uses the cache alone.
 A 404 is a fact (not in the registry); an unpublished tombstone (200 or 404 body with
 ``time.unpublished``) is a fact too. Network trouble leaves the package unknown and adds one
 aggregated warning; ``failed`` is set only when no request succeeded at all.
+
+Why this module is over ~400 lines: it is one service, one phase (ask, fetch, decode,
+cache); its fetch threads, the decoder off the fetch path and :class:`BodyGate` share one
+bounded memory budget and one set of outcomes.
 """
 
 from __future__ import annotations
