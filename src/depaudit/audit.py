@@ -137,7 +137,7 @@ def build_report(
     The services are imported here, those the settings ask for only: an offline run without
     the registry loads no HTTP stack (``depaudit.github_client`` makes its session on first
     use)."""
-    from depaudit.github_client import GitHubClient
+    from depaudit.github_client import MAX_RUN_BYTES, GitHubClient
     from depaudit.services.github_advisories import build_github_service
 
     with ExitStack() as parts:
@@ -160,7 +160,11 @@ def build_report(
             )
             parts.callback(registry.close)
             services.append(registry)
-        github = GitHubClient(settings.github_token, settings.github_api_url)
+        github = GitHubClient(
+            settings.github_token,
+            settings.github_api_url,
+            max_run_bytes=min(settings.budget.response_bytes, MAX_RUN_BYTES),
+        )
         parts.callback(github.close)
         if settings.use_advisories:
             if registry is not None:

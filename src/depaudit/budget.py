@@ -34,7 +34,8 @@ class Budget:
     path_depth: int = PATH_DEPTH
     #: wall time of the run's registry and npm-advisory requests, over all of them
     network_seconds: float = NETWORK_SECONDS
-    #: decoded bytes of the run's registry and npm-advisory responses, over all of them
+    #: decoded bytes of the run's registry and npm-advisory responses, over all of them (and
+    #: of its GitHub answers when lower than the GitHub client's own 256 MiB)
     response_bytes: int = RESPONSE_BYTES
 
 

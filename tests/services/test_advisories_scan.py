@@ -118,3 +118,26 @@ def test_db_update_then_offline_scan_uses_the_snapshot(
     )
     assert not any("depaudit db update" in w for w in report["warnings"])
     assert "ghp_secret_for_the_test" not in json.dumps(report)
+
+
+def test_the_response_budget_caps_the_github_answers_too(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--response-budget lowers the GitHub client's per-run cap as well (it keeps its own
+    256 MiB when the budget is higher): a 5 kB page over a 1 kB budget is one warning, the
+    scan goes on."""
+    page = (PAGES / "github-page1.json").read_bytes()
+    assert len(page) > 1024
+    httpserver.expect_request("/advisories").respond_with_data(
+        page, content_type="application/json"
+    )
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret_for_the_test")
+    api = httpserver.url_for("/").rstrip("/")
+    out = tmp_path / "report.json"
+    args = ["scan", "--lockfile", str(APP / "package-lock.json"), "--format", "json"]
+    args += ["--no-registry", "--cache-dir", str(tmp_path / "cache"), "--github-api-url", api]
+    assert main([*args, "--output", str(out), "--response-budget", "1K"]) == 0
+    warnings = json.loads(out.read_text())["warnings"]
+    assert any("1024 bytes" in w for w in warnings), warnings
+    assert main([*args, "--output", str(out), "--cache-dir", str(tmp_path / "c2")]) == 0
+    assert not any("bytes" in w for w in json.loads(out.read_text())["warnings"])
