@@ -13,30 +13,16 @@ from typing import TYPE_CHECKING
 
 from depaudit.code.model import Finding
 from depaudit.js.parser import grammar_for
+from depaudit.sources.git_base import GIT_TIMEOUT, show_at
 
 if TYPE_CHECKING:
     from depaudit.cache import Cache
 
-GIT_TIMEOUT = 60.0
 _LINES = re.compile(r"\bline \d+\b")
 
 
 def _key(rule: str, message: str) -> tuple[str, str]:
     return rule, _LINES.sub("line N", message)
-
-
-def _at_ref(folder: Path, ref: str, prefix: str, relative: str) -> bytes | None:
-    try:
-        shown = subprocess.run(
-            ["git", "show", f"{ref}:{prefix}{relative}"],
-            cwd=folder,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return shown.stdout if shown.returncode == 0 else None
 
 
 def new_findings(folder: Path, ref: str, cache: Cache | None = None) -> tuple[Finding, ...]:
@@ -68,7 +54,7 @@ def new_findings(folder: Path, ref: str, cache: Cache | None = None) -> tuple[Fi
     for relative, findings in sorted(by_file.items()):
         base: Counter[tuple[str, str]] = Counter()
         grammar = grammar_for(relative)
-        source = _at_ref(folder, ref, prefix.stdout.strip(), relative)
+        source = show_at(folder, ref, f"{prefix.stdout.strip()}{relative}")
         if source is not None and grammar is not None:
             for item in analyse_source(source, grammar)["f"]:
                 base[_key(str(item["rule"]), str(item["message"]))] += 1

@@ -16,6 +16,22 @@ from depaudit.sources import source_for
 GIT_TIMEOUT = 60.0
 
 
+def show_at(folder: Path, ref: str, path: str) -> bytes | None:
+    """The bytes of ``path`` (relative to the repository root) at git ``ref``, run in
+    ``folder``; None when git is missing, times out or has no such file there."""
+    try:
+        shown = subprocess.run(
+            ["git", "show", f"{ref}:{path}"],
+            cwd=folder,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return shown.stdout if shown.returncode == 0 else None
+
+
 def read_base_from_git(ref: str, lockfile: Path, into: Path) -> Path:
     """Write ``lockfile`` as of git ``ref`` into the folder ``into``, with the package.json
     beside it at that ref when there is one; return the new lockfile path."""
@@ -56,18 +72,9 @@ def read_base_from_git(ref: str, lockfile: Path, into: Path) -> Path:
     target.write_bytes(shown.stdout)
     # the root package.json of the same commit, when there is one: its overrides /
     # resolutions and declared ranges are part of how the lockfile is read
-    try:
-        manifest = subprocess.run(
-            ["git", "show", f"{ref}:{prefix.stdout.strip()}package.json"],
-            cwd=folder,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return target  # read as a lockfile alone
-    if manifest.returncode == 0:
-        (into / "package.json").write_bytes(manifest.stdout)
+    manifest = show_at(folder, ref, f"{prefix.stdout.strip()}package.json")
+    if manifest is not None:  # else read as a lockfile alone
+        (into / "package.json").write_bytes(manifest)
     return target
 
 
