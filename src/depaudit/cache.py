@@ -151,6 +151,13 @@ class Cache:
         self.close()
 
     def _open(self) -> sqlite3.Connection | None:
+        """The connection, opened on first use; under the lock, so a thread that comes while
+        another opens it waits for it instead of seeing no database (the services of a scan
+        run in threads at once)."""
+        with self._lock:
+            return self._open_locked()
+
+    def _open_locked(self) -> sqlite3.Connection | None:
         if not self.enabled:
             return None
         if not self._opened:
