@@ -26,7 +26,7 @@ from depaudit.models import (
     TreeProblem,
 )
 from depaudit.scoring import LeakScorer
-from depaudit.services.interface import EnrichmentService, PackageRef
+from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 from depaudit.services.knowledge_base import KnowledgeBaseService
 from depaudit.tree import find_problems
 
@@ -68,26 +68,40 @@ class Auditor:
     def _enrich(
         self, refs: Sequence[PackageRef]
     ) -> tuple[dict[str, PackageFacts], list[str], list[str], list[str]]:
+        """Every service at once: the one that runs long (the registry's fetch) in this
+        thread, the others in threads meanwhile (a cold
+        registry phase is mostly waiting: the advisories' round trips, ~1 s at 50 ms, used
+        to come after it; benchmarks/README.md "Cold scan"). Results are merged in the
+        services' order, so the report does not depend on which finished first."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         facts: dict[str, PackageFacts] = {}
         warnings = list(self.tree.warnings)
         consulted: list[str] = []
         failed: list[str] = []
-        for service in self.services:
-            result = service.enrich_all(refs)
-            if result.failed:
-                failed.append(service.name)
-            for key, found in result.facts.items():
-                facts[key] = facts[key].merge(found) if key in facts else found
-            warnings.extend(result.warnings)
-            if result.consulted:
-                consulted.append(result.consulted)
+        here = next((s for s in self.services if getattr(s, "runs_long", False)), None)
+        others = [s for s in self.services if s is not here]
+        with ThreadPoolExecutor(max(1, len(others)), thread_name_prefix="enrich") as pool:
+            pending: dict[int, Future[EnrichmentResult]] = {
+                id(s): pool.submit(s.enrich_all, refs) for s in others
+            }
+            mine = here.enrich_all(refs) if here is not None else None
+            for service in self.services:
+                result = mine if service is here else pending[id(service)].result()
+                assert result is not None
+                if result.failed:
+                    failed.append(service.name)
+                for key, found in result.facts.items():
+                    facts[key] = facts[key].merge(found) if key in facts else found
+                warnings.extend(result.warnings)
+                if result.consulted:
+                    consulted.append(result.consulted)
         return facts, warnings, consulted, failed
 
     def run(self) -> Report:
         from concurrent.futures import ThreadPoolExecutor
 
-        # the tree's problems are worked out while the services wait on the network (a cold
-        # registry phase is mostly round trips; benchmarks/README.md "Cold scan")
+        # the tree's problems are worked out while the services wait on the network
         with ThreadPoolExecutor(1, thread_name_prefix="problems") as pool:
             pending = pool.submit(lambda: tuple(find_problems(self.tree)))
             refs = package_refs(self.tree)

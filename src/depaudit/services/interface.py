@@ -37,6 +37,9 @@ class EnrichmentService(ABC):
     """Given its session, cache and base URL by the caller; network I/O lives only here."""
 
     name: ClassVar[str]
+    #: the service a scan waits on longest (the registry's fetch): the Auditor runs it in its
+    #: own thread, so Ctrl-C stops it at once; the others run beside it in threads
+    runs_long: ClassVar[bool] = False
 
     @abstractmethod
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
