@@ -42,6 +42,7 @@ STAGES: dict[str, int] = {
     "depaudit.config": BASE,
     "depaudit.cache": BASE,
     "depaudit.http": BASE,
+    "depaudit.http_bulk": BASE,
     "depaudit.npmrc": BASE,
     "depaudit.github_client": BASE,
     "depaudit.progress": BASE,

@@ -9,7 +9,8 @@ import json
 import pytest
 from pytest_httpserver import HTTPServer
 
-from depaudit.http import build_session, get_capped
+from depaudit.http import build_session
+from depaudit.http_bulk import get_one
 
 
 def test_requests_go_through_the_proxy_of_the_environment(
@@ -22,7 +23,7 @@ def test_requests_go_through_the_proxy_of_the_environment(
     monkeypatch.delenv("no_proxy", raising=False)
     session = build_session(2, retries=0)
     for _ in range(3):  # the first request fills the per-host memory, the others use it
-        fetched = get_capped(session, "http://registry.invalid/ms")
+        fetched = get_one(session, "http://registry.invalid/ms")
         assert fetched.status == 200 and json.loads(fetched.body) == {"name": "ms"}
     assert len(httpserver.log) == 3
     request, _ = httpserver.log[0]

@@ -14,7 +14,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from depaudit.errors import ConfigError
-from depaudit.http import build_session, get_capped
+from depaudit.http import build_session
+from depaudit.http_bulk import get_one
 from depaudit.npmrc import (
     NpmConfig,
     expand_env,
@@ -257,8 +258,8 @@ def test_token_goes_to_its_own_server_only(
     config = _config_for(httpserver, project, home)
     assert httpserver.port != other_server.port
     session = build_session(2, config.auth_for, retries=0)
-    assert get_capped(session, httpserver.url_for("/pkg")).status == 200
-    assert get_capped(session, other_server.url_for("/pkg")).status == 200
+    assert get_one(session, httpserver.url_for("/pkg")).status == 200
+    assert get_one(session, other_server.url_for("/pkg")).status == 200
     assert _authorization_seen(httpserver) == [f"Bearer {SECRET}"]
     assert _authorization_seen(other_server) == [None]
 
@@ -272,7 +273,7 @@ def test_token_is_dropped_on_redirect_to_another_port(
     )
     config = _config_for(httpserver, project, home)
     session = build_session(2, config.auth_for, retries=0)
-    got = get_capped(session, httpserver.url_for("/pkg"))
+    got = get_one(session, httpserver.url_for("/pkg"))
     assert got.status == 200 and got.url.endswith("/landing")
     assert _authorization_seen(httpserver) == [f"Bearer {SECRET}"]
     assert _authorization_seen(other_server) == [None]
@@ -291,8 +292,8 @@ def test_token_is_dropped_on_redirect_out_of_its_path(
     httpserver.expect_request("/elsewhere/pkg").respond_with_json({})
     httpserver.expect_request("/npm/back").respond_with_json({})
     session = build_session(2, config.auth_for, retries=0)
-    get_capped(session, httpserver.url_for("/npm/pkg"))
-    get_capped(session, httpserver.url_for("/npm/back"))
+    get_one(session, httpserver.url_for("/npm/pkg"))
+    get_one(session, httpserver.url_for("/npm/back"))
     assert _authorization_seen(httpserver) == [f"Bearer {SECRET}", None, f"Bearer {SECRET}"]
 
 
@@ -314,7 +315,7 @@ def test_explicit_header_is_not_replaced_and_netrc_is_ignored(
     httpserver.expect_request("/start").respond_with_handler(handler)
     httpserver.expect_request("/next").respond_with_handler(handler)
     session = build_session(2, lambda url: None, retries=0)
-    get_capped(session, httpserver.url_for("/start"))
+    get_one(session, httpserver.url_for("/start"))
     assert seen == [None, None]  # neither the first request nor the redirect used ~/.netrc
 
 

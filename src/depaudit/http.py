@@ -1,9 +1,11 @@
 """One pooled ``requests.Session`` for every service: User-Agent, retries, timeouts, scoped
 credentials and a cap on how much of a body is read.
 
-Services get their session from :func:`build_session` and read bodies with
-:func:`get_capped`, so no response can fill memory and no credential reaches a URL outside
-its npm "nerf dart" scope (see :mod:`depaudit.npmrc`), not even after a redirect.
+Services get their session from :func:`build_session` and read streamed bodies with
+:func:`read_body`, so no response can fill memory and no credential reaches a URL outside
+its npm "nerf dart" scope (see :mod:`depaudit.npmrc`), not even after a redirect. Many GETs
+at once (the registry's packuments) go through :mod:`depaudit.http_bulk`, which follows the
+same session's settings with libcurl.
 
 Why this module is over ~400 lines: it is one session and its transport (retries, scoped
 credentials, body caps, redirects) and the run's network budget, whose watchdog must wrap
@@ -23,17 +25,14 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
-from requests.utils import requote_uri
 from urllib3 import exceptions as urllib3_exceptions
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
-from urllib3.util.timeout import Timeout
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings
@@ -375,71 +374,6 @@ class DepauditSession(requests.Session):
             if header:
                 prepared_request.headers["Authorization"] = header
 
-    # -- the lean GET of get_capped ------------------------------------------------------
-    def get_lean(self, url: str, headers: Mapping[str, str], limit: int) -> Fetched:
-        """GET through the mounted adapter's urllib3 pool, redirects followed here (each
-        hop's Authorization from the credential lookup of its own URL, as
-        :meth:`rebuild_auth`), the body read by :func:`read_raw`."""
-        given = CaseInsensitiveDict(self.headers)
-        given.update(headers)
-        for hop in range(MAX_REDIRECTS + 1):
-            sent = CaseInsensitiveDict(given)
-            if hop:
-                sent.pop("Authorization", None)
-            if self.auth_lookup is not None and "Authorization" not in sent:
-                credential = self.auth_lookup(url)
-                if credential:
-                    sent["Authorization"] = credential
-            response = self._urlopen(url, sent)
-            location = response.headers.get("Location")
-            if response.status in REDIRECTS and location:
-                response.drain_conn()
-                response.release_conn()
-                url = requote_uri(urljoin(url, location))
-                continue
-            try:
-                declared = response.headers.get("Content-Length")
-                if declared and declared.isdigit() and int(declared) > limit:
-                    raise BodyTooLarge(f"{url}: body exceeds {limit} bytes ({declared} declared)")
-                body = read_raw(response, limit, self.budget, url)
-            finally:
-                response.release_conn()
-            return Fetched(response.status, url, CaseInsensitiveDict(response.headers), body)
-        raise requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
-
-    def _urlopen(self, url: str, headers: Mapping[str, Any]) -> Any:
-        """``HTTPAdapter.send`` without building a requests Response: the same pool (the
-        proxy's when the environment names one), TLS settings, retries and timeouts."""
-        settings = self.merge_environment_settings(url, {}, True, None, None)
-        proxies = settings["proxies"]
-        adapter = self.get_adapter(url)
-        if not isinstance(adapter, HTTPAdapter):
-            raise requests.exceptions.InvalidSchema(f"no HTTP adapter for {url}")
-        prepared = requests.PreparedRequest()
-        prepared.prepare(method="GET", url=url, headers=headers)
-        try:
-            conn: Any = adapter.get_connection_with_tls_context(
-                prepared, settings["verify"], proxies=proxies, cert=settings["cert"]
-            )
-            verify_tls: Any = adapter.cert_verify  # untyped in the stubs
-            verify_tls(conn, prepared.url, settings["verify"], settings["cert"])
-            connect, read = self.default_timeout
-            return conn.urlopen(
-                method="GET",
-                url=adapter.request_url(prepared, proxies),
-                headers=prepared.headers,
-                redirect=False,
-                assert_same_host=False,
-                preload_content=False,
-                decode_content=False,
-                retries=adapter.max_retries,
-                timeout=Timeout(connect=connect, read=read),
-                chunked=False,
-            )
-        except (urllib3_exceptions.HTTPError, OSError) as exc:
-            self.budget.check()  # the deadline's watchdog ended it: BudgetSpent says so
-            raise as_requests_error(exc) from None
-
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -515,37 +449,6 @@ class Fetched:
 
 
 MAX_REDIRECTS = 10
-
-
-def get_capped(
-    session: requests.Session,
-    url: str,
-    headers: Mapping[str, str] | None = None,
-    max_body: int | None = None,
-) -> Fetched:
-    """GET ``url``, streaming the body and stopping past ``max_body`` bytes.
-
-    A :class:`DepauditSession` sends it straight through its adapter's urllib3 pool (the
-    same connections, proxies, CA settings, retries and timeouts as ``session.get``, without
-    requests' per-request preparation: ~1 ms of CPU a request, a third of a cold scan's
-    transport, benchmarks/README.md); redirects are followed here, with the credential of
-    each new URL's scope only. Raises :class:`BodyTooLarge` or ``requests.RequestException``."""
-    limit = max_body if max_body is not None else getattr(session, "max_body", DEFAULT_MAX_BODY)
-    budget: RunBudget | None = getattr(session, "budget", None)
-    if budget is not None:
-        budget.check()
-    if isinstance(session, DepauditSession):
-        return session.get_lean(url, headers or {}, limit)
-    with session.get(url, headers=dict(headers or {}), stream=True) as response:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(f"{url}: body exceeds {limit} bytes ({declared} declared)")
-        return Fetched(
-            status=response.status_code,
-            url=response.url,
-            headers=CaseInsensitiveDict(response.headers),
-            body=read_body(response, limit, budget, url),
-        )
 
 
 def read_body(

@@ -6,10 +6,10 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug import Request, Response
@@ -742,27 +742,96 @@ def test_cli_uses_the_npmrc_beside_the_lockfile_with_its_token(
 # -- the gate on bodies waiting for the decoder ------------------------------------------
 
 
-def test_a_body_waits_while_others_hold_the_gate() -> None:
+def test_the_gate_closes_at_its_limit_and_opens_on_release() -> None:
     gate = BodyGate(limit=100)
     gate.hold(60)
-    passed = threading.Event()
-
-    def second() -> None:
-        gate.hold(60)  # 120 > 100 while the first is held: waits
-        passed.set()
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    assert not passed.wait(0.2)
+    assert gate.open()
+    gate.hold(60)  # a body is never refused: new requests wait instead
+    assert not gate.open() and gate.held == 120 and gate.peak == 120
     gate.release(60)
-    assert passed.wait(5)
-    thread.join()
-    assert gate.held == 60 and gate.peak == 60
+    assert gate.open() and gate.held == 60 and gate.peak == 120
 
 
-def test_one_body_over_the_limit_passes_alone() -> None:
-    gate = BodyGate(limit=10)
-    gate.hold(1000)  # nothing else held: never a deadlock on a big packument
-    assert gate.held == 1000
-    gate.release(1000)
-    assert gate.held == 0
+def test_no_request_starts_while_bodies_wait_for_a_slow_decoder(
+    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bodies waiting for the decoder stop new requests at the gate's limit: with a decoder
+    far slower than the network, the bytes held never exceed the limit plus the bodies of
+    the requests in flight (without the gate every body would be held at once)."""
+    import time as clock
+
+    from depaudit.services import metrics
+
+    names = [f"pkg-{i}" for i in range(12)]
+    for name in names:
+        fake_registry.add(
+            {
+                "name": name,
+                "dist-tags": {"latest": "1.0.0"},
+                "versions": {"1.0.0": {"name": name, "version": "1.0.0"}},
+                "time": {"1.0.0": "2024-01-01T00:00:00.000Z"},
+                "readme": "r" * 20_000,
+            }
+        )
+    real = metrics.extract_body
+
+    def slow(body: bytes) -> dict[str, Any]:
+        clock.sleep(0.05)
+        return real(body)
+
+    monkeypatch.setattr(metrics, "extract_body", slow)
+    service = RegistryService(
+        NpmConfig(registry=fake_registry.url), build_session(2, retries=0), None, jobs=2
+    )
+    size = len(fake_registry.docs["pkg-0"].body)
+    service._gate = BodyGate(limit=3 * size)
+    result = service.enrich_all([PackageRef(n, "1.0.0") for n in names])
+    assert all(result.facts[f"{n}@1.0.0"].latest == "1.0.0" for n in names)
+    assert service._gate.held == 0
+    assert 3 * size <= service._gate.peak <= 5 * size  # the limit, plus two in flight
+
+
+def test_a_big_fetch_decodes_in_a_worker_process_with_the_same_facts(
+    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From DECODE_PROCESS_FROM packuments on, bodies are decoded in a worker process
+    (registry_decode.py); the facts are those a thread gives."""
+    from depaudit.services import registry_decode
+    from depaudit.services.registry import DECODE_PROCESS_FROM
+
+    names = [f"pkg-{i}" for i in range(DECODE_PROCESS_FROM + 6)]
+    for i, name in enumerate(names):
+        versions = {f"1.{v}.0": {"name": name, "version": f"1.{v}.0"} for v in range(i % 7 + 1)}
+        fake_registry.add(
+            {
+                "name": name,
+                "dist-tags": {"latest": f"1.{i % 7}.0"},
+                "versions": versions,
+                "time": {v: f"2024-0{1 + j}-01T00:00:00.000Z" for j, v in enumerate(versions)},
+            }
+        )
+    made: list[registry_decode.Decoder] = []
+
+    class Spy(registry_decode.Decoder):
+        def __init__(self, use_process: bool = True) -> None:
+            super().__init__(use_process)
+            made.append(self)
+
+    monkeypatch.setattr(registry_decode, "Decoder", Spy)
+    refs = [PackageRef(n, "1.0.0") for n in names]
+
+    def facts(in_process: bool) -> dict[str, PackageFacts]:
+        service = RegistryService(
+            NpmConfig(registry=fake_registry.url),
+            build_session(4, retries=0),
+            None,
+            jobs=4,
+            clock=lambda: NOW,
+            decode_process=in_process,
+        )
+        return dict(service.enrich_all(refs).facts)
+
+    worker, thread = facts(True), facts(False)
+    assert [d.started_process for d in made] == [True, False]
+    assert worker == thread
+    assert worker["pkg-6@1.0.0"].versions_behind == 6

@@ -23,7 +23,7 @@ bounded memory budget and one set of outcomes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,9 +41,10 @@ from depaudit.services import registry_snapshot as snapshot
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Future
 
-    import requests
+    from depaudit.http import DepauditSession
+    from depaudit.services.registry_decode import Decoder
 
 NAMESPACE = "registry"
 ACCEPT_FULL = "application/json"
@@ -52,6 +53,9 @@ ACCEPT_FULL = "application/json"
 DEFAULT_JOBS = 32
 #: bytes of fetched bodies waiting for the decoder before fetch threads wait (peak memory)
 PENDING_BODY_BYTES = 48 * 1024 * 1024
+#: packuments to fetch from which decoding gets a process of its own (registry_decode.py);
+#: starting one costs ~0.1 s of CPU, a few packuments decode in less in a thread
+DECODE_PROCESS_FROM = 64
 MAX_CONSECUTIVE_CONNECTION_FAILURES = 8
 #: packages answered 429 after every retry before the rest of that host is skipped
 RATE_LIMIT_STRIKES = 3
@@ -60,7 +64,7 @@ OFFLINE_PLACEHOLDER = "https://registry.invalid/"
 NPM_CONFIG_NAMESPACE = "npm-config"  # the last `npm config get registry` answer, for --offline
 
 
-def build_session(*args: Any, **kwargs: Any) -> requests.Session:
+def build_session(*args: Any, **kwargs: Any) -> DepauditSession:
     """:func:`depaudit.http.build_session`, imported when the first request is near."""
     from depaudit.http import build_session as build
 
@@ -82,39 +86,53 @@ class _Outcome:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An answer whose body the decoder has."""
+
+    name: str
+    status: int
+    etag: str | None
+    last_modified: str | None
+    decoded: Future[dict[str, Any]]
+
+
 class BodyGate:
-    """Bounds the bytes of fetched bodies not decoded yet: a fetch thread holding a body
-    waits while others hold ``limit`` bytes (one body alone always passes), so a decoder
-    slower than the network costs waiting, not memory."""
+    """Bounds the bytes of fetched bodies not decoded yet: while they reach ``limit``, no
+    new request starts (:meth:`open` is False; the transfers under way finish), so a decoder
+    slower than the network costs waiting, not memory: at most ``limit`` plus the bodies of
+    the requests in flight."""
 
     def __init__(self, limit: int = PENDING_BODY_BYTES) -> None:
         self.limit = limit
         self.held = 0
         self.peak = 0
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
 
     def hold(self, size: int) -> None:
-        with self._cond:
-            while self.held and self.held + size > self.limit:
-                self._cond.wait()
+        with self._lock:
             self.held += size
             self.peak = max(self.peak, self.held)
 
     def release(self, size: int) -> None:
-        with self._cond:
+        with self._lock:
             self.held -= size
-            self._cond.notify_all()
+
+    def open(self) -> bool:
+        """Whether a new request may start."""
+        return self.held < self.limit
 
 
 class RegistryService(EnrichmentService):
     """Registry facts for every package: dates, lag, deprecation, repository."""
 
     name: ClassVar[str] = "registry"
+    runs_long: ClassVar[bool] = True
 
     def __init__(
         self,
         config: NpmConfig,
-        session: requests.Session | Callable[[], requests.Session],
+        session: DepauditSession | Callable[[], DepauditSession],
         cache: Cache | None = None,
         *,
         jobs: int = DEFAULT_JOBS,
@@ -122,10 +140,11 @@ class RegistryService(EnrichmentService):
         offline: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         progress: Callable[[str, int], Progress] = Progress,
+        decode_process: bool = True,
     ) -> None:
         self.config = config
-        self._session: requests.Session | None = None
-        self._make_session: Callable[[], requests.Session] | None = None
+        self._session: DepauditSession | None = None
+        self._make_session: Callable[[], DepauditSession] | None = None
         if callable(session):
             self._make_session = session
         else:
@@ -137,7 +156,9 @@ class RegistryService(EnrichmentService):
         self.clock = clock
         self.progress = progress
         self._gate = BodyGate()
-        self._decoder: ThreadPoolExecutor | None = None  # set while enrich_all fetches
+        self._decoder: Decoder | None = None  # set while enrich_all fetches
+        #: decode in a process of its own (registry_decode.py); False: in a thread
+        self.decode_process = decode_process
         self._lock = threading.Lock()
         self._connection_failures = 0
         self._rate_limited: dict[str, int] = {}  # host -> packages answered 429 to the end
@@ -145,7 +166,7 @@ class RegistryService(EnrichmentService):
         self.failed = False  # set by enrich_all: no request succeeded at all
 
     @property
-    def session(self) -> requests.Session:
+    def session(self) -> DepauditSession:
         """The session, made on first use (a scan answered from the cache makes none)."""
         with self._lock:
             if self._session is None:
@@ -161,14 +182,10 @@ class RegistryService(EnrichmentService):
     def url_for(self, name: str) -> str:
         return self.config.registry_for(name) + escape_name(name)
 
-    # -- network (worker threads) ----------------------------------------------------------
-    def _fetch(self, name: str, url: str, entry: CacheEntry | None) -> _Outcome | Future[_Outcome]:
-        """One request; a body to decode goes to the decoder thread (the fetch thread is
-        free for the next request at once), and its outcome comes as a Future."""
-        import requests
-
-        from depaudit.http import BodyTooLarge, BudgetSpent, describe_failure, get_capped
-
+    # -- network (one thread drives every transfer: http_bulk) -------------------------------
+    def _admit(self, name: str, url: str) -> _Outcome | None:
+        """An outcome without a request, when the registry is out of reach or the host
+        kept answering 429; else None (the request is made)."""
         with self._lock:
             if not self._successes and (
                 self._connection_failures >= MAX_CONSECUTIVE_CONNECTION_FAILURES
@@ -179,29 +196,41 @@ class RegistryService(EnrichmentService):
                 return _Outcome(
                     name, error=f"{BUDGET_STOP}{host} kept answering 429 (rate limited)"
                 )
+        return None
+
+    @staticmethod
+    def _headers(entry: CacheEntry | None) -> dict[str, str]:
         headers = {"Accept": ACCEPT_FULL}
         if entry is not None and entry.etag:
             headers["If-None-Match"] = entry.etag
         if entry is not None and entry.last_modified:
             headers["If-Modified-Since"] = entry.last_modified
-        try:
-            got = get_capped(self.session, url, headers)
-        except BudgetSpent as exc:
-            return _Outcome(name, error=f"{BUDGET_STOP}{exc}")
-        except BodyTooLarge as exc:
-            return _Outcome(name, error=str(exc).rsplit(": ", 1)[-1].split(" (")[0])
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        return headers
+
+    def _answered(self, name: str, url: str, entry: CacheEntry | None, got: Any) -> Any:
+        """One request's :class:`Fetched` or exception -> an outcome, or, for a body, a
+        :class:`_Pending` whose body the decoder has."""
+        import requests
+
+        from depaudit.http import BodyTooLarge, BudgetSpent, describe_failure
+
+        if isinstance(got, BudgetSpent):
+            return _Outcome(name, error=f"{BUDGET_STOP}{got}")
+        if isinstance(got, BodyTooLarge):
+            return _Outcome(name, error=str(got).rsplit(": ", 1)[-1].split(" (")[0])
+        if isinstance(got, requests.ConnectionError | requests.Timeout):
             with self._lock:
                 self._connection_failures += 1
-            return _Outcome(name, error=describe_failure(exc))
-        except requests.RequestException as exc:
-            return _Outcome(name, error=describe_failure(exc))
+            return _Outcome(name, error=describe_failure(got))
+        if isinstance(got, Exception):
+            return _Outcome(name, error=describe_failure(got))
         etag = got.headers.get("ETag")
         modified = got.headers.get("Last-Modified")
         if got.status == 304 and entry is not None:
             self._succeeded()
             return _Outcome(name, not_modified=True, etag=etag or entry.etag)
         if got.status == 429:  # after the retries; a few such packages end the host
+            host = urlsplit(url).netloc
             with self._lock:
                 self._rate_limited[host] = self._rate_limited.get(host, 0) + 1
         if got.status not in (200, 404):
@@ -209,34 +238,32 @@ class RegistryService(EnrichmentService):
             return _Outcome(name, error=f"HTTP {got.status}{hint}")
         size = len(got.body)
         self._gate.hold(size)
-        if self._decoder is None:
-            return self._decoded(name, got.status, got.body, etag, modified, size)
-        return self._decoder.submit(self._decoded, name, got.status, got.body, etag, modified, size)
+        assert self._decoder is not None  # set while _fetch_all runs
+        decoded = self._decoder.submit(got.body)
+        decoded.add_done_callback(lambda done: self._decoded(done, got.status, size))
+        return _Pending(name, got.status, etag, modified, decoded)
 
-    def _decoded(
-        self,
-        name: str,
-        status: int,
-        body: bytes,
-        etag: str | None,
-        modified: str | None,
-        size: int,
-    ) -> _Outcome:
-        """Decode a 200 or 404 body (decoder thread); its bytes leave the gate."""
+    def _decoded(self, done: Future[dict[str, Any]], status: int, size: int) -> None:
+        """A body is decoded: its bytes leave the gate, and a usable answer counts as a
+        success at once (5xx or an HTML page do not; a plain 404 does)."""
+        self._gate.release(size)
+        if done.exception() is None or status == 404:
+            self._succeeded()
+
+    @staticmethod
+    def _outcome(pending: _Pending) -> _Outcome:
+        """The outcome of a decoded body (after the fetch: the decoder has it by then)."""
         try:
-            data = metrics.pack(metrics.extract_body(body))
+            data = pending.decoded.result()
         except ValueError:
-            if status == 404:  # plain "Not found" (or an empty body)
-                self._succeeded()
-                return _Outcome(name, data={"state": metrics.STATE_MISSING})
-            return _Outcome(name, error="the response is not a packument")
-        finally:
-            del body
-            self._gate.release(size)
-        self._succeeded()  # only a usable answer counts: 5xx or an HTML page do not
-        if status == 404 and data.get("state") != metrics.STATE_UNPUBLISHED:
+            if pending.status == 404:  # plain "Not found" (or an empty body)
+                return _Outcome(pending.name, data={"state": metrics.STATE_MISSING})
+            return _Outcome(pending.name, error="the response is not a packument")
+        if pending.status == 404 and data.get("state") != metrics.STATE_UNPUBLISHED:
             data = {"state": metrics.STATE_MISSING}
-        return _Outcome(name, data=data, etag=etag, last_modified=modified)
+        return _Outcome(
+            pending.name, data=data, etag=pending.etag, last_modified=pending.last_modified
+        )
 
     def _succeeded(self) -> None:
         with self._lock:
@@ -308,31 +335,41 @@ class RegistryService(EnrichmentService):
     def _fetch_all(
         self, to_fetch: Sequence[tuple[str, str, CacheEntry | None]], progress: Progress
     ) -> list[tuple[str, CacheEntry | None, _Outcome]]:
-        """``jobs`` fetch threads and one decoder thread (decoding holds the GIL: a second
-        decoder would only take turns with the first, and hold another body)."""
-        from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+        """Every request through :class:`depaudit.http_bulk.BulkFetcher` (``jobs`` at a time,
+        one thread), bodies decoded by one decoder thread (decoding holds the GIL: a second
+        decoder would only take turns with the first, and hold another body); no new request
+        starts while :class:`BodyGate` is full."""
+        from depaudit.http_bulk import BulkFetcher, Job
+        from depaudit.services.registry_decode import Decoder
 
         done: list[tuple[str, CacheEntry | None, _Outcome]] = []
-        decoding: list[tuple[str, CacheEntry | None, Future[_Outcome]]] = []
-        with ThreadPoolExecutor(1, thread_name_prefix="registry-decode") as decoder:
+        decoding: list[tuple[str, CacheEntry | None, _Pending]] = []
+
+        def jobs() -> Iterator[Job]:
+            for name, url, entry in to_fetch:
+                skipped = self._admit(name, url)
+                if skipped is not None:
+                    progress.advance(cached=False)
+                    done.append((url, entry, skipped))
+                    continue
+                yield Job((name, entry), url, self._headers(entry))
+
+        def answered(job: Job, got: Any) -> None:
+            name, entry = job.tag
+            result = self._answered(name, job.url, entry, got)
+            progress.advance(cached=False)
+            if isinstance(result, _Pending):
+                decoding.append((job.url, entry, result))
+            else:
+                done.append((job.url, entry, result))
+
+        in_process = self.decode_process and len(to_fetch) >= DECODE_PROCESS_FROM
+        with Decoder(use_process=in_process) as decoder:
             self._decoder = decoder
             try:
-                with ThreadPoolExecutor(
-                    max_workers=min(self.jobs, len(to_fetch)), thread_name_prefix="registry"
-                ) as pool:
-                    futures = {
-                        pool.submit(self._fetch, name, url, entry): (url, entry)
-                        for name, url, entry in to_fetch
-                    }
-                    for future in as_completed(futures):
-                        url, entry = futures[future]
-                        result = future.result()
-                        progress.advance(cached=False)
-                        if isinstance(result, Future):
-                            decoding.append((url, entry, result))
-                        else:
-                            done.append((url, entry, result))
-                done.extend((url, entry, pending.result()) for url, entry, pending in decoding)
+                fetcher = BulkFetcher(self.session, min(self.jobs, len(to_fetch)))
+                fetcher.get_many(jobs(), answered, admit=self._gate.open)
+                done.extend((url, entry, self._outcome(p)) for url, entry, p in decoding)
             finally:
                 self._decoder = None
         return done
@@ -508,7 +545,7 @@ def build_registry_service(
     if config.fetch_retries is not None:
         tuning["retries"] = config.fetch_retries
 
-    def session() -> requests.Session:
+    def session() -> DepauditSession:
         return build_session(
             jobs,
             config.auth_for,

@@ -1,0 +1,202 @@
+"""Packuments are decoded in a process of their own, beside the fetch.
+
+Decoding a packument (:func:`depaudit.services.metrics.extract_body`, then ``pack``) holds the
+GIL for the whole body: ~0.1 s for a 20 MB document. In a thread of the scan's process every
+transfer stalled meanwhile (libcurl's write callbacks need the GIL), and decoding theia's
+1,862 packuments (215 MB) took turns with the transport on one core (benchmarks/README.md,
+"Cold scan"). In a process of its own it runs on another core while the transfers go on.
+
+:class:`Decoder` starts ``python -m depaudit.services.registry_decode`` (the same interpreter
+and path; not ``multiprocessing``, whose ``spawn`` re-runs the caller's main script and whose
+``fork`` would copy a process with threads) and speaks to it over its pipes: a length-prefixed
+body in, a length-prefixed pickled answer out (exactly what a thread would have returned,
+lone surrogates included), in order. A writer thread feeds it, a reader thread
+settles the Futures. Where no process can be started, or when it dies, the bodies not answered
+yet are decoded in a thread instead: results never depend on where they were decoded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
+from queue import SimpleQueue
+from typing import IO, Any
+
+from depaudit.services import metrics
+
+_LENGTH = struct.Struct("<Q")
+
+
+def decode(body: bytes) -> dict[str, Any]:
+    """The cached form of a packument body (ValueError: not JSON, not a packument)."""
+    return metrics.pack(metrics.extract_body(body))
+
+
+class DecoderCrashed(RuntimeError):
+    """The worker failed on a body with something other than ValueError (a bug)."""
+
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
+    data = stream.read(size)
+    return data if data is not None and len(data) == size else None
+
+
+def serve(source: IO[bytes], sink: IO[bytes]) -> None:
+    """The worker: bodies in, answers out, until the input ends."""
+    while (head := _read_exact(source, _LENGTH.size)) is not None:
+        body = _read_exact(source, _LENGTH.unpack(head)[0])
+        if body is None:
+            return
+        try:
+            answer: dict[str, Any] = {"ok": decode(body)}
+        except ValueError as exc:
+            answer = {"value_error": str(exc)[:200]}
+        except Exception as exc:  # noqa: BLE001 - handed to the scan, which raises it
+            answer = {"crash": f"{type(exc).__name__}: {exc}"[:500]}
+        del body
+        out = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        sink.write(_LENGTH.pack(len(out)) + out)
+        sink.flush()
+
+
+class Decoder:
+    """``submit(body)`` -> Future of :func:`decode`; a context manager that ends the worker."""
+
+    def __init__(self, use_process: bool = True) -> None:
+        self._thread: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._waiting: deque[tuple[Future[dict[str, Any]], bytes]] = deque()
+        self._outbox: SimpleQueue[bytes | None] = SimpleQueue()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._threads: list[threading.Thread] = []
+        if use_process and sys.executable:
+            try:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", __name__],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                )
+            except OSError:
+                self._process = None
+        #: whether a worker process was started (it may have ended since)
+        self.started_process = self._process is not None
+        if self._process is not None:
+            for target, name in ((self._write, "decode-feed"), (self._read, "decode-answers")):
+                thread = threading.Thread(target=target, name=name, daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    @property
+    def in_process(self) -> bool:
+        """Whether bodies go to the worker process (False: a thread decodes them)."""
+        return self._process is not None
+
+    def submit(self, body: bytes) -> Future[dict[str, Any]]:
+        with self._lock:
+            if self._process is not None:
+                result: Future[dict[str, Any]] = Future()
+                self._waiting.append((result, body))
+                self._outbox.put(body)
+                return result
+        return self._in_thread().submit(decode, body)
+
+    def _in_thread(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="registry-decode")
+            return self._thread
+
+    # -- the worker's pipes (threads) ----------------------------------------------------
+    def _write(self) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        stdin = self._process.stdin
+        try:
+            while (body := self._outbox.get()) is not None:
+                stdin.write(_LENGTH.pack(len(body)))
+                stdin.write(body)
+                stdin.flush()
+                del body
+        except OSError:
+            pass  # the worker died: the reader hands its bodies to a thread
+        with contextlib.suppress(OSError):
+            stdin.close()
+
+    def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        stdout = self._process.stdout
+        while (head := _read_exact(stdout, _LENGTH.size)) is not None:
+            raw = _read_exact(stdout, _LENGTH.unpack(head)[0])
+            if raw is None:
+                break
+            with self._lock:
+                future, _ = self._waiting.popleft()
+            answer = pickle.loads(raw)  # noqa: S301 - from our own worker, over its pipe
+            if "ok" in answer:
+                future.set_result(answer["ok"])
+            elif "value_error" in answer:
+                future.set_exception(ValueError(answer["value_error"]))
+            else:
+                future.set_exception(DecoderCrashed(answer.get("crash", "")))
+        self._fail_over()
+
+    def _fail_over(self) -> None:
+        """The worker's output ended: what it did not answer is decoded in a thread (and so
+        is everything submitted from now on)."""
+        with self._lock:
+            left = list(self._waiting)
+            self._waiting.clear()
+            self._process_gone()
+        for future, body in left:
+            self._in_thread().submit(decode, body).add_done_callback(partial(_copy, target=future))
+
+    def _process_gone(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            self._outbox.put(None)
+            self._ended = process
+
+    def close(self) -> None:
+        """Ends the worker after its last answer (and the thread, if one was used)."""
+        with self._lock:
+            process = self._process
+        if process is not None:
+            self._outbox.put(None)
+            for thread in self._threads:
+                thread.join()
+        ended = getattr(self, "_ended", None) or process
+        if ended is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                ended.wait(timeout=5)
+            if ended.poll() is None:
+                ended.kill()
+                ended.wait()
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+
+    def __enter__(self) -> Decoder:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _copy(source: Future[dict[str, Any]], *, target: Future[dict[str, Any]]) -> None:
+    error = source.exception()
+    if error is not None:
+        target.set_exception(error)
+    else:
+        target.set_result(source.result())
+
+
+if __name__ == "__main__":
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scan's; the pipe's end is ours
+    serve(sys.stdin.buffer, sys.stdout.buffer)

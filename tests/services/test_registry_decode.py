@@ -1,0 +1,87 @@
+"""Packuments decoded in a worker process give exactly what a thread gives, and a worker that
+dies costs no answer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from depaudit.services.registry_decode import Decoder, decode
+
+
+def _packument(name: str, versions: int = 3, **extra: object) -> bytes:
+    doc = {
+        "name": name,
+        "dist-tags": {"latest": f"1.{versions - 1}.0"},
+        "versions": {
+            f"1.{i}.0": {"name": name, "version": f"1.{i}.0", "repository": "o/r"}
+            for i in range(versions)
+        },
+        "time": {f"1.{i}.0": f"2024-0{1 + i % 9}-01T00:00:00.000Z" for i in range(versions)},
+        **extra,
+    }
+    return json.dumps(doc).encode()
+
+
+BODIES = [
+    _packument("plain"),
+    _packument("many", 300),
+    _packument("deprecated", versions=2).replace(
+        b'"version": "1.0.0"', b'"version": "1.0.0", "deprecated": "use x"'
+    ),
+    # a lone surrogate: not a packument either way
+    b'{"name": "odd", "versions": {"1.0.0": {"deprecated": "bad \\ud800 text"}}, '
+    b'"time": {"1.0.0": "2024-01-01T00:00:00.000Z"}, "dist-tags": {"latest": "1.0.0"}}',
+    b'{"name": "tomb", "time": {"unpublished": {"time": "2024-01-01T00:00:00.000Z"}}}',
+]
+
+
+def _answers(decoder: Decoder, bodies: list[bytes]) -> list[object]:
+    futures = [decoder.submit(body) for body in bodies]
+    out: list[object] = []
+    for future in futures:
+        try:
+            out.append(future.result(timeout=60))
+        except ValueError as exc:
+            out.append(("ValueError", isinstance(exc, ValueError)))
+    return out
+
+
+def test_the_worker_answers_exactly_as_a_thread_does() -> None:
+    bodies = [*BODIES, b"<html>not json</html>", b'["a", "list"]', b""]
+    with Decoder(use_process=True) as worker:
+        assert worker.in_process
+        in_process = _answers(worker, bodies)
+    with Decoder(use_process=False) as thread:
+        assert not thread.in_process
+        in_thread = _answers(thread, bodies)
+    assert in_process == in_thread
+    assert in_process[0] == decode(BODIES[0])
+    assert in_process[-3:] == [("ValueError", True)] * 3
+    assert in_process[2] != in_process[0] and "use x" in json.dumps(in_process[2])
+
+
+def test_a_worker_that_dies_costs_no_answer() -> None:
+    bodies = [_packument(f"p{i}", 200) for i in range(40)]
+    with Decoder(use_process=True) as decoder:
+        assert decoder.in_process
+        process = decoder._process
+        assert process is not None
+        futures = [decoder.submit(body) for body in bodies[:20]]
+        process.kill()
+        futures += [decoder.submit(body) for body in bodies[20:]]
+        answers = [f.result(timeout=60) for f in futures]
+        assert not decoder.in_process  # the rest went to a thread
+    assert answers == [decode(body) for body in bodies]
+
+
+def test_no_worker_when_the_interpreter_cannot_be_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    with Decoder(use_process=True) as decoder:
+        assert not decoder.in_process
+        assert decoder.submit(BODIES[0]).result(timeout=60) == decode(BODIES[0])

@@ -1,0 +1,189 @@
+"""depaudit.http_bulk: many GETs through libcurl that follow the session's settings, against
+real loopback servers (plain and TLS)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from depaudit.http import BodyTooLarge, build_session, describe_failure
+from depaudit.http_bulk import BulkFetcher, Job, get_one
+
+
+def _fetch_all(fetcher: BulkFetcher, jobs: list[Job], **kwargs: object) -> dict[object, object]:
+    outcomes: dict[object, object] = {}
+    fetcher.get_many(jobs, lambda job, got: outcomes.__setitem__(job.tag, got), **kwargs)  # type: ignore[arg-type]
+    return outcomes
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[HTTPServer]:
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_no_more_than_parallel_transfers_at_once(threaded_server: HTTPServer) -> None:
+    httpserver = threaded_server
+    lock = threading.Lock()
+    now = [0]
+    peak = [0]
+
+    def slow(request: Request) -> Response:
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.1)
+        with lock:
+            now[0] -= 1
+        return Response(request.path.encode(), status=200)
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    fetcher = BulkFetcher(build_session(3, retries=0), 3)
+    jobs = [Job(i, httpserver.url_for("/slow")) for i in range(10)]
+    outcomes = _fetch_all(fetcher, jobs)
+    assert sorted(outcomes) == list(range(10))
+    assert all(getattr(o, "body", None) == b"/slow" for o in outcomes.values())
+    assert peak[0] == 3  # 3 at once (the server's threads would take all 10)
+
+
+def test_jobs_are_drawn_lazily_and_admit_holds_new_ones(httpserver: HTTPServer) -> None:
+    """A job is taken from the iterator only when a slot is free and ``admit()`` allows it:
+    the caller decides about each one as late as possible."""
+    httpserver.expect_request("/x").respond_with_data(b"{}")
+    drawn: list[int] = []
+    answered: list[int] = []
+    gate = {"open": True}
+
+    def jobs() -> Iterator[Job]:
+        for i in range(4):
+            drawn.append(i)
+            if i == 1:
+                gate["open"] = False  # like a full BodyGate: nothing new starts for now
+            yield Job(i, httpserver.url_for("/x"))
+
+    def done(job: Job, got: object) -> None:
+        answered.append(job.tag)
+        assert len(drawn) <= len(answered) + 1  # one slot: never drawn far ahead
+        gate["open"] = True
+
+    BulkFetcher(build_session(1, retries=0), 1).get_many(jobs(), done, lambda: gate["open"])
+    assert answered == [0, 1, 2, 3]
+
+
+def test_headers_user_agent_and_decoded_gzip(httpserver: HTTPServer) -> None:
+    import gzip
+
+    seen: list[dict[str, str]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(dict(request.headers))
+        body = gzip.compress(b'{"name": "ms"}')
+        return Response(body, headers={"Content-Encoding": "gzip", "ETag": '"abc"'})
+
+    httpserver.expect_request("/ms").respond_with_handler(handler)
+    session = build_session(2, retries=0, user_agent="depaudit/test")
+    got = get_one(session, httpserver.url_for("/ms"), {"Accept": "application/json"})
+    assert got.status == 200 and got.body == b'{"name": "ms"}'
+    assert got.headers["etag"] == '"abc"'  # case-insensitive, as requests' headers
+    (headers,) = seen
+    assert headers["User-Agent"] == "depaudit/test"
+    assert headers["Accept"] == "application/json"
+    assert "gzip" in headers["Accept-Encoding"]
+
+
+def test_no_proxy_hosts_are_reached_directly(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/ms").respond_with_data(b"direct")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert get_one(build_session(2, retries=0), httpserver.url_for("/ms")).body == b"direct"
+
+
+def test_a_redirect_to_another_scheme_is_refused(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """Only http and https: a registry's redirect can never make depaudit read a file."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not read")
+    httpserver.expect_request("/pkg").respond_with_response(
+        Response(status=302, headers={"Location": secret.as_uri()})
+    )
+    outcomes = _fetch_all(
+        BulkFetcher(build_session(2, retries=0), 2), [Job("pkg", httpserver.url_for("/pkg"))]
+    )
+    got = outcomes["pkg"]
+    assert isinstance(got, requests.RequestException), got
+
+
+def test_the_cap_applies_to_decoded_bytes_and_the_budget_counts_them(
+    httpserver: HTTPServer,
+) -> None:
+    import gzip
+
+    bomb = gzip.compress(b"0" * (8 * 1024 * 1024))
+    httpserver.expect_request("/bomb").respond_with_data(bomb, headers={"Content-Encoding": "gzip"})
+    session = build_session(2, retries=0, max_body=1024 * 1024)
+    with pytest.raises(BodyTooLarge, match="exceeds 1048576 bytes"):
+        get_one(session, httpserver.url_for("/bomb"))
+    assert 1024 * 1024 <= session.budget.used <= 2 * 1024 * 1024  # stopped near the cap
+
+
+def test_a_connected_server_that_says_nothing_times_out(threaded_server: HTTPServer) -> None:
+    httpserver = threaded_server  # its own server: the shared one's log stays clean
+
+    def mute(request: Request) -> Response:
+        time.sleep(1.5)
+        return Response(b"{}")
+
+    httpserver.expect_request("/mute").respond_with_handler(mute)
+    session = build_session(2, retries=0, read_timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(requests.Timeout) as raised:
+        get_one(session, httpserver.url_for("/mute"))
+    assert time.monotonic() - started < 1.4
+    assert describe_failure(raised.value) == "timed out"
+
+
+# -- TLS: the CA bundle of the environment, as requests reads it ------------------------------
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[HTTPServer, Path]]:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_context = __import__("ssl").create_default_context(__import__("ssl").Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=server_context)
+    server.start()
+    server.expect_request("/ms").respond_with_data(b'{"name": "ms"}')
+    yield server, bundle
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+def test_tls_uses_the_ca_bundle_of_the_environment(
+    tls_server: tuple[HTTPServer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, bundle = tls_server
+    url = server.url_for("/ms")
+    assert url.startswith("https://")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with pytest.raises(requests.exceptions.SSLError) as raised:  # certifi's CAs: not trusted
+        get_one(build_session(2, retries=0), url)
+    assert describe_failure(raised.value) == "TLS error"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    got = get_one(build_session(2, retries=0), url)
+    assert got.status == 200 and got.body == b'{"name": "ms"}'
