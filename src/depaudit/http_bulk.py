@@ -40,9 +40,10 @@ import heapq
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from os.path import isdir
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from certifi import where
@@ -153,6 +154,25 @@ class BulkFetcher:
         self.connect_timeout, self.read_timeout = session.default_timeout
         self._free: list[Any] = []
         self._seq = 0
+        self._origins: dict[tuple[str, str], list[tuple[int, Any]]] = {}
+        self._policies: dict[int, _Policy] = {}
+        self._fixed: list[tuple[int, Any]] = [
+            (pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS),  # redirects too
+            (pycurl.ACCEPT_ENCODING, ""),  # every encoding libcurl decodes
+            (pycurl.NOSIGNAL, 1),
+            (pycurl.FOLLOWLOCATION, 0),  # followed here, with each hop's credential
+            (pycurl.CONNECTTIMEOUT_MS, max(1, math.ceil(self.connect_timeout * 1000))),
+            (pycurl.MAXFILESIZE_LARGE, self.limit),
+            (pycurl.BUFFERSIZE, 256 * 1024),
+        ]
+
+    def _policy(self, url: str) -> _Policy:
+        """A fresh copy of the retry counters of the adapter that serves ``url``."""
+        adapter = self.session.get_adapter(url)
+        policy = self._policies.get(id(adapter))
+        if policy is None:
+            policy = self._policies[id(adapter)] = _Policy.of(self.session, url)
+        return replace(policy)
 
     # -- one transfer -------------------------------------------------------------------
     def _headers(self, transfer: _Transfer, extra: Mapping[str, str]) -> list[str]:
@@ -172,39 +192,41 @@ class BulkFetcher:
                 given["Authorization"] = credential
         return [f"{k}: {v}" for k, v in given.items() if k.lower() not in _CURL_OWNS]
 
-    def _environment(self, url: str) -> tuple[str, Any, Any]:
-        settings = self.session.merge_environment_settings(url, {}, True, None, None)
-        proxy = select_proxy(url, settings["proxies"]) or ""
-        return proxy, settings["verify"], settings["cert"]
+    def _origin(self, url: str) -> list[tuple[int, Any]]:
+        """The options of an origin's transfers that come from the environment (proxy, CA
+        bundle, client certificate): read once per scheme and host, as the session does."""
+        pycurl = self.pycurl
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        options = self._origins.get(key)
+        if options is None:
+            settings = self.session.merge_environment_settings(url, {}, True, None, None)
+            verify, cert = settings["verify"], settings["cert"]
+            # "" also keeps libcurl from reading the environment itself
+            options = [(pycurl.PROXY, select_proxy(url, settings["proxies"]) or "")]
+            if verify is False:
+                options += [(pycurl.SSL_VERIFYPEER, 0), (pycurl.SSL_VERIFYHOST, 0)]
+            else:
+                bundle = verify if isinstance(verify, str) else where()
+                options.append((pycurl.CAPATH if isdir(bundle) else pycurl.CAINFO, bundle))
+            if cert:
+                certificate, key_file = cert if isinstance(cert, tuple) else (cert, None)
+                options.append((pycurl.SSLCERT, certificate))
+                if key_file:
+                    options.append((pycurl.SSLKEY, key_file))
+            self._origins[key] = options
+        return options
 
     def _handle(self, transfer: _Transfer) -> Any:
         pycurl = self.pycurl
         curl = self._free.pop() if self._free else pycurl.Curl()
         curl.reset()
-        proxy, verify, cert = self._environment(transfer.url)
         curl.setopt(pycurl.URL, transfer.url)
-        curl.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
         curl.setopt(pycurl.HTTPHEADER, self._headers(transfer, transfer.job.headers))
-        curl.setopt(pycurl.ACCEPT_ENCODING, "")  # every encoding libcurl decodes
-        curl.setopt(pycurl.NOSIGNAL, 1)
-        curl.setopt(pycurl.FOLLOWLOCATION, 0)
-        curl.setopt(pycurl.PROXY, proxy)  # "" also keeps libcurl from reading the environment
-        curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, math.ceil(self.connect_timeout * 1000)))
-        curl.setopt(pycurl.MAXFILESIZE_LARGE, self.limit)
-        curl.setopt(pycurl.BUFFERSIZE, 256 * 1024)
-        if verify is False:
-            curl.setopt(pycurl.SSL_VERIFYPEER, 0)
-            curl.setopt(pycurl.SSL_VERIFYHOST, 0)
-        else:
-            bundle = verify if isinstance(verify, str) else where()
-            from os.path import isdir
-
-            curl.setopt(pycurl.CAPATH if isdir(bundle) else pycurl.CAINFO, bundle)
-        if cert:
-            certificate, key = cert if isinstance(cert, tuple) else (cert, None)
-            curl.setopt(pycurl.SSLCERT, certificate)
-            if key:
-                curl.setopt(pycurl.SSLKEY, key)
+        for option, value in self._fixed:
+            curl.setopt(option, value)
+        for option, value in self._origin(transfer.url):
+            curl.setopt(option, value)
         transfer.status, transfer.size, transfer.heard = 0, 0, False
         transfer.headers, transfer.chunks = CaseInsensitiveDict(), []
         transfer.connected_at, transfer.failure = None, None
@@ -373,7 +395,7 @@ class BulkFetcher:
                     if job is None:
                         drained = True
                         break
-                    start(_Transfer(job, job.url, _Policy.of(self.session, job.url)))
+                    start(_Transfer(job, job.url, self._policy(job.url)))
                 if drained and not active and not waiting:
                     return
                 if self._pump(multi, active, settle) or self._time_out_idle(active, settle):

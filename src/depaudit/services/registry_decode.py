@@ -88,6 +88,8 @@ class Decoder:
         #: whether a worker process was started (it may have ended since)
         self.started_process = self._process is not None
         if self._process is not None:
+            for pipe in (self._process.stdin, self._process.stdout):
+                _widen(pipe)
             for target, name in ((self._write, "decode-feed"), (self._read, "decode-answers")):
                 thread = threading.Thread(target=target, name=name, daemon=True)
                 thread.start()
@@ -185,6 +187,22 @@ class Decoder:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+#: Linux's F_SETPIPE_SZ; see :func:`_widen`
+_SETPIPE_SZ = 1031
+PIPE_BYTES = 1024 * 1024
+
+
+def _widen(pipe: IO[bytes] | None) -> None:
+    """A 1 MiB pipe instead of 64 KiB: a body crosses in a sixteenth of the writes, each of
+    which wakes the other side and takes the GIL back (Linux only; elsewhere as it is)."""
+    if pipe is None or not sys.platform.startswith("linux"):
+        return
+    import fcntl
+
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(pipe.fileno(), _SETPIPE_SZ, PIPE_BYTES)
 
 
 def _copy(source: Future[dict[str, Any]], *, target: Future[dict[str, Any]]) -> None:
