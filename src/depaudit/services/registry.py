@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -239,11 +240,13 @@ class RegistryService(EnrichmentService):
         size = len(got.body)
         self._gate.hold(size)
         assert self._decoder is not None  # set while _fetch_all runs
-        decoded = self._decoder.submit(got.body)
-        decoded.add_done_callback(lambda done: self._decoded(done, got.status, size))
-        return _Pending(name, got.status, etag, modified, decoded)
+        status, decoded = got.status, self._decoder.submit(got.body)
+        # a partial, not a closure over ``got``: the Future keeps its callbacks, and with
+        # them every body, until the fetch ends (215 MB held for theia's 1,862 packuments)
+        decoded.add_done_callback(partial(self._decoded, status=status, size=size))
+        return _Pending(name, status, etag, modified, decoded)
 
-    def _decoded(self, done: Future[dict[str, Any]], status: int, size: int) -> None:
+    def _decoded(self, done: Future[dict[str, Any]], *, status: int, size: int) -> None:
         """A body is decoded: its bytes leave the gate, and a usable answer counts as a
         success at once (5xx or an HTML page do not; a plain 404 does)."""
         self._gate.release(size)
