@@ -1,0 +1,143 @@
+"""``pack_body``: the old path's result (``metrics.pack(metrics.extract_body(body))``) from a
+body, by a faster route; these pin the cases the fast route handles by itself (the property
+test in tests/property/test_pack_body.py compares the two on generated bodies)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from depaudit.services import metrics
+from depaudit.services.packument_body import pack_body
+
+
+def old(body: bytes) -> dict[str, Any]:
+    return metrics.pack(metrics.extract_body(body))
+
+
+def packument(times: dict[str, Any], **extra: Any) -> bytes:
+    versions = [k for k in times if k not in ("created", "modified")]
+    doc = {
+        "name": "p",
+        "dist-tags": {"latest": versions[-1] if versions else "1.0.0"},
+        "versions": {v: {"name": "p", "version": v} for v in versions},
+        "time": times,
+        **extra,
+    }
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(
+    ("stamp", "published"),
+    [
+        ("2020-01-02T03:04:05.678Z", "2020-01-02T03:04:05.678000Z"),
+        ("2020-01-02T03:04:05.000Z", "2020-01-02T03:04:05Z"),
+        ("2020-01-02T03:04:05.678901+00:00", "2020-01-02T03:04:05.678901Z"),
+        ("2020-01-02T03:04:05.000000+00:00", "2020-01-02T03:04:05Z"),
+        ("2020-01-02T03:04:05+00:00", "2020-01-02T03:04:05Z"),
+        ("2024-02-29T00:00:00.000Z", "2024-02-29T00:00:00Z"),
+        ("2023-02-29T00:00:00.000Z", None),  # not a date: unknown, as before
+        ("2020-01-02T24:00:00.000Z", None),
+        ("2020-01-02T03:04:60.000Z", None),
+        ("0000-01-02T03:04:05.000Z", None),
+        ("2020-01-02T03:04:05.678+01:00", "2020-01-02T02:04:05.678000Z"),  # the old way
+        ("2020-01-02 03:04:05.678Z", "2020-01-02T03:04:05.678000Z"),
+    ],
+)
+def test_publish_times_as_before(stamp: str, published: str | None) -> None:
+    # three versions with the same stamp, and one with a canonical one beside it
+    body = packument(
+        {"1.0.0": stamp, "1.0.1": stamp, "2.0.0": "2021-01-01T00:00:00.000Z", "created": stamp}
+    )
+    packed = pack_body(body)
+    assert packed == old(body)
+    assert f"\n1.0.0\t{published or ''}\t1\t\n" in packed["index"]
+
+
+def test_last_release_is_the_latest_time_though_not_the_greatest_text() -> None:
+    # "...:05Z" sorts after "...:05.500000Z" as text, but is half a second earlier
+    body = packument({"1.0.0": "2020-01-02T03:04:05.000Z", "1.0.1": "2020-01-02T03:04:05.500Z"})
+    assert (
+        pack_body(body)["last_release"]
+        == "2020-01-02T03:04:05.500000Z"
+        == old(body)["last_release"]
+    )
+
+
+def test_ranks_count_stable_releases_at_or_below() -> None:
+    body = packument(
+        {
+            "2.0.0": "2020-01-01T00:00:00.000Z",
+            "1.0.0": "2020-01-02T00:00:00.000Z",
+            "1.0.0+build": "2020-01-03T00:00:00.000Z",
+            "2.0.0-rc.1": "2020-01-04T00:00:00.000Z",
+            "1.18446744073709551616.0": "2020-01-05T00:00:00.000Z",  # minor beyond 64 bits
+            "x.y": "2020-01-06T00:00:00.000Z",
+        }
+    )
+    packed = pack_body(body)
+    assert packed == old(body)
+    lines = {line.split("\t")[0]: line.split("\t")[2] for line in packed["index"].split("\n")[1:-1]}
+    assert lines == {
+        "2.0.0": "4",
+        "1.0.0": "2",
+        "1.0.0+build": "2",
+        "2.0.0-rc.1": "",
+        "1.18446744073709551616.0": "3",
+        "x.y": "",
+    }
+
+
+def test_deprecations_odd_versions_and_gone_ones() -> None:
+    doc = {
+        "dist-tags": {"latest": "1.0.1"},
+        "versions": {
+            "1.0.0": {"deprecated": "use 2"},
+            "1.0.1": {"deprecated": "   "},
+            "1.0.2\tx": {"deprecated": "use 2"},
+            "1.0.3": {"deprecated": "other", "repository": "o/r"},
+        },
+        "time": {
+            "1.0.0": "2020-01-02T03:04:05.678Z",
+            "0.9.0": "2019-01-02T03:04:05.678Z",
+            "1.0.2\tx": "2020-02-02T03:04:05.678Z",
+            "modified": "2021-01-02T03:04:05.678Z",
+        },
+        "repository": {"type": "git", "url": "git+https://github.com/o/r.git"},
+    }
+    body = json.dumps(doc).encode()
+    packed = pack_body(body)
+    assert packed == old(body)
+    assert list(packed) == list(old(body))  # same key order in the cache
+    assert packed["messages"] == ["use 2", "other"]
+    assert packed["odd"] == {"1.0.2\tx": ["2020-02-02T03:04:05.678000Z", None, 0]}
+    assert packed["gone"] == ["0.9.0"]
+    assert packed["repository"] == "https://github.com/o/r"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"versions": {"1.0.0": 3}, "time": {"1.0.0": "2020-01-02T03:04:05.678Z"}}',
+        b'{"versions": {"1.0.0": {}}, "versions": {"2.0.0": {}}}',
+        b'{"versions": {"1.0.0": {"deprecated": "a"}, "1.0.0": {"deprecated": "b"}}}',
+        b'{"versions": {"1.0.0": {"deprecat\\u0065d": "gone"}}}',
+        b'{"time": {"unpublished": {"time": "2020-01-02T03:04:05.678Z"}}, "versions": {}}',
+        b'{"readme": "\xff", "versions": {"1.0.0": {}}}',  # msgspec skips it, as before
+    ],
+)
+def test_odd_shapes_as_before(body: bytes) -> None:
+    assert pack_body(body) == old(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"Not Found", b"[1]", b"\xef\xbb\xbf{}", b'{"a": "\\ud800"}', b'{"versions": "\xff"}'],
+)
+def test_what_the_old_path_refuses_is_refused(body: bytes) -> None:
+    with pytest.raises(ValueError):
+        old(body)
+    with pytest.raises(ValueError):
+        pack_body(body)
