@@ -1,6 +1,6 @@
 """Packuments are decoded in a process of their own, beside the fetch.
 
-Decoding a packument (:func:`depaudit.services.metrics.extract_body`, then ``pack``) holds the
+Decoding a packument (:func:`depaudit.services.packument_body.pack_body`) holds the
 GIL for the whole body: ~0.1 s for a 20 MB document. In a thread of the scan's process every
 transfer stalled meanwhile (libcurl's write callbacks need the GIL), and decoding theia's
 1,862 packuments (215 MB) took turns with the transport on one core (benchmarks/README.md,
@@ -29,14 +29,15 @@ from functools import partial
 from queue import SimpleQueue
 from typing import IO, Any
 
-from depaudit.services import metrics
+from depaudit.services.packument_body import pack_body
 
 _LENGTH = struct.Struct("<Q")
 
 
 def decode(body: bytes) -> dict[str, Any]:
-    """The cached form of a packument body (ValueError: not JSON, not a packument)."""
-    return metrics.pack(metrics.extract_body(body))
+    """The cached form of a packument body (ValueError: not JSON, not a packument):
+    ``metrics.pack(metrics.extract_body(body))``, by :func:`pack_body`'s faster route."""
+    return pack_body(body)
 
 
 class DecoderCrashed(RuntimeError):
