@@ -44,6 +44,7 @@ def packument(times: dict[str, Any], **extra: Any) -> bytes:
         ("0000-01-02T03:04:05.000Z", None),
         ("2020-01-02T03:04:05.678+01:00", "2020-01-02T02:04:05.678000Z"),  # the old way
         ("2020-01-02 03:04:05.678Z", "2020-01-02T03:04:05.678000Z"),
+        ("0001-01-01T00:30:00+01:00", None),  # before year 1 in UTC (it once raised)
     ],
 )
 def test_publish_times_as_before(stamp: str, published: str | None) -> None:
