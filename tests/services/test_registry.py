@@ -761,7 +761,7 @@ def test_no_request_starts_while_bodies_wait_for_a_slow_decoder(
     the requests in flight (without the gate every body would be held at once)."""
     import time as clock
 
-    from depaudit.services import metrics
+    from depaudit.services import registry_decode
 
     names = [f"pkg-{i}" for i in range(24)]
     for name in names:
@@ -774,13 +774,13 @@ def test_no_request_starts_while_bodies_wait_for_a_slow_decoder(
                 "readme": "r" * 1_000_000,
             }
         )
-    real = metrics.extract_body
+    real = registry_decode.pack_body
 
     def slow(body: bytes) -> dict[str, Any]:
         clock.sleep(0.05)
         return real(body)
 
-    monkeypatch.setattr(metrics, "extract_body", slow)
+    monkeypatch.setattr(registry_decode, "pack_body", slow)
     service = RegistryService(
         NpmConfig(registry=fake_registry.url), build_session(2, retries=0), None, jobs=2
     )
