@@ -4,6 +4,7 @@ opens the one cache and closes it again."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -106,3 +107,50 @@ def test_build_report_opens_one_cache_and_closes_it(
 def test_the_core_reads_no_environment() -> None:
     source = Path(audit.__file__).read_text(encoding="utf-8")
     assert "os.environ" not in source and "getenv" not in source
+
+
+class _Meeting(EnrichmentService):
+    """Says it started, then waits for ``other`` to have started too: only services run at
+    the same time get past it."""
+
+    name: ClassVar[str] = "meeting"
+
+    def __init__(self, name: str, mine: threading.Event, other: threading.Event) -> None:
+        self.name = name  # type: ignore[misc]
+        self.mine, self.other = mine, other
+
+    def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
+        self.mine.set()
+        met = self.other.wait(10)
+        return EnrichmentResult(warnings=(f"{self.name} met: {met}",), consulted=self.name)
+
+
+class _Long(_Meeting):
+    runs_long: ClassVar[bool] = True
+
+
+def test_services_run_at_once_and_merge_in_their_order() -> None:
+    """The registry (runs_long) and the advisories wait on the network at the same time; the
+    report still lists them in the services' order."""
+    a, b = threading.Event(), threading.Event()
+    report = Auditor(tree=_tree(), services=[_Meeting("first", a, b), _Long("second", b, a)]).run()
+    assert report.warnings == ("first met: True", "second met: True")
+    assert report.consulted == ("first", "second")
+
+
+def test_the_runtime_work_runs_beside_the_services_and_its_tree_is_reported() -> None:
+    service_started, runtime_started = threading.Event(), threading.Event()
+
+    def runtime(tree: DependencyTree) -> DependencyTree:
+        runtime_started.set()
+        met = service_started.wait(10)
+        return tree.evolve(warnings=(*tree.warnings, f"runtime met: {met}"))
+
+    report = Auditor(
+        tree=_tree(),
+        services=[_Long("registry", service_started, runtime_started)],
+        scorer=LeakScorer(),
+        prepare=runtime,
+    ).run()
+    assert report.warnings == ("runtime met: True", "registry met: True")  # tree's first
+    assert report.tree.warnings == ("runtime met: True",)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from depaudit import bundled, gcpause
@@ -128,6 +129,7 @@ def scan(
     settings, config, origin = policy(settings)
     ignores = tuple(parse_ignores(config, origin))
     bundled.use_fast_forms(settings.use_cache, settings.cache_dir)  # --no-cache: neither
+    prepare = None
     if tree is None:
         with gcpause.paused():
             tree = load_tree(settings)
@@ -135,10 +137,11 @@ def scan(
                 from depaudit.sources.lines import with_lines
 
                 tree = with_lines(tree, settings.budget.input_bytes)
-        tree = with_runtime(settings, tree)
+        prepare = partial(with_runtime, settings)  # beside the services: they need no runtime
     with gcpause.frozen():
-        report, scorer = build_report(settings, tree, clock)
+        report, scorer = build_report(settings, tree, clock, prepare)
         report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
+    tree = report.tree
     if settings.use_code:
         from depaudit.code.integrate import add_code_findings
 

@@ -64,6 +64,9 @@ class Auditor:
     offline: bool = False
     #: asked after a first ranking, for the top suspects only; then the tree is ranked again
     repos: GithubRepoService | None = None
+    #: work on the tree that runs beside the services (the app's runtime reachability, which
+    #: reads the app's code): its tree is the one scored and reported
+    prepare: Callable[[DependencyTree], DependencyTree] | None = None
 
     def _enrich(
         self, refs: Sequence[PackageRef]
@@ -76,7 +79,7 @@ class Auditor:
         from concurrent.futures import Future, ThreadPoolExecutor
 
         facts: dict[str, PackageFacts] = {}
-        warnings = list(self.tree.warnings)
+        warnings: list[str] = []
         consulted: list[str] = []
         failed: list[str] = []
         here = next((s for s in self.services if getattr(s, "runs_long", False)), None)
@@ -101,29 +104,35 @@ class Auditor:
     def run(self) -> Report:
         from concurrent.futures import ThreadPoolExecutor
 
-        # the tree's problems are worked out while the services wait on the network
+        def beside() -> tuple[DependencyTree, tuple[TreeProblem, ...]]:
+            tree = self.prepare(self.tree) if self.prepare is not None else self.tree
+            return tree, tuple(find_problems(tree))
+
+        # the tree's problems (and runtime) are worked out while the services wait on the
+        # network
         with ThreadPoolExecutor(1, thread_name_prefix="problems") as pool:
-            pending = pool.submit(lambda: tuple(find_problems(self.tree)))
+            pending = pool.submit(beside)
             refs = package_refs(self.tree)
-            facts, warnings, consulted, failed = self._enrich(refs)
-            problems = pending.result()
+            facts, found, consulted, failed = self._enrich(refs)
+            tree, problems = pending.result()
+        warnings = [*tree.warnings, *found]
         from depaudit.services.fidelity import check
 
         facts, doubts = check(facts)
         warnings.extend(doubts)
-        suspects = tuple(self.scorer(self.tree, problems, facts)) if self.scorer else ()
+        suspects = tuple(self.scorer(tree, problems, facts)) if self.scorer else ()
         if self.repos is not None and self.scorer is not None and suspects:
             checked = self.repos.enrich(suspects, facts)
             if checked.facts:
                 facts.update(checked.facts)
-                suspects = tuple(self.scorer(self.tree, problems, facts))
+                suspects = tuple(self.scorer(tree, problems, facts))
             warnings.extend(checked.warnings)
             if checked.consulted:
                 consulted.append(checked.consulted)
         return Report(
             tool_version=__version__,
             generated_at=self.clock(),
-            tree=self.tree,
+            tree=tree,
             problems=problems,
             facts=facts,
             suspects=suspects,
@@ -144,9 +153,13 @@ def _severities(scorer: Scorer | None) -> dict[str, str]:
 
 
 def build_report(
-    settings: Settings, tree: DependencyTree, clock: Clock
+    settings: Settings,
+    tree: DependencyTree,
+    clock: Clock,
+    prepare: Callable[[DependencyTree], DependencyTree] | None = None,
 ) -> tuple[Report, LeakScorer]:
-    """Enrich and score ``tree`` as the settings say (before the ignore file).
+    """Enrich and score ``tree`` as the settings say (before the ignore file); ``prepare``
+    (the runtime reachability) runs on the tree beside the services (:class:`Auditor`).
 
     The services are imported here, those the settings ask for only: an offline run without
     the registry loads no HTTP stack (``depaudit.github_client`` makes its session on first
@@ -221,6 +234,7 @@ def build_report(
             clock=clock,
             offline=settings.offline,
             repos=repos,
+            prepare=prepare,
         )
         report = auditor.run()
         if growth:
