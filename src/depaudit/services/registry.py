@@ -92,10 +92,11 @@ class _Pending:
     """An answer whose body the decoder has."""
 
     name: str
+    url: str
+    entry: CacheEntry | None
     status: int
     etag: str | None
     last_modified: str | None
-    decoded: Future[dict[str, Any]]
 
 
 class BodyGate:
@@ -158,6 +159,8 @@ class RegistryService(EnrichmentService):
         self.progress = progress
         self._gate = BodyGate()
         self._decoder: Decoder | None = None  # set while enrich_all fetches
+        self._settle: Callable[[str, CacheEntry | None, _Outcome], None] | None = None
+        self._crashes: list[Exception] = []
         #: decode in a process of its own (registry_decode.py); False: in a thread
         self.decode_process = decode_process
         self._lock = threading.Lock()
@@ -240,24 +243,33 @@ class RegistryService(EnrichmentService):
         size = len(got.body)
         self._gate.hold(size)
         assert self._decoder is not None  # set while _fetch_all runs
-        status, decoded = got.status, self._decoder.submit(got.body)
+        pending = _Pending(name, url, entry, got.status, etag, modified)
         # a partial, not a closure over ``got``: the Future keeps its callbacks, and with
         # them every body, until the fetch ends (215 MB held for theia's 1,862 packuments)
-        decoded.add_done_callback(partial(self._decoded, status=status, size=size))
-        return _Pending(name, status, etag, modified, decoded)
+        decoded = self._decoder.submit(got.body)
+        decoded.add_done_callback(partial(self._decoded, pending=pending, size=size))
+        return pending
 
-    def _decoded(self, done: Future[dict[str, Any]], *, status: int, size: int) -> None:
-        """A body is decoded: its bytes leave the gate, and a usable answer counts as a
-        success at once (5xx or an HTML page do not; a plain 404 does)."""
+    def _decoded(self, done: Future[dict[str, Any]], *, pending: _Pending, size: int) -> None:
+        """A body is decoded (the decoder's thread): its bytes leave the gate, a usable
+        answer counts as a success at once (5xx or an HTML page do not; a plain 404 does),
+        and its outcome is settled."""
         self._gate.release(size)
-        if done.exception() is None or status == 404:
+        if done.exception() is None or pending.status == 404:
             self._succeeded()
+        assert self._settle is not None  # set while _fetch_all runs
+        try:
+            outcome = self._outcome(pending, done)
+        except Exception as exc:  # noqa: BLE001 - a bug: raised again after the fetch
+            self._crashes.append(exc)
+            outcome = _Outcome(pending.name, error=type(exc).__name__)
+        self._settle(pending.url, pending.entry, outcome)
 
     @staticmethod
-    def _outcome(pending: _Pending) -> _Outcome:
-        """The outcome of a decoded body (after the fetch: the decoder has it by then)."""
+    def _outcome(pending: _Pending, decoded: Future[dict[str, Any]]) -> _Outcome:
+        """The outcome of a decoded body."""
         try:
-            data = pending.decoded.result()
+            data = decoded.result()
         except ValueError:
             if pending.status == 404:  # plain "Not found" (or an empty body)
                 return _Outcome(pending.name, data={"state": metrics.STATE_MISSING})
@@ -283,6 +295,8 @@ class RegistryService(EnrichmentService):
         cached = revalidated = missed = 0
         errors: dict[str, str] = {}
         now = self.cache.clock() if self.cache is not None else 0.0
+        now_facts = self.clock()  # one moment for every package's ages
+        ready: dict[str, PackageFacts] = {}  # facts made as the fetch went
         urls = {name: self.url_for(name) for name in names}
         shortcut = self._from_snapshot(packages, urls, now)
         if shortcut is not None:
@@ -307,7 +321,9 @@ class RegistryService(EnrichmentService):
                     continue
                 to_fetch.append((name, url, entry))
             if to_fetch:
-                done = self._fetch_all(to_fetch, progress)
+                done = self._fetch_all(
+                    to_fetch, progress, partial(self._settled, versions, now_facts, ready)
+                )
                 for _url, entry, outcome in done:
                     if outcome.error is not None:
                         errors[outcome.name] = outcome.error
@@ -316,9 +332,7 @@ class RegistryService(EnrichmentService):
                         revalidated += 1
                     elif outcome.data is not None:
                         found[outcome.name] = outcome.data
-                if self.cache is not None:
-                    self._store(done)
-        facts = self._facts(packages, found)
+        facts = self._facts(packages, found, now_facts, ready)
         warnings = self._warnings(errors, missed, len(names))
         if self.cache is not None:
             warnings.extend(self.cache.warnings)
@@ -336,24 +350,34 @@ class RegistryService(EnrichmentService):
         )
 
     def _fetch_all(
-        self, to_fetch: Sequence[tuple[str, str, CacheEntry | None]], progress: Progress
+        self,
+        to_fetch: Sequence[tuple[str, str, CacheEntry | None]],
+        progress: Progress,
+        settled: Callable[[str, CacheEntry | None, _Outcome], None],
     ) -> list[tuple[str, CacheEntry | None, _Outcome]]:
         """Every request through :class:`depaudit.http_bulk.BulkFetcher` (``jobs`` at a time,
-        one thread), bodies decoded by one decoder thread (decoding holds the GIL: a second
-        decoder would only take turns with the first, and hold another body); no new request
-        starts while :class:`BodyGate` is full."""
+        one thread), bodies decoded by :class:`~depaudit.services.registry_decode.Decoder`;
+        no new request starts while :class:`BodyGate` is full. ``settled(url, entry,
+        outcome)`` is called once per name as soon as its outcome is final (from the fetch's
+        or the decoder's thread), so its cache entry and facts are done while other
+        transfers still wait on the network."""
         from depaudit.http_bulk import BulkFetcher, Job
         from depaudit.services.registry_decode import Decoder
 
         done: list[tuple[str, CacheEntry | None, _Outcome]] = []
-        decoding: list[tuple[str, CacheEntry | None, _Pending]] = []
+        lock = threading.Lock()
+
+        def settle(url: str, entry: CacheEntry | None, outcome: _Outcome) -> None:
+            settled(url, entry, outcome)
+            with lock:
+                done.append((url, entry, outcome))
 
         def jobs() -> Iterator[Job]:
             for name, url, entry in to_fetch:
                 skipped = self._admit(name, url)
                 if skipped is not None:
                     progress.advance(cached=False)
-                    done.append((url, entry, skipped))
+                    settle(url, entry, skipped)
                     continue
                 yield Job((name, entry), url, self._headers(entry))
 
@@ -361,20 +385,21 @@ class RegistryService(EnrichmentService):
             name, entry = job.tag
             result = self._answered(name, job.url, entry, got)
             progress.advance(cached=False)
-            if isinstance(result, _Pending):
-                decoding.append((job.url, entry, result))
-            else:
-                done.append((job.url, entry, result))
+            if not isinstance(result, _Pending):
+                settle(job.url, entry, result)
 
         in_process = self.decode_process and len(to_fetch) >= DECODE_PROCESS_FROM
+        self._settle, self._crashes = settle, []
         with Decoder(use_process=in_process) as decoder:
             self._decoder = decoder
             try:
                 fetcher = BulkFetcher(self.session, min(self.jobs, len(to_fetch)))
                 fetcher.get_many(jobs(), answered, admit=self._gate.open)
-                done.extend((url, entry, self._outcome(p)) for url, entry, p in decoding)
             finally:
                 self._decoder = None
+        self._settle = None  # the decoder has answered everything: its close waited
+        if self._crashes:
+            raise self._crashes[0]
         return done
 
     def _summary(
@@ -445,38 +470,58 @@ class RegistryService(EnrichmentService):
             self.cache.prune(snapshot.NAMESPACE, self.cache.clock() - snapshot.KEEP_SECONDS)
             self.cache.set(snapshot.NAMESPACE, snapshot.question(packages, urls), value)
 
-    def _store(self, done: Sequence[tuple[str, CacheEntry | None, _Outcome]]) -> None:
-        """Write what was fetched in one cache transaction, after the fetches."""
-        assert self.cache is not None
-        with self.cache.batch():
-            for url, entry, outcome in done:
-                if outcome.error is not None:
-                    continue
-                if outcome.not_modified and entry is not None:
-                    self.cache.touch(NAMESPACE, url)
-                elif outcome.data is not None:
-                    self.cache.set(
-                        NAMESPACE,
-                        url,
-                        outcome.data,
-                        etag=outcome.etag,
-                        last_modified=outcome.last_modified,
-                    )
+    def _settled(
+        self,
+        versions: Mapping[str, set[str]],
+        now: datetime,
+        ready: dict[str, PackageFacts],
+        url: str,
+        entry: CacheEntry | None,
+        outcome: _Outcome,
+    ) -> None:
+        """One name's outcome is final (during the fetch, any thread): its cache entry is
+        written or touched, and the facts of its versions are made."""
+        if outcome.error is not None:
+            return
+        data = outcome.data
+        if outcome.not_modified and entry is not None:
+            data = entry.value
+            if self.cache is not None:
+                self.cache.touch(NAMESPACE, url)
+        elif data is not None and self.cache is not None:
+            self.cache.set(
+                NAMESPACE, url, data, etag=outcome.etag, last_modified=outcome.last_modified
+            )
+        if data is not None:
+            for version in versions.get(outcome.name, ()):
+                ready[f"{outcome.name}@{version}"] = self._fact(outcome.name, version, data, now)
+
+    @staticmethod
+    def _fact(name: str, version: str, data: Mapping[str, Any], now: datetime) -> PackageFacts:
+        try:
+            return metrics.facts_for(name, version, data, now)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError):  # damaged
+            return PackageFacts(name=name, version=version)
 
     def _facts(
-        self, packages: Sequence[PackageRef], found: Mapping[str, dict[str, Any]]
+        self,
+        packages: Sequence[PackageRef],
+        found: Mapping[str, dict[str, Any]],
+        now: datetime,
+        ready: Mapping[str, PackageFacts],
     ) -> dict[str, PackageFacts]:
-        now = self.clock()
+        """Every package's facts: those made during the fetch, the others from ``found``."""
         out: dict[str, PackageFacts] = {}
         for ref in packages:
+            made = ready.get(ref.key)
+            if made is not None:
+                out[ref.key] = made
+                continue
             data = found.get(ref.name)
             if data is None:
                 out[ref.key] = PackageFacts(name=ref.name, version=ref.version)
-                continue
-            try:
-                out[ref.key] = metrics.facts_for(ref.name, ref.version, data, now)
-            except (TypeError, ValueError, AttributeError, KeyError, IndexError):  # damaged
-                out[ref.key] = PackageFacts(name=ref.name, version=ref.version)
+            else:
+                out[ref.key] = self._fact(ref.name, ref.version, data, now)
         return out
 
     def _warnings(self, errors: Mapping[str, str], missed: int, total: int) -> list[str]:
