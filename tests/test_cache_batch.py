@@ -40,3 +40,30 @@ def test_writes_before_an_error_in_the_body_are_kept(tmp_path: Path) -> None:
     cache.close()
     entry = Cache(tmp_path).get("registry", "kept")
     assert entry is not None and entry.value == [1]
+
+
+def test_batches_of_threads_at_once_join_and_keep_the_cache(tmp_path: Path) -> None:
+    """The services of a scan write from several threads at once: their batches share one
+    transaction at a time, and none makes the cache give up."""
+    import threading
+
+    cache = Cache(tmp_path / "c")
+    start = threading.Barrier(8)
+
+    def writer(n: int) -> None:
+        start.wait()
+        for i in range(40):
+            with cache.batch():
+                cache.set("ns", f"{n}-{i}", {"n": n, "i": i})
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert cache.enabled and cache.warnings == []
+    cache.close()
+    again = Cache(tmp_path / "c")
+    found = again.get_many("ns", [f"{n}-{i}" for n in range(8) for i in range(40)])
+    assert len(found) == 320
+    again.close()

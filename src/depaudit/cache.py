@@ -320,28 +320,31 @@ class Cache:
     def batch(self) -> Iterator[None]:
         """Group the writes made inside into one SQLite transaction (one commit, not one per
         ``set``): a cold scan of 2,000 packages spent seconds committing entries one by one.
-        Nested batches join the outer one."""
+        Nested batches join the outer one, and so do those of other threads (the services
+        of a scan run at once): the test of ``_in_batch`` and the BEGIN are one step under
+        the lock, or two threads would both begin and the second would fail the cache."""
         db = self._open()
         began = False
-        if db is not None and not self._in_batch:
+        if db is not None:
             try:
                 with self._lock:
-                    db.execute("BEGIN IMMEDIATE")
-                began = self._in_batch = True
+                    if not self._in_batch:
+                        db.execute("BEGIN IMMEDIATE")
+                        began = self._in_batch = True
             except sqlite3.Error as exc:
                 self._fail("write", exc)
         try:
             yield
         finally:
             if began:
-                self._in_batch = False
-                db = self._db
-                if db is not None:
-                    try:
-                        with self._lock:
+                try:
+                    with self._lock:
+                        self._in_batch = False
+                        db = self._db
+                        if db is not None:
                             db.execute("COMMIT")
-                    except sqlite3.Error as exc:
-                        self._fail("write", exc)
+                except sqlite3.Error as exc:
+                    self._fail("write", exc)
 
     def touch(self, namespace: str, key: str) -> None:
         """Mark an entry as just revalidated (a 304): same value, new timestamp."""
