@@ -106,7 +106,11 @@ class Auditor:
 
         def beside() -> tuple[DependencyTree, tuple[TreeProblem, ...]]:
             tree = self.prepare(self.tree) if self.prepare is not None else self.tree
-            return tree, tuple(find_problems(tree))
+            problems = tuple(find_problems(tree))
+            ready = getattr(self.scorer, "ready", None)  # LeakScorer: its bundled data
+            if ready is not None:
+                ready()
+            return tree, problems
 
         # the tree's problems (and runtime) are worked out while the services wait on the
         # network

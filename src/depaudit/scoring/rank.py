@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cached_property
 
 from depaudit.models import (
     DependencyTree,
@@ -98,10 +99,28 @@ class LeakScorer:
         clock: Callable[[], datetime] = _utc_now,
         rules: Sequence[Rule] | None = None,
     ) -> None:
-        self.weights = weights or Weights.bundled()
-        self.knowledge = knowledge if knowledge is not None else Knowledge.bundled()
+        self._weights, self._knowledge, self._rules = weights, knowledge, rules
         self.clock = clock
-        self.rules = list(rules) if rules is not None else build_rules(self.weights)
+        if weights is not None:  # given weights are checked at once (a rule without any)
+            _ = self.rules
+
+    # the bundled data is loaded on first use: a cold scan builds its fast forms, ~0.1 s that
+    # the Auditor spends beside the registry's fetch (ready()), not before it
+    @cached_property
+    def weights(self) -> Weights:
+        return self._weights or Weights.bundled()
+
+    @cached_property
+    def knowledge(self) -> Knowledge:
+        return self._knowledge if self._knowledge is not None else Knowledge.bundled()
+
+    @cached_property
+    def rules(self) -> list[Rule]:
+        return list(self._rules) if self._rules is not None else build_rules(self.weights)
+
+    def ready(self) -> None:
+        """Load what scoring needs now (weights, knowledge, rules)."""
+        _ = self.rules, self.knowledge
 
     def context(
         self,
