@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.lockinfo import lockfile_in, registry_names
-from benchmarks.measure import Run, median, run_process
+from benchmarks.measure import Run, compile_sources, median, run_process
 from benchmarks.replay import PACKUMENTS, ReplayServer, missing_marker, packument_path
 from benchmarks.workdir import copy_project
 
@@ -212,6 +212,7 @@ def main() -> int:
     parser.add_argument("--target", default=DEFAULT_TARGET)
     parser.add_argument("--before", type=Path, help="src folder of another checkout")
     args = parser.parse_args()
+    compile_sources(*([args.before] if args.before else []), HERE.parent / "src")
     WORK.mkdir(parents=True, exist_ok=True)
     project = copy_project(CORPUS / args.target, WORK / "cold" / args.target)
     lock = lockfile_in(project)

@@ -373,7 +373,9 @@ def exponent(points: list[tuple[int, float]]) -> float:
 def bench(out: Path, sizes: list[int], formats: list[str], chain: int | None) -> str:
     """Generate what is missing under ``out``, run ``depaudit scan`` (offline, no registry)
     on every lockfile once, sizes interleaved across formats, and return Markdown tables."""
-    from benchmarks.measure import run_process
+    from benchmarks.measure import compile_sources, run_process
+
+    compile_sources()
 
     cases: list[tuple[str, int, Path]] = []
     for n in sizes:

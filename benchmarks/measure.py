@@ -13,6 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GNU_TIME = Path("/usr/bin/time")
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+def compile_sources(*folders: Path) -> None:
+    """Byte-compile depaudit's sources once, as an installed package has them. Where
+    ``PYTHONDONTWRITEBYTECODE`` is set (this machine sets it) no ``.pyc`` is ever written
+    for the editable checkout, and every measured process compiled every module it imported:
+    about 0.2 s of CPU per scan, counted in every figure taken before 2026-12-06 11:40."""
+    import compileall
+
+    for folder in folders or (SRC,):
+        compileall.compile_dir(str(folder), quiet=1)
 
 
 @dataclass(frozen=True)

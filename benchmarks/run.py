@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.lockinfo import entry_count, lockfile_in, registry_names
-from benchmarks.measure import Run, fmt_ratio, fmt_s, median, run_process
+from benchmarks.measure import Run, compile_sources, fmt_ratio, fmt_s, median, run_process
 from benchmarks.replay import PACKUMENTS, ReplayServer, missing_marker, packument_path
 from benchmarks.workdir import copy_project, materialize
 
@@ -399,6 +399,7 @@ def main() -> int:
     parser.add_argument("--only", choices=["parse", "scan"], help="run one part")
     parser.add_argument("--jobs", type=int, help="pass --jobs to depaudit")
     args = parser.parse_args()
+    compile_sources()
     WORK.mkdir(parents=True, exist_ok=True)
     flags = depaudit_flags()
     results: dict[str, Any] = {

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.lockinfo import lockfile_in
-from benchmarks.measure import run_process
+from benchmarks.measure import compile_sources, run_process
 from benchmarks.run import CORPUS, DEPAUDIT, WORK, quiet_npm_env
 from benchmarks.workdir import copy_project
 
@@ -93,6 +93,7 @@ def main() -> int:
     parser.add_argument("target", nargs="?", default="npm-lock-v3-theia-workspaces-large")
     parser.add_argument("--pairs", type=int, default=7)
     args = parser.parse_args()
+    compile_sources()
     WORK.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     project = copy_project(CORPUS / args.target, WORK / "startup" / args.target)

@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.lockinfo import lockfile_in
-from benchmarks.measure import Run, run_process
+from benchmarks.measure import Run, compile_sources, run_process
 from benchmarks.replay import PACKUMENTS, ReplayServer
 from benchmarks.run import CORPUS, DEPAUDIT, WORK
 from benchmarks.workdir import copy_project
@@ -68,6 +68,7 @@ def main() -> int:
         for item in args.src:
             label, _, folder = item.partition("=")
             sources[label] = Path(folder)
+    compile_sources(*(folder for folder in sources.values() if folder is not None))
     WORK.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="warm-", dir=WORK))
     project = copy_project(CORPUS / args.target, scratch / args.target)
