@@ -2,12 +2,14 @@
 
 For every name in the tree: ``GET <registry>{name}`` (scoped names as ``@scope%2fname``) for
 the *full* document, because only it carries ``time`` (publish dates; the abbreviated
-"corgi" document has none). Only the fields depaudit reads are decoded from the body
-(:func:`metrics.extract_body`, msgspec; ~4x faster than a full decode on 10-20 MB documents,
-see benchmarks/README.md), reduced by :func:`metrics.extract` to a few kB, and dropped.
-The extracted facts are cached per name in :func:`metrics.pack`'s form (one string line per
-version, cheap to read back) with the ETag / Last-Modified validators; a warm scan reads every
-name's entry in one batched :meth:`Cache.get_many`;
+"corgi" document has none). The requests go through :class:`depaudit.http_bulk.BulkFetcher`
+(libcurl, ``jobs`` at a time from one thread); each body is handed to
+:class:`~depaudit.services.registry_decode.Decoder` (a worker process for big fetches), which
+reads only the fields depaudit needs (:func:`~depaudit.services.packument_body.pack_body`) and
+gives back the cached form (one string line per version, cheap to read back), and the body is
+dropped. As soon as a name's answer is decoded its cache entry (with the ETag /
+Last-Modified validators) and its facts are made, while other requests still wait on the
+network. A warm scan reads every name's entry in one batched :meth:`Cache.get_many`;
 after the TTL they are revalidated (``If-None-Match`` / ``If-Modified-Since``; a 304 only
 refreshes the timestamp). ``offline`` uses the cache alone.
 
@@ -16,7 +18,7 @@ A 404 is a fact (not in the registry); an unpublished tombstone (200 or 404 body
 aggregated warning; ``failed`` is set only when no request succeeded at all.
 
 Why this module is over ~400 lines: it is one service, one phase (ask, fetch, decode,
-cache); its fetch threads, the decoder off the fetch path and :class:`BodyGate` share one
+cache); the fetch loop, the decoder off the fetch path and :class:`BodyGate` share one
 bounded memory budget and one set of outcomes.
 """
 
