@@ -187,3 +187,37 @@ def test_tls_uses_the_ca_bundle_of_the_environment(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
     got = get_one(build_session(2, retries=0), url)
     assert got.status == 200 and got.body == b'{"name": "ms"}'
+
+
+def test_a_redirect_loop_ends_after_the_session_limit(httpserver: HTTPServer) -> None:
+    from depaudit.http import MAX_REDIRECTS
+
+    httpserver.expect_request("/loop").respond_with_response(
+        Response(status=302, headers={"Location": "/loop"})
+    )
+    with pytest.raises(requests.TooManyRedirects):
+        get_one(build_session(2, retries=0), httpserver.url_for("/loop"))
+    assert len([r for r, _ in httpserver.log if r.path == "/loop"]) == MAX_REDIRECTS + 1
+
+
+def test_a_server_that_closes_before_answering_is_retried(httpserver: HTTPServer) -> None:
+    """A connection closed before any answer is a read error, retried as urllib3 did (the
+    session's ``read`` count); an error after the answer began is not."""
+    import socket
+
+    calls: list[int] = []
+
+    def flaky(request: Request) -> Response:
+        calls.append(1)
+        if len(calls) == 1:  # shut the socket under werkzeug: the client hears nothing
+            sock = socket.fromfd(
+                request.environ["werkzeug.socket"].fileno(), socket.AF_INET, socket.SOCK_STREAM
+            )
+            sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        return Response(b"{}")
+
+    httpserver.expect_request("/flaky").respond_with_handler(flaky)
+    got = get_one(build_session(2, retries=2, backoff_factor=0), httpserver.url_for("/flaky"))
+    assert got.status == 200 and got.body == b"{}"
+    assert len(calls) == 2
