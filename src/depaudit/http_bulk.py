@@ -164,6 +164,10 @@ class BulkFetcher:
             (pycurl.CONNECTTIMEOUT_MS, max(1, math.ceil(self.connect_timeout * 1000))),
             (pycurl.MAXFILESIZE_LARGE, self.limit),
             (pycurl.BUFFERSIZE, 256 * 1024),
+            # wait for the first connection to an HTTP/2 registry and multiplex on it, as
+            # curl --parallel does, rather than open a connection (and a TLS handshake) per
+            # transfer: theia against the registry here, 4.7-5.1 s against 4.9-6.3 s wall
+            (pycurl.PIPEWAIT, 1),
         ]
 
     def _policy(self, url: str) -> _Policy:
