@@ -299,6 +299,7 @@ class RegistryService(EnrichmentService):
         now = self.cache.clock() if self.cache is not None else 0.0
         now_facts = self.clock()  # one moment for every package's ages
         ready: dict[str, PackageFacts] = {}  # facts made as the fetch went
+        rows: dict[int, list[Any]] = {}  # and their snapshot rows, by id of the fact
         urls = {name: self.url_for(name) for name in names}
         shortcut = self._from_snapshot(packages, urls, now)
         if shortcut is not None:
@@ -324,7 +325,7 @@ class RegistryService(EnrichmentService):
                 to_fetch.append((name, url, entry))
             if to_fetch:
                 done = self._fetch_all(
-                    to_fetch, progress, partial(self._settled, versions, now_facts, ready)
+                    to_fetch, progress, partial(self._settled, versions, now_facts, ready, rows)
                 )
                 for _url, entry, outcome in done:
                     if outcome.error is not None:
@@ -345,7 +346,7 @@ class RegistryService(EnrichmentService):
         if errors or missed:
             summary += f", {len(errors) + missed} unknown"
         elif len(found) == len(names):
-            self._keep_snapshot(packages, urls, facts, not_found)
+            self._keep_snapshot(packages, urls, facts, not_found, rows)
         self.failed = failed
         return EnrichmentResult(
             facts=facts, warnings=tuple(warnings), consulted=summary, failed=failed
@@ -455,6 +456,7 @@ class RegistryService(EnrichmentService):
         urls: Mapping[str, str],
         facts: Mapping[str, PackageFacts],
         not_found: int,
+        rows: Mapping[int, list[Any]] | None = None,
     ) -> None:
         """Keep this tree's facts beside the entries they came from (their stamps as they
         are now, after this run's writes), for the next scan of the same tree."""
@@ -465,7 +467,7 @@ class RegistryService(EnrichmentService):
             return
         value = {
             "stamp": snapshot.stamp(stamps),
-            "facts": snapshot.encode(facts.values()),
+            "facts": snapshot.encode(facts.values(), rows),
             "not_found": not_found,
         }
         with self.cache.batch():
@@ -477,12 +479,13 @@ class RegistryService(EnrichmentService):
         versions: Mapping[str, set[str]],
         now: datetime,
         ready: dict[str, PackageFacts],
+        rows: dict[int, list[Any]],
         url: str,
         entry: CacheEntry | None,
         outcome: _Outcome,
     ) -> None:
         """One name's outcome is final (during the fetch, any thread): its cache entry is
-        written or touched, and the facts of its versions are made."""
+        written or touched, and the facts of its versions (and their snapshot rows) are made."""
         if outcome.error is not None:
             return
         data = outcome.data
@@ -496,7 +499,9 @@ class RegistryService(EnrichmentService):
             )
         if data is not None:
             for version in versions.get(outcome.name, ()):
-                ready[f"{outcome.name}@{version}"] = self._fact(outcome.name, version, data, now)
+                fact = self._fact(outcome.name, version, data, now)
+                ready[f"{outcome.name}@{version}"] = fact
+                rows[id(fact)] = snapshot.encode_one(fact)  # the snapshot's row, now too
 
     @staticmethod
     def _fact(name: str, version: str, data: Mapping[str, Any], now: datetime) -> PackageFacts:

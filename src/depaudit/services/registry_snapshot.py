@@ -78,17 +78,23 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def encode(facts: Iterable[PackageFacts]) -> list[list[Any]]:
-    """One row per fact: name, version, the plain fields, the dates as ISO text."""
+def encode_one(fact: PackageFacts) -> list[Any]:
+    """A fact's row: name, version, the plain fields, the dates as ISO text."""
     return [
-        [
-            fact.name,
-            fact.version,
-            *(getattr(fact, f) for f in _PLAIN),
-            *(_iso(getattr(fact, f)) for f in _DATES),
-        ]
-        for fact in facts
+        fact.name,
+        fact.version,
+        *(getattr(fact, f) for f in _PLAIN),
+        *(_iso(getattr(fact, f)) for f in _DATES),
     ]
+
+
+def encode(
+    facts: Iterable[PackageFacts], made: Mapping[int, list[Any]] | None = None
+) -> list[list[Any]]:
+    """One row per fact (:func:`encode_one`); ``made`` holds rows already encoded, by the
+    ``id`` of their fact (a cold scan encodes each fact as it is made, during the fetch)."""
+    made = made or {}
+    return [made.get(id(fact)) or encode_one(fact) for fact in facts]
 
 
 def _date(value: object) -> datetime | None:
