@@ -126,16 +126,44 @@ class _Meeting(EnrichmentService):
 
 
 class _Long(_Meeting):
+    """The registry's part: says when its requests are out (``under_way``), then waits."""
+
     runs_long: ClassVar[bool] = True
+    started_before_under_way: bool | None = None
+
+    def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
+        self.started_before_under_way = self.other.wait(0.3)  # nothing else may start yet
+        if self.under_way is not None:
+            self.under_way()
+        return super().enrich_all(packages)
 
 
 def test_services_run_at_once_and_merge_in_their_order() -> None:
     """The registry (runs_long) and the advisories wait on the network at the same time; the
     report still lists them in the services' order."""
     a, b = threading.Event(), threading.Event()
-    report = Auditor(tree=_tree(), services=[_Meeting("first", a, b), _Long("second", b, a)]).run()
+    long = _Long("second", b, a)
+    report = Auditor(tree=_tree(), services=[_Meeting("first", a, b), long]).run()
     assert report.warnings == ("first met: True", "second met: True")
     assert report.consulted == ("first", "second")
+    # the others wait for the long one's requests to be out: started earlier, their Python
+    # delayed its first requests
+    assert long.started_before_under_way is False
+    assert long.under_way is None  # the hook is taken back
+
+
+def test_the_others_start_when_the_long_service_returns_without_saying_so() -> None:
+    """A registry answered from the cache sends nothing, so it never says ``under_way``: the
+    rest starts when it returns."""
+
+    class Quiet(_Fixed):
+        runs_long: ClassVar[bool] = True
+
+    quiet = Quiet(EnrichmentResult(consulted="quiet"), "quiet")
+    first = _Fixed(EnrichmentResult(consulted="first"), "first")
+    report = Auditor(tree=_tree(), services=[first, quiet], scorer=LeakScorer()).run()
+    assert report.consulted == ("first", "quiet")
+    assert len(first.asked) == 1
 
 
 def test_the_runtime_work_runs_beside_the_services_and_its_tree_is_reported() -> None:

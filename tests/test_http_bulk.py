@@ -221,3 +221,17 @@ def test_a_server_that_closes_before_answering_is_retried(httpserver: HTTPServer
     got = get_one(build_session(2, retries=2, backoff_factor=0), httpserver.url_for("/flaky"))
     assert got.status == 200 and got.body == b"{}"
     assert len(calls) == 2
+
+
+def test_started_is_said_once_when_the_first_requests_are_out(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/x").respond_with_data(b"{}")
+    calls: list[int] = []
+    fetcher = BulkFetcher(build_session(2, retries=0), 2)
+    jobs = [Job(i, httpserver.url_for("/x")) for i in range(5)]
+    outcomes = _fetch_all(fetcher, jobs, started=lambda: calls.append(len(httpserver.log)))
+    assert len(outcomes) == 5 and calls and len(calls) == 1
+    nothing: list[int] = []
+    BulkFetcher(build_session(2, retries=0), 2).get_many(
+        [], lambda job, got: None, started=lambda: nothing.append(1)
+    )
+    assert nothing == []  # no request, nothing under way

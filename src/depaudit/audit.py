@@ -68,13 +68,30 @@ class Auditor:
     #: reads the app's code): its tree is the one scored and reported
     prepare: Callable[[DependencyTree], DependencyTree] | None = None
 
+    def _beside(self) -> tuple[DependencyTree, tuple[TreeProblem, ...]]:
+        """The work on the tree itself: runtime (``prepare``), problems, the scorer's data."""
+        tree = self.prepare(self.tree) if self.prepare is not None else self.tree
+        problems = tuple(find_problems(tree))
+        ready = getattr(self.scorer, "ready", None)  # LeakScorer: its bundled data
+        if ready is not None:
+            ready()
+        return tree, problems
+
     def _enrich(
         self, refs: Sequence[PackageRef]
-    ) -> tuple[dict[str, PackageFacts], list[str], list[str], list[str]]:
-        """Every service at once: the one that runs long (the registry's fetch) in this
-        thread, the others in threads meanwhile (a cold
-        registry phase is mostly waiting: the advisories' round trips, ~1 s at 50 ms, used
-        to come after it; benchmarks/README.md "Cold scan"). Results are merged in the
+    ) -> tuple[
+        dict[str, PackageFacts],
+        list[str],
+        list[str],
+        list[str],
+        tuple[DependencyTree, tuple[TreeProblem, ...]],
+    ]:
+        """Every service at once, and the work on the tree beside them. The one that runs
+        long (the registry's fetch) runs in this thread; the others and :meth:`_beside` start
+        in threads as soon as it says its requests are out (``under_way``), or when it
+        returns: a cold registry phase is mostly waiting (the advisories' round trips, ~1 s
+        at 50 ms, used to come after it), and started earlier their Python delayed its first
+        requests by ~0.1 s (benchmarks/README.md "Cold scan"). Results are merged in the
         services' order, so the report does not depend on which finished first."""
         from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -84,11 +101,23 @@ class Auditor:
         failed: list[str] = []
         here = next((s for s in self.services if getattr(s, "runs_long", False)), None)
         others = [s for s in self.services if s is not here]
-        with ThreadPoolExecutor(max(1, len(others)), thread_name_prefix="enrich") as pool:
-            pending: dict[int, Future[EnrichmentResult]] = {
-                id(s): pool.submit(s.enrich_all, refs) for s in others
-            }
-            mine = here.enrich_all(refs) if here is not None else None
+        with ThreadPoolExecutor(len(others) + 1, thread_name_prefix="enrich") as pool:
+            pending: dict[int, Future[EnrichmentResult]] = {}
+            aside: list[Future[tuple[DependencyTree, tuple[TreeProblem, ...]]]] = []
+
+            def start_the_rest() -> None:
+                if not aside:
+                    aside.append(pool.submit(self._beside))
+                    pending.update({id(s): pool.submit(s.enrich_all, refs) for s in others})
+
+            mine = None
+            if here is not None:
+                here.under_way = start_the_rest
+                try:
+                    mine = here.enrich_all(refs)
+                finally:
+                    here.under_way = None
+            start_the_rest()
             for service in self.services:
                 result = mine if service is here else pending[id(service)].result()
                 assert result is not None
@@ -99,26 +128,12 @@ class Auditor:
                 warnings.extend(result.warnings)
                 if result.consulted:
                     consulted.append(result.consulted)
-        return facts, warnings, consulted, failed
+            prepared = aside[0].result()
+        return facts, warnings, consulted, failed, prepared
 
     def run(self) -> Report:
-        from concurrent.futures import ThreadPoolExecutor
-
-        def beside() -> tuple[DependencyTree, tuple[TreeProblem, ...]]:
-            tree = self.prepare(self.tree) if self.prepare is not None else self.tree
-            problems = tuple(find_problems(tree))
-            ready = getattr(self.scorer, "ready", None)  # LeakScorer: its bundled data
-            if ready is not None:
-                ready()
-            return tree, problems
-
-        # the tree's problems (and runtime) are worked out while the services wait on the
-        # network
-        with ThreadPoolExecutor(1, thread_name_prefix="problems") as pool:
-            pending = pool.submit(beside)
-            refs = package_refs(self.tree)
-            facts, found, consulted, failed = self._enrich(refs)
-            tree, problems = pending.result()
+        refs = package_refs(self.tree)
+        facts, found, consulted, failed, (tree, problems) = self._enrich(refs)
         warnings = [*tree.warnings, *found]
         from depaudit.services.fidelity import check
 

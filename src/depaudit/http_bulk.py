@@ -352,11 +352,13 @@ class BulkFetcher:
         jobs: Iterable[Job],
         done: Done,
         admit: Callable[[], bool] = lambda: True,
+        started: Callable[[], None] | None = None,
     ) -> None:
         """Fetch every job, ``parallel`` at a time; ``done(job, Fetched | Exception)`` for
         each. ``admit()`` is asked before a new job starts (False: wait, e.g. while fetched
         bodies wait for their decoder). Jobs are drawn from ``jobs`` lazily, so its iterator
-        may decide at that moment to skip some."""
+        may decide at that moment to skip some. ``started()`` is called once, when the first
+        requests have been sent."""
         pycurl = self.pycurl
         multi = pycurl.CurlMulti()
         multi.setopt(pycurl.M_MAXCONNECTS, self.parallel)
@@ -402,7 +404,12 @@ class BulkFetcher:
                     start(_Transfer(job, job.url, self._policy(job.url)))
                 if drained and not active and not waiting:
                     return
-                if self._pump(multi, active, settle) or self._time_out_idle(active, settle):
+                pumped = self._pump(multi, active, settle)
+                if started is not None and active:
+                    call = started
+                    started = None
+                    call()  # the first requests are out
+                if pumped or self._time_out_idle(active, settle):
                     continue  # slots freed: new transfers start before any waiting
                 if active:
                     wanted = multi.timeout()  # ms until libcurl wants to be called, -1: none

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -40,6 +40,9 @@ class EnrichmentService(ABC):
     #: the service a scan waits on longest (the registry's fetch): the Auditor runs it in its
     #: own thread, so Ctrl-C stops it at once; the others run beside it in threads
     runs_long: ClassVar[bool] = False
+    #: set by the Auditor on the service that runs long, which calls it once its requests
+    #: are out: the other work starts then, so its Python does not delay them
+    under_way: Callable[[], None] | None = None
 
     @abstractmethod
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:

@@ -397,7 +397,7 @@ class RegistryService(EnrichmentService):
             self._decoder = decoder
             try:
                 fetcher = BulkFetcher(self.session, min(self.jobs, len(to_fetch)))
-                fetcher.get_many(jobs(), answered, admit=self._gate.open)
+                fetcher.get_many(jobs(), answered, admit=self._gate.open, started=self.under_way)
             finally:
                 self._decoder = None
         self._settle = None  # the decoder has answered everything: its close waited
