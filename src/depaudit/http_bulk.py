@@ -132,7 +132,6 @@ class _Transfer:
     headers: CaseInsensitiveDict[str] = field(default_factory=CaseInsensitiveDict)
     chunks: list[bytes] = field(default_factory=list)
     size: int = 0
-    heard: bool = False  # a header byte has arrived
     connected_at: float | None = None
     last_byte: float = 0.0
     failure: Exception | None = None
@@ -231,7 +230,7 @@ class BulkFetcher:
             curl.setopt(option, value)
         for option, value in self._origin(transfer.url):
             curl.setopt(option, value)
-        transfer.status, transfer.size, transfer.heard = 0, 0, False
+        transfer.status, transfer.size = 0, 0
         transfer.headers, transfer.chunks = CaseInsensitiveDict(), []
         transfer.connected_at, transfer.failure = None, None
         curl.setopt(pycurl.PREREQFUNCTION, lambda *_: self._connected(transfer))
@@ -244,7 +243,6 @@ class BulkFetcher:
         return 0  # CURL_PREREQFUNC_OK
 
     def _header(self, transfer: _Transfer, line: bytes) -> None:
-        transfer.heard = True
         transfer.last_byte = time.monotonic()
         text = line.decode("iso-8859-1").rstrip("\r\n")
         if text.startswith("HTTP/"):  # a new response (after a proxy's CONNECT answer)
