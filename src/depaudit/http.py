@@ -503,32 +503,3 @@ def _read_chunks(raw: Any, limit: int, budget: RunBudget | None, url: str) -> by
     if len(chunks) == 1:
         return chunks[0]
     return b"".join(chunks)
-
-
-def as_requests_error(exc: Exception) -> requests.RequestException:
-    """urllib3's exception from ``urlopen`` as the requests exception ``HTTPAdapter.send``
-    would raise, so callers handle one family."""
-    if isinstance(exc, urllib3_exceptions.MaxRetryError):
-        reason = exc.reason
-        if isinstance(reason, urllib3_exceptions.ConnectTimeoutError) and not isinstance(
-            reason, urllib3_exceptions.NewConnectionError
-        ):
-            return requests.exceptions.ConnectTimeout(exc)
-        if isinstance(reason, urllib3_exceptions.ResponseError):
-            return requests.exceptions.RetryError(exc)
-        if isinstance(reason, urllib3_exceptions.ProxyError):
-            return requests.exceptions.ProxyError(exc)
-        if isinstance(reason, urllib3_exceptions.SSLError):
-            return requests.exceptions.SSLError(exc)
-        return requests.exceptions.ConnectionError(exc)
-    if isinstance(exc, urllib3_exceptions.ClosedPoolError):
-        return requests.exceptions.ConnectionError(exc)
-    if isinstance(exc, urllib3_exceptions.ProxyError):
-        return requests.exceptions.ProxyError(exc)
-    if isinstance(exc, urllib3_exceptions.SSLError):
-        return requests.exceptions.SSLError(exc)
-    if isinstance(exc, urllib3_exceptions.ReadTimeoutError):
-        return requests.exceptions.ReadTimeout(exc)
-    if isinstance(exc, urllib3_exceptions.LocationValueError):
-        return requests.exceptions.InvalidURL(exc)
-    return requests.exceptions.ConnectionError(exc)

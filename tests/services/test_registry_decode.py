@@ -66,7 +66,7 @@ def test_a_worker_that_dies_costs_no_answer() -> None:
     bodies = [_packument(f"p{i}", 200) for i in range(40)]
     with Decoder(use_process=True) as decoder:
         assert decoder.in_process
-        process = decoder._process
+        process = decoder._worker
         assert process is not None
         futures = [decoder.submit(body) for body in bodies[:20]]
         process.kill()

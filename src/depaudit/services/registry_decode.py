@@ -76,35 +76,37 @@ class Decoder:
         self._lock = threading.Lock()
         self._waiting: deque[tuple[Future[dict[str, Any]], bytes]] = deque()
         self._outbox: SimpleQueue[bytes | None] = SimpleQueue()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._threads: list[threading.Thread] = []
+        self._worker: subprocess.Popen[bytes] | None = None  # kept to the end, to reap it
+        self._live = False  # bodies go to the worker (False once it is gone)
         if use_process and sys.executable:
-            try:
-                self._process = subprocess.Popen(
+            with contextlib.suppress(OSError):
+                self._worker = subprocess.Popen(
                     [sys.executable, "-m", __name__],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                 )
-            except OSError:
-                self._process = None
-        #: whether a worker process was started (it may have ended since)
-        self.started_process = self._process is not None
-        if self._process is not None:
-            for pipe in (self._process.stdin, self._process.stdout):
-                _widen(pipe)
-            for target, name in ((self._write, "decode-feed"), (self._read, "decode-answers")):
-                thread = threading.Thread(target=target, name=name, daemon=True)
-                thread.start()
-                self._threads.append(thread)
+        self._feed: threading.Thread | None = None
+        self._answers: threading.Thread | None = None
+        if self._worker is not None:
+            self._live = True
+            self._feed = threading.Thread(target=self._write, name="decode-feed", daemon=True)
+            self._answers = threading.Thread(target=self._read, name="decode-answers", daemon=True)
+            self._feed.start()
+            self._answers.start()
+
+    @property
+    def started_process(self) -> bool:
+        """Whether a worker process was started (it may have ended since)."""
+        return self._worker is not None
 
     @property
     def in_process(self) -> bool:
         """Whether bodies go to the worker process (False: a thread decodes them)."""
-        return self._process is not None
+        return self._live
 
     def submit(self, body: bytes) -> Future[dict[str, Any]]:
         with self._lock:
-            if self._process is not None:
+            if self._live:
                 result: Future[dict[str, Any]] = Future()
                 self._waiting.append((result, body))
                 self._outbox.put(body)
@@ -119,8 +121,8 @@ class Decoder:
 
     # -- the worker's pipes (threads) ----------------------------------------------------
     def _write(self) -> None:
-        assert self._process is not None and self._process.stdin is not None
-        stdin = self._process.stdin
+        assert self._worker is not None and self._worker.stdin is not None
+        stdin = self._worker.stdin
         try:
             while (body := self._outbox.get()) is not None:
                 stdin.write(_LENGTH.pack(len(body)))
@@ -133,8 +135,8 @@ class Decoder:
             stdin.close()
 
     def _read(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
-        stdout = self._process.stdout
+        assert self._worker is not None and self._worker.stdout is not None
+        stdout = self._worker.stdout
         while (head := _read_exact(stdout, _LENGTH.size)) is not None:
             raw = _read_exact(stdout, _LENGTH.unpack(head)[0])
             if raw is None:
@@ -156,31 +158,23 @@ class Decoder:
         with self._lock:
             left = list(self._waiting)
             self._waiting.clear()
-            self._process_gone()
+            self._live = False
+        self._outbox.put(None)  # the feed stops too, if the worker died under it
         for future, body in left:
             self._in_thread().submit(decode, body).add_done_callback(partial(_copy, target=future))
 
-    def _process_gone(self) -> None:
-        process, self._process = self._process, None
-        if process is not None:
-            self._outbox.put(None)
-            self._ended = process
-
     def close(self) -> None:
         """Ends the worker after its last answer (and the thread, if one was used)."""
-        with self._lock:
-            process = self._process
-        if process is not None:
-            self._outbox.put(None)
-            for thread in self._threads:
-                thread.join()
-        ended = getattr(self, "_ended", None) or process
-        if ended is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                ended.wait(timeout=5)
-            if ended.poll() is None:
-                ended.kill()
-                ended.wait()
+        self._outbox.put(None)  # the feed closes the worker's input: it answers and leaves
+        if self._worker is not None:
+            assert self._feed is not None and self._answers is not None
+            self._feed.join()
+            try:
+                self._worker.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._worker.kill()
+                self._worker.wait()
+            self._answers.join()  # its output ended with it
         if self._thread is not None:
             self._thread.shutdown(wait=True)
 
@@ -189,22 +183,6 @@ class Decoder:
 
     def __exit__(self, *_: object) -> None:
         self.close()
-
-
-#: Linux's F_SETPIPE_SZ; see :func:`_widen`
-_SETPIPE_SZ = 1031
-PIPE_BYTES = 1024 * 1024
-
-
-def _widen(pipe: IO[bytes] | None) -> None:
-    """A 1 MiB pipe instead of 64 KiB: a body crosses in a sixteenth of the writes, each of
-    which wakes the other side and takes the GIL back (Linux only; elsewhere as it is)."""
-    if pipe is None or not sys.platform.startswith("linux"):
-        return
-    import fcntl
-
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(pipe.fileno(), _SETPIPE_SZ, PIPE_BYTES)
 
 
 def _copy(source: Future[dict[str, Any]], *, target: Future[dict[str, Any]]) -> None:
