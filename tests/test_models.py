@@ -1,14 +1,16 @@
-"""depaudit.models: DependencyTree.evolve and best_runtime."""
+"""depaudit.models: DependencyTree.evolve, PackageFacts.evolve and merge, best_runtime."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
+from datetime import UTC, datetime
 
 import pytest
 
 from depaudit.models import (
     DependencyTree,
     Package,
+    PackageFacts,
     PlacementRuntime,
     Runtime,
     SourceInfo,
@@ -55,6 +57,46 @@ def test_evolve_refuses_unknown_and_derived_fields() -> None:
         _tree().evolve(nope=1)
     with pytest.raises(TypeError, match="_by_location"):
         _tree().evolve(_by_location={})
+
+
+def _facts() -> PackageFacts:
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    return PackageFacts(
+        "a",
+        "1.0.0",
+        in_registry=True,
+        latest="2.0.0",
+        created=when,
+        last_release=when,
+        versions_behind=3,
+        libyears=1.5,
+        deprecation_known=True,
+        repository="r",
+    )
+
+
+def test_facts_evolve_is_replace() -> None:
+    facts = _facts()
+    changes = {"created": None, "libyears": None, "deprecation_known": False}
+    new = facts.evolve(**changes)
+    assert new == replace(facts, **changes)
+    assert (new.created, new.libyears, new.deprecation_known) == (None, None, False)
+    assert facts.created is not None and facts.libyears == 1.5  # the original is unchanged
+    assert {f.name: getattr(new, f.name) for f in fields(new) if f.name not in changes} == {
+        f.name: getattr(facts, f.name) for f in fields(facts) if f.name not in changes
+    }
+    assert facts.evolve() == facts
+    with pytest.raises(TypeError, match="nope"):
+        facts.evolve(nope=1)
+
+
+def test_facts_merge_keeps_known_values() -> None:
+    facts = _facts()
+    other = PackageFacts("a", "1.0.0", latest="9.9.9", majors_behind=1, repository=None)
+    merged = facts.merge(other)
+    assert merged.latest == "2.0.0" and merged.majors_behind == 1 and merged.repository == "r"
+    assert merged == replace(facts, majors_behind=1)
+    assert PackageFacts("a", "1.0.0").merge(facts) == replace(facts)
 
 
 def test_best_runtime_takes_the_first_best_status() -> None:

@@ -467,7 +467,27 @@ class PackageFacts:
                 changes[name] = mine or theirs
             elif mine is None and theirs is not None:
                 changes[name] = theirs
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return self.evolve(**changes) if changes else self
+
+    def evolve(self, **changes: Any) -> PackageFacts:
+        """``dataclasses.replace(self, **changes)`` at a fraction of its cost: the slots are
+        copied directly (a frozen dataclass's ``__init__`` sets its 26 fields one
+        ``object.__setattr__`` at a time; the fidelity check replaces every package's facts
+        when it fires). The values are not checked: they come from facts already made."""
+        unknown = changes.keys() - _FACTS_FIELDS
+        if unknown:
+            raise TypeError(f"PackageFacts has no field {sorted(unknown)[0]!r}")
+        new = object.__new__(PackageFacts)
+        for name, slot in _FACTS_SLOTS:
+            slot.__set__(new, changes[name] if name in changes else slot.__get__(self))
+        return new
+
+
+#: the slots of PackageFacts and their descriptors, in field order (for ``evolve``)
+_FACTS_SLOTS: tuple[tuple[str, Any], ...] = tuple(
+    (name, PackageFacts.__dict__[name]) for name in PackageFacts.__slots__
+)
+_FACTS_FIELDS = frozenset(PackageFacts.__slots__)
 
 
 class Tier(StrEnum):

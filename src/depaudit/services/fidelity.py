@@ -18,7 +18,6 @@ scores them and ``explain`` lists them as unknown.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from depaudit.models import KnownLeakKind, PackageFacts
 
@@ -75,7 +74,7 @@ def check(facts: Mapping[str, PackageFacts]) -> tuple[dict[str, PackageFacts], l
         )
         for key, fact in out.items():
             if fact.deprecation_known and fact.deprecated is None:
-                out[key] = replace(fact, deprecation_known=False, package_deprecated=None)
+                out[key] = fact.evolve(deprecation_known=False, package_deprecated=None)
     squeezed, several = ingest_times(facts)
     if several >= MIN_PACKAGES and squeezed * 2 > several:
         warnings.append(
@@ -85,8 +84,7 @@ def check(facts: Mapping[str, PackageFacts]) -> tuple[dict[str, PackageFacts], l
             "unknown"
         )
         for key, fact in out.items():
-            out[key] = replace(
-                fact,
+            out[key] = fact.evolve(
                 installed_published=None,
                 latest_published=None,
                 last_release=None,
