@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -27,18 +27,28 @@ SCHEMA_VERSION = 1
 
 #: PackageFacts fields rendered elsewhere (identity) or by their own services
 _FACTS_SKIPPED = frozenset({"name", "version", "advisories", "known_leaks", "growth"})
+#: the fields a package's "facts" object has, in the dataclass's order
+_FACTS_SHOWN = tuple(n for n in PackageFacts.__dataclass_fields__ if n not in _FACTS_SKIPPED)
+_FACTS_VALUES = attrgetter(*_FACTS_SHOWN)
+#: the datetime fields among them (ISO 8601 in the report)
+_FACTS_DATES = tuple(
+    n for n in _FACTS_SHOWN if "datetime" in str(PackageFacts.__dataclass_fields__[n].type)
+)
 
 
 def _facts_entry(facts: PackageFacts | None) -> dict[str, Any]:
     """Registry facts of one package; dates ISO 8601, unknown as null."""
-    out: dict[str, Any] = {}
-    for name in PackageFacts.__dataclass_fields__:
-        if name in _FACTS_SKIPPED:
-            continue
-        value = getattr(facts, name) if facts is not None else None
-        if name == "deprecation_known" and value is None:
-            value = False
-        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    if facts is None:
+        out: dict[str, Any] = dict.fromkeys(_FACTS_SHOWN)
+        out["deprecation_known"] = False
+        return out
+    out = dict(zip(_FACTS_SHOWN, _FACTS_VALUES(facts), strict=True))
+    if out["deprecation_known"] is None:
+        out["deprecation_known"] = False
+    for name in _FACTS_DATES:
+        value = out[name]
+        if value is not None:
+            out[name] = value.isoformat()
     return out
 
 
