@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from depaudit.models import Dependency, Package
-from depaudit.sources.npm_common import resolve_location, search_dirs, with_fields
+from depaudit.sources.npm_common import fill, resolve_location, search_dirs
 
 _SEGMENTS = st.sampled_from(["node_modules", "a", "@s/b", "packages", "node_modules_x", "c"])
 _LOCATIONS = st.lists(_SEGMENTS, max_size=6).map("/".join)
@@ -37,14 +37,18 @@ def test_resolve_location_prefers_the_nearest_and_skips_node_modules_folders() -
     assert resolve_location("q", "", set()) is None
 
 
-def test_with_fields_is_replace() -> None:
-    pkg = Package(
-        "a", "1.0.0", "node_modules/a", resolved="r", dependencies=(Dependency("b", "^1"),)
-    )
+def test_fill_sets_fields_in_place_as_replace_would() -> None:
+    def made() -> Package:
+        return Package(
+            "a", "1.0.0", "node_modules/a", resolved="r", dependencies=(Dependency("b", "^1"),)
+        )
+
     changes = {"path": ("a",), "direct": True, "wanted": "^1.0.0", "workspace": None}
-    new = with_fields(pkg, changes)
-    assert new == replace(pkg, **changes)
-    assert new.resolved == "r" and pkg.path == ()
-    assert with_fields(pkg, {}) == pkg
+    pkg = made()
+    filled = fill(pkg, changes)
+    assert filled is pkg  # no copy: the reader's own, fresh package
+    assert filled == replace(made(), **changes)
+    assert filled.resolved == "r" and filled.dependencies == (Dependency("b", "^1"),)
+    assert fill(made(), {}) == made()
     with pytest.raises(TypeError, match="nope"):
-        with_fields(pkg, {"nope": 1})
+        fill(made(), {"nope": 1})

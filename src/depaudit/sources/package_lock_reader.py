@@ -15,12 +15,12 @@ from depaudit.errors import InputError
 from depaudit.models import Dependency, DepType, Package, SkippedPackage
 from depaudit.sources.manifest import read_manifest
 from depaudit.sources.npm_common import (
+    fill,
     is_in_node_modules,
     json_type,
     location_names,
     manifest_edges,
     resolve_edges,
-    with_fields,
 )
 
 _DAMAGED = (
@@ -105,7 +105,9 @@ class LockReader:
 
 
 def with_deps(pkg: Package, deps: tuple[Dependency, ...]) -> Package:
-    return with_fields(pkg, {"dependencies": deps})
+    """``pkg``, just made by the reader and not yet shared, with its resolved edges set
+    in place (:func:`~depaudit.sources.npm_common.fill`)."""
+    return fill(pkg, {"dependencies": deps})
 
 
 def inside_project(key: str) -> bool:
