@@ -182,3 +182,22 @@ def test_the_runtime_work_runs_beside_the_services_and_its_tree_is_reported() ->
     ).run()
     assert report.warnings == ("runtime met: True", "registry met: True")  # tree's first
     assert report.tree.warnings == ("runtime met: True",)
+
+
+def test_the_callers_work_starts_with_the_rest() -> None:
+    """``beside`` (the app's code scan) is called once, when the long service says its
+    requests are out, not before: with the other services."""
+    a, b = threading.Event(), threading.Event()
+    long = _Long("registry", b, a)
+    calls: list[bool] = []
+
+    def beside() -> None:
+        calls.append(long.under_way is not None)  # called from the registry's under_way
+
+    report = Auditor(tree=_tree(), services=[_Meeting("first", a, b), long], beside=beside).run()
+    assert report.consulted == ("first", "registry")
+    assert calls == [True] and long.started_before_under_way is False
+
+    offline: list[int] = []
+    Auditor(tree=_tree(), services=[], beside=lambda: offline.append(1)).run()
+    assert offline == [1]  # no long service: at once

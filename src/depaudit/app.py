@@ -138,14 +138,19 @@ def scan(
 
                 tree = with_lines(tree, settings.budget.input_bytes)
         prepare = partial(with_runtime, settings)  # beside the services: they need no runtime
+    code = None
+    if settings.use_code:  # the app's code scan, started beside the services too
+        from depaudit.code.integrate import CodeScan
+
+        code = CodeScan(settings)
     with gcpause.frozen():
-        report, scorer = build_report(settings, tree, clock, prepare)
+        report, scorer = build_report(
+            settings, tree, clock, prepare, code.start if code is not None else None
+        )
         report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
     tree = report.tree
-    if settings.use_code:
-        from depaudit.code.integrate import add_code_findings
-
-        report = add_code_findings(report, settings)
+    if code is not None:
+        report = code.add_to(report)
     return Scan(settings, tree, report, scorer, ignores, origin)
 
 

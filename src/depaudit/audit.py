@@ -67,6 +67,9 @@ class Auditor:
     #: work on the tree that runs beside the services (the app's runtime reachability, which
     #: reads the app's code): its tree is the one scored and reported
     prepare: Callable[[DependencyTree], DependencyTree] | None = None
+    #: the caller's own work to start beside the services, when they start (the app's code
+    #: scan, ``code.integrate.CodeScan.start``); the caller collects its result
+    beside: Callable[[], None] | None = None
 
     def _beside(self) -> tuple[DependencyTree, tuple[TreeProblem, ...]]:
         """The work on the tree itself: runtime (``prepare``), problems, the scorer's data."""
@@ -109,6 +112,8 @@ class Auditor:
                 if not aside:
                     aside.append(pool.submit(self._beside))
                     pending.update({id(s): pool.submit(s.enrich_all, refs) for s in others})
+                    if self.beside is not None:
+                        self.beside()
 
             mine = None
             if here is not None:
@@ -176,9 +181,11 @@ def build_report(
     tree: DependencyTree,
     clock: Clock,
     prepare: Callable[[DependencyTree], DependencyTree] | None = None,
+    beside: Callable[[], None] | None = None,
 ) -> tuple[Report, LeakScorer]:
     """Enrich and score ``tree`` as the settings say (before the ignore file); ``prepare``
-    (the runtime reachability) runs on the tree beside the services (:class:`Auditor`).
+    (the runtime reachability) runs on the tree beside the services, and ``beside`` is
+    called when they start (:class:`Auditor`).
 
     The services are imported here, those the settings ask for only: an offline run without
     the registry loads no HTTP stack (``depaudit.github_client`` makes its session on first
@@ -254,6 +261,7 @@ def build_report(
             offline=settings.offline,
             repos=repos,
             prepare=prepare,
+            beside=beside,
         )
         report = auditor.run()
         if growth:

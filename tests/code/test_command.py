@@ -113,3 +113,36 @@ def test_parallel_workers_give_the_same_findings(
     finally:
         engine.PARALLEL_THRESHOLD = old
     assert parallel.findings == serial.findings
+
+
+def test_workers_come_from_a_fork_server_once_threads_run() -> None:
+    """A scan runs the code scan beside the registry's fetch and its threads: a fork of a
+    process with threads can copy a lock one of them holds, so the workers then come from a
+    fork server, and find the same."""
+    import multiprocessing
+    import sys
+    import threading
+
+    from depaudit.code import engine
+    from depaudit.code.engine import scan_code
+
+    serial = scan_code(CORPUS, jobs=1)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, args=(30,))
+    other.start()
+    old = engine.PARALLEL_THRESHOLD
+    engine.PARALLEL_THRESHOLD = 1
+    try:
+        context = engine._workers_context()
+        parallel = scan_code(CORPUS, jobs=2)
+    finally:
+        engine.PARALLEL_THRESHOLD = old
+        release.set()
+        other.join()
+    if sys.platform.startswith("linux"):
+        assert context.get_start_method() == "forkserver"
+    else:
+        assert context.get_start_method() in ("forkserver", "spawn")
+    assert parallel.findings == serial.findings and parallel.files == serial.files
+    if threading.active_count() == 1 and multiprocessing.get_start_method() == "fork":
+        assert engine._workers_context().get_start_method() == "fork"  # `depaudit code`

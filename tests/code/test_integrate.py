@@ -64,3 +64,41 @@ def test_no_code_and_fail_on(project: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(_scan(project, "--fail-on", "medium")) == 1
     err = capsys.readouterr().err
     assert "4 code findings at or above medium" in err
+
+
+def test_the_code_scan_runs_in_its_thread_and_its_error_reaches_the_caller(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from depaudit.code import integrate
+    from depaudit.code.integrate import CodeScan
+    from depaudit.config import Settings
+    from depaudit.errors import InputError
+
+    settings = Settings(directory=project, use_cache=False)
+    inline = CodeScan(settings).result()  # never started: runs in the caller's thread
+    assert inline is not None and len(inline.findings) == 5
+
+    threads: list[str] = []
+    real = integrate.scan_app_code
+
+    def scan(given: Settings) -> object:
+        threads.append(threading.current_thread().name)
+        return real(given)
+
+    monkeypatch.setattr(integrate, "scan_app_code", scan)
+    started = CodeScan(settings)
+    started.start()
+    started.start()  # once
+    assert started.result() == inline
+    assert threads == ["code-scan"]
+
+    def fail(given: Settings) -> object:
+        raise InputError(project / "src", "cannot be read")
+
+    monkeypatch.setattr(integrate, "scan_app_code", fail)
+    failing = CodeScan(settings)
+    failing.start()
+    with pytest.raises(InputError, match="cannot be read"):
+        failing.result()
