@@ -54,3 +54,22 @@ def test_hostile_text_and_huge_numbers_still_render() -> None:
 
 def _fields(tree: DependencyTree) -> dict[str, object]:
     return {n: getattr(tree, n) for n in ("source", "root_name", "root_version", "packages")}
+
+
+def test_the_package_list_written_entry_by_entry_is_json_dumps_at_every_size() -> None:
+    """The package list is written one entry at a time (peak memory): no package, one, and
+    several, with names that need escaping and a line break inside a string."""
+    source = SourceInfo(kind="package-lock", path="x/package-lock.json", lockfile_version=3)
+    names = ["a", 'q"uote', "line\nbreak", "@s/b\u00e9", "z"]
+    for count in (0, 1, 2, len(names)):
+        packages = tuple(
+            Package(name=n, version=f"1.0.{i}", location=f"node_modules/{n}", path=(n,))
+            for i, n in enumerate(names[:count])
+        )
+        tree = DependencyTree(
+            source=source, root_name="app", root_version="1.0.0", packages=packages
+        )
+        report = Auditor(tree=tree, scorer=LeakScorer()).run()
+        text = JsonFormat().render(report)
+        assert text == _slow(report)
+        assert len(json.loads(text)["packages"]) == len({(p.name, p.version) for p in packages})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from operator import attrgetter
 from typing import Any
 
@@ -93,12 +94,15 @@ def _advisory_entries(facts: PackageFacts | None) -> dict[str, Any]:
 
 
 def _package_entries(report: Report) -> list[dict[str, Any]]:
+    return list(_each_package_entry(report))
+
+
+def _each_package_entry(report: Report) -> Iterator[dict[str, Any]]:
     groups: dict[tuple[str, str], list[Package]] = {}
     for pkg in report.tree.packages:
         groups.setdefault((pkg.name, pkg.version), []).append(pkg)
     statuses = report.tree.runtime
     no_facts = _facts_entry(None)
-    entries = []
     for (name, version), placements in sorted(groups.items()):
         aliases = sorted({p.alias for p in placements if p.alias})
         entry: dict[str, Any] = {
@@ -135,8 +139,7 @@ def _package_entries(report: Report) -> list[dict[str, Any]]:
         else:
             entry["facts"] = _facts_entry(facts)
             entry.update(_advisory_entries(facts))
-        entries.append(entry)
-    return entries
+        yield entry
 
 
 def _location(pair: tuple[Package, PlacementRuntime | None]) -> str:
@@ -167,7 +170,8 @@ def _suspect_entry(suspect: Suspect) -> dict[str, Any]:
     }
 
 
-def report_to_dict(report: Report) -> dict[str, Any]:
+def report_to_dict(report: Report, *, packages: bool = True) -> dict[str, Any]:
+    """The report as JSON data; ``packages=False`` leaves its package list empty."""
     tree = report.tree
     problem_counts = Counter(p.kind.value for p in report.problems)
     unique = {(p.name, p.version) for p in tree.packages}
@@ -187,7 +191,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "skipped": len(tree.skipped),
             "problems": dict(sorted(problem_counts.items())),
         },
-        "packages": _package_entries(report),
+        "packages": _package_entries(report) if packages else [],
         "problems": [
             {
                 "kind": p.kind.value,
@@ -234,10 +238,33 @@ class JsonFormat(ReportFormat):
     name = FormatName.JSON
 
     def render(self, report: Report) -> str:
-        data = report_to_dict(report)
         # orjson writes the same bytes as json.dumps(indent=2, ensure_ascii=False), ~10x faster
         try:
-            text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
+            text = _streamed(report)
         except TypeError:  # e.g. an integer beyond 64 bits from a hostile lockfile
-            text = json.dumps(data, indent=2, ensure_ascii=False)
+            text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)
         return json_text_safe(text) + "\n"
+
+
+_INDENT = orjson.OPT_INDENT_2
+#: the top-level package list of the report without packages, as orjson indents it (the
+#: summary's "packages" count is indented deeper: this text occurs once)
+_NO_PACKAGES = '\n  "packages": []'
+
+
+def _streamed(report: Report) -> str:
+    """The report's text, with its package list written one entry at a time: the entries of
+    a 50,000-placement tree, held all at once as data, doubled the scan's peak memory. Each
+    is indented as it sits in the list, which is what json.dumps(indent=2) writes (a line
+    break in JSON text is always formatting: one inside a string is written ``\\n``)."""
+    head = orjson.dumps(report_to_dict(report, packages=False), option=_INDENT).decode("utf-8")
+    at = head.index(_NO_PACKAGES)
+    parts = [head[:at], '\n  "packages": [']
+    joint = "\n    "
+    for entry in _each_package_entry(report):
+        text = orjson.dumps(entry, option=_INDENT).decode("utf-8")
+        parts.append(joint + text.replace("\n", "\n    "))
+        joint = ",\n    "
+    parts.append("]" if len(parts) == 2 else "\n  ]")
+    parts.append(head[at + len(_NO_PACKAGES) :])
+    return "".join(parts)
