@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from depaudit.cli import main
 from depaudit.output import write_report
@@ -128,3 +130,25 @@ def test_lone_surrogates_in_a_diff(tmp_path: Path, capsys: pytest.CaptureFixture
         captured = capsys.readouterr()
         assert code == 0, captured.err
         captured.out.encode("utf-8")
+
+
+@given(st.text(max_size=40), st.integers(min_value=1, max_value=7))
+def test_written_a_slice_at_a_time_is_the_text(text: str, size: int) -> None:
+    """Reports are encoded and written a slice at a time (peak memory); the bytes are the
+    text's, wherever a slice boundary falls (inside a line break, next to a multi-byte
+    character)."""
+    import io
+
+    from depaudit import output
+
+    text = text.encode("utf-8", "ignore").decode("utf-8")  # no lone surrogate
+    buffer = io.BytesIO()
+    handle = io.TextIOWrapper(buffer, encoding="utf-8", newline="\n", write_through=True)
+    old = output.WRITE_SLICE
+    output.WRITE_SLICE = size
+    try:
+        output.write_text(handle, text)
+    finally:
+        output.WRITE_SLICE = old
+    handle.flush()
+    assert buffer.getvalue() == text.encode("utf-8")

@@ -242,8 +242,8 @@ class JsonFormat(ReportFormat):
         try:
             text = _streamed(report)
         except TypeError:  # e.g. an integer beyond 64 bits from a hostile lockfile
-            text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)
-        return json_text_safe(text) + "\n"
+            text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        return json_text_safe(text)  # (the line break added here would copy the whole text)
 
 
 _INDENT = orjson.OPT_INDENT_2
@@ -253,10 +253,11 @@ _NO_PACKAGES = '\n  "packages": []'
 
 
 def _streamed(report: Report) -> str:
-    """The report's text, with its package list written one entry at a time: the entries of
-    a 50,000-placement tree, held all at once as data, doubled the scan's peak memory. Each
-    is indented as it sits in the list, which is what json.dumps(indent=2) writes (a line
-    break in JSON text is always formatting: one inside a string is written ``\\n``)."""
+    """The report's text and its last line break, with its package list written one entry at
+    a time: the entries of a 50,000-placement tree, held all at once as data, doubled the
+    scan's peak memory. Each is indented as it sits in the list, which is what
+    json.dumps(indent=2) writes (a line break in JSON text is always formatting: one inside a
+    string is written ``\\n``)."""
     head = orjson.dumps(report_to_dict(report, packages=False), option=_INDENT).decode("utf-8")
     at = head.index(_NO_PACKAGES)
     parts = [head[:at], '\n  "packages": [']
@@ -267,4 +268,5 @@ def _streamed(report: Report) -> str:
         joint = ",\n    "
     parts.append("]" if len(parts) == 2 else "\n  ]")
     parts.append(head[at + len(_NO_PACKAGES) :])
+    parts.append("\n")
     return "".join(parts)
