@@ -13,8 +13,12 @@ run is divided by the curl run next to it, and the median of those ratios is rep
 with the medians of the times). Peak RSS is GNU time's. The replay server runs in this process.
 ``--before SRC`` adds a third run to each pair: depaudit from another checkout's ``src``
 folder (``git worktree add /tmp/x COMMIT``), for before/after figures from the same run.
+``--app-files N`` adds the app's own code to the project: N generated TypeScript files
+(``benchmarks/code_monorepo.py``'s generator) in ``server/``, which the scan's code rules read
+(cold: an empty cache).
 
-``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--before SRC]``
+``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--before SRC]
+[--app-files N]``
 """
 
 from __future__ import annotations
@@ -180,7 +184,9 @@ def pairs_at(
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"{results['date']}, load average {results['load']} at the start; "
-        f"{results['target']} ({results['names']} names, {results['mb']:.0f} MB of packuments); "
+        f"{results['target']} ({results['names']} names, {results['mb']:.0f} MB of packuments"
+        + (f"; {results['app_files']} app files" if results.get("app_files") else "")
+        + "); "
         f"depaudit --jobs {results['jobs'] or 'default'}.",
         "",
         "| added round trip | curl floor (median) | depaudit cold (median) | depaudit/curl "
@@ -211,10 +217,15 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, help="pass --jobs to depaudit")
     parser.add_argument("--target", default=DEFAULT_TARGET)
     parser.add_argument("--before", type=Path, help="src folder of another checkout")
+    parser.add_argument("--app-files", type=int, default=0, help="generated app files to add")
     args = parser.parse_args()
     compile_sources(*([args.before] if args.before else []), HERE.parent / "src")
     WORK.mkdir(parents=True, exist_ok=True)
     project = copy_project(CORPUS / args.target, WORK / "cold" / args.target)
+    if args.app_files:
+        from benchmarks.code_monorepo import generate
+
+        generate(project / "server", args.app_files)
     lock = lockfile_in(project)
     assert lock is not None
     names = sorted(registry_names(lock))
@@ -226,6 +237,7 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "target": args.target,
+        "app_files": args.app_files,
         "names": len(names),
         "mb": size / 2**20,
         "jobs": args.jobs,
