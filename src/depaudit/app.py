@@ -143,11 +143,16 @@ def scan(
         from depaudit.code.integrate import CodeScan
 
         code = CodeScan(settings)
-    with gcpause.frozen():
-        report, scorer = build_report(
-            settings, tree, clock, prepare, code.start if code is not None else None
-        )
-        report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
+    try:
+        with gcpause.frozen():
+            report, scorer = build_report(
+                settings, tree, clock, prepare, code.start if code is not None else None
+            )
+            report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
+    except BaseException:  # Ctrl-C, or an error: the code scan beside it ends too
+        if code is not None:
+            code.stop()
+        raise
     tree = report.tree
     if code is not None:
         report = code.add_to(report)

@@ -146,3 +146,37 @@ def test_workers_come_from_a_fork_server_once_threads_run() -> None:
     assert parallel.findings == serial.findings and parallel.files == serial.files
     if threading.active_count() == 1 and multiprocessing.get_start_method() == "fork":
         assert engine._workers_context().get_start_method() == "fork"  # `depaudit code`
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_stopped_code_scan_raises_and_leaves_no_worker(
+    jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupted scan stops its code scan: after the files being analysed (in this
+    process, or in the workers), never after all of them."""
+    import threading
+
+    from depaudit.code import engine
+    from depaudit.code.engine import Stopped, scan_code
+
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(engine, "CHUNK", 1)
+    stop = threading.Event()
+    analysed: list[int] = []
+    real = engine._analyse_job
+
+    def counted(job: tuple[bytes, engine.Grammar]) -> object:
+        analysed.append(1)  # in this process only (jobs=1)
+        stop.set()  # the interrupt comes during the first file
+        return real(job)
+
+    if jobs == 1:
+        monkeypatch.setattr(engine, "_analyse_job", counted)
+    else:
+        stop.set()
+    with pytest.raises(Stopped):
+        scan_code(CORPUS, jobs=jobs, stop=stop)
+    if jobs == 1:
+        assert analysed == [1]
+    # the pool was shut down: its manager thread (and so its workers) ended with the scan
+    assert not [t for t in threading.enumerate() if type(t).__name__ == "_ExecutorManagerThread"]

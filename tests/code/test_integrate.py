@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -83,9 +84,9 @@ def test_the_code_scan_runs_in_its_thread_and_its_error_reaches_the_caller(
     threads: list[str] = []
     real = integrate.scan_app_code
 
-    def scan(given: Settings) -> object:
+    def scan(given: Settings, stop: threading.Event | None = None) -> object:
         threads.append(threading.current_thread().name)
-        return real(given)
+        return real(given, stop)
 
     monkeypatch.setattr(integrate, "scan_app_code", scan)
     started = CodeScan(settings)
@@ -94,7 +95,7 @@ def test_the_code_scan_runs_in_its_thread_and_its_error_reaches_the_caller(
     assert started.result() == inline
     assert threads == ["code-scan"]
 
-    def fail(given: Settings) -> object:
+    def fail(given: Settings, stop: threading.Event | None = None) -> object:
         raise InputError(project / "src", "cannot be read")
 
     monkeypatch.setattr(integrate, "scan_app_code", fail)
@@ -102,3 +103,48 @@ def test_the_code_scan_runs_in_its_thread_and_its_error_reaches_the_caller(
     failing.start()
     with pytest.raises(InputError, match="cannot be read"):
         failing.result()
+
+
+def test_an_interrupted_scan_stops_the_code_scan_beside_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or an error) while the services run: the code scan started beside them is
+    told to stop and waited for, so no worker outlives the scan."""
+    from depaudit import app
+    from depaudit.code import integrate
+    from depaudit.code.engine import Stopped
+    from depaudit.config import Settings
+
+    scans: list[integrate.CodeScan] = []
+    started = threading.Event()
+
+    def slow(settings: Settings, stop: threading.Event | None = None) -> object:
+        started.set()
+        assert stop is not None
+        if stop.wait(10):
+            raise Stopped
+        return None
+
+    real_init = integrate.CodeScan.__init__
+
+    def keep(self: integrate.CodeScan, settings: Settings) -> None:
+        real_init(self, settings)
+        scans.append(self)
+
+    def interrupted(*args: object) -> object:
+        beside = args[4]
+        assert callable(beside)
+        beside()  # the services started, and the code scan with them
+        assert started.wait(10)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(integrate, "scan_app_code", slow)
+    monkeypatch.setattr(integrate.CodeScan, "__init__", keep)
+    monkeypatch.setattr(app, "build_report", interrupted)
+    settings = Settings(directory=project, use_cache=False, use_code=True, offline=True)
+    with pytest.raises(KeyboardInterrupt):
+        app.scan(settings)
+    [scan] = scans
+    assert scan._thread is not None and not scan._thread.is_alive()
+    with pytest.raises(Stopped):
+        scan.result()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -75,8 +76,11 @@ def scan_code(
     build_output: bool = False,
     tests: bool = False,
     jobs: int | None = None,
+    stop: threading.Event | None = None,
 ) -> CodeReport:
-    """Every finding of the five rules in the app's own source under ``root``."""
+    """Every finding of the five rules in the app's own source under ``root``. When ``stop``
+    is set (the scan was interrupted) it raises :class:`Stopped` after the files being
+    analysed, and no worker is left behind."""
     if not root.exists():
         raise InputError(root, "does not exist", "give the folder of the app's source")
     skipped: list[SkippedFile] = []
@@ -108,7 +112,7 @@ def scan_code(
             cached += 1
         else:
             pending.append((item.relative, key, source, grammar))
-    for (relative, _key, _, _), outcome in zip(pending, _run(pending, jobs), strict=True):
+    for (relative, _key, _, _), outcome in zip(pending, _run(pending, jobs, stop), strict=True):
         if isinstance(outcome, str):
             warnings.append(f"{relative}: not analysed (internal error: {outcome})")
             continue
@@ -141,17 +145,61 @@ def scan_code(
     )
 
 
+class Stopped(Exception):
+    """The code scan was told to stop (``scan_code``'s ``stop``)."""
+
+
+#: files handed to a worker at a time
+CHUNK = 32
+
+
 def _run(
-    pending: Sequence[tuple[str, str, bytes, Grammar]], jobs: int | None
+    pending: Sequence[tuple[str, str, bytes, Grammar]],
+    jobs: int | None,
+    stop: threading.Event | None = None,
 ) -> list[dict[str, Any] | str]:
     work = [(source, grammar) for _, _, source, grammar in pending]
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
     if workers <= 1 or len(work) < PARALLEL_THRESHOLD:
-        return [_analyse_job(job) for job in work]
-    from concurrent.futures import ProcessPoolExecutor
+        out = []
+        for job in work:
+            if stop is not None and stop.is_set():
+                raise Stopped
+            out.append(_analyse_job(job))
+        return out
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_workers_context()) as pool:
-        return list(pool.map(_analyse_job, work, chunksize=32))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=_workers_context(), initializer=_worker_ignores_sigint
+    )
+    try:
+        chunks = [
+            pool.submit(_analyse_chunk, work[i : i + CHUNK]) for i in range(0, len(work), CHUNK)
+        ]
+        left = set(chunks)
+        while left:
+            if stop is not None and stop.is_set():
+                raise Stopped
+            left = wait(left, timeout=0.1, return_when=FIRST_COMPLETED).not_done
+        return [outcome for chunk in chunks for outcome in chunk.result()]
+    except BaseException:
+        # Ctrl-C, or told to stop: the files not started are dropped, not analysed first
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _analyse_chunk(jobs: list[tuple[bytes, Grammar]]) -> list[dict[str, Any] | str]:
+    return [_analyse_job(job) for job in jobs]
+
+
+def _worker_ignores_sigint() -> None:
+    """Ctrl-C reaches the workers too (the terminal signals the whole process group): the
+    scan stops them, cleanly, rather than each printing its own traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 #: what a worker needs, imported once by the fork server before it forks the workers
@@ -167,7 +215,6 @@ def _workers_context() -> Any:
     see its input end). The server imports the rules once, and never ``__main__``; it costs
     ~0.15 s more than ``fork``."""
     import multiprocessing
-    import threading
 
     if threading.active_count() == 1 and multiprocessing.get_start_method() == "fork":
         return multiprocessing.get_context("fork")  # where it is the platform's default

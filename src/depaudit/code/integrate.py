@@ -27,7 +27,7 @@ def code_folder(settings: Settings) -> Path | None:
     return settings.directory
 
 
-def scan_app_code(settings: Settings) -> CodeReport | None:
+def scan_app_code(settings: Settings, stop: threading.Event | None = None) -> CodeReport | None:
     """The code rules over the app's folder, or None when there is no folder to read."""
     folder = code_folder(settings)
     if folder is None or not folder.is_dir():
@@ -37,7 +37,7 @@ def scan_app_code(settings: Settings) -> CodeReport | None:
 
     cache = Cache(settings.cache_dir, enabled=settings.use_cache)
     try:
-        return scan_code(folder, cache=cache if settings.use_cache else None)
+        return scan_code(folder, cache=cache if settings.use_cache else None, stop=stop)
     finally:
         cache.close()
 
@@ -65,6 +65,7 @@ class CodeScan:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._code: CodeReport | None = None
         self._error: BaseException | None = None
@@ -79,7 +80,7 @@ class CodeScan:
 
     def _run(self) -> None:
         try:
-            self._code = scan_app_code(self.settings)
+            self._code = scan_app_code(self.settings, self._stop)
         except BaseException as exc:  # handed to result(), in the caller's thread
             self._error = exc
 
@@ -92,6 +93,15 @@ class CodeScan:
         if self._error is not None:
             raise self._error
         return self._code
+
+    def stop(self, wait: float = 10.0) -> None:
+        """The scan was interrupted (or failed): the code scan stops after the files being
+        analysed and its workers end; waited for up to ``wait`` seconds."""
+        self._stop.set()
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(wait)
 
     def add_to(self, report: Report) -> Report:
         return with_code(report, self.result())
