@@ -1,8 +1,9 @@
 """Packuments are decoded in a process of their own, beside the fetch.
 
 Decoding a packument (:func:`depaudit.services.packument_body.pack_body`) holds the
-GIL for the whole body: 0.02-0.05 s for the 25 MB `firebase` one. In a thread of the scan's process every
-transfer stalled meanwhile (libcurl's write callbacks need the GIL), and decoding theia's
+GIL for the whole body: 0.02-0.05 s for the 25 MB ``firebase`` one. In a thread of the scan's
+process every transfer stalled meanwhile (libcurl's write callbacks need the GIL), and
+decoding theia's
 1,862 packuments (215 MB) took turns with the transport on one core (benchmarks/README.md,
 "Cold scan"). In a process of its own it runs on another core while the transfers go on.
 
