@@ -3,9 +3,9 @@
 Decoding a packument (:func:`depaudit.services.packument_body.pack_body`) holds the
 GIL for the whole body: 0.02-0.05 s for the 25 MB ``firebase`` one. In a thread of the scan's
 process every transfer stalled meanwhile (libcurl's write callbacks need the GIL), and
-decoding theia's
-1,862 packuments (215 MB) took turns with the transport on one core (benchmarks/README.md,
-"Cold scan"). In a process of its own it runs on another core while the transfers go on.
+decoding theia's 1,862 packuments (215 MB) took turns with the transport on one core
+(benchmarks/README.md, "Cold scan"). In a process of its own it runs on another core while
+the transfers go on.
 
 :class:`Decoder` starts ``python -m depaudit.services.registry_decode`` (the same interpreter
 and path; not ``multiprocessing``, whose ``spawn`` re-runs the caller's main script and whose
