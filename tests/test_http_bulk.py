@@ -235,3 +235,103 @@ def test_started_is_said_once_when_the_first_requests_are_out(httpserver: HTTPSe
         [], lambda job, got: None, started=lambda: nothing.append(1)
     )
     assert nothing == []  # no request, nothing under way
+
+
+# -- HTTP/2: more streams in flight, once an origin answers over it ----------------------
+
+
+@pytest.fixture
+def h2_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[int]]]:
+    """A real HTTP/2 server on loopback (hypercorn, TLS with ALPN), whose answers take 0.1 s:
+    its URL, the CA bundle that trusts it, and the most requests it had in flight at once."""
+    import asyncio
+    import socket
+
+    trustme = pytest.importorskip("trustme")
+    pytest.importorskip("hypercorn")
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    certfile, keyfile, bundle = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    for extra in cert.cert_chain_pems[1:]:
+        extra.write_to_path(str(certfile), append=True)
+    cert.private_key_pem.write_to_path(str(keyfile))
+    ca.cert_pem.write_to_path(str(bundle))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)  # connections wait in the backlog until hypercorn accepts them
+    port = sock.getsockname()[1]
+    in_flight, peak = [0], [0]
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        if scope["type"] != "http":
+            return
+        assert scope["http_version"] == "2"
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        await asyncio.sleep(0.1)
+        in_flight[0] -= 1
+        body = str(scope["path"]).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
+
+    config = Config()
+    config.bind = [f"fd://{sock.fileno()}"]
+    config.certfile, config.keyfile = str(certfile), str(keyfile)
+    config.accesslog = config.errorlog = None
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    ready = threading.Event()
+
+    async def main() -> None:
+        ready.set()
+        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    ready.wait(5)
+    yield f"https://127.0.0.1:{port}", bundle, peak
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(5)
+    loop.close()
+    sock.detach()  # hypercorn closed the descriptor it was given
+
+
+def test_an_http2_origin_gets_more_streams_in_flight(
+    h2_server: tuple[str, Path, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, bundle, peak = h2_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    fetcher = BulkFetcher(build_session(2, retries=0), 2, 8)
+    outcomes = _fetch_all(fetcher, [Job(i, f"{url}/n/{i}") for i in range(40)])
+    assert {tag: getattr(got, "body", got) for tag, got in outcomes.items()} == {
+        i: f"/n/{i}".encode() for i in range(40)
+    }
+    assert fetcher.multiplexing == {("https", url.removeprefix("https://"))}
+    assert 2 < peak[0] <= 8  # 2 until it answered over HTTP/2, then up to 8 streams
+
+
+def test_an_http1_origin_never_gets_more_than_parallel(threaded_server: HTTPServer) -> None:
+    """``multiplexed`` is for HTTP/2 origins only: an HTTP/1.1 transfer holds a connection,
+    and more of them would queue inside libcurl, where the wait counts against the connect
+    timeout."""
+    lock = threading.Lock()
+    now, peak = [0], [0]
+
+    def slow(request: Request) -> Response:
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.05)
+        with lock:
+            now[0] -= 1
+        return Response(b"ok", status=200)
+
+    threaded_server.expect_request("/h1").respond_with_handler(slow)
+    fetcher = BulkFetcher(build_session(3, retries=0), 3, 12)
+    outcomes = _fetch_all(fetcher, [Job(i, threaded_server.url_for("/h1")) for i in range(24)])
+    assert len(outcomes) == 24 and all(getattr(o, "status", 0) == 200 for o in outcomes.values())
+    assert peak[0] == 3 and not fetcher.multiplexing

@@ -164,7 +164,9 @@ class Settings:
     use_cache: bool = True
     cache_dir: Path | None = None  # None: the user cache folder (platformdirs)
     cache_ttl: float = 86400.0
-    jobs: int = 32  # requests in flight: sized for a registry tens of ms away (benchmarks/)
+    #: registry requests in flight; None: 32 per origin over HTTP/1.1, 128 streams once an
+    #: origin answers over HTTP/2 (services/registry.py, benchmarks/README.md)
+    jobs: int | None = None
     strict: bool = False
     # advisories (npm bulk endpoint, GitHub Advisory Database); the knowledge base is always used
     github_api_url: str = "https://api.github.com"

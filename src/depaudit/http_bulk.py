@@ -121,11 +121,17 @@ class _Answer:
         self.headers = headers
 
 
+def _origin_key(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 @dataclass
 class _Transfer:
     job: Job
     url: str
     policy: _Policy
+    origin: tuple[str, str] = ("", "")  # of the hop in flight (``url``), set when it starts
     hop: int = 0
     errors: int = 0  # consecutive errors, for the back-off
     status: int = 0
@@ -138,16 +144,24 @@ class _Transfer:
 
 
 class BulkFetcher:
-    """``get_many(jobs, done)``: at most ``parallel`` transfers at a time, through one
+    """``get_many(jobs, done)``: at most ``parallel`` transfers at a time to one origin, and
+    ``multiplexed`` to an origin that has answered over HTTP/2 (many streams on one or two
+    connections, where each HTTP/1.1 transfer holds a connection of its own), through one
     session's settings (see the module's docstring). One thread drives every transfer;
     ``done`` is called on that thread, once per job, in completion order."""
 
-    def __init__(self, session: DepauditSession, parallel: int) -> None:
+    def __init__(
+        self, session: DepauditSession, parallel: int, multiplexed: int | None = None
+    ) -> None:
         import pycurl
 
         self.pycurl = pycurl
         self.session = session
         self.parallel = max(1, parallel)
+        self.multiplexed = max(self.parallel, multiplexed or 0)
+        #: origins (scheme, host[:port]) that answered over HTTP/2 or later, this fetch
+        self.multiplexing: set[tuple[str, str]] = set()
+        self._in_flight: dict[tuple[str, str], int] = {}
         self.budget: RunBudget = session.budget
         self.limit = session.max_body
         self.connect_timeout, self.read_timeout = session.default_timeout
@@ -364,6 +378,8 @@ class BulkFetcher:
         waiting: list[tuple[float, int, _Transfer]] = []  # retries and redirects, by time
         source = iter(jobs)
         drained = False
+        held: _Transfer | None = None  # drawn, waiting for room at its origin
+        self._in_flight.clear()
 
         def start(transfer: _Transfer) -> None:
             try:
@@ -373,11 +389,14 @@ class BulkFetcher:
                 return
             curl = self._handle(transfer)
             transfer.last_byte = time.monotonic()
+            transfer.origin = _origin_key(transfer.url)
+            self._in_flight[transfer.origin] = self._in_flight.get(transfer.origin, 0) + 1
             active[curl] = transfer
             multi.add_handle(curl)
 
         def settle(curl: Any, outcome: Fetched | Exception | float) -> None:
             transfer = active.pop(curl)
+            self._in_flight[transfer.origin] -= 1
             multi.remove_handle(curl)
             self._free.append(curl)
             if isinstance(outcome, float):
@@ -390,17 +409,26 @@ class BulkFetcher:
             while True:
                 now = time.monotonic()
                 if self.budget.out_of_time():
+                    if held is not None:
+                        waiting.append((now, 0, held))  # answered with the rest
+                        held = None
                     self._stop_all(active, waiting, source, multi, done)
                     return
-                while waiting and waiting[0][0] <= now and len(active) < self.parallel:
+                while waiting and waiting[0][0] <= now and self._room(waiting[0][2].url):
                     start(heapq.heappop(waiting)[2])
-                while not drained and len(active) + len(waiting) < self.parallel and admit():
-                    job = next(source, None)
-                    if job is None:
-                        drained = True
-                        break
-                    start(_Transfer(job, job.url, self._policy(job.url)))
-                if drained and not active and not waiting:
+                while len(active) + len(waiting) < self.multiplexed and admit():
+                    if held is None:
+                        job = None if drained else next(source, None)
+                        if job is None:
+                            drained = True
+                            break
+                        held = _Transfer(job, job.url, self._policy(job.url))
+                    if not self._room(held.url):
+                        break  # its origin is full (more HTTP/1.1 transfers would queue in
+                        # libcurl, where the wait counts against the connect timeout)
+                    start(held)
+                    held = None
+                if drained and held is None and not active and not waiting:
                     return
                 pumped = self._pump(multi, active, settle)
                 if started is not None and active:
@@ -436,12 +464,28 @@ class BulkFetcher:
         while True:
             queued, succeeded, failed = multi.info_read()
             for curl in succeeded:
+                self._learn(curl, active[curl])
                 settle(curl, self._finish(active[curl]))
             for curl, errno, _message in failed:
                 settle(curl, self._failed(active[curl], errno))
             settled += len(succeeded) + len(failed)
             if not queued:
                 return settled
+
+    def _room(self, url: str) -> bool:
+        """Whether a transfer to ``url`` may start now: fewer than ``parallel`` in flight to
+        its origin, or ``multiplexed`` once it has answered over HTTP/2."""
+        origin = _origin_key(url)
+        cap = self.multiplexed if origin in self.multiplexing else self.parallel
+        return self._in_flight.get(origin, 0) < cap
+
+    def _learn(self, curl: Any, transfer: _Transfer) -> None:
+        """Note an origin that answered over HTTP/2 (or 3): its transfers share connections,
+        so more of them can be in flight (the round trips, not the connections, bound it)."""
+        if transfer.origin not in self.multiplexing and self.multiplexed > self.parallel:
+            version = curl.getinfo(self.pycurl.INFO_HTTP_VERSION)
+            if version >= self.pycurl.CURL_HTTP_VERSION_2_0:
+                self.multiplexing.add(transfer.origin)
 
     def _time_out_idle(
         self,

@@ -203,8 +203,10 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         type=positive_int,
         metavar="N",
-        default=env_default("--jobs", positive_int, 32),
-        help=help_text("concurrent registry requests", "--jobs"),
+        default=env_default("--jobs", positive_int, None),
+        help=f"concurrent registry requests (env {env_name('--jobs')}; default: 32 per "
+        "registry over HTTP/1.1, 128 once it answers over HTTP/2, whose requests share a "
+        "connection)",
     )
     group.add_argument(
         "--strict",
@@ -382,7 +384,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         raise UsageError(
             f"--cache-ttl {args.cache_ttl!r} is not a duration", "use seconds or 30m, 12h, 1d"
         ) from None
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     return Settings(
         directory=Path(args.directory or "."),

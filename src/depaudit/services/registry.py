@@ -51,9 +51,14 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm s
 
 NAMESPACE = "registry"
 ACCEPT_FULL = "application/json"
-#: requests in flight: sized for a registry tens of ms away (at a 50 ms round trip, 8 took
-#: 3.5x the latency floor of curl's 32; benchmarks/README.md "Cold scan against curl")
+#: requests in flight to one origin over HTTP/1.1 (a connection each): sized for a registry
+#: tens of ms away (at a 50 ms round trip, 8 took 3.5x the latency floor of curl's 32;
+#: benchmarks/README.md "Cold scan against curl"), twice npm's own 15 sockets
 DEFAULT_JOBS = 32
+#: and once the origin answers over HTTP/2, streams sharing one or two connections: against
+#: the registry here (HTTP/2), theia's 1,766 names took 4.4-4.5 s with 32, 3.1-3.2 s with 64,
+#: 2.4-2.8 s with 128 and no less with 192 or 256 (benchmarks/README.md, "Streams")
+MULTIPLEXED_JOBS = 128
 #: bytes of fetched bodies waiting for the decoder before fetch threads wait (peak memory)
 PENDING_BODY_BYTES = 48 * 1024 * 1024
 #: packuments to fetch from which decoding gets a process of its own (registry_decode.py);
@@ -139,7 +144,7 @@ class RegistryService(EnrichmentService):
         session: DepauditSession | Callable[[], DepauditSession],
         cache: Cache | None = None,
         *,
-        jobs: int = DEFAULT_JOBS,
+        jobs: int | None = None,
         ttl: float = DEFAULT_TTL,
         offline: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -154,7 +159,9 @@ class RegistryService(EnrichmentService):
         else:
             self._session = session
         self.cache = cache
-        self.jobs = max(1, jobs)
+        #: requests in flight, whatever the protocol; None: by protocol (DEFAULT_JOBS over
+        #: HTTP/1.1, MULTIPLEXED_JOBS once an origin answers over HTTP/2)
+        self.jobs = None if jobs is None else max(1, jobs)
         self.ttl = ttl
         self.offline = offline
         self.clock = clock
@@ -396,7 +403,12 @@ class RegistryService(EnrichmentService):
         with Decoder(use_process=in_process) as decoder:
             self._decoder = decoder
             try:
-                fetcher = BulkFetcher(self.session, min(self.jobs, len(to_fetch)))
+                count = len(to_fetch)
+                fetcher = BulkFetcher(
+                    self.session,
+                    min(self.jobs or DEFAULT_JOBS, count),
+                    min(self.jobs or MULTIPLEXED_JOBS, count),
+                )
                 fetcher.get_many(jobs(), answered, admit=self._gate.open, started=self.under_way)
             finally:
                 self._decoder = None
@@ -566,7 +578,7 @@ def build_registry_service(
     use_cache: bool = True,
     cache_dir: Path | None = None,
     cache_ttl: float = DEFAULT_TTL,
-    jobs: int = DEFAULT_JOBS,
+    jobs: int | None = None,
     npm_timeout: float = 20.0,
     cache: Cache | None = None,
     network_seconds: float = NETWORK_SECONDS,
@@ -602,7 +614,7 @@ def build_registry_service(
 
     def session() -> DepauditSession:
         return build_session(
-            jobs,
+            jobs or DEFAULT_JOBS,
             config.auth_for,
             network_seconds=network_seconds,
             response_bytes=response_bytes,
