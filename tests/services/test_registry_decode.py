@@ -4,6 +4,7 @@ dies costs no answer."""
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
@@ -85,3 +86,50 @@ def test_no_worker_when_the_interpreter_cannot_be_started(
     with Decoder(use_process=True) as decoder:
         assert not decoder.in_process
         assert decoder.submit(BODIES[0]).result(timeout=60) == decode(BODIES[0])
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        b"\x80\x81\x82\x83",  # not a pickle (the frame that hung a scan once, under py-spy)
+        pickle.dumps(["not", "an", "answer"]),
+        pickle.dumps({"unexpected": 1}),
+    ],
+    ids=["not-a-pickle", "a-list", "unknown-keys"],
+)
+def test_a_broken_answer_from_the_worker_costs_no_answer_and_never_hangs(
+    frame: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose answer is not one (a damaged frame) and which then reads on without
+    answering: it is killed, its bodies are decoded in a thread, and closing does not wait on
+    it. Before, the reader thread died on the frame and the scan waited forever."""
+    import sys
+    import threading
+
+    from depaudit.services import registry_decode
+
+    script = (
+        "import struct, sys\n"
+        "head = sys.stdin.buffer.read(8)\n"
+        "sys.stdin.buffer.read(struct.unpack('<Q', head)[0])\n"
+        f"frame = {frame!r}\n"
+        "sys.stdout.buffer.write(struct.pack('<Q', len(frame)) + frame)\n"
+        "sys.stdout.buffer.flush()\n"
+        "while sys.stdin.buffer.read(65536):\n"
+        "    pass\n"
+    )
+    monkeypatch.setattr(registry_decode, "worker_argv", lambda: [sys.executable, "-c", script])
+    bodies = [_packument(f"q{i}", 50) for i in range(30)]
+    answers: list[object] = []
+
+    def run() -> None:
+        with Decoder(use_process=True) as decoder:
+            assert decoder.started_process
+            futures = [decoder.submit(body) for body in bodies]
+            answers.extend(f.result(timeout=30) for f in futures)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the decoder hung on a broken answer"
+    assert answers == [decode(body) for body in bodies]

@@ -69,6 +69,11 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         sink.flush()
 
 
+def worker_argv() -> list[str]:
+    """The worker's command: this module, run by this interpreter."""
+    return [sys.executable, "-m", __name__]
+
+
 class Decoder:
     """``submit(body)`` -> Future of :func:`decode`; a context manager that ends the worker."""
 
@@ -82,7 +87,7 @@ class Decoder:
         if use_process and sys.executable:
             with contextlib.suppress(OSError):
                 self._worker = subprocess.Popen(
-                    [sys.executable, "-m", __name__],
+                    worker_argv(),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                 )
@@ -138,20 +143,29 @@ class Decoder:
     def _read(self) -> None:
         assert self._worker is not None and self._worker.stdout is not None
         stdout = self._worker.stdout
-        while (head := _read_exact(stdout, _LENGTH.size)) is not None:
-            raw = _read_exact(stdout, _LENGTH.unpack(head)[0])
-            if raw is None:
-                break
-            with self._lock:
-                future, _ = self._waiting.popleft()
-            answer = pickle.loads(raw)  # noqa: S301 - from our own worker, over its pipe
-            if "ok" in answer:
-                future.set_result(answer["ok"])
-            elif "value_error" in answer:
-                future.set_exception(ValueError(answer["value_error"]))
-            else:
-                future.set_exception(DecoderCrashed(answer.get("crash", "")))
-        self._fail_over()
+        try:
+            while (head := _read_exact(stdout, _LENGTH.size)) is not None:
+                raw = _read_exact(stdout, _LENGTH.unpack(head)[0])
+                if raw is None:
+                    break
+                answer = _answer(raw)
+                if answer is None:  # not an answer the worker writes: stop trusting it
+                    break
+                with self._lock:
+                    future, _ = self._waiting.popleft()
+                if "ok" in answer:
+                    future.set_result(answer["ok"])
+                elif "value_error" in answer:
+                    future.set_exception(ValueError(answer["value_error"]))
+                else:
+                    future.set_exception(DecoderCrashed(str(answer.get("crash", ""))))
+        finally:
+            # whatever ended the answers (the worker's exit, a broken frame, a bug here), the
+            # worker goes, which ends a feed blocked on its input, and what it did not answer
+            # is decoded in a thread: never a scan waiting on a worker nobody reads
+            if self._worker.poll() is None:
+                self._worker.kill()
+            self._fail_over()
 
     def _fail_over(self) -> None:
         """The worker's output ended: what it did not answer is decoded in a thread (and so
@@ -184,6 +198,17 @@ class Decoder:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _answer(raw: bytes) -> dict[str, Any] | None:
+    """A frame from the worker as its answer, or None when it is not one."""
+    try:
+        answer = pickle.loads(raw)  # noqa: S301 - from our own worker, over its pipe
+    except Exception:  # noqa: BLE001 - a damaged frame, whatever pickle makes of it
+        return None
+    if not isinstance(answer, dict) or not answer.keys() & {"ok", "value_error", "crash"}:
+        return None
+    return answer
 
 
 def _copy(source: Future[dict[str, Any]], *, target: Future[dict[str, Any]]) -> None:
