@@ -32,7 +32,13 @@ def threaded_server() -> Iterator[HTTPServer]:
     server.stop()
 
 
-def test_no_more_than_parallel_transfers_at_once(threaded_server: HTTPServer) -> None:
+@pytest.mark.parametrize("multiplexed", [None, 12])
+def test_no_more_than_parallel_transfers_at_once(
+    threaded_server: HTTPServer, multiplexed: int | None
+) -> None:
+    """At most ``parallel`` at once; ``multiplexed`` is for HTTP/2 origins only: an HTTP/1.1
+    transfer holds a connection, and more of them would queue inside libcurl, where the wait
+    counts against the connect timeout."""
     httpserver = threaded_server
     lock = threading.Lock()
     now = [0]
@@ -48,12 +54,13 @@ def test_no_more_than_parallel_transfers_at_once(threaded_server: HTTPServer) ->
         return Response(request.path.encode(), status=200)
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
-    fetcher = BulkFetcher(build_session(3, retries=0), 3)
+    fetcher = BulkFetcher(build_session(3, retries=0), 3, multiplexed)
     jobs = [Job(i, httpserver.url_for("/slow")) for i in range(10)]
     outcomes = _fetch_all(fetcher, jobs)
     assert sorted(outcomes) == list(range(10))
     assert all(getattr(o, "body", None) == b"/slow" for o in outcomes.values())
     assert peak[0] == 3  # 3 at once (the server's threads would take all 10)
+    assert not fetcher.multiplexing  # it answered over HTTP/1.1
 
 
 def test_jobs_are_drawn_lazily_and_admit_holds_new_ones(httpserver: HTTPServer) -> None:
@@ -312,26 +319,3 @@ def test_an_http2_origin_gets_more_streams_in_flight(
     }
     assert fetcher.multiplexing == {("https", url.removeprefix("https://"))}
     assert 2 < peak[0] <= 8  # 2 until it answered over HTTP/2, then up to 8 streams
-
-
-def test_an_http1_origin_never_gets_more_than_parallel(threaded_server: HTTPServer) -> None:
-    """``multiplexed`` is for HTTP/2 origins only: an HTTP/1.1 transfer holds a connection,
-    and more of them would queue inside libcurl, where the wait counts against the connect
-    timeout."""
-    lock = threading.Lock()
-    now, peak = [0], [0]
-
-    def slow(request: Request) -> Response:
-        with lock:
-            now[0] += 1
-            peak[0] = max(peak[0], now[0])
-        time.sleep(0.05)
-        with lock:
-            now[0] -= 1
-        return Response(b"ok", status=200)
-
-    threaded_server.expect_request("/h1").respond_with_handler(slow)
-    fetcher = BulkFetcher(build_session(3, retries=0), 3, 12)
-    outcomes = _fetch_all(fetcher, [Job(i, threaded_server.url_for("/h1")) for i in range(24)])
-    assert len(outcomes) == 24 and all(getattr(o, "status", 0) == 200 for o in outcomes.values())
-    assert peak[0] == 3 and not fetcher.multiplexing
