@@ -272,6 +272,7 @@ def h2_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[int]]]:
     sock.listen(64)  # connections wait in the backlog until hypercorn accepts them
     port = sock.getsockname()[1]
     in_flight, peak = [0], [0]
+    seen: set[str] = set()
 
     async def app(scope: dict[str, object], receive: object, send: object) -> None:
         if scope["type"] != "http":
@@ -281,8 +282,12 @@ def h2_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[int]]]:
         peak[0] = max(peak[0], in_flight[0])
         await asyncio.sleep(0.1)
         in_flight[0] -= 1
-        body = str(scope["path"]).encode()
-        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        path = str(scope["path"])
+        status, body = 200, path.encode()
+        if path.startswith("/flaky/") and path not in seen:  # 503 the first time
+            seen.add(path)
+            status, body = 503, b"busy"
+        await send({"type": "http.response.start", "status": status, "headers": []})  # type: ignore[operator]
         await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
 
     config = Config()
@@ -319,3 +324,20 @@ def test_an_http2_origin_gets_more_streams_in_flight(
     }
     assert fetcher.multiplexing == {("https", url.removeprefix("https://"))}
     assert 2 < peak[0] <= 8  # 2 until it answered over HTTP/2, then up to 8 streams
+
+
+def test_retries_over_http2_keep_the_streams_counted(
+    h2_server: tuple[str, Path, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every first answer is a 503, retried: a retried transfer leaves its origin's count and
+    comes back into it, so the fetch neither stalls nor goes past ``multiplexed``."""
+    url, bundle, peak = h2_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    fetcher = BulkFetcher(build_session(2, retries=2), 2, 6)
+    outcomes = _fetch_all(fetcher, [Job(i, f"{url}/flaky/{i}") for i in range(24)])
+    assert {
+        tag: (getattr(got, "status", got), getattr(got, "body", None))
+        for tag, got in outcomes.items()
+    } == {i: (200, f"/flaky/{i}".encode()) for i in range(24)}
+    assert fetcher.multiplexing and 2 < peak[0] <= 6
+    assert not any(fetcher._in_flight.values())  # every transfer left its count
