@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from depaudit.cache import BATCH, SCHEMA, Cache, CacheEntry, default_root
 
 
@@ -196,3 +197,25 @@ def test_a_run_that_only_reads_never_removes_entries(tmp_path: Path) -> None:
     assert len(small.get_many("registry", [f"pkg-{n}" for n in range(50)])) == 50
     small.close()
     assert len(Cache(tmp_path).get_many("registry", [f"pkg-{n}" for n in range(50)])) == 50
+
+
+def test_clear_removes_the_bundled_fast_forms_which_are_built_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cache clear` empties the whole cache folder: the bundled data's fast forms live there
+    too (``<root>/bundled``), and the next run builds them again."""
+    from depaudit import bundled
+    from depaudit.cli import main
+
+    root = tmp_path / "cache"
+    project = REPO / "examples" / "express-app"
+    scan = ["scan", str(project), "--offline", "--no-npm", "--no-code", "--format", "json"]
+    assert main([*scan, "--cache-dir", str(root)]) in (0, 1)
+    capsys.readouterr()
+    forms = root / "bundled"
+    assert bundled.fast_form_dir() == forms and any(forms.iterdir())
+    assert main(["cache", "clear", "--cache-dir", str(root)]) == 0
+    capsys.readouterr()
+    assert not forms.exists() and not (root / SCHEMA).exists()
+    assert main([*scan, "--cache-dir", str(root)]) in (0, 1)
+    assert any(forms.iterdir())

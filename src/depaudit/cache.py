@@ -10,7 +10,7 @@ document (orjson). :meth:`Cache.get_many` reads the entries of many keys in a fe
 warm scan of 2,000 packages made 3,900 diskcache lookups, each decoding zlib-compressed JSON
 (``v1``, diskcache's ``JSONDisk``); a batch and plain JSON cost a fraction of that
 (benchmarks/README.md, "Warm scan"). ``v1`` folders of older versions are never read;
-``cache clear`` removes them too.
+``cache clear`` removes them too, and the bundled data's fast forms (``<root>/bundled``).
 
 The cache is an optimisation, never a failure: any error (corrupt database, read-only or
 missing folder, full disk) disables it for the run and leaves one warning in
@@ -43,6 +43,9 @@ from depaudit.errors import ConfigError
 SCHEMA = "v2"
 #: folders of older cache versions: never read, removed by ``cache clear``
 OLD_SCHEMAS = ("v1",)
+#: folders of what is built again on use, removed by ``cache clear`` too: the bundled data's
+#: fast forms (``bundled.fast_form_dir``)
+REBUILT = ("bundled",)
 DATABASE = "cache.db"
 APP = "depaudit"
 DEFAULT_TTL = 24 * 3600.0
@@ -378,8 +381,8 @@ class Cache:
         return CacheInfo(self.directory, size, dict(sorted(entries.items())))
 
     def clear(self) -> int:
-        """Remove every entry (of every namespace) and the folders of older cache versions;
-        returns how many entries there were.
+        """Remove every entry (of every namespace), the folders of older cache versions and
+        the bundled data's fast forms (rebuilt on use); returns how many entries there were.
 
         A version folder may not be a folder: a file or a symbolic link there is removed
         itself (a link's target is never touched). What cannot be removed (an immutable file,
@@ -389,7 +392,8 @@ class Cache:
         self.warnings.clear()
         self.enabled = True
         self._opened = False
-        for path in (self.directory, *(self.root / old for old in OLD_SCHEMAS)):
+        others = (*OLD_SCHEMAS, *REBUILT)
+        for path in (self.directory, *(self.root / other for other in others)):
             try:
                 if path.is_symlink() or (path.exists() and not path.is_dir()):
                     path.unlink()
