@@ -180,3 +180,26 @@ def test_a_stopped_code_scan_raises_and_leaves_no_worker(
         assert analysed == [1]
     # the pool was shut down: its manager thread (and so its workers) ended with the scan
     assert not [t for t in threading.enumerate() if type(t).__name__ == "_ExecutorManagerThread"]
+
+
+def test_without_a_process_pool_the_files_are_analysed_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where no process pool can be made (no usable /dev/shm for its locks, as in some
+    containers and serverless runtimes: ``OSError: [Errno 38] Function not implemented``),
+    the code scan gives the same findings, one file after another, instead of failing."""
+    import concurrent.futures
+
+    from depaudit.code import engine
+    from depaudit.code.engine import scan_code
+
+    serial = scan_code(CORPUS, jobs=1)
+
+    def no_pool(*args: object, **kwargs: object) -> object:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 1)
+    fallback = scan_code(CORPUS, jobs=2)
+    assert fallback.findings == serial.findings and fallback.files == serial.files
+    assert fallback.findings  # the corpus has leaks to find

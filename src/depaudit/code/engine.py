@@ -161,17 +161,17 @@ def _run(
     work = [(source, grammar) for _, _, source, grammar in pending]
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
     if workers <= 1 or len(work) < PARALLEL_THRESHOLD:
-        out = []
-        for job in work:
-            if stop is not None and stop.is_set():
-                raise Stopped
-            out.append(_analyse_job(job))
-        return out
+        return _here(work, stop)
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=_workers_context(), initializer=_worker_ignores_sigint
-    )
+    try:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=_workers_context(), initializer=_worker_ignores_sigint
+        )
+    except (OSError, NotImplementedError):
+        # no process pool here (no usable /dev/shm for its locks, as in some containers and
+        # serverless runtimes): the same findings, one file after another
+        return _here(work, stop)
     try:
         chunks = [
             pool.submit(_analyse_chunk, work[i : i + CHUNK]) for i in range(0, len(work), CHUNK)
@@ -188,6 +188,17 @@ def _run(
         raise
     finally:
         pool.shutdown(wait=True)
+
+
+def _here(
+    work: list[tuple[bytes, Grammar]], stop: threading.Event | None
+) -> list[dict[str, Any] | str]:
+    out = []
+    for job in work:
+        if stop is not None and stop.is_set():
+            raise Stopped
+        out.append(_analyse_job(job))
+    return out
 
 
 def _analyse_chunk(jobs: list[tuple[bytes, Grammar]]) -> list[dict[str, Any] | str]:
