@@ -108,6 +108,27 @@ def test_headers_user_agent_and_decoded_gzip(httpserver: HTTPServer) -> None:
     assert "gzip" in headers["Accept-Encoding"]
 
 
+def test_without_inflating_the_body_comes_as_sent(httpserver: HTTPServer) -> None:
+    """``inflate=False`` (the registry's fetch): gzip is asked for and the body handed over
+    as sent, with its Content-Encoding, for the decoder to inflate under the cap."""
+    import gzip
+
+    seen: list[str] = []
+    sent = gzip.compress(b'{"name": "ms"}')
+
+    def handler(request: Request) -> Response:
+        seen.append(request.headers.get("Accept-Encoding", ""))
+        return Response(sent, headers={"Content-Encoding": "gzip"})
+
+    httpserver.expect_request("/ms").respond_with_handler(handler)
+    fetcher = BulkFetcher(build_session(2, retries=0), 2, inflate=False)
+    outcomes = _fetch_all(fetcher, [Job(0, httpserver.url_for("/ms"))])
+    got = outcomes[0]
+    assert getattr(got, "body", None) == sent
+    assert getattr(got, "headers", {})["content-encoding"] == "gzip"
+    assert seen == ["gzip"]
+
+
 def test_no_proxy_hosts_are_reached_directly(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -234,6 +234,26 @@ def test_gzip_bomb_is_cut_at_the_cap(server: RawServer, scan: Runner) -> None:
     assert_known(result, "beta")
 
 
+@pytest.mark.parametrize("broken", ["cut", "not-asked"])
+def test_a_body_not_in_its_encoding_is_unknown(
+    broken: str, server: RawServer, scan: Runner
+) -> None:
+    """The decoder inflates what the registry sends (gzip, as asked): a gzip body cut short,
+    or one in an encoding not asked for (br), leaves that package unknown, the run going on."""
+    body = gzip.compress(packument("alpha"))
+    if broken == "cut":
+        sent, encoding = body[: len(body) // 2], "gzip"
+    else:
+        sent, encoding = body, "br"
+    server.routes["/alpha"] = lambda conn, seen: send(
+        conn, 200, sent, {"Content-Encoding": encoding}
+    )
+    result = scan()
+    assert result.code == 0
+    assert_unknown(result, "alpha", "could not be decompressed")
+    assert_known(result, "beta")
+
+
 # -- redirects and credentials -------------------------------------------------------------------
 
 TOKEN = "npm_SECRETtoken0123456789abcdef"

@@ -133,3 +133,46 @@ def test_a_broken_answer_from_the_worker_costs_no_answer_and_never_hangs(
     thread.join(60)
     assert not thread.is_alive(), "the decoder hung on a broken answer"
     assert answers == [decode(body) for body in bodies]
+
+
+def test_gzip_bodies_inflate_under_their_cap_in_the_worker_as_in_a_thread() -> None:
+    """The registry's bodies come as sent (gzip): inflated where they are decoded, never past
+    the cap (a bomb stops there), and refused when not in the encoding they say, or in one
+    not asked for; the worker and a thread agree on every case."""
+    import gzip
+    import zlib
+
+    from depaudit.services.registry_decode import TooLarge, Undecodable
+
+    bomb = gzip.compress(b'{"name": "bomb", "readme": "' + b"0" * 5_000_000 + b'"}', 9)
+    cases = [
+        (gzip.compress(BODIES[1]), "gzip", 10_000_000),
+        (zlib.compress(BODIES[0]), "deflate", 10_000_000),
+        (BODIES[0], "identity", 10_000_000),
+        (bomb, "gzip", 1_000_000),  # 5 MB inflated, 1 MB allowed
+        (gzip.compress(BODIES[0])[:-12], "GZIP", 10_000_000),  # cut short
+        (b"not gzip at all", "gzip", 10_000_000),
+        (gzip.compress(BODIES[0]), "br", 10_000_000),  # not asked for
+    ]
+
+    def outcomes(decoder: Decoder) -> list[object]:
+        out: list[object] = []
+        for future in [decoder.submit_encoded(*case) for case in cases]:
+            try:
+                out.append(future.result(timeout=60))
+            except (TooLarge, Undecodable) as exc:
+                out.append(type(exc).__name__)
+        return out
+
+    with Decoder(use_process=True) as worker:
+        assert worker.in_process
+        in_process = outcomes(worker)
+    with Decoder(use_process=False) as thread:
+        in_thread = outcomes(thread)
+    assert in_process == in_thread
+    assert in_process[:3] == [
+        (decode(BODIES[1]), len(BODIES[1])),
+        (decode(BODIES[0]), len(BODIES[0])),
+        (decode(BODIES[0]), len(BODIES[0])),
+    ]
+    assert in_process[3:] == ["TooLarge", "Undecodable", "Undecodable", "Undecodable"]

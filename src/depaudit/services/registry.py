@@ -255,30 +255,47 @@ class RegistryService(EnrichmentService):
         pending = _Pending(name, url, entry, got.status, etag, modified)
         # a partial, not a closure over ``got``: the Future keeps its callbacks, and with
         # them every body, until the fetch ends (215 MB held for theia's 1,862 packuments)
-        decoded = self._decoder.submit(got.body)
+        decoded = self._decoder.submit_encoded(
+            got.body, got.headers.get("Content-Encoding", ""), self.session.max_body
+        )
         decoded.add_done_callback(partial(self._decoded, pending=pending, size=size))
         return pending
 
-    def _decoded(self, done: Future[dict[str, Any]], *, pending: _Pending, size: int) -> None:
-        """A body is decoded (the decoder's thread): its bytes leave the gate, a usable
-        answer counts as a success at once (5xx or an HTML page do not; a plain 404 does),
-        and its outcome is settled."""
+    def _decoded(
+        self, done: Future[tuple[dict[str, Any], int]], *, pending: _Pending, size: int
+    ) -> None:
+        """A body is decoded (the decoder's thread): its bytes leave the gate, what it
+        inflated to is charged to the run's response budget (the bytes as sent were, as they
+        came), a usable answer counts as a success at once (5xx or an HTML page do not; a
+        plain 404 does), and its outcome is settled."""
+        from depaudit.http import BudgetSpent
+
         self._gate.release(size)
         if done.exception() is None or pending.status == 404:
             self._succeeded()
         assert self._settle is not None  # set while _fetch_all runs
         try:
             outcome = self._outcome(pending, done)
+            if outcome.data is not None and done.result()[1] > size:
+                self.session.budget.take(done.result()[1] - size)
+        except BudgetSpent as exc:  # this body was the one over: it is not used
+            outcome = _Outcome(pending.name, error=f"{BUDGET_STOP}{exc}")
         except Exception as exc:  # noqa: BLE001 - a bug: raised again after the fetch
             self._crashes.append(exc)
             outcome = _Outcome(pending.name, error=type(exc).__name__)
         self._settle(pending.url, pending.entry, outcome)
 
     @staticmethod
-    def _outcome(pending: _Pending, decoded: Future[dict[str, Any]]) -> _Outcome:
+    def _outcome(pending: _Pending, decoded: Future[tuple[dict[str, Any], int]]) -> _Outcome:
         """The outcome of a decoded body."""
+        from depaudit.services.registry_decode import TooLarge, Undecodable
+
         try:
-            data = decoded.result()
+            data = decoded.result()[0]
+        except TooLarge as exc:
+            return _Outcome(pending.name, error=str(exc))
+        except Undecodable:
+            return _Outcome(pending.name, error="body could not be decompressed")
         except ValueError:
             if pending.status == 404:  # plain "Not found" (or an empty body)
                 return _Outcome(pending.name, data={"state": metrics.STATE_MISSING})
@@ -408,6 +425,7 @@ class RegistryService(EnrichmentService):
                     self.session,
                     min(self.jobs or DEFAULT_JOBS, count),
                     min(self.jobs or MULTIPLEXED_JOBS, count),
+                    inflate=False,  # the decoder inflates, beside the fetch
                 )
                 fetcher.get_many(jobs(), answered, admit=self._gate.open, started=self.under_way)
             finally:

@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import threading
+import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
@@ -34,6 +35,11 @@ from typing import IO, Any
 from depaudit.services.packument_body import pack_body
 
 _LENGTH = struct.Struct("<Q")
+#: a body's frame to the worker: its length, its encoding, the cap on its inflated size
+_FRAME = struct.Struct("<QBQ")
+#: how a body is encoded (the registry's Content-Encoding, as asked: gzip)
+AS_IS, ZLIB = 0, 1
+ENCODINGS = {"": AS_IS, "identity": AS_IS, "gzip": ZLIB, "x-gzip": ZLIB, "deflate": ZLIB}
 
 
 def decode(body: bytes) -> dict[str, Any]:
@@ -46,6 +52,41 @@ class DecoderCrashed(RuntimeError):
     """The worker failed on a body with something other than ValueError (a bug)."""
 
 
+class TooLarge(Exception):
+    """The body inflates past its cap: reading stopped there (a compression bomb)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body exceeds {limit} bytes")
+        self.limit = limit
+
+
+class Undecodable(Exception):
+    """The body is not in the encoding it says (or in one depaudit did not ask for)."""
+
+
+def inflate(body: bytes, encoding: int, limit: int) -> bytes:
+    """``body`` as sent, inflated when it is gzip or zlib, never past ``limit`` bytes (a
+    bounded piece at a time: a 200 MB bomb of 200 kB stops at the cap, as libcurl's did)."""
+    if encoding == AS_IS:
+        return body
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise Undecodable from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise TooLarge(limit)
+    if not inflater.eof:
+        raise Undecodable  # cut short
+    return out
+
+
+def decode_frame(body: bytes, encoding: int, limit: int) -> tuple[dict[str, Any], int]:
+    """:func:`decode` of the inflated body, and its inflated size."""
+    data = inflate(body, encoding, limit)
+    return decode(data), len(data)
+
+
 def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
     data = stream.read(size)
     return data if data is not None and len(data) == size else None
@@ -53,12 +94,18 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
 
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The worker: bodies in, answers out, until the input ends."""
-    while (head := _read_exact(source, _LENGTH.size)) is not None:
-        body = _read_exact(source, _LENGTH.unpack(head)[0])
+    while (head := _read_exact(source, _FRAME.size)) is not None:
+        size, encoding, limit = _FRAME.unpack(head)
+        body = _read_exact(source, size)
         if body is None:
             return
         try:
-            answer: dict[str, Any] = {"ok": decode(body)}
+            data, inflated = decode_frame(body, encoding, limit)
+            answer: dict[str, Any] = {"ok": data, "size": inflated}
+        except TooLarge:
+            answer = {"too_large": limit}
+        except Undecodable:
+            answer = {"undecodable": True}
         except ValueError as exc:
             answer = {"value_error": str(exc)[:200]}
         except Exception as exc:  # noqa: BLE001 - handed to the scan, which raises it
@@ -75,13 +122,15 @@ def worker_argv() -> list[str]:
 
 
 class Decoder:
-    """``submit(body)`` -> Future of :func:`decode`; a context manager that ends the worker."""
+    """``submit(body)`` -> Future of :func:`decode`; ``submit_encoded(body, encoding,
+    limit)`` -> Future of :func:`decode_frame` (the body inflated here, under its cap); a
+    context manager that ends the worker."""
 
     def __init__(self, use_process: bool = True) -> None:
         self._thread: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._waiting: deque[tuple[Future[dict[str, Any]], bytes]] = deque()
-        self._outbox: SimpleQueue[bytes | None] = SimpleQueue()
+        self._waiting: deque[tuple[Future[tuple[dict[str, Any], int]], _Job]] = deque()
+        self._outbox: SimpleQueue[_Job | None] = SimpleQueue()
         self._worker: subprocess.Popen[bytes] | None = None  # kept to the end, to reap it
         self._live = False  # bodies go to the worker (False once it is gone)
         if use_process and sys.executable:
@@ -111,13 +160,30 @@ class Decoder:
         return self._live
 
     def submit(self, body: bytes) -> Future[dict[str, Any]]:
+        """:func:`decode` of a body as it is."""
+        result: Future[dict[str, Any]] = Future()
+        self.submit_encoded(body, "", 0).add_done_callback(partial(_first, target=result))
+        return result
+
+    def submit_encoded(
+        self, body: bytes, encoding: str, limit: int
+    ) -> Future[tuple[dict[str, Any], int]]:
+        """:func:`decode_frame` of a body sent with ``Content-Encoding: encoding``, inflated
+        to at most ``limit`` bytes (TooLarge past it; Undecodable for an encoding not
+        asked for or a body not in it)."""
+        code = ENCODINGS.get(encoding.strip().lower())
+        if code is None:
+            refused: Future[tuple[dict[str, Any], int]] = Future()
+            refused.set_exception(Undecodable(encoding))
+            return refused
+        job = (body, code, limit)
         with self._lock:
             if self._live:
-                result: Future[dict[str, Any]] = Future()
-                self._waiting.append((result, body))
-                self._outbox.put(body)
+                result: Future[tuple[dict[str, Any], int]] = Future()
+                self._waiting.append((result, job))
+                self._outbox.put(job)
                 return result
-        return self._in_thread().submit(decode, body)
+        return self._in_thread().submit(decode_frame, *job)
 
     def _in_thread(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -130,11 +196,12 @@ class Decoder:
         assert self._worker is not None and self._worker.stdin is not None
         stdin = self._worker.stdin
         try:
-            while (body := self._outbox.get()) is not None:
-                stdin.write(_LENGTH.pack(len(body)))
+            while (job := self._outbox.get()) is not None:
+                body, encoding, limit = job
+                stdin.write(_FRAME.pack(len(body), encoding, limit))
                 stdin.write(body)
                 stdin.flush()
-                del body
+                del job, body
         except OSError:
             pass  # the worker died: the reader hands its bodies to a thread
         with contextlib.suppress(OSError):
@@ -154,7 +221,11 @@ class Decoder:
                 with self._lock:
                     future, _ = self._waiting.popleft()
                 if "ok" in answer:
-                    future.set_result(answer["ok"])
+                    future.set_result((answer["ok"], int(answer.get("size", 0))))
+                elif "too_large" in answer:
+                    future.set_exception(TooLarge(int(answer["too_large"])))
+                elif "undecodable" in answer:
+                    future.set_exception(Undecodable())
                 elif "value_error" in answer:
                     future.set_exception(ValueError(answer["value_error"]))
                 else:
@@ -175,8 +246,10 @@ class Decoder:
             self._waiting.clear()
             self._live = False
         self._outbox.put(None)  # the feed stops too, if the worker died under it
-        for future, body in left:
-            self._in_thread().submit(decode, body).add_done_callback(partial(_copy, target=future))
+        for future, job in left:
+            self._in_thread().submit(decode_frame, *job).add_done_callback(
+                partial(_copy, target=future)
+            )
 
     def close(self) -> None:
         """Ends the worker after its last answer (and the thread, if one was used)."""
@@ -206,17 +279,30 @@ def _answer(raw: bytes) -> dict[str, Any] | None:
         answer = pickle.loads(raw)  # noqa: S301 - from our own worker, over its pipe
     except Exception:  # noqa: BLE001 - a damaged frame, whatever pickle makes of it
         return None
-    if not isinstance(answer, dict) or not answer.keys() & {"ok", "value_error", "crash"}:
+    if not isinstance(answer, dict) or not answer.keys() & _ANSWERS:
         return None
     return answer
 
 
-def _copy(source: Future[dict[str, Any]], *, target: Future[dict[str, Any]]) -> None:
+_ANSWERS = frozenset({"ok", "value_error", "crash", "too_large", "undecodable"})
+#: a body, its encoding (AS_IS, ZLIB), its cap once inflated
+_Job = tuple[bytes, int, int]
+
+
+def _copy(source: Future[Any], *, target: Future[Any]) -> None:
     error = source.exception()
     if error is not None:
         target.set_exception(error)
     else:
         target.set_result(source.result())
+
+
+def _first(source: Future[tuple[dict[str, Any], int]], *, target: Future[dict[str, Any]]) -> None:
+    error = source.exception()
+    if error is not None:
+        target.set_exception(error)
+    else:
+        target.set_result(source.result()[0])
 
 
 if __name__ == "__main__":
