@@ -234,6 +234,22 @@ def test_gzip_bomb_is_cut_at_the_cap(server: RawServer, scan: Runner) -> None:
     assert_known(result, "beta")
 
 
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_plain_text_404_is_not_in_the_registry(
+    gzipped: bool, server: RawServer, scan: Runner
+) -> None:
+    """Some registries answer a missing package with a page, not JSON: still a fact (not in
+    the registry), gzipped or not, never an error of the scan."""
+    body = b"<html><body>Not Found</body></html>"
+    headers = {"Content-Encoding": "gzip"} if gzipped else {}
+    sent = gzip.compress(body) if gzipped else body
+    server.routes["/alpha"] = lambda conn, seen: send(conn, 404, sent, headers)
+    result = scan()
+    assert result.code == 0
+    assert result.facts("alpha")["in_registry"] is False
+    assert_known(result, "beta")
+
+
 @pytest.mark.parametrize("broken", ["cut", "not-asked"])
 def test_a_body_not_in_its_encoding_is_unknown(
     broken: str, server: RawServer, scan: Runner

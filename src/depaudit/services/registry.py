@@ -276,8 +276,9 @@ class RegistryService(EnrichmentService):
         assert self._settle is not None  # set while _fetch_all runs
         try:
             outcome = self._outcome(pending, done)
-            if outcome.data is not None and done.result()[1] > size:
-                self.session.budget.take(done.result()[1] - size)
+            inflated = done.result()[1] if done.exception() is None else size
+            if outcome.data is not None and inflated > size:
+                self.session.budget.take(inflated - size)
         except BudgetSpent as exc:  # this body was the one over: it is not used
             outcome = _Outcome(pending.name, error=f"{BUDGET_STOP}{exc}")
         except Exception as exc:  # noqa: BLE001 - a bug: raised again after the fetch
