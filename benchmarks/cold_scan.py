@@ -13,12 +13,13 @@ run is divided by the curl run next to it, and the median of those ratios is rep
 with the medians of the times). Peak RSS is GNU time's. The replay server runs in this process.
 ``--before SRC`` adds a third run to each pair: depaudit from another checkout's ``src``
 folder (``git worktree add /tmp/x COMMIT``), for before/after figures from the same run.
-``--app-files N`` adds the app's own code to the project: N generated TypeScript files
-(``benchmarks/code_monorepo.py``'s generator) in ``server/``, which the scan's code rules read
-(cold: an empty cache).
+``--gzip`` has the replay gzip its bodies for clients that accept it, as the registry does
+(curl then runs with ``--compressed``, inflating them too). ``--app-files N`` adds the app's
+own code to the project: N generated TypeScript files (``benchmarks/code_monorepo.py``'s
+generator) in ``server/``, which the scan's code rules read (cold: an empty cache).
 
 ``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--before SRC]
-[--app-files N]``
+[--app-files N] [--gzip]``
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ def curl_config(base: str, names: list[str], path: Path) -> Path:
     return path
 
 
-def curl_argv(config: Path) -> list[str]:
+def curl_argv(config: Path, compressed: bool = False) -> list[str]:
     return [
         "curl",
+        *(["--compressed"] if compressed else []),  # asks for gzip and inflates it, as we do
         "--silent",
         "--parallel",
         "--parallel-max",
@@ -105,15 +107,20 @@ def pairs_at(
     pairs: int,
     jobs: int | None,
     before: Path | None = None,
+    compress: bool = False,
 ) -> dict[str, Any]:
     scratch = Path(tempfile.mkdtemp(prefix="cold-", dir=WORK))
     env = dict(os.environ, npm_config_update_notifier="false")
     rows: list[dict[str, Any]] = []
-    with ReplayServer(PACKUMENTS, delay=delay_ms / 1000) as server:
+    with ReplayServer(PACKUMENTS, delay=delay_ms / 1000, compress=compress) as server:
+        if compress:  # every body gzipped before the first pair, not while it runs
+            for name in names:
+                if packument_path(name).is_file():
+                    server.gzipped(packument_path(name))
         config = curl_config(server.url, names, scratch / "curl.cfg")
         for i in range(pairs):
             server.stats.reset()
-            curl = run_process(curl_argv(config), project, env)
+            curl = run_process(curl_argv(config, compress), project, env)
             curl_requests, curl_bytes = server.stats.requests, server.stats.bytes_sent
             server.stats.reset()
             cache = scratch / f"cache-{i}"
@@ -186,6 +193,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"{results['date']}, load average {results['load']} at the start; "
         f"{results['target']} ({results['names']} names, {results['mb']:.0f} MB of packuments"
         + (f"; {results['app_files']} app files" if results.get("app_files") else "")
+        + ("; gzipped, curl --compressed" if results.get("gzip") else "")
         + "); "
         f"depaudit --jobs {results['jobs'] or 'default'}.",
         "",
@@ -218,6 +226,9 @@ def main() -> int:
     parser.add_argument("--target", default=DEFAULT_TARGET)
     parser.add_argument("--before", type=Path, help="src folder of another checkout")
     parser.add_argument("--app-files", type=int, default=0, help="generated app files to add")
+    parser.add_argument(
+        "--gzip", action="store_true", help="the replay gzips its bodies (curl --compressed)"
+    )
     args = parser.parse_args()
     compile_sources(*([args.before] if args.before else []), HERE.parent / "src")
     WORK.mkdir(parents=True, exist_ok=True)
@@ -238,6 +249,7 @@ def main() -> int:
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "target": args.target,
         "app_files": args.app_files,
+        "gzip": args.gzip,
         "names": len(names),
         "mb": size / 2**20,
         "jobs": args.jobs,
@@ -246,7 +258,7 @@ def main() -> int:
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
         ).stdout.strip(),
         "delays": [
-            pairs_at(float(d), names, lock, project, args.pairs, args.jobs, args.before)
+            pairs_at(float(d), names, lock, project, args.pairs, args.jobs, args.before, args.gzip)
             for d in args.delays.split(",")
         ],
     }

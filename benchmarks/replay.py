@@ -20,6 +20,7 @@ Run alone: ``python -m benchmarks.replay [--port N]``.
 from __future__ import annotations
 
 import argparse
+import gzip
 import threading
 import time
 from dataclasses import dataclass, field
@@ -79,8 +80,14 @@ class _Server(ThreadingHTTPServer):
 class ReplayServer:
     """A threaded loopback server; ``with ReplayServer() as server: server.url``."""
 
-    def __init__(self, root: Path = PACKUMENTS, port: int = 0, delay: float = 0.0) -> None:
+    def __init__(
+        self, root: Path = PACKUMENTS, port: int = 0, delay: float = 0.0, compress: bool = False
+    ) -> None:
         self.root = root
+        #: answer a client that accepts gzip with the packument gzipped (as the registry
+        #: does), each compressed once, on first use (``compressed``)
+        self.compress = compress
+        self.compressed: dict[Path, bytes] = {}
         #: seconds each request waits before its answer: an added round trip (0.05 models a
         #: registry 50 ms away; connections are kept alive, so only requests pay it)
         self.delay = delay
@@ -106,9 +113,13 @@ class ReplayServer:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 return
 
-            def _send(self, status: int, body: bytes, head_only: bool = False) -> None:
+            def _send(
+                self, status: int, body: bytes, head_only: bool = False, encoding: str = ""
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                if encoding:
+                    self.send_header("Content-Encoding", encoding)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if not head_only:
@@ -147,12 +158,16 @@ class ReplayServer:
                 path = packument_path(name, server.root) if name else None
                 stats = server.stats
                 if path is not None and path.is_file():
-                    body = path.read_bytes()
+                    encoding = ""
+                    if server.compress and "gzip" in self.headers.get("Accept-Encoding", ""):
+                        body, encoding = server.gzipped(path), "gzip"
+                    else:
+                        body = path.read_bytes()
                     with stats.lock:
                         stats.requests += 1
                         stats.hits += 1
                         stats.bytes_sent += 0 if head_only else len(body)
-                    self._send(200, body, head_only)
+                    self._send(200, body, head_only, encoding)
                     return
                 with stats.lock:
                     stats.requests += 1
@@ -161,6 +176,12 @@ class ReplayServer:
                 self._send(404, b'{"error":"Not found"}', head_only)
 
         return Handler
+
+    def gzipped(self, path: Path) -> bytes:
+        body = self.compressed.get(path)
+        if body is None:
+            body = self.compressed[path] = gzip.compress(path.read_bytes(), compresslevel=6)
+        return body
 
     def start(self) -> ReplayServer:
         self.thread.start()
@@ -183,8 +204,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--root", type=Path, default=PACKUMENTS)
     parser.add_argument("--delay-ms", type=float, default=0.0, help="added per request")
+    parser.add_argument("--gzip", action="store_true", help="gzip for clients that accept it")
     args = parser.parse_args()
-    server = ReplayServer(args.root, args.port, args.delay_ms / 1000).start()
+    server = ReplayServer(args.root, args.port, args.delay_ms / 1000, args.gzip).start()
     print(f"replaying {args.root} at {server.url} (Ctrl-C stops)", flush=True)
     try:
         server.thread.join()
