@@ -176,3 +176,27 @@ def test_gzip_bodies_inflate_under_their_cap_in_the_worker_as_in_a_thread() -> N
         (decode(BODIES[0]), len(BODIES[0])),
     ]
     assert in_process[3:] == ["TooLarge", "Undecodable", "Undecodable", "Undecodable"]
+
+
+def test_an_abandoned_decoder_ends_at_once_without_decoding_the_rest() -> None:
+    """Ctrl-C (or an error) ends the fetch: leaving the decoder on an exception kills the
+    worker instead of waiting for it to decode every body still queued, and nothing is
+    decoded in a thread instead."""
+    import time
+
+    bodies = [_packument(f"big{i}", 3000) for i in range(60)]  # seconds of decoding
+    decoded: list[int] = []
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), Decoder(use_process=True) as decoder:
+        assert decoder.in_process
+        futures = [decoder.submit(body) for body in bodies]
+        for i, future in enumerate(futures):
+            future.add_done_callback(lambda f, i=i: decoded.append(i))
+        futures[0].result(timeout=60)  # the worker is under way
+        raise KeyboardInterrupt
+    assert time.monotonic() - started < 5
+    assert decoder._thread is None  # nothing was handed to a thread
+    assert len(decoded) < len(bodies)
+    with Decoder(use_process=True) as whole:  # without an exception: every body answered
+        answers = [whole.submit(body).result(timeout=120) for body in bodies[:5]]
+    assert answers == [decode(body) for body in bodies[:5]]

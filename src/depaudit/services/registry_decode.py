@@ -133,6 +133,7 @@ class Decoder:
         self._outbox: SimpleQueue[_Job | None] = SimpleQueue()
         self._worker: subprocess.Popen[bytes] | None = None  # kept to the end, to reap it
         self._live = False  # bodies go to the worker (False once it is gone)
+        self._abandoned = False  # abandon(): what is not decoded yet never will be
         if use_process and sys.executable:
             with contextlib.suppress(OSError):
                 self._worker = subprocess.Popen(
@@ -240,12 +241,14 @@ class Decoder:
 
     def _fail_over(self) -> None:
         """The worker's output ended: what it did not answer is decoded in a thread (and so
-        is everything submitted from now on)."""
+        is everything submitted from now on); after :meth:`abandon`, nothing is."""
         with self._lock:
             left = list(self._waiting)
             self._waiting.clear()
             self._live = False
         self._outbox.put(None)  # the feed stops too, if the worker died under it
+        if self._abandoned:
+            return  # never settled: nobody waits on them, and their callbacks need not run
         for future, job in left:
             self._in_thread().submit(decode_frame, *job).add_done_callback(
                 partial(_copy, target=future)
@@ -269,7 +272,18 @@ class Decoder:
     def __enter__(self) -> Decoder:
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def abandon(self) -> None:
+        """The fetch ended early (Ctrl-C, an error): the bodies not decoded yet are not
+        wanted, so the worker is killed rather than left to decode them (up to 48 MB of
+        gzip, seconds of work) while the scan waits to end."""
+        with self._lock:
+            self._abandoned = True
+        if self._worker is not None and self._worker.poll() is None:
+            self._worker.kill()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:
+            self.abandon()
         self.close()
 
 
