@@ -455,18 +455,13 @@ def read_body(
     response: requests.Response, limit: int, budget: RunBudget | None, url: str = ""
 ) -> bytes:
     """A streamed response's decoded body, at most ``limit`` bytes (BodyTooLarge past it),
-    charged to ``budget`` (BudgetSpent when the run's bytes or time are spent); see
-    :func:`read_raw`."""
-    return read_raw(response.raw, limit, budget, url)
-
-
-def read_raw(raw: Any, limit: int, budget: RunBudget | None, url: str = "") -> bytes:
-    """The decoded body of a urllib3 response read with ``read1``: it returns what one
-    receive gave, so the deadline is checked as bytes trickle in (``iter_content`` blocks
-    until a whole chunk has arrived). A compressed body is decoded a bounded piece at a time:
-    a gzip bomb stops at the cap, never inflates whole."""
+    charged to ``budget`` (BudgetSpent when the run's bytes or time are spent). It is read
+    with urllib3's ``read1``, which returns what one receive gave, so the deadline is checked
+    as bytes trickle in (``iter_content`` blocks until a whole chunk has arrived). A
+    compressed body is decoded a bounded piece at a time: a gzip bomb stops at the cap, never
+    inflates whole."""
     try:
-        body = _read_chunks(raw, limit, budget, url)
+        body = _read_chunks(response.raw, limit, budget, url)
     except requests.RequestException:
         if budget is not None:
             budget.check()  # the deadline's watchdog shut the socket: BudgetSpent says so

@@ -228,8 +228,7 @@ class BulkFetcher:
         """The options of an origin's transfers that come from the environment (proxy, CA
         bundle, client certificate): read once per scheme and host, as the session does."""
         pycurl = self.pycurl
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc)
+        key = _origin_key(url)
         options = self._origins.get(key)
         if options is None:
             settings = self.session.merge_environment_settings(url, {}, True, None, None)

@@ -11,7 +11,7 @@ slotted dataclasses and their enums); one module keeps each type defined once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -482,12 +482,26 @@ class PackageFacts:
             slot.__set__(new, changes[name] if name in changes else slot.__get__(self))
         return new
 
+    @staticmethod
+    def from_values(values: Mapping[str, Any]) -> PackageFacts:
+        """``PackageFacts(**values)`` at a fraction of its cost, the same way as
+        :meth:`evolve` (2,090 constructions were half of a warm scan's registry step). The
+        values are checked by the caller (``registry_snapshot.decode``)."""
+        new = object.__new__(PackageFacts)
+        for name, slot in _FACTS_SLOTS:
+            slot.__set__(new, values[name] if name in values else _FACTS_DEFAULTS[name])
+        return new
 
-#: the slots of PackageFacts and their descriptors, in field order (for ``evolve``)
+
+#: the slots of PackageFacts and their descriptors, in field order, and the fields' defaults
+#: (for ``evolve`` and ``from_values``)
 _FACTS_SLOTS: tuple[tuple[str, Any], ...] = tuple(
     (name, PackageFacts.__dict__[name]) for name in PackageFacts.__slots__
 )
 _FACTS_FIELDS = frozenset(PackageFacts.__slots__)
+_FACTS_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in fields(PackageFacts) if f.default is not MISSING
+}
 
 
 class Tier(StrEnum):

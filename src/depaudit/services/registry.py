@@ -3,15 +3,17 @@
 For every name in the tree: ``GET <registry>{name}`` (scoped names as ``@scope%2fname``) for
 the *full* document, because only it carries ``time`` (publish dates; the abbreviated
 "corgi" document has none). The requests go through :class:`depaudit.http_bulk.BulkFetcher`
-(libcurl, ``jobs`` at a time from one thread); each body is handed to
-:class:`~depaudit.services.registry_decode.Decoder` (a worker process for big fetches), which
-reads only the fields depaudit needs (:func:`~depaudit.services.packument_body.pack_body`) and
-gives back the cached form (one string line per version, cheap to read back), and the body is
-dropped. As soon as a name's answer is decoded its cache entry (with the ETag /
-Last-Modified validators) and its facts are made, while other requests still wait on the
-network. A warm scan reads every name's entry in one batched :meth:`Cache.get_many`;
-after the TTL they are revalidated (``If-None-Match`` / ``If-Modified-Since``; a 304 only
-refreshes the timestamp). ``offline`` uses the cache alone.
+(libcurl from one thread; :data:`DEFAULT_JOBS` per origin in flight over HTTP/1.1,
+:data:`MULTIPLEXED_JOBS` over HTTP/2), gzip asked for; each body is handed, as sent, to
+:class:`~depaudit.services.registry_decode.Decoder` (a worker process for big fetches),
+which inflates it under the body cap, reads only the fields depaudit needs
+(:func:`~depaudit.services.packument_body.pack_body`) and gives back the cached form (one
+string line per version, cheap to read back), and the body is dropped. As soon as a name's
+answer is decoded its cache entry (with the ETag / Last-Modified validators) and its facts
+are made, while other requests still wait on the network. A warm scan reads every name's
+entry in one batched :meth:`Cache.get_many`; after the TTL they are revalidated
+(``If-None-Match`` / ``If-Modified-Since``; a 304 only refreshes the timestamp). ``offline``
+uses the cache alone.
 
 A 404 is a fact (not in the registry); an unpublished tombstone (200 or 404 body with
 ``time.unpublished``) is a fact too. Network trouble leaves the package unknown and adds one
@@ -59,7 +61,7 @@ DEFAULT_JOBS = 32
 #: the registry here (HTTP/2), theia's 1,766 names took 4.4-4.5 s with 32, 3.1-3.2 s with 64,
 #: 2.4-2.8 s with 128 and no less with 192 or 256 (benchmarks/README.md, "Streams")
 MULTIPLEXED_JOBS = 128
-#: bytes of fetched bodies waiting for the decoder before fetch threads wait (peak memory)
+#: bytes of fetched bodies waiting for the decoder before new requests wait (peak memory)
 PENDING_BODY_BYTES = 48 * 1024 * 1024
 #: packuments to fetch from which decoding gets a process of its own (registry_decode.py);
 #: starting one costs ~0.1 s of CPU, a few packuments decode in less in a thread
@@ -276,9 +278,10 @@ class RegistryService(EnrichmentService):
         assert self._settle is not None  # set while _fetch_all runs
         try:
             outcome = self._outcome(pending, done)
-            inflated = done.result()[1] if done.exception() is None else size
-            if outcome.data is not None and inflated > size:
-                self.session.budget.take(inflated - size)
+            if outcome.data is not None and done.exception() is None:
+                inflated = done.result()[1]
+                if inflated > size:
+                    self.session.budget.take(inflated - size)
         except BudgetSpent as exc:  # this body was the one over: it is not used
             outcome = _Outcome(pending.name, error=f"{BUDGET_STOP}{exc}")
         except Exception as exc:  # noqa: BLE001 - a bug: raised again after the fetch
@@ -383,12 +386,12 @@ class RegistryService(EnrichmentService):
         progress: Progress,
         settled: Callable[[str, CacheEntry | None, _Outcome], None],
     ) -> list[tuple[str, CacheEntry | None, _Outcome]]:
-        """Every request through :class:`depaudit.http_bulk.BulkFetcher` (``jobs`` at a time,
-        one thread), bodies decoded by :class:`~depaudit.services.registry_decode.Decoder`;
-        no new request starts while :class:`BodyGate` is full. ``settled(url, entry,
-        outcome)`` is called once per name as soon as its outcome is final (from the fetch's
-        or the decoder's thread), so its cache entry and facts are done while other
-        transfers still wait on the network."""
+        """Every request through :class:`depaudit.http_bulk.BulkFetcher` (one thread;
+        ``jobs`` in flight, or by protocol when None), bodies decoded by
+        :class:`~depaudit.services.registry_decode.Decoder`; no new request starts while
+        :class:`BodyGate` is full. ``settled(url, entry, outcome)`` is called once per name
+        as soon as its outcome is final (from the fetch's or the decoder's thread), so its
+        cache entry and facts are done while other transfers still wait on the network."""
         from depaudit.http_bulk import BulkFetcher, Job
         from depaudit.services.registry_decode import Decoder
 

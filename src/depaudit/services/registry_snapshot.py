@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import MISSING, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,25 +109,6 @@ def _days(later: datetime, earlier: datetime) -> float:
     return round((later - earlier).total_seconds() / DAY, 2)
 
 
-#: PackageFacts' slots and their descriptors, and every field's default
-_SLOTS: tuple[tuple[str, Any], ...] = tuple(
-    (name, PackageFacts.__dict__[name]) for name in PackageFacts.__slots__
-)
-_DEFAULTS: dict[str, Any] = {
-    f.name: f.default for f in fields(PackageFacts) if f.default is not MISSING
-}
-
-
-def _new_facts(values: Mapping[str, Any]) -> PackageFacts:
-    """``PackageFacts(**values)`` at a fraction of its cost (a frozen dataclass's ``__init__``
-    sets its 27 fields one ``object.__setattr__`` at a time; 2,090 of them were half of a warm
-    scan's registry step): the slots are set directly. The values are checked by the caller."""
-    new = object.__new__(PackageFacts)
-    for name, slot in _SLOTS:
-        slot.__set__(new, values[name] if name in values else _DEFAULTS[name])
-    return new
-
-
 def decode(rows: object, now: datetime) -> dict[str, PackageFacts]:
     """:func:`encode`'s rows as facts by ``name@version``, ages counted from ``now``.
     Raises ValueError (or TypeError) on rows of another shape."""
@@ -159,5 +139,5 @@ def decode(rows: object, now: datetime) -> dict[str, PackageFacts]:
             age_days=_days(now, installed) if installed else None,
             days_since_release=_days(now, last) if last else None,
         )
-        out[f"{name}@{version}"] = _new_facts(values)
+        out[f"{name}@{version}"] = PackageFacts.from_values(values)
     return out
