@@ -43,7 +43,7 @@ def _answers(decoder: Decoder, bodies: list[bytes]) -> list[object]:
     out: list[object] = []
     for future in futures:
         try:
-            out.append(future.result(timeout=60))
+            out.append(future.result(timeout=60)[0])
         except ValueError as exc:
             out.append(("ValueError", isinstance(exc, ValueError)))
     return out
@@ -72,7 +72,7 @@ def test_a_worker_that_dies_costs_no_answer() -> None:
         futures = [decoder.submit(body) for body in bodies[:20]]
         process.kill()
         futures += [decoder.submit(body) for body in bodies[20:]]
-        answers = [f.result(timeout=60) for f in futures]
+        answers = [f.result(timeout=60)[0] for f in futures]
         assert not decoder.in_process  # the rest went to a thread
     assert answers == [decode(body) for body in bodies]
 
@@ -85,7 +85,7 @@ def test_no_worker_when_the_interpreter_cannot_be_started(
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
     with Decoder(use_process=True) as decoder:
         assert not decoder.in_process
-        assert decoder.submit(BODIES[0]).result(timeout=60) == decode(BODIES[0])
+        assert decoder.submit(BODIES[0]).result(timeout=60)[0] == decode(BODIES[0])
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_a_broken_answer_from_the_worker_costs_no_answer_and_never_hangs(
         with Decoder(use_process=True) as decoder:
             assert decoder.started_process
             futures = [decoder.submit(body) for body in bodies]
-            answers.extend(f.result(timeout=30) for f in futures)
+            answers.extend(f.result(timeout=30)[0] for f in futures)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -157,7 +157,7 @@ def test_gzip_bodies_inflate_under_their_cap_in_the_worker_as_in_a_thread() -> N
 
     def outcomes(decoder: Decoder) -> list[object]:
         out: list[object] = []
-        for future in [decoder.submit_encoded(*case) for case in cases]:
+        for future in [decoder.submit(*case) for case in cases]:
             try:
                 out.append(future.result(timeout=60))
             except (TooLarge, Undecodable) as exc:
@@ -198,5 +198,5 @@ def test_an_abandoned_decoder_ends_at_once_without_decoding_the_rest() -> None:
     assert decoder._thread is None  # nothing was handed to a thread
     assert len(decoded) < len(bodies)
     with Decoder(use_process=True) as whole:  # without an exception: every body answered
-        answers = [whole.submit(body).result(timeout=120) for body in bodies[:5]]
+        answers = [whole.submit(body).result(timeout=120)[0] for body in bodies[:5]]
     assert answers == [decode(body) for body in bodies[:5]]

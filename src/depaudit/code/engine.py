@@ -202,7 +202,7 @@ def _here(
 
 
 def _analyse_chunk(jobs: list[tuple[bytes, Grammar]]) -> list[dict[str, Any] | str]:
-    return [_analyse_job(job) for job in jobs]
+    return _here(jobs, None)
 
 
 def _worker_ignores_sigint() -> None:

@@ -257,7 +257,7 @@ class RegistryService(EnrichmentService):
         pending = _Pending(name, url, entry, got.status, etag, modified)
         # a partial, not a closure over ``got``: the Future keeps its callbacks, and with
         # them every body, until the fetch ends (215 MB held for theia's 1,862 packuments)
-        decoded = self._decoder.submit_encoded(
+        decoded = self._decoder.submit(
             got.body, got.headers.get("Content-Encoding", ""), self.session.max_body
         )
         decoded.add_done_callback(partial(self._decoded, pending=pending, size=size))

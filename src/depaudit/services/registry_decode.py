@@ -122,9 +122,8 @@ def worker_argv() -> list[str]:
 
 
 class Decoder:
-    """``submit(body)`` -> Future of :func:`decode`; ``submit_encoded(body, encoding,
-    limit)`` -> Future of :func:`decode_frame` (the body inflated here, under its cap); a
-    context manager that ends the worker."""
+    """``submit(body, encoding, limit)`` -> Future of :func:`decode_frame` (the body
+    inflated here, under its cap, and decoded); a context manager that ends the worker."""
 
     def __init__(self, use_process: bool = True) -> None:
         self._thread: ThreadPoolExecutor | None = None
@@ -160,18 +159,12 @@ class Decoder:
         """Whether bodies go to the worker process (False: a thread decodes them)."""
         return self._live
 
-    def submit(self, body: bytes) -> Future[dict[str, Any]]:
-        """:func:`decode` of a body as it is."""
-        result: Future[dict[str, Any]] = Future()
-        self.submit_encoded(body, "", 0).add_done_callback(partial(_first, target=result))
-        return result
-
-    def submit_encoded(
-        self, body: bytes, encoding: str, limit: int
+    def submit(
+        self, body: bytes, encoding: str = "", limit: int = 0
     ) -> Future[tuple[dict[str, Any], int]]:
         """:func:`decode_frame` of a body sent with ``Content-Encoding: encoding``, inflated
         to at most ``limit`` bytes (TooLarge past it; Undecodable for an encoding not
-        asked for or a body not in it)."""
+        asked for or a body not in it; a body as it is has no cap here)."""
         code = ENCODINGS.get(encoding.strip().lower())
         if code is None:
             refused: Future[tuple[dict[str, Any], int]] = Future()
@@ -309,14 +302,6 @@ def _copy(source: Future[Any], *, target: Future[Any]) -> None:
         target.set_exception(error)
     else:
         target.set_result(source.result())
-
-
-def _first(source: Future[tuple[dict[str, Any], int]], *, target: Future[dict[str, Any]]) -> None:
-    error = source.exception()
-    if error is not None:
-        target.set_exception(error)
-    else:
-        target.set_result(source.result()[0])
 
 
 if __name__ == "__main__":
