@@ -48,6 +48,8 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("DEPAUDIT_") and name != "DEPAUDIT_CORPUS":
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    # npm's global npmrc (a proxy or CA of this machine) stays out of the tests' scans
+    monkeypatch.setenv("npm_config_globalconfig", str(tmp_path / "no-global-npmrc"))
     # scans never reach the real registry; registry tests delete this and give a loopback
     # --registry (see tests/services/conftest.py)
     monkeypatch.setenv("DEPAUDIT_NO_REGISTRY", "1")

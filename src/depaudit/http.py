@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import socket
 import sys
+import tempfile
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,8 +40,11 @@ from urllib3.util.retry import Retry
 if TYPE_CHECKING:
     from requests.sessions import _Settings
 
+    from depaudit.npm_network import NpmNetwork
+
 from depaudit import __version__
 from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
+from depaudit.npm_network import bypasses_proxy
 
 USER_AGENT = f"depaudit/{__version__}"
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -314,7 +320,8 @@ class ScopedAuth(requests.auth.AuthBase):
 
 
 class DepauditSession(requests.Session):
-    """A Session with default timeouts and scope-checked credentials on every hop."""
+    """A Session with default timeouts and scope-checked credentials on every hop, and
+    npm's proxy and TLS settings (``network``) over the environment's where npm sets them."""
 
     def __init__(
         self,
@@ -322,15 +329,25 @@ class DepauditSession(requests.Session):
         auth_lookup: AuthLookup | None,
         max_body: int,
         budget: RunBudget | None = None,
+        network: NpmNetwork | None = None,
     ) -> None:
         super().__init__()
         self.default_timeout = timeout
         self.auth_lookup = auth_lookup
         self.max_body = max_body
         self.budget = budget if budget is not None else RunBudget()
+        self.network = network if network is not None and network.configured else None
         self._environment: dict[tuple[Any, ...], _Settings] = {}
+        self._ca_bundle: str | None = None  # npm's inline ``ca``, written out for TLS
         if auth_lookup is not None:
             self.auth = ScopedAuth(auth_lookup)
+
+    def close(self) -> None:
+        super().close()
+        bundle, self._ca_bundle = self._ca_bundle, None
+        if bundle is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(bundle)
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
@@ -356,11 +373,45 @@ class DepauditSession(requests.Session):
         )
         cached = self._environment.get(key)
         if cached is None:
+            npm = self.network if not proxies and verify is None else None  # none given
             cached = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            if npm is not None:
+                cached = self._npm_settings(text, cached, npm)
             self._environment[key] = cached
         fresh = cached.copy()
         fresh["proxies"] = dict(cached["proxies"])  # requests may change it per request
         return fresh
+
+    def _npm_settings(self, url: str, settings: _Settings, network: NpmNetwork) -> _Settings:
+        """npm's proxy and TLS settings over the environment's (``settings``), for ``url``:
+        its proxy, or none for a ``noproxy`` host; ``strict-ssl=false``; ``cafile``/``ca``
+        as the only certificates trusted, as npm trusts them."""
+        out = settings.copy()
+        if network.proxy is not None:
+            proxy = network.proxy_for(url, os.environ)
+            out["proxies"] = {"http": proxy, "https": proxy} if proxy else {}
+        elif network.no_proxy and bypasses_proxy(url, network.no_proxy):
+            out["proxies"] = {}  # the environment's proxy, skipped as npm skips it
+        if not network.strict_ssl:
+            out["verify"] = False
+            # the registry's service says it once in the report, not urllib3 per request
+            warnings.filterwarnings("ignore", category=urllib3_exceptions.InsecureRequestWarning)
+        elif network.ca_file is not None:
+            out["verify"] = network.ca_file
+        elif network.ca is not None:
+            out["verify"] = self._written_ca(network.ca)
+        return out
+
+    def _written_ca(self, pem: str) -> str:
+        """npm's inline ``ca`` in a file of its own (TLS libraries read a file), removed when
+        the session closes."""
+        if self._ca_bundle is None:
+            handle, path = tempfile.mkstemp(prefix="depaudit-ca-", suffix=".pem")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(pem if pem.endswith("\n") else pem + "\n")
+            self._ca_bundle = path
+            weakref.finalize(self, _unlink_quietly, path)
+        return self._ca_bundle
 
     def rebuild_auth(
         self, prepared_request: requests.PreparedRequest, response: requests.Response
@@ -373,6 +424,11 @@ class DepauditSession(requests.Session):
             header = self.auth_lookup(prepared_request.url or "")
             if header:
                 prepared_request.headers["Authorization"] = header
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -419,13 +475,17 @@ def build_session(
     user_agent: str = USER_AGENT,
     network_seconds: float = RUN_NETWORK_SECONDS,
     response_bytes: int = RUN_RESPONSE_BYTES,
+    network: NpmNetwork | None = None,
 ) -> DepauditSession:
     """One pooled session (pool >= ``jobs``) with retries on 429/5xx and default timeouts.
 
-    ``auth_lookup`` is typically :meth:`depaudit.npmrc.NpmConfig.auth_for`."""
+    ``auth_lookup`` is typically :meth:`depaudit.npmrc.NpmConfig.auth_for`, and ``network``
+    :attr:`depaudit.npmrc.NpmConfig.network` (npm's proxy and TLS settings)."""
     fixed_mmap_threshold()
     budget = RunBudget(network_seconds, response_bytes)
-    session = DepauditSession((connect_timeout, read_timeout), auth_lookup, max_body, budget)
+    session = DepauditSession(
+        (connect_timeout, read_timeout), auth_lookup, max_body, budget, network
+    )
     session.headers["User-Agent"] = user_agent
     adapter = WatchedAdapter(
         budget,

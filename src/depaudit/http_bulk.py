@@ -12,9 +12,11 @@ that session would:
 * its headers (User-Agent...), and the credential of each URL's own scope
   (``session.auth_lookup``), chosen again on every redirect hop (never carried to another
   scope); redirects are followed here, at most :data:`~depaudit.http.MAX_REDIRECTS`;
-* the proxies and the CA bundle of the environment as requests reads them
-  (``HTTP(S)_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``; certifi's
-  bundle otherwise), and a client certificate when the session has one;
+* its proxies and CA bundle, as ``session.merge_environment_settings`` gives them: npm's
+  settings where npm sets them (:mod:`depaudit.npm_network`), else the environment's as
+  requests reads them (``HTTP(S)_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``,
+  ``CURL_CA_BUNDLE``; certifi's bundle otherwise), and a client certificate when the
+  session has one;
 * its connect and read timeouts (the read timeout is the longest wait for a byte once the
   connection is made, as a socket timeout is), and its ``Retry`` policy: the statuses it
   retries (429, 5xx), ``Retry-After`` capped as the session caps it, the back-off, the

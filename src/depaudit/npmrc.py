@@ -1,4 +1,6 @@
-"""npm configuration: the registry base URL, scoped registries and credentials.
+"""npm configuration: the registry base URL, scoped registries, credentials, and the proxy
+and TLS settings of :mod:`depaudit.npm_network` (read from the same files, plus npm's global
+and built-in ones).
 
 Order, highest first (npm's own): ``--registry``; ``npm_config_registry`` /
 ``NPM_CONFIG_REGISTRY``; the project's ``.npmrc``; the user's ``~/.npmrc`` (or
@@ -25,6 +27,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from depaudit.errors import ConfigError
+from depaudit.npm_network import (
+    NETWORK_KEYS,
+    NpmNetwork,
+    network_settings,
+    npm_wide_layers,
+    redact_url,
+)
 
 NO_REGISTRY_HINT = (
     "give --registry URL, set npm_config_registry, or put registry=URL in .npmrc "
@@ -32,6 +41,9 @@ NO_REGISTRY_HINT = (
 )
 
 NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
+
+#: npm's list settings (``key[]=`` lines): every line is kept, joined by this
+LISTS = {"ca": "\n", "noproxy": ","}
 
 _ENV_RE = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
 
@@ -55,6 +67,7 @@ def parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
     """Parse an ``.npmrc`` (ini without sections that npm uses): ``key = value`` lines,
     ``;`` / ``#`` comments, JSON-quoted values, ``${ENV}`` expansion in keys and values."""
     out: dict[str, str] = {}
+    listed: set[str] = set()  # keys whose last line was ``key[]=``
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line[0] in ";#" or line.startswith("["):
@@ -73,9 +86,16 @@ def parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
                 value = decoded if isinstance(decoded, str) else value[1:-1]
             else:
                 value = value[1:-1]
-        if key.endswith("[]"):  # array keys: the last one wins for our purposes
+        value = expand_env(value, environ)
+        if key.endswith("[]"):  # an array: npm's lists keep every line, others the last
             key = key[:-2]
-        out[key] = expand_env(value, environ)
+            joiner = LISTS.get(key)
+            if joiner is not None and key in listed and out.get(key):
+                value = out[key] + joiner + value
+            listed.add(key)
+        else:
+            listed.discard(key)
+        out[key] = value
     return out
 
 
@@ -121,12 +141,14 @@ class NpmConfig:
     #: npm's ``fetch-timeout`` (given in ms, kept in seconds) and ``fetch-retries``, when set
     fetch_timeout: float | None = None
     fetch_retries: int | None = None
+    network: NpmNetwork = field(default_factory=NpmNetwork)
 
     def __repr__(self) -> str:
         return (
             f"NpmConfig(registry={self.registry!r}, scopes={dict(self.scopes)!r}, "
             f"credentials={len(self.credentials)} hidden, origin={self.origin!r}, "
-            f"fetch_timeout={self.fetch_timeout!r}, fetch_retries={self.fetch_retries!r})"
+            f"fetch_timeout={self.fetch_timeout!r}, fetch_retries={self.fetch_retries!r}, "
+            f"network={self.network!r})"
         )
 
     def registry_for(self, name: str) -> str:
@@ -236,14 +258,6 @@ def npm_config_get_registry(timeout: float) -> tuple[str | None, str | None]:
     return value, None
 
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
-
-
-def redact_url(url: str) -> str:
-    """``https://user:pw@host/`` -> ``https://***@host/``: for messages, whatever the URL."""
-    return _USERINFO.sub(r"\1***@", url)
-
-
 def split_userinfo(url: str) -> tuple[str, Credential | None]:
     """A registry URL with credentials in it (``https://user:pw@host/``, as npm accepts) ->
     the URL without them, and a Basic credential for its scope. The credentials then reach
@@ -285,7 +299,9 @@ def load_npm_config(
     npm_timeout: float = 20.0,
     ask_npm: bool = True,
 ) -> NpmConfig:
-    """Resolve the registry, scoped registries and credentials the way npm does."""
+    """Resolve the registry, scoped registries, credentials and network settings the way
+    npm does. ``ask_npm=False`` (offline runs, tests) keeps to the user's and the project's
+    ``.npmrc`` and the environment: npm is not run, its built-in and global files not read."""
     env = dict(os.environ if environ is None else environ)
     home_dir = home if home is not None else Path(env.get("HOME") or Path.home())
     user_path = Path(env.get("npm_config_userconfig") or env.get("NPM_CONFIG_USERCONFIG") or "")
@@ -306,14 +322,15 @@ def load_npm_config(
             env_layer[low[len("npm_config_") :]] = value
         elif low in ("npm_config_fetch_timeout", "npm_config_fetch_retries"):
             env_layer[low[len("npm_config_") :].replace("_", "-")] = value
+        elif low.startswith("npm_config_"):
+            name = low[len("npm_config_") :].replace("_", "-")
+            if name in NETWORK_KEYS:
+                env_layer[name] = value
     layers.append(("environment", env_layer))
-
-    merged: dict[str, str] = {}
-    origin_of: dict[str, str] = {}
-    for origin, values in layers:  # lowest first; later layers win
-        for key, value in values.items():
-            merged[key] = value
-            origin_of[key] = origin
+    merged, origin_of = _merge(layers)
+    if ask_npm:  # npm's built-in and global files: their proxy and CA settings, lowest
+        wide = npm_wide_layers(env, merged, lambda path: _read_npmrc(path, env))
+        merged, origin_of = _merge([*wide, *layers])
 
     if registry:
         base, origin = registry, "--registry"
@@ -353,7 +370,21 @@ def load_npm_config(
         origin=origin,
         fetch_timeout=timeout / 1000 if timeout is not None else None,
         fetch_retries=retries,
+        network=network_settings(merged, origin_of, project_path.parent, home_dir),
     )
+
+
+def _merge(
+    layers: list[tuple[str, dict[str, str]]],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Settings and where each came from; ``layers`` lowest first, later layers win."""
+    merged: dict[str, str] = {}
+    origin_of: dict[str, str] = {}
+    for origin, values in layers:
+        for key, value in values.items():
+            merged[key] = value
+            origin_of[key] = origin
+    return merged, origin_of
 
 
 def _number(

@@ -365,6 +365,13 @@ class RegistryService(EnrichmentService):
                         found[outcome.name] = outcome.data
         facts = self._facts(packages, found, now_facts, ready)
         warnings = self._warnings(errors, missed, len(names))
+        network = self.config.network
+        if to_fetch and not network.strict_ssl:  # said once, not once per request
+            warnings.insert(
+                0,
+                "npm registry: TLS certificates were not checked "
+                f"(strict-ssl=false in {network.origins.get('strict-ssl', 'npm config')})",
+            )
         if self.cache is not None:
             warnings.extend(self.cache.warnings)
         fetched = len(to_fetch) - len(errors) - revalidated
@@ -640,6 +647,7 @@ def build_registry_service(
             config.auth_for,
             network_seconds=network_seconds,
             response_bytes=response_bytes,
+            network=config.network,
             **tuning,
         )
 

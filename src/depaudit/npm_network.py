@@ -1,0 +1,236 @@
+"""npm's proxy and TLS settings for registry requests: ``https-proxy`` / ``proxy``,
+``noproxy``, ``strict-ssl``, ``cafile`` / ``ca``.
+
+:func:`depaudit.npmrc.load_npm_config` reads them from the same places as the registry (the
+user's and the project's ``.npmrc``, ``npm_config_*`` variables) into :class:`NpmNetwork`, and
+the registry's session (:class:`depaudit.http.DepauditSession`) applies them over the
+environment's variables, as npm does (npm-registry-fetch and ``@npmcli/agent``, npm 11):
+
+- the proxy of every registry request is ``https-proxy``, else ``proxy``, whatever the URL's
+  scheme; a host that ``noproxy`` (else the environment's ``NO_PROXY``) names goes direct;
+- ``cafile`` (or ``ca`` inline) replaces the certificates trusted, it does not add to them;
+  a ``cafile`` that does not exist is skipped, as npm skips it;
+- ``strict-ssl=false`` turns certificate checks off.
+
+Where none is set, the environment rules as before (``HTTPS_PROXY``, ``NO_PROXY``,
+``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, certifi's bundle). GitHub's API is not npm's:
+these settings never reach it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from depaudit.errors import ConfigError
+
+#: npm's settings for the network that depaudit applies to registry requests (see NpmNetwork)
+NETWORK_KEYS = frozenset({"proxy", "https-proxy", "noproxy", "strict-ssl", "ca", "cafile"})
+_PEM = "-----BEGIN CERTIFICATE-----"
+_UNSET = ("", "null", "undefined")
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+
+
+def redact_url(url: str) -> str:
+    """``https://user:pw@host/`` -> ``https://***@host/``: for messages, whatever the URL."""
+    return _USERINFO.sub(r"\1***@", url)
+
+
+def bypasses_proxy(url: str, no_proxy: str) -> bool:
+    """npm's ``noproxy`` rule: ``url``'s host ends with one of the comma-separated domains,
+    compared label by label (``corp.example`` covers ``npm.corp.example``, not
+    ``notcorp.example``; a leading dot changes nothing; no ports, no wildcards)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    labels = host.split(".")[::-1]
+    for entry in no_proxy.split(","):
+        wanted = [label for label in entry.strip().lower().split(".") if label][::-1]
+        if wanted and labels[: len(wanted)] == wanted:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class NpmNetwork:
+    """npm's proxy and TLS settings, applied to registry requests the way npm applies them.
+
+    - ``proxy``: ``https-proxy``, else ``proxy`` (npm takes the first set for every request,
+      https or not); None: the environment's proxy variables, as requests reads them.
+    - ``no_proxy``: npm's ``noproxy`` (comma-separated domains, :func:`bypasses_proxy`); ""
+      falls back to the environment's ``NO_PROXY``.
+    - ``strict_ssl``: False turns certificate checks off.
+    - ``ca_file`` / ``ca``: the certificates to trust *instead of* the default ones (npm's
+      ``cafile``, which wins, or ``ca`` inline); neither: the default trust, as before.
+    - ``origins``: where each setting came from, for messages."""
+
+    proxy: str | None = field(default=None, repr=False)  # may hold credentials
+    no_proxy: str = ""
+    strict_ssl: bool = True
+    ca_file: str | None = None
+    ca: str | None = field(default=None, repr=False)
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        proxy = redact_url(self.proxy) if self.proxy else None
+        return (
+            f"NpmNetwork(proxy={proxy!r}, no_proxy={self.no_proxy!r}, "
+            f"strict_ssl={self.strict_ssl!r}, ca_file={self.ca_file!r}, "
+            f"ca={'given' if self.ca else None!r})"
+        )
+
+    @property
+    def configured(self) -> bool:
+        """Whether any setting differs from npm's default (else the environment rules)."""
+        return bool(self.proxy or self.no_proxy or not self.strict_ssl or self.ca_file or self.ca)
+
+    def proxy_for(self, url: str, environ: Mapping[str, str]) -> str | None:
+        """npm's proxy for ``url`` (None: go direct); only when :attr:`proxy` is set."""
+        no_proxy = self.no_proxy or _env_value(environ, "no_proxy")
+        if self.proxy is None or bypasses_proxy(url, no_proxy):
+            return None
+        return self.proxy
+
+
+def _env_value(environ: Mapping[str, str], name: str) -> str:
+    """A variable npm reads in any case (``NO_PROXY`` or ``no_proxy``)."""
+    found = ""
+    for key, value in environ.items():
+        if key.lower() == name:
+            found = value
+    return found
+
+
+def npm_wide_layers(
+    environ: Mapping[str, str],
+    settings: Mapping[str, str],
+    read: Callable[[Path], dict[str, str]],
+) -> list[tuple[str, dict[str, str]]]:
+    """npm's built-in and global ``npmrc`` files, lowest first, with only their network
+    settings (a CA set for the whole machine lives there). Found as npm finds them, without
+    running npm: the built-in file beside npm's own folder (``npm`` on ``PATH``, its links
+    followed); the global one at ``globalconfig``, else ``<prefix>/etc/npmrc``, where the
+    prefix is ``prefix`` (from ``settings``, the other layers, or the environment), else
+    ``PREFIX``, else the folder above node's ``bin``. ``read`` reads one file."""
+    path_var = environ.get("PATH", "")
+    layers: list[tuple[str, dict[str, str]]] = []
+    builtin: dict[str, str] = {}
+    npm = shutil.which("npm", path=path_var)
+    if npm:
+        builtin_path = Path(os.path.realpath(npm)).parent.parent / "npmrc"
+        builtin = read(builtin_path)
+        layers.append((str(builtin_path), builtin))
+    where = _env_value(environ, "npm_config_globalconfig") or settings.get("globalconfig")
+    if not where:
+        prefix = (
+            _env_value(environ, "npm_config_prefix")
+            or settings.get("prefix")
+            or builtin.get("prefix")
+            or environ.get("PREFIX")
+        )
+        if not prefix:
+            node = shutil.which("node", path=path_var)
+            prefix = str(Path(os.path.realpath(node)).parent.parent) if node else ""
+            destdir = environ.get("DESTDIR")
+            if prefix and destdir:
+                prefix = str(Path(destdir) / prefix.lstrip("/"))
+        where = str(Path(prefix) / "etc" / "npmrc") if prefix else ""
+    if where:
+        layers.append((where, read(Path(where))))
+    return [
+        (origin, {k: v for k, v in values.items() if k in NETWORK_KEYS})
+        for origin, values in layers
+    ]
+
+
+def network_settings(
+    merged: Mapping[str, str], origin_of: Mapping[str, str], root: Path, home: Path
+) -> NpmNetwork:
+    """:class:`NpmNetwork` from the merged settings. A relative ``cafile`` is taken from the
+    project's root (npm takes it from where npm runs, which is there), ``~/`` from home."""
+
+    def given(key: str) -> str | None:
+        raw = merged.get(key)
+        return None if raw is None or raw.strip() in _UNSET else raw.strip()
+
+    origins: dict[str, str] = {}
+    proxy = None
+    for key in ("https-proxy", "proxy"):  # npm-registry-fetch: httpsProxy || proxy
+        raw = given(key)
+        if raw is not None and raw != "false":  # proxy=false: unset, as in npm
+            proxy = _check_proxy(raw, key, origin_of[key])
+            origins["proxy"] = f"{key} in {origin_of[key]}"
+            break
+    strict = True
+    raw = given("strict-ssl")
+    if raw is not None:
+        if raw.lower() not in ("true", "false"):
+            raise ConfigError(
+                f"{origin_of['strict-ssl']}: strict-ssl {raw[:40]!r} is not true or false",
+                "fix or remove strict-ssl (npm's default, true, applies then)",
+            )
+        strict = raw.lower() == "true"
+        origins["strict-ssl"] = origin_of["strict-ssl"]
+    ca_file = None
+    raw = given("cafile")
+    if raw is not None:
+        where = origin_of["cafile"]
+        path = home / raw[2:] if raw.startswith("~/") else root / raw
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            text = None  # npm skips a cafile that is not there, and so do we
+        except OSError as exc:
+            raise ConfigError(
+                f"{path}: cafile (set in {where}) cannot be read ({exc.strerror or exc})"
+            ) from None
+        if text is not None:
+            if _PEM not in text:
+                raise ConfigError(
+                    f"{path}: cafile (set in {where}) holds no PEM certificate",
+                    f"it needs {_PEM} blocks",
+                )
+            ca_file = str(path.resolve())
+            origins["ca"] = f"cafile in {where}"
+    ca = None
+    raw = given("ca")
+    if raw is not None and ca_file is None:
+        ca = raw.replace("\\n", "\n")  # PEM written on one line, as npm documents it
+        if _PEM not in ca:
+            raise ConfigError(
+                f"{origin_of['ca']}: ca is not a PEM certificate",
+                f'write it as ca="{_PEM}\\n...", or use cafile=PATH',
+            )
+        origins["ca"] = f"ca in {origin_of['ca']}"
+    no_proxy = given("noproxy") or ""
+    if no_proxy:
+        origins["noproxy"] = origin_of["noproxy"]
+    return NpmNetwork(proxy, no_proxy, strict, ca_file, ca, origins)
+
+
+def _check_proxy(url: str, key: str, origin: str) -> str:
+    """An npm proxy setting: an http(s) URL with a host (credentials may be in it)."""
+    try:
+        parts = urlsplit(url)
+        scheme, valid = parts.scheme.lower(), bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        scheme, valid = "", False
+    if scheme.startswith("socks"):
+        raise ConfigError(
+            f"{origin}: {key} {redact_url(url)!r} is a SOCKS proxy, which depaudit does not speak",
+            f"give {key} an http:// or https:// proxy",
+        )
+    if scheme not in ("http", "https") or not valid:
+        raise ConfigError(
+            f"{origin}: {key} {redact_url(url)[:80]!r} is not an http(s) URL",
+            "use e.g. http://proxy.example:3128",
+        )
+    return url

@@ -1,0 +1,520 @@
+"""npm's proxy and TLS settings (``https-proxy``/``proxy``, ``noproxy``, ``strict-ssl``,
+``cafile``/``ca``): read from every npmrc npm reads, applied to both of the registry's
+transports (requests and libcurl) over the environment's variables, as npm applies them.
+Servers are real, on loopback: a pytest-httpserver plays the proxy (a proxied GET arrives in
+absolute form), and a TLS one is signed by a throwaway CA (trustme)."""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
+
+from depaudit.cli import main
+from depaudit.errors import ConfigError
+from depaudit.http import DepauditSession, build_session
+from depaudit.http_bulk import get_one
+from depaudit.npm_network import NpmNetwork, bypasses_proxy
+from depaudit.npmrc import NpmConfig, load_npm_config
+
+REGISTRY = "http://registry.invalid/"
+DEAD_PROXY = "http://127.0.0.1:9"  # a closed port: refused at once
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "package.json").write_text('{"name": "app"}')
+    return root
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def load(project: Path, home: Path, env: dict[str, str] | None = None) -> NpmConfig:
+    return load_npm_config(project, REGISTRY, environ=env or {}, home=home, ask_npm=False)
+
+
+def pem(tmp_path: Path) -> tuple[Path, str]:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    path = tmp_path / "corp-ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path, path.read_text()
+
+
+# -- reading the settings -------------------------------------------------------------------
+
+
+def test_nothing_set_leaves_the_environment_in_charge(project: Path, home: Path) -> None:
+    network = load(project, home).network
+    assert network == NpmNetwork() and not network.configured
+
+
+def test_https_proxy_wins_over_proxy_and_the_environment_over_files(
+    project: Path, home: Path
+) -> None:
+    (home / ".npmrc").write_text("proxy=http://user-proxy.invalid:3128\n")
+    assert load(project, home).network.proxy == "http://user-proxy.invalid:3128"
+    (project / ".npmrc").write_text("https-proxy=http://project-proxy.invalid:8080\n")
+    network = load(project, home).network
+    assert network.proxy == "http://project-proxy.invalid:8080"
+    assert network.origins["proxy"] == f"https-proxy in {project / '.npmrc'}"
+    env = {"npm_config_https_proxy": "http://env-proxy.invalid:1"}
+    assert load(project, home, env).network.proxy == "http://env-proxy.invalid:1"
+    # null, false and empty leave the next setting (then the environment) in charge
+    (project / ".npmrc").write_text("https-proxy=null\nproxy=false\n")
+    assert load(project, home).network.proxy is None
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("socks5://user:s3cret@proxy.invalid:1080", "SOCKS proxy"),
+        ("proxy.invalid:3128", "not an http(s) URL"),
+        ("http://user:s3cret@:99999", "not an http(s) URL"),
+    ],
+)
+def test_a_proxy_depaudit_cannot_use_is_one_clear_error(
+    project: Path, home: Path, value: str, said: str
+) -> None:
+    (project / ".npmrc").write_text(f"https-proxy={value}\n")
+    with pytest.raises(ConfigError) as raised:
+        load(project, home)
+    assert said in str(raised.value) and str(project / ".npmrc") in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+
+
+def test_a_proxy_password_never_shows(project: Path, home: Path) -> None:
+    (project / ".npmrc").write_text("proxy=http://me:s3cret@proxy.invalid:3128\n")
+    config = load(project, home)
+    assert config.network.proxy == "http://me:s3cret@proxy.invalid:3128"
+    assert "s3cret" not in repr(config) and "***@proxy.invalid" in repr(config)
+
+
+def test_strict_ssl(project: Path, home: Path) -> None:
+    (project / ".npmrc").write_text("strict-ssl=false\n")
+    assert load(project, home).network.strict_ssl is False
+    assert load(project, home, {"NPM_CONFIG_STRICT_SSL": "true"}).network.strict_ssl is True
+    (project / ".npmrc").write_text("strict-ssl=maybe\n")
+    with pytest.raises(ConfigError, match="strict-ssl 'maybe' is not true or false"):
+        load(project, home)
+
+
+def test_cafile_relative_to_the_project_home_and_missing(
+    project: Path, home: Path, tmp_path: Path
+) -> None:
+    bundle, _ = pem(tmp_path)
+    (project / "certs").mkdir()
+    (project / "certs" / "ca.pem").write_text(bundle.read_text())
+    (project / ".npmrc").write_text("cafile=certs/ca.pem\n")
+    network = load(project, home).network
+    assert network.ca_file == str(project / "certs" / "ca.pem")
+    assert network.origins["ca"] == f"cafile in {project / '.npmrc'}"
+    (home / "ca.pem").write_text(bundle.read_text())
+    (project / ".npmrc").write_text("cafile=~/ca.pem\n")
+    assert load(project, home).network.ca_file == str(home / "ca.pem")
+    # npm skips a cafile that is not there: so does depaudit (the default trust stays)
+    (project / ".npmrc").write_text("cafile=/nowhere/ca.pem\n")
+    assert load(project, home).network.ca_file is None
+
+
+def test_a_cafile_that_is_not_pem_or_cannot_be_read_is_one_clear_error(
+    project: Path, home: Path
+) -> None:
+    (project / "ca.pem").write_text("not a certificate\n")
+    (project / ".npmrc").write_text("cafile=ca.pem\n")
+    with pytest.raises(ConfigError, match="holds no PEM certificate"):
+        load(project, home)
+    (project / ".npmrc").write_text(f"cafile={project}\n")  # a folder
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load(project, home)
+
+
+def test_inline_ca_on_one_line_and_as_a_list(project: Path, home: Path, tmp_path: Path) -> None:
+    _, text = pem(tmp_path)
+    one_line = text.strip().replace("\n", "\\n")
+    (project / ".npmrc").write_text(f'ca="{one_line}"\n')
+    assert load(project, home).network.ca == text.strip()
+    (project / ".npmrc").write_text(f"ca[]={one_line}\nca[]={one_line}\n")
+    assert load(project, home).network.ca == text.strip() + "\n" + text.strip()
+    (project / ".npmrc").write_text("ca=hello\n")
+    with pytest.raises(ConfigError, match="ca is not a PEM certificate"):
+        load(project, home)
+
+
+def test_cafile_wins_over_inline_ca(project: Path, home: Path, tmp_path: Path) -> None:
+    bundle, text = pem(tmp_path)
+    one_line = text.strip().replace("\n", "\\n")
+    (project / ".npmrc").write_text(f'ca="{one_line}"\ncafile={bundle}\n')
+    network = load(project, home).network
+    assert network.ca_file == str(bundle) and network.ca is None
+
+
+def test_noproxy_lists_join(project: Path, home: Path) -> None:
+    (project / ".npmrc").write_text("noproxy[]=corp.example\nnoproxy[]=.internal\n")
+    assert load(project, home).network.no_proxy == "corp.example,.internal"
+    (project / ".npmrc").write_text("noproxy=a.example, b.example\n")
+    assert load(project, home).network.no_proxy == "a.example, b.example"
+
+
+def fake_npm_install(root: Path) -> dict[str, str]:
+    """A node prefix as npm lays it out: ``bin/node``, ``bin/npm`` linked to
+    ``lib/node_modules/npm/bin/npm-cli.js``, the built-in npmrc beside npm's folder."""
+    npm_dir = root / "lib" / "node_modules" / "npm"
+    (npm_dir / "bin").mkdir(parents=True)
+    (root / "bin").mkdir()
+    (root / "etc").mkdir()
+    for target in (npm_dir / "bin" / "npm-cli.js", root / "bin" / "node"):
+        target.write_text("#!/bin/sh\n")
+        target.chmod(0o755)
+    (root / "bin" / "npm").symlink_to(npm_dir / "bin" / "npm-cli.js")
+    return {"PATH": str(root / "bin")}
+
+
+def test_the_builtin_and_global_npmrc_are_read_lowest_first(
+    project: Path, home: Path, tmp_path: Path
+) -> None:
+    prefix = tmp_path / "node"
+    env = fake_npm_install(prefix)
+    builtin = prefix / "lib" / "node_modules" / "npm" / "npmrc"
+    builtin.write_text("proxy=http://builtin.invalid:1\nstrict-ssl=false\n")
+    (prefix / "etc" / "npmrc").write_text(
+        "proxy=http://global.invalid:2\nregistry=http://global-registry.invalid/\n"
+    )
+
+    def network(environ: dict[str, str]) -> NpmNetwork:
+        config = load_npm_config(project, None, environ=environ, home=home, npm_timeout=0.01)
+        assert config.registry == REGISTRY  # registries still come from npm itself
+        return config.network
+
+    (project / ".npmrc").write_text(f"registry={REGISTRY}\n")
+    got = network(env)
+    assert got.proxy == "http://global.invalid:2" and got.strict_ssl is False
+    assert got.origins["proxy"] == f"proxy in {prefix / 'etc' / 'npmrc'}"
+    assert got.origins["strict-ssl"] == str(builtin)
+    (home / ".npmrc").write_text("proxy=http://user.invalid:3\n")  # the user's file wins
+    assert network(env).proxy == "http://user.invalid:3"
+    (home / ".npmrc").write_text("")
+    elsewhere = tmp_path / "elsewhere-npmrc"  # globalconfig moves the global file
+    elsewhere.write_text("proxy=http://moved.invalid:4\n")
+    assert network({**env, "npm_config_globalconfig": str(elsewhere)}).proxy == (
+        "http://moved.invalid:4"
+    )
+    other = tmp_path / "other-prefix"  # so does PREFIX
+    (other / "etc").mkdir(parents=True)
+    (other / "etc" / "npmrc").write_text("proxy=http://prefixed.invalid:5\n")
+    assert network({**env, "PREFIX": str(other)}).proxy == "http://prefixed.invalid:5"
+    # offline runs and ask_npm=False read neither
+    quiet = load_npm_config(project, None, environ=env, home=home, ask_npm=False)
+    assert quiet.network.proxy is None and quiet.network.strict_ssl is True
+
+
+# -- npm's noproxy rule ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "entries", "bypass"),
+    [
+        ("npm.corp.example", "corp.example", True),
+        ("npm.corp.example", ".corp.example", True),
+        ("corp.example", "corp.example", True),
+        ("notcorp.example", "corp.example", False),
+        ("npm.corp.example", "other.example, corp.example ", True),
+        ("NPM.Corp.Example", "corp.EXAMPLE", True),
+        ("127.0.0.1", "127.0.0.1", True),
+        ("127.0.0.1", "0.0.1", True),  # label by label, as npm compares
+        ("npm.corp.example", "*", False),  # no wildcards in npm's rule
+        ("npm.corp.example", "", False),
+    ],
+)
+def test_noproxy_matches_whole_labels_from_the_right(host: str, entries: str, bypass: bool) -> None:
+    assert bypasses_proxy(f"https://{host}:8443/some/path", entries) is bypass
+
+
+LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    host=st.lists(LABEL, min_size=1, max_size=5),
+    entry=st.lists(LABEL, min_size=1, max_size=5),
+    dot=st.booleans(),
+    upper=st.booleans(),
+)
+def test_noproxy_is_a_suffix_of_labels(
+    host: list[str], entry: list[str], dot: bool, upper: bool
+) -> None:
+    written = ("." if dot else "") + ".".join(entry)
+    written = written.upper() if upper else written
+    expected = host[len(host) - len(entry) :] == entry if len(entry) <= len(host) else False
+    assert bypasses_proxy("http://" + ".".join(host) + "/x", written) is expected
+    # the host itself always matches itself, and a list matches when one entry does
+    assert bypasses_proxy("http://" + ".".join(host) + "/", f"nomatch.invalid,{'.'.join(host)}")
+
+
+# -- both transports follow them ------------------------------------------------------------
+
+
+def through_both(session: DepauditSession, url: str) -> list[int]:
+    """One GET with libcurl (the packuments' transport), one with requests (the rest)."""
+    bulk = get_one(session, url)
+    plain = session.get(url)
+    return [bulk.status, plain.status_code]
+
+
+def test_the_npm_proxy_carries_registry_requests_over_the_environments(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/ms").respond_with_json({"name": "ms"})
+    monkeypatch.setenv("HTTP_PROXY", DEAD_PROXY)  # npm's setting wins over it
+    network = NpmNetwork(proxy=httpserver.url_for("/").rstrip("/"))
+    session = build_session(2, retries=0, network=network)
+    assert through_both(session, REGISTRY + "ms") == [200, 200]
+    assert [request.headers.get("Host") for request, _ in httpserver.log] == [
+        "registry.invalid",
+        "registry.invalid",
+    ]
+
+
+def test_noproxy_hosts_go_direct_even_past_the_environments_proxy(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/ms").respond_with_json({"name": "ms"})
+    url = f"http://127.0.0.1:{httpserver.port}/ms"  # reached only directly
+    monkeypatch.setenv("HTTP_PROXY", DEAD_PROXY)
+
+    def refused(network: NpmNetwork | None) -> None:
+        with pytest.raises(requests.exceptions.ConnectionError):
+            get_one(build_session(2, retries=0, network=network), url)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            build_session(2, retries=0, network=network).get(url)
+
+    def direct(network: NpmNetwork) -> None:
+        assert through_both(build_session(2, retries=0, network=network), url) == [200, 200]
+
+    refused(None)  # the variable's proxy: dead
+    refused(NpmNetwork(proxy=DEAD_PROXY))  # npm's proxy: dead too
+    direct(NpmNetwork(proxy=DEAD_PROXY, no_proxy="localhost, 127.0.0.1"))
+    direct(NpmNetwork(no_proxy="127.0.0.1"))  # npm's noproxy skips the variable's proxy too
+    refused(NpmNetwork(no_proxy="other.invalid"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # npm's proxy and no noproxy: the variable's
+    direct(NpmNetwork(proxy=DEAD_PROXY))
+    assert len(httpserver.log) == 6
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[HTTPServer, Path]]:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "tls-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    server.expect_request("/ms").respond_with_json({"name": "ms"})
+    yield server, bundle
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+def test_cafile_is_the_trust_of_both_transports_over_the_environments_bundle(
+    tls_server: tuple[HTTPServer, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    server, bundle = tls_server
+    url = server.url_for("/ms")
+    wrong, _ = pem(tmp_path)  # another CA: what the environment points at
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(wrong))
+    with pytest.raises(requests.exceptions.SSLError):
+        get_one(build_session(2, retries=0), url)
+    with pytest.raises(requests.exceptions.SSLError):
+        build_session(2, retries=0).get(url)
+    session = build_session(2, retries=0, network=NpmNetwork(ca_file=str(bundle)))
+    assert through_both(session, url) == [200, 200]
+    # the npm CA replaces the default trust: certifi's CAs do not vouch for this server, and
+    # a cafile of another CA is not added to them
+    other = build_session(2, retries=0, network=NpmNetwork(ca_file=str(wrong)))
+    with pytest.raises(requests.exceptions.SSLError):
+        get_one(other, url)
+
+
+def test_inline_ca_is_written_for_the_session_and_removed_with_it(
+    tls_server: tuple[HTTPServer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, bundle = tls_server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    session = build_session(2, retries=0, network=NpmNetwork(ca=bundle.read_text()))
+    assert through_both(session, server.url_for("/ms")) == [200, 200]
+    written = session.merge_environment_settings(server.url_for("/"), {}, None, None, None)
+    path = written["verify"]
+    assert isinstance(path, str) and Path(path).read_text().strip() == bundle.read_text().strip()
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o600)
+    session.close()
+    assert not Path(path).exists()
+
+
+def test_strict_ssl_false_skips_the_certificate_check(
+    tls_server: tuple[HTTPServer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, _ = tls_server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with pytest.raises(requests.exceptions.SSLError):
+        get_one(build_session(2, retries=0), server.url_for("/ms"))
+    session = build_session(2, retries=0, network=NpmNetwork(strict_ssl=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # urllib3's per-request warning is silenced: the
+        # report says it once (see the scan test below)
+        assert through_both(session, server.url_for("/ms")) == [200, 200]
+
+
+# -- a scan, as a user runs it --------------------------------------------------------------
+
+
+def packument(name: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "dist-tags": {"latest": "1.0.0"},
+        "versions": {"1.0.0": {"name": name, "version": "1.0.0"}},
+        "time": {"created": "2020-01-01T00:00:00.000Z", "1.0.0": "2020-01-01T00:00:00.000Z"},
+    }
+
+
+DEPS = {"left-pad": "^1.0.0", "@corp/tool": "^1.0.0"}
+
+
+def serve_registry(server: HTTPServer) -> None:
+    for name in DEPS:
+        server.expect_request(f"/{name}").respond_with_json(packument(name))
+    server.expect_request("/-/npm/v1/security/advisories/bulk").respond_with_json({})
+
+
+def scan(
+    tmp_path: Path, npmrc: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> dict[str, object]:
+    """``depaudit scan`` of a two-package app whose ``.npmrc`` is ``npmrc``: the report."""
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text(json.dumps({"name": "app", "dependencies": DEPS}))
+    lock = {
+        "name": "app",
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "app", "dependencies": DEPS},
+            **{f"node_modules/{name}": {"version": "1.0.0"} for name in DEPS},
+        },
+    }
+    (app / "package-lock.json").write_text(json.dumps(lock))
+    (app / ".npmrc").write_text(npmrc)
+    temporary = tmp_path / "tmp"  # where an inline ca is written while the scan runs
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    argv = ["scan", str(app), "--no-npm", "--format", "json", "--cache-dir", str(tmp_path / "c")]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err and "Warning" not in err, err
+    report: dict[str, object] = json.loads(out)
+    assert list(temporary.iterdir()) == []  # nothing left behind
+    return report
+
+
+def known(report: dict[str, object]) -> dict[str, object]:
+    packages = report["packages"]
+    assert isinstance(packages, list)
+    return {entry["name"]: entry["facts"]["in_registry"] for entry in packages}
+
+
+def test_a_scan_reaches_the_registry_through_the_proxy_in_npmrc(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    serve_registry(httpserver)
+    proxy = httpserver.url_for("/").rstrip("/")
+    report = scan(tmp_path, f"registry={REGISTRY}\nhttps-proxy={proxy}\n", monkeypatch, capsys)
+    assert known(report) == {"left-pad": True, "@corp/tool": True}
+    hosts = {request.headers.get("Host") for request, _ in httpserver.log}
+    assert hosts == {"registry.invalid"}  # every registry request went through the proxy
+    assert any(request.method == "POST" for request, _ in httpserver.log)  # advisories too
+
+
+@pytest.fixture
+def tls_registry(tmp_path: Path) -> Iterator[tuple[HTTPServer, Path]]:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "registry-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    serve_registry(server)
+    yield server, bundle
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.mark.parametrize("setting", ["cafile", "ca", "strict-ssl", "none"])
+def test_a_scan_of_a_registry_signed_by_a_private_ca(
+    tls_registry: tuple[HTTPServer, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    setting: str,
+) -> None:
+    server, bundle = tls_registry
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    one_line = bundle.read_text().strip().replace("\n", "\\n")
+    npmrc = (
+        f"registry={server.url_for('/')}\n"
+        + {
+            "cafile": f"cafile={bundle}\n",
+            "ca": f'ca="{one_line}"\n',
+            "strict-ssl": "strict-ssl=false\n",
+            "none": "",
+        }[setting]
+    )
+    report = scan(tmp_path, npmrc, monkeypatch, capsys)
+    warnings = [str(w) for w in report["warnings"]]  # type: ignore[attr-defined]
+    unchecked = [w for w in warnings if "TLS certificates were not checked" in w]
+    if setting == "none":  # certifi's CAs do not vouch for it: unknown, and said so
+        assert known(report) == {"left-pad": None, "@corp/tool": None}
+        assert any("could not fetch 2 of 2 packages" in w and "TLS" in w for w in warnings)
+    else:
+        assert known(report) == {"left-pad": True, "@corp/tool": True}
+        assert bool(unchecked) is (setting == "strict-ssl")
+    if setting == "strict-ssl":
+        assert unchecked == [
+            f"npm registry: TLS certificates were not checked (strict-ssl=false in "
+            f"{tmp_path / 'app' / '.npmrc'})"
+        ]
