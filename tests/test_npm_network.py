@@ -336,6 +336,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[HTTPServer, Path]]:
     server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
     server.start()
     server.expect_request("/ms").respond_with_json({"name": "ms"})
+    serve_registry(server)  # and a registry's documents, for the scans below
     yield server, bundle
     server.clear()
     if server.is_running():
@@ -466,32 +467,15 @@ def test_a_scan_reaches_the_registry_through_the_proxy_in_npmrc(
     assert any(request.method == "POST" for request, _ in httpserver.log)  # advisories too
 
 
-@pytest.fixture
-def tls_registry(tmp_path: Path) -> Iterator[tuple[HTTPServer, Path]]:
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    bundle = tmp_path / "registry-ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
-    server.start()
-    serve_registry(server)
-    yield server, bundle
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
 @pytest.mark.parametrize("setting", ["cafile", "ca", "strict-ssl", "none"])
 def test_a_scan_of_a_registry_signed_by_a_private_ca(
-    tls_registry: tuple[HTTPServer, Path],
+    tls_server: tuple[HTTPServer, Path],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     setting: str,
 ) -> None:
-    server, bundle = tls_registry
+    server, bundle = tls_server
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     one_line = bundle.read_text().strip().replace("\n", "\\n")
