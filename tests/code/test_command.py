@@ -203,3 +203,46 @@ def test_without_a_process_pool_the_files_are_analysed_here(
     fallback = scan_code(CORPUS, jobs=2)
     assert fallback.findings == serial.findings and fallback.files == serial.files
     assert fallback.findings  # the corpus has leaks to find
+
+
+@pytest.mark.parametrize("kills", [1, 2])
+def test_a_worker_that_dies_costs_a_retry_then_an_honest_warning(
+    kills: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A code worker killed mid-scan (the OOM killer of a container under a memory peak)
+    breaks its pool. The files it had not finished go to a new pool once; if that one dies
+    too, they are named in one warning as not analysed: never an internal error for the
+    whole scan, never analysed in the scan's own process (which the same file could kill)."""
+    import concurrent.futures
+    import os
+    import signal
+
+    from depaudit.code import engine
+    from depaudit.code.engine import scan_code
+
+    serial = scan_code(CORPUS, jobs=1)
+    left = [kills]
+    real = concurrent.futures.ProcessPoolExecutor
+
+    class Dying(real):  # type: ignore[misc, valid-type]
+        def submit(self, *args: object, **kwargs: object) -> object:
+            future = super().submit(*args, **kwargs)
+            if left[0] and self._processes and not getattr(self, "killed", False):
+                left[0] -= 1  # the pool's first worker is up: it dies
+                self.killed = True
+                os.kill(next(iter(self._processes)), signal.SIGKILL)
+            return future
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Dying)
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(engine, "CHUNK", 2)
+    report = scan_code(CORPUS, jobs=2)
+    assert left == [0]  # the kills happened
+    if kills < engine.POOL_ATTEMPTS:
+        assert report.findings == serial.findings and report.warnings == ()
+    else:
+        (warning,) = report.warnings
+        assert engine.WORKER_DIED in warning and "their findings are unknown" in warning
+        lost = int(warning.split(" files not analysed")[0])
+        assert 0 < lost <= serial.files
+        assert len(report.findings) < len(serial.findings) or lost < serial.files

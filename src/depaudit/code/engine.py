@@ -4,6 +4,7 @@ was seen before), apply ``// depaudit-ignore-next-line`` comments, gather a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -112,11 +113,20 @@ def scan_code(
             cached += 1
         else:
             pending.append((item.relative, key, source, grammar))
+    lost: list[str] = []  # files whose worker died
     for (relative, _key, _, _), outcome in zip(pending, _run(pending, jobs, stop), strict=True):
-        if isinstance(outcome, str):
+        if outcome is WORKER_DIED:
+            lost.append(relative)
+        elif isinstance(outcome, str):
             warnings.append(f"{relative}: not analysed (internal error: {outcome})")
-            continue
-        results[relative] = outcome
+        else:
+            results[relative] = outcome
+    if lost:
+        more = f" and {len(lost) - 3} more" if len(lost) > 3 else ""
+        warnings.append(
+            f"{len(lost)} files not analysed: {WORKER_DIED} ({', '.join(lost[:3])}{more}); "
+            "their findings are unknown"
+        )
     if cache is not None and pending:
         with cache.batch():
             for relative, key, _, _ in pending:
@@ -153,6 +163,13 @@ class Stopped(Exception):
 CHUNK = 32
 
 
+#: the outcome of a file whose worker process ended abruptly, twice (killed, out of memory)
+WORKER_DIED = "a code worker process ended abruptly (killed, or out of memory?)"
+#: pools tried before the files left are given up (a worker killed once, by the OOM killer
+#: under a memory peak, is usually not killed again)
+POOL_ATTEMPTS = 2
+
+
 def _run(
     pending: Sequence[tuple[str, str, bytes, Grammar]],
     jobs: int | None,
@@ -162,26 +179,60 @@ def _run(
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
     if workers <= 1 or len(work) < PARALLEL_THRESHOLD:
         return _here(work, stop)
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
+    done: dict[int, list[dict[str, Any] | str]] = {}
+    for attempt in range(POOL_ATTEMPTS):
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=_workers_context(),
+                initializer=_worker_ignores_sigint,
+            )
+        except (OSError, NotImplementedError):
+            if attempt:
+                break
+            # no process pool here (no usable /dev/shm for its locks, as in some containers
+            # and serverless runtimes): the same findings, one file after another
+            return _here(work, stop)
+        _in_pool(pool, chunks, done, stop)
+        if len(done) == len(chunks):
+            break
+    return [
+        outcome
+        for index, chunk in enumerate(chunks)
+        for outcome in done.get(index, [WORKER_DIED] * len(chunk))
+    ]
+
+
+def _in_pool(
+    pool: Any,
+    chunks: list[list[tuple[bytes, Grammar]]],
+    done: dict[int, list[dict[str, Any] | str]],
+    stop: threading.Event | None,
+) -> None:
+    """The chunks not ``done`` yet, through ``pool``, into ``done``. A worker that ends
+    abruptly breaks the pool: the chunks it had not finished stay out of ``done``."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     try:
-        pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=_workers_context(), initializer=_worker_ignores_sigint
-        )
-    except (OSError, NotImplementedError):
-        # no process pool here (no usable /dev/shm for its locks, as in some containers and
-        # serverless runtimes): the same findings, one file after another
-        return _here(work, stop)
-    try:
-        chunks = [
-            pool.submit(_analyse_chunk, work[i : i + CHUNK]) for i in range(0, len(work), CHUNK)
-        ]
-        left = set(chunks)
+        futures = {
+            pool.submit(_analyse_chunk, chunk): index
+            for index, chunk in enumerate(chunks)
+            if index not in done
+        }
+        left = set(futures)
         while left:
             if stop is not None and stop.is_set():
                 raise Stopped
-            left = wait(left, timeout=0.1, return_when=FIRST_COMPLETED).not_done
-        return [outcome for chunk in chunks for outcome in chunk.result()]
+            finished, left = wait(left, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in finished:
+                with contextlib.suppress(BrokenProcessPool):
+                    done[futures[future]] = future.result()
+    except BrokenProcessPool:
+        pass  # raised by submit once the pool is broken: the rest wait for the next pool
     except BaseException:
         # Ctrl-C, or told to stop: the files not started are dropped, not analysed first
         pool.shutdown(wait=True, cancel_futures=True)
