@@ -216,7 +216,7 @@ def build_report(
         github = GitHubClient(
             settings.github_token,
             settings.github_api_url,
-            max_run_bytes=min(settings.budget.response_bytes, MAX_RUN_BYTES),
+            max_run_bytes=min(settings.budget.response_bytes or MAX_RUN_BYTES, MAX_RUN_BYTES),
         )
         parts.callback(github.close)
         if settings.use_advisories:

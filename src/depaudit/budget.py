@@ -19,6 +19,9 @@ INPUT_BYTES = 256 * MIB
 PATH_DEPTH = 64
 NETWORK_SECONDS = 300.0
 RESPONSE_BYTES = 1 * GIB
+#: ... or this much per registry document the run asks for, when that is more: a cold scan
+#: of a tree of 10,000 names reads about 1.1 GB of packuments (theia's: 112 KB each)
+RESPONSE_BYTES_PER_DOCUMENT = 512 * KIB
 
 #: the range each may be set to
 MIN_BYTES, MAX_BYTES = 1 * KIB, 64 * GIB
@@ -35,8 +38,17 @@ class Budget:
     #: wall time of the run's registry and npm-advisory requests, over all of them
     network_seconds: float = NETWORK_SECONDS
     #: decoded bytes of the run's registry and npm-advisory responses, over all of them (and
-    #: of its GitHub answers when lower than the GitHub client's own 256 MiB)
-    response_bytes: int = RESPONSE_BYTES
+    #: of its GitHub answers when lower than the GitHub client's own 256 MiB); None: by the
+    #: tree (:func:`response_allowance` of the documents the registry is asked for)
+    response_bytes: int | None = None
+
+
+def response_allowance(documents: int) -> int:
+    """The response budget of a run that asks for ``documents`` registry documents and was
+    given none: :data:`RESPONSE_BYTES`, or :data:`RESPONSE_BYTES_PER_DOCUMENT` for each when
+    that is more, so the largest trees are read whole while a hostile registry still costs
+    at most a bounded amount per package."""
+    return max(RESPONSE_BYTES, documents * RESPONSE_BYTES_PER_DOCUMENT)
 
 
 _SIZE = re.compile(r"(?i)\s*(\d{1,12})\s*([kmg]?)(?:i?b)?\s*")

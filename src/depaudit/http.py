@@ -109,6 +109,11 @@ class RunBudget:
                 "(--response-budget)"
             )
 
+    def allow(self, max_bytes: int) -> None:
+        """Raise the response budget to at least ``max_bytes`` (a run sized by its tree)."""
+        with self._lock:
+            self.max_bytes = max(self.max_bytes, max_bytes)
+
     def take(self, size: int) -> None:
         with self._lock:
             self.used += size

@@ -255,10 +255,11 @@ def add_budget_options(parser: argparse.ArgumentParser) -> None:
         "--response-budget",
         type=budget.byte_size,
         metavar="SIZE",
-        default=env_default("--response-budget", budget.byte_size, budget.RESPONSE_BYTES),
-        help=help_text(
-            "decoded bytes of all registry and npm-advisory responses of the run",
-            "--response-budget",
+        default=env_default("--response-budget", budget.byte_size, None),  # None: by the tree
+        help=(
+            "decoded bytes of all registry and npm-advisory responses of the run (env "
+            f"{env_name('--response-budget')}; default: 1G, or 512K per registry document "
+            "asked when that is more)"
         ),
     )
 
@@ -416,6 +417,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             input_bytes=getattr(args, "input_budget", budget.INPUT_BYTES),
             path_depth=getattr(args, "depth_budget", budget.PATH_DEPTH),
             network_seconds=getattr(args, "network_budget", budget.NETWORK_SECONDS),
-            response_bytes=getattr(args, "response_budget", budget.RESPONSE_BYTES),
+            response_bytes=getattr(args, "response_budget", None),
         ),
     )

@@ -468,6 +468,49 @@ def test_retry_after_30_is_cut_at_the_deadline(
     assert all(result.facts(n)["latest"] is None for n in MANY)
 
 
+def test_the_default_response_budget_grows_with_the_tree(
+    server: RawServer, scan: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given no --response-budget, a run may read its floor or a fixed allowance per document
+    it asks for, whichever is more: a tree of many names is read whole (a fixed 1 GiB left a
+    cold scan of 10,000 names partly unknown), a hostile registry still stops, and a budget
+    given is kept as given."""
+    from depaudit import budget
+
+    body = packument("x")[:-1] + b', "pad": "' + b" " * (40 * 1024) + b'"}'  # ~40 KiB each
+    for name in MANY:
+        server.routes[f"/{name}"] = lambda conn, seen: send(conn, 200, body)
+    monkeypatch.setattr(budget, "RESPONSE_BYTES", 64 * 1024)  # the floor: one or two bodies
+    monkeypatch.setattr(budget, "RESPONSE_BYTES_PER_DOCUMENT", 64 * 1024)
+    assert budget.response_allowance(0) == 64 * 1024
+    assert budget.response_allowance(len(MANY)) == len(MANY) * 64 * 1024
+    by_tree = _many(scan, tmp_path, "--jobs", "1")
+    assert by_tree.code == 0 and not _stopped(by_tree)
+    assert all(by_tree.facts(n)["latest"] == "2.0.0" for n in MANY)
+    given = _many(
+        scan,
+        tmp_path / "given",
+        "--jobs",
+        "1",
+        "--response-budget",
+        "64K",
+        "--cache-dir",
+        str(tmp_path / "given-cache"),
+    )
+    (line,) = _stopped(given)
+    assert f"response budget of {64 * 1024} bytes per run is spent" in line
+    assert sum(given.facts(n)["latest"] is not None for n in MANY) <= 2
+    # a registry padding every body beyond the allowance is still stopped by it
+    fat = packument("x")[:-1] + b', "pad": "' + b" " * (200 * 1024) + b'"}'
+    for name in MANY:
+        server.routes[f"/{name}"] = lambda conn, seen: send(conn, 200, fat)
+    hostile = _many(
+        scan, tmp_path / "hostile", "--jobs", "1", "--cache-dir", str(tmp_path / "hostile-cache")
+    )
+    (line,) = _stopped(hostile)
+    assert f"response budget of {len(MANY) * 64 * 1024} bytes per run is spent" in line
+
+
 def test_response_bytes_are_budgeted_per_run(
     server: RawServer, scan: Runner, tmp_path: Path
 ) -> None:

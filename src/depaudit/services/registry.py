@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
+from depaudit.budget import NETWORK_SECONDS, response_allowance
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import ConfigError
 from depaudit.models import PackageFacts
@@ -152,7 +152,11 @@ class RegistryService(EnrichmentService):
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         progress: Callable[[str, int], Progress] = Progress,
         decode_process: bool = True,
+        budget_by_tree: bool = False,
     ) -> None:
+        """``budget_by_tree``: the session's response budget was not given, so it grows to
+        :func:`depaudit.budget.response_allowance` of the documents a fetch asks for."""
+        self.budget_by_tree = budget_by_tree
         self.config = config
         self._session: DepauditSession | None = None
         self._make_session: Callable[[], DepauditSession] | None = None
@@ -352,6 +356,8 @@ class RegistryService(EnrichmentService):
                     continue
                 to_fetch.append((name, url, entry))
             if to_fetch:
+                if self.budget_by_tree:
+                    self.session.budget.allow(response_allowance(len(to_fetch)))
                 done = self._fetch_all(
                     to_fetch, progress, partial(self._settled, versions, now_facts, ready, rows)
                 )
@@ -611,7 +617,7 @@ def build_registry_service(
     npm_timeout: float = 20.0,
     cache: Cache | None = None,
     network_seconds: float = NETWORK_SECONDS,
-    response_bytes: int = RESPONSE_BYTES,
+    response_bytes: int | None = None,
 ) -> RegistryService:
     """The service as ``depaudit scan`` uses it: npm configuration of ``directory``, one
     pooled session with scoped credentials, the user cache.
@@ -646,9 +652,17 @@ def build_registry_service(
             jobs or DEFAULT_JOBS,
             config.auth_for,
             network_seconds=network_seconds,
-            response_bytes=response_bytes,
+            response_bytes=response_bytes if response_bytes is not None else response_allowance(0),
             network=config.network,
             **tuning,
         )
 
-    return RegistryService(config, session, cache, jobs=jobs, ttl=cache_ttl, offline=offline)
+    return RegistryService(
+        config,
+        session,
+        cache,
+        jobs=jobs,
+        ttl=cache_ttl,
+        offline=offline,
+        budget_by_tree=response_bytes is None,
+    )
