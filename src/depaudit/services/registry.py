@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -397,14 +397,15 @@ class RegistryService(EnrichmentService):
         self,
         to_fetch: Sequence[tuple[str, str, CacheEntry | None]],
         progress: Progress,
-        settled: Callable[[str, CacheEntry | None, _Outcome], None],
+        settled: Callable[[str, CacheEntry | None, _Outcome], _Outcome],
     ) -> list[tuple[str, CacheEntry | None, _Outcome]]:
         """Every request through :class:`depaudit.http_bulk.BulkFetcher` (one thread;
         ``jobs`` in flight, or by protocol when None), bodies decoded by
         :class:`~depaudit.services.registry_decode.Decoder`; no new request starts while
         :class:`BodyGate` is full. ``settled(url, entry, outcome)`` is called once per name
         as soon as its outcome is final (from the fetch's or the decoder's thread), so its
-        cache entry and facts are done while other transfers still wait on the network."""
+        cache entry and facts are done while other transfers still wait on the network; what
+        it returns is the outcome kept (and returned here)."""
         from depaudit.http_bulk import BulkFetcher, Job
         from depaudit.services.registry_decode import Decoder
 
@@ -412,9 +413,9 @@ class RegistryService(EnrichmentService):
         lock = threading.Lock()
 
         def settle(url: str, entry: CacheEntry | None, outcome: _Outcome) -> None:
-            settled(url, entry, outcome)
+            kept = settled(url, entry, outcome)
             with lock:
-                done.append((url, entry, outcome))
+                done.append((url, entry, kept))
 
         def jobs() -> Iterator[Job]:
             for name, url, entry in to_fetch:
@@ -530,11 +531,13 @@ class RegistryService(EnrichmentService):
         url: str,
         entry: CacheEntry | None,
         outcome: _Outcome,
-    ) -> None:
+    ) -> _Outcome:
         """One name's outcome is final (during the fetch, any thread): its cache entry is
-        written or touched, and the facts of its versions (and their snapshot rows) are made."""
+        written or touched, and the facts of its versions (and their snapshot rows) are made.
+        Returned: the outcome to keep, its facts reduced to their state once they are used
+        (a tree of 36,000 names held 3.4 KB of them per name to the end of the fetch)."""
         if outcome.error is not None:
-            return
+            return outcome
         data = outcome.data
         if outcome.not_modified and entry is not None:
             data = entry.value
@@ -544,11 +547,15 @@ class RegistryService(EnrichmentService):
             self.cache.set(
                 NAMESPACE, url, data, etag=outcome.etag, last_modified=outcome.last_modified
             )
-        if data is not None:
-            for version in versions.get(outcome.name, ()):
-                fact = self._fact(outcome.name, version, data, now)
-                ready[f"{outcome.name}@{version}"] = fact
-                rows[id(fact)] = snapshot.encode_one(fact)  # the snapshot's row, now too
+        if data is None:
+            return outcome
+        for version in versions.get(outcome.name, ()):
+            fact = self._fact(outcome.name, version, data, now)
+            ready[f"{outcome.name}@{version}"] = fact
+            rows[id(fact)] = snapshot.encode_one(fact)  # the snapshot's row, now too
+        if outcome.data is None:
+            return outcome
+        return replace(outcome, data={"state": outcome.data.get("state")})
 
     @staticmethod
     def _fact(name: str, version: str, data: Mapping[str, Any], now: datetime) -> PackageFacts:
