@@ -2,8 +2,9 @@
 ``noproxy``, ``strict-ssl``, ``cafile`` / ``ca``.
 
 :func:`depaudit.npmrc.load_npm_config` reads them from the same places as the registry (the
-user's and the project's ``.npmrc``, ``npm_config_*`` variables) into :class:`NpmNetwork`, and
-the registry's session (:class:`depaudit.http.DepauditSession`) applies them over the
+user's and the project's ``.npmrc``, ``npm_config_*`` variables) and from npm's global and
+built-in ``npmrc`` (:func:`npm_wide_layers`) into :class:`NpmNetwork`, and the registry's
+session (:class:`depaudit.http.DepauditSession`) applies them over the
 environment's variables, as npm does (npm-registry-fetch and ``@npmcli/agent``, npm 11):
 
 - the proxy of every registry request is ``https-proxy``, else ``proxy``, whatever the URL's
