@@ -227,6 +227,11 @@ def test_the_builtin_and_global_npmrc_are_read_lowest_first(
     (other / "etc").mkdir(parents=True)
     (other / "etc" / "npmrc").write_text("proxy=http://prefixed.invalid:5\n")
     assert network({**env, "PREFIX": str(other)}).proxy == "http://prefixed.invalid:5"
+    # a global file that cannot be read (here a folder) is gone without, as npm goes without it
+    builtin.write_text("proxy=http://builtin.invalid:1\n")
+    assert network({**env, "npm_config_globalconfig": str(tmp_path)}).proxy == (
+        "http://builtin.invalid:1"
+    )
     # offline runs and ask_npm=False read neither
     quiet = load_npm_config(project, None, environ=env, home=home, ask_npm=False)
     assert quiet.network.proxy is None and quiet.network.strict_ssl is True

@@ -119,14 +119,22 @@ def npm_wide_layers(
     running npm: the built-in file beside npm's own folder (``npm`` on ``PATH``, its links
     followed); the global one at ``globalconfig``, else ``<prefix>/etc/npmrc``, where the
     prefix is ``prefix`` (from ``settings``, the other layers, or the environment), else
-    ``PREFIX``, else the folder above node's ``bin``. ``read`` reads one file."""
+    ``PREFIX``, else the folder above node's ``bin``. ``read`` reads one file; one that
+    cannot be read (not the user's to read) is gone without, as npm goes without it."""
+
+    def readable(path: Path) -> dict[str, str]:
+        try:
+            return read(path)
+        except ConfigError:
+            return {}
+
     path_var = environ.get("PATH", "")
     layers: list[tuple[str, dict[str, str]]] = []
     builtin: dict[str, str] = {}
     npm = shutil.which("npm", path=path_var)
     if npm:
         builtin_path = Path(os.path.realpath(npm)).parent.parent / "npmrc"
-        builtin = read(builtin_path)
+        builtin = readable(builtin_path)
         layers.append((str(builtin_path), builtin))
     where = _env_value(environ, "npm_config_globalconfig") or settings.get("globalconfig")
     if not where:
@@ -144,7 +152,7 @@ def npm_wide_layers(
                 prefix = str(Path(destdir) / prefix.lstrip("/"))
         where = str(Path(prefix) / "etc" / "npmrc") if prefix else ""
     if where:
-        layers.append((where, read(Path(where))))
+        layers.append((where, readable(Path(where))))
     return [
         (origin, {k: v for k, v in values.items() if k in NETWORK_KEYS})
         for origin, values in layers
