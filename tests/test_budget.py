@@ -196,3 +196,26 @@ def test_depth_budget_flag_shapes_the_report(
     assert "... 37 more ..." in text["64"]
     assert "more ..." not in text["1000"]
     assert len(text["16"]) < len(text["64"]) < len(text["1000"])
+
+
+def test_unset_network_budgets_are_sized_by_the_tree_and_a_deadline_grows_until_it_passes() -> None:
+    """No --network-budget / --response-budget: None in the settings, sized by the documents
+    asked (the floor, or so much per document when that is more). The session's RunBudget
+    then grows; one that has expired stays expired."""
+    from depaudit.budget import network_allowance, response_allowance
+    from depaudit.http import RunBudget
+
+    unset = settings_from_args(scan_parser().parse_args([])).budget
+    assert unset.network_seconds is None and unset.response_bytes is None
+    assert network_allowance(10) == 300.0 and network_allowance(40_000) == 1000.0
+    assert response_allowance(10) == GIB and response_allowance(4096) == 2 * GIB
+    now = [100.0]
+    run = RunBudget(seconds=5, max_bytes=KIB, clock=lambda: now[0])
+    run.allow(4 * KIB, 20.0)
+    now[0] += 10
+    assert run.max_bytes == 4 * KIB and run.remaining() == 10.0 and not run.out_of_time()
+    run.allow(KIB, 1.0)  # never lowered
+    assert run.max_bytes == 4 * KIB and run.seconds == 20.0
+    run.expire()
+    run.allow(seconds=500.0)
+    assert run.out_of_time() and run.seconds == 20.0

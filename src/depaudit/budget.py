@@ -18,6 +18,10 @@ GIB = 1024 * MIB
 INPUT_BYTES = 256 * MIB
 PATH_DEPTH = 64
 NETWORK_SECONDS = 300.0
+#: ... or this long per registry document the run asks for, when that is more: a tree of
+#: 36,000 names from a registry 200 ms away, 32 requests at a time, needs about 225 s of
+#: round trips alone
+NETWORK_SECONDS_PER_DOCUMENT = 0.025
 RESPONSE_BYTES = 1 * GIB
 #: ... or this much per registry document the run asks for, when that is more: a cold scan
 #: of a tree of 10,000 names reads about 1.1 GB of packuments (theia's: 112 KB each)
@@ -35,12 +39,20 @@ class Budget:
     #: names kept in one reported path (deeper ones are elided in the middle): the report
     #: grows with the tree, never with depth squared
     path_depth: int = PATH_DEPTH
-    #: wall time of the run's registry and npm-advisory requests, over all of them
-    network_seconds: float = NETWORK_SECONDS
+    #: wall time of the run's registry and npm-advisory requests, over all of them; None: by
+    #: the tree (:func:`network_allowance` of the documents the registry is asked for)
+    network_seconds: float | None = None
     #: decoded bytes of the run's registry and npm-advisory responses, over all of them (and
     #: of its GitHub answers when lower than the GitHub client's own 256 MiB); None: by the
     #: tree (:func:`response_allowance` of the documents the registry is asked for)
     response_bytes: int | None = None
+
+
+def network_allowance(documents: int) -> float:
+    """The network time budget of a run that asks for ``documents`` registry documents and
+    was given none: :data:`NETWORK_SECONDS`, or :data:`NETWORK_SECONDS_PER_DOCUMENT` for each
+    when that is more (a registry trickling a byte a second still ends there)."""
+    return max(NETWORK_SECONDS, documents * NETWORK_SECONDS_PER_DOCUMENT)
 
 
 def response_allowance(documents: int) -> int:

@@ -85,7 +85,8 @@ class RunBudget:
         self.seconds = seconds
         self.max_bytes = max_bytes
         self.clock = clock
-        self.deadline = clock() + seconds
+        self.started = clock()
+        self.deadline = self.started + seconds
         self.used = 0
         self._lock = threading.Lock()
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
@@ -109,10 +110,14 @@ class RunBudget:
                 "(--response-budget)"
             )
 
-    def allow(self, max_bytes: int) -> None:
-        """Raise the response budget to at least ``max_bytes`` (a run sized by its tree)."""
+    def allow(self, max_bytes: int = 0, seconds: float = 0.0) -> None:
+        """Raise the response budget to at least ``max_bytes`` and the time budget to at
+        least ``seconds`` from the start (a run sized by its tree); not once expired."""
         with self._lock:
             self.max_bytes = max(self.max_bytes, max_bytes)
+            if seconds > self.seconds and not self._expired:
+                self.seconds = seconds
+                self.deadline = self.started + seconds
 
     def take(self, size: int) -> None:
         with self._lock:

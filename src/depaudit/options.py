@@ -245,10 +245,11 @@ def add_budget_options(parser: argparse.ArgumentParser) -> None:
         "--network-budget",
         type=positive_seconds,
         metavar="SECONDS",
-        default=env_default("--network-budget", positive_seconds, budget.NETWORK_SECONDS),
-        help=help_text(
-            "wall time of all registry and npm-advisory requests of the run",
-            "--network-budget",
+        default=env_default("--network-budget", positive_seconds, None),  # None: by the tree
+        help=(
+            "wall time of all registry and npm-advisory requests of the run (env "
+            f"{env_name('--network-budget')}; default: 300, or 25 ms per registry document "
+            "asked when that is more)"
         ),
     )
     group.add_argument(
@@ -416,7 +417,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         budget=budget.Budget(
             input_bytes=getattr(args, "input_budget", budget.INPUT_BYTES),
             path_depth=getattr(args, "depth_budget", budget.PATH_DEPTH),
-            network_seconds=getattr(args, "network_budget", budget.NETWORK_SECONDS),
+            network_seconds=getattr(args, "network_budget", None),
             response_bytes=getattr(args, "response_budget", None),
         ),
     )

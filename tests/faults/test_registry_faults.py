@@ -415,6 +415,43 @@ def test_a_registry_trickling_one_byte_at_a_time_meets_the_deadline(
     assert all(result.facts(n)["latest"] is None for n in MANY)
 
 
+def test_the_default_network_time_grows_with_the_tree(
+    server: RawServer, scan: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given no --network-budget, a run may spend its floor or a fixed time per document it
+    asks for, whichever is more: a slow registry serving a big tree is waited for, a
+    trickling one still stops at a bound, and a budget given is kept as given."""
+    from depaudit import budget
+
+    monkeypatch.setattr(budget, "NETWORK_SECONDS", 0.6)
+    monkeypatch.setattr(budget, "NETWORK_SECONDS_PER_DOCUMENT", 0.5)
+    assert budget.network_allowance(len(MANY)) == len(MANY) * 0.5
+    for name in MANY:  # 8 answers 0.15 s apart, one at a time: 1.2 s, over the 0.6 s floor
+        server.routes[f"/{name}"] = stall(0.15)
+    by_tree = _many(scan, tmp_path, "--jobs", "1")
+    assert not _stopped(by_tree)
+    assert all(by_tree.facts(n)["latest"] == "2.0.0" for n in MANY)
+    given = _many(
+        scan,
+        tmp_path / "given",
+        "--jobs",
+        "1",
+        "--network-budget",
+        "0.6",
+        "--cache-dir",
+        str(tmp_path / "given-cache"),
+    )
+    (line,) = _stopped(given)
+    assert "network time budget of 0.6 s per run is spent" in line
+    for name in MANY:  # a registry that never answers: stopped at 8 x 0.5 s
+        server.routes[f"/{name}"] = stall(60)
+    started = time.monotonic()
+    hostile = _many(scan, tmp_path / "hostile", "--cache-dir", str(tmp_path / "hostile-cache"))
+    assert time.monotonic() - started < 20
+    (line,) = _stopped(hostile)
+    assert f"network time budget of {len(MANY) * 0.5:g} s per run is spent" in line
+
+
 def test_a_registry_dribbling_its_status_line_and_headers_meets_the_deadline(
     server: RawServer, scan: Runner, tmp_path: Path
 ) -> None:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from depaudit.budget import NETWORK_SECONDS, response_allowance
+from depaudit.budget import network_allowance, response_allowance
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import ConfigError
 from depaudit.models import PackageFacts
@@ -152,11 +152,14 @@ class RegistryService(EnrichmentService):
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         progress: Callable[[str, int], Progress] = Progress,
         decode_process: bool = True,
-        budget_by_tree: bool = False,
+        bytes_by_tree: bool = False,
+        time_by_tree: bool = False,
     ) -> None:
-        """``budget_by_tree``: the session's response budget was not given, so it grows to
-        :func:`depaudit.budget.response_allowance` of the documents a fetch asks for."""
-        self.budget_by_tree = budget_by_tree
+        """``bytes_by_tree`` / ``time_by_tree``: the session's response / network time
+        budget was not given, so it grows to :func:`depaudit.budget.response_allowance` /
+        :func:`~depaudit.budget.network_allowance` of the documents a fetch asks for."""
+        self.bytes_by_tree = bytes_by_tree
+        self.time_by_tree = time_by_tree
         self.config = config
         self._session: DepauditSession | None = None
         self._make_session: Callable[[], DepauditSession] | None = None
@@ -356,8 +359,11 @@ class RegistryService(EnrichmentService):
                     continue
                 to_fetch.append((name, url, entry))
             if to_fetch:
-                if self.budget_by_tree:
-                    self.session.budget.allow(response_allowance(len(to_fetch)))
+                if self.bytes_by_tree or self.time_by_tree:
+                    self.session.budget.allow(
+                        response_allowance(len(to_fetch)) if self.bytes_by_tree else 0,
+                        network_allowance(len(to_fetch)) if self.time_by_tree else 0.0,
+                    )
                 done = self._fetch_all(
                     to_fetch, progress, partial(self._settled, versions, now_facts, ready, rows)
                 )
@@ -623,7 +629,7 @@ def build_registry_service(
     jobs: int | None = None,
     npm_timeout: float = 20.0,
     cache: Cache | None = None,
-    network_seconds: float = NETWORK_SECONDS,
+    network_seconds: float | None = None,
     response_bytes: int | None = None,
 ) -> RegistryService:
     """The service as ``depaudit scan`` uses it: npm configuration of ``directory``, one
@@ -658,8 +664,8 @@ def build_registry_service(
         return build_session(
             jobs or DEFAULT_JOBS,
             config.auth_for,
-            network_seconds=network_seconds,
-            response_bytes=response_bytes if response_bytes is not None else response_allowance(0),
+            network_seconds=network_allowance(0) if network_seconds is None else network_seconds,
+            response_bytes=response_allowance(0) if response_bytes is None else response_bytes,
             network=config.network,
             **tuning,
         )
@@ -671,5 +677,6 @@ def build_registry_service(
         jobs=jobs,
         ttl=cache_ttl,
         offline=offline,
-        budget_by_tree=response_bytes is None,
+        bytes_by_tree=response_bytes is None,
+        time_by_tree=network_seconds is None,
     )
