@@ -498,10 +498,12 @@ def test_a_scan_of_a_registry_signed_by_a_private_ca(
     unchecked = [w for w in warnings if "TLS certificates were not checked" in w]
     if setting == "none":  # certifi's CAs do not vouch for it: unknown, and said so
         assert known(report) == {"left-pad": None, "@corp/tool": None}
-        assert any("could not fetch 2 of 2 packages" in w and "TLS" in w for w in warnings)
+        (failed,) = [w for w in warnings if "could not fetch 2 of 2 packages" in w]
+        assert "(TLS error)" in failed and "cafile=PATH in .npmrc" in failed
     else:
         assert known(report) == {"left-pad": True, "@corp/tool": True}
         assert bool(unchecked) is (setting == "strict-ssl")
+        assert not any("cafile=PATH" in w for w in warnings)
     if setting == "strict-ssl":
         assert unchecked == [
             f"npm registry: TLS certificates were not checked (strict-ssl=false in "

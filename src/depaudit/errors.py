@@ -65,3 +65,7 @@ def print_error(error: DepauditError) -> None:
     if error.hint:
         line += f" (hint: {error.hint})"
     print(terminal_safe(line), file=sys.stderr)
+
+
+#: how a transport failure of TLS (an untrusted certificate, mostly) is worded in warnings
+TLS_ERROR = "TLS error"

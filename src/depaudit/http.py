@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 from depaudit import __version__
 from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
+from depaudit.errors import TLS_ERROR
 from depaudit.npm_network import bypasses_proxy
 
 USER_AGENT = f"depaudit/{__version__}"
@@ -283,7 +284,7 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ContentDecodingError):
         return "body could not be decompressed"
     if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS error"
+        return TLS_ERROR
     if isinstance(exc, requests.ConnectionError):
         return "could not connect"
     return type(exc).__name__

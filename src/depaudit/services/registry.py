@@ -37,7 +37,7 @@ from urllib.parse import quote, urlsplit
 
 from depaudit.budget import network_allowance, response_allowance
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
-from depaudit.errors import ConfigError
+from depaudit.errors import TLS_ERROR, ConfigError
 from depaudit.models import PackageFacts
 from depaudit.npmrc import NPM_ASKED, NpmConfig, load_npm_config
 from depaudit.progress import Progress
@@ -606,9 +606,15 @@ class RegistryService(EnrichmentService):
         if errors:
             sample = ", ".join(f"{n} ({errors[n]})" for n in sorted(errors)[:5])
             more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
+            tls = (
+                "; for a TLS error, a registry signed by your company's CA is trusted with "
+                "cafile=PATH in .npmrc (as npm trusts it) or REQUESTS_CA_BUNDLE"
+                if TLS_ERROR in errors.values()
+                else ""
+            )
             warnings.append(
                 f"npm registry: could not fetch {len(errors)} of {total} packages: "
-                f"{sample}{more}; their registry facts are unknown"
+                f"{sample}{more}; their registry facts are unknown{tls}"
             )
         if missed:
             warnings.append(
