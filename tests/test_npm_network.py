@@ -173,6 +173,19 @@ def test_cafile_wins_over_inline_ca(project: Path, home: Path, tmp_path: Path) -
     assert network.ca_file == str(bundle) and network.ca is None
 
 
+def test_node_extra_ca_certs_is_read_when_it_holds_certificates(
+    project: Path, home: Path, tmp_path: Path
+) -> None:
+    bundle, _ = pem(tmp_path)
+    assert load(project, home, {"NODE_EXTRA_CA_CERTS": str(bundle)}).network.extra_ca_file == (
+        str(bundle)
+    )
+    assert load(project, home, {"NODE_EXTRA_CA_CERTS": str(bundle)}).network.configured
+    (tmp_path / "empty.pem").write_text("nothing\n")  # node warns and goes on: so do we
+    for value in (str(tmp_path / "empty.pem"), str(tmp_path / "missing.pem"), ""):
+        assert load(project, home, {"NODE_EXTRA_CA_CERTS": value}).network.extra_ca_file is None
+
+
 def test_noproxy_lists_join(project: Path, home: Path) -> None:
     (project / ".npmrc").write_text("noproxy[]=corp.example\nnoproxy[]=.internal\n")
     assert load(project, home).network.no_proxy == "corp.example,.internal"
@@ -384,6 +397,39 @@ def test_inline_ca_is_written_for_the_session_and_removed_with_it(
     assert not Path(path).exists()
 
 
+def test_node_extra_ca_certs_are_trusted_beside_certifis_unless_python_has_a_bundle(
+    tls_server: tuple[HTTPServer, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """NODE_EXTRA_CA_CERTS extends node's default CAs (npm's trust when neither cafile nor ca
+    is set): depaudit trusts them beside certifi's. A bundle named for Python
+    (REQUESTS_CA_BUNDLE) is what the user told Python to trust: it stays in charge."""
+    import certifi
+
+    server, bundle = tls_server
+    url = server.url_for("/ms")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    extra = NpmNetwork(extra_ca_file=str(bundle))
+    session = build_session(2, retries=0, network=extra)
+    assert through_both(session, url) == [200, 200]
+    written = session.merge_environment_settings(url, {}, None, None, None)["verify"]
+    assert isinstance(written, str)
+    text = Path(written).read_text()
+    assert text.startswith(Path(certifi.where()).read_text()[:200])
+    assert bundle.read_text().strip() in text
+    session.close()
+    assert not Path(written).exists()
+    wrong, _ = pem(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(wrong))
+    with pytest.raises(requests.exceptions.SSLError):
+        get_one(build_session(2, retries=0, network=extra), url)
+    # npm's cafile wins over it, as node ignores the extra certificates once ca is given
+    both = NpmNetwork(ca_file=str(wrong), extra_ca_file=str(bundle))
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    with pytest.raises(requests.exceptions.SSLError):
+        get_one(build_session(2, retries=0, network=both), url)
+
+
 def test_strict_ssl_false_skips_the_certificate_check(
     tls_server: tuple[HTTPServer, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -472,7 +518,7 @@ def test_a_scan_reaches_the_registry_through_the_proxy_in_npmrc(
     assert any(request.method == "POST" for request, _ in httpserver.log)  # advisories too
 
 
-@pytest.mark.parametrize("setting", ["cafile", "ca", "strict-ssl", "none"])
+@pytest.mark.parametrize("setting", ["cafile", "ca", "strict-ssl", "node-extra", "none"])
 def test_a_scan_of_a_registry_signed_by_a_private_ca(
     tls_server: tuple[HTTPServer, Path],
     tmp_path: Path,
@@ -483,6 +529,9 @@ def test_a_scan_of_a_registry_signed_by_a_private_ca(
     server, bundle = tls_server
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("NODE_EXTRA_CA_CERTS", raising=False)
+    if setting == "node-extra":
+        monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(bundle))
     one_line = bundle.read_text().strip().replace("\n", "\\n")
     npmrc = (
         f"registry={server.url_for('/')}\n"
@@ -490,6 +539,7 @@ def test_a_scan_of_a_registry_signed_by_a_private_ca(
             "cafile": f"cafile={bundle}\n",
             "ca": f'ca="{one_line}"\n',
             "strict-ssl": "strict-ssl=false\n",
+            "node-extra": "",
             "none": "",
         }[setting]
     )

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+from certifi import where
 from requests.adapters import HTTPAdapter
 from urllib3 import exceptions as urllib3_exceptions
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -396,7 +397,8 @@ class DepauditSession(requests.Session):
     def _npm_settings(self, url: str, settings: _Settings, network: NpmNetwork) -> _Settings:
         """npm's proxy and TLS settings over the environment's (``settings``), for ``url``:
         its proxy, or none for a ``noproxy`` host; ``strict-ssl=false``; ``cafile``/``ca``
-        as the only certificates trusted, as npm trusts them."""
+        as the only certificates trusted, as npm trusts them; else ``NODE_EXTRA_CA_CERTS``
+        beside certifi's, where the environment names no bundle for Python."""
         out = settings.copy()
         if network.proxy is not None:
             proxy = network.proxy_for(url, os.environ)
@@ -410,16 +412,23 @@ class DepauditSession(requests.Session):
         elif network.ca_file is not None:
             out["verify"] = network.ca_file
         elif network.ca is not None:
-            out["verify"] = self._written_ca(network.ca)
+            out["verify"] = self._written_ca(lambda: network.ca or "")
+        elif network.extra_ca_file is not None and out["verify"] is True:
+            # node's default CAs and NODE_EXTRA_CA_CERTS, where Python was told nothing:
+            # certifi's and the extra ones
+            extra = network.extra_ca_file
+            out["verify"] = self._written_ca(lambda: _read_text(where()) + _read_text(extra))
         return out
 
-    def _written_ca(self, pem: str) -> str:
-        """npm's inline ``ca`` in a file of its own (TLS libraries read a file), removed when
-        the session closes."""
+    def _written_ca(self, pem: Callable[[], str]) -> str:
+        """Certificates that are not in one file yet (npm's inline ``ca``; certifi's with
+        ``NODE_EXTRA_CA_CERTS``) in a file of their own, as TLS libraries read them: written
+        once, removed when the session closes."""
         if self._ca_bundle is None:
+            text = pem()
             handle, path = tempfile.mkstemp(prefix="depaudit-ca-", suffix=".pem")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(pem if pem.endswith("\n") else pem + "\n")
+                out.write(text if text.endswith("\n") else text + "\n")
             self._ca_bundle = path
             weakref.finalize(self, _unlink_quietly, path)
         return self._ca_bundle
@@ -435,6 +444,13 @@ class DepauditSession(requests.Session):
             header = self.auth_lookup(prepared_request.url or "")
             if header:
                 prepared_request.headers["Authorization"] = header
+
+
+def _read_text(path: str) -> str:
+    """A PEM file's text, ending with a line break (so the next file starts on its own)."""
+    with open(path, encoding="utf-8", errors="replace") as source:
+        text = source.read()
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _unlink_quietly(path: str) -> None:

@@ -11,7 +11,10 @@ environment's variables, as npm does (npm-registry-fetch and ``@npmcli/agent``, 
   scheme; a host that ``noproxy`` (else the environment's ``NO_PROXY``) names goes direct;
 - ``cafile`` (or ``ca`` inline) replaces the certificates trusted, it does not add to them;
   a ``cafile`` that does not exist is skipped, as npm skips it;
-- ``strict-ssl=false`` turns certificate checks off.
+- ``strict-ssl=false`` turns certificate checks off;
+- with neither ``cafile`` nor ``ca``, node's ``NODE_EXTRA_CA_CERTS`` is trusted beside
+  certifi's bundle, as node trusts it beside its own, unless the environment names a bundle
+  for Python (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``).
 
 Where none is set, the environment rules as before (``HTTPS_PROXY``, ``NO_PROXY``,
 ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, certifi's bundle). GitHub's API is not npm's:
@@ -70,6 +73,9 @@ class NpmNetwork:
     - ``strict_ssl``: False turns certificate checks off.
     - ``ca_file`` / ``ca``: the certificates to trust *instead of* the default ones (npm's
       ``cafile``, which wins, or ``ca`` inline); neither: the default trust, as before.
+    - ``extra_ca_file``: ``NODE_EXTRA_CA_CERTS``, the certificates node (and so npm) trusts
+      *beside* its default ones when neither ``cafile`` nor ``ca`` is set; trusted beside
+      certifi's, unless ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` say what Python trusts.
     - ``origins``: where each setting came from, for messages."""
 
     proxy: str | None = field(default=None, repr=False)  # may hold credentials
@@ -78,6 +84,7 @@ class NpmNetwork:
     ca_file: str | None = None
     ca: str | None = field(default=None, repr=False)
     origins: Mapping[str, str] = field(default_factory=dict)
+    extra_ca_file: str | None = None
 
     def __repr__(self) -> str:
         proxy = redact_url(self.proxy) if self.proxy else None
@@ -90,7 +97,14 @@ class NpmNetwork:
     @property
     def configured(self) -> bool:
         """Whether any setting differs from npm's default (else the environment rules)."""
-        return bool(self.proxy or self.no_proxy or not self.strict_ssl or self.ca_file or self.ca)
+        return bool(
+            self.proxy
+            or self.no_proxy
+            or not self.strict_ssl
+            or self.ca_file
+            or self.ca
+            or self.extra_ca_file
+        )
 
     def proxy_for(self, url: str, environ: Mapping[str, str]) -> str | None:
         """npm's proxy for ``url`` (None: go direct); only when :attr:`proxy` is set."""
@@ -160,10 +174,15 @@ def npm_wide_layers(
 
 
 def network_settings(
-    merged: Mapping[str, str], origin_of: Mapping[str, str], root: Path, home: Path
+    merged: Mapping[str, str],
+    origin_of: Mapping[str, str],
+    root: Path,
+    home: Path,
+    environ: Mapping[str, str],
 ) -> NpmNetwork:
-    """:class:`NpmNetwork` from the merged settings. A relative ``cafile`` is taken from the
-    project's root (npm takes it from where npm runs, which is there), ``~/`` from home."""
+    """:class:`NpmNetwork` from the merged settings (and ``NODE_EXTRA_CA_CERTS`` from
+    ``environ``). A relative ``cafile`` is taken from the project's root (npm takes it from
+    where npm runs, which is there), ``~/`` from home."""
 
     def given(key: str) -> str | None:
         raw = merged.get(key)
@@ -221,7 +240,25 @@ def network_settings(
     no_proxy = given("noproxy") or ""
     if no_proxy:
         origins["noproxy"] = origin_of["noproxy"]
-    return NpmNetwork(proxy, no_proxy, strict, ca_file, ca, origins)
+    return NpmNetwork(
+        proxy, no_proxy, strict, ca_file, ca, origins, _node_extra_certs(environ, origins)
+    )
+
+
+def _node_extra_certs(environ: Mapping[str, str], origins: dict[str, str]) -> str | None:
+    """``NODE_EXTRA_CA_CERTS`` when it names a file of PEM certificates (node, like npm, goes
+    on without one it cannot load, and so does depaudit)."""
+    path = environ.get("NODE_EXTRA_CA_CERTS", "").strip()
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if _PEM not in text:
+        return None
+    origins["extra-ca"] = "NODE_EXTRA_CA_CERTS"
+    return path
 
 
 def _check_proxy(url: str, key: str, origin: str) -> str:

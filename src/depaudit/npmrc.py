@@ -370,7 +370,7 @@ def load_npm_config(
         origin=origin,
         fetch_timeout=timeout / 1000 if timeout is not None else None,
         fetch_retries=retries,
-        network=network_settings(merged, origin_of, project_path.parent, home_dir),
+        network=network_settings(merged, origin_of, project_path.parent, home_dir, env),
     )
 
 
