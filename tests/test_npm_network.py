@@ -151,6 +151,11 @@ def test_a_cafile_that_is_not_pem_or_cannot_be_read_is_one_clear_error(
     (project / ".npmrc").write_text(f"cafile={project}\n")  # a folder
     with pytest.raises(ConfigError, match="cannot be read"):
         load(project, home)
+    (project / ".npmrc").write_text("cafile=/dev/zero\n")  # read under a cap, not forever
+    with pytest.raises(ConfigError, match="more than a CA bundle"):
+        load(project, home)
+    (project / ".npmrc").write_text("")
+    assert load(project, home, {"NODE_EXTRA_CA_CERTS": "/dev/zero"}).network.extra_ca_file is None
 
 
 def test_inline_ca_on_one_line_and_as_a_list(project: Path, home: Path, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 from depaudit import __version__
 from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
 from depaudit.errors import TLS_ERROR
-from depaudit.npm_network import bypasses_proxy
+from depaudit.npm_network import bypasses_proxy, read_pem_file
 
 USER_AGENT = f"depaudit/{__version__}"
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -415,9 +416,10 @@ class DepauditSession(requests.Session):
             out["verify"] = self._written_ca(lambda: network.ca or "")
         elif network.extra_ca_file is not None and out["verify"] is True:
             # node's default CAs and NODE_EXTRA_CA_CERTS, where Python was told nothing:
-            # certifi's and the extra ones
-            extra = network.extra_ca_file
-            out["verify"] = self._written_ca(lambda: _read_text(where()) + _read_text(extra))
+            # certifi's and the extra ones (unless the file has gone since it was read)
+            with contextlib.suppress(OSError, ValueError):
+                extra = read_pem_file(Path(network.extra_ca_file))
+                out["verify"] = self._written_ca(lambda: _read_text(where()) + extra)
         return out
 
     def _written_ca(self, pem: Callable[[], str]) -> str:
@@ -447,7 +449,7 @@ class DepauditSession(requests.Session):
 
 
 def _read_text(path: str) -> str:
-    """A PEM file's text, ending with a line break (so the next file starts on its own)."""
+    """certifi's bundle, ending with a line break (so the next file starts on its own)."""
     with open(path, encoding="utf-8", errors="replace") as source:
         text = source.read()
     return text if text.endswith("\n") else text + "\n"

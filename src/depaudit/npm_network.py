@@ -37,6 +37,23 @@ from depaudit.errors import ConfigError
 NETWORK_KEYS = frozenset({"proxy", "https-proxy", "noproxy", "strict-ssl", "ca", "cafile"})
 _PEM = "-----BEGIN CERTIFICATE-----"
 _UNSET = ("", "null", "undefined")
+#: a CA bundle is a few hundred kB (a system's whole store ~220 kB): a bigger file is not one
+CA_FILE_BYTES = 16 * 1024 * 1024
+
+
+def read_pem_file(path: Path) -> str:
+    """A file of PEM certificates, read under :data:`CA_FILE_BYTES` (``/dev/zero`` given as a
+    CA file ends there). OSError when it cannot be read; ValueError, saying why, when it is
+    too big or holds no certificate."""
+    with open(path, "rb") as source:
+        data = source.read(CA_FILE_BYTES + 1)
+    if len(data) > CA_FILE_BYTES:
+        raise ValueError(f"is over {CA_FILE_BYTES} bytes, more than a CA bundle")
+    text = data.decode("utf-8", errors="replace")
+    if _PEM not in text:
+        raise ValueError("holds no PEM certificate")
+    return text
+
 
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 
@@ -212,19 +229,19 @@ def network_settings(
         where = origin_of["cafile"]
         path = home / raw[2:] if raw.startswith("~/") else root / raw
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            read_pem_file(path)
         except FileNotFoundError:
-            text = None  # npm skips a cafile that is not there, and so do we
+            pass  # npm skips a cafile that is not there, and so do we
         except OSError as exc:
             raise ConfigError(
                 f"{path}: cafile (set in {where}) cannot be read ({exc.strerror or exc})"
             ) from None
-        if text is not None:
-            if _PEM not in text:
-                raise ConfigError(
-                    f"{path}: cafile (set in {where}) holds no PEM certificate",
-                    f"it needs {_PEM} blocks",
-                )
+        except ValueError as exc:
+            raise ConfigError(
+                f"{path}: cafile (set in {where}) {exc}",
+                f"give cafile a file of PEM certificates ({_PEM} blocks)",
+            ) from None
+        else:
             ca_file = str(path.resolve())
             origins["ca"] = f"cafile in {where}"
     ca = None
@@ -252,10 +269,8 @@ def _node_extra_certs(environ: Mapping[str, str], origins: dict[str, str]) -> st
     if not path:
         return None
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if _PEM not in text:
+        read_pem_file(Path(path))
+    except (OSError, ValueError):
         return None
     origins["extra-ca"] = "NODE_EXTRA_CA_CERTS"
     return path
