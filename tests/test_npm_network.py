@@ -250,6 +250,12 @@ def test_the_builtin_and_global_npmrc_are_read_lowest_first(
     assert network({**env, "npm_config_globalconfig": str(tmp_path)}).proxy == (
         "http://builtin.invalid:1"
     )
+    # nor is a device named as one read forever; a user's file that is one is an error
+    assert network({**env, "npm_config_globalconfig": "/dev/zero"}).proxy == (
+        "http://builtin.invalid:1"
+    )
+    with pytest.raises(ConfigError, match="more than an npmrc"):
+        network({**env, "npm_config_userconfig": "/dev/zero"})
     # offline runs and ask_npm=False read neither
     quiet = load_npm_config(project, None, environ=env, home=home, ask_npm=False)
     assert quiet.network.proxy is None and quiet.network.strict_ssl is True

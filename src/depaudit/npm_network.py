@@ -41,6 +41,21 @@ _UNSET = ("", "null", "undefined")
 CA_FILE_BYTES = 16 * 1024 * 1024
 
 
+def read_npmrc_text(path: Path) -> str | None:
+    """An npmrc's text (None: there is none), read under :data:`CA_FILE_BYTES` (a device
+    named as one ends there); ConfigError, naming it, when it cannot be read."""
+    try:
+        with open(path, "rb") as source:
+            data = source.read(CA_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(data) > CA_FILE_BYTES:
+        raise ConfigError(f"{path}: is over {CA_FILE_BYTES} bytes, more than an npmrc")
+    return data.decode("utf-8", errors="replace")
+
+
 def read_pem_file(path: Path) -> str:
     """A file of PEM certificates, read under :data:`CA_FILE_BYTES` (``/dev/zero`` given as a
     CA file ends there). OSError when it cannot be read; ValueError, saying why, when it is

@@ -32,6 +32,7 @@ from depaudit.npm_network import (
     NpmNetwork,
     network_settings,
     npm_wide_layers,
+    read_npmrc_text,
     redact_url,
 )
 
@@ -213,13 +214,8 @@ def find_project_root(directory: Path) -> Path:
 
 
 def _read_npmrc(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    return parse_npmrc(text, environ)
+    text = read_npmrc_text(path)
+    return parse_npmrc(text, environ) if text is not None else {}
 
 
 def npm_config_get_registry(timeout: float) -> tuple[str | None, str | None]:
