@@ -570,3 +570,43 @@ def test_a_scan_of_a_registry_signed_by_a_private_ca(
             f"npm registry: TLS certificates were not checked (strict-ssl=false in "
             f"{tmp_path / 'app' / '.npmrc'})"
         ]
+
+
+def test_a_temporary_folder_that_cannot_be_written_is_one_clear_error(
+    tls_server: tuple[HTTPServer, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """npm's inline ca must be written to a file for TLS: in a read-only temporary folder
+    the scan stops with one line saying so and how to get round it, not an internal error."""
+    server, bundle = tls_server
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    one_line = bundle.read_text().strip().replace("\n", "\\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text(json.dumps({"name": "app", "dependencies": DEPS}))
+    lock = {
+        "name": "app",
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "app", "dependencies": DEPS},
+            **{f"node_modules/{name}": {"version": "1.0.0"} for name in DEPS},
+        },
+    }
+    (app / "package-lock.json").write_text(json.dumps(lock))
+    (app / ".npmrc").write_text(f'registry={server.url_for("/")}\nca="{one_line}"\n')
+
+    def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    out = tmp_path / "report.json"
+    code = main(
+        ["scan", str(app), "--no-npm", "--cache-dir", str(tmp_path / "c"), "--output", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "cannot be written there for TLS (Read-only file system)" in err
+    assert "cafile=PATH" in err and not out.exists()

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 from depaudit import __version__
 from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
-from depaudit.errors import TLS_ERROR
+from depaudit.errors import TLS_ERROR, ConfigError
 from depaudit.npm_network import bypasses_proxy, read_pem_file
 
 USER_AGENT = f"depaudit/{__version__}"
@@ -428,9 +428,16 @@ class DepauditSession(requests.Session):
         once, removed when the session closes."""
         if self._ca_bundle is None:
             text = pem()
-            handle, path = tempfile.mkstemp(prefix="depaudit-ca-", suffix=".pem")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text if text.endswith("\n") else text + "\n")
+            try:
+                handle, path = tempfile.mkstemp(prefix="depaudit-ca-", suffix=".pem")
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    out.write(text if text.endswith("\n") else text + "\n")
+            except OSError as exc:  # a read-only temporary folder
+                raise ConfigError(
+                    f"{tempfile.gettempdir()}: the CA certificates to trust cannot be written "
+                    f"there for TLS ({exc.strerror or exc})",
+                    "set TMPDIR to a writable folder, or give npm a cafile=PATH",
+                ) from None
             self._ca_bundle = path
             weakref.finalize(self, _unlink_quietly, path)
         return self._ca_bundle
