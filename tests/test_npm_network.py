@@ -610,3 +610,14 @@ def test_a_temporary_folder_that_cannot_be_written_is_one_clear_error(
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert "cannot be written there for TLS (Read-only file system)" in err
     assert "cafile=PATH" in err and not out.exists()
+    # NODE_EXTRA_CA_CERTS only adds to the default trust: without a file for it, the scan
+    # goes on with certifi's (as before it was read), which do not vouch for this server
+    (app / ".npmrc").write_text(f"registry={server.url_for('/')}\n")
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(bundle))
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    code = main(
+        ["scan", str(app), "--no-npm", "--cache-dir", str(tmp_path / "c"), "--output", str(out)]
+    )
+    assert code == 0 and "Traceback" not in capsys.readouterr().err
+    assert "(TLS error)" in out.read_text()

@@ -416,8 +416,9 @@ class DepauditSession(requests.Session):
             out["verify"] = self._written_ca(lambda: network.ca or "")
         elif network.extra_ca_file is not None and out["verify"] is True:
             # node's default CAs and NODE_EXTRA_CA_CERTS, where Python was told nothing:
-            # certifi's and the extra ones (unless the file has gone since it was read)
-            with contextlib.suppress(OSError, ValueError):
+            # certifi's and the extra ones (unless the file has gone since it was read, or
+            # the temporary folder is read-only: certifi's alone then, as before)
+            with contextlib.suppress(OSError, ValueError, ConfigError):
                 extra = read_pem_file(Path(network.extra_ca_file))
                 out["verify"] = self._written_ca(lambda: _read_text(where()) + extra)
         return out
