@@ -477,10 +477,8 @@ def serve_registry(server: HTTPServer) -> None:
     server.expect_request("/-/npm/v1/security/advisories/bulk").respond_with_json({})
 
 
-def scan(
-    tmp_path: Path, npmrc: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> dict[str, object]:
-    """``depaudit scan`` of a two-package app whose ``.npmrc`` is ``npmrc``: the report."""
+def write_app(tmp_path: Path, npmrc: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A two-package app whose ``.npmrc`` is ``npmrc``, for scans that reach the registry."""
     monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     app = tmp_path / "app"
@@ -496,6 +494,14 @@ def scan(
     }
     (app / "package-lock.json").write_text(json.dumps(lock))
     (app / ".npmrc").write_text(npmrc)
+    return app
+
+
+def scan(
+    tmp_path: Path, npmrc: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> dict[str, object]:
+    """``depaudit scan`` of a two-package app whose ``.npmrc`` is ``npmrc``: the report."""
+    app = write_app(tmp_path, npmrc, monkeypatch)
     temporary = tmp_path / "tmp"  # where an inline ca is written while the scan runs
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
@@ -581,22 +587,8 @@ def test_a_temporary_folder_that_cannot_be_written_is_one_clear_error(
     """npm's inline ca must be written to a file for TLS: in a read-only temporary folder
     the scan stops with one line saying so and how to get round it, not an internal error."""
     server, bundle = tls_server
-    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     one_line = bundle.read_text().strip().replace("\n", "\\n")
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "package.json").write_text(json.dumps({"name": "app", "dependencies": DEPS}))
-    lock = {
-        "name": "app",
-        "lockfileVersion": 3,
-        "packages": {
-            "": {"name": "app", "dependencies": DEPS},
-            **{f"node_modules/{name}": {"version": "1.0.0"} for name in DEPS},
-        },
-    }
-    (app / "package-lock.json").write_text(json.dumps(lock))
-    (app / ".npmrc").write_text(f'registry={server.url_for("/")}\nca="{one_line}"\n')
+    app = write_app(tmp_path, f'registry={server.url_for("/")}\nca="{one_line}"\n', monkeypatch)
 
     def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
         raise OSError(30, "Read-only file system")

@@ -389,6 +389,21 @@ def _stopped(result: Scan) -> list[str]:
     return [w for w in result.warnings if w.startswith("npm registry: stopped")]
 
 
+def _given_budget(scan: Runner, tmp_path: Path, flag: str, value: str) -> Scan:
+    """The MANY project scanned afresh (its own cache), one request at a time, with a budget
+    given on the command line."""
+    return _many(
+        scan,
+        tmp_path / "given",
+        "--jobs",
+        "1",
+        flag,
+        value,
+        "--cache-dir",
+        str(tmp_path / "given-cache"),
+    )
+
+
 def test_a_registry_trickling_one_byte_at_a_time_meets_the_deadline(
     server: RawServer, scan: Runner, tmp_path: Path
 ) -> None:
@@ -431,16 +446,7 @@ def test_the_default_network_time_grows_with_the_tree(
     by_tree = _many(scan, tmp_path, "--jobs", "1")
     assert not _stopped(by_tree)
     assert all(by_tree.facts(n)["latest"] == "2.0.0" for n in MANY)
-    given = _many(
-        scan,
-        tmp_path / "given",
-        "--jobs",
-        "1",
-        "--network-budget",
-        "0.6",
-        "--cache-dir",
-        str(tmp_path / "given-cache"),
-    )
+    given = _given_budget(scan, tmp_path, "--network-budget", "0.6")
     (line,) = _stopped(given)
     assert "network time budget of 0.6 s per run is spent" in line
     for name in MANY:  # a registry that never answers: stopped at 8 x 0.5 s
@@ -524,16 +530,7 @@ def test_the_default_response_budget_grows_with_the_tree(
     by_tree = _many(scan, tmp_path, "--jobs", "1")
     assert by_tree.code == 0 and not _stopped(by_tree)
     assert all(by_tree.facts(n)["latest"] == "2.0.0" for n in MANY)
-    given = _many(
-        scan,
-        tmp_path / "given",
-        "--jobs",
-        "1",
-        "--response-budget",
-        "64K",
-        "--cache-dir",
-        str(tmp_path / "given-cache"),
-    )
+    given = _given_budget(scan, tmp_path, "--response-budget", "64K")
     (line,) = _stopped(given)
     assert f"response budget of {64 * 1024} bytes per run is spent" in line
     assert sum(given.facts(n)["latest"] is not None for n in MANY) <= 2
