@@ -429,11 +429,14 @@ class DepauditSession(requests.Session):
         once, removed when the session closes."""
         if self._ca_bundle is None:
             text = pem()
+            path = ""
             try:
                 handle, path = tempfile.mkstemp(prefix="depaudit-ca-", suffix=".pem")
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
                     out.write(text if text.endswith("\n") else text + "\n")
-            except OSError as exc:  # a read-only temporary folder
+            except OSError as exc:  # a read-only or full temporary folder
+                if path:
+                    _unlink_quietly(path)
                 raise ConfigError(
                     f"{tempfile.gettempdir()}: the CA certificates to trust cannot be written "
                     f"there for TLS ({exc.strerror or exc})",
