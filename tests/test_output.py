@@ -152,3 +152,27 @@ def test_written_a_slice_at_a_time_is_the_text(text: str, size: int) -> None:
         output.WRITE_SLICE = old
     handle.flush()
     assert buffer.getvalue() == text.encode("utf-8")
+
+
+@given(st.lists(st.text(max_size=12), max_size=6), st.integers(min_value=1, max_value=5))
+def test_a_text_given_in_pieces_is_written_as_the_whole_would_be(
+    pieces: list[str], size: int
+) -> None:
+    """A report can be handed over in pieces (the JSON report is, so a 50,000-package text is
+    never whole): the bytes are those of the whole text, lone surrogates replaced the same
+    wherever a piece ends."""
+    import io
+
+    from depaudit import output
+    from depaudit.text import valid_unicode
+
+    buffer = io.BytesIO()
+    handle = io.TextIOWrapper(buffer, encoding="utf-8", newline="\n", write_through=True)
+    old = output.WRITE_SLICE
+    output.WRITE_SLICE = size
+    try:
+        output.write_text(handle, iter(pieces))
+    finally:
+        output.WRITE_SLICE = old
+    handle.flush()
+    assert buffer.getvalue() == valid_unicode("".join(pieces)).encode("utf-8")

@@ -229,8 +229,10 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
     # a fifth of a 50,000-entry scan (benchmarks/README.md, size ladder)
     with gcpause.paused():
         result = scan(settings, clock or utc_now)
-        text = get_format(result.settings.format).render(result.report)
-    emit(text, result.settings.output)
+        # the text in pieces, written as they are made: a 50,000-package JSON report is
+        # never whole in memory
+        chosen = result.settings
+        emit(get_format(chosen.format).render_chunks(result.report), chosen.output)
     return exit_code(result)
 
 

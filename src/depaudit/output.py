@@ -19,7 +19,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -27,10 +27,11 @@ from typing import TextIO
 from depaudit.errors import InputError
 from depaudit.text import valid_unicode
 
+Text = str | Iterable[str]  # a report's text, whole or in pieces (written one at a time)
 
-def emit(text: str, output: Path | None) -> None:
+
+def emit(text: Text, output: Path | None) -> None:
     """The report text to ``output`` (see the module) or to stdout."""
-    text = valid_unicode(text)
     if output is None:
         write_text(sys.stdout, text)
     else:
@@ -41,15 +42,18 @@ def emit(text: str, output: Path | None) -> None:
 WRITE_SLICE = 1 << 20
 
 
-def write_text(handle: TextIO, text: str) -> None:
-    """``handle.write(text)`` a slice at a time: a text stream encodes what it is given
-    whole, and a 50,000-package JSON report (66 MB) encoded at once raised the scan's peak
-    memory by as much."""
-    for start in range(0, len(text), WRITE_SLICE):
-        handle.write(text[start : start + WRITE_SLICE])
+def write_text(handle: TextIO, text: Text) -> None:
+    """``handle.write(text)`` a piece, and a slice of a piece, at a time, each made valid
+    Unicode: a text stream encodes what it is given whole, and a 50,000-package JSON report
+    (66 MB) encoded at once raised the scan's peak memory by as much; given in pieces
+    (:meth:`~depaudit.formats.interface.ReportFormat.render_chunks`), it is never whole."""
+    for piece in (text,) if isinstance(text, str) else text:
+        piece = valid_unicode(piece)
+        for start in range(0, len(piece), WRITE_SLICE):
+            handle.write(piece[start : start + WRITE_SLICE])
 
 
-def write_report(path: Path, text: str) -> None:
+def write_report(path: Path, text: Text) -> None:
     if path.is_dir():
         raise InputError(path, "is a directory", "give --output a file name")
     try:
@@ -65,7 +69,7 @@ def write_report(path: Path, text: str) -> None:
     _write_atomically(target, text, None if info is None else stat.S_IMODE(info.st_mode))
 
 
-def _write_special(path: Path, text: str) -> None:
+def _write_special(path: Path, text: Text) -> None:
     """A device, FIFO or socket: open it for writing as it is (no create, no rename)."""
     try:
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
@@ -90,7 +94,7 @@ def _create_temporary(path: Path) -> tuple[int, Path]:
     raise InputError(path, "cannot be written (no free temporary name beside it)")
 
 
-def _write_atomically(path: Path, text: str, mode: int | None) -> None:
+def _write_atomically(path: Path, text: Text, mode: int | None) -> None:
     fd, tmp = _create_temporary(path)
     with _removed_on_sigterm(tmp):
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,3 +42,8 @@ class ReportFormat(ABC):
     @abstractmethod
     def render(self, report: Report) -> str:
         """The whole report as text (stdout or --output)."""
+
+    def render_chunks(self, report: Report) -> Iterable[str]:
+        """The report's text in pieces, written one at a time (``output.emit``): what
+        ``render`` gives, never held whole where a format streams it (JSON)."""
+        return (self.render(report),)

@@ -238,12 +238,11 @@ class JsonFormat(ReportFormat):
     name = FormatName.JSON
 
     def render(self, report: Report) -> str:
-        # orjson writes the same bytes as json.dumps(indent=2, ensure_ascii=False), ~10x faster
-        try:
-            text = _streamed(report)
-        except TypeError:  # e.g. an integer beyond 64 bits from a hostile lockfile
-            text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
-        return json_text_safe(text)  # (the line break added here would copy the whole text)
+        return "".join(self.render_chunks(report))
+
+    def render_chunks(self, report: Report) -> Iterator[str]:
+        # (each piece made safe as it goes: the escapes are of single characters)
+        return map(json_text_safe, _pieces(report))
 
 
 _INDENT = orjson.OPT_INDENT_2
@@ -252,21 +251,27 @@ _INDENT = orjson.OPT_INDENT_2
 _NO_PACKAGES = '\n  "packages": []'
 
 
-def _streamed(report: Report) -> str:
-    """The report's text and its last line break, with its package list written one entry at
-    a time: the entries of a 50,000-placement tree, held all at once as data, doubled the
-    scan's peak memory. Each is indented as it sits in the list, which is what
-    json.dumps(indent=2) writes (a line break in JSON text is always formatting: one inside a
-    string is written ``\\n``)."""
-    head = orjson.dumps(report_to_dict(report, packages=False), option=_INDENT).decode("utf-8")
+def _dumped(data: Any) -> str:
+    """``json.dumps(data, indent=2, ensure_ascii=False)``, which orjson writes ~10x faster
+    (the same bytes), but not an integer beyond 64 bits (from a hostile lockfile)."""
+    try:
+        return orjson.dumps(data, option=_INDENT).decode("utf-8")
+    except TypeError:
+        return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _pieces(report: Report) -> Iterator[str]:
+    """The report's text and its last line break, its package list one entry at a time: the
+    entries of a 50,000-placement tree, held all at once as data, doubled the scan's peak
+    memory, and their text held whole (then copied by a join and the escapes) added 100 MB
+    more to a cold scan of 36,000 names. Each is indented as it sits in the list, which is
+    what json.dumps(indent=2) writes (a line break in JSON text is always formatting: one
+    inside a string is written ``\\n``)."""
+    head = _dumped(report_to_dict(report, packages=False))
     at = head.index(_NO_PACKAGES)
-    parts = [head[:at], '\n  "packages": [']
-    joint = "\n    "
+    yield head[:at] + '\n  "packages": ['
+    joint, entries = "\n    ", 0
     for entry in _each_package_entry(report):
-        text = orjson.dumps(entry, option=_INDENT).decode("utf-8")
-        parts.append(joint + text.replace("\n", "\n    "))
-        joint = ",\n    "
-    parts.append("]" if len(parts) == 2 else "\n  ]")
-    parts.append(head[at + len(_NO_PACKAGES) :])
-    parts.append("\n")
-    return "".join(parts)
+        yield joint + _dumped(entry).replace("\n", "\n    ")
+        joint, entries = ",\n    ", entries + 1
+    yield ("\n  ]" if entries else "]") + head[at + len(_NO_PACKAGES) :] + "\n"
