@@ -37,34 +37,38 @@ from depaudit.errors import ConfigError
 NETWORK_KEYS = frozenset({"proxy", "https-proxy", "noproxy", "strict-ssl", "ca", "cafile"})
 _PEM = "-----BEGIN CERTIFICATE-----"
 _UNSET = ("", "null", "undefined")
-#: a CA bundle is a few hundred kB (a system's whole store ~220 kB): a bigger file is not one
-CA_FILE_BYTES = 16 * 1024 * 1024
+#: an npmrc or a CA bundle is at most a few hundred kB (a system's whole store ~220 kB): a
+#: bigger file is neither, and a device named as one (``/dev/zero``) ends there
+CONFIG_FILE_BYTES = 16 * 1024 * 1024
+
+
+def _read_capped(path: Path, what: str) -> str:
+    """``path``'s text, read under :data:`CONFIG_FILE_BYTES`; OSError when it cannot be
+    read, ValueError when it is bigger than ``what`` would be."""
+    with open(path, "rb") as source:
+        data = source.read(CONFIG_FILE_BYTES + 1)
+    if len(data) > CONFIG_FILE_BYTES:
+        raise ValueError(f"is over {CONFIG_FILE_BYTES} bytes, more than {what}")
+    return data.decode("utf-8", errors="replace")
 
 
 def read_npmrc_text(path: Path) -> str | None:
-    """An npmrc's text (None: there is none), read under :data:`CA_FILE_BYTES` (a device
-    named as one ends there); ConfigError, naming it, when it cannot be read."""
+    """An npmrc's text (None: there is none); ConfigError, naming it, when it cannot be read
+    or is too big to be one."""
     try:
-        with open(path, "rb") as source:
-            data = source.read(CA_FILE_BYTES + 1)
+        return _read_capped(path, "an npmrc")
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if len(data) > CA_FILE_BYTES:
-        raise ConfigError(f"{path}: is over {CA_FILE_BYTES} bytes, more than an npmrc")
-    return data.decode("utf-8", errors="replace")
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def read_pem_file(path: Path) -> str:
-    """A file of PEM certificates, read under :data:`CA_FILE_BYTES` (``/dev/zero`` given as a
-    CA file ends there). OSError when it cannot be read; ValueError, saying why, when it is
-    too big or holds no certificate."""
-    with open(path, "rb") as source:
-        data = source.read(CA_FILE_BYTES + 1)
-    if len(data) > CA_FILE_BYTES:
-        raise ValueError(f"is over {CA_FILE_BYTES} bytes, more than a CA bundle")
-    text = data.decode("utf-8", errors="replace")
+    """A file of PEM certificates. OSError when it cannot be read; ValueError, saying why,
+    when it is too big or holds no certificate."""
+    text = _read_capped(path, "a CA bundle")
     if _PEM not in text:
         raise ValueError("holds no PEM certificate")
     return text
@@ -123,7 +127,7 @@ class NpmNetwork:
         return (
             f"NpmNetwork(proxy={proxy!r}, no_proxy={self.no_proxy!r}, "
             f"strict_ssl={self.strict_ssl!r}, ca_file={self.ca_file!r}, "
-            f"ca={'given' if self.ca else None!r})"
+            f"ca={'given' if self.ca else None!r}, extra_ca_file={self.extra_ca_file!r})"
         )
 
     @property
@@ -272,12 +276,10 @@ def network_settings(
     no_proxy = given("noproxy") or ""
     if no_proxy:
         origins["noproxy"] = origin_of["noproxy"]
-    return NpmNetwork(
-        proxy, no_proxy, strict, ca_file, ca, origins, _node_extra_certs(environ, origins)
-    )
+    return NpmNetwork(proxy, no_proxy, strict, ca_file, ca, origins, _node_extra_certs(environ))
 
 
-def _node_extra_certs(environ: Mapping[str, str], origins: dict[str, str]) -> str | None:
+def _node_extra_certs(environ: Mapping[str, str]) -> str | None:
     """``NODE_EXTRA_CA_CERTS`` when it names a file of PEM certificates (node, like npm, goes
     on without one it cannot load, and so does depaudit)."""
     path = environ.get("NODE_EXTRA_CA_CERTS", "").strip()
@@ -287,7 +289,6 @@ def _node_extra_certs(environ: Mapping[str, str], origins: dict[str, str]) -> st
         read_pem_file(Path(path))
     except (OSError, ValueError):
         return None
-    origins["extra-ca"] = "NODE_EXTRA_CA_CERTS"
     return path
 
 

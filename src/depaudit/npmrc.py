@@ -43,6 +43,8 @@ NO_REGISTRY_HINT = (
 
 NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
 
+#: npm's settings read from ``npm_config_*`` variables besides the registries
+_ENV_KEYS = NETWORK_KEYS | {"fetch-timeout", "fetch-retries"}
 #: npm's list settings (``key[]=`` lines): every line is kept, joined by this
 LISTS = {"ca": "\n", "noproxy": ","}
 
@@ -316,11 +318,9 @@ def load_npm_config(
             env_layer["registry"] = value
         elif low.startswith("npm_config_@") and low.endswith(":registry"):
             env_layer[low[len("npm_config_") :]] = value
-        elif low in ("npm_config_fetch_timeout", "npm_config_fetch_retries"):
-            env_layer[low[len("npm_config_") :].replace("_", "-")] = value
         elif low.startswith("npm_config_"):
             name = low[len("npm_config_") :].replace("_", "-")
-            if name in NETWORK_KEYS:
+            if name in _ENV_KEYS:
                 env_layer[name] = value
     layers.append(("environment", env_layer))
     merged, origin_of = _merge(layers)

@@ -559,7 +559,7 @@ class RegistryService(EnrichmentService):
             fact = self._fact(outcome.name, version, data, now)
             ready[f"{outcome.name}@{version}"] = fact
             rows[id(fact)] = snapshot.encode_one(fact)  # the snapshot's row, now too
-        if outcome.data is None:
+        if outcome.data is None:  # answered from the cache entry (304): nothing to let go
             return outcome
         return replace(outcome, data={"state": outcome.data.get("state")})
 
