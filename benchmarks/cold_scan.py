@@ -18,8 +18,16 @@ folder (``git worktree add /tmp/x COMMIT``), for before/after figures from the s
 own code to the project: N generated TypeScript files (``benchmarks/code_monorepo.py``'s
 generator) in ``server/``, which the scan's code rules read (cold: an empty cache).
 
+``--live`` measures against the registry npm is configured with (``npm config get registry``,
+and its ``cafile`` for curl) instead of the replay: each pair is curl at 32, 64 and 128
+transfers in flight (HTTP/2 streams where the registry speaks it), asking for gzip as depaudit
+does and writing the bodies as sent (no inflating: the bytes moved, nothing else), the fastest
+of the three the floor; then the whole ``depaudit scan`` as a user runs it (the registry,
+advisories and GitHub as configured; only the cache folder is new). The network's own
+variance is in these figures, so take several pairs.
+
 ``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--before SRC]
-[--app-files N] [--gzip]``
+[--app-files N] [--gzip] [--live]``
 """
 
 from __future__ import annotations
@@ -45,6 +53,8 @@ CORPUS = HERE.parent / "tests" / "corpus" / "real"
 WORK = HERE / ".work"
 DEFAULT_TARGET = "npm-lock-v3-theia-workspaces-large"
 CURL_PARALLEL = 32
+LIVE_PARALLEL = (32, 64, 128)  # curl's transfers in flight against the registry itself
+WRITE_OUT = "%{http_code} %{size_download}\\n"
 
 
 def escape_name(name: str) -> str:
@@ -62,14 +72,14 @@ def curl_config(base: str, names: list[str], path: Path) -> Path:
     return path
 
 
-def curl_argv(config: Path, compressed: bool = False) -> list[str]:
+def curl_argv(config: Path, compressed: bool = False, parallel: int = CURL_PARALLEL) -> list[str]:
     return [
         "curl",
         *(["--compressed"] if compressed else []),  # asks for gzip and inflates it, as we do
         "--silent",
         "--parallel",
         "--parallel-max",
-        str(CURL_PARALLEL),
+        str(parallel),
         "-H",
         "Accept: application/json",
         "--config",
@@ -77,10 +87,12 @@ def curl_argv(config: Path, compressed: bool = False) -> list[str]:
     ]
 
 
-def depaudit_argv(lock: Path, url: str, cache: Path, jobs: int | None) -> list[str]:
+def depaudit_argv(lock: Path, url: str | None, cache: Path, jobs: int | None) -> list[str]:
+    """The scan's command line; ``url`` None leaves the registry and GitHub as configured."""
     argv = [sys.executable, "-m", "depaudit", "scan", "--lockfile", str(lock)]
-    argv += ["--format", "json", "--no-npm", "--registry", url, "--cache-dir", str(cache)]
-    argv += ["--github-api-url", url + "github"]
+    argv += ["--format", "json", "--no-npm", "--cache-dir", str(cache)]
+    if url is not None:
+        argv += ["--registry", url, "--github-api-url", url + "github"]
     if jobs:
         argv += ["--jobs", str(jobs)]
     return argv
@@ -168,8 +180,13 @@ def pairs_at(
                 file=sys.stderr,
             )
     shutil.rmtree(scratch, ignore_errors=True)
+    return summary(delay_ms, rows, before is not None)
+
+
+def summary(where: float | str, rows: list[dict[str, Any]], before: bool) -> dict[str, Any]:
+    """Medians of the pairs at one added round trip (or ``"registry"``)."""
     return {
-        "delay_ms": delay_ms,
+        "delay_ms": where,
         "pairs": rows,
         "curl_median_s": median([r["curl_s"] for r in rows]),
         "depaudit_median_s": median([r["depaudit_s"] for r in rows]),
@@ -177,7 +194,7 @@ def pairs_at(
         "ratio_median": median([r["ratio"] for r in rows]),
         "peak_rss_mb": max(r["depaudit_rss_mb"] for r in rows),
         "before": None
-        if before is None
+        if not before
         else {
             "median_s": median([r["before_s"] for r in rows]),
             "cpu_median_s": median([r["before_cpu_s"] for r in rows]),
@@ -188,10 +205,104 @@ def pairs_at(
     }
 
 
+def npm_config(key: str) -> str | None:
+    """npm's own answer for ``key`` (``npm config get``), None where npm has none."""
+    done = subprocess.run(["npm", "config", "get", key], capture_output=True, text=True)
+    value = done.stdout.strip()
+    return value if done.returncode == 0 and value not in ("", "null", "undefined") else None
+
+
+def live_pairs(
+    names: list[str],
+    lock: Path,
+    project: Path,
+    pairs: int,
+    jobs: int | None,
+    before: Path | None = None,
+) -> dict[str, Any]:
+    """Pairs against the registry npm is configured with: curl at each of ``LIVE_PARALLEL`` in
+    flight (the fastest is the floor), then depaudit, then ``before`` if given."""
+    base = npm_config("registry")
+    if base is None:
+        sys.exit("npm has no registry configured")
+    base = base if base.endswith("/") else base + "/"
+    cafile = npm_config("cafile")
+    scratch = Path(tempfile.mkdtemp(prefix="cold-live-", dir=WORK))
+    env = dict(os.environ, npm_config_update_notifier="false")
+    config = curl_config(base, names, scratch / "curl.cfg")
+    rows: list[dict[str, Any]] = []
+    for i in range(pairs):
+        floors: dict[int, Run] = {}
+        for parallel in LIVE_PARALLEL:
+            argv = curl_argv(config, parallel=parallel)
+            argv[1:1] = ["--cacert", cafile] if cafile else []
+            argv[1:1] = ["-H", "Accept-Encoding: gzip", "--write-out", WRITE_OUT]
+            floors[parallel] = run_process(argv, project, env)
+        curl = min(floors.values(), key=lambda r: r.seconds)
+        answers = curl.stdout.decode().split()
+        statuses, sizes = answers[0::2], answers[1::2]
+        cache = scratch / f"cache-{i}"
+        ours = run_process(depaudit_argv(lock, None, cache, jobs), project, env)
+        shutil.rmtree(cache, ignore_errors=True)
+        old: Run | None = None
+        if before is not None:
+            old_env = dict(env, PYTHONPATH=str(before))
+            old = run_process(depaudit_argv(lock, None, cache, jobs), project, old_env)
+            shutil.rmtree(cache, ignore_errors=True)
+        row = {
+            "curl_s": curl.seconds,
+            "curl_by_parallel_s": {str(n): run.seconds for n, run in floors.items()},
+            "curl_cpu_s": curl.cpu_seconds,
+            "curl_requests": len(statuses),
+            "curl_not_ok": sum(1 for code in statuses if code not in ("200", "404")),
+            "curl_mb": sum(int(n) for n in sizes) / 2**20,
+            "depaudit_s": ours.seconds,
+            "depaudit_cpu_s": ours.cpu_seconds,
+            "depaudit_rss_mb": ours.peak_rss_mb,
+            "depaudit_code": ours.returncode,
+            "unknown": unknown_packages(ours),
+            "ratio": ours.seconds / curl.seconds,
+        }
+        if old is not None:
+            row.update(
+                before_s=old.seconds,
+                before_cpu_s=old.cpu_seconds,
+                before_rss_mb=old.peak_rss_mb,
+                before_ratio=old.seconds / curl.seconds,
+                before_unknown=unknown_packages(old),
+            )
+        rows.append(row)
+        print(
+            f"live pair {i + 1}: curl "
+            + " / ".join(f"{run.seconds:.2f} s ({n})" for n, run in floors.items())
+            + f", {row['curl_mb']:.0f} MB as sent, {row['curl_not_ok']} not 200/404; depaudit "
+            f"{ours.seconds:.2f} s ({row['ratio']:.2f}x, CPU {ours.cpu_seconds:.2f} s, "
+            f"{ours.peak_rss_mb:.0f} MB, exit {ours.returncode}, {row['unknown']} unknown)"
+            + (
+                f"; before {old.seconds:.2f} s ({row['before_ratio']:.2f}x, CPU "
+                f"{old.cpu_seconds:.2f} s, {old.peak_rss_mb:.0f} MB, "
+                f"{row['before_unknown']} unknown)"
+                if old is not None
+                else ""
+            ),
+            file=sys.stderr,
+        )
+    shutil.rmtree(scratch, ignore_errors=True)
+    return summary("registry", rows, before is not None)
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"{results['date']}, load average {results['load']} at the start; "
-        f"{results['target']} ({results['names']} names, {results['mb']:.0f} MB of packuments"
+        f"{results['target']} ({results['names']} names, "
+        + (
+            f"{median([p['curl_mb'] for p in results['delays'][0]['pairs']]):.0f} MB as sent, "
+            "the registry npm is configured with; curl at "
+            + ", ".join(str(n) for n in LIVE_PARALLEL)
+            + " in flight, bodies as sent, the fastest the floor"
+            if results.get("live")
+            else f"{results['mb']:.0f} MB of packuments"
+        )
         + (f"; {results['app_files']} app files" if results.get("app_files") else "")
         + ("; gzipped, curl --compressed" if results.get("gzip") else "")
         + "); "
@@ -203,15 +314,17 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for r in results["delays"]:
         ratios = ", ".join(f"{p['ratio']:.2f}" for p in r["pairs"])
+        where = r["delay_ms"]
+        where = f"{where:g} ms" if isinstance(where, float) else "the registry itself"
         lines.append(
-            f"| {r['delay_ms']:g} ms | {r['curl_median_s']:.2f} s | {r['depaudit_median_s']:.2f} s "
+            f"| {where} | {r['curl_median_s']:.2f} s | {r['depaudit_median_s']:.2f} s "
             f"| **{r['ratio_median']:.2f}x** | {ratios} | {r['depaudit_cpu_median_s']:.2f} s "
             f"| {r['peak_rss_mb']:.0f} MB |"
         )
         b = r.get("before")
         if b:
             lines.append(
-                f"| {r['delay_ms']:g} ms, before | (same runs) | {b['median_s']:.2f} s "
+                f"| {where}, before | (same runs) | {b['median_s']:.2f} s "
                 f"| {b['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in b['ratios'])} "
                 f"| {b['cpu_median_s']:.2f} s | {b['peak_rss_mb']:.0f} MB |"
             )
@@ -229,6 +342,9 @@ def main() -> int:
     parser.add_argument(
         "--gzip", action="store_true", help="the replay gzips its bodies (curl --compressed)"
     )
+    parser.add_argument(
+        "--live", action="store_true", help="against the registry npm is configured with"
+    )
     args = parser.parse_args()
     compile_sources(*([args.before] if args.before else []), HERE.parent / "src")
     WORK.mkdir(parents=True, exist_ok=True)
@@ -241,7 +357,7 @@ def main() -> int:
     assert lock is not None
     names = sorted(registry_names(lock))
     missing = [n for n in names if not (packument_path(n).is_file() or missing_marker(n).is_file())]
-    if missing:
+    if missing and not args.live:
         sys.exit(f"{len(missing)} packuments not recorded: run `python -m benchmarks.record`")
     size = sum(packument_path(n).stat().st_size for n in names if packument_path(n).is_file())
     results: dict[str, Any] = {
@@ -250,6 +366,7 @@ def main() -> int:
         "target": args.target,
         "app_files": args.app_files,
         "gzip": args.gzip,
+        "live": args.live,
         "names": len(names),
         "mb": size / 2**20,
         "jobs": args.jobs,
@@ -257,7 +374,9 @@ def main() -> int:
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
         ).stdout.strip(),
-        "delays": [
+        "delays": [live_pairs(names, lock, project, args.pairs, args.jobs, args.before)]
+        if args.live
+        else [
             pairs_at(float(d), names, lock, project, args.pairs, args.jobs, args.before, args.gzip)
             for d in args.delays.split(",")
         ],
