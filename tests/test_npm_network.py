@@ -613,3 +613,74 @@ def test_a_temporary_folder_that_cannot_be_written_is_one_clear_error(
     )
     assert code == 0 and "Traceback" not in capsys.readouterr().err
     assert "(TLS error)" in out.read_text()
+
+
+# -- npm asked for the registry while the tree is read --------------------------------------
+
+
+def npm_answering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    """A stand-in ``npm`` first on PATH running ``script``; each call is logged in the file
+    returned."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "npm-calls"
+    (bin_dir / "npm").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\n{script}')
+    (bin_dir / "npm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for key in [k for k in os.environ if k.lower().startswith("npm_config_")]:
+        monkeypatch.delenv(key)
+    return calls
+
+
+def test_a_scan_starts_npm_before_reading_the_tree_and_uses_its_registry(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No registry in any .npmrc: npm's answer is asked for first, read when the registry
+    service is made, and the scan reaches the registry it names."""
+    import depaudit.app
+    import depaudit.npm_process
+
+    serve_registry(httpserver)
+    calls = npm_answering(tmp_path, monkeypatch, f'echo "{httpserver.url_for("/")}"\n')
+    order: list[str] = []
+    start, load_tree = depaudit.npm_process.RegistryQuery.__init__, depaudit.app.load_tree
+
+    def started(self: depaudit.npm_process.RegistryQuery, *args: object) -> None:
+        order.append("npm started")
+        start(self, *args)  # type: ignore[arg-type]
+
+    def reading(*args: object) -> object:
+        order.append("tree read")
+        return load_tree(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(depaudit.npm_process.RegistryQuery, "__init__", started)
+    monkeypatch.setattr(depaudit.app, "load_tree", reading)
+    report = scan(tmp_path, "fund=false\n", monkeypatch, capsys)
+    assert order == ["npm started", "tree read"]
+    assert calls.read_text().splitlines() == ["config get registry"]  # once
+    assert known(report) == {"left-pad": True, "@corp/tool": True}
+    assert "/left-pad" in {request.path for request, _ in httpserver.log}
+
+
+def test_a_scan_that_fails_on_its_input_stops_the_npm_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lockfile that cannot be read: exit 2 at once, npm (still starting, here for a
+    minute) stopped and reaped, its folder gone."""
+    pid_file = tmp_path / "npm-pid"
+    npm_answering(tmp_path, monkeypatch, f'echo $$ > "{pid_file}"\nexec sleep 60\n')
+    app = write_app(tmp_path, "fund=false\n", monkeypatch)
+    (app / "package-lock.json").write_text("{ not json")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    code = main(["scan", str(app), "--no-npm", "--cache-dir", str(tmp_path / "c")])
+    err = capsys.readouterr().err
+    assert code == 2 and "package-lock.json" in err and "Traceback" not in err
+    assert list(temporary.iterdir()) == []
+    if pid_file.exists():  # npm's shell got as far as saying who it is
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)

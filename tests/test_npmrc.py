@@ -6,6 +6,8 @@ import base64
 import os
 import shutil
 import stat
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,15 +15,19 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from depaudit.config import Settings
 from depaudit.errors import ConfigError
 from depaudit.http import build_session
 from depaudit.http_bulk import get_one
+from depaudit.npm_process import RegistryQuery
 from depaudit.npmrc import (
     NpmConfig,
     expand_env,
     load_npm_config,
     nerf_dart,
     parse_npmrc,
+    query_for,
+    registry_query,
 )
 
 SECRET = "npm_s3cr3tT0ken"
@@ -405,3 +411,81 @@ def test_offline_never_asks_npm_and_uses_the_registry_npm_gave_online(
 def test_malformed_registry_url_is_a_config_error(project: Path, home: Path, url: str) -> None:
     with pytest.raises(ConfigError, match="not an http"):
         load(project, home, registry=url)
+
+
+# -- npm asked ahead (RegistryQuery): started while the tree is read, read when needed -------
+
+
+def test_npm_is_started_ahead_only_where_it_will_be_asked(
+    project: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _fake_npm(tmp_path, monkeypatch, 'echo "https://npm.registry.invalid/"\n')
+    given = registry_query(project, "https://flag.registry.invalid/", environ={}, home=home)
+    env = {"npm_config_registry": "https://env.registry.invalid/"}
+    assert given is None
+    assert registry_query(project, None, environ=env, home=home) is None
+    (project / ".npmrc").write_text("registry=https://project.registry.invalid/\n")
+    assert registry_query(project, None, environ={}, home=home) is None
+    (project / ".npmrc").unlink()
+    (home / ".npmrc").write_text("registry=https://user.registry.invalid/\n")
+    assert registry_query(project, None, environ={}, home=home) is None
+    (home / ".npmrc").write_text("fund=false\n")
+    assert not calls.exists()  # npm was started for none of them
+    asked = registry_query(project, None, environ={}, home=home)
+    assert isinstance(asked, RegistryQuery)
+    with asked:
+        config = load_npm_config(project, environ={}, home=home, asked=asked)
+    assert config.registry == "https://npm.registry.invalid/"
+    assert config.origin == "npm config get registry"
+    assert len(calls.read_text().splitlines()) == 1  # asked once: the answer started ahead
+
+
+def test_an_npmrc_that_cannot_be_read_is_reported_by_the_configuration_not_the_query(
+    project: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _fake_npm(tmp_path, monkeypatch, 'echo "https://npm.registry.invalid/"\n')
+    (project / ".npmrc").mkdir()
+    assert registry_query(project, None, environ={}, home=home) is None
+    with pytest.raises(ConfigError, match=".npmrc"):
+        load_npm_config(project, environ={}, home=home)
+    assert not calls.exists()
+
+
+def test_no_query_offline_or_without_the_registry(tmp_path: Path) -> None:
+    assert query_for(Settings(directory=tmp_path, offline=True)) is None
+    assert query_for(Settings(directory=tmp_path, use_registry=False)) is None
+    assert query_for(Settings(directory=tmp_path, registry="https://r.registry.invalid/")) is None
+
+
+def test_a_query_closed_before_its_answer_stops_npm_and_leaves_nothing(
+    project: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that ends early (bad input, Ctrl-C) closes the query: npm is stopped and reaped,
+    and its folder is removed."""
+    started = tmp_path / "npm-pid"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    finished = tmp_path / "npm-finished"
+    (bin_dir / "npm").write_text(
+        f'#!/bin/sh\necho $$ > "{started}.part"\nmv "{started}.part" "{started}"\n'
+        f'sleep 5\necho late > "{finished}"\n'
+    )
+    (bin_dir / "npm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    asked = registry_query(project, None, environ={}, home=home)
+    assert asked is not None
+    assert [p.name[:13] for p in temporary.iterdir()] == ["depaudit-npm-"]
+    for _ in range(1000):  # npm's shell has started and said who it is
+        if started.exists():
+            break
+        time.sleep(0.01)
+    pid = int(started.read_text())
+    asked.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped and reaped: not even a zombie is left
+    assert not finished.exists()  # stopped, not waited for
+    assert list(temporary.iterdir()) == []
+    asked.close()  # a second close does nothing

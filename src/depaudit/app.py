@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Collection
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -20,6 +21,8 @@ from depaudit.config import Settings, find_config, load_config
 from depaudit.errors import ExitCode, ServiceError, print_error
 from depaudit.ignore import IgnoreEntry, apply_ignores, parse_ignores
 from depaudit.models import DependencyTree, Report, Tier
+from depaudit.npm_process import RegistryQuery
+from depaudit.npmrc import query_for
 from depaudit.output import write_report
 from depaudit.scoring import LeakScorer, at_or_above
 from depaudit.sources.loader import load_tree
@@ -120,39 +123,45 @@ def scan(
     clock: Clock = utc_now,
     tree: DependencyTree | None = None,
     formats: Collection[str] | None = None,
+    asked: RegistryQuery | None = None,
 ) -> Scan:
     """Load the tree (unless given), build the report, apply the ignore file: once.
 
     ``formats`` are the formats the report will be rendered in (``settings.format`` when not
     given): when SARIF is among them, the input stage also finds each placement's line in
-    the lockfile (``sources.lines``), which no other format needs."""
-    settings, config, origin = policy(settings)
-    ignores = tuple(parse_ignores(config, origin))
-    bundled.use_fast_forms(settings.use_cache, settings.cache_dir)  # --no-cache: neither
-    prepare = None
-    if tree is None:
-        with gcpause.paused():
-            tree = load_tree(settings)
-            if "sarif" in (formats if formats is not None else (settings.format,)):
-                from depaudit.sources.lines import with_lines
+    the lockfile (``sources.lines``), which no other format needs.
 
-                tree = with_lines(tree, settings.budget.input_bytes)
-        prepare = partial(with_runtime, settings)  # beside the services: they need no runtime
-    code = None
-    if settings.use_code:  # the app's code scan, started beside the services too
-        from depaudit.code.integrate import CodeScan
+    ``asked`` is npm's answer for the registry, started by the caller (:func:`query_for`);
+    the scan starts it itself when not given, and closes it either way."""
+    # npm, when the registry is npm's to say, answers while the tree is read
+    with asked or query_for(settings) or nullcontext() as asked:
+        settings, config, origin = policy(settings)
+        ignores = tuple(parse_ignores(config, origin))
+        bundled.use_fast_forms(settings.use_cache, settings.cache_dir)  # --no-cache: neither
+        prepare = None
+        if tree is None:
+            with gcpause.paused():
+                tree = load_tree(settings)
+                if "sarif" in (formats if formats is not None else (settings.format,)):
+                    from depaudit.sources.lines import with_lines
 
-        code = CodeScan(settings)
-    try:
-        with gcpause.frozen():
-            report, scorer = build_report(
-                settings, tree, clock, prepare, code.start if code is not None else None
-            )
-            report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
-    except BaseException:  # Ctrl-C, or an error: the code scan beside it ends too
-        if code is not None:
-            code.stop()
-        raise
+                    tree = with_lines(tree, settings.budget.input_bytes)
+            prepare = partial(with_runtime, settings)  # beside the services: they need no runtime
+        code = None
+        if settings.use_code:  # the app's code scan, started beside the services too
+            from depaudit.code.integrate import CodeScan
+
+            code = CodeScan(settings)
+        try:
+            with gcpause.frozen():
+                report, scorer = build_report(
+                    settings, tree, clock, prepare, code.start if code is not None else None, asked
+                )
+                report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
+        except BaseException:  # Ctrl-C, or an error: the code scan beside it ends too
+            if code is not None:
+                code.stop()
+            raise
     tree = report.tree
     if code is not None:
         report = code.add_to(report)

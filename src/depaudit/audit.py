@@ -31,6 +31,7 @@ from depaudit.services.knowledge_base import KnowledgeBaseService
 from depaudit.tree import find_problems
 
 if TYPE_CHECKING:  # imported in build_report when the settings ask for them
+    from depaudit.npm_process import RegistryQuery
     from depaudit.services.github_repo import GithubRepoService
     from depaudit.services.registry import RegistryService
 
@@ -182,10 +183,12 @@ def build_report(
     clock: Clock,
     prepare: Callable[[DependencyTree], DependencyTree] | None = None,
     beside: Callable[[], None] | None = None,
+    asked: RegistryQuery | None = None,
 ) -> tuple[Report, LeakScorer]:
     """Enrich and score ``tree`` as the settings say (before the ignore file); ``prepare``
     (the runtime reachability) runs on the tree beside the services, and ``beside`` is
-    called when they start (:class:`Auditor`).
+    called when they start (:class:`Auditor`); ``asked`` is npm's answer for the registry,
+    started earlier (:func:`depaudit.npmrc.query_for`).
 
     The services are imported here, those the settings ask for only: an offline run without
     the registry loads no HTTP stack (``depaudit.github_client`` makes its session on first
@@ -201,8 +204,7 @@ def build_report(
             from depaudit.services.registry import build_registry_service
 
             registry = build_registry_service(
-                # the project's .npmrc sits beside the lockfile when one is given
-                settings.lockfile.parent if settings.lockfile is not None else settings.directory,
+                settings.npmrc_directory,
                 registry=settings.registry,
                 offline=settings.offline,
                 cache_ttl=settings.cache_ttl,
@@ -210,6 +212,7 @@ def build_report(
                 cache=cache,
                 network_seconds=settings.budget.network_seconds,
                 response_bytes=settings.budget.response_bytes,
+                asked=asked,
             )
             parts.callback(registry.close)
             services.append(registry)

@@ -218,21 +218,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_scan(settings: Settings, clock: Clock | None = None) -> int:
-    from depaudit import gcpause
-    from depaudit.app import exit_code, scan
-    from depaudit.audit import utc_now
-    from depaudit.formats.registry import get_format
-    from depaudit.output import emit
+    from contextlib import nullcontext
 
-    # one scan, then the process ends: every stage allocates mostly acyclic objects (freed by
-    # reference counting), and the cyclic collector's passes over a heap of a large tree cost
-    # a fifth of a 50,000-entry scan (benchmarks/README.md, size ladder)
-    with gcpause.paused():
-        result = scan(settings, clock or utc_now)
-        # the text in pieces, written as they are made: a 50,000-package JSON report is
-        # never whole in memory
-        chosen = result.settings
-        emit(get_format(chosen.format).render_chunks(result.report), chosen.output)
+    from depaudit.npmrc import query_for
+
+    asked = query_for(settings)  # npm, if the registry is its to say, starts before the imports
+    with asked or nullcontext():
+        from depaudit import gcpause
+        from depaudit.app import exit_code, scan
+        from depaudit.audit import utc_now
+        from depaudit.formats.registry import get_format
+        from depaudit.output import emit
+
+        # one scan, then the process ends: every stage allocates mostly acyclic objects (freed
+        # by reference counting), and the cyclic collector's passes over a heap of a large tree
+        # cost a fifth of a 50,000-entry scan (benchmarks/README.md, size ladder)
+        with gcpause.paused():
+            result = scan(settings, clock or utc_now, asked=asked)
+            # the text in pieces, written as they are made: a 50,000-package JSON report is
+            # never whole in memory
+            chosen = result.settings
+            emit(get_format(chosen.format).render_chunks(result.report), chosen.output)
     return exit_code(result)
 
 

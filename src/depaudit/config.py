@@ -184,3 +184,9 @@ class Settings:
     budget: Budget = Budget()
     #: GITHUB_TOKEN / GH_TOKEN, read once by the CLI (the core reads no environment)
     github_token: str | None = field(default=None, repr=False)
+
+    @property
+    def npmrc_directory(self) -> Path:
+        """Where the project's ``.npmrc`` is looked for: beside the lockfile when one is
+        given, else in the scanned folder."""
+        return self.lockfile.parent if self.lockfile is not None else self.directory

@@ -18,12 +18,10 @@ import base64
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from depaudit.errors import ConfigError
@@ -35,6 +33,10 @@ from depaudit.npm_network import (
     read_npmrc_text,
     redact_url,
 )
+from depaudit.npm_process import NPM_CONFIG_TIMEOUT, RegistryQuery
+
+if TYPE_CHECKING:
+    from depaudit.config import Settings
 
 NO_REGISTRY_HINT = (
     "give --registry URL, set npm_config_registry, or put registry=URL in .npmrc "
@@ -220,42 +222,6 @@ def _read_npmrc(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
     return parse_npmrc(text, environ) if text is not None else {}
 
 
-def npm_config_get_registry(timeout: float) -> tuple[str | None, str | None]:
-    """Ask npm itself (covers the global npmrc and npm's built-in default): the registry, or
-    ``None`` and npm's own error line.
-
-    npm runs in an empty temporary folder, not in the project: the project's ``.npmrc`` is
-    read by :func:`load_npm_config` itself, and inside a project whose package.json has
-    ``devEngines`` or ``engines`` that the running npm does not meet, every npm command
-    fails (``EBADDEVENGINES``) before it reads any configuration."""
-    npm = shutil.which("npm")
-    if npm is None:
-        return None, "npm is not on PATH"
-    try:
-        with tempfile.TemporaryDirectory(prefix="depaudit-npm-") as neutral:
-            done = subprocess.run(
-                [npm, "config", "get", "registry"],
-                cwd=neutral,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                check=False,
-            )
-    except subprocess.TimeoutExpired:
-        return None, f"`npm config get registry` took over {timeout:g} s"
-    except OSError as exc:
-        return None, f"`npm config get registry` could not run ({exc.strerror or exc})"
-    value = done.stdout.strip().splitlines()[-1].strip() if done.stdout.strip() else ""
-    if done.returncode != 0:
-        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-        said = "; ".join(lines[:2]) if lines else "no message"
-        return None, f"`npm config get registry` failed (exit {done.returncode}): {said}"
-    if not value or value in ("undefined", "null"):
-        return None, None
-    return value, None
-
-
 def split_userinfo(url: str) -> tuple[str, Credential | None]:
     """A registry URL with credentials in it (``https://user:pw@host/``, as npm accepts) ->
     the URL without them, and a Basic credential for its scope. The credentials then reach
@@ -289,26 +255,16 @@ def _check_url(url: str, origin: str) -> str:
     return with_slash(url)
 
 
-def load_npm_config(
-    directory: Path = Path("."),
-    registry: str | None = None,
-    environ: Mapping[str, str] | None = None,
-    home: Path | None = None,
-    npm_timeout: float = 20.0,
-    ask_npm: bool = True,
-) -> NpmConfig:
-    """Resolve the registry, scoped registries, credentials and network settings the way
-    npm does. ``ask_npm=False`` (offline runs, tests) keeps to the user's and the project's
-    ``.npmrc`` and the environment: npm is not run, its built-in and global files not read."""
-    env = dict(os.environ if environ is None else environ)
-    home_dir = home if home is not None else Path(env.get("HOME") or Path.home())
+def _local_layers(
+    directory: Path, env: Mapping[str, str], home_dir: Path
+) -> tuple[list[tuple[str, dict[str, str]]], Path]:
+    """The user's and the project's ``.npmrc`` and the ``npm_config_*`` variables, lowest
+    first, and the project's ``.npmrc`` path."""
     user_path = Path(env.get("npm_config_userconfig") or env.get("NPM_CONFIG_USERCONFIG") or "")
     if not str(user_path) or str(user_path) == ".":
         user_path = home_dir / ".npmrc"
     project_path = find_project_root(directory) / ".npmrc"
-    layers: list[tuple[str, dict[str, str]]] = [
-        (str(user_path), _read_npmrc(user_path, env)),
-    ]
+    layers: list[tuple[str, dict[str, str]]] = [(str(user_path), _read_npmrc(user_path, env))]
     if project_path.resolve() != user_path.resolve():
         layers.append((str(project_path), _read_npmrc(project_path, env)))
     env_layer: dict[str, str] = {}
@@ -323,6 +279,55 @@ def load_npm_config(
             if name in _ENV_KEYS:
                 env_layer[name] = value
     layers.append(("environment", env_layer))
+    return layers, project_path
+
+
+def _home(env: Mapping[str, str], home: Path | None) -> Path:
+    return home if home is not None else Path(env.get("HOME") or Path.home())
+
+
+def registry_query(
+    directory: Path = Path("."),
+    registry: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    npm_timeout: float = NPM_CONFIG_TIMEOUT,
+) -> RegistryQuery | None:
+    """``npm config get registry`` started now, if :func:`load_npm_config` with the same
+    arguments will ask npm: no ``registry`` given, none in the ``.npmrc`` files or the
+    environment. A file that cannot be read is left for :func:`load_npm_config` to report."""
+    env = os.environ if environ is None else environ
+    try:
+        layers = [] if registry else _local_layers(directory, env, _home(env, home))[0]
+    except ConfigError:
+        return None
+    return None if registry or _merge(layers)[0].get("registry") else RegistryQuery(npm_timeout)
+
+
+def query_for(settings: Settings) -> RegistryQuery | None:
+    """:func:`registry_query` for a run with these settings: None offline or without the
+    registry. The run starts it as early as it can (``cli.run_scan``, else ``app.scan``)."""
+    if not settings.use_registry or settings.offline:
+        return None
+    return registry_query(settings.npmrc_directory, settings.registry)
+
+
+def load_npm_config(
+    directory: Path = Path("."),
+    registry: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    npm_timeout: float = NPM_CONFIG_TIMEOUT,
+    ask_npm: bool = True,
+    asked: RegistryQuery | None = None,
+) -> NpmConfig:
+    """Resolve the registry, scoped registries, credentials and network settings the way
+    npm does. ``ask_npm=False`` (offline runs, tests) keeps to the user's and the project's
+    ``.npmrc`` and the environment: npm is not run, its built-in and global files not read.
+    ``asked`` is npm's answer started earlier (:func:`registry_query`), read if needed."""
+    env = dict(os.environ if environ is None else environ)
+    home_dir = _home(env, home)
+    layers, project_path = _local_layers(directory, env, home_dir)
     merged, origin_of = _merge(layers)
     if ask_npm:  # npm's built-in and global files: their proxy and CA settings, lowest
         wide = npm_wide_layers(env, merged, lambda path: _read_npmrc(path, env))
@@ -333,13 +338,14 @@ def load_npm_config(
     elif merged.get("registry"):
         base, origin = merged["registry"], origin_of["registry"]
     else:
-        asked, failure = npm_config_get_registry(npm_timeout) if ask_npm else (None, None)
-        if not asked:
+        ask = asked or RegistryQuery(npm_timeout) if ask_npm else None
+        answer, failure = ask.result() if ask is not None else (None, None)
+        if not answer:
             raise ConfigError(
                 "npm config: no registry configured" + (f" ({failure})" if failure else ""),
                 NO_REGISTRY_HINT,
             )
-        base, origin = asked, NPM_ASKED
+        base, origin = answer, NPM_ASKED
     credentials = list(_credentials(merged))
     in_urls: list[Credential] = []
 

@@ -39,6 +39,7 @@ from depaudit.budget import network_allowance, response_allowance
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import TLS_ERROR, ConfigError
 from depaudit.models import PackageFacts
+from depaudit.npm_process import RegistryQuery
 from depaudit.npmrc import NPM_ASKED, NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
@@ -637,9 +638,11 @@ def build_registry_service(
     cache: Cache | None = None,
     network_seconds: float | None = None,
     response_bytes: int | None = None,
+    asked: RegistryQuery | None = None,
 ) -> RegistryService:
     """The service as ``depaudit scan`` uses it: npm configuration of ``directory``, one
-    pooled session with scoped credentials, the user cache.
+    pooled session with scoped credentials, the user cache. ``asked``: npm's answer for the
+    registry, started earlier (:func:`depaudit.npmrc.registry_query`).
 
     Offline runs never ask npm: without a registry in ``--registry``, the environment or an
     ``.npmrc``, they use the answer of the last online ``npm config get registry``, which the
@@ -657,7 +660,7 @@ def build_registry_service(
                 origin="npm config get registry, as cached" if url else "offline",
             )
     else:
-        config = load_npm_config(directory, registry, npm_timeout=npm_timeout)
+        config = load_npm_config(directory, registry, npm_timeout=npm_timeout, asked=asked)
         if config.origin == NPM_ASKED:
             cache.set(NPM_CONFIG_NAMESPACE, "registry", config.registry)
     tuning: dict[str, Any] = {}  # npm's fetch-timeout / fetch-retries, when configured

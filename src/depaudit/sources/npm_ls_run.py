@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
 from depaudit.budget import PATH_DEPTH
 from depaudit.errors import InputError
 from depaudit.models import DependencyTree
+from depaudit.npm_process import kill_group
 from depaudit.sources.npm_ls import parse_npm_ls
 
 #: environment for `npm ls`: no update notifier, funding or audit noise, no scripts, no colour
@@ -64,14 +64,14 @@ def run_npm_ls(directory: Path, timeout: float, max_depth: int = PATH_DEPTH) -> 
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_group(proc)
         raise InputError(
             label,
             f"`npm ls` did not finish within {timeout:g} seconds",
             "raise --npm-timeout, or pass --no-npm to read only the lockfile",
         ) from None
     except BaseException:
-        _kill_group(proc)
+        kill_group(proc)
         raise
     stdout = out.decode("utf-8", "replace")
     if not stdout.strip():
@@ -97,11 +97,3 @@ def run_npm_ls(directory: Path, timeout: float, max_depth: int = PATH_DEPTH) -> 
             f"`npm ls` printed output depaudit cannot read: {exc.problem}",
             "run `npm ls --all --long --json` there to see why, or pass --no-npm",
         ) from None
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
-        proc.kill()
-    proc.communicate()
