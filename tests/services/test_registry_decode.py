@@ -7,8 +7,10 @@ import json
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from depaudit.services.registry_decode import Decoder, decode
+from depaudit.services.registry_decode import Decoder, Decoders, decode, decode_workers
 
 
 def _packument(name: str, versions: int = 3, **extra: object) -> bytes:
@@ -200,3 +202,94 @@ def test_an_abandoned_decoder_ends_at_once_without_decoding_the_rest() -> None:
     with Decoder(use_process=True) as whole:  # without an exception: every body answered
         answers = [whole.submit(body).result(timeout=120)[0] for body in bodies[:5]]
     assert answers == [decode(body) for body in bodies[:5]]
+
+
+# -- the inflating module: ISA-L's where installed, the standard zlib's otherwise ------------
+
+
+def _inflated(body: bytes, limit: int) -> object:
+    from depaudit.services.registry_decode import ZLIB, TooLarge, Undecodable, inflate
+
+    try:
+        return inflate(body, ZLIB, limit)
+    except (TooLarge, Undecodable) as exc:
+        return type(exc).__name__
+
+
+def test_isal_inflates_the_registry_bodies() -> None:
+    from isal import isal_zlib
+
+    from depaudit.services import registry_decode
+
+    assert registry_decode.INFLATING is isal_zlib  # a dependency: installed with depaudit
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.binary(max_size=3000) | st.sampled_from(BODIES),
+    level=st.integers(0, 9),
+    wrapper=st.sampled_from(["gzip", "zlib"]),
+    cut=st.integers(0, 40),
+    limit=st.integers(0, 4000),
+)
+def test_isal_and_zlib_inflate_alike(
+    data: bytes, level: int, wrapper: str, cut: int, limit: int
+) -> None:
+    """Every body, cut short or not, under every cap: the same bytes or the same refusal
+    from ISA-L's module and the standard one (the fallback where ISA-L has no wheel)."""
+    import gzip
+    import zlib
+
+    from isal import isal_zlib
+
+    from depaudit.services import registry_decode
+
+    body = gzip.compress(data, level) if wrapper == "gzip" else zlib.compress(data, level)
+    body = body[: len(body) - cut] if cut < len(body) else body
+    results = []
+    for module in (isal_zlib, zlib):
+        saved = registry_decode.INFLATING
+        registry_decode.INFLATING = module
+        try:
+            results.append(_inflated(body, limit))
+        finally:
+            registry_decode.INFLATING = saved
+    assert results[0] == results[1]
+    if cut == 0 and len(data) <= limit:
+        assert results[0] == data
+
+
+# -- two workers side by side (Decoders) ------------------------------------------------------
+
+
+def test_two_workers_answer_as_one_does_and_a_small_body_never_waits_behind_a_big_one() -> None:
+    big = _packument("big", 150_000)  # long to decode: about a second
+    bodies = [*BODIES, b"<html>not json</html>"]
+    with Decoder(use_process=False) as thread:
+        expected = _answers(thread, bodies)
+    with Decoders(2) as pool:
+        assert pool.workers == 2 and pool.in_process
+        slow = pool.submit(big)
+        assert _answers(pool, bodies) == expected  # type: ignore[arg-type]
+        assert not slow.done()  # the big one went to one worker, the small ones to the other
+        assert slow.result(timeout=120)[0] == decode(big)
+    with Decoders(1) as single:  # one worker answers in order: the small ones wait
+        slow = single.submit(big)
+        single.submit(BODIES[0]).result(timeout=120)
+        assert slow.done()
+
+
+def test_no_process_means_one_thread_however_many_were_asked() -> None:
+    with Decoders(2, use_process=False) as pool:
+        assert pool.workers == 0 and not pool.in_process
+        assert pool.submit(BODIES[0]).result(timeout=60) == (decode(BODIES[0]), len(BODIES[0]))
+
+
+@pytest.mark.parametrize(("cores", "workers"), [({0}, 1), ({0, 1}, 2), ({0, 1, 2, 3}, 2)])
+def test_two_decoding_workers_where_the_scan_has_two_cores(
+    monkeypatch: pytest.MonkeyPatch, cores: set[int], workers: int
+) -> None:
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: cores, raising=False)
+    assert decode_workers() == workers

@@ -5,15 +5,15 @@ the *full* document, because only it carries ``time`` (publish dates; the abbrev
 "corgi" document has none). The requests go through :class:`depaudit.http_bulk.BulkFetcher`
 (libcurl from one thread; :data:`DEFAULT_JOBS` per origin in flight over HTTP/1.1,
 :data:`MULTIPLEXED_JOBS` over HTTP/2), gzip asked for; each body is handed, as sent, to
-:class:`~depaudit.services.registry_decode.Decoder` (a worker process for big fetches),
-which inflates it under the body cap, reads only the fields depaudit needs
-(:func:`~depaudit.services.packument_body.pack_body`) and gives back the cached form (one
-string line per version, cheap to read back), and the body is dropped. As soon as a name's
-answer is decoded its cache entry (with the ETag / Last-Modified validators) and its facts
-are made, while other requests still wait on the network. A warm scan reads every name's
-entry in one batched :meth:`Cache.get_many`; after the TTL they are revalidated
-(``If-None-Match`` / ``If-Modified-Since``; a 304 only refreshes the timestamp). ``offline``
-uses the cache alone.
+:class:`~depaudit.services.registry_decode.Decoders` (two worker processes for big
+fetches on two cores or more), which inflates it under the body cap, reads only the fields
+depaudit needs (:func:`~depaudit.services.packument_body.pack_body`) and gives back the
+cached form (one string line per version, cheap to read back), and the body is dropped.
+As soon as a name's answer is decoded its cache entry (with the ETag / Last-Modified
+validators) and its facts are made, while other requests still wait on the network. A warm
+scan reads every name's entry in one batched :meth:`Cache.get_many`; after the TTL they are
+revalidated (``If-None-Match`` / ``If-Modified-Since``; a 304 only refreshes the timestamp).
+``offline`` uses the cache alone.
 
 A 404 is a fact (not in the registry); an unpublished tombstone (200 or 404 body with
 ``time.unpublished``) is a fact too. Network trouble leaves the package unknown and adds one
@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm s
     from concurrent.futures import Future
 
     from depaudit.http import DepauditSession
-    from depaudit.services.registry_decode import Decoder
+    from depaudit.services.registry_decode import Decoders
 
 NAMESPACE = "registry"
 ACCEPT_FULL = "application/json"
@@ -177,7 +177,7 @@ class RegistryService(EnrichmentService):
         self.clock = clock
         self.progress = progress
         self._gate = BodyGate()
-        self._decoder: Decoder | None = None  # set while enrich_all fetches
+        self._decoder: Decoders | None = None  # set while enrich_all fetches
         self._settle: Callable[[str, CacheEntry | None, _Outcome], None] | None = None
         self._crashes: list[Exception] = []
         #: decode in a process of its own (registry_decode.py); False: in a thread
@@ -408,13 +408,13 @@ class RegistryService(EnrichmentService):
     ) -> list[tuple[str, CacheEntry | None, _Outcome]]:
         """Every request through :class:`depaudit.http_bulk.BulkFetcher` (one thread;
         ``jobs`` in flight, or by protocol when None), bodies decoded by
-        :class:`~depaudit.services.registry_decode.Decoder`; no new request starts while
+        :class:`~depaudit.services.registry_decode.Decoders`; no new request starts while
         :class:`BodyGate` is full. ``settled(url, entry, outcome)`` is called once per name
         as soon as its outcome is final (from the fetch's or the decoder's thread), so its
         cache entry and facts are done while other transfers still wait on the network; what
         it returns is the outcome kept (and returned here)."""
         from depaudit.http_bulk import BulkFetcher, Job
-        from depaudit.services.registry_decode import Decoder
+        from depaudit.services.registry_decode import Decoders, decode_workers
 
         done: list[tuple[str, CacheEntry | None, _Outcome]] = []
         lock = threading.Lock()
@@ -442,7 +442,7 @@ class RegistryService(EnrichmentService):
 
         in_process = self.decode_process and len(to_fetch) >= DECODE_PROCESS_FROM
         self._settle, self._crashes = settle, []
-        with Decoder(use_process=in_process) as decoder:
+        with Decoders(decode_workers(), use_process=in_process) as decoder:
             self._decoder = decoder
             try:
                 count = len(to_fetch)

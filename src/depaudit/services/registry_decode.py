@@ -5,7 +5,9 @@ GIL for the whole body: 0.02-0.05 s for the 25 MB ``firebase`` one. In a thread 
 process every transfer stalled meanwhile (libcurl's write callbacks need the GIL), and
 decoding theia's 1,862 packuments (215 MB) took turns with the transport on one core
 (benchmarks/README.md, "Cold scan"). In a process of its own it runs on another core while
-the transfers go on.
+the transfers go on. A big fetch has two (:class:`Decoders`, where the scan may use two
+cores): with one, theia's last bodies were still being decoded 0.3-0.6 s after the last answer
+came in.
 
 :class:`Decoder` starts ``python -m depaudit.services.registry_decode`` (the same interpreter
 and path; not ``multiprocessing``, whose ``spawn`` re-runs the caller's main script and whose
@@ -33,6 +35,15 @@ from queue import SimpleQueue
 from typing import IO, Any
 
 from depaudit.services.packument_body import pack_body
+
+#: the inflating module: ISA-L's, with zlib's interface at about twice its speed on the
+#: registry's bodies (benchmarks/README.md, "Inflating with ISA-L"); the standard zlib where
+#: it has no wheel
+INFLATING: Any = zlib
+with contextlib.suppress(ImportError):
+    from isal import isal_zlib
+
+    INFLATING = isal_zlib
 
 _LENGTH = struct.Struct("<Q")
 #: a body's frame to the worker: its length, its encoding, the cap on its inflated size
@@ -69,10 +80,10 @@ def inflate(body: bytes, encoding: int, limit: int) -> bytes:
     bounded piece at a time: a 200 MB bomb of 200 kB stops at the cap, as libcurl's did)."""
     if encoding == AS_IS:
         return body
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header
+    inflater = INFLATING.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header
     try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error:
+        out: bytes = inflater.decompress(body, limit + 1)
+    except INFLATING.error:
         raise Undecodable from None
     if len(out) > limit or inflater.unconsumed_tail:
         raise TooLarge(limit)
@@ -273,6 +284,69 @@ class Decoder:
             self._abandoned = True
         if self._worker is not None and self._worker.poll() is None:
             self._worker.kill()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:
+            self.abandon()
+        self.close()
+
+
+def decode_workers() -> int:
+    """How many worker processes a big fetch decodes with: two where the scan may use two
+    cores or more (the fetch loop takes little of one, and a single worker was still
+    decoding 0.3-0.6 s after theia's last answer: benchmarks/README.md), else one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
+
+
+class Decoders:
+    """:class:`Decoder` s side by side, one interface: each body goes to the one with the
+    fewest bytes waiting (bodies differ in size by a thousand times), and every answer is
+    the one a single decoder gives, wherever it was decoded."""
+
+    def __init__(self, count: int = 1, use_process: bool = True) -> None:
+        self._all = [Decoder(use_process) for _ in range(max(1, count) if use_process else 1)]
+        self._waiting = [0] * len(self._all)
+        self._lock = threading.Lock()
+
+    @property
+    def workers(self) -> int:
+        """How many worker processes were started."""
+        return sum(decoder.started_process for decoder in self._all)
+
+    @property
+    def in_process(self) -> bool:
+        return any(decoder.in_process for decoder in self._all)
+
+    def submit(
+        self, body: bytes, encoding: str = "", limit: int = 0
+    ) -> Future[tuple[dict[str, Any], int]]:
+        """:meth:`Decoder.submit` on the decoder with the fewest bytes waiting."""
+        size = len(body)
+        with self._lock:
+            index = min(range(len(self._all)), key=self._waiting.__getitem__)
+            self._waiting[index] += size
+        future = self._all[index].submit(body, encoding, limit)
+        future.add_done_callback(partial(self._answered, index, size))
+        return future
+
+    def _answered(self, index: int, size: int, _: object) -> None:
+        with self._lock:
+            self._waiting[index] -= size
+
+    def close(self) -> None:
+        for decoder in self._all:
+            decoder.close()
+
+    def abandon(self) -> None:
+        for decoder in self._all:
+            decoder.abandon()
+
+    def __enter__(self) -> Decoders:
+        return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         if exc_type is not None:
