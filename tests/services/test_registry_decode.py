@@ -262,21 +262,34 @@ def test_isal_and_zlib_inflate_alike(
 # -- two workers side by side (Decoders) ------------------------------------------------------
 
 
-def test_two_workers_answer_as_one_does_and_a_small_body_never_waits_behind_a_big_one() -> None:
+def test_a_second_worker_takes_the_bodies_waiting_behind_a_big_one() -> None:
+    """With every worker behind (here: one body waiting), a second starts; each body goes to
+    the one with the fewest bytes waiting, so small ones do not wait behind a big one, and
+    the answers are a single decoder's."""
     big = _packument("big", 150_000)  # long to decode: about a second
     bodies = [*BODIES, b"<html>not json</html>"]
     with Decoder(use_process=False) as thread:
         expected = _answers(thread, bodies)
-    with Decoders(2) as pool:
-        assert pool.workers == 2 and pool.in_process
+    with Decoders(2, behind=1) as pool:
         slow = pool.submit(big)
+        assert pool.workers == 1
         assert _answers(pool, bodies) == expected  # type: ignore[arg-type]
+        assert pool.workers == 2 and pool.in_process
         assert not slow.done()  # the big one went to one worker, the small ones to the other
         assert slow.result(timeout=120)[0] == decode(big)
-    with Decoders(1) as single:  # one worker answers in order: the small ones wait
+    with Decoders(1, behind=1) as single:  # one worker answers in order: the small ones wait
         slow = single.submit(big)
         single.submit(BODIES[0]).result(timeout=120)
-        assert slow.done()
+        assert slow.done() and single.workers == 1
+
+
+def test_a_worker_that_keeps_up_is_the_only_one() -> None:
+    """Bodies that arrive slower than one worker decodes them (a registry far away): no
+    second process."""
+    with Decoders(2, behind=2) as pool:
+        for body in BODIES[:3] * 3:
+            pool.submit(body).result(timeout=60)
+        assert pool.workers == 1
 
 
 def test_no_process_means_one_thread_however_many_were_asked() -> None:

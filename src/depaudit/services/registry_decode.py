@@ -291,10 +291,15 @@ class Decoder:
         self.close()
 
 
+#: bodies waiting on every worker before another starts (:class:`Decoders`)
+BEHIND = 8
+
+
 def decode_workers() -> int:
-    """How many worker processes a big fetch decodes with: two where the scan may use two
+    """How many worker processes a big fetch may decode with: two where the scan may use two
     cores or more (the fetch loop takes little of one, and a single worker was still
-    decoding 0.3-0.6 s after theia's last answer: benchmarks/README.md), else one."""
+    decoding 0.3-0.6 s after theia's last answer from the registry: benchmarks/README.md),
+    else one."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -303,13 +308,19 @@ def decode_workers() -> int:
 
 
 class Decoders:
-    """:class:`Decoder` s side by side, one interface: each body goes to the one with the
-    fewest bytes waiting (bodies differ in size by a thousand times), and every answer is
-    the one a single decoder gives, wherever it was decoded."""
+    """Up to ``count`` :class:`Decoder` s side by side, one interface: a second starts when
+    every one has ``behind`` bodies waiting (a fetch faster than one worker decodes: the
+    registry's gzip bodies over HTTP/2; a registry far away never needs it), and each body
+    goes to the one with the fewest bytes waiting (bodies differ in size by a thousand
+    times). Every answer is the one a single decoder gives, wherever it was decoded."""
 
-    def __init__(self, count: int = 1, use_process: bool = True) -> None:
-        self._all = [Decoder(use_process) for _ in range(max(1, count) if use_process else 1)]
-        self._waiting = [0] * len(self._all)
+    def __init__(self, count: int = 1, use_process: bool = True, behind: int = BEHIND) -> None:
+        self._use_process = use_process
+        self._most = max(1, count) if use_process else 1
+        self._behind = behind
+        self._all = [Decoder(use_process)]
+        self._waiting = [0]  # bytes
+        self._queued = [0]  # bodies
         self._lock = threading.Lock()
 
     @property
@@ -327,8 +338,13 @@ class Decoders:
         """:meth:`Decoder.submit` on the decoder with the fewest bytes waiting."""
         size = len(body)
         with self._lock:
+            if len(self._all) < self._most and min(self._queued) >= self._behind:
+                self._all.append(Decoder(self._use_process))
+                self._waiting.append(0)
+                self._queued.append(0)
             index = min(range(len(self._all)), key=self._waiting.__getitem__)
             self._waiting[index] += size
+            self._queued[index] += 1
         future = self._all[index].submit(body, encoding, limit)
         future.add_done_callback(partial(self._answered, index, size))
         return future
@@ -336,6 +352,7 @@ class Decoders:
     def _answered(self, index: int, size: int, _: object) -> None:
         with self._lock:
             self._waiting[index] -= size
+            self._queued[index] -= 1
 
     def close(self) -> None:
         for decoder in self._all:
