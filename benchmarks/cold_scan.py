@@ -111,6 +111,38 @@ def unknown_packages(run: Run) -> int:
     )
 
 
+def pair_row(curl: Run, ours: Run, old: Run | None) -> dict[str, Any]:
+    """One pair's figures: curl's, depaudit's and, given, the other checkout's."""
+    row: dict[str, Any] = {
+        "curl_s": curl.seconds,
+        "curl_cpu_s": curl.cpu_seconds,
+        "depaudit_s": ours.seconds,
+        "depaudit_cpu_s": ours.cpu_seconds,
+        "depaudit_rss_mb": ours.peak_rss_mb,
+        "depaudit_code": ours.returncode,
+        "unknown": unknown_packages(ours),
+        "ratio": ours.seconds / curl.seconds,
+    }
+    if old is not None:
+        row.update(
+            before_s=old.seconds,
+            before_cpu_s=old.cpu_seconds,
+            before_rss_mb=old.peak_rss_mb,
+            before_ratio=old.seconds / curl.seconds,
+            before_unknown=unknown_packages(old),
+        )
+    return row
+
+
+def before_note(row: dict[str, Any], old: Run | None) -> str:
+    if old is None:
+        return ""
+    return (
+        f"; before {old.seconds:.2f} s ({row['before_ratio']:.2f}x, CPU "
+        f"{old.cpu_seconds:.2f} s, {old.peak_rss_mb:.0f} MB, {row['before_unknown']} unknown)"
+    )
+
+
 def pairs_at(
     delay_ms: float,
     names: list[str],
@@ -144,39 +176,19 @@ def pairs_at(
                 old_env = dict(env, PYTHONPATH=str(before))
                 old = run_process(depaudit_argv(lock, server.url, cache, jobs), project, old_env)
                 shutil.rmtree(cache, ignore_errors=True)
-            row = {
-                "curl_s": curl.seconds,
-                "curl_cpu_s": curl.cpu_seconds,
-                "curl_requests": curl_requests,
-                "curl_mb": curl_bytes / 2**20,
-                "depaudit_s": ours.seconds,
-                "depaudit_cpu_s": ours.cpu_seconds,
-                "depaudit_rss_mb": ours.peak_rss_mb,
-                "depaudit_requests": ours_requests,
-                "depaudit_mb": ours_bytes / 2**20,
-                "depaudit_code": ours.returncode,
-                "unknown": unknown_packages(ours),
-                "ratio": ours.seconds / curl.seconds,
-            }
-            if old is not None:
-                row.update(
-                    before_s=old.seconds,
-                    before_cpu_s=old.cpu_seconds,
-                    before_rss_mb=old.peak_rss_mb,
-                    before_ratio=old.seconds / curl.seconds,
-                )
+            row = pair_row(curl, ours, old)
+            row.update(
+                curl_requests=curl_requests,
+                curl_mb=curl_bytes / 2**20,
+                depaudit_requests=ours_requests,
+                depaudit_mb=ours_bytes / 2**20,
+            )
             rows.append(row)
             print(
                 f"{delay_ms:g} ms pair {i + 1}: curl {curl.seconds:.2f} s, depaudit "
                 f"{ours.seconds:.2f} s ({row['ratio']:.2f}x, CPU {ours.cpu_seconds:.2f} s, "
                 f"{ours.peak_rss_mb:.0f} MB, {row['unknown']} unknown, "
-                f"{row['depaudit_requests']} requests)"
-                + (
-                    f"; before {old.seconds:.2f} s ({row['before_ratio']:.2f}x, CPU "
-                    f"{old.cpu_seconds:.2f} s, {old.peak_rss_mb:.0f} MB)"
-                    if old is not None
-                    else ""
-                ),
+                f"{row['depaudit_requests']} requests)" + before_note(row, old),
                 file=sys.stderr,
             )
     shutil.rmtree(scratch, ignore_errors=True)
@@ -249,28 +261,13 @@ def live_pairs(
             old_env = dict(env, PYTHONPATH=str(before))
             old = run_process(depaudit_argv(lock, None, cache, jobs), project, old_env)
             shutil.rmtree(cache, ignore_errors=True)
-        row = {
-            "curl_s": curl.seconds,
-            "curl_by_parallel_s": {str(n): run.seconds for n, run in floors.items()},
-            "curl_cpu_s": curl.cpu_seconds,
-            "curl_requests": len(statuses),
-            "curl_not_ok": sum(1 for code in statuses if code not in ("200", "404")),
-            "curl_mb": sum(int(n) for n in sizes) / 2**20,
-            "depaudit_s": ours.seconds,
-            "depaudit_cpu_s": ours.cpu_seconds,
-            "depaudit_rss_mb": ours.peak_rss_mb,
-            "depaudit_code": ours.returncode,
-            "unknown": unknown_packages(ours),
-            "ratio": ours.seconds / curl.seconds,
-        }
-        if old is not None:
-            row.update(
-                before_s=old.seconds,
-                before_cpu_s=old.cpu_seconds,
-                before_rss_mb=old.peak_rss_mb,
-                before_ratio=old.seconds / curl.seconds,
-                before_unknown=unknown_packages(old),
-            )
+        row = pair_row(curl, ours, old)
+        row.update(
+            curl_by_parallel_s={str(n): run.seconds for n, run in floors.items()},
+            curl_requests=len(statuses),
+            curl_not_ok=sum(1 for code in statuses if code not in ("200", "404")),
+            curl_mb=sum(int(n) for n in sizes) / 2**20,
+        )
         rows.append(row)
         print(
             f"live pair {i + 1}: curl "
@@ -278,13 +275,7 @@ def live_pairs(
             + f", {row['curl_mb']:.0f} MB as sent, {row['curl_not_ok']} not 200/404; depaudit "
             f"{ours.seconds:.2f} s ({row['ratio']:.2f}x, CPU {ours.cpu_seconds:.2f} s, "
             f"{ours.peak_rss_mb:.0f} MB, exit {ours.returncode}, {row['unknown']} unknown)"
-            + (
-                f"; before {old.seconds:.2f} s ({row['before_ratio']:.2f}x, CPU "
-                f"{old.cpu_seconds:.2f} s, {old.peak_rss_mb:.0f} MB, "
-                f"{row['before_unknown']} unknown)"
-                if old is not None
-                else ""
-            ),
+            + before_note(row, old),
             file=sys.stderr,
         )
     shutil.rmtree(scratch, ignore_errors=True)
