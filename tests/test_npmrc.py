@@ -489,3 +489,18 @@ def test_a_query_closed_before_its_answer_stops_npm_and_leaves_nothing(
     assert not finished.exists()  # stopped, not waited for
     assert list(temporary.iterdir()) == []
     asked.close()  # a second close does nothing
+
+
+def test_npm_that_cannot_be_started_is_said_when_the_registry_is_needed(
+    project: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No folder for npm to run in (a temporary folder that is gone): no exception where
+    the query starts, one clear configuration error where the registry is needed."""
+    calls = _fake_npm(tmp_path, monkeypatch, 'echo "https://npm.registry.invalid/"\n')
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    asked = registry_query(project, None, environ={}, home=home)
+    assert asked is not None
+    with asked, pytest.raises(ConfigError, match="could not run") as info:
+        load_npm_config(project, environ={}, home=home, asked=asked)
+    assert "no registry configured" in info.value.message
+    assert not calls.exists()

@@ -27,7 +27,7 @@ def kill_group(proc: subprocess.Popen[Any]) -> None:
 
 class RegistryQuery:
     """``npm config get registry``, started as soon as a run knows it will need the answer
-    and read when it does (:meth:`result`): npm takes ~0.17 s to start, which the run spends
+    and read when it does (:meth:`result`): npm takes ~0.2 s to start, which the run spends
     reading the tree meanwhile instead of waiting before its first request
     (benchmarks/README.md, "Cold scan against the registry itself"). :meth:`close` (or the
     ``with`` block's end) stops npm if it is still running and removes its folder.
@@ -47,8 +47,8 @@ class RegistryQuery:
         if npm is None:
             self._answer = None, "npm is not on PATH"
             return
-        self._folder = tempfile.mkdtemp(prefix="depaudit-npm-")
         try:
+            self._folder = tempfile.mkdtemp(prefix="depaudit-npm-")
             self._process = subprocess.Popen(
                 [npm, "config", "get", "registry"],
                 cwd=self._folder,
