@@ -5,15 +5,15 @@ the *full* document, because only it carries ``time`` (publish dates; the abbrev
 "corgi" document has none). The requests go through :class:`depaudit.http_bulk.BulkFetcher`
 (libcurl from one thread; :data:`DEFAULT_JOBS` per origin in flight over HTTP/1.1,
 :data:`MULTIPLEXED_JOBS` over HTTP/2), gzip asked for; each body is handed, as sent, to
-:class:`~depaudit.services.registry_decode.Decoders` (two worker processes for big
-fetches on two cores or more), which inflates it under the body cap, reads only the fields
-depaudit needs (:func:`~depaudit.services.packument_body.pack_body`) and gives back the
-cached form (one string line per version, cheap to read back), and the body is dropped.
-As soon as a name's answer is decoded its cache entry (with the ETag / Last-Modified
-validators) and its facts are made, while other requests still wait on the network. A warm
-scan reads every name's entry in one batched :meth:`Cache.get_many`; after the TTL they are
-revalidated (``If-None-Match`` / ``If-Modified-Since``; a 304 only refreshes the timestamp).
-``offline`` uses the cache alone.
+:class:`~depaudit.services.registry_decode.Decoders` (a worker process for big fetches, and
+a second when it falls behind on two cores or more), which inflates it under the body cap,
+reads only the fields depaudit needs (:func:`~depaudit.services.packument_body.pack_body`)
+and gives back the cached form (one string line per version, cheap to read back), and the
+body is dropped. As soon as a name's answer is decoded its cache entry (with the ETag /
+Last-Modified validators) and its facts are made, while other requests still wait on the
+network. A warm scan reads every name's entry in one batched :meth:`Cache.get_many`; after
+the TTL they are revalidated (``If-None-Match`` / ``If-Modified-Since``; a 304 only
+refreshes the timestamp). ``offline`` uses the cache alone.
 
 A 404 is a fact (not in the registry); an unpublished tombstone (200 or 404 body with
 ``time.unpublished``) is a fact too. Network trouble leaves the package unknown and adds one

@@ -5,9 +5,9 @@ GIL for the whole body: 0.02-0.05 s for the 25 MB ``firebase`` one. In a thread 
 process every transfer stalled meanwhile (libcurl's write callbacks need the GIL), and
 decoding theia's 1,862 packuments (215 MB) took turns with the transport on one core
 (benchmarks/README.md, "Cold scan"). In a process of its own it runs on another core while
-the transfers go on. A big fetch has two (:class:`Decoders`, where the scan may use two
-cores): with one, theia's last bodies were still being decoded 0.3-0.6 s after the last answer
-came in.
+the transfers go on. A big fetch starts a second one when the first falls behind
+(:class:`Decoders`, where the scan may use two cores): with one, theia's last bodies from the
+registry were still being decoded 0.26-0.6 s after the last answer came in.
 
 :class:`Decoder` starts ``python -m depaudit.services.registry_decode`` (the same interpreter
 and path; not ``multiprocessing``, whose ``spawn`` re-runs the caller's main script and whose
@@ -36,9 +36,9 @@ from typing import IO, Any
 
 from depaudit.services.packument_body import pack_body
 
-#: the inflating module: ISA-L's, with zlib's interface at about twice its speed on the
-#: registry's bodies (benchmarks/README.md, "Inflating with ISA-L"); the standard zlib where
-#: it has no wheel
+#: the inflating module: ISA-L's, with zlib's interface, 1.4-2x faster on the registry's
+#: bodies (benchmarks/README.md, "Cold scan against the registry itself"); the standard zlib
+#: where isal has no wheel
 INFLATING: Any = zlib
 with contextlib.suppress(ImportError):
     from isal import isal_zlib
@@ -298,7 +298,7 @@ BEHIND = 8
 def decode_workers() -> int:
     """How many worker processes a big fetch may decode with: two where the scan may use two
     cores or more (the fetch loop takes little of one, and a single worker was still
-    decoding 0.3-0.6 s after theia's last answer from the registry: benchmarks/README.md),
+    decoding 0.26-0.6 s after theia's last answer from the registry: benchmarks/README.md),
     else one."""
     try:
         cores = len(os.sched_getaffinity(0))
