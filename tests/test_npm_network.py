@@ -665,6 +665,34 @@ def test_a_scan_starts_npm_before_reading_the_tree_and_uses_its_registry(
     assert "/left-pad" in {request.path for request, _ in httpserver.log}
 
 
+def test_a_scan_reads_npms_default_registry_without_running_npm_and_remembers_it_offline(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """npm a plain installation whose built-in default is the loopback registry, no registry
+    in any npmrc: the scan reaches it and npm never runs; an offline scan with the same
+    cache then finds the facts under that registry, with no npm on PATH at all."""
+    from test_npm_default import plain_npm
+
+    serve_registry(httpserver)
+    bin_dir = plain_npm(tmp_path / "node", url=httpserver.url_for("/"))
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for key in [k for k in os.environ if k.lower().startswith("npm_config_")]:
+        monkeypatch.delenv(key)
+    report = scan(tmp_path, "fund=false\n", monkeypatch, capsys)
+    assert known(report) == {"left-pad": True, "@corp/tool": True}
+    assert "/left-pad" in {request.path for request, _ in httpserver.log}
+    assert not (tmp_path / "node" / "npm-ran").exists()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    argv = ["scan", str(tmp_path / "app"), "--no-npm", "--offline", "--format", "json"]
+    code = main([*argv, "--cache-dir", str(tmp_path / "c")])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err, err
+    assert known(json.loads(out)) == {"left-pad": True, "@corp/tool": True}
+
+
 def test_a_scan_that_fails_on_its_input_stops_the_npm_it_started(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -163,9 +163,11 @@ def npm_wide_layers(
     environ: Mapping[str, str],
     settings: Mapping[str, str],
     read: Callable[[Path], dict[str, str]],
+    keys: frozenset[str] = NETWORK_KEYS,
 ) -> list[tuple[str, dict[str, str]]]:
-    """npm's built-in and global ``npmrc`` files, lowest first, with only their network
-    settings (a CA set for the whole machine lives there). Found as npm finds them, without
+    """npm's built-in and global ``npmrc`` files, lowest first, with only their settings in
+    ``keys``: the network ones (a CA set for the whole machine lives there), or ``registry``
+    (:func:`depaudit.npm_process.npm_answer`). Found as npm finds them, without
     running npm: the built-in file beside npm's own folder (``npm`` on ``PATH``, its links
     followed); the global one at ``globalconfig``, else ``<prefix>/etc/npmrc``, where the
     prefix is ``prefix`` (from ``settings``, the other layers, or the environment), else
@@ -203,10 +205,7 @@ def npm_wide_layers(
         where = str(Path(prefix) / "etc" / "npmrc") if prefix else ""
     if where:
         layers.append((where, readable(Path(where))))
-    return [
-        (origin, {k: v for k, v in values.items() if k in NETWORK_KEYS})
-        for origin, values in layers
-    ]
+    return [(origin, {k: v for k, v in values.items() if k in keys}) for origin, values in layers]
 
 
 def network_settings(

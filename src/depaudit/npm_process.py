@@ -1,17 +1,98 @@
-"""npm run as a child process, in a session of its own: asked for its registry
-(:class:`RegistryQuery`), and stopped with whatever it started (:func:`kill_group`)."""
+"""npm's registry when no file depaudit reads names one (:func:`npm_answer`): npm's built-in
+default, read from npm's own files (:func:`npm_default`), or npm run as a child process in a
+session of its own and asked (:class:`RegistryQuery`); and npm stopped with whatever it
+started (:func:`kill_group`)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+from depaudit.npm_network import npm_wide_layers
+
 NPM_CONFIG_TIMEOUT = 20.0  # seconds npm has to say its registry
+NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
+NPM_DEFAULT = "npm's built-in default"  # ... when npm's default was read from its own files
+
+#: where each npm keeps its built-in default registry (under npm's own folder, newest layout
+#: first; the first file present decides), and how the line reads: npm 9.x-11
+#: (``@npmcli/config``) and 7.x-9.0 define it, ``registry: new Definition('registry',
+#: { default: '<url>', ...`` or ``define('registry', { default: '<url>', ...``; npm 7.0 and
+#: npm 6 and older list the defaults as ``registry: '<url>',``
+_DEFINED = r"(?:new Definition|define)\(\s*'registry',\s*\{\s*default:\s*'([^'\\\s]+)',"
+_LISTED = r"(?m)^\s*registry:\s*'([^'\\\s]+)',\s*$"
+_DEFAULTS = (
+    ("node_modules/@npmcli/config/lib/definitions/definitions.js", _DEFINED),
+    ("lib/utils/config/definitions.js", _DEFINED),
+    ("lib/utils/config.js", _LISTED),
+    ("lib/config/defaults.js", _LISTED),
+)
+_MAX_SOURCE = 4 << 20  # bytes of npm's definitions read at most (npm 11's: ~90 KB)
+
+
+def npm_default(environ: Mapping[str, str]) -> str | None:
+    """npm's built-in default registry, read from the npm that ``npm`` on ``PATH`` runs,
+    without running it (node's start-up and npm's loading take ~0.2 s). None, so that npm is
+    asked instead, unless it is a plain installation, where depaudit finds the same files npm
+    reads (:func:`depaudit.npm_network.npm_wide_layers`): ``npm`` a link to npm's own
+    ``bin/npm-cli.js`` in a folder whose package.json names ``npm``, ``node`` a program, not a
+    script (a version manager's shim), and exactly one default, an http(s) URL, in the first
+    of :data:`_DEFAULTS` that npm has."""
+    path = environ.get("PATH", "")
+    npm, node = shutil.which("npm", path=path), shutil.which("node", path=path)
+    if not npm or not node:
+        return None
+    cli = Path(os.path.realpath(npm))
+    folder = cli.parent.parent
+    try:
+        with open(os.path.realpath(node), "rb") as program:
+            if program.read(2) == b"#!" or cli.name != "npm-cli.js" or cli.parent.name != "bin":
+                return None
+        if json.loads((folder / "package.json").read_bytes()).get("name") != "npm":
+            return None
+        for relative, pattern in _DEFAULTS:
+            if (folder / relative).is_file():
+                with open(folder / relative, encoding="utf-8", errors="replace") as source:
+                    return one_default(pattern, source.read(_MAX_SOURCE))
+    except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not an object
+        return None
+    return None
+
+
+def one_default(pattern: str, source: str) -> str | None:
+    """The registry ``pattern`` (one of :data:`_DEFAULTS`) finds in ``source`` when it finds
+    exactly one and it is an http(s) URL."""
+    found = re.findall(pattern, source)
+    return (
+        str(found[0]) if len(found) == 1 and found[0].startswith(("https://", "http://")) else None
+    )
+
+
+def npm_answer(
+    environ: Mapping[str, str],
+    settings: Mapping[str, str],
+    read: Callable[[Path], dict[str, str]],
+    timeout: float = NPM_CONFIG_TIMEOUT,
+) -> RegistryQuery:
+    """npm's registry, for a run where neither the environment nor the user's or project's
+    ``.npmrc`` (``settings``, merged) names one: npm's built-in default (:func:`npm_default`)
+    when npm's built-in and global ``npmrc`` name none either, else npm asked, which resolves
+    it all. ``read`` reads one npmrc file."""
+    wide = npm_wide_layers(environ, settings, read, keys=frozenset({"registry"}))
+    if not any(values for _, values in wide):
+        default = npm_default(environ)
+        if default is not None:
+            return RegistryQuery(timeout, known=default)
+    return RegistryQuery(timeout)
 
 
 def kill_group(proc: subprocess.Popen[Any]) -> None:
@@ -26,7 +107,8 @@ def kill_group(proc: subprocess.Popen[Any]) -> None:
 
 
 class RegistryQuery:
-    """``npm config get registry``, started as soon as a run knows it will need the answer
+    """npm's registry: ``known`` (:data:`NPM_DEFAULT`, nothing run), else ``npm config get
+    registry`` (:data:`NPM_ASKED`), started as soon as a run knows it will need the answer
     and read when it does (:meth:`result`): npm takes ~0.2 s to start, which the run spends
     reading the tree meanwhile instead of waiting before its first request
     (benchmarks/README.md, "Cold scan against the registry itself"). :meth:`close` (or the
@@ -37,12 +119,15 @@ class RegistryQuery:
     ``devEngines`` or ``engines`` that the running npm does not meet, every npm command
     fails (``EBADDEVENGINES``) before it reads any configuration."""
 
-    def __init__(self, timeout: float = NPM_CONFIG_TIMEOUT) -> None:
+    def __init__(self, timeout: float = NPM_CONFIG_TIMEOUT, known: str | None = None) -> None:
         self.timeout = timeout
-        self._answer: tuple[str | None, str | None] | None = None
+        self.origin = NPM_DEFAULT if known else NPM_ASKED
+        self._answer: tuple[str | None, str | None] | None = (known, None) if known else None
         self._process: subprocess.Popen[str] | None = None
         self._folder: str | None = None
         self._started = time.monotonic()
+        if known:
+            return
         npm = shutil.which("npm")
         if npm is None:
             self._answer = None, "npm is not on PATH"

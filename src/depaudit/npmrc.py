@@ -4,8 +4,9 @@ and built-in ones).
 
 Order, highest first (npm's own): ``--registry``; ``npm_config_registry`` /
 ``NPM_CONFIG_REGISTRY``; the project's ``.npmrc``; the user's ``~/.npmrc`` (or
-``npm_config_userconfig``); then ``npm config get registry`` (which also sees the global
-and built-in configuration). No registry host is written anywhere in depaudit.
+``npm_config_userconfig``); then npm's own answer (:func:`depaudit.npm_process.npm_answer`:
+its built-in default read from its files, or ``npm config get registry``, which also sees
+the global and built-in configuration). No registry host is written anywhere in depaudit.
 
 Credentials follow npm's "nerf dart" rules: a key ``//host[:port]/path/:_authToken`` applies
 to request URLs whose ``//host[:port]/path/`` starts with it (the longest match wins), so a
@@ -20,6 +21,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -33,7 +35,7 @@ from depaudit.npm_network import (
     read_npmrc_text,
     redact_url,
 )
-from depaudit.npm_process import NPM_CONFIG_TIMEOUT, RegistryQuery
+from depaudit.npm_process import NPM_CONFIG_TIMEOUT, RegistryQuery, npm_answer
 
 if TYPE_CHECKING:
     from depaudit.config import Settings
@@ -42,8 +44,6 @@ NO_REGISTRY_HINT = (
     "give --registry URL, set npm_config_registry, or put registry=URL in .npmrc "
     "(npm config get registry gave nothing)"
 )
-
-NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
 
 #: npm's settings read from ``npm_config_*`` variables besides the registries
 _ENV_KEYS = NETWORK_KEYS | {"fetch-timeout", "fetch-retries"}
@@ -293,15 +293,16 @@ def registry_query(
     home: Path | None = None,
     npm_timeout: float = NPM_CONFIG_TIMEOUT,
 ) -> RegistryQuery | None:
-    """``npm config get registry`` started now, if :func:`load_npm_config` with the same
-    arguments will ask npm: no ``registry`` given, none in the ``.npmrc`` files or the
+    """npm's answer (:func:`npm_answer`) started now, if :func:`load_npm_config` with the same
+    arguments will need it: no ``registry`` given, none in the ``.npmrc`` files or the
     environment. A file that cannot be read is left for :func:`load_npm_config` to report."""
     env = os.environ if environ is None else environ
     try:
-        layers = [] if registry else _local_layers(directory, env, _home(env, home))[0]
+        merged = {} if registry else _merge(_local_layers(directory, env, _home(env, home))[0])[0]
     except ConfigError:
         return None
-    return None if registry or _merge(layers)[0].get("registry") else RegistryQuery(npm_timeout)
+    ask = not (registry or merged.get("registry"))
+    return npm_answer(env, merged, partial(_read_npmrc, environ=env), npm_timeout) if ask else None
 
 
 def query_for(settings: Settings) -> RegistryQuery | None:
@@ -329,23 +330,22 @@ def load_npm_config(
     home_dir = _home(env, home)
     layers, project_path = _local_layers(directory, env, home_dir)
     merged, origin_of = _merge(layers)
+    read = partial(_read_npmrc, environ=env)  # one npmrc file
     if ask_npm:  # npm's built-in and global files: their proxy and CA settings, lowest
-        wide = npm_wide_layers(env, merged, lambda path: _read_npmrc(path, env))
-        merged, origin_of = _merge([*wide, *layers])
-
+        merged, origin_of = _merge([*npm_wide_layers(env, merged, read), *layers])
     if registry:
         base, origin = registry, "--registry"
     elif merged.get("registry"):
         base, origin = merged["registry"], origin_of["registry"]
     else:
-        ask = asked or RegistryQuery(npm_timeout) if ask_npm else None
+        ask = asked or npm_answer(env, merged, read, npm_timeout) if ask_npm else None
         answer, failure = ask.result() if ask is not None else (None, None)
-        if not answer:
+        if not answer or ask is None:
             raise ConfigError(
                 "npm config: no registry configured" + (f" ({failure})" if failure else ""),
                 NO_REGISTRY_HINT,
             )
-        base, origin = answer, NPM_ASKED
+        base, origin = answer, ask.origin
     credentials = list(_credentials(merged))
     in_urls: list[Credential] = []
 

@@ -39,8 +39,8 @@ from depaudit.budget import network_allowance, response_allowance
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import TLS_ERROR, ConfigError
 from depaudit.models import PackageFacts
-from depaudit.npm_process import RegistryQuery
-from depaudit.npmrc import NPM_ASKED, NpmConfig, load_npm_config
+from depaudit.npm_process import NPM_ASKED, NPM_DEFAULT, RegistryQuery
+from depaudit.npmrc import NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services import registry_snapshot as snapshot
@@ -72,7 +72,7 @@ MAX_CONSECUTIVE_CONNECTION_FAILURES = 8
 RATE_LIMIT_STRIKES = 3
 BUDGET_STOP = "budget: "  # an error that a run budget (time, bytes, rate limit) caused
 OFFLINE_PLACEHOLDER = "https://registry.invalid/"
-NPM_CONFIG_NAMESPACE = "npm-config"  # the last `npm config get registry` answer, for --offline
+NPM_CONFIG_NAMESPACE = "npm-config"  # npm's last answer for the registry, for --offline
 
 
 def build_session(*args: Any, **kwargs: Any) -> DepauditSession:
@@ -645,8 +645,8 @@ def build_registry_service(
     registry, started earlier (:func:`depaudit.npmrc.registry_query`).
 
     Offline runs never ask npm: without a registry in ``--registry``, the environment or an
-    ``.npmrc``, they use the answer of the last online ``npm config get registry``, which the
-    cache keeps (its entries are keyed by registry URL)."""
+    ``.npmrc``, they use npm's answer of the last online run (its default or ``npm config get
+    registry``), which the cache keeps (its entries are keyed by registry URL)."""
     if cache is None:  # the composition root hands in the run's one cache
         cache = Cache(cache_dir, enabled=use_cache)
     if offline:
@@ -661,7 +661,7 @@ def build_registry_service(
             )
     else:
         config = load_npm_config(directory, registry, npm_timeout=npm_timeout, asked=asked)
-        if config.origin == NPM_ASKED:
+        if config.origin in (NPM_ASKED, NPM_DEFAULT):
             cache.set(NPM_CONFIG_NAMESPACE, "registry", config.registry)
     tuning: dict[str, Any] = {}  # npm's fetch-timeout / fetch-retries, when configured
     if config.fetch_timeout is not None:

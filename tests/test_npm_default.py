@@ -1,0 +1,256 @@
+"""npm's built-in default registry read from npm's own files (``npm_process.npm_default``),
+instead of running ``npm config get registry``, where that is what npm would say.
+
+The installations here are stand-ins with npm's layout: ``<prefix>/bin/npm`` a link to
+``<prefix>/lib/node_modules/npm/bin/npm-cli.js``, ``<prefix>/bin/node`` a program (here a
+file that is not a script; it is never run). The definition files are written here in the
+shapes npm's own have (checked against the tarballs of npm 5.10.0, 6.14.18, 7.0.0, 7.24.2,
+8.19.4, 9.0.0, 9.9.4, 10.9.9 and 11.21.3, each of whose ``npm config get registry`` said
+what ``npm_default`` reads); no host of a real registry is written. Where npm's answer is
+needed instead, ``npm-cli.js`` answers as npm would and logs that it ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from depaudit.npm_network import npm_wide_layers, read_npmrc_text
+from depaudit.npm_process import (
+    _DEFINED,
+    _LISTED,
+    NPM_ASKED,
+    NPM_DEFAULT,
+    npm_answer,
+    npm_default,
+    one_default,
+)
+from depaudit.npmrc import load_npm_config, parse_npmrc, registry_query
+
+DEFAULT = "https://npm-default.registry.invalid/"
+ASKED = "https://asked.registry.invalid/"
+
+NEW = "node_modules/@npmcli/config/lib/definitions/definitions.js"
+DEFINED = (
+    "const definitions = {{\n"
+    "  'read-only': new Definition('read-only', {{\n    default: false,\n  }}),\n"
+    "  registry: new Definition('registry', {{\n"
+    "    default: '{url}',\n    type: url,\n"
+    "    description: `\n      The base URL of the npm registry.\n    `,\n  }}),\n"
+    "  'replace-registry-host': new Definition('replace-registry-host', {{\n"
+    "    default: 'npmjs',\n  }}),\n}}\n"
+)
+DEFINE = (
+    "define('read-only', {{\n  default: false,\n}})\n\n"
+    "define('registry', {{\n  default: '{url}',\n  type: url,\n}})\n"
+)
+LISTED = (
+    "exports.defaults = {{\n    'read-only': false,\n    registry: '{url}',\n"
+    "    rollback: true,\n}}\nexports.types = {{\n  registry: [null, url],\n}}\n"
+)
+LAYOUTS = {  # npm's layouts, newest first: file under npm's folder -> its shape
+    "npm 9.x-11": (NEW, DEFINED),
+    "npm 7.x-9.0": ("lib/utils/config/definitions.js", DEFINE),
+    "npm 7.0": ("lib/utils/config.js", LISTED),
+    "npm 6 and older": ("lib/config/defaults.js", LISTED),
+}
+
+
+def plain_npm(root: Path, layout: str = "npm 9.x-11", url: str = DEFAULT) -> Path:
+    """A plain npm installation under ``root``; its ``bin`` folder is returned."""
+    folder = root / "lib" / "node_modules" / "npm"
+    (folder / "bin").mkdir(parents=True)
+    (folder / "package.json").write_text(json.dumps({"name": "npm", "version": "11.0.0"}))
+    cli = folder / "bin" / "npm-cli.js"
+    cli.write_text(f'#!/bin/sh\necho "$*" >> "{root / "npm-ran"}"\necho "{ASKED}"\n')
+    cli.chmod(0o755)
+    relative, shape = LAYOUTS[layout]
+    (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+    (folder / relative).write_text(shape.format(url=url))
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "npm").symlink_to(Path("..") / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")
+    (bin_dir / "node").write_bytes(b"\x7fELF\x02\x01\x01 not a script")
+    (bin_dir / "node").chmod(0o755)
+    return bin_dir
+
+
+def read(path: Path) -> dict[str, str]:
+    text = read_npmrc_text(path)
+    return parse_npmrc(text, {}) if text is not None else {}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_the_default_is_read_from_each_layout_and_npm_is_not_run(
+    tmp_path: Path, layout: str
+) -> None:
+    bin_dir = plain_npm(tmp_path, layout)
+    env = {"PATH": str(bin_dir)}
+    assert npm_default(env) == DEFAULT
+    answer = npm_answer(env, {}, read)
+    assert answer.result() == (DEFAULT, None) and answer.origin == NPM_DEFAULT
+    answer.close()
+    assert not (tmp_path / "npm-ran").exists()
+
+
+def test_a_configuration_with_no_registry_anywhere_takes_npms_default(tmp_path: Path) -> None:
+    """The whole resolution, as a scan does it: no flag, no variable, no .npmrc that names a
+    registry (the user's sets something else): npm's default, and npm never runs."""
+    bin_dir = plain_npm(tmp_path / "node")
+    home, project = tmp_path / "home", tmp_path / "project"
+    home.mkdir()
+    project.mkdir()
+    (home / ".npmrc").write_text("fund=false\n")
+    env = {"PATH": str(bin_dir)}
+    early = registry_query(project, None, environ=env, home=home)
+    assert early is not None and early.origin == NPM_DEFAULT
+    config = load_npm_config(project, environ=env, home=home, asked=early)
+    assert (config.registry, config.origin) == (DEFAULT, NPM_DEFAULT)
+    config = load_npm_config(project, environ=env, home=home)  # nothing started ahead
+    assert (config.registry, config.origin) == (DEFAULT, NPM_DEFAULT)
+    assert not (tmp_path / "node" / "npm-ran").exists()
+
+
+@pytest.mark.parametrize(
+    "where", ["lib/node_modules/npm/npmrc", "etc/npmrc"], ids=["built-in", "global"]
+)
+def test_a_registry_in_npms_own_npmrc_files_is_npms_to_say(
+    tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """npm's built-in npmrc (beside its folder) and its global one (``<node's prefix>/etc``)
+    are not read for the registry: npm is asked, as before."""
+    prefix = tmp_path / "node"
+    bin_dir = plain_npm(prefix)
+    monkeypatch.setenv("PATH", str(bin_dir))  # the npm that is run
+    (prefix / where).parent.mkdir(exist_ok=True)
+    (prefix / where).write_text("registry=https://wide.registry.invalid/\n")
+    env = {"PATH": str(bin_dir)}
+    answer = npm_answer(env, {}, read)
+    assert answer.result() == (ASKED, None) and answer.origin == NPM_ASKED
+    assert (prefix / "npm-ran").read_text().splitlines() == ["config get registry"]
+    home, project = tmp_path / "home", tmp_path / "project"
+    home.mkdir()
+    project.mkdir()
+    config = load_npm_config(project, environ=env, home=home)
+    assert (config.registry, config.origin) == (ASKED, NPM_ASKED)
+
+
+def _shim_npm(bin_dir: Path) -> None:  # a version manager's script in npm's place
+    (bin_dir / "npm").unlink()
+    (bin_dir / "npm").write_text('#!/bin/sh\nexec "$HOME/real/npm" "$@"\n')
+
+
+def _shim_node(bin_dir: Path) -> None:
+    (bin_dir / "node").write_text('#!/bin/sh\nexec "$HOME/real/node" "$@"\n')
+
+
+def _not_npm(bin_dir: Path) -> None:
+    manifest = bin_dir.parent / "lib" / "node_modules" / "npm" / "package.json"
+    manifest.write_text(json.dumps({"name": "not-npm"}))
+
+
+def _manifest_broken(bin_dir: Path) -> None:
+    (bin_dir.parent / "lib" / "node_modules" / "npm" / "package.json").write_text("{ no")
+
+
+def _no_definitions(bin_dir: Path) -> None:
+    (bin_dir.parent / "lib" / "node_modules" / "npm" / NEW).unlink()
+
+
+def _defined_twice(bin_dir: Path) -> None:
+    path = bin_dir.parent / "lib" / "node_modules" / "npm" / NEW
+    path.write_text(path.read_text() + DEFINE.format(url="https://other.registry.invalid/"))
+
+
+def _not_http(bin_dir: Path) -> None:
+    path = bin_dir.parent / "lib" / "node_modules" / "npm" / NEW
+    path.write_text(DEFINED.format(url="file:///srv/registry/"))
+
+
+def _no_node(bin_dir: Path) -> None:
+    (bin_dir / "node").unlink()
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [_shim_npm, _shim_node, _not_npm, _manifest_broken, _no_definitions, _defined_twice]
+    + [_not_http, _no_node],
+)
+def test_anything_but_a_plain_installation_asks_npm(
+    tmp_path: Path, spoil: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = plain_npm(tmp_path)
+    monkeypatch.setenv("PATH", str(bin_dir))  # the npm that is run
+    assert callable(spoil)
+    spoil(bin_dir)
+    env = {"PATH": str(bin_dir)}
+    assert npm_default(env) is None
+    if (bin_dir / "npm").resolve().name == "npm-cli.js":  # the stand-in can answer
+        answer = npm_answer(env, {}, read)
+        assert answer.result() == (ASKED, None) and answer.origin == NPM_ASKED
+
+
+def test_the_early_layout_wins_over_a_later_file_left_behind(tmp_path: Path) -> None:
+    """The first of npm's layouts present decides, even where it has no single default."""
+    bin_dir = plain_npm(tmp_path, "npm 9.x-11")
+    old = tmp_path / "lib" / "node_modules" / "npm" / "lib" / "config" / "defaults.js"
+    old.parent.mkdir(parents=True)
+    old.write_text(LISTED.format(url="https://old.registry.invalid/"))
+    assert npm_default({"PATH": str(bin_dir)}) == DEFAULT
+    _no_definitions(bin_dir)
+    assert npm_default({"PATH": str(bin_dir)}) == "https://old.registry.invalid/"
+
+
+_URL = st.from_regex(
+    r"https?://[a-z][a-z0-9.-]{0,30}(:[0-9]{1,5})?(/[a-zA-Z0-9._~%-]{0,12})*/?", fullmatch=True
+)
+_JUNK = st.text(st.characters(codec="utf-8", exclude_characters="'\\"), max_size=60).filter(
+    lambda text: "registry" not in text
+)
+
+
+@given(url=_URL, before=_JUNK, after=_JUNK, shape=st.sampled_from([DEFINED, DEFINE, LISTED]))
+def test_one_default_is_found_wherever_it_sits(
+    url: str, before: str, after: str, shape: str
+) -> None:
+    pattern = _LISTED if shape is LISTED else _DEFINED
+    text = before + "\n" + shape.format(url=url) + "\n" + after
+    assert one_default(pattern, text) == url
+    assert one_default(pattern, text + "\n" + shape.format(url=url)) is None  # twice: not one
+    assert one_default(pattern, before + after) is None
+
+
+@given(value=st.text(st.characters(exclude_characters="'\\\n"), min_size=1, max_size=40))
+def test_a_default_that_is_not_an_http_url_is_not_taken(value: str) -> None:
+    found = one_default(_DEFINED, DEFINED.format(url=value))
+    assert found is None or (found == value and value.startswith(("https://", "http://")))
+
+
+@pytest.mark.npm
+def test_the_machines_npm_if_plain_says_what_is_read(tmp_path: Path) -> None:
+    """The real npm of this machine, where it is a plain installation and none of its own
+    npmrc files names a registry: ``npm config get registry`` (run with an empty home and no
+    ``npm_config_*`` variables) says what is read from its files."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().startswith("npm_config_")}
+    env["HOME"] = str(tmp_path)
+    default = npm_default(env)
+    if default is None:
+        pytest.skip("npm is not on PATH, or not a plain installation")
+    if any(values for _, values in npm_wide_layers(env, {}, read, keys=frozenset({"registry"}))):
+        pytest.skip("npm's own npmrc files name a registry")
+    said = subprocess.run(
+        ["npm", "config", "get", "registry"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert said.stdout.strip().splitlines()[-1] == default
