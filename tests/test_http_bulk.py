@@ -7,14 +7,18 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
+from requests.structures import CaseInsensitiveDict
 from werkzeug import Request, Response
 
 from depaudit.http import BodyTooLarge, build_session, describe_failure
-from depaudit.http_bulk import BulkFetcher, Job, get_one
+from depaudit.http_bulk import BulkFetcher, Job, _Transfer, get_one, origin_key
 
 
 def _fetch_all(fetcher: BulkFetcher, jobs: list[Job], **kwargs: object) -> dict[object, object]:
@@ -362,3 +366,112 @@ def test_retries_over_http2_keep_the_streams_counted(
     } == {i: (200, f"/flaky/{i}".encode()) for i in range(24)}
     assert fetcher.multiplexing and 2 < peak[0] <= 6
     assert not any(fetcher._in_flight.values())  # every transfer left its count
+
+
+# -- the per-transfer work: origins, request headers, response headers -------------------
+
+
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.from_regex(
+            r"(?i)(https?|ftp)?:?//[a-z0-9.\[\]:@%-]{0,20}([/?#][ -~]{0,20})?", fullmatch=True
+        ),
+    )
+)
+def test_an_origin_is_what_urlsplit_says(url: str) -> None:
+    def expected() -> tuple[str, str]:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), parts.netloc.lower()
+
+    try:
+        wanted: tuple[str, str] | type[Exception] = expected()
+    except ValueError:
+        wanted = ValueError
+    try:
+        got: tuple[str, str] | type[Exception] = origin_key(url)
+    except ValueError:
+        got = ValueError
+    assert got == wanted
+
+
+_NAMES = st.sampled_from(["ETag", "etag", "Content-Type", "Set-Cookie", "set-cookie", "X-A"])
+_VALUES = st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=12)
+_LINES = st.lists(
+    st.one_of(
+        st.tuples(_NAMES, _VALUES).map(lambda nv: f"{nv[0]}: {nv[1]}\r\n"),
+        st.sampled_from(["HTTP/1.1 200 OK\r\n", "HTTP/2 404 \r\n", "HTTP/1.1 x\r\n", "\r\n"]),
+    ),
+    max_size=12,
+)
+
+
+@given(_LINES)
+def test_response_headers_read_as_requests_would_keep_them(lines: list[str]) -> None:
+    """The header lines read when the transfer ends give what reading them one by one into
+    requests' CaseInsensitiveDict gave: the last response's status and headers, a repeated
+    header joined with ", ", any case of a name finding it."""
+    status, headers = 0, CaseInsensitiveDict[str]()
+    for text in (line.rstrip("\r\n") for line in lines):
+        if text.startswith("HTTP/"):
+            parts = text.split(None, 2)
+            status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+            headers = CaseInsensitiveDict()
+        elif ":" in text:
+            name, _, value = text.partition(":")
+            known = headers.get(name.strip())
+            joined = f"{known}, {value.strip()}" if known is not None else value.strip()
+            headers[name.strip()] = joined
+    transfer = _Transfer(Job(None, "http://h/"), "http://h/", None)  # type: ignore[arg-type]
+    for line in lines:
+        transfer.header(line.encode("latin-1"))
+    read = transfer.read()
+    assert transfer.status == status
+    assert dict(read.items()) == dict(headers.items())
+    for name in ("etag", "ETAG", "Set-Cookie", "x-a"):
+        assert read.get(name) == headers.get(name)
+        assert (name in read) == (name in headers)
+
+
+def test_each_request_keeps_its_own_headers_and_credential_in_one_fetch(
+    httpserver: HTTPServer,
+) -> None:
+    """Request headers are built once per kind of request: jobs with their own headers, a
+    credential scoped to one path, a job's own Authorization, and redirects (which drop
+    both the job's Authorization and a credential out of its scope) each still send
+    exactly theirs."""
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(
+            (request.path, request.headers.get("X-Job"), request.headers.get("Authorization"))
+        )
+        if request.path.endswith("/moved"):
+            return Response(status=302, headers={"Location": "/b/target"})
+        return Response(b"{}")
+
+    for path in ("/a/1", "/b/2", "/a/3", "/b/4", "/a/moved", "/b/moved", "/b/target"):
+        httpserver.expect_request(path).respond_with_handler(handler)
+    session = build_session(2, lambda url: "Bearer only-a" if "/a/" in url else None, retries=0)
+    own = {"Authorization": "Bearer job"}
+    jobs = [
+        Job(1, httpserver.url_for("/a/1"), {"X-Job": "one"}),
+        Job(2, httpserver.url_for("/b/2"), {"X-Job": "one"}),
+        Job(3, httpserver.url_for("/a/3"), {"X-Job": "three"}),
+        Job(4, httpserver.url_for("/b/4"), {}),
+        Job(5, httpserver.url_for("/a/moved"), {"X-Job": "one"}),
+        Job(6, httpserver.url_for("/b/4"), own),
+        Job(7, httpserver.url_for("/b/moved"), own),
+    ]
+    assert len(_fetch_all(BulkFetcher(session, 1), jobs)) == 7
+    assert seen == [
+        ("/a/1", "one", "Bearer only-a"),
+        ("/b/2", "one", None),
+        ("/a/3", "three", "Bearer only-a"),
+        ("/b/4", None, None),
+        ("/a/moved", "one", "Bearer only-a"),
+        ("/b/target", "one", None),
+        ("/b/4", None, "Bearer job"),
+        ("/b/moved", None, "Bearer job"),
+        ("/b/target", None, None),
+    ]

@@ -168,7 +168,7 @@ class NpmConfig:
     def auth_for(self, url: str) -> str | None:
         """The ``Authorization`` header for ``url``, or None. Longest nerf-dart prefix wins;
         another host or port never matches."""
-        key = nerf_dart(url)
+        key = nerf_dart(url) if self.credentials else ""  # none: nothing to match
         best: Credential | None = None
         for cred in self.credentials:
             if key.startswith(cred.scope) and (best is None or len(cred.scope) > len(best.scope)):

@@ -214,7 +214,7 @@ class RegistryService(EnrichmentService):
                 self._connection_failures >= MAX_CONSECUTIVE_CONNECTION_FAILURES
             ):
                 return _Outcome(name, error="skipped: the registry could not be reached")
-            host = urlsplit(url).netloc
+            host = urlsplit(url).netloc if self._rate_limited else ""
             if self._rate_limited.get(host, 0) >= RATE_LIMIT_STRIKES:
                 return _Outcome(
                     name, error=f"{BUDGET_STOP}{host} kept answering 429 (rate limited)"
