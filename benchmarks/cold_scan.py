@@ -26,8 +26,13 @@ of the three the floor; then the whole ``depaudit scan`` as a user runs it (the 
 advisories and GitHub as configured; only the cache folder is new). The network's own
 variance is in these figures, so take several pairs.
 
+``--bound`` adds one more run to each replay pair: ``benchmarks/fetch_decode.py``, depaudit's
+fetch and decoding workers alone over the same names (no tree, scan or report), the least
+any scan that reads the bodies does; its ratio to curl's floor is a bound on the whole
+scan's at that round trip.
+
 ``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--before SRC]
-[--app-files N] [--gzip] [--live]``
+[--app-files N] [--gzip] [--live] [--bound]``
 """
 
 from __future__ import annotations
@@ -152,8 +157,11 @@ def pairs_at(
     jobs: int | None,
     before: Path | None = None,
     compress: bool = False,
+    bound: bool = False,
 ) -> dict[str, Any]:
     scratch = Path(tempfile.mkdtemp(prefix="cold-", dir=WORK))
+    names_file = scratch / "names.txt"
+    names_file.write_text("\n".join(names) + "\n")
     env = dict(os.environ, npm_config_update_notifier="false")
     rows: list[dict[str, Any]] = []
     with ReplayServer(PACKUMENTS, delay=delay_ms / 1000, compress=compress) as server:
@@ -177,6 +185,25 @@ def pairs_at(
                 old = run_process(depaudit_argv(lock, server.url, cache, jobs), project, old_env)
                 shutil.rmtree(cache, ignore_errors=True)
             row = pair_row(curl, ours, old)
+            note = ""
+            if bound:
+                alone = run_process(
+                    [sys.executable, "-m", "benchmarks.fetch_decode", server.url, str(names_file)],
+                    HERE.parent,
+                    env,
+                )
+                counts = json.loads(alone.stdout or b"{}")
+                row.update(
+                    bound_s=alone.seconds,
+                    bound_cpu_s=alone.cpu_seconds,
+                    bound_ratio=alone.seconds / curl.seconds,
+                    bound_counts=counts,
+                )
+                note = (
+                    f"; fetch and decode alone {alone.seconds:.2f} s "
+                    f"({row['bound_ratio']:.2f}x, CPU {alone.cpu_seconds:.2f} s, "
+                    f"{counts.get('decoded')} of {counts.get('names')} decoded)"
+                )
             row.update(
                 curl_requests=curl_requests,
                 curl_mb=curl_bytes / 2**20,
@@ -188,7 +215,7 @@ def pairs_at(
                 f"{delay_ms:g} ms pair {i + 1}: curl {curl.seconds:.2f} s, depaudit "
                 f"{ours.seconds:.2f} s ({row['ratio']:.2f}x, CPU {ours.cpu_seconds:.2f} s, "
                 f"{ours.peak_rss_mb:.0f} MB, {row['unknown']} unknown, "
-                f"{row['depaudit_requests']} requests)" + before_note(row, old),
+                f"{row['depaudit_requests']} requests)" + before_note(row, old) + note,
                 file=sys.stderr,
             )
     shutil.rmtree(scratch, ignore_errors=True)
@@ -213,6 +240,14 @@ def summary(where: float | str, rows: list[dict[str, Any]], before: bool) -> dic
             "ratio_median": median([r["before_ratio"] for r in rows]),
             "ratios": [r["before_ratio"] for r in rows],
             "peak_rss_mb": max(r["before_rss_mb"] for r in rows),
+        },
+        "bound": None
+        if "bound_s" not in rows[0]
+        else {
+            "median_s": median([r["bound_s"] for r in rows]),
+            "cpu_median_s": median([r["bound_cpu_s"] for r in rows]),
+            "ratio_median": median([r["bound_ratio"] for r in rows]),
+            "ratios": [r["bound_ratio"] for r in rows],
         },
     }
 
@@ -319,6 +354,13 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {b['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in b['ratios'])} "
                 f"| {b['cpu_median_s']:.2f} s | {b['peak_rss_mb']:.0f} MB |"
             )
+        a = r.get("bound")
+        if a:
+            lines.append(
+                f"| {where}, fetch and decode alone | (same runs) | {a['median_s']:.2f} s "
+                f"| {a['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in a['ratios'])} "
+                f"| {a['cpu_median_s']:.2f} s | |"
+            )
     return "\n".join(lines)
 
 
@@ -335,6 +377,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--live", action="store_true", help="against the registry npm is configured with"
+    )
+    parser.add_argument(
+        "--bound", action="store_true", help="also depaudit's fetch and decoding alone"
     )
     args = parser.parse_args()
     compile_sources(*([args.before] if args.before else []), HERE.parent / "src")
@@ -368,7 +413,17 @@ def main() -> int:
         "delays": [live_pairs(names, lock, project, args.pairs, args.jobs, args.before)]
         if args.live
         else [
-            pairs_at(float(d), names, lock, project, args.pairs, args.jobs, args.before, args.gzip)
+            pairs_at(
+                float(d),
+                names,
+                lock,
+                project,
+                args.pairs,
+                args.jobs,
+                args.before,
+                args.gzip,
+                args.bound,
+            )
             for d in args.delays.split(",")
         ],
     }
