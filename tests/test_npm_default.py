@@ -141,6 +141,24 @@ def test_a_registry_in_npms_own_npmrc_files_is_npms_to_say(
     assert (config.registry, config.origin) == (ASKED, NPM_ASKED)
 
 
+def test_a_global_npmrc_moved_by_npms_own_npmrc_is_read_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """npm's built-in npmrc can move the global one (``globalconfig=``, as a distribution's
+    npm may): a registry there is npm's to say, as npm 11 says it."""
+    prefix = tmp_path / "node"
+    bin_dir = plain_npm(prefix)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    moved = tmp_path / "etc-npmrc"
+    moved.write_text("registry=https://moved.registry.invalid/\n")
+    (prefix / "lib" / "node_modules" / "npm" / "npmrc").write_text(f"globalconfig={moved}\n")
+    answer = npm_answer({"PATH": str(bin_dir)}, {}, read)
+    assert answer.result() == (ASKED, None) and answer.origin == NPM_ASKED
+    moved.write_text("fund=false\n")  # names none: the default again
+    answer = npm_answer({"PATH": str(bin_dir)}, {}, read)
+    assert answer.result() == (DEFAULT, None) and answer.origin == NPM_DEFAULT
+
+
 def _shim_npm(bin_dir: Path) -> None:  # a version manager's script in npm's place
     (bin_dir / "npm").unlink()
     (bin_dir / "npm").write_text('#!/bin/sh\nexec "$HOME/real/npm" "$@"\n')

@@ -241,6 +241,9 @@ def test_the_builtin_and_global_npmrc_are_read_lowest_first(
     assert network({**env, "npm_config_globalconfig": str(elsewhere)}).proxy == (
         "http://moved.invalid:4"
     )
+    builtin.write_text(f"globalconfig={elsewhere}\n")  # so does npm's own npmrc
+    assert network(env).proxy == "http://moved.invalid:4"
+    builtin.write_text("proxy=http://builtin.invalid:1\nstrict-ssl=false\n")
     other = tmp_path / "other-prefix"  # so does PREFIX
     (other / "etc").mkdir(parents=True)
     (other / "etc" / "npmrc").write_text("proxy=http://prefixed.invalid:5\n")

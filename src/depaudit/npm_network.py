@@ -169,7 +169,8 @@ def npm_wide_layers(
     ``keys``: the network ones (a CA set for the whole machine lives there), or ``registry``
     (:func:`depaudit.npm_process.npm_answer`). Found as npm finds them, without
     running npm: the built-in file beside npm's own folder (``npm`` on ``PATH``, its links
-    followed); the global one at ``globalconfig``, else ``<prefix>/etc/npmrc``, where the
+    followed); the global one at ``globalconfig`` (from the environment, ``settings``, else
+    the built-in file), else ``<prefix>/etc/npmrc``, where the
     prefix is ``prefix`` (from ``settings``, the other layers, or the environment), else
     ``PREFIX``, else the folder above node's ``bin``. ``read`` reads one file; one that
     cannot be read (not the user's to read) is gone without, as npm goes without it."""
@@ -188,7 +189,11 @@ def npm_wide_layers(
         builtin_path = Path(os.path.realpath(npm)).parent.parent / "npmrc"
         builtin = readable(builtin_path)
         layers.append((str(builtin_path), builtin))
-    where = _env_value(environ, "npm_config_globalconfig") or settings.get("globalconfig")
+    where = (
+        _env_value(environ, "npm_config_globalconfig")
+        or settings.get("globalconfig")
+        or builtin.get("globalconfig")  # npm's own npmrc may move it (as a distribution's does)
+    )
     if not where:
         prefix = (
             _env_value(environ, "npm_config_prefix")
