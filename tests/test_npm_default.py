@@ -159,6 +159,29 @@ def test_a_global_npmrc_moved_by_npms_own_npmrc_is_read_too(
     assert answer.result() == (DEFAULT, None) and answer.origin == NPM_DEFAULT
 
 
+@pytest.mark.parametrize("where", ["built-in", "project"])
+def test_a_user_npmrc_moved_by_another_file_leaves_npm_to_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A file that moves the user's npmrc (``userconfig=``, which npm honours from its
+    built-in npmrc or the project's) may point at one that names a registry: npm is asked."""
+    prefix = tmp_path / "node"
+    bin_dir = plain_npm(prefix)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    moved = tmp_path / "moved-user-npmrc"
+    moved.write_text("registry=https://moved-user.registry.invalid/\n")
+    home, project = tmp_path / "home", tmp_path / "project"
+    home.mkdir()
+    project.mkdir()
+    (project / "package.json").write_text("{}")
+    if where == "built-in":
+        (prefix / "lib" / "node_modules" / "npm" / "npmrc").write_text(f"userconfig={moved}\n")
+    else:
+        (project / ".npmrc").write_text(f"userconfig={moved}\n")
+    config = load_npm_config(project, environ={"PATH": str(bin_dir)}, home=home)
+    assert (config.registry, config.origin) == (ASKED, NPM_ASKED)
+
+
 def _shim_npm(bin_dir: Path) -> None:  # a version manager's script in npm's place
     (bin_dir / "npm").unlink()
     (bin_dir / "npm").write_text('#!/bin/sh\nexec "$HOME/real/npm" "$@"\n')

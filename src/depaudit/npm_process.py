@@ -86,9 +86,11 @@ def npm_answer(
     """npm's registry, for a run where neither the environment nor the user's or project's
     ``.npmrc`` (``settings``, merged) names one: npm's built-in default (:func:`npm_default`)
     when npm's built-in and global ``npmrc`` name none either, else npm asked, which resolves
-    it all. ``read`` reads one npmrc file."""
-    wide = npm_wide_layers(environ, settings, read, keys=frozenset({"registry"}))
-    if not any(values for _, values in wide):
+    it all; asked too where a file moves the user's ``.npmrc`` (``userconfig=``), which
+    depaudit reads only from its usual place or ``npm_config_userconfig``. ``read`` reads one
+    npmrc file."""
+    wide = npm_wide_layers(environ, settings, read, keys=frozenset({"registry", "userconfig"}))
+    if not settings.get("userconfig") and not any(values for _, values in wide):
         default = npm_default(environ)
         if default is not None:
             return RegistryQuery(timeout, known=default)
