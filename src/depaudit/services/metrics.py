@@ -17,12 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from depaudit.models import PackageFacts
 from depaudit.versions import version_or_none
+
+if TYPE_CHECKING:  # the decoding worker imports this module, and needs no facts
+    from depaudit.models import PackageFacts
 
 DAY = 86400.0
 YEAR = 365.25 * DAY
@@ -420,6 +422,8 @@ def _current_or_ahead(installed: str, latest: str | None) -> bool | None:
 
 def facts_for(name: str, version: str, data: Mapping[str, Any], now: datetime) -> PackageFacts:
     """Metrics for ``name@version`` from :func:`pack`'s output, at time ``now``."""
+    from depaudit.models import PackageFacts
+
     state = data.get("state")
     created = parse_time(data.get("created"))
     if state == STATE_MISSING:
