@@ -159,27 +159,85 @@ def test_a_global_npmrc_moved_by_npms_own_npmrc_is_read_too(
     assert answer.result() == (DEFAULT, None) and answer.origin == NPM_DEFAULT
 
 
-@pytest.mark.parametrize("where", ["built-in", "project"])
-def test_a_user_npmrc_moved_by_another_file_leaves_npm_to_say(
+@pytest.mark.parametrize("where", ["built-in", "project", "environment"])
+def test_a_user_npmrc_moved_elsewhere_is_the_one_that_counts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    """A file that moves the user's npmrc (``userconfig=``, which npm honours from its
-    built-in npmrc or the project's) may point at one that names a registry: npm is asked."""
+    """npm reads the user's npmrc where ``userconfig`` puts it: from npm's built-in npmrc
+    (npm is asked, since it reads that file itself), the project's npmrc or a variable in
+    any case (``~/`` from home: depaudit reads the moved file itself, as npm 11 does)."""
     prefix = tmp_path / "node"
     bin_dir = plain_npm(prefix)
     monkeypatch.setenv("PATH", str(bin_dir))
-    moved = tmp_path / "moved-user-npmrc"
-    moved.write_text("registry=https://moved-user.registry.invalid/\n")
     home, project = tmp_path / "home", tmp_path / "project"
-    home.mkdir()
+    (home / "conf").mkdir(parents=True)
     project.mkdir()
     (project / "package.json").write_text("{}")
+    moved = home / "conf" / "npmrc"
+    moved.write_text("registry=https://moved-user.registry.invalid/\n")
+    env = {"PATH": str(bin_dir)}
     if where == "built-in":
         (prefix / "lib" / "node_modules" / "npm" / "npmrc").write_text(f"userconfig={moved}\n")
+    elif where == "project":
+        (project / ".npmrc").write_text("userconfig=~/conf/npmrc\n")
     else:
-        (project / ".npmrc").write_text(f"userconfig={moved}\n")
-    config = load_npm_config(project, environ={"PATH": str(bin_dir)}, home=home)
+        env["Npm_Config_UserConfig"] = "~/conf/npmrc"
+    config = load_npm_config(project, environ=env, home=home)
+    if where == "built-in":
+        assert (config.registry, config.origin) == (ASKED, NPM_ASKED)
+    else:
+        assert config.registry == "https://moved-user.registry.invalid/"
+        assert config.origin == str(moved)
+    early = registry_query(project, None, environ=env, home=home)  # what the scan starts
+    if where == "built-in":
+        assert early is not None and early.origin == NPM_ASKED
+        early.close()
+    else:
+        assert early is None  # the moved file names the registry: nothing to ask
+
+
+def test_npms_global_mode_leaves_npm_to_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In global mode npm reads no project npmrc: npm is asked rather than its default read."""
+    bin_dir = plain_npm(tmp_path / "node")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    for env, settings in (
+        ({"npm_config_global": "true"}, {}),
+        ({"NPM_CONFIG_LOCATION": "global"}, {}),
+        ({}, {"location": "global"}),
+        ({}, {"global": "true"}),
+    ):
+        answer = npm_answer({"PATH": str(bin_dir), **env}, settings, read)
+        assert answer.origin == NPM_ASKED, (env, settings)
+        answer.close()
+    for env, settings in (({"npm_config_global": "false"}, {}), ({}, {"location": "user"})):
+        assert npm_answer({"PATH": str(bin_dir), **env}, settings, read).origin == NPM_DEFAULT
+
+
+def test_a_global_npmrc_under_a_prefix_from_home_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``prefix=~/.npm-global`` in the user's npmrc (npm's own advice for global installs
+    without root): npm reads ``$HOME/.npm-global/etc/npmrc``, so a registry there is npm's
+    to say, and its proxy is read from there too."""
+    bin_dir = plain_npm(tmp_path / "node")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    home, project = tmp_path / "home", tmp_path / "project"
+    (home / ".npm-global" / "etc").mkdir(parents=True)
+    project.mkdir()
+    (project / "package.json").write_text("{}")
+    (home / ".npmrc").write_text("prefix=~/.npm-global\n")
+    global_file = home / ".npm-global" / "etc" / "npmrc"
+    global_file.write_text("registry=https://corp.registry.invalid/\nproxy=http://corp.invalid:3\n")
+    env = {"PATH": str(bin_dir)}
+    config = load_npm_config(project, environ=env, home=home)
     assert (config.registry, config.origin) == (ASKED, NPM_ASKED)
+    assert config.network.proxy == "http://corp.invalid:3"
+    global_file.write_text("proxy=http://corp.invalid:3\n")
+    config = load_npm_config(project, environ=env, home=home)
+    assert (config.registry, config.origin) == (DEFAULT, NPM_DEFAULT)
+    assert config.network.proxy == "http://corp.invalid:3"
 
 
 def _shim_npm(bin_dir: Path) -> None:  # a version manager's script in npm's place
@@ -218,10 +276,30 @@ def _no_node(bin_dir: Path) -> None:
     (bin_dir / "node").unlink()
 
 
+def _node_elsewhere(bin_dir: Path) -> None:  # the node npm runs with is not the one beside it
+    other = bin_dir.parent / "other-bin"
+    other.mkdir()
+    (bin_dir / "node").rename(other / "node")
+
+
+def _node_a_shim_program(bin_dir: Path) -> None:  # a version manager's program, not a script
+    shim = bin_dir.parent / "shims" / "volta-shim"
+    shim.parent.mkdir()
+    shim.write_bytes(b"\x7fELF\x02\x01\x01 a shim")
+    shim.chmod(0o755)
+    (bin_dir / "node").unlink()
+    (bin_dir / "node").symlink_to(shim)
+
+
+def _manifest_too_deep(bin_dir: Path) -> None:
+    manifest = bin_dir.parent / "lib" / "node_modules" / "npm" / "package.json"
+    manifest.write_text("[" * 100_000 + "]" * 100_000)
+
+
 @pytest.mark.parametrize(
     "spoil",
     [_shim_npm, _shim_node, _not_npm, _manifest_broken, _no_definitions, _defined_twice]
-    + [_not_http, _no_node],
+    + [_not_http, _no_node, _node_elsewhere, _node_a_shim_program, _manifest_too_deep],
 )
 def test_anything_but_a_plain_installation_asks_npm(
     tmp_path: Path, spoil: object, monkeypatch: pytest.MonkeyPatch
@@ -230,7 +308,7 @@ def test_anything_but_a_plain_installation_asks_npm(
     monkeypatch.setenv("PATH", str(bin_dir))  # the npm that is run
     assert callable(spoil)
     spoil(bin_dir)
-    env = {"PATH": str(bin_dir)}
+    env = {"PATH": os.pathsep.join([str(bin_dir), str(bin_dir.parent / "other-bin")])}
     assert npm_default(env) is None
     if (bin_dir / "npm").resolve().name == "npm-cli.js":  # the stand-in can answer
         answer = npm_answer(env, {}, read)

@@ -150,6 +150,23 @@ def test_parse_comments_quotes_and_env() -> None:
     assert values["escaped"] == "${TOKEN}"
 
 
+def test_quoted_keys_are_unquoted_as_npm_reads_them() -> None:
+    """npm's ini parser unquotes keys as it does values (checked with npm 11)."""
+    values = parse_npmrc(
+        '"registry" = https://q.registry.invalid/\n'
+        "'proxy'=http://p.invalid:1\n"
+        '"//${HOST}/:_authToken"=t\n'
+        '"ca[]"=one\n"ca[]"=two\n'
+        '"unclosed=x\n',
+        {"HOST": "h.invalid"},
+    )
+    assert values["registry"] == "https://q.registry.invalid/"
+    assert values["proxy"] == "http://p.invalid:1"
+    assert values["//h.invalid/:_authToken"] == "t"
+    assert values["ca"] == "one\ntwo"
+    assert values['"unclosed'] == "x"  # not a quoted key: kept as written
+
+
 def test_expand_env_leaves_unknown_alone() -> None:
     assert expand_env("a${X}b${Y?}c", {"X": "1"}) == "a1bc"
 

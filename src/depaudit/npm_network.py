@@ -144,13 +144,13 @@ class NpmNetwork:
 
     def proxy_for(self, url: str, environ: Mapping[str, str]) -> str | None:
         """npm's proxy for ``url`` (None: go direct); only when :attr:`proxy` is set."""
-        no_proxy = self.no_proxy or _env_value(environ, "no_proxy")
+        no_proxy = self.no_proxy or env_value(environ, "no_proxy")
         if self.proxy is None or bypasses_proxy(url, no_proxy):
             return None
         return self.proxy
 
 
-def _env_value(environ: Mapping[str, str], name: str) -> str:
+def env_value(environ: Mapping[str, str], name: str) -> str:
     """A variable npm reads in any case (``NO_PROXY`` or ``no_proxy``)."""
     found = ""
     for key, value in environ.items():
@@ -159,11 +159,23 @@ def _env_value(environ: Mapping[str, str], name: str) -> str:
     return found
 
 
+def npm_path(value: str, home: Path | None, base: Path) -> Path:
+    """A path setting (``prefix``, ``globalconfig``, ``userconfig``) as npm reads it (nopt's
+    ``path`` type): ``~/`` from the home folder, a relative one from where npm runs (``base``:
+    the project's root, where its npm runs)."""
+    if value.startswith("~/") or (os.sep == "\\" and value.startswith("~\\")):
+        return (home if home is not None else Path(os.path.expanduser("~"))) / value[2:]
+    return base / value
+
+
 def npm_wide_layers(
     environ: Mapping[str, str],
     settings: Mapping[str, str],
     read: Callable[[Path], dict[str, str]],
     keys: frozenset[str] = NETWORK_KEYS,
+    *,
+    home: Path | None = None,
+    base: Path = Path("."),
 ) -> list[tuple[str, dict[str, str]]]:
     """npm's built-in and global ``npmrc`` files, lowest first, with only their settings in
     ``keys``: the network ones (a CA set for the whole machine lives there), or ``registry``
@@ -172,8 +184,9 @@ def npm_wide_layers(
     followed); the global one at ``globalconfig`` (from the environment, ``settings``, else
     the built-in file), else ``<prefix>/etc/npmrc``, where the
     prefix is ``prefix`` (from ``settings``, the other layers, or the environment), else
-    ``PREFIX``, else the folder above node's ``bin``. ``read`` reads one file; one that
-    cannot be read (not the user's to read) is gone without, as npm goes without it."""
+    ``PREFIX``, else the folder above node's ``bin`` (``~/`` and relative paths as
+    :func:`npm_path` reads them, from ``home`` and ``base``). ``read`` reads one file; one
+    that cannot be read (not the user's to read) is gone without, as npm goes without it."""
 
     def readable(path: Path) -> dict[str, str]:
         try:
@@ -190,13 +203,13 @@ def npm_wide_layers(
         builtin = readable(builtin_path)
         layers.append((str(builtin_path), builtin))
     where = (
-        _env_value(environ, "npm_config_globalconfig")
+        env_value(environ, "npm_config_globalconfig")
         or settings.get("globalconfig")
         or builtin.get("globalconfig")  # npm's own npmrc may move it (as a distribution's does)
     )
     if not where:
         prefix = (
-            _env_value(environ, "npm_config_prefix")
+            env_value(environ, "npm_config_prefix")
             or settings.get("prefix")
             or builtin.get("prefix")
             or environ.get("PREFIX")
@@ -207,7 +220,9 @@ def npm_wide_layers(
             destdir = environ.get("DESTDIR")
             if prefix and destdir:
                 prefix = str(Path(destdir) / prefix.lstrip("/"))
-        where = str(Path(prefix) / "etc" / "npmrc") if prefix else ""
+        where = str(npm_path(prefix, home, base) / "etc" / "npmrc") if prefix else ""
+    else:
+        where = str(npm_path(where, home, base))
     if where:
         layers.append((where, readable(Path(where))))
     return [(origin, {k: v for k, v in values.items() if k in keys}) for origin, values in layers]

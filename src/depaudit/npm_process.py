@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from depaudit.npm_network import npm_wide_layers
+from depaudit.npm_network import env_value, npm_wide_layers
 
 NPM_CONFIG_TIMEOUT = 20.0  # seconds npm has to say its registry
 NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
@@ -44,18 +44,23 @@ def npm_default(environ: Mapping[str, str]) -> str | None:
     without running it (node's start-up and npm's loading take ~0.2 s). None, so that npm is
     asked instead, unless it is a plain installation, where depaudit finds the same files npm
     reads (:func:`depaudit.npm_network.npm_wide_layers`): ``npm`` a link to npm's own
-    ``bin/npm-cli.js`` in a folder whose package.json names ``npm``, ``node`` a program, not a
-    script (a version manager's shim), and exactly one default, an http(s) URL, in the first
-    of :data:`_DEFAULTS` that npm has."""
+    ``bin/npm-cli.js`` in a folder whose package.json names ``npm``; ``node`` beside it on
+    ``PATH`` (the prefix npm's global npmrc is found from) and a program named node, not a
+    version manager's shim (a script, or a program of another name); and exactly one
+    default, an http(s) URL, in the first of :data:`_DEFAULTS` that npm has."""
     path = environ.get("PATH", "")
     npm, node = shutil.which("npm", path=path), shutil.which("node", path=path)
-    if not npm or not node:
+    if not npm or not node or os.path.dirname(npm) != os.path.dirname(node):
         return None
-    cli = Path(os.path.realpath(npm))
+    cli, program_path = Path(os.path.realpath(npm)), os.path.realpath(node)
     folder = cli.parent.parent
+    if cli.name != "npm-cli.js" or cli.parent.name != "bin":
+        return None
+    if not os.path.basename(program_path).startswith("node"):
+        return None
     try:
-        with open(os.path.realpath(node), "rb") as program:
-            if program.read(2) == b"#!" or cli.name != "npm-cli.js" or cli.parent.name != "bin":
+        with open(program_path, "rb") as program:
+            if program.read(2) == b"#!":
                 return None
         if json.loads((folder / "package.json").read_bytes()).get("name") != "npm":
             return None
@@ -63,7 +68,7 @@ def npm_default(environ: Mapping[str, str]) -> str | None:
             if (folder / relative).is_file():
                 with open(folder / relative, encoding="utf-8", errors="replace") as source:
                     return one_default(pattern, source.read(_MAX_SOURCE))
-    except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not an object
+    except (OSError, ValueError, AttributeError, RecursionError):  # unreadable, not JSON...
         return None
     return None
 
@@ -82,15 +87,23 @@ def npm_answer(
     settings: Mapping[str, str],
     read: Callable[[Path], dict[str, str]],
     timeout: float = NPM_CONFIG_TIMEOUT,
+    *,
+    home: Path | None = None,
+    base: Path = Path("."),
 ) -> RegistryQuery:
     """npm's registry, for a run where neither the environment nor the user's or project's
     ``.npmrc`` (``settings``, merged) names one: npm's built-in default (:func:`npm_default`)
     when npm's built-in and global ``npmrc`` name none either, else npm asked, which resolves
-    it all; asked too where a file moves the user's ``.npmrc`` (``userconfig=``), which
-    depaudit reads only from its usual place or ``npm_config_userconfig``. ``read`` reads one
-    npmrc file."""
-    wide = npm_wide_layers(environ, settings, read, keys=frozenset({"registry", "userconfig"}))
-    if not settings.get("userconfig") and not any(values for _, values in wide):
+    it all. Asked too where npm's built-in npmrc moves the user's (``userconfig=``), and in
+    npm's global mode (``global``, ``location=global``), where npm reads no project
+    ``.npmrc``. ``read`` reads one npmrc file; ``home`` and ``base`` resolve path settings
+    (:func:`depaudit.npm_network.npm_path`)."""
+    keys = frozenset({"registry", "userconfig"})
+    wide = npm_wide_layers(environ, settings, read, keys, home=home, base=base)
+    global_mode = env_value(environ, "npm_config_global").lower() not in ("", "false", "0")
+    global_mode |= "global" in (env_value(environ, "npm_config_location"), settings.get("location"))
+    global_mode |= settings.get("global", "").lower() not in ("", "false", "0")
+    if not global_mode and not any(values for _, values in wide):
         default = npm_default(environ)
         if default is not None:
             return RegistryQuery(timeout, known=default)

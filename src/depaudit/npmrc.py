@@ -11,6 +11,10 @@ the global and built-in configuration). No registry host is written anywhere in 
 Credentials follow npm's "nerf dart" rules: a key ``//host[:port]/path/:_authToken`` applies
 to request URLs whose ``//host[:port]/path/`` starts with it (the longest match wins), so a
 token is never sent to another host or port. Secrets never appear in ``repr`` or logs.
+
+Why this module is over ~400 lines: it is npm's order of configuration in one place (its
+ini dialect, the files and where each is moved to, the environment, npm's own answer, the
+credentials' scopes); split, each part would reach into the others' layers.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from depaudit.errors import ConfigError
 from depaudit.npm_network import (
     NETWORK_KEYS,
     NpmNetwork,
+    env_value,
     network_settings,
+    npm_path,
     npm_wide_layers,
     read_npmrc_text,
     redact_url,
@@ -68,9 +74,23 @@ def expand_env(value: str, environ: Mapping[str, str]) -> str:
     return _ENV_RE.sub(repl, value)
 
 
+def _unquoted(text: str) -> str:
+    """A key or value of an npmrc line without its quotes: JSON's for ``"..."``, none for
+    ``'...'`` (npm's ini parser unquotes keys as it does values)."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        if text[0] == '"':
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                decoded = text[1:-1]
+            return decoded if isinstance(decoded, str) else text[1:-1]
+        return text[1:-1]
+    return text
+
+
 def parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
     """Parse an ``.npmrc`` (ini without sections that npm uses): ``key = value`` lines,
-    ``;`` / ``#`` comments, JSON-quoted values, ``${ENV}`` expansion in keys and values."""
+    ``;`` / ``#`` comments, JSON-quoted keys and values, ``${ENV}`` expansion in both."""
     out: dict[str, str] = {}
     listed: set[str] = set()  # keys whose last line was ``key[]=``
     for raw in text.splitlines():
@@ -78,20 +98,8 @@ def parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
         if not line or line[0] in ";#" or line.startswith("["):
             continue
         key, sep, value = line.partition("=")
-        key = expand_env(key.strip(), environ)
-        value = value.strip()
-        if not sep:
-            value = "true"
-        elif len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            if value[0] == '"':
-                try:
-                    decoded = json.loads(value)
-                except ValueError:
-                    decoded = value[1:-1]
-                value = decoded if isinstance(decoded, str) else value[1:-1]
-            else:
-                value = value[1:-1]
-        value = expand_env(value, environ)
+        key = expand_env(_unquoted(key.strip()), environ)
+        value = expand_env(_unquoted(value.strip()) if sep else "true", environ)
         if key.endswith("[]"):  # an array: npm's lists keep every line, others the last
             key = key[:-2]
             joiner = LISTS.get(key)
@@ -259,14 +267,16 @@ def _local_layers(
     directory: Path, env: Mapping[str, str], home_dir: Path
 ) -> tuple[list[tuple[str, dict[str, str]]], Path]:
     """The user's and the project's ``.npmrc`` and the ``npm_config_*`` variables, lowest
-    first, and the project's ``.npmrc`` path."""
-    user_path = Path(env.get("npm_config_userconfig") or env.get("NPM_CONFIG_USERCONFIG") or "")
-    if not str(user_path) or str(user_path) == ".":
-        user_path = home_dir / ".npmrc"
+    first, and the project's ``.npmrc`` path. The user's file is ``~/.npmrc`` unless
+    ``npm_config_userconfig`` (in any case) or the project's file moves it (npm reads the
+    project's first, so it can)."""
     project_path = find_project_root(directory) / ".npmrc"
+    project = _read_npmrc(project_path, env)
+    moved = env_value(env, "npm_config_userconfig") or project.get("userconfig", "")
+    user_path = npm_path(moved, home_dir, project_path.parent) if moved else home_dir / ".npmrc"
     layers: list[tuple[str, dict[str, str]]] = [(str(user_path), _read_npmrc(user_path, env))]
     if project_path.resolve() != user_path.resolve():
-        layers.append((str(project_path), _read_npmrc(project_path, env)))
+        layers.append((str(project_path), project))
     env_layer: dict[str, str] = {}
     for key, value in env.items():
         low = key.lower()
@@ -297,12 +307,18 @@ def registry_query(
     arguments will need it: no ``registry`` given, none in the ``.npmrc`` files or the
     environment. A file that cannot be read is left for :func:`load_npm_config` to report."""
     env = os.environ if environ is None else environ
+    if registry:
+        return None
+    home_dir = _home(env, home)
     try:
-        merged = {} if registry else _merge(_local_layers(directory, env, _home(env, home))[0])[0]
+        layers, project_path = _local_layers(directory, env, home_dir)
     except ConfigError:
         return None
-    ask = not (registry or merged.get("registry"))
-    return npm_answer(env, merged, partial(_read_npmrc, environ=env), npm_timeout) if ask else None
+    merged = _merge(layers)[0]
+    if merged.get("registry"):
+        return None
+    read = partial(_read_npmrc, environ=env)
+    return npm_answer(env, merged, read, npm_timeout, home=home_dir, base=project_path.parent)
 
 
 def query_for(settings: Settings) -> RegistryQuery | None:
@@ -331,14 +347,20 @@ def load_npm_config(
     layers, project_path = _local_layers(directory, env, home_dir)
     merged, origin_of = _merge(layers)
     read = partial(_read_npmrc, environ=env)  # one npmrc file
+    root = project_path.parent  # where the project's npm runs: relative paths are from there
     if ask_npm:  # npm's built-in and global files: their proxy and CA settings, lowest
-        merged, origin_of = _merge([*npm_wide_layers(env, merged, read), *layers])
+        wide = npm_wide_layers(env, merged, read, home=home_dir, base=root)
+        merged, origin_of = _merge([*wide, *layers])
     if registry:
         base, origin = registry, "--registry"
     elif merged.get("registry"):
         base, origin = merged["registry"], origin_of["registry"]
     else:
-        ask = asked or npm_answer(env, merged, read, npm_timeout) if ask_npm else None
+        ask = (
+            asked or npm_answer(env, merged, read, npm_timeout, home=home_dir, base=root)
+            if ask_npm
+            else None
+        )
         answer, failure = ask.result() if ask is not None else (None, None)
         if not answer or ask is None:
             raise ConfigError(
