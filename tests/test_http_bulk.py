@@ -475,3 +475,26 @@ def test_each_request_keeps_its_own_headers_and_credential_in_one_fetch(
         ("/b/moved", None, "Bearer job"),
         ("/b/target", None, None),
     ]
+
+
+def test_requests_of_their_own_kind_are_not_kept_past_the_bound(httpserver: HTTPServer) -> None:
+    """A revalidation gives every request its own If-None-Match: each still sends its own,
+    and the header lines kept for reuse stay bounded."""
+    from depaudit.http_bulk import HEADER_KINDS
+
+    seen: dict[str, str | None] = {}
+
+    def handler(request: Request) -> Response:
+        seen[request.path] = request.headers.get("If-None-Match")
+        return Response(status=304)
+
+    for i in range(HEADER_KINDS + 40):
+        httpserver.expect_request(f"/p{i}").respond_with_handler(handler)
+    fetcher = BulkFetcher(build_session(8, retries=0), 8)
+    jobs = [
+        Job(i, httpserver.url_for(f"/p{i}"), {"If-None-Match": f'"etag-{i}"'})
+        for i in range(HEADER_KINDS + 40)
+    ]
+    assert len(_fetch_all(fetcher, jobs)) == HEADER_KINDS + 40
+    assert seen == {f"/p{i}": f'"etag-{i}"' for i in range(HEADER_KINDS + 40)}
+    assert len(fetcher._header_lines) == HEADER_KINDS

@@ -71,6 +71,9 @@ from depaudit.http import (
 TICK = 0.05
 #: statuses whose Retry-After urllib3 honours (its ``Retry.RETRY_AFTER_STATUS_CODES``)
 RETRY_AFTER_STATUSES = frozenset({413, 429, 503})
+#: kinds of request whose header lines one fetch keeps (a revalidation's If-None-Match makes
+#: each request its own kind: those are built each time, not kept)
+HEADER_KINDS = 256
 #: headers libcurl writes itself (Accept-Encoding through ACCEPT_ENCODING, so it decodes)
 _CURL_OWNS = frozenset({"accept-encoding", "connection", "content-length"})
 
@@ -294,7 +297,8 @@ class BulkFetcher:
             lines = [f"{k}: {v}" for k, v in given.items() if k.lower() not in _CURL_OWNS]
             if not self.inflate:
                 lines.append("Accept-Encoding: gzip")
-            self._header_lines[key] = lines
+            if len(self._header_lines) < HEADER_KINDS:
+                self._header_lines[key] = lines
         return lines
 
     def _origin(self, url: str) -> list[tuple[int, Any]]:
