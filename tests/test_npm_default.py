@@ -366,7 +366,7 @@ def test_the_machines_npm_if_plain_says_what_is_read(tmp_path: Path) -> None:
     said = subprocess.run(
         ["npm", "config", "get", "registry"],
         cwd=tmp_path,
-        env=env,
+        env={**env, "npm_config_update_notifier": "false"},  # no look for a newer npm
         capture_output=True,
         text=True,
         timeout=60,

@@ -436,7 +436,12 @@ def test_malformed_registry_url_is_a_config_error(project: Path, home: Path, url
 def test_npm_is_started_ahead_only_where_it_will_be_asked(
     project: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = _fake_npm(tmp_path, monkeypatch, 'echo "https://npm.registry.invalid/"\n')
+    notifier = tmp_path / "notifier"
+    calls = _fake_npm(
+        tmp_path,
+        monkeypatch,
+        f'echo "$npm_config_update_notifier" > "{notifier}"\necho "https://npm.registry.invalid/"\n',
+    )
     given = registry_query(project, "https://flag.registry.invalid/", environ={}, home=home)
     env = {"npm_config_registry": "https://env.registry.invalid/"}
     assert given is None
@@ -455,6 +460,7 @@ def test_npm_is_started_ahead_only_where_it_will_be_asked(
     assert config.registry == "https://npm.registry.invalid/"
     assert config.origin == "npm config get registry"
     assert len(calls.read_text().splitlines()) == 1  # asked once: the answer started ahead
+    assert notifier.read_text() == "false\n"  # npm does not look for a newer npm meanwhile
 
 
 def test_an_npmrc_that_cannot_be_read_is_reported_by_the_configuration_not_the_query(

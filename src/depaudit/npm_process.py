@@ -152,6 +152,8 @@ class RegistryQuery:
             self._process = subprocess.Popen(
                 [npm, "config", "get", "registry"],
                 cwd=self._folder,
+                # no look for a newer npm (a request to the registry, once a week)
+                env={**os.environ, "npm_config_update_notifier": "false"},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
