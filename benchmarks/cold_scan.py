@@ -103,6 +103,30 @@ def depaudit_argv(lock: Path, url: str | None, cache: Path, jobs: int | None) ->
     return argv
 
 
+def cold_run(
+    lock: Path, url: str | None, cache: Path, jobs: int | None, project: Path, env: dict[str, str]
+) -> Run:
+    """One whole ``depaudit scan`` with the empty cache folder ``cache``, removed after."""
+    run = run_process(depaudit_argv(lock, url, cache, jobs), project, env)
+    shutil.rmtree(cache, ignore_errors=True)
+    return run
+
+
+def before_run(
+    before: Path | None,
+    lock: Path,
+    url: str | None,
+    cache: Path,
+    jobs: int | None,
+    project: Path,
+    env: dict[str, str],
+) -> Run | None:
+    """:func:`cold_run` with the ``src`` folder of another checkout, when one is given."""
+    if before is None:
+        return None
+    return cold_run(lock, url, cache, jobs, project, dict(env, PYTHONPATH=str(before)))
+
+
 def unknown_packages(run: Run) -> int:
     """Packages whose registry facts the report leaves unknown (a transport failure)."""
     try:
@@ -176,14 +200,9 @@ def pairs_at(
             curl_requests, curl_bytes = server.stats.requests, server.stats.bytes_sent
             server.stats.reset()
             cache = scratch / f"cache-{i}"
-            ours = run_process(depaudit_argv(lock, server.url, cache, jobs), project, env)
-            shutil.rmtree(cache, ignore_errors=True)
+            ours = cold_run(lock, server.url, cache, jobs, project, env)
             ours_requests, ours_bytes = server.stats.requests, server.stats.bytes_sent
-            old: Run | None = None
-            if before is not None:
-                old_env = dict(env, PYTHONPATH=str(before))
-                old = run_process(depaudit_argv(lock, server.url, cache, jobs), project, old_env)
-                shutil.rmtree(cache, ignore_errors=True)
+            old = before_run(before, lock, server.url, cache, jobs, project, env)
             row = pair_row(curl, ours, old)
             note = ""
             if bound:
@@ -289,13 +308,8 @@ def live_pairs(
         answers = curl.stdout.decode().split()
         statuses, sizes = answers[0::2], answers[1::2]
         cache = scratch / f"cache-{i}"
-        ours = run_process(depaudit_argv(lock, None, cache, jobs), project, env)
-        shutil.rmtree(cache, ignore_errors=True)
-        old: Run | None = None
-        if before is not None:
-            old_env = dict(env, PYTHONPATH=str(before))
-            old = run_process(depaudit_argv(lock, None, cache, jobs), project, old_env)
-            shutil.rmtree(cache, ignore_errors=True)
+        ours = cold_run(lock, None, cache, jobs, project, env)
+        old = before_run(before, lock, None, cache, jobs, project, env)
         row = pair_row(curl, ours, old)
         row.update(
             curl_by_parallel_s={str(n): run.seconds for n, run in floors.items()},

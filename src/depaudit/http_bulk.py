@@ -163,9 +163,9 @@ class _Transfer:
     failure: Exception | None = None
 
     def header(self, line: bytes) -> None:
-        """libcurl's header callback: kept as it came, read once the transfer ends (a
-        transfer's header lines each cost a Python call; reading them here cost ~3 times
-        more, for ~20 lines a packument)."""
+        """libcurl's header callback: kept as it came, read once the transfer ends (each of
+        a packument's ~20 header lines costs a Python call; parsing each one here too had
+        ~2.3 times the profile's samples of keeping it and reading them all at the end)."""
         self.lines.append(line)
         self.last_byte = time.monotonic()
 

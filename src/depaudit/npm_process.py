@@ -100,9 +100,9 @@ def npm_answer(
     (:func:`depaudit.npm_network.npm_path`)."""
     keys = frozenset({"registry", "userconfig"})
     wide = npm_wide_layers(environ, settings, read, keys, home=home, base=base)
-    global_mode = env_value(environ, "npm_config_global").lower() not in ("", "false", "0")
-    global_mode |= "global" in (env_value(environ, "npm_config_location"), settings.get("location"))
-    global_mode |= settings.get("global", "").lower() not in ("", "false", "0")
+    global_mode = "global" in (env_value(environ, "npm_config_location"), settings.get("location"))
+    for flag in (env_value(environ, "npm_config_global"), settings.get("global", "")):
+        global_mode |= flag.lower() not in ("", "false", "0")
     if not global_mode and not any(values for _, values in wide):
         default = npm_default(environ)
         if default is not None:

@@ -214,7 +214,9 @@ class RegistryService(EnrichmentService):
                 self._connection_failures >= MAX_CONSECUTIVE_CONNECTION_FAILURES
             ):
                 return _Outcome(name, error="skipped: the registry could not be reached")
-            host = urlsplit(url).netloc if self._rate_limited else ""
+            if not self._rate_limited:  # (the common case: no URL to split per request)
+                return None
+            host = urlsplit(url).netloc
             if self._rate_limited.get(host, 0) >= RATE_LIMIT_STRIKES:
                 return _Outcome(
                     name, error=f"{BUDGET_STOP}{host} kept answering 429 (rate limited)"
