@@ -133,7 +133,7 @@ def scan(
 
     ``asked`` is npm's answer for the registry, started by the caller (:func:`query_for`);
     the scan starts it itself when not given, and closes it either way."""
-    # npm, when the registry is npm's to say, answers while the tree is read
+    # npm's answer, when the registry is npm's to say (read, or npm started): ready by the fetch
     with asked or query_for(settings) or nullcontext() as asked:
         settings, config, origin = policy(settings)
         ignores = tuple(parse_ignores(config, origin))

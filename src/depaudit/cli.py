@@ -222,7 +222,7 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
 
     from depaudit.npmrc import query_for
 
-    asked = query_for(settings)  # npm, if the registry is its to say, starts before the imports
+    asked = query_for(settings)  # npm's answer, if the registry is npm's to say: before imports
     with asked or nullcontext():
         from depaudit import gcpause
         from depaudit.app import exit_code, scan
