@@ -163,9 +163,9 @@ def test_a_global_npmrc_moved_by_npms_own_npmrc_is_read_too(
 def test_a_user_npmrc_moved_elsewhere_is_the_one_that_counts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    """npm reads the user's npmrc where ``userconfig`` puts it: from npm's built-in npmrc
-    (npm is asked, since it reads that file itself), the project's npmrc or a variable in
-    any case (``~/`` from home: depaudit reads the moved file itself, as npm 11 does)."""
+    """npm reads the user's npmrc where ``userconfig`` puts it: from npm's built-in npmrc,
+    the project's npmrc or a variable in any case (``~/`` from home): depaudit reads the
+    moved file itself, as npm 11 does, and npm is neither asked nor its default read."""
     prefix = tmp_path / "node"
     bin_dir = plain_npm(prefix)
     monkeypatch.setenv("PATH", str(bin_dir))
@@ -173,6 +173,7 @@ def test_a_user_npmrc_moved_elsewhere_is_the_one_that_counts(
     (home / "conf").mkdir(parents=True)
     project.mkdir()
     (project / "package.json").write_text("{}")
+    (home / ".npmrc").write_text("registry=https://not-moved.registry.invalid/\n")
     moved = home / "conf" / "npmrc"
     moved.write_text("registry=https://moved-user.registry.invalid/\n")
     env = {"PATH": str(bin_dir)}
@@ -183,17 +184,14 @@ def test_a_user_npmrc_moved_elsewhere_is_the_one_that_counts(
     else:
         env["Npm_Config_UserConfig"] = "~/conf/npmrc"
     config = load_npm_config(project, environ=env, home=home)
-    if where == "built-in":
-        assert (config.registry, config.origin) == (ASKED, NPM_ASKED)
-    else:
-        assert config.registry == "https://moved-user.registry.invalid/"
-        assert config.origin == str(moved)
+    assert config.registry == "https://moved-user.registry.invalid/"
+    assert config.origin == str(moved)
     early = registry_query(project, None, environ=env, home=home)  # what the scan starts
-    if where == "built-in":
-        assert early is not None and early.origin == NPM_ASKED
-        early.close()
-    else:
-        assert early is None  # the moved file names the registry: nothing to ask
+    assert early is None  # the moved file names the registry: nothing to ask
+    moved.write_text("fund=false\n")  # it names none: npm's default, read, not asked
+    config = load_npm_config(project, environ=env, home=home)
+    assert (config.registry, config.origin) == (DEFAULT, NPM_DEFAULT)
+    assert not (prefix / "npm-ran").exists()
 
 
 def test_npms_global_mode_leaves_npm_to_say(

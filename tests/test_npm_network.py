@@ -264,6 +264,54 @@ def test_the_builtin_and_global_npmrc_are_read_lowest_first(
     assert quiet.network.proxy is None and quiet.network.strict_ssl is True
 
 
+@pytest.mark.parametrize("where", ["built-in", "global"])
+def test_a_scope_and_credentials_in_npms_own_npmrc_are_used_below_the_users(
+    project: Path, home: Path, tmp_path: Path, where: str
+) -> None:
+    """npm merges every layer for a scope's registry, a ``//host/:`` credential and the fetch
+    settings, the built-in and global npmrc included (npm 11 sent a global file's token to
+    a global file's scope): so does depaudit, the user's and the project's files above them."""
+    prefix = tmp_path / "node"
+    env = fake_npm_install(prefix)
+    wide = (
+        prefix / "lib" / "node_modules" / "npm" / "npmrc"
+        if where == "built-in"
+        else prefix / "etc" / "npmrc"
+    )
+    wide.write_text(
+        "@Corp:registry=https://corp.registry.invalid/npm/\n"
+        "//corp.registry.invalid/npm/:_authToken=WIDE-TOKEN\n"
+        "fetch-retries=0\nfetch-timeout=1000\n"
+    )
+    (project / ".npmrc").write_text(f"registry={REGISTRY}\n")
+
+    def config(environ: dict[str, str] = env, ask: bool = True) -> NpmConfig:
+        return load_npm_config(project, None, environ=environ, home=home, ask_npm=ask)
+
+    got = config()
+    assert got.registry == REGISTRY  # the project's registry: npm is not asked
+    assert got.registry_for("@corp/tool") == "https://corp.registry.invalid/npm/"
+    assert got.registry_for("left-pad") == REGISTRY
+    assert got.auth_for("https://corp.registry.invalid/npm/@corp%2ftool") == "Bearer WIDE-TOKEN"
+    assert got.auth_for(REGISTRY + "left-pad") is None
+    assert (got.fetch_retries, got.fetch_timeout) == (0, 1.0)
+    (home / ".npmrc").write_text(
+        "//corp.registry.invalid/npm/:_authToken=USER-TOKEN\nfetch-retries=3\n"
+    )
+    got = config()
+    assert got.auth_for("https://corp.registry.invalid/npm/x") == "Bearer USER-TOKEN"
+    assert got.fetch_retries == 3 and got.fetch_timeout == 1.0
+    (project / ".npmrc").write_text(
+        f"registry={REGISTRY}\n@corp:registry=https://project.registry.invalid/\n"
+    )
+    assert config().registry_for("@corp/tool") == "https://project.registry.invalid/"
+    # offline runs (ask_npm=False) read neither of npm's own files
+    (home / ".npmrc").write_text("")
+    (project / ".npmrc").write_text(f"registry={REGISTRY}\n")
+    quiet = config(ask=False)
+    assert quiet.registry_for("@corp/tool") == REGISTRY and quiet.credentials == ()
+
+
 # -- npm's noproxy rule ---------------------------------------------------------------------
 
 
@@ -536,6 +584,34 @@ def test_a_scan_reaches_the_registry_through_the_proxy_in_npmrc(
     hosts = {request.headers.get("Host") for request, _ in httpserver.log}
     assert hosts == {"registry.invalid"}  # every registry request went through the proxy
     assert any(request.method == "POST" for request, _ in httpserver.log)  # advisories too
+
+
+def test_a_scan_sends_a_global_npmrcs_token_to_its_scope_and_nowhere_else(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A private scope set up for the whole machine (npm's global npmrc, as a build image's
+    ``npm config set --location=global`` writes it): its packages come from its registry with
+    its token, the others from the project's registry without it. Before, every package of
+    that scope was asked of the default registry and reported not in the registry."""
+    base = httpserver.url_for("/")
+    httpserver.expect_request("/left-pad").respond_with_json(packument("left-pad"))
+    httpserver.expect_request(
+        "/corp/@corp/tool", headers={"Authorization": "Bearer GLOBAL-TOKEN"}
+    ).respond_with_json(packument("@corp/tool"))
+    httpserver.expect_request("/-/npm/v1/security/advisories/bulk").respond_with_json({})
+    global_npmrc = tmp_path / "global-npmrc"
+    global_npmrc.write_text(
+        f"@corp:registry={base}corp/\n//{base.split('//', 1)[1]}corp/:_authToken=GLOBAL-TOKEN\n"
+    )
+    monkeypatch.setenv("npm_config_globalconfig", str(global_npmrc))
+    report = scan(tmp_path, f"registry={base}\n", monkeypatch, capsys)
+    assert known(report) == {"left-pad": True, "@corp/tool": True}
+    sent = {request.path: request.headers.get("Authorization") for request, _ in httpserver.log}
+    assert sent["/corp/@corp/tool"] == "Bearer GLOBAL-TOKEN"
+    assert sent["/left-pad"] is None and sent["/-/npm/v1/security/advisories/bulk"] is None
 
 
 @pytest.mark.parametrize("setting", ["cafile", "ca", "strict-ssl", "node-extra", "none"])

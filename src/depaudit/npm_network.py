@@ -3,7 +3,8 @@
 
 :func:`depaudit.npmrc.load_npm_config` reads them from the same places as the registry (the
 user's and the project's ``.npmrc``, ``npm_config_*`` variables) and from npm's global and
-built-in ``npmrc`` (:func:`npm_wide_layers`) into :class:`NpmNetwork`, and the registry's
+built-in ``npmrc`` (:func:`npm_wide_layers`, which it reads scopes and credentials from too)
+into :class:`NpmNetwork`, and the registry's
 session (:class:`depaudit.http.DepauditSession`) applies them over the
 environment's variables, as npm does (npm-registry-fetch and ``@npmcli/agent``, npm 11):
 
@@ -26,9 +27,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from depaudit.errors import ConfigError
@@ -168,50 +170,69 @@ def npm_path(value: str, home: Path | None, base: Path) -> Path:
     return base / value
 
 
+class BuiltIn(NamedTuple):
+    """npm's built-in ``npmrc`` (``path`` "" where no ``npm`` is on ``PATH``) and its settings."""
+
+    path: str
+    values: dict[str, str]
+
+
+def npm_builtin(environ: Mapping[str, str], read: Callable[[Path], dict[str, str]]) -> BuiltIn:
+    """npm's built-in ``npmrc``: the file beside npm's own folder (``npm`` on ``PATH``, its
+    links followed), where a distribution or an installer sets what every user gets (a
+    ``globalconfig``, a ``userconfig``, a registry). ``read`` reads one file; one that cannot
+    be read is taken as empty, as npm goes without it."""
+    npm = shutil.which("npm", path=environ.get("PATH", ""))
+    if not npm:
+        return BuiltIn("", {})
+    path = Path(os.path.realpath(npm)).parent.parent / "npmrc"
+    return BuiltIn(str(path), _readable(read, path))
+
+
+def _readable(read: Callable[[Path], dict[str, str]], path: Path) -> dict[str, str]:
+    try:
+        return read(path)
+    except ConfigError:
+        return {}
+
+
 def npm_wide_layers(
     environ: Mapping[str, str],
     settings: Mapping[str, str],
     read: Callable[[Path], dict[str, str]],
-    keys: frozenset[str] = NETWORK_KEYS,
+    keys: Container[str] = NETWORK_KEYS,
     *,
     home: Path | None = None,
     base: Path = Path("."),
+    builtin: BuiltIn | None = None,
 ) -> list[tuple[str, dict[str, str]]]:
     """npm's built-in and global ``npmrc`` files, lowest first, with only their settings in
-    ``keys``: the network ones (a CA set for the whole machine lives there), or ``registry``
-    (:func:`depaudit.npm_process.npm_answer`). Found as npm finds them, without
-    running npm: the built-in file beside npm's own folder (``npm`` on ``PATH``, its links
-    followed); the global one at ``globalconfig`` (from the environment, ``settings``, else
-    the built-in file), else ``<prefix>/etc/npmrc``, where the
-    prefix is ``prefix`` (from ``settings``, the other layers, or the environment), else
-    ``PREFIX``, else the folder above node's ``bin`` (``~/`` and relative paths as
-    :func:`npm_path` reads them, from ``home`` and ``base``). ``read`` reads one file; one
-    that cannot be read (not the user's to read) is gone without, as npm goes without it."""
-
-    def readable(path: Path) -> dict[str, str]:
-        try:
-            return read(path)
-        except ConfigError:
-            return {}
-
+    ``keys``: those depaudit reads from any npmrc (:data:`depaudit.npmrc.WIDE_KEYS`: a CA,
+    a proxy, a scope's registry or a credential set for the whole machine lives there), or
+    ``registry`` (:func:`depaudit.npm_process.npm_answer`). Found as npm finds them, without
+    running npm: the built-in file (:func:`npm_builtin`, unless given as ``builtin``); the
+    global one at ``globalconfig`` (from the environment, ``settings``, else the built-in
+    file), else ``<prefix>/etc/npmrc``, where the prefix is ``prefix`` (from ``settings``,
+    the other layers, or the environment), else ``PREFIX``, else the folder above node's
+    ``bin`` (``~/`` and relative paths as :func:`npm_path` reads them, from ``home`` and
+    ``base``). ``read`` reads one file; one that cannot be read (not the user's to read) is
+    gone without, as npm goes without it."""
     path_var = environ.get("PATH", "")
     layers: list[tuple[str, dict[str, str]]] = []
-    builtin: dict[str, str] = {}
-    npm = shutil.which("npm", path=path_var)
-    if npm:
-        builtin_path = Path(os.path.realpath(npm)).parent.parent / "npmrc"
-        builtin = readable(builtin_path)
-        layers.append((str(builtin_path), builtin))
+    if builtin is None:
+        builtin = npm_builtin(environ, read)
+    if builtin.path:
+        layers.append((builtin.path, builtin.values))
     where = (
         env_value(environ, "npm_config_globalconfig")
         or settings.get("globalconfig")
-        or builtin.get("globalconfig")  # npm's own npmrc may move it (as a distribution's does)
+        or builtin.values.get("globalconfig")  # npm's own npmrc may move it (a distribution's)
     )
     if not where:
         prefix = (
             env_value(environ, "npm_config_prefix")
             or settings.get("prefix")
-            or builtin.get("prefix")
+            or builtin.values.get("prefix")
             or environ.get("PREFIX")
         )
         if not prefix:
@@ -224,7 +245,7 @@ def npm_wide_layers(
     else:
         where = str(npm_path(where, home, base))
     if where:
-        layers.append((where, readable(Path(where))))
+        layers.append((where, _readable(read, Path(where))))
     return [(origin, {k: v for k, v in values.items() if k in keys}) for origin, values in layers]
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from depaudit.npm_network import env_value, npm_wide_layers
+from depaudit.npm_network import BuiltIn, env_value, npm_wide_layers
 
 NPM_CONFIG_TIMEOUT = 20.0  # seconds npm has to say its registry
 NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
@@ -90,16 +90,17 @@ def npm_answer(
     *,
     home: Path | None = None,
     base: Path = Path("."),
+    builtin: BuiltIn | None = None,
 ) -> RegistryQuery:
     """npm's registry, for a run where neither the environment nor the user's or project's
     ``.npmrc`` (``settings``, merged) names one: npm's built-in default (:func:`npm_default`)
     when npm's built-in and global ``npmrc`` name none either, else npm asked, which resolves
-    it all. Asked too where npm's built-in npmrc moves the user's (``userconfig=``), and in
-    npm's global mode (``global``, ``location=global``), where npm reads no project
-    ``.npmrc``. ``read`` reads one npmrc file; ``home`` and ``base`` resolve path settings
-    (:func:`depaudit.npm_network.npm_path`)."""
-    keys = frozenset({"registry", "userconfig"})
-    wide = npm_wide_layers(environ, settings, read, keys, home=home, base=base)
+    it all. Asked too in npm's global mode (``global``, ``location=global``), where npm reads
+    no project ``.npmrc``. ``read`` reads one npmrc file; ``home`` and ``base`` resolve path
+    settings (:func:`depaudit.npm_network.npm_path`); ``builtin`` is npm's built-in npmrc if
+    it was read already."""
+    keys = frozenset({"registry"})
+    wide = npm_wide_layers(environ, settings, read, keys, home=home, base=base, builtin=builtin)
     global_mode = "global" in (env_value(environ, "npm_config_location"), settings.get("location"))
     for flag in (env_value(environ, "npm_config_global"), settings.get("global", "")):
         global_mode |= flag.lower() not in ("", "false", "0")

@@ -1,12 +1,13 @@
-"""npm configuration: the registry base URL, scoped registries, credentials, and the proxy
-and TLS settings of :mod:`depaudit.npm_network` (read from the same files, plus npm's global
-and built-in ones).
+"""npm configuration: the registry base URL, scoped registries, credentials, fetch settings,
+and the proxy and TLS settings of :mod:`depaudit.npm_network`.
 
 Order, highest first (npm's own): ``--registry``; ``npm_config_registry`` /
-``NPM_CONFIG_REGISTRY``; the project's ``.npmrc``; the user's ``~/.npmrc`` (or
-``npm_config_userconfig``); then npm's own answer (:func:`depaudit.npm_process.npm_answer`:
-its built-in default read from its files, or ``npm config get registry``, which also sees
-the global and built-in configuration). No registry host is written anywhere in depaudit.
+``NPM_CONFIG_REGISTRY``; the project's ``.npmrc``; the user's ``~/.npmrc`` (or where
+``npm_config_userconfig``, the project's or npm's built-in npmrc moves it); npm's global and
+built-in npmrc (every setting but ``registry``, :data:`WIDE_KEYS`); then, for the registry,
+npm's own answer (:func:`depaudit.npm_process.npm_answer`: its built-in default read from its
+files, or ``npm config get registry``, which also sees the global and built-in
+configuration). No registry host is written anywhere in depaudit.
 
 Credentials follow npm's "nerf dart" rules: a key ``//host[:port]/path/:_authToken`` applies
 to request URLs whose ``//host[:port]/path/`` starts with it (the longest match wins), so a
@@ -33,9 +34,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from depaudit.errors import ConfigError
 from depaudit.npm_network import (
     NETWORK_KEYS,
+    BuiltIn,
     NpmNetwork,
     env_value,
     network_settings,
+    npm_builtin,
     npm_path,
     npm_wide_layers,
     read_npmrc_text,
@@ -53,6 +56,24 @@ NO_REGISTRY_HINT = (
 
 #: npm's settings read from ``npm_config_*`` variables besides the registries
 _ENV_KEYS = NETWORK_KEYS | {"fetch-timeout", "fetch-retries"}
+
+
+class _WideKeys:
+    """The settings read from npm's built-in and global ``npmrc``: every one depaudit reads
+    from the user's and the project's (the network ones, ``fetch-timeout``,
+    ``fetch-retries``, a scope's ``@scope:registry``, a ``//host/path/:`` credential), as
+    npm merges every layer, except ``registry`` itself, which npm is asked for when one of
+    those files names it (:func:`npm_answer`)."""
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (
+            key in _ENV_KEYS
+            or key.startswith("//")
+            or (key.startswith("@") and key.endswith(":registry"))
+        )
+
+
+WIDE_KEYS = _WideKeys()
 #: npm's list settings (``key[]=`` lines): every line is kept, joined by this
 LISTS = {"ca": "\n", "noproxy": ","}
 
@@ -264,15 +285,19 @@ def _check_url(url: str, origin: str) -> str:
 
 
 def _local_layers(
-    directory: Path, env: Mapping[str, str], home_dir: Path
+    directory: Path, env: Mapping[str, str], home_dir: Path, builtin: BuiltIn | None = None
 ) -> tuple[list[tuple[str, dict[str, str]]], Path]:
     """The user's and the project's ``.npmrc`` and the ``npm_config_*`` variables, lowest
     first, and the project's ``.npmrc`` path. The user's file is ``~/.npmrc`` unless
-    ``npm_config_userconfig`` (in any case) or the project's file moves it (npm reads the
-    project's first, so it can)."""
+    ``npm_config_userconfig`` (in any case), the project's file (npm reads it first, so it
+    can) or npm's built-in npmrc (``builtin``, when read) moves it, the first that does."""
     project_path = find_project_root(directory) / ".npmrc"
     project = _read_npmrc(project_path, env)
-    moved = env_value(env, "npm_config_userconfig") or project.get("userconfig", "")
+    moved = (
+        env_value(env, "npm_config_userconfig")
+        or project.get("userconfig", "")
+        or (builtin.values.get("userconfig", "") if builtin is not None else "")
+    )
     user_path = npm_path(moved, home_dir, project_path.parent) if moved else home_dir / ".npmrc"
     layers: list[tuple[str, dict[str, str]]] = [(str(user_path), _read_npmrc(user_path, env))]
     if project_path.resolve() != user_path.resolve():
@@ -310,15 +335,18 @@ def registry_query(
     if registry:
         return None
     home_dir = _home(env, home)
+    read = partial(_read_npmrc, environ=env)
+    builtin = npm_builtin(env, read)
     try:
-        layers, project_path = _local_layers(directory, env, home_dir)
+        layers, project_path = _local_layers(directory, env, home_dir, builtin)
     except ConfigError:
         return None
     merged = _merge(layers)[0]
     if merged.get("registry"):
         return None
-    read = partial(_read_npmrc, environ=env)
-    return npm_answer(env, merged, read, npm_timeout, home=home_dir, base=project_path.parent)
+    return npm_answer(
+        env, merged, read, npm_timeout, home=home_dir, base=project_path.parent, builtin=builtin
+    )
 
 
 def query_for(settings: Settings) -> RegistryQuery | None:
@@ -344,12 +372,15 @@ def load_npm_config(
     ``asked`` is npm's answer started earlier (:func:`registry_query`), read if needed."""
     env = dict(os.environ if environ is None else environ)
     home_dir = _home(env, home)
-    layers, project_path = _local_layers(directory, env, home_dir)
-    merged, origin_of = _merge(layers)
     read = partial(_read_npmrc, environ=env)  # one npmrc file
+    builtin = npm_builtin(env, read) if ask_npm else None
+    layers, project_path = _local_layers(directory, env, home_dir, builtin)
+    merged, origin_of = _merge(layers)
     root = project_path.parent  # where the project's npm runs: relative paths are from there
-    if ask_npm:  # npm's built-in and global files: their proxy and CA settings, lowest
-        wide = npm_wide_layers(env, merged, read, home=home_dir, base=root)
+    if ask_npm:  # npm's built-in and global files, lowest: a CA, a proxy, a scope, a token
+        wide = npm_wide_layers(
+            env, merged, read, WIDE_KEYS, home=home_dir, base=root, builtin=builtin
+        )
         merged, origin_of = _merge([*wide, *layers])
     if registry:
         base, origin = registry, "--registry"
@@ -357,7 +388,8 @@ def load_npm_config(
         base, origin = merged["registry"], origin_of["registry"]
     else:
         ask = (
-            asked or npm_answer(env, merged, read, npm_timeout, home=home_dir, base=root)
+            asked
+            or npm_answer(env, merged, read, npm_timeout, home=home_dir, base=root, builtin=builtin)
             if ask_npm
             else None
         )
