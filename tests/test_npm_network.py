@@ -259,9 +259,9 @@ def test_the_builtin_and_global_npmrc_are_read_lowest_first(
     )
     with pytest.raises(ConfigError, match="more than an npmrc"):
         network({**env, "npm_config_userconfig": "/dev/zero"})
-    # offline runs and ask_npm=False read neither
+    # offline runs (ask_npm=False) read the same files, as they read the same scopes
     quiet = load_npm_config(project, None, environ=env, home=home, ask_npm=False)
-    assert quiet.network.proxy is None and quiet.network.strict_ssl is True
+    assert quiet.network.proxy == "http://global.invalid:2"
 
 
 @pytest.mark.parametrize("where", ["built-in", "global"])
@@ -279,7 +279,8 @@ def test_a_scope_and_credentials_in_npms_own_npmrc_are_used_below_the_users(
         else prefix / "etc" / "npmrc"
     )
     wide.write_text(
-        "@Corp:registry=https://corp.registry.invalid/npm/\n"
+        "@corp:registry=https://corp.registry.invalid/npm/\n"
+        "@Other:registry=https://other.registry.invalid/\n"
         "//corp.registry.invalid/npm/:_authToken=WIDE-TOKEN\n"
         "fetch-retries=0\nfetch-timeout=1000\n"
     )
@@ -292,6 +293,7 @@ def test_a_scope_and_credentials_in_npms_own_npmrc_are_used_below_the_users(
     assert got.registry == REGISTRY  # the project's registry: npm is not asked
     assert got.registry_for("@corp/tool") == "https://corp.registry.invalid/npm/"
     assert got.registry_for("left-pad") == REGISTRY
+    assert got.registry_for("@other/x") == REGISTRY  # npm looks the scope up as written
     assert got.auth_for("https://corp.registry.invalid/npm/@corp%2ftool") == "Bearer WIDE-TOKEN"
     assert got.auth_for(REGISTRY + "left-pad") is None
     assert (got.fetch_retries, got.fetch_timeout) == (0, 1.0)
@@ -305,11 +307,43 @@ def test_a_scope_and_credentials_in_npms_own_npmrc_are_used_below_the_users(
         f"registry={REGISTRY}\n@corp:registry=https://project.registry.invalid/\n"
     )
     assert config().registry_for("@corp/tool") == "https://project.registry.invalid/"
-    # offline runs (ask_npm=False) read neither of npm's own files
+    # offline runs (ask_npm=False) read the same files: the same registries, the same keys
     (home / ".npmrc").write_text("")
     (project / ".npmrc").write_text(f"registry={REGISTRY}\n")
     quiet = config(ask=False)
-    assert quiet.registry_for("@corp/tool") == REGISTRY and quiet.credentials == ()
+    assert quiet.registry_for("@corp/tool") == "https://corp.registry.invalid/npm/"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "fetch-retries=abc",
+        "fetch-timeout=0",
+        "@corp:registry=corp.registry.invalid",
+        "//corp.registry.invalid/:_password=not*base64",
+    ],
+)
+def test_a_value_npm_would_drop_in_its_own_npmrc_is_dropped_not_fatal(
+    project: Path, home: Path, tmp_path: Path, line: str
+) -> None:
+    """npm warns of a value it cannot use in its built-in or global npmrc and goes on with
+    the layer below; so does a scan (those files are the machine's). The same value in the
+    user's file is still one clear error (exit 2)."""
+    prefix = tmp_path / "node"
+    env = fake_npm_install(prefix)
+    (prefix / "lib" / "node_modules" / "npm" / "npmrc").write_text(
+        "fetch-retries=4\nfetch-timeout=2000\n@corp:registry=https://builtin.registry.invalid/\n"
+    )
+    (prefix / "etc" / "npmrc").write_text(f"{line}\n//corp.registry.invalid/:username=u\n")
+    (project / ".npmrc").write_text(f"registry={REGISTRY}\n")
+    got = load_npm_config(project, None, environ=env, home=home)
+    assert (got.fetch_retries, got.fetch_timeout) == (4, 2.0)  # the built-in file's
+    assert got.registry_for("@corp/tool") == "https://builtin.registry.invalid/"
+    assert got.credentials == ()  # a username without a usable password is no credential
+    (home / ".npmrc").write_text(f"{line}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_npm_config(project, None, environ=env, home=home)
+    assert str(raised.value).startswith(f"{home / '.npmrc'}: ")
 
 
 # -- npm's noproxy rule ---------------------------------------------------------------------
@@ -612,6 +646,39 @@ def test_a_scan_sends_a_global_npmrcs_token_to_its_scope_and_nowhere_else(
     sent = {request.path: request.headers.get("Authorization") for request, _ in httpserver.log}
     assert sent["/corp/@corp/tool"] == "Bearer GLOBAL-TOKEN"
     assert sent["/left-pad"] is None and sent["/-/npm/v1/security/advisories/bulk"] is None
+    # offline, the same files give the same registries: what the online run cached is found
+    asked = len(httpserver.log)
+    argv = ["scan", str(tmp_path / "app"), "--offline", "--format", "json"]
+    code = main([*argv, "--no-npm", "--cache-dir", str(tmp_path / "c")])
+    out, err = capsys.readouterr()
+    assert code == 0 and "not in the cache" not in err, err
+    assert known(json.loads(out)) == {"left-pad": True, "@corp/tool": True}
+    assert len(httpserver.log) == asked
+
+
+def test_offline_keeps_the_files_scopes_when_only_npm_named_the_registry(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No npmrc names the registry, only a scope's (the common private-scope setup): online,
+    npm says the registry; offline, npm's answer as the cache kept it stands in for it, and
+    the scope still has its own registry. Before, an offline run without a registry in any
+    file dropped every scope, and their packages were "not in the cache"."""
+    base = httpserver.url_for("/")
+    httpserver.expect_request("/left-pad").respond_with_json(packument("left-pad"))
+    httpserver.expect_request("/corp/@corp/tool").respond_with_json(packument("@corp/tool"))
+    httpserver.expect_request("/-/npm/v1/security/advisories/bulk").respond_with_json({})
+    npm_answering(tmp_path, monkeypatch, f'echo "{base}"\n')
+    monkeypatch.setenv("npm_config_globalconfig", str(tmp_path / "no-global-npmrc"))
+    report = scan(tmp_path, f"@corp:registry={base}corp/\n", monkeypatch, capsys)
+    assert known(report) == {"left-pad": True, "@corp/tool": True}
+    argv = ["scan", str(tmp_path / "app"), "--offline", "--format", "json", "--no-npm"]
+    code = main([*argv, "--cache-dir", str(tmp_path / "c")])
+    out, err = capsys.readouterr()
+    assert code == 0 and "not in the cache" not in err, err
+    assert known(json.loads(out)) == {"left-pad": True, "@corp/tool": True}
 
 
 @pytest.mark.parametrize("setting", ["cafile", "ca", "strict-ssl", "node-extra", "none"])

@@ -195,7 +195,8 @@ def test_scoped_registries(project: Path, home: Path) -> None:
     config = load(project, home, {"npm_config_@env:registry": "https://env.invalid/"})
     assert config.registry_for("lodash") == "https://default.invalid/"
     assert config.registry_for("@corp/tool") == "https://corp.invalid/npm/"
-    assert config.registry_for("@Corp/tool") == "https://corp.invalid/npm/"
+    # npm looks a scope up as written (npm-registry-fetch's pickRegistry): no other case
+    assert config.registry_for("@Corp/tool") == "https://default.invalid/"
     assert config.registry_for("@team/x") == "https://team.invalid/"
     assert config.registry_for("@env/x") == "https://env.invalid/"
     assert config.registry_for("@other/x") == "https://default.invalid/"

@@ -4,7 +4,7 @@ and the proxy and TLS settings of :mod:`depaudit.npm_network`.
 Order, highest first (npm's own): ``--registry``; ``npm_config_registry`` /
 ``NPM_CONFIG_REGISTRY``; the project's ``.npmrc``; the user's ``~/.npmrc`` (or where
 ``npm_config_userconfig``, the project's or npm's built-in npmrc moves it); npm's global and
-built-in npmrc (every setting but ``registry``, :data:`WIDE_KEYS`); then, for the registry,
+built-in npmrc (only :data:`WIDE_KEYS`: not ``registry``); then, for the registry,
 npm's own answer (:func:`depaudit.npm_process.npm_answer`: its built-in default read from its
 files, or ``npm config get registry``, which also sees the global and built-in
 configuration). No registry host is written anywhere in depaudit.
@@ -49,6 +49,8 @@ from depaudit.npm_process import NPM_CONFIG_TIMEOUT, RegistryQuery, npm_answer
 if TYPE_CHECKING:
     from depaudit.config import Settings
 
+#: NpmConfig.origin of an offline run's registry: npm's answer to the last online run
+REMEMBERED = "npm config get registry, as cached"
 NO_REGISTRY_HINT = (
     "give --registry URL, set npm_config_registry, or put registry=URL in .npmrc "
     "(npm config get registry gave nothing)"
@@ -59,11 +61,11 @@ _ENV_KEYS = NETWORK_KEYS | {"fetch-timeout", "fetch-retries"}
 
 
 class _WideKeys:
-    """The settings read from npm's built-in and global ``npmrc``: every one depaudit reads
-    from the user's and the project's (the network ones, ``fetch-timeout``,
-    ``fetch-retries``, a scope's ``@scope:registry``, a ``//host/path/:`` credential), as
-    npm merges every layer, except ``registry`` itself, which npm is asked for when one of
-    those files names it (:func:`npm_answer`)."""
+    """The settings read from npm's built-in and global ``npmrc``, as npm merges every layer
+    for them: the network ones, ``fetch-timeout``, ``fetch-retries``, a scope's
+    ``@scope:registry`` and a ``//host/path/:`` credential. Not ``registry``, which npm is
+    asked for when one of those files names it (:func:`npm_answer`), nor the settings that
+    find files (``userconfig``, ``globalconfig``, ``prefix``: read where they apply)."""
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and (
@@ -188,7 +190,7 @@ class NpmConfig:
     def registry_for(self, name: str) -> str:
         """Base URL (with trailing slash) serving package ``name``."""
         if name.startswith("@") and "/" in name:
-            scope = name.split("/", 1)[0].lower()
+            scope = name.split("/", 1)[0]
             found = self.scopes.get(scope)
             if found:
                 return found
@@ -205,9 +207,13 @@ class NpmConfig:
         return best.header if best else None
 
 
-def _credentials(values: Mapping[str, str]) -> tuple[Credential, ...]:
-    """Collect ``//host/path/:_authToken``, ``:_auth``, ``:username`` + ``:_password``."""
+def _credentials(
+    values: Mapping[str, str], origin_of: Mapping[str, str] | None = None
+) -> tuple[Credential, ...]:
+    """Collect ``//host/path/:_authToken``, ``:_auth``, ``:username`` + ``:_password``
+    (``origin_of``: the file each key came from, named in an error)."""
     scopes: dict[str, dict[str, str]] = {}
+    password_from: dict[str, str] = {}
     for key, value in values.items():
         if not key.startswith("//") or ":" not in key[2:]:
             continue
@@ -215,6 +221,8 @@ def _credentials(values: Mapping[str, str]) -> tuple[Credential, ...]:
         if setting in ("_authToken", "_auth", "username", "_password") and value:
             scope = nerf_dart("https:" + with_slash(head))
             scopes.setdefault(scope, {})[setting] = value
+            if setting == "_password":
+                password_from[scope] = (origin_of or {}).get(key, "npm config")
     out = []
     for scope, settings in sorted(scopes.items()):
         if "_authToken" in settings:
@@ -226,7 +234,7 @@ def _credentials(values: Mapping[str, str]) -> tuple[Credential, ...]:
                 password = base64.b64decode(settings["_password"], validate=True).decode()
             except (ValueError, UnicodeDecodeError):
                 raise ConfigError(
-                    f"npm config: {scope}:_password is not base64",
+                    f"{password_from[scope]}: {scope}:_password is not base64",
                     "npm stores _password base64-encoded",
                 ) from None
             token = base64.b64encode(f"{settings['username']}:{password}".encode()).decode()
@@ -365,42 +373,46 @@ def load_npm_config(
     npm_timeout: float = NPM_CONFIG_TIMEOUT,
     ask_npm: bool = True,
     asked: RegistryQuery | None = None,
+    remembered: str | None = None,
 ) -> NpmConfig:
     """Resolve the registry, scoped registries, credentials and network settings the way
-    npm does. ``ask_npm=False`` (offline runs, tests) keeps to the user's and the project's
-    ``.npmrc`` and the environment: npm is not run, its built-in and global files not read.
-    ``asked`` is npm's answer started earlier (:func:`registry_query`), read if needed."""
+    npm does, from every npmrc npm reads (npm's built-in and global ones lowest, only their
+    :data:`WIDE_KEYS`, with a value npm would drop dropped: :func:`_usable`).
+    ``ask_npm=False`` (offline runs, tests) reads the files alone: where none names the
+    registry, npm is neither run nor its default read, and ``remembered`` (npm's answer to
+    the last online run, kept in the cache) is the registry, else there is none
+    (ConfigError). ``asked`` is npm's answer started earlier (:func:`registry_query`), read
+    if needed."""
     env = dict(os.environ if environ is None else environ)
     home_dir = _home(env, home)
     read = partial(_read_npmrc, environ=env)  # one npmrc file
-    builtin = npm_builtin(env, read) if ask_npm else None
+    builtin = npm_builtin(env, read)
     layers, project_path = _local_layers(directory, env, home_dir, builtin)
     merged, origin_of = _merge(layers)
     root = project_path.parent  # where the project's npm runs: relative paths are from there
-    if ask_npm:  # npm's built-in and global files, lowest: a CA, a proxy, a scope, a token
-        wide = npm_wide_layers(
-            env, merged, read, WIDE_KEYS, home=home_dir, base=root, builtin=builtin
-        )
-        merged, origin_of = _merge([*wide, *layers])
+    # npm's built-in and global files, lowest: a CA, a proxy, a scope, a token
+    wide = npm_wide_layers(env, merged, read, WIDE_KEYS, home=home_dir, base=root, builtin=builtin)
+    merged, origin_of = _merge([*map(_usable, wide), *layers])
     if registry:
         base, origin = registry, "--registry"
     elif merged.get("registry"):
         base, origin = merged["registry"], origin_of["registry"]
+    elif not ask_npm:
+        if not remembered:
+            raise ConfigError("npm config: no registry configured", NO_REGISTRY_HINT)
+        base, origin = remembered, REMEMBERED
     else:
-        ask = (
-            asked
-            or npm_answer(env, merged, read, npm_timeout, home=home_dir, base=root, builtin=builtin)
-            if ask_npm
-            else None
+        ask = asked or npm_answer(
+            env, merged, read, npm_timeout, home=home_dir, base=root, builtin=builtin
         )
-        answer, failure = ask.result() if ask is not None else (None, None)
-        if not answer or ask is None:
+        answer, failure = ask.result()
+        if not answer:
             raise ConfigError(
                 "npm config: no registry configured" + (f" ({failure})" if failure else ""),
                 NO_REGISTRY_HINT,
             )
         base, origin = answer, ask.origin
-    credentials = list(_credentials(merged))
+    credentials = list(_credentials(merged, origin_of))
     in_urls: list[Credential] = []
 
     def clean(url: str, where: str) -> str:
@@ -409,8 +421,8 @@ def load_npm_config(
             in_urls.append(credential)
         return checked
 
-    scopes = {
-        key.split(":", 1)[0].lower(): clean(value, origin_of[key])
+    scopes = {  # as written: npm looks a package's scope up as it is (only env keys are lowered)
+        key.split(":", 1)[0]: clean(value, origin_of[key])
         for key, value in merged.items()
         if key.startswith("@") and key.endswith(":registry") and value
     }
@@ -441,6 +453,32 @@ def _merge(
             merged[key] = value
             origin_of[key] = origin
     return merged, origin_of
+
+
+def _usable(layer: tuple[str, dict[str, str]]) -> tuple[str, dict[str, str]]:
+    """One of npm's built-in and global npmrc with the values npm would drop, or that could
+    not be used, left out, so that the layer below (or depaudit's default) applies: a fetch
+    setting that is not a whole number, a scope's registry that is not an http(s) URL, a
+    ``_password`` that is not base64. npm warns of such a value and goes on; these files are
+    the machine's, not the project's, so a scan goes on too. (Their proxy and CA settings
+    keep their errors: going direct where a proxy was meant is not a default.)"""
+    origin, values = layer
+    kept: dict[str, str] = {}
+    for key, value in values.items():
+        try:
+            if key in _MINIMUMS:
+                _number(values, {key: origin}, key, _MINIMUMS[key])
+            elif key.startswith("@") and key.endswith(":registry") and value:
+                _check_url(value, origin)
+            elif key.startswith("//") and key.endswith(":_password") and value:
+                base64.b64decode(value, validate=True).decode()
+        except (ConfigError, ValueError, UnicodeDecodeError):
+            continue
+        kept[key] = value
+    return origin, kept
+
+
+_MINIMUMS = {"fetch-timeout": 1, "fetch-retries": 0}
 
 
 def _number(

@@ -40,7 +40,7 @@ from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import TLS_ERROR, ConfigError
 from depaudit.models import PackageFacts
 from depaudit.npm_process import NPM_ASKED, NPM_DEFAULT, RegistryQuery
-from depaudit.npmrc import NpmConfig, load_npm_config
+from depaudit.npmrc import REMEMBERED, NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services import registry_snapshot as snapshot
@@ -652,14 +652,15 @@ def build_registry_service(
     if cache is None:  # the composition root hands in the run's one cache
         cache = Cache(cache_dir, enabled=use_cache)
     if offline:
-        try:
-            config = load_npm_config(directory, registry, npm_timeout=npm_timeout, ask_npm=False)
+        kept = cache.get(NPM_CONFIG_NAMESPACE, "registry")
+        url = kept.value if kept and isinstance(kept.value, str) else None
+        try:  # the same files as online (scoped registries: the same cache keys)
+            config = load_npm_config(
+                directory, registry, npm_timeout=npm_timeout, ask_npm=False, remembered=url
+            )
         except ConfigError:
-            remembered = cache.get(NPM_CONFIG_NAMESPACE, "registry")
-            url = remembered.value if remembered and isinstance(remembered.value, str) else None
             config = NpmConfig(
-                registry=url or OFFLINE_PLACEHOLDER,
-                origin="npm config get registry, as cached" if url else "offline",
+                registry=url or OFFLINE_PLACEHOLDER, origin=REMEMBERED if url else "offline"
             )
     else:
         config = load_npm_config(directory, registry, npm_timeout=npm_timeout, asked=asked)
