@@ -340,6 +340,9 @@ def test_a_value_npm_would_drop_in_its_own_npmrc_is_dropped_not_fatal(
     assert (got.fetch_retries, got.fetch_timeout) == (4, 2.0)  # the built-in file's
     assert got.registry_for("@corp/tool") == "https://builtin.registry.invalid/"
     assert got.credentials == ()  # a username without a usable password is no credential
+    key = line.split("=", 1)[0]
+    assert len(got.dropped) == 1 and got.dropped[0].startswith(f"{prefix / 'etc' / 'npmrc'}: {key}")
+    assert got.dropped[0].endswith("as npm ignores it") and "not*base64" not in got.dropped[0]
     (home / ".npmrc").write_text(f"{line}\n")
     with pytest.raises(ConfigError) as raised:
         load_npm_config(project, None, environ=env, home=home)
@@ -639,21 +642,26 @@ def test_a_scan_sends_a_global_npmrcs_token_to_its_scope_and_nowhere_else(
     global_npmrc = tmp_path / "global-npmrc"
     global_npmrc.write_text(
         f"@corp:registry={base}corp/\n//{base.split('//', 1)[1]}corp/:_authToken=GLOBAL-TOKEN\n"
+        "fetch-retries=many\n"  # npm warns and goes on without it; so does the scan
     )
+    said = f"{global_npmrc}: fetch-retries 'many' ignored (not a whole number >= 0)"
     monkeypatch.setenv("npm_config_globalconfig", str(global_npmrc))
     report = scan(tmp_path, f"registry={base}\n", monkeypatch, capsys)
     assert known(report) == {"left-pad": True, "@corp/tool": True}
     sent = {request.path: request.headers.get("Authorization") for request, _ in httpserver.log}
     assert sent["/corp/@corp/tool"] == "Bearer GLOBAL-TOKEN"
     assert sent["/left-pad"] is None and sent["/-/npm/v1/security/advisories/bulk"] is None
+    assert any(line.startswith(said) for line in report["warnings"])  # type: ignore[attr-defined]
     # offline, the same files give the same registries: what the online run cached is found
     asked = len(httpserver.log)
     argv = ["scan", str(tmp_path / "app"), "--offline", "--format", "json"]
     code = main([*argv, "--no-npm", "--cache-dir", str(tmp_path / "c")])
     out, err = capsys.readouterr()
-    assert code == 0 and "not in the cache" not in err, err
-    assert known(json.loads(out)) == {"left-pad": True, "@corp/tool": True}
+    offline = json.loads(out)
+    assert code == 0 and "not in the cache" not in err + out, err
+    assert known(offline) == {"left-pad": True, "@corp/tool": True}
     assert len(httpserver.log) == asked
+    assert any(line.startswith(said) for line in offline["warnings"])
 
 
 def test_offline_keeps_the_files_scopes_when_only_npm_named_the_registry(
@@ -677,7 +685,7 @@ def test_offline_keeps_the_files_scopes_when_only_npm_named_the_registry(
     argv = ["scan", str(tmp_path / "app"), "--offline", "--format", "json", "--no-npm"]
     code = main([*argv, "--cache-dir", str(tmp_path / "c")])
     out, err = capsys.readouterr()
-    assert code == 0 and "not in the cache" not in err, err
+    assert code == 0 and "not in the cache" not in err + out, err
     assert known(json.loads(out)) == {"left-pad": True, "@corp/tool": True}
 
 

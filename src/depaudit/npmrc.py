@@ -178,6 +178,8 @@ class NpmConfig:
     fetch_timeout: float | None = None
     fetch_retries: int | None = None
     network: NpmNetwork = field(default_factory=NpmNetwork)
+    #: values of npm's own npmrc files left out as npm leaves them out (one line each)
+    dropped: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
@@ -392,7 +394,8 @@ def load_npm_config(
     root = project_path.parent  # where the project's npm runs: relative paths are from there
     # npm's built-in and global files, lowest: a CA, a proxy, a scope, a token
     wide = npm_wide_layers(env, merged, read, WIDE_KEYS, home=home_dir, base=root, builtin=builtin)
-    merged, origin_of = _merge([*map(_usable, wide), *layers])
+    dropped: list[str] = []
+    merged, origin_of = _merge([*(_usable(one, dropped) for one in wide), *layers])
     if registry:
         base, origin = registry, "--registry"
     elif merged.get("registry"):
@@ -439,6 +442,7 @@ def load_npm_config(
         fetch_timeout=timeout / 1000 if timeout is not None else None,
         fetch_retries=retries,
         network=network_settings(merged, origin_of, project_path.parent, home_dir, env),
+        dropped=tuple(dropped),
     )
 
 
@@ -455,24 +459,36 @@ def _merge(
     return merged, origin_of
 
 
-def _usable(layer: tuple[str, dict[str, str]]) -> tuple[str, dict[str, str]]:
+def _usable(layer: tuple[str, dict[str, str]], dropped: list[str]) -> tuple[str, dict[str, str]]:
     """One of npm's built-in and global npmrc with the values npm would drop, or that could
     not be used, left out, so that the layer below (or depaudit's default) applies: a fetch
     setting that is not a whole number, a scope's registry that is not an http(s) URL, a
     ``_password`` that is not base64. npm warns of such a value and goes on; these files are
-    the machine's, not the project's, so a scan goes on too. (Their proxy and CA settings
-    keep their errors: going direct where a proxy was meant is not a default.)"""
+    the machine's, not the project's, so a scan goes on too, and says so in ``dropped``.
+    (Their proxy and CA settings keep their errors: going direct where a proxy was meant is
+    not a default.)"""
     origin, values = layer
     kept: dict[str, str] = {}
     for key, value in values.items():
-        try:
-            if key in _MINIMUMS:
+        shown, why = "", ""
+        if key in _MINIMUMS:
+            try:
                 _number(values, {key: origin}, key, _MINIMUMS[key])
-            elif key.startswith("@") and key.endswith(":registry") and value:
+            except ConfigError:
+                shown, why = repr(value.strip()[:40]), f"not a whole number >= {_MINIMUMS[key]}"
+        elif key.startswith("@") and key.endswith(":registry") and value:
+            try:
                 _check_url(value, origin)
-            elif key.startswith("//") and key.endswith(":_password") and value:
+            except ConfigError:
+                shown, why = repr(redact_url(value)[:80]), "not an http(s) URL"
+        elif key.startswith("//") and key.endswith(":_password") and value:
+            try:
                 base64.b64decode(value, validate=True).decode()
-        except (ConfigError, ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError):
+                why = "not base64"  # a secret: never shown
+        if why:
+            value_shown = f" {shown}" if shown else ""
+            dropped.append(f"{origin}: {key}{value_shown} ignored ({why}), as npm ignores it")
             continue
         kept[key] = value
     return origin, kept

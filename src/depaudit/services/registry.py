@@ -341,7 +341,7 @@ class RegistryService(EnrichmentService):
         urls = {name: self.url_for(name) for name in names}
         shortcut = self._from_snapshot(packages, urls, now)
         if shortcut is not None:
-            return shortcut
+            return self._said(shortcut)
         # one batched read of every name's entry (a lookup per name cost more than the rest)
         stored = self.cache.get_many(NAMESPACE, urls.values()) if self.cache is not None else {}
         with self.progress("npm registry", len(names)) as progress:
@@ -398,9 +398,18 @@ class RegistryService(EnrichmentService):
         elif len(found) == len(names):
             self._keep_snapshot(packages, urls, facts, not_found, rows)
         self.failed = failed
-        return EnrichmentResult(
-            facts=facts, warnings=tuple(warnings), consulted=summary, failed=failed
+        return self._said(
+            EnrichmentResult(
+                facts=facts, warnings=tuple(warnings), consulted=summary, failed=failed
+            )
         )
+
+    def _said(self, result: EnrichmentResult) -> EnrichmentResult:
+        """``result`` with the npmrc values left out as npm leaves them out said first (npm
+        warns of them on every command too), fetched, cached or offline alike."""
+        if not self.config.dropped:
+            return result
+        return replace(result, warnings=(*self.config.dropped, *result.warnings))
 
     def _fetch_all(
         self,
