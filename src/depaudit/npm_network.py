@@ -179,9 +179,9 @@ class BuiltIn(NamedTuple):
 
 def npm_builtin(environ: Mapping[str, str], read: Callable[[Path], dict[str, str]]) -> BuiltIn:
     """npm's built-in ``npmrc``: the file ``npmrc`` in npm's own folder (``npm`` on
-    ``PATH``, its links followed), where a distribution or an installer sets what every user gets (a
-    ``globalconfig``, a ``userconfig``, a registry). ``read`` reads one file; one that cannot
-    be read is taken as empty, as npm goes without it."""
+    ``PATH``, its links followed), where a distribution or an installer sets what every
+    user gets (a ``globalconfig``, a ``userconfig``, a registry). ``read`` reads one file;
+    one that cannot be read is taken as empty, as npm goes without it."""
     npm = shutil.which("npm", path=environ.get("PATH", ""))
     if not npm:
         return BuiltIn("", {})
