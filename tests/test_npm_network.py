@@ -24,7 +24,7 @@ from depaudit.cli import main
 from depaudit.errors import ConfigError
 from depaudit.http import DepauditSession, build_session
 from depaudit.http_bulk import get_one
-from depaudit.npm_network import NpmNetwork, bypasses_proxy
+from depaudit.npm_network import NpmNetwork, bypasses_proxy, redact_url
 from depaudit.npmrc import NpmConfig, load_npm_config
 
 REGISTRY = "http://registry.invalid/"
@@ -316,37 +316,74 @@ def test_a_scope_and_credentials_in_npms_own_npmrc_are_used_below_the_users(
 
 @pytest.mark.parametrize(
     "line",
-    [
-        "fetch-retries=abc",
-        "fetch-timeout=0",
-        "@corp:registry=corp.registry.invalid",
-        "//corp.registry.invalid/:_password=not*base64",
-    ],
+    ["fetch-retries=abc", "fetch-timeout=0", "//corp.registry.invalid/:_password=not*base64"],
 )
-def test_a_value_npm_would_drop_in_its_own_npmrc_is_dropped_not_fatal(
+def test_a_value_depaudit_cannot_use_in_npms_own_npmrc_is_left_out_with_a_warning(
     project: Path, home: Path, tmp_path: Path, line: str
 ) -> None:
-    """npm warns of a value it cannot use in its built-in or global npmrc and goes on with
-    the layer below; so does a scan (those files are the machine's). The same value in the
-    user's file is still one clear error (exit 2)."""
+    """A value depaudit cannot use in npm's built-in or global npmrc is left out, the layer
+    below applies, and one warning names the file and the key, never a password (npm too
+    warns of a fetch setting that is not a number and goes on); those files are the
+    machine's. The same value in the user's file is still one clear error (exit 2)."""
     prefix = tmp_path / "node"
     env = fake_npm_install(prefix)
     (prefix / "lib" / "node_modules" / "npm" / "npmrc").write_text(
-        "fetch-retries=4\nfetch-timeout=2000\n@corp:registry=https://builtin.registry.invalid/\n"
+        "fetch-retries=4\nfetch-timeout=2000\n"
     )
     (prefix / "etc" / "npmrc").write_text(f"{line}\n//corp.registry.invalid/:username=u\n")
     (project / ".npmrc").write_text(f"registry={REGISTRY}\n")
     got = load_npm_config(project, None, environ=env, home=home)
     assert (got.fetch_retries, got.fetch_timeout) == (4, 2.0)  # the built-in file's
-    assert got.registry_for("@corp/tool") == "https://builtin.registry.invalid/"
     assert got.credentials == ()  # a username without a usable password is no credential
     key = line.split("=", 1)[0]
     assert len(got.dropped) == 1 and got.dropped[0].startswith(f"{prefix / 'etc' / 'npmrc'}: {key}")
-    assert got.dropped[0].endswith("as npm ignores it") and "not*base64" not in got.dropped[0]
+    assert "ignored (not " in got.dropped[0] and "not*base64" not in got.dropped[0]
     (home / ".npmrc").write_text(f"{line}\n")
     with pytest.raises(ConfigError) as raised:
         load_npm_config(project, None, environ=env, home=home)
     assert str(raised.value).startswith(f"{home / '.npmrc'}: ")
+
+
+def test_a_scope_whose_registry_in_npms_own_npmrc_is_not_a_url_fails_only_where_used(
+    project: Path, home: Path, tmp_path: Path
+) -> None:
+    """npm fails on a package of such a scope (ERR_INVALID_URL) and on nothing else. Asking
+    the default registry instead would send a private name (and that registry's token)
+    where it was never meant to go; so its packages are refused with the file named, and a
+    tree without them is not held up. The secret in the bad value never shows."""
+    prefix = tmp_path / "node"
+    env = fake_npm_install(prefix)
+    (prefix / "etc" / "npmrc").write_text("@corp:registry=//user:s3cret@corp.registry.invalid/\n")
+    (project / ".npmrc").write_text(f"registry={REGISTRY}\n")
+    got = load_npm_config(project, None, environ=env, home=home)
+    assert got.registry_for("left-pad") == REGISTRY
+    assert got.registry_for("@other/x") == REGISTRY
+    with pytest.raises(ConfigError) as raised:
+        got.registry_for("@corp/tool")
+    said = str(raised.value)
+    assert said.startswith(f"{prefix / 'etc' / 'npmrc'}: @corp:registry ") and "s3cret" not in said
+    (home / ".npmrc").write_text("@corp:registry=https://corp.registry.invalid/\n")  # above it
+    assert load_npm_config(project, None, environ=env, home=home).registry_for("@corp/x") == (
+        "https://corp.registry.invalid/"
+    )
+    (home / ".npmrc").write_text("@corp:registry=corp.registry.invalid\n")  # the user's: at once
+    with pytest.raises(ConfigError, match=str(home / ".npmrc")):
+        load_npm_config(project, None, environ=env, home=home)
+
+
+@given(
+    form=st.sampled_from(["https://{}@h/x", "//{}@h/", "{}@h/", "https//{}@h/", "a/{}@h"]),
+    user=st.from_regex(r"[A-Za-z0-9._~-]{0,12}", fullmatch=True),
+    secret=st.from_regex(r"[A-Za-z0-9!$&'()*+,;=._~-]{6,20}", fullmatch=True),
+)
+def test_a_password_in_a_url_never_shows_however_malformed(
+    form: str, user: str, secret: str
+) -> None:
+    """The registry and proxy URLs of npmrc files are quoted in errors and warnings: what
+    stands before an ``@`` is hidden, in a malformed URL too."""
+    url = form.format(f"{user}:{secret}")
+    shown = redact_url(url)
+    assert secret not in shown and shown.endswith(url.rsplit("@", 1)[1])
 
 
 # -- npm's noproxy rule ---------------------------------------------------------------------
@@ -662,6 +699,63 @@ def test_a_scan_sends_a_global_npmrcs_token_to_its_scope_and_nowhere_else(
     assert known(offline) == {"left-pad": True, "@corp/tool": True}
     assert len(httpserver.log) == asked
     assert any(line.startswith(said) for line in offline["warnings"])
+
+
+def test_a_scan_of_a_scope_whose_machine_wide_registry_is_not_a_url_stops_and_sends_nothing(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A typo in the global npmrc's scope: npm fails on that scope's packages, and so does
+    the scan (exit 2, one line naming the file), before any request: the private name never
+    reaches the project's registry. A tree without that scope scans as before."""
+    base = httpserver.url_for("/")
+    serve_registry(httpserver)
+    global_npmrc = tmp_path / "global-npmrc"
+    global_npmrc.write_text("@corp:registry=corp.registry.invalid/npm/\n")
+    monkeypatch.setenv("npm_config_globalconfig", str(global_npmrc))
+    app = write_app(tmp_path, f"registry={base}\n", monkeypatch)
+    argv = ["scan", str(app), "--no-npm", "--format", "json", "--cache-dir", str(tmp_path / "c")]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert f"{global_npmrc}: @corp:registry 'corp.registry.invalid/npm/'" in err
+    assert not any("corp" in request.path for request, _ in httpserver.log)
+    global_npmrc.write_text("@other:registry=other.registry.invalid\n")  # a scope not in use
+    assert main(argv) == 0
+    assert known(json.loads(capsys.readouterr().out)) == {"left-pad": True, "@corp/tool": True}
+
+
+def test_offline_needs_no_proxy_or_ca_and_stops_on_a_bad_value_of_the_users(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An offline scan sends nothing: a CA file added to the global npmrc since the online
+    run, and not a certificate, does not cost it the cache (before: every package unknown,
+    with "run once online"). A bad value in the user's own npmrc is the same clear error
+    (exit 2, the file named) offline as online, not a quiet fall to no registry."""
+    base = httpserver.url_for("/")
+    serve_registry(httpserver)
+    global_npmrc = tmp_path / "global-npmrc"
+    monkeypatch.setenv("npm_config_globalconfig", str(global_npmrc))
+    scan(tmp_path, f"registry={base}\n", monkeypatch, capsys)
+    bad_ca = tmp_path / "bad.pem"
+    bad_ca.write_text("not a certificate\n")
+    global_npmrc.write_text(f"cafile={bad_ca}\n")
+    argv = ["scan", str(tmp_path / "app"), "--offline", "--format", "json", "--no-npm"]
+    argv += ["--cache-dir", str(tmp_path / "c")]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "not in the cache" not in out + err
+    assert known(json.loads(out)) == {"left-pad": True, "@corp/tool": True}
+    (tmp_path / "home").mkdir(exist_ok=True)
+    (tmp_path / "home" / ".npmrc").write_text("fetch-retries=abc\n")
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and str(tmp_path / "home" / ".npmrc") in err and "Traceback" not in err
 
 
 def test_offline_keeps_the_files_scopes_when_only_npm_named_the_registry(

@@ -77,11 +77,14 @@ def read_pem_file(path: Path) -> str:
 
 
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+_LOOSE_USERINFO = re.compile(r"[^/@\s]+@")
 
 
 def redact_url(url: str) -> str:
-    """``https://user:pw@host/`` -> ``https://***@host/``: for messages, whatever the URL."""
-    return _USERINFO.sub(r"\1***@", url)
+    """``https://user:pw@host/`` -> ``https://***@host/``: for messages, whatever the URL,
+    a malformed one too (``//user:pw@host/``, ``user:pw@host``, ``https//user:pw@host``:
+    whatever comes before an ``@`` in a part of it between slashes is hidden)."""
+    return _LOOSE_USERINFO.sub("***@", _USERINFO.sub(r"\1***@", url))
 
 
 def bypasses_proxy(url: str, no_proxy: str) -> bool:

@@ -49,6 +49,11 @@ from depaudit.npm_process import NPM_CONFIG_TIMEOUT, RegistryQuery, npm_answer
 if TYPE_CHECKING:
     from depaudit.config import Settings
 
+
+class NoRegistry(ConfigError):
+    """No registry is configured anywhere depaudit may look (offline: nor remembered)."""
+
+
 #: NpmConfig.origin of an offline run's registry: npm's answer to the last online run
 REMEMBERED = "npm config get registry, as cached"
 NO_REGISTRY_HINT = (
@@ -178,8 +183,10 @@ class NpmConfig:
     fetch_timeout: float | None = None
     fetch_retries: int | None = None
     network: NpmNetwork = field(default_factory=NpmNetwork)
-    #: values of npm's own npmrc files left out as npm leaves them out (one line each)
+    #: values of npm's own npmrc files left out (one warning line each)
     dropped: tuple[str, ...] = ()
+    #: scopes whose registry in npm's own npmrc files is not a URL: what is wrong with it
+    broken_scopes: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (
@@ -190,12 +197,18 @@ class NpmConfig:
         )
 
     def registry_for(self, name: str) -> str:
-        """Base URL (with trailing slash) serving package ``name``."""
+        """Base URL (with trailing slash) serving package ``name``. ConfigError for a package
+        of a scope whose registry in npm's own npmrc is not a URL: npm fails on it too, and
+        asking the default registry instead would send a private name where it was not
+        meant to go."""
         if name.startswith("@") and "/" in name:
             scope = name.split("/", 1)[0]
             found = self.scopes.get(scope)
             if found:
                 return found
+            broken = self.broken_scopes.get(scope)
+            if broken:
+                raise ConfigError(broken, f"fix or remove {scope}:registry there")
         return self.registry
 
     def auth_for(self, url: str) -> str | None:
@@ -376,6 +389,7 @@ def load_npm_config(
     ask_npm: bool = True,
     asked: RegistryQuery | None = None,
     remembered: str | None = None,
+    network: bool = True,
 ) -> NpmConfig:
     """Resolve the registry, scoped registries, credentials and network settings the way
     npm does, from every npmrc npm reads (npm's built-in and global ones lowest, only their
@@ -383,8 +397,9 @@ def load_npm_config(
     ``ask_npm=False`` (offline runs, tests) reads the files alone: where none names the
     registry, npm is neither run nor its default read, and ``remembered`` (npm's answer to
     the last online run, kept in the cache) is the registry, else there is none
-    (ConfigError). ``asked`` is npm's answer started earlier (:func:`registry_query`), read
-    if needed."""
+    (:class:`NoRegistry`). ``asked`` is npm's answer started earlier
+    (:func:`registry_query`), read if needed. ``network=False`` (offline runs, which send
+    nothing) leaves the proxy and TLS settings unread, and their errors unraised."""
     env = dict(os.environ if environ is None else environ)
     home_dir = _home(env, home)
     read = partial(_read_npmrc, environ=env)  # one npmrc file
@@ -402,7 +417,7 @@ def load_npm_config(
         base, origin = merged["registry"], origin_of["registry"]
     elif not ask_npm:
         if not remembered:
-            raise ConfigError("npm config: no registry configured", NO_REGISTRY_HINT)
+            raise NoRegistry("npm config: no registry configured", NO_REGISTRY_HINT)
         base, origin = remembered, REMEMBERED
     else:
         ask = asked or npm_answer(
@@ -410,7 +425,7 @@ def load_npm_config(
         )
         answer, failure = ask.result()
         if not answer:
-            raise ConfigError(
+            raise NoRegistry(
                 "npm config: no registry configured" + (f" ({failure})" if failure else ""),
                 NO_REGISTRY_HINT,
             )
@@ -424,11 +439,21 @@ def load_npm_config(
             in_urls.append(credential)
         return checked
 
-    scopes = {  # as written: npm looks a package's scope up as it is (only env keys are lowered)
-        key.split(":", 1)[0]: clean(value, origin_of[key])
-        for key, value in merged.items()
-        if key.startswith("@") and key.endswith(":registry") and value
-    }
+    # as written: npm looks a package's scope up as it is (only env keys are lowered)
+    scopes: dict[str, str] = {}
+    broken: dict[str, str] = {}  # in npm's own files: an error only for a scope in use
+    machine = {where for where, _ in wide}
+    for key, value in merged.items():
+        if key.startswith("@") and key.endswith(":registry") and value:
+            scope = key.split(":", 1)[0]
+            try:
+                scopes[scope] = clean(value, origin_of[key])
+            except ConfigError:
+                if origin_of[key] not in machine:
+                    raise
+                broken[scope] = (
+                    f"{origin_of[key]}: {key} {redact_url(value)[:80]!r} is not an http(s) URL"
+                )
     base = clean(base, origin)
     explicit = {c.scope for c in credentials}  # a //host/:_authToken setting wins
     credentials.extend(c for c in in_urls if c.scope not in explicit)
@@ -441,8 +466,13 @@ def load_npm_config(
         origin=origin,
         fetch_timeout=timeout / 1000 if timeout is not None else None,
         fetch_retries=retries,
-        network=network_settings(merged, origin_of, project_path.parent, home_dir, env),
-        dropped=tuple(dropped),
+        network=(
+            network_settings(merged, origin_of, project_path.parent, home_dir, env)
+            if network
+            else NpmNetwork()
+        ),
+        dropped=tuple(dict.fromkeys(dropped)),  # (one file read as two layers: said once)
+        broken_scopes=broken,
     )
 
 
@@ -460,13 +490,13 @@ def _merge(
 
 
 def _usable(layer: tuple[str, dict[str, str]], dropped: list[str]) -> tuple[str, dict[str, str]]:
-    """One of npm's built-in and global npmrc with the values npm would drop, or that could
-    not be used, left out, so that the layer below (or depaudit's default) applies: a fetch
-    setting that is not a whole number, a scope's registry that is not an http(s) URL, a
-    ``_password`` that is not base64. npm warns of such a value and goes on; these files are
-    the machine's, not the project's, so a scan goes on too, and says so in ``dropped``.
-    (Their proxy and CA settings keep their errors: going direct where a proxy was meant is
-    not a default.)"""
+    """One of npm's built-in and global npmrc with the values depaudit cannot use left out,
+    so that the layer below (or depaudit's default) applies: a fetch setting that is not a
+    whole number in range, a ``_password`` that is not base64. These files are the
+    machine's, not the project's: a scan goes on, and says so in ``dropped`` (npm too warns
+    of a fetch setting that is not a number and goes on). A scope's registry that is not a
+    URL is kept for :func:`load_npm_config` to refuse where it is used, as npm does; proxy
+    and CA settings keep their errors (going direct where a proxy was meant is no default)."""
     origin, values = layer
     kept: dict[str, str] = {}
     for key, value in values.items():
@@ -476,11 +506,6 @@ def _usable(layer: tuple[str, dict[str, str]], dropped: list[str]) -> tuple[str,
                 _number(values, {key: origin}, key, _MINIMUMS[key])
             except ConfigError:
                 shown, why = repr(value.strip()[:40]), f"not a whole number >= {_MINIMUMS[key]}"
-        elif key.startswith("@") and key.endswith(":registry") and value:
-            try:
-                _check_url(value, origin)
-            except ConfigError:
-                shown, why = repr(redact_url(value)[:80]), "not an http(s) URL"
         elif key.startswith("//") and key.endswith(":_password") and value:
             try:
                 base64.b64decode(value, validate=True).decode()
@@ -488,7 +513,7 @@ def _usable(layer: tuple[str, dict[str, str]], dropped: list[str]) -> tuple[str,
                 why = "not base64"  # a secret: never shown
         if why:
             value_shown = f" {shown}" if shown else ""
-            dropped.append(f"{origin}: {key}{value_shown} ignored ({why}), as npm ignores it")
+            dropped.append(f"{origin}: {key}{value_shown} ignored ({why})")
             continue
         kept[key] = value
     return origin, kept

@@ -37,10 +37,10 @@ from urllib.parse import quote, urlsplit
 
 from depaudit.budget import network_allowance, response_allowance
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
-from depaudit.errors import TLS_ERROR, ConfigError
+from depaudit.errors import TLS_ERROR
 from depaudit.models import PackageFacts
 from depaudit.npm_process import NPM_ASKED, NPM_DEFAULT, RegistryQuery
-from depaudit.npmrc import REMEMBERED, NpmConfig, load_npm_config
+from depaudit.npmrc import NoRegistry, NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services import registry_snapshot as snapshot
@@ -665,12 +665,15 @@ def build_registry_service(
         url = kept.value if kept and isinstance(kept.value, str) else None
         try:  # the same files as online (scoped registries: the same cache keys)
             config = load_npm_config(
-                directory, registry, npm_timeout=npm_timeout, ask_npm=False, remembered=url
+                directory,
+                registry,
+                npm_timeout=npm_timeout,
+                ask_npm=False,
+                remembered=url,
+                network=False,  # nothing is sent: a proxy or CA setting is not used
             )
-        except ConfigError:
-            config = NpmConfig(
-                registry=url or OFFLINE_PLACEHOLDER, origin=REMEMBERED if url else "offline"
-            )
+        except NoRegistry:  # none anywhere and no online run yet: every package unknown
+            config = NpmConfig(registry=OFFLINE_PLACEHOLDER, origin="offline")
     else:
         config = load_npm_config(directory, registry, npm_timeout=npm_timeout, asked=asked)
         if config.origin in (NPM_ASKED, NPM_DEFAULT):
