@@ -12,7 +12,9 @@ run back to back (curl, depaudit, curl, depaudit, ...: the machine is shared, so
 run is divided by the curl run next to it, and the median of those ratios is reported along
 with the medians of the times). Peak RSS is GNU time's. The replay server runs in this process.
 ``--before SRC`` adds a third run to each pair: depaudit from another checkout's ``src``
-folder (``git worktree add /tmp/x COMMIT``), for before/after figures from the same run.
+folder (``git worktree add /tmp/x COMMIT``), for before/after figures from the same run; it
+runs after this checkout's scan in even pairs and before it in odd ones, so that neither
+always follows curl.
 ``--gzip`` has the replay gzip its bodies for clients that accept it, as the registry does
 (curl then runs with ``--compressed``, inflating them too). ``--app-files N`` adds the app's
 own code to the project: N generated TypeScript files (``benchmarks/code_monorepo.py``'s
@@ -198,11 +200,14 @@ def pairs_at(
             server.stats.reset()
             curl = run_process(curl_argv(config, compress), project, env)
             curl_requests, curl_bytes = server.stats.requests, server.stats.bytes_sent
-            server.stats.reset()
             cache = scratch / f"cache-{i}"
+            first = i % 2 == 1  # every other pair the other checkout runs first (no order bias)
+            old = before_run(before, lock, server.url, cache, jobs, project, env) if first else None
+            server.stats.reset()
             ours = cold_run(lock, server.url, cache, jobs, project, env)
             ours_requests, ours_bytes = server.stats.requests, server.stats.bytes_sent
-            old = before_run(before, lock, server.url, cache, jobs, project, env)
+            if not first:
+                old = before_run(before, lock, server.url, cache, jobs, project, env)
             row = pair_row(curl, ours, old)
             note = ""
             if bound:
@@ -308,8 +313,11 @@ def live_pairs(
         answers = curl.stdout.decode().split()
         statuses, sizes = answers[0::2], answers[1::2]
         cache = scratch / f"cache-{i}"
+        first = i % 2 == 1  # every other pair the other checkout runs first (no order bias)
+        old = before_run(before, lock, None, cache, jobs, project, env) if first else None
         ours = cold_run(lock, None, cache, jobs, project, env)
-        old = before_run(before, lock, None, cache, jobs, project, env)
+        if not first:
+            old = before_run(before, lock, None, cache, jobs, project, env)
         row = pair_row(curl, ours, old)
         row.update(
             curl_by_parallel_s={str(n): run.seconds for n, run in floors.items()},
