@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
 
 from depaudit.npm_network import npm_wide_layers, read_npmrc_text
 from depaudit.npm_process import (
@@ -120,11 +121,14 @@ def test_a_configuration_with_no_registry_anywhere_takes_npms_default(tmp_path: 
 @pytest.mark.parametrize(
     "where", ["lib/node_modules/npm/npmrc", "etc/npmrc"], ids=["built-in", "global"]
 )
-def test_a_registry_in_npms_own_npmrc_files_is_npms_to_say(
+def test_a_registry_in_npms_own_npmrc_files_is_read_where_npm_is_plain(
     tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """npm's built-in npmrc (beside its folder) and its global one (``<node's prefix>/etc``)
-    are not read for the registry: npm is asked, as before."""
+    """npm's built-in npmrc (in its folder) and its global one (``<node's prefix>/etc``),
+    found where npm finds them in a plain installation: the registry they name is read from
+    them, the file its origin, and npm is not run (as npm 11 says it: the global one's over
+    the built-in one's). Where npm is not plain, or the value is empty or not a URL (npm
+    says such a value as it is), npm is asked, as before."""
     prefix = tmp_path / "node"
     bin_dir = plain_npm(prefix)
     monkeypatch.setenv("PATH", str(bin_dir))  # the npm that is run
@@ -132,20 +136,39 @@ def test_a_registry_in_npms_own_npmrc_files_is_npms_to_say(
     (prefix / where).write_text("registry=https://wide.registry.invalid/\n")
     env = {"PATH": str(bin_dir)}
     answer = npm_answer(env, {}, read)
-    assert answer.result() == (ASKED, None) and answer.origin == NPM_ASKED
-    assert (prefix / "npm-ran").read_text().splitlines() == ["config get registry"]
+    assert answer.result() == ("https://wide.registry.invalid/", None)
+    assert answer.origin == str(prefix / where)
     home, project = tmp_path / "home", tmp_path / "project"
     home.mkdir()
     project.mkdir()
     config = load_npm_config(project, environ=env, home=home)
-    assert (config.registry, config.origin) == (ASKED, NPM_ASKED)
+    assert (config.registry, config.origin) == (
+        "https://wide.registry.invalid/",
+        str(prefix / where),
+    )
+    assert config.npm_said  # what an offline run takes from the cache
+    assert not (prefix / "npm-ran").exists()
+    builtin = prefix / "lib" / "node_modules" / "npm" / "npmrc"
+    builtin.write_text("registry=https://builtin.registry.invalid/\n")
+    (prefix / "etc").mkdir(exist_ok=True)
+    (prefix / "etc" / "npmrc").write_text("registry=https://global.registry.invalid/\n")
+    assert npm_answer(env, {}, read).result()[0] == "https://global.registry.invalid/"
+    for odd in ("registry=\n", "registry=global.registry.invalid\n"):
+        (prefix / "etc" / "npmrc").write_text(odd)
+        answer = npm_answer(env, {}, read)
+        assert answer.result() == (ASKED, None) and answer.origin == NPM_ASKED
+    (prefix / "etc" / "npmrc").write_text("registry=https://global.registry.invalid/\n")
+    _shim_npm(bin_dir)  # not a plain installation: npm is asked
+    answer = npm_answer(env, {}, read)
+    assert answer.origin == NPM_ASKED
+    answer.close()
 
 
 def test_a_global_npmrc_moved_by_npms_own_npmrc_is_read_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """npm's built-in npmrc can move the global one (``globalconfig=``, as a distribution's
-    npm may): a registry there is npm's to say, as npm 11 says it."""
+    npm may): a registry there is read from there, as npm 11 reads it."""
     prefix = tmp_path / "node"
     bin_dir = plain_npm(prefix)
     monkeypatch.setenv("PATH", str(bin_dir))
@@ -153,10 +176,12 @@ def test_a_global_npmrc_moved_by_npms_own_npmrc_is_read_too(
     moved.write_text("registry=https://moved.registry.invalid/\n")
     (prefix / "lib" / "node_modules" / "npm" / "npmrc").write_text(f"globalconfig={moved}\n")
     answer = npm_answer({"PATH": str(bin_dir)}, {}, read)
-    assert answer.result() == (ASKED, None) and answer.origin == NPM_ASKED
+    assert answer.result() == ("https://moved.registry.invalid/", None)
+    assert answer.origin == str(moved)
     moved.write_text("fund=false\n")  # names none: the default again
     answer = npm_answer({"PATH": str(bin_dir)}, {}, read)
     assert answer.result() == (DEFAULT, None) and answer.origin == NPM_DEFAULT
+    assert not (prefix / "npm-ran").exists()
 
 
 @pytest.mark.parametrize("where", ["built-in", "project", "environment"])
@@ -217,8 +242,8 @@ def test_a_global_npmrc_under_a_prefix_from_home_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``prefix=~/.npm-global`` in the user's npmrc (npm's own advice for global installs
-    without root): npm reads ``$HOME/.npm-global/etc/npmrc``, so a registry there is npm's
-    to say, and its proxy is read from there too."""
+    without root): npm reads ``$HOME/.npm-global/etc/npmrc``, so the registry and the proxy
+    there are read from there."""
     bin_dir = plain_npm(tmp_path / "node")
     monkeypatch.setenv("PATH", str(bin_dir))
     home, project = tmp_path / "home", tmp_path / "project"
@@ -230,7 +255,7 @@ def test_a_global_npmrc_under_a_prefix_from_home_is_read(
     global_file.write_text("registry=https://corp.registry.invalid/\nproxy=http://corp.invalid:3\n")
     env = {"PATH": str(bin_dir)}
     config = load_npm_config(project, environ=env, home=home)
-    assert (config.registry, config.origin) == (ASKED, NPM_ASKED)
+    assert (config.registry, config.origin) == ("https://corp.registry.invalid/", str(global_file))
     assert config.network.proxy == "http://corp.invalid:3"
     global_file.write_text("proxy=http://corp.invalid:3\n")
     config = load_npm_config(project, environ=env, home=home)
@@ -371,3 +396,54 @@ def test_the_machines_npm_if_plain_says_what_is_read(tmp_path: Path) -> None:
         check=True,
     )
     assert said.stdout.strip().splitlines()[-1] == default
+
+
+def test_a_scan_takes_the_global_npmrcs_registry_without_npm_and_remembers_it_offline(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    httpserver: HTTPServer,
+) -> None:
+    """A registry set for the whole machine (``npm config set --location=global registry``,
+    as build images do) in a plain npm installation's global npmrc: the scan reads it there,
+    without running npm (which cost ~0.2 s a scan), reaches it, and an offline scan after
+    it, running no npm, finds what it cached under the same registry."""
+    from depaudit.cli import main
+
+    prefix = tmp_path / "node"
+    bin_dir = plain_npm(prefix)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("npm_config_globalconfig")  # found where npm finds it: <prefix>/etc
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    base = httpserver.url_for("/")
+    (prefix / "etc").mkdir()
+    (prefix / "etc" / "npmrc").write_text(f"registry={base}\n")
+    times = {"created": "2020-01-01T00:00:00.000Z", "1.0.0": "2020-01-01T00:00:00.000Z"}
+    httpserver.expect_request("/left-pad").respond_with_json(
+        {
+            "name": "left-pad",
+            "dist-tags": {"latest": "1.0.0"},
+            "time": times,
+            "versions": {"1.0.0": {"name": "left-pad", "version": "1.0.0"}},
+        }
+    )
+    httpserver.expect_request("/-/npm/v1/security/advisories/bulk").respond_with_json({})
+    app = tmp_path / "app"
+    app.mkdir()
+    deps = {"left-pad": "^1.0.0"}
+    (app / "package.json").write_text(json.dumps({"name": "app", "dependencies": deps}))
+    packages = {
+        "": {"name": "app", "dependencies": deps},
+        "node_modules/left-pad": {"version": "1.0.0"},
+    }
+    (app / "package-lock.json").write_text(json.dumps({"lockfileVersion": 3, "packages": packages}))
+    argv = ["scan", str(app), "--no-npm", "--format", "json", "--cache-dir", str(tmp_path / "c")]
+    for extra in ([], ["--offline"]):
+        assert main([*argv, *extra]) == 0
+        out, err = capsys.readouterr()
+        report = json.loads(out)
+        assert "not in the cache" not in out + err and "Traceback" not in err
+        assert [p["facts"]["in_registry"] for p in report["packages"]] == [True]
+    assert sum(1 for request, _ in httpserver.log if request.path == "/left-pad") == 1
+    assert not (prefix / "npm-ran").exists()

@@ -1,7 +1,8 @@
-"""npm's registry when no file depaudit reads names one (:func:`npm_answer`): npm's built-in
-default, read from npm's own files (:func:`npm_default`), or npm run as a child process in a
-session of its own and asked (:class:`RegistryQuery`); and npm stopped with whatever it
-started (:func:`kill_group`)."""
+"""npm's registry when neither the user's nor the project's npmrc nor the environment names
+one (:func:`npm_answer`): read from npm's own files where npm is a plain installation (the
+registry its global or built-in npmrc names, else its built-in default, :func:`npm_default`),
+or npm run as a child process in a session of its own and asked (:class:`RegistryQuery`); and
+npm stopped with whatever it started (:func:`kill_group`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from depaudit.npm_network import BuiltIn, env_value, npm_wide_layers
 
@@ -39,15 +41,13 @@ _DEFAULTS = (
 _MAX_SOURCE = 4 << 20  # bytes of npm's definitions read at most (npm 11's: ~90 KB)
 
 
-def npm_default(environ: Mapping[str, str]) -> str | None:
-    """npm's built-in default registry, read from the npm that ``npm`` on ``PATH`` runs,
-    without running it (node's start-up and npm's loading take ~0.2 s). None, so that npm is
-    asked instead, unless it is a plain installation, where depaudit finds the same files npm
-    reads (:func:`depaudit.npm_network.npm_wide_layers`): ``npm`` a link to npm's own
-    ``bin/npm-cli.js`` in a folder whose package.json names ``npm``; ``node`` beside it on
-    ``PATH`` (the prefix npm's global npmrc is found from) and a program named node, not a
-    version manager's shim (a script, or a program of another name); and exactly one
-    default, an http(s) URL, in the first of :data:`_DEFAULTS` that npm has."""
+def plain_npm(environ: Mapping[str, str]) -> Path | None:
+    """npm's own folder when the ``npm`` on ``PATH`` is a plain installation, where depaudit
+    finds the same npmrc files npm reads (:func:`depaudit.npm_network.npm_wide_layers`):
+    ``npm`` a link to npm's own ``bin/npm-cli.js`` in a folder whose package.json names
+    ``npm``; ``node`` beside it on ``PATH`` (the prefix npm's global npmrc is found from) and
+    a program named node, not a version manager's shim (a script, or a program of another
+    name). None otherwise."""
     path = environ.get("PATH", "")
     npm, node = shutil.which("npm", path=path), shutil.which("node", path=path)
     if not npm or not node or os.path.dirname(npm) != os.path.dirname(node):
@@ -64,11 +64,25 @@ def npm_default(environ: Mapping[str, str]) -> str | None:
                 return None
         if json.loads((folder / "package.json").read_bytes()).get("name") != "npm":
             return None
+    except (OSError, ValueError, AttributeError, RecursionError):  # unreadable, not JSON...
+        return None
+    return folder
+
+
+def npm_default(environ: Mapping[str, str]) -> str | None:
+    """npm's built-in default registry, read from the npm that ``npm`` on ``PATH`` runs,
+    without running it (node's start-up and npm's loading take ~0.2 s). None, so that npm is
+    asked instead, unless it is a plain installation (:func:`plain_npm`) with exactly one
+    default, an http(s) URL, in the first of :data:`_DEFAULTS` that npm has."""
+    folder = plain_npm(environ)
+    if folder is None:
+        return None
+    try:
         for relative, pattern in _DEFAULTS:
             if (folder / relative).is_file():
                 with open(folder / relative, encoding="utf-8", errors="replace") as source:
                     return one_default(pattern, source.read(_MAX_SOURCE))
-    except (OSError, ValueError, AttributeError, RecursionError):  # unreadable, not JSON...
+    except OSError:
         return None
     return None
 
@@ -93,10 +107,12 @@ def npm_answer(
     builtin: BuiltIn | None = None,
 ) -> RegistryQuery:
     """npm's registry, for a run where neither the environment nor the user's or project's
-    ``.npmrc`` (``settings``, merged) names one: npm's built-in default (:func:`npm_default`)
-    when npm's built-in and global ``npmrc`` name none either, else npm asked, which resolves
-    it all. Asked too in npm's global mode (``global``, ``location=global``), where npm reads
-    no project ``.npmrc``. ``read`` reads one npmrc file; ``home`` and ``base`` resolve path
+    ``.npmrc`` (``settings``, merged) names one. Where npm is a plain installation
+    (:func:`plain_npm`), so that depaudit finds the files npm reads: the registry its global
+    npmrc names, else its built-in one (an http(s) URL; the file is the origin), else npm's
+    built-in default (:func:`npm_default`). Otherwise npm is asked, which resolves it all;
+    asked too in npm's global mode (``global``, ``location=global``), where npm reads no
+    project ``.npmrc``. ``read`` reads one npmrc file; ``home`` and ``base`` resolve path
     settings (:func:`depaudit.npm_network.npm_path`); ``builtin`` is npm's built-in npmrc if
     it was read already."""
     keys = frozenset({"registry"})
@@ -104,11 +120,29 @@ def npm_answer(
     global_mode = "global" in (env_value(environ, "npm_config_location"), settings.get("location"))
     for flag in (env_value(environ, "npm_config_global"), settings.get("global", "")):
         global_mode |= flag.lower() not in ("", "false", "0")
-    if not global_mode and not any(values for _, values in wide):
-        default = npm_default(environ)
-        if default is not None:
-            return RegistryQuery(timeout, known=default)
+    if global_mode:
+        return RegistryQuery(timeout)
+    named = [(where, values["registry"].strip()) for where, values in wide if "registry" in values]
+    if named:  # the global file's over the built-in one's, as npm reads them
+        where, value = named[-1]
+        if _http_url(value) and plain_npm(environ) is not None:
+            return RegistryQuery(timeout, known=value, origin=where)
+        return RegistryQuery(timeout)  # (npm 11 says an empty or odd value as it is)
+    default = npm_default(environ)
+    if default is not None:
+        return RegistryQuery(timeout, known=default)
     return RegistryQuery(timeout)
+
+
+def _http_url(value: str) -> bool:
+    """An http(s) URL with a host. npm 11 says any other value of ``registry`` as it is
+    (``registry=`` as nothing, ``registry=host`` as ``host``), so npm is asked for it then,
+    and its answer is judged as before."""
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 def kill_group(proc: subprocess.Popen[Any]) -> None:
@@ -135,9 +169,14 @@ class RegistryQuery:
     ``devEngines`` or ``engines`` that the running npm does not meet, every npm command
     fails (``EBADDEVENGINES``) before it reads any configuration."""
 
-    def __init__(self, timeout: float = NPM_CONFIG_TIMEOUT, known: str | None = None) -> None:
+    def __init__(
+        self,
+        timeout: float = NPM_CONFIG_TIMEOUT,
+        known: str | None = None,
+        origin: str | None = None,
+    ) -> None:
         self.timeout = timeout
-        self.origin = NPM_DEFAULT if known else NPM_ASKED
+        self.origin = origin or (NPM_DEFAULT if known else NPM_ASKED)
         self._answer: tuple[str | None, str | None] | None = (known, None) if known else None
         self._process: subprocess.Popen[str] | None = None
         self._folder: str | None = None

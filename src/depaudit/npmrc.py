@@ -5,9 +5,10 @@ Order, highest first (npm's own): ``--registry``; ``npm_config_registry`` /
 ``NPM_CONFIG_REGISTRY``; the project's ``.npmrc``; the user's ``~/.npmrc`` (or where
 ``npm_config_userconfig``, the project's or npm's built-in npmrc moves it); npm's global and
 built-in npmrc (only :data:`WIDE_KEYS`: not ``registry``); then, for the registry,
-npm's own answer (:func:`depaudit.npm_process.npm_answer`: its built-in default read from its
-files, or ``npm config get registry``, which also sees the global and built-in
-configuration). No registry host is written anywhere in depaudit.
+npm's own answer (:func:`depaudit.npm_process.npm_answer`: the registry npm's global or
+built-in npmrc names, else its built-in default, read from npm's files where npm is a plain
+installation, or else ``npm config get registry``). No registry host is written anywhere in
+depaudit.
 
 Credentials follow npm's "nerf dart" rules: a key ``//host[:port]/path/:_authToken`` applies
 to request URLs whose ``//host[:port]/path/`` starts with it (the longest match wins), so a
@@ -68,9 +69,10 @@ _ENV_KEYS = NETWORK_KEYS | {"fetch-timeout", "fetch-retries"}
 class _WideKeys:
     """The settings read from npm's built-in and global ``npmrc``, as npm merges every layer
     for them: the network ones, ``fetch-timeout``, ``fetch-retries``, a scope's
-    ``@scope:registry`` and a ``//host/path/:`` credential. Not ``registry``, which npm is
-    asked for when one of those files names it (:func:`npm_answer`), nor the settings that
-    find files (``userconfig``, ``globalconfig``, ``prefix``: read where they apply)."""
+    ``@scope:registry`` and a ``//host/path/:`` credential. Not ``registry``, which is npm's
+    answer (:func:`npm_answer`: read from those files where npm is a plain installation,
+    else npm is asked), nor the settings that find files (``userconfig``, ``globalconfig``,
+    ``prefix``: read where they apply)."""
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and (
@@ -187,6 +189,9 @@ class NpmConfig:
     dropped: tuple[str, ...] = ()
     #: scopes whose registry in npm's own npmrc files is not a URL: what is wrong with it
     broken_scopes: Mapping[str, str] = field(default_factory=dict)
+    #: the registry is npm's answer (asked, its default, or read from its own npmrc files),
+    #: which an offline run, running no npm, takes from the cache
+    npm_said: bool = False
 
     def __repr__(self) -> str:
         return (
@@ -411,6 +416,7 @@ def load_npm_config(
     wide = npm_wide_layers(env, merged, read, WIDE_KEYS, home=home_dir, base=root, builtin=builtin)
     dropped: list[str] = []
     merged, origin_of = _merge([*(_usable(one, dropped) for one in wide), *layers])
+    npm_said = False
     if registry:
         base, origin = registry, "--registry"
     elif merged.get("registry"):
@@ -429,7 +435,7 @@ def load_npm_config(
                 "npm config: no registry configured" + (f" ({failure})" if failure else ""),
                 NO_REGISTRY_HINT,
             )
-        base, origin = answer, ask.origin
+        base, origin, npm_said = answer, ask.origin, True
     credentials = list(_credentials(merged, origin_of))
     in_urls: list[Credential] = []
 
@@ -473,6 +479,7 @@ def load_npm_config(
         ),
         dropped=tuple(dict.fromkeys(dropped)),  # (one file read as two layers: said once)
         broken_scopes=broken,
+        npm_said=npm_said,
     )
 
 

@@ -39,7 +39,7 @@ from depaudit.budget import network_allowance, response_allowance
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
 from depaudit.errors import TLS_ERROR
 from depaudit.models import PackageFacts
-from depaudit.npm_process import NPM_ASKED, NPM_DEFAULT, RegistryQuery
+from depaudit.npm_process import RegistryQuery
 from depaudit.npmrc import NoRegistry, NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
@@ -676,7 +676,7 @@ def build_registry_service(
             config = NpmConfig(registry=OFFLINE_PLACEHOLDER, origin="offline")
     else:
         config = load_npm_config(directory, registry, npm_timeout=npm_timeout, asked=asked)
-        if config.origin in (NPM_ASKED, NPM_DEFAULT):
+        if config.npm_said:
             cache.set(NPM_CONFIG_NAMESPACE, "registry", config.registry)
     tuning: dict[str, Any] = {}  # npm's fetch-timeout / fetch-retries, when configured
     if config.fetch_timeout is not None:
