@@ -164,6 +164,55 @@ def test_a_registry_in_npms_own_npmrc_files_is_read_where_npm_is_plain(
     answer.close()
 
 
+@pytest.mark.parametrize(
+    ("global_text", "user_text", "builtin_text", "said"),
+    [  # each as npm 11 says it (`npm config get registry`, a copy of npm with these files)
+        ("registry=https://g.registry.invalid/ ; ours\n", "", "", "https://g.registry.invalid/"),
+        ("\ufeffregistry=https://g.registry.invalid/\n", "", "", "https://g.registry.invalid/"),
+        ("[s]\nregistry=https://g.registry.invalid/\n", "", "", DEFAULT),
+        ("registry=https://g.registry.invalid/\n", "registry=\n", "", ASKED),
+        ("registry=https://g.registry.invalid/\n", "", "location=global\n", ASKED),
+        ("registry=https://g.registry.invalid/\n", "", "global=true\n", ASKED),
+        ("registry=https://u:p@g.registry.invalid/\n", "", "", ASKED),
+    ],
+    ids=[
+        "inline comment",
+        "byte-order mark",
+        "in a section",
+        "emptied by the user's",
+        "built-in location=global",
+        "built-in global=true",
+        "credentials in it",
+    ],
+)
+def test_npms_own_npmrc_is_read_as_npm_reads_it_or_npm_is_asked(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    global_text: str,
+    user_text: str,
+    builtin_text: str,
+    said: str,
+) -> None:
+    """The global npmrc read as npm's ini parser reads it (inline comments, a byte-order
+    mark, a section npm's configuration does not read), and npm asked wherever npm would
+    not simply take that registry: an empty ``registry=`` above it (npm says nothing), npm's
+    global mode set in its built-in npmrc, a URL with credentials (npm refuses it)."""
+    prefix = tmp_path / "node"
+    bin_dir = plain_npm(prefix)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    (prefix / "etc").mkdir()
+    (prefix / "etc" / "npmrc").write_bytes(global_text.encode())
+    (prefix / "lib" / "node_modules" / "npm" / "npmrc").write_text(builtin_text)
+    home, project = tmp_path / "home", tmp_path / "project"
+    home.mkdir()
+    project.mkdir()
+    (home / ".npmrc").write_text(user_text)
+    query = registry_query(project, None, environ={"PATH": str(bin_dir)}, home=home)
+    assert query is not None
+    assert query.result() == (said, None)
+    assert (prefix / "npm-ran").exists() == (said == ASKED)
+
+
 def test_a_global_npmrc_moved_by_npms_own_npmrc_is_read_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from depaudit.npm_network import BuiltIn, env_value, npm_wide_layers
+from depaudit.npm_network import BuiltIn, env_value, npm_builtin, npm_wide_layers
 
 NPM_CONFIG_TIMEOUT = 20.0  # seconds npm has to say its registry
 NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
@@ -115,12 +115,25 @@ def npm_answer(
     project ``.npmrc``. ``read`` reads one npmrc file; ``home`` and ``base`` resolve path
     settings (:func:`depaudit.npm_network.npm_path`); ``builtin`` is npm's built-in npmrc if
     it was read already."""
+    if builtin is None:
+        builtin = npm_builtin(environ, read)
     keys = frozenset({"registry"})
     wide = npm_wide_layers(environ, settings, read, keys, home=home, base=base, builtin=builtin)
-    global_mode = "global" in (env_value(environ, "npm_config_location"), settings.get("location"))
-    for flag in (env_value(environ, "npm_config_global"), settings.get("global", "")):
-        global_mode |= flag.lower() not in ("", "false", "0")
-    if global_mode:
+    # global mode, from the environment, the user's or project's npmrc, or npm's built-in one
+    locations = (
+        env_value(environ, "npm_config_location"),
+        settings.get("location"),
+        builtin.values.get("location"),
+    )
+    global_mode = "global" in locations
+    flags = (
+        env_value(environ, "npm_config_global"),
+        settings.get("global"),
+        builtin.values.get("global"),
+    )
+    for flag in flags:
+        global_mode |= (flag or "").lower() not in ("", "false", "0")
+    if global_mode or "registry" in settings:  # (an empty registry= above them: npm says "")
         return RegistryQuery(timeout)
     named = [(where, values["registry"].strip()) for where, values in wide if "registry" in values]
     if named:  # the global file's over the built-in one's, as npm reads them
@@ -140,7 +153,11 @@ def _http_url(value: str) -> bool:
     and its answer is judged as before."""
     try:
         parts = urlsplit(value)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
+        return (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and "@" not in parts.netloc  # npm refuses credentials in its registry's URL
+        )
     except ValueError:
         return False
 

@@ -104,33 +104,67 @@ def expand_env(value: str, environ: Mapping[str, str]) -> str:
     return _ENV_RE.sub(repl, value)
 
 
-def _unquoted(text: str) -> str:
-    """A key or value of an npmrc line without its quotes: JSON's for ``"..."``, none for
-    ``'...'`` (npm's ini parser unquotes keys as it does values)."""
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        if text[0] == '"':
-            try:
-                decoded = json.loads(text)
-            except ValueError:
-                decoded = text[1:-1]
-            return decoded if isinstance(decoded, str) else text[1:-1]
-        return text[1:-1]
-    return text
+#: what JavaScript's ``trim`` removes (npm's ini parser trims keys and values with it): the
+#: byte-order mark a file saved by some editors starts with included, which ``str.strip``
+#: keeps
+_JS_SPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_LINES = re.compile(r"[\r\n]+")
+_COMMENT_LINE = re.compile(f"^[{_JS_SPACE}]*[;#]")
+_SECTION = re.compile(r"^\[([^\]]*)\][" + _JS_SPACE + r"]*$")
+
+
+def _ini_value(text: str) -> str:
+    r"""A key or a value of an npmrc line as npm's ini parser reads it: trimmed; ``"..."``
+    and ``'...'`` unquoted (JSON's rules for what is inside, where they parse); otherwise cut
+    at the first ``;`` or ``#`` not escaped by ``\``, with ``\;``, ``\#`` and ``\\``
+    unescaped and any other backslash kept."""
+    text = text.strip(_JS_SPACE)
+    if len(text) >= 1 and text[0] == text[-1] and text[0] in "\"'":
+        inner = text[1:-1] if text[0] == "'" else text
+        try:
+            decoded = json.loads(inner)
+        except ValueError:
+            return inner
+        return decoded if isinstance(decoded, str) else inner
+    out: list[str] = []
+    escaped = False
+    for char in text:
+        if escaped:
+            out.append(char if char in "\\;#" else "\\" + char)
+            escaped = False
+        elif char in ";#":
+            break
+        elif char == "\\":
+            escaped = True
+        else:
+            out.append(char)
+    if escaped:
+        out.append("\\")
+    return "".join(out).strip(_JS_SPACE)
 
 
 def parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
-    """Parse an ``.npmrc`` (ini without sections that npm uses): ``key = value`` lines,
-    ``;`` / ``#`` comments, JSON-quoted keys and values, ``${ENV}`` expansion in both."""
+    """Parse an ``.npmrc`` as npm does (its ``ini`` parser, then ``${ENV}`` expansion of keys
+    and values): ``key = value`` lines (a key alone is ``true``); whole-line and inline ``;``
+    / ``#`` comments; quoted keys and values; ``key[]=`` lines kept for npm's lists. Keys
+    after a ``[section]`` line belong to that section, which npm's configuration does not
+    read: they are left out."""
     out: dict[str, str] = {}
     listed: set[str] = set()  # keys whose last line was ``key[]=``
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in ";#" or line.startswith("["):
+    for line in _LINES.split(text):
+        if not line.strip(_JS_SPACE) or _COMMENT_LINE.match(line):
             continue
-        key, sep, value = line.partition("=")
-        key = expand_env(_unquoted(key.strip()), environ)
-        value = expand_env(_unquoted(value.strip()) if sep else "true", environ)
-        if key.endswith("[]"):  # an array: npm's lists keep every line, others the last
+        if _SECTION.match(line):
+            break  # every key from here on is in a section
+        raw_key, sep, raw_value = line.partition("=")
+        if not raw_key:
+            continue  # "=value": no key (npm's ini skips the line)
+        key = expand_env(_ini_value(raw_key), environ)
+        value = expand_env(_ini_value(raw_value) if sep else "true", environ)
+        if key.endswith("[]") and len(key) > 2:  # an array: npm's lists keep every line
             key = key[:-2]
             joiner = LISTS.get(key)
             if joiner is not None and key in listed and out.get(key):
