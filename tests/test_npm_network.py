@@ -880,6 +880,30 @@ def npm_answering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) 
     return calls
 
 
+def test_a_scan_looks_for_npms_answer_once(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The command line looks whether npm's answer is needed before its imports; the scan
+    it runs does not look again (reading every npmrc a second time) when the answer was
+    that nothing needs asking."""
+    import depaudit.npmrc
+
+    serve_registry(httpserver)
+    looks: list[object] = []
+    look = depaudit.npmrc.registry_query
+
+    def counted(*args: object, **kwargs: object) -> object:
+        looks.append(args)
+        return look(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(depaudit.npmrc, "registry_query", counted)
+    scan(tmp_path, f"registry={httpserver.url_for('/')}\n", monkeypatch, capsys)
+    assert len(looks) == 1
+
+
 def test_a_scan_starts_npm_before_reading_the_tree_and_uses_its_registry(
     httpserver: HTTPServer,
     tmp_path: Path,

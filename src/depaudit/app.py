@@ -124,6 +124,7 @@ def scan(
     tree: DependencyTree | None = None,
     formats: Collection[str] | None = None,
     asked: RegistryQuery | None = None,
+    queried: bool = False,
 ) -> Scan:
     """Load the tree (unless given), build the report, apply the ignore file: once.
 
@@ -131,10 +132,12 @@ def scan(
     given): when SARIF is among them, the input stage also finds each placement's line in
     the lockfile (``sources.lines``), which no other format needs.
 
-    ``asked`` is npm's answer for the registry, started by the caller (:func:`query_for`);
-    the scan starts it itself when not given, and closes it either way."""
-    # npm's answer, when the registry is npm's to say (read, or npm started): ready by the fetch
-    with asked or query_for(settings) or nullcontext() as asked:
+    ``asked`` is npm's answer for the registry, started by the caller (:func:`query_for`;
+    ``queried``: the caller ran it, and None was its answer, nothing to ask); the scan starts
+    it itself otherwise, and closes it either way."""
+    if asked is None and not queried:  # npm's answer, where it is npm's to say: by the fetch
+        asked = query_for(settings)
+    with asked or nullcontext():
         settings, config, origin = policy(settings)
         ignores = tuple(parse_ignores(config, origin))
         bundled.use_fast_forms(settings.use_cache, settings.cache_dir)  # --no-cache: neither

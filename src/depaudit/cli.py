@@ -234,7 +234,7 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
         # by reference counting), and the cyclic collector's passes over a heap of a large tree
         # cost a fifth of a 50,000-entry scan (benchmarks/README.md, size ladder)
         with gcpause.paused():
-            result = scan(settings, clock or utc_now, asked=asked)
+            result = scan(settings, clock or utc_now, asked=asked, queried=True)
             # the text in pieces, written as they are made: a 50,000-package JSON report is
             # never whole in memory
             chosen = result.settings

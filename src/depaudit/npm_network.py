@@ -87,6 +87,16 @@ def redact_url(url: str) -> str:
     return _LOOSE_USERINFO.sub("***@", _USERINFO.sub(r"\1***@", url))
 
 
+def http_url(value: str) -> bool:
+    """Whether ``value`` is an http(s) URL with a host and a valid port (a registry's)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number or > 65535
+    except ValueError:  # "http://[::1/": an unclosed IPv6 bracket; a bad port
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def bypasses_proxy(url: str, no_proxy: str) -> bool:
     """npm's ``noproxy`` rule: ``url``'s host ends with one of the comma-separated domains,
     compared label by label (``corp.example`` covers ``npm.corp.example``, not
@@ -289,7 +299,7 @@ def network_settings(
     raw = given("cafile")
     if raw is not None:
         where = origin_of["cafile"]
-        path = home / raw[2:] if raw.startswith("~/") else root / raw
+        path = npm_path(raw, home, root)
         try:
             read_pem_file(path)
         except FileNotFoundError:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from depaudit.npm_network import BuiltIn, env_value, npm_builtin, npm_wide_layers
+from depaudit.npm_network import BuiltIn, env_value, http_url, npm_builtin, npm_wide_layers
 
 NPM_CONFIG_TIMEOUT = 20.0  # seconds npm has to say its registry
 NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
@@ -138,7 +138,7 @@ def npm_answer(
     named = [(where, values["registry"].strip()) for where, values in wide if "registry" in values]
     if named:  # the global file's over the built-in one's, as npm reads them
         where, value = named[-1]
-        if _http_url(value) and plain_npm(environ) is not None:
+        if _plain_url(value) and plain_npm(environ) is not None:
             return RegistryQuery(timeout, known=value, origin=where)
         return RegistryQuery(timeout)  # (npm 11 says an empty or odd value as it is)
     default = npm_default(environ)
@@ -147,19 +147,12 @@ def npm_answer(
     return RegistryQuery(timeout)
 
 
-def _http_url(value: str) -> bool:
-    """An http(s) URL with a host. npm 11 says any other value of ``registry`` as it is
-    (``registry=`` as nothing, ``registry=host`` as ``host``), so npm is asked for it then,
-    and its answer is judged as before."""
-    try:
-        parts = urlsplit(value)
-        return (
-            parts.scheme in ("http", "https")
-            and bool(parts.hostname)
-            and "@" not in parts.netloc  # npm refuses credentials in its registry's URL
-        )
-    except ValueError:
-        return False
+def _plain_url(value: str) -> bool:
+    """An http(s) URL with a host and no credentials. npm 11 says any other value of
+    ``registry`` as it is (``registry=`` as nothing, ``registry=host`` as ``host``) and
+    refuses one with credentials, so npm is asked for it then, and its answer judged as
+    before."""
+    return http_url(value) and "@" not in urlsplit(value).netloc
 
 
 def kill_group(proc: subprocess.Popen[Any]) -> None:
@@ -174,10 +167,12 @@ def kill_group(proc: subprocess.Popen[Any]) -> None:
 
 
 class RegistryQuery:
-    """npm's registry: ``known`` (:data:`NPM_DEFAULT`, nothing run), else ``npm config get
-    registry`` (:data:`NPM_ASKED`), started as soon as a run knows it will need the answer
-    and read when it does (:meth:`result`): npm takes ~0.2 s to start, which the run spends
-    reading the tree meanwhile instead of waiting before its first request
+    """npm's registry: ``known`` where it was read from npm's own files, nothing run (its
+    default, :data:`NPM_DEFAULT`, or what one of its npmrc files names, that file the
+    ``origin``), else ``npm config get registry`` (:data:`NPM_ASKED`), started as soon as a
+    run knows it will need the answer and read when it does (:meth:`result`): npm takes
+    ~0.2 s to start, which the run spends reading the tree meanwhile instead of waiting
+    before its first request
     (benchmarks/README.md, "Cold scan against the registry itself"). :meth:`close` (or the
     ``with`` block's end) stops npm if it is still running and removes its folder.
 

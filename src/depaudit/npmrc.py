@@ -38,6 +38,7 @@ from depaudit.npm_network import (
     BuiltIn,
     NpmNetwork,
     env_value,
+    http_url,
     network_settings,
     npm_builtin,
     npm_path,
@@ -284,9 +285,8 @@ def _credentials(
         elif "_auth" in settings:
             header = f"Basic {settings['_auth']}"
         elif "username" in settings and "_password" in settings:
-            try:
-                password = base64.b64decode(settings["_password"], validate=True).decode()
-            except (ValueError, UnicodeDecodeError):
+            password = _password_text(settings["_password"])
+            if password is None:
                 raise ConfigError(
                     f"{password_from[scope]}: {scope}:_password is not base64",
                     "npm stores _password base64-encoded",
@@ -297,6 +297,15 @@ def _credentials(
             continue
         out.append(Credential(scope, header))
     return tuple(out)
+
+
+def _password_text(value: str) -> str | None:
+    """An npmrc ``_password`` as the text it stands for (npm stores it base64-encoded), or
+    None when it is not base64 of UTF-8 text."""
+    try:
+        return base64.b64decode(value, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def find_project_root(directory: Path) -> Path:
@@ -332,13 +341,7 @@ def split_userinfo(url: str) -> tuple[str, Credential | None]:
 
 
 def _check_url(url: str, origin: str) -> str:
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number or > 65535
-    except ValueError:  # "http://[::1/": an unclosed IPv6 bracket; a bad port
-        valid = False
-    if not valid:
+    if not http_url(url):
         raise ConfigError(
             f"{origin}: registry {redact_url(url)!r} is not an http(s) URL",
             "use e.g. https://host/path/",
@@ -497,8 +500,8 @@ def load_npm_config(
     base = clean(base, origin)
     explicit = {c.scope for c in credentials}  # a //host/:_authToken setting wins
     credentials.extend(c for c in in_urls if c.scope not in explicit)
-    timeout = _number(merged, origin_of, "fetch-timeout", minimum=1)
-    retries = _number(merged, origin_of, "fetch-retries", minimum=0)
+    timeout = _number(merged, origin_of, "fetch-timeout", _MINIMUMS["fetch-timeout"])
+    retries = _number(merged, origin_of, "fetch-retries", _MINIMUMS["fetch-retries"])
     return NpmConfig(
         registry=base,
         scopes=scopes,
@@ -547,11 +550,8 @@ def _usable(layer: tuple[str, dict[str, str]], dropped: list[str]) -> tuple[str,
                 _number(values, {key: origin}, key, _MINIMUMS[key])
             except ConfigError:
                 shown, why = repr(value.strip()[:40]), f"not a whole number >= {_MINIMUMS[key]}"
-        elif key.startswith("//") and key.endswith(":_password") and value:
-            try:
-                base64.b64decode(value, validate=True).decode()
-            except (ValueError, UnicodeDecodeError):
-                why = "not base64"  # a secret: never shown
+        elif key.endswith(":_password") and value and _password_text(value) is None:
+            why = "not base64"  # a secret: never shown
         if why:
             value_shown = f" {shown}" if shown else ""
             dropped.append(f"{origin}: {key}{value_shown} ignored ({why})")

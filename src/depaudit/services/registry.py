@@ -656,8 +656,9 @@ def build_registry_service(
     registry, started earlier (:func:`depaudit.npmrc.registry_query`).
 
     Offline runs never ask npm: without a registry in ``--registry``, the environment or an
-    ``.npmrc``, they use npm's answer of the last online run (its default or ``npm config get
-    registry``), which the cache keeps (its entries are keyed by registry URL)."""
+    ``.npmrc``, they use npm's answer of the last online run (``NpmConfig.npm_said``: its
+    default, the registry its own npmrc names, or ``npm config get registry``), which the
+    cache keeps (its entries are keyed by registry URL)."""
     if cache is None:  # the composition root hands in the run's one cache
         cache = Cache(cache_dir, enabled=use_cache)
     if offline:
