@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Collection
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
 from depaudit import bundled, gcpause
-from depaudit.audit import Clock, build_report, utc_now
+from depaudit.audit import Clock, Opened, build_report, utc_now
 from depaudit.config import Settings, find_config, load_config
-from depaudit.errors import ExitCode, ServiceError, print_error
+from depaudit.errors import DepauditError, ExitCode, ServiceError, print_error
 from depaudit.ignore import IgnoreEntry, apply_ignores, parse_ignores
 from depaudit.models import DependencyTree, Report, Tier
 from depaudit.npm_process import RegistryQuery
@@ -95,6 +95,38 @@ def fails(report: Report, fail_on: str | None, what: str = "suspects") -> bool:
     return bool(tripped) or bool(code)
 
 
+def begin_registry(
+    settings: Settings, asked: RegistryQuery | None, stack: ExitStack
+) -> Opened | None:
+    """The run's cache and registry service, opened on ``stack``, the registry's fetch begun
+    on the packages the lockfile places (``sources.preview``), when the run is online with
+    the registry and a cache and its lockfile can be previewed; else None (the report opens
+    them once the tree is read, as it always did). A configuration the registry refuses is
+    left for then too: an input error in the lockfile is still said first."""
+    if not settings.use_registry or settings.offline or not settings.use_cache:
+        return None
+    from depaudit.sources.preview import registry_preview
+
+    placed = registry_preview(settings)
+    if not placed:
+        return None
+    from depaudit.audit import open_registry
+    from depaudit.cache import Cache
+    from depaudit.services.interface import PackageRef
+
+    cache = Cache(settings.cache_dir, enabled=True)
+    try:
+        registry = open_registry(settings, cache, asked)
+    except DepauditError:
+        cache.close()
+        return None
+    stack.callback(cache.close)
+    stack.callback(registry.close)  # (first: its fetch ends before the cache closes)
+    # (it does not begin where the cache could not be opened: the fetch is then the report's)
+    registry.begin([PackageRef(*p) for p in placed])
+    return Opened(cache, registry)
+
+
 @dataclass(frozen=True, slots=True)
 class Scan:
     """One scan: the settings (fail-on resolved), the tree, the report after the ignore file,
@@ -141,30 +173,39 @@ def scan(
         settings, config, origin = policy(settings)
         ignores = tuple(parse_ignores(config, origin))
         bundled.use_fast_forms(settings.use_cache, settings.cache_dir)  # --no-cache: neither
-        prepare = None
-        if tree is None:
-            with gcpause.paused():
-                tree = load_tree(settings)
-                if "sarif" in (formats if formats is not None else (settings.format,)):
-                    from depaudit.sources.lines import with_lines
+        with ExitStack() as early:
+            prepare = opened = None
+            if tree is None:
+                # the registry's fetch begins on the lockfile's packages while the tree is read
+                opened = begin_registry(settings, asked, early)
+                with gcpause.paused():
+                    tree = load_tree(settings)
+                    if "sarif" in (formats if formats is not None else (settings.format,)):
+                        from depaudit.sources.lines import with_lines
 
-                    tree = with_lines(tree, settings.budget.input_bytes)
-            prepare = partial(with_runtime, settings)  # beside the services: they need no runtime
-        code = None
-        if settings.use_code:  # the app's code scan, started beside the services too
-            from depaudit.code.integrate import CodeScan
+                        tree = with_lines(tree, settings.budget.input_bytes)
+                prepare = partial(with_runtime, settings)  # beside the services
+            code = None
+            if settings.use_code:  # the app's code scan, started beside the services too
+                from depaudit.code.integrate import CodeScan
 
-            code = CodeScan(settings)
-        try:
-            with gcpause.frozen():
-                report, scorer = build_report(
-                    settings, tree, clock, prepare, code.start if code is not None else None, asked
-                )
-                report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
-        except BaseException:  # Ctrl-C, or an error: the code scan beside it ends too
-            if code is not None:
-                code.stop()
-            raise
+                code = CodeScan(settings)
+            try:
+                with gcpause.frozen():
+                    report, scorer = build_report(
+                        settings,
+                        tree,
+                        clock,
+                        prepare,
+                        code.start if code is not None else None,
+                        asked,
+                        opened,
+                    )
+                    report = apply_ignores(report, ignores, clock().date(), scorer.weights, origin)
+            except BaseException:  # Ctrl-C, or an error: the code scan beside it ends too
+                if code is not None:
+                    code.stop()
+                raise
     tree = report.tree
     if code is not None:
         report = code.add_to(report)

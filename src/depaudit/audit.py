@@ -177,6 +177,35 @@ def _severities(scorer: Scorer | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in severities.items()} if severities else {}
 
 
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The run's cache and registry service, opened before its tree was read (``app.scan``)
+    so that the registry's fetch could begin on the lockfile's packages
+    (:meth:`RegistryService.begin`); their opener closes them."""
+
+    cache: Cache
+    registry: RegistryService
+
+
+def open_registry(
+    settings: Settings, cache: Cache, asked: RegistryQuery | None = None
+) -> RegistryService:
+    """The registry service the settings ask for (``settings.use_registry``), on ``cache``."""
+    from depaudit.services.registry import build_registry_service
+
+    return build_registry_service(
+        settings.npmrc_directory,
+        registry=settings.registry,
+        offline=settings.offline,
+        cache_ttl=settings.cache_ttl,
+        jobs=settings.jobs,
+        cache=cache,
+        network_seconds=settings.budget.network_seconds,
+        response_bytes=settings.budget.response_bytes,
+        asked=asked,
+    )
+
+
 def build_report(
     settings: Settings,
     tree: DependencyTree,
@@ -184,11 +213,13 @@ def build_report(
     prepare: Callable[[DependencyTree], DependencyTree] | None = None,
     beside: Callable[[], None] | None = None,
     asked: RegistryQuery | None = None,
+    opened: Opened | None = None,
 ) -> tuple[Report, LeakScorer]:
     """Enrich and score ``tree`` as the settings say (before the ignore file); ``prepare``
     (the runtime reachability) runs on the tree beside the services, and ``beside`` is
     called when they start (:class:`Auditor`); ``asked`` is npm's answer for the registry,
-    started earlier (:func:`depaudit.npmrc.query_for`).
+    started earlier (:func:`depaudit.npmrc.query_for`); ``opened``: the cache and the
+    registry service opened before the tree was read, used instead of new ones.
 
     The services are imported here, those the settings ask for only: an offline run without
     the registry loads no HTTP stack (``depaudit.github_client`` makes its session on first
@@ -197,24 +228,16 @@ def build_report(
     from depaudit.services.github_advisories import build_github_service
 
     with ExitStack() as parts:
-        cache = parts.enter_context(Cache(settings.cache_dir, enabled=settings.use_cache))
         services: list[EnrichmentService] = [KnowledgeBaseService()]
         registry: RegistryService | None = None
-        if settings.use_registry:
-            from depaudit.services.registry import build_registry_service
-
-            registry = build_registry_service(
-                settings.npmrc_directory,
-                registry=settings.registry,
-                offline=settings.offline,
-                cache_ttl=settings.cache_ttl,
-                jobs=settings.jobs,
-                cache=cache,
-                network_seconds=settings.budget.network_seconds,
-                response_bytes=settings.budget.response_bytes,
-                asked=asked,
-            )
-            parts.callback(registry.close)
+        if opened is not None:
+            cache, registry = opened.cache, opened.registry
+        else:
+            cache = parts.enter_context(Cache(settings.cache_dir, enabled=settings.use_cache))
+            if settings.use_registry:
+                registry = open_registry(settings, cache, asked)
+                parts.callback(registry.close)
+        if registry is not None:
             services.append(registry)
         github = GitHubClient(
             settings.github_token,

@@ -444,12 +444,15 @@ class BulkFetcher:
         done: Done,
         admit: Callable[[], bool] = lambda: True,
         started: Callable[[], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         """Fetch every job, ``parallel`` at a time; ``done(job, Fetched | Exception)`` for
         each. ``admit()`` is asked before a new job starts (False: wait, e.g. while fetched
         bodies wait for their decoder). Jobs are drawn from ``jobs`` lazily, so its iterator
         may decide at that moment to skip some. ``started()`` is called once, when the first
-        requests have been sent."""
+        requests have been sent. When ``stop()`` says so (the run ends early: an error, or
+        Ctrl-C), the transfers in flight are dropped and the rest never start; ``done`` is
+        not called for them."""
         pycurl = self.pycurl
         multi = pycurl.CurlMulti()
         multi.setopt(pycurl.M_MAXCONNECTS, self.parallel)
@@ -487,6 +490,8 @@ class BulkFetcher:
 
         try:
             while True:
+                if stop is not None and stop():
+                    return  # (the transfers in flight are removed below)
                 now = time.monotonic()
                 if self.budget.out_of_time():
                     if held is not None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -37,7 +37,7 @@ from urllib.parse import quote, urlsplit
 
 from depaudit.budget import network_allowance, response_allowance
 from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
-from depaudit.errors import TLS_ERROR
+from depaudit.errors import TLS_ERROR, ConfigError
 from depaudit.models import PackageFacts
 from depaudit.npm_process import RegistryQuery
 from depaudit.npmrc import NoRegistry, NpmConfig, load_npm_config
@@ -135,6 +135,23 @@ class BodyGate:
         return self.held < self.limit
 
 
+@dataclass
+class _Early:
+    """A fetch begun before the tree was built (:meth:`RegistryService.begin`): the
+    lockfile's packages, and what their fetch left once its thread ended."""
+
+    packages: Sequence[PackageRef]
+    now: datetime  #: the moment every package's ages are counted from (the scan's)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    #: each fetched name's (url, cache entry before, outcome), its facts made as they came
+    outcomes: dict[str, tuple[str, CacheEntry | None, _Outcome]] = field(default_factory=dict)
+    ready: dict[str, PackageFacts] = field(default_factory=dict)
+    rows: dict[int, list[Any]] = field(default_factory=dict)
+    asked: int = 0  #: documents it asked for
+    error: BaseException | None = None
+
+
 class RegistryService(EnrichmentService):
     """Registry facts for every package: dates, lag, deprecation, repository."""
 
@@ -187,6 +204,7 @@ class RegistryService(EnrichmentService):
         self._rate_limited: dict[str, int] = {}  # host -> packages answered 429 to the end
         self._successes = 0
         self.failed = False  # set by enrich_all: no request succeeded at all
+        self._early: _Early | None = None  # a fetch begun before the tree (begin)
 
     @property
     def session(self) -> DepauditSession:
@@ -198,9 +216,103 @@ class RegistryService(EnrichmentService):
             return self._session
 
     def close(self) -> None:
-        """Close the session if one was made."""
+        """End a fetch begun early and not used (:meth:`stop`); close the session if one
+        was made."""
+        self.stop()
         if self._session is not None:
             self._session.close()
+
+    # -- a fetch begun before the tree is built --------------------------------------------
+    def begin(self, packages: Sequence[PackageRef]) -> bool:
+        """Start fetching the documents of ``packages`` (the lockfile's, previewed before its
+        tree is built: ``sources.preview``) in a thread of its own, so the fetch waits on the
+        network while the tree is read; :meth:`enrich_all` then takes what it fetched and
+        asks only for the names it did not. Only online, with a cache to hand the documents
+        over in (a version the preview did not name has its facts made from the entry);
+        True when it started. Names whose cache entry is fresh are not fetched (the scan
+        reads them, or the tree's snapshot, from the cache); with a scope whose registry is
+        not a URL nothing starts (:meth:`enrich_all` says so, before any request)."""
+        if self.offline or self.cache is None or not self.cache.enabled or self._early:
+            return False
+        # what the first request needs is made here, before the thread: in the thread, this
+        # Python (~0.1 s, most of it the HTTP stack's imports) would take turns with the
+        # tree's reading for the GIL, and the first request would wait for both
+        early = _Early(packages, self.clock())
+        versions: dict[str, set[str]] = {}
+        for ref in packages:
+            versions.setdefault(ref.name, set()).add(ref.version)
+        try:
+            urls = {name: self.url_for(name) for name in sorted(versions)}
+        except ConfigError:  # a scope whose registry is not a URL: enrich_all says so, for
+            return False  # the tree's packages of that scope, before any request
+        now = self.cache.clock()
+        stored = self.cache.get_many(NAMESPACE, urls.values())
+        to_fetch = []
+        for name, url in urls.items():
+            entry = stored.get(url)
+            if entry is not None and not metrics.is_packed(entry.value):
+                entry = None
+            if entry is None or not entry.fresh(self.ttl, now):
+                to_fetch.append((name, url, entry))
+        if not to_fetch:
+            return False  # (the scan reads every one, or the tree's snapshot, from the cache)
+        from depaudit import http_bulk  # noqa: F401
+        from depaudit.services import registry_decode  # noqa: F401
+
+        early.asked = len(to_fetch)
+        self._allow(early.asked)  # (and the session is made)
+        settled = partial(self._settled, versions, early.now, early.ready, early.rows)
+        early.thread = threading.Thread(
+            target=self._fetch_early, args=(early, to_fetch, settled), name="registry-early"
+        )
+        self._early = early
+        early.thread.start()
+        return True
+
+    def stop(self) -> None:
+        """End a fetch begun early that the scan will not use (its tree could not be read,
+        Ctrl-C): no new request starts, those in flight are dropped, and its thread is
+        waited for."""
+        early, self._early = self._early, None
+        if early is not None and early.thread is not None:
+            early.stopping.set()
+            early.thread.join()
+
+    def _fetch_early(
+        self,
+        early: _Early,
+        to_fetch: Sequence[tuple[str, str, CacheEntry | None]],
+        settled: Callable[[str, CacheEntry | None, _Outcome], _Outcome],
+    ) -> None:
+        """The thread of :meth:`begin`: fetch the names whose cache entry is missing or
+        stale, each name's cache entry and facts made as it comes (:meth:`_settled`)."""
+        try:
+            with self.progress("npm registry", len(to_fetch)) as progress:
+                done = self._fetch_all(to_fetch, progress, settled, None, early.stopping.is_set)
+            early.outcomes = {outcome.name: (url, entry, outcome) for url, entry, outcome in done}
+        except BaseException as exc:  # noqa: BLE001 - raised in the scan's thread (enrich_all)
+            early.error = exc
+
+    def _joined(self) -> _Early | None:
+        """The fetch begun early, ended (its error raised here), or None."""
+        early, self._early = self._early, None
+        if early is None:
+            return None
+        if early.thread is not None:
+            if self.under_way is not None:  # its requests are out: the others may start
+                self.under_way()
+            early.thread.join()
+        if early.error is not None:
+            raise early.error
+        return early
+
+    def _allow(self, documents: int) -> None:
+        """Size the run's budgets by the documents asked for, where they were not given."""
+        if self.bytes_by_tree or self.time_by_tree:
+            self.session.budget.allow(
+                response_allowance(documents) if self.bytes_by_tree else 0,
+                network_allowance(documents) if self.time_by_tree else 0.0,
+            )
 
     def url_for(self, name: str) -> str:
         return self.config.registry_for(name) + escape_name(name)
@@ -326,18 +438,25 @@ class RegistryService(EnrichmentService):
 
     # -- orchestration (main thread) -------------------------------------------------------
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
+        early = self._joined()  # a fetch begun before the tree (begin): its answers count
         versions: dict[str, set[str]] = {}
         for ref in packages:
             versions.setdefault(ref.name, set()).add(ref.version)
         names = sorted(versions)
         found: dict[str, dict[str, Any]] = {}
         to_fetch: list[tuple[str, str, CacheEntry | None]] = []
-        cached = revalidated = missed = 0
+        cached = revalidated = missed = fetched = 0
         errors: dict[str, str] = {}
         now = self.cache.clock() if self.cache is not None else 0.0
-        now_facts = self.clock()  # one moment for every package's ages
+        # one moment for every package's ages (the early fetch's, whose facts are made)
+        now_facts = early.now if early is not None else self.clock()
         ready: dict[str, PackageFacts] = {}  # facts made as the fetch went
         rows: dict[int, list[Any]] = {}  # and their snapshot rows, by id of the fact
+        taken: Mapping[str, tuple[str, CacheEntry | None, _Outcome]] = {}
+        if early is not None:
+            ready.update(early.ready)
+            rows.update(early.rows)
+            taken = early.outcomes
         urls = {name: self.url_for(name) for name in names}
         shortcut = self._from_snapshot(packages, urls, now)
         if shortcut is not None:
@@ -347,14 +466,34 @@ class RegistryService(EnrichmentService):
         with self.progress("npm registry", len(names)) as progress:
             for name in names:
                 url = urls[name]
+                got = taken.get(name)
+                if got is not None and got[0] == url:  # fetched early
+                    outcome = got[2]
+                    before = got[1]
+                    if outcome.error is not None:
+                        errors[name] = outcome.error
+                    elif not all(f"{name}@{v}" in ready for v in versions[name]):
+                        got = None  # a version the preview did not name: from its entry
+                    elif outcome.not_modified and before is not None:
+                        found[name] = before.value
+                        revalidated += 1
+                    elif outcome.data is not None:
+                        found[name] = outcome.data
+                        fetched += 1
+                    if got is not None:
+                        progress.advance(cached=False)
+                        continue
                 entry = stored.get(url)
                 if entry is not None and not metrics.is_packed(entry.value):
                     entry = None  # of another shape: fetched afresh (no validators), rewritten
                 if entry is not None:
                     if self.offline or entry.fresh(self.ttl, now):
                         found[name] = entry.value
-                        cached += 1
-                        progress.advance(cached=True)
+                        if name in taken:
+                            fetched += 1  # (fetched early, its other versions' facts here)
+                        else:
+                            cached += 1
+                        progress.advance(cached=name not in taken)
                         continue
                 elif self.offline:
                     missed += 1
@@ -362,14 +501,9 @@ class RegistryService(EnrichmentService):
                     continue
                 to_fetch.append((name, url, entry))
             if to_fetch:
-                if self.bytes_by_tree or self.time_by_tree:
-                    self.session.budget.allow(
-                        response_allowance(len(to_fetch)) if self.bytes_by_tree else 0,
-                        network_allowance(len(to_fetch)) if self.time_by_tree else 0.0,
-                    )
-                done = self._fetch_all(
-                    to_fetch, progress, partial(self._settled, versions, now_facts, ready, rows)
-                )
+                self._allow(len(to_fetch) + (early.asked if early is not None else 0))
+                settled = partial(self._settled, versions, now_facts, ready, rows)
+                done = self._fetch_all(to_fetch, progress, settled, self.under_way)
                 for _url, entry, outcome in done:
                     if outcome.error is not None:
                         errors[outcome.name] = outcome.error
@@ -378,10 +512,12 @@ class RegistryService(EnrichmentService):
                         revalidated += 1
                     elif outcome.data is not None:
                         found[outcome.name] = outcome.data
+                        fetched += 1
         facts = self._facts(packages, found, now_facts, ready)
         warnings = self._warnings(errors, missed, len(names))
         network = self.config.network
-        if to_fetch and not network.strict_ssl:  # said once, not once per request
+        asked = bool(to_fetch) or bool(early is not None and early.asked)
+        if asked and not network.strict_ssl:  # said once, not once per request
             warnings.insert(
                 0,
                 "npm registry: TLS certificates were not checked "
@@ -389,8 +525,7 @@ class RegistryService(EnrichmentService):
             )
         if self.cache is not None:
             warnings.extend(self.cache.warnings)
-        fetched = len(to_fetch) - len(errors) - revalidated
-        failed = bool(to_fetch) and self._successes == 0
+        failed = asked and self._successes == 0
         not_found = sum(1 for d in found.values() if d.get("state") != metrics.STATE_OK)
         summary = self._summary(len(names), cached, fetched, revalidated, not_found)
         if errors or missed:
@@ -416,6 +551,8 @@ class RegistryService(EnrichmentService):
         to_fetch: Sequence[tuple[str, str, CacheEntry | None]],
         progress: Progress,
         settled: Callable[[str, CacheEntry | None, _Outcome], _Outcome],
+        started: Callable[[], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> list[tuple[str, CacheEntry | None, _Outcome]]:
         """Every request through :class:`depaudit.http_bulk.BulkFetcher` (one thread;
         ``jobs`` in flight, or by protocol when None), bodies decoded by
@@ -423,7 +560,8 @@ class RegistryService(EnrichmentService):
         :class:`BodyGate` is full. ``settled(url, entry, outcome)`` is called once per name
         as soon as its outcome is final (from the fetch's or the decoder's thread), so its
         cache entry and facts are done while other transfers still wait on the network; what
-        it returns is the outcome kept (and returned here)."""
+        it returns is the outcome kept (and returned here). ``started()`` and ``stop()``: see
+        :meth:`BulkFetcher.get_many <depaudit.http_bulk.BulkFetcher.get_many>`."""
         from depaudit.http_bulk import BulkFetcher, Job
         from depaudit.services.registry_decode import Decoders, decode_workers
 
@@ -463,7 +601,9 @@ class RegistryService(EnrichmentService):
                     min(self.jobs or MULTIPLEXED_JOBS, count),
                     inflate=False,  # the decoder inflates, beside the fetch
                 )
-                fetcher.get_many(jobs(), answered, admit=self._gate.open, started=self.under_way)
+                fetcher.get_many(
+                    jobs(), answered, admit=self._gate.open, started=started, stop=stop
+                )
             finally:
                 self._decoder = None
         self._settle = None  # the decoder has answered everything: its close waited

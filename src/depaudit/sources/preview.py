@@ -1,0 +1,111 @@
+"""The packages an npm lockfile places, read before the tree is: what the registry's fetch
+starts on while ``npm ls`` reads the installed tree (``app.scan``, ``RegistryService.begin``).
+
+Where a scan reads an installed project (``node_modules`` beside an npm lockfile, npm on
+PATH and allowed: ``sources.loader``), reading the tree means waiting ~1 s for ``npm ls``
+(1,300 packages), a process of its own, and the fetch used to wait with it. Now it starts
+on the lockfile's placements and waits on the network meanwhile (an installed insomnia
+against the registry: 1.9-2.5 s against 2.3-2.7 s; benchmarks/README.md). Where the tree is
+the lockfile alone, its reading is Python that would only take turns with the fetch's for the
+GIL: started early there, the fetch took as long, later (theia at a 50 ms round trip, and
+against the registry itself), so there is no preview, and none for any other input.
+
+A preview never names a package the tree will not have: it keeps exactly the placements
+:mod:`~depaudit.sources.package_lock_flat` makes packages of (an entry inside
+``node_modules``, not a link, with valid installed and real names and a concrete version; the
+real name of an alias; ``tests/property/test_preview.py`` holds the two together), and of
+those only the ones whose folder is installed, as ``npm ls`` sees them: a production install
+(``--omit=dev``) or another platform's optional packages cost no request. Only a lockfile
+with the flat ``packages`` map (lockfileVersion 2 or 3, what npm 7 and later write) is
+previewed. Where the lockfile is not what its reader accepts (a field of the wrong JSON type,
+an unreadable file) there is no preview: the reader says what is wrong, nothing sent before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from depaudit.config import Settings
+from depaudit.errors import DepauditError
+from depaudit.sources import NPM_LOCKFILES, detect
+from depaudit.sources._io import read_json_object
+from depaudit.sources.npm_common import (
+    is_in_node_modules,
+    is_valid_name,
+    looks_like_version,
+    name_from_location,
+)
+
+
+class _NoPreview(Exception):
+    """The lockfile is not one to preview (its reader will decide what it is)."""
+
+
+def _string(entry: dict[str, Any], field: str) -> str | None:
+    value = entry.get(field)
+    if value is None or isinstance(value, str):
+        return value
+    raise _NoPreview
+
+
+def _flag(entry: dict[str, Any], field: str) -> bool:
+    value = entry.get(field)
+    if value is None or isinstance(value, bool):
+        return value is True
+    raise _NoPreview
+
+
+#: a package the lockfile places: name, version, dev only (every placement of it is dev)
+Placed = tuple[str, str, bool]
+
+
+def placed_refs(packages: dict[str, Any], installed: Path | None = None) -> list[Placed]:
+    """The name@version of every package the flat ``packages`` map places, dev only when
+    every placement of it is (as ``audit.package_refs`` makes them from the tree); with
+    ``installed`` (the project folder), only placements whose folder is there.
+    :class:`_NoPreview` when an entry is not what the reader accepts."""
+    dev: dict[tuple[str, str], bool] = {}
+    for key, entry in packages.items():
+        if not isinstance(entry, dict):
+            raise _NoPreview
+        if key == "" or _flag(entry, "link") or not is_in_node_modules(key):
+            continue
+        placed = name_from_location(key) or key
+        real = _string(entry, "name") or placed
+        version = _string(entry, "version")
+        if version is None or not looks_like_version(version):
+            continue
+        if not is_valid_name(placed) or not is_valid_name(real):
+            continue
+        if installed is not None and not (installed / key).is_dir():
+            continue
+        ref = (real, version)
+        dev[ref] = dev.get(ref, True) and _flag(entry, "dev")
+    return [(name, version, is_dev) for (name, version), is_dev in sorted(dev.items())]
+
+
+def registry_preview(settings: Settings) -> list[Placed] | None:
+    """The installed packages the scan's npm lockfile places, where the scan will read the
+    installed tree with ``npm ls`` (see the module's docstring); else None."""
+    if settings.npm_ls is not None or settings.lockfile is not None or not settings.use_npm:
+        return None  # (the lockfile alone, or a saved npm ls: no process to wait for)
+    directory = Path(settings.directory)
+    try:
+        if not (directory / "node_modules").is_dir():
+            return None
+        lockfile = detect(directory).lockfile
+        if lockfile.name not in NPM_LOCKFILES:
+            return None
+        from depaudit.sources.npm_ls_run import npm_command
+
+        if npm_command() is None:
+            return None
+        data = read_json_object(lockfile, what=lockfile.name, limit=settings.budget.input_bytes)
+        packages = data.get("packages")
+        version = data.get("lockfileVersion")
+        if type(version) is not int or version not in (2, 3) or not isinstance(packages, dict):
+            return None
+        return placed_refs(packages, directory)
+    except (DepauditError, _NoPreview, OSError):
+        return None

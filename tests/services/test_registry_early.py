@@ -1,0 +1,345 @@
+"""A fetch begun before the tree is read (``RegistryService.begin``), against a loopback
+registry: what it fetched is taken whole, what it missed is fetched after, what was fresh is
+never asked for, and a scan that ends early stops it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+from depaudit.cache import Cache
+from depaudit.errors import ConfigError
+from depaudit.http import build_session
+from depaudit.npmrc import NpmConfig
+from depaudit.services.interface import PackageRef
+from depaudit.services.registry import RegistryService
+
+from .conftest import FakeRegistry
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+REFS = [
+    PackageRef("express", "4.17.1"),
+    PackageRef("@socket.io/redis-adapter", "8.2.0"),
+    PackageRef("socket.io-redis", "5.2.0"),
+    PackageRef("x-iterable-tree", "0.0.3"),
+    PackageRef("no-such-package-xyz", "1.0.0"),
+]
+
+Make = Callable[..., RegistryService]
+
+
+@pytest.fixture
+def make(fake_registry: FakeRegistry, tmp_path: Path) -> Make:
+    """make(cache folder name="cache", **options) -> a service on a cache in tmp_path."""
+    made: list[RegistryService] = []
+
+    def maker(folder: str = "cache", **options: object) -> RegistryService:
+        config = options.pop("config", None) or NpmConfig(registry=fake_registry.url)
+        service = RegistryService(
+            config,  # type: ignore[arg-type]
+            build_session(4, retries=0, backoff_factor=0),
+            Cache(tmp_path / folder),
+            jobs=4,
+            clock=lambda: NOW,
+            **options,  # type: ignore[arg-type]
+        )
+        made.append(service)
+        return service
+
+    yield maker  # type: ignore[misc]
+    for service in made:
+        service.close()
+
+
+def test_what_was_begun_is_taken_whole(make: Make, fake_registry: FakeRegistry) -> None:
+    plain = make("plain").enrich_all(REFS)
+    sent = len(fake_registry.packument_requests())
+    assert sent == 5
+    service = make()
+    assert service.begin(REFS) is True
+    result = service.enrich_all(REFS)
+    requests = [uri for uri, _, _ in fake_registry.packument_requests()[sent:]]
+    assert sorted(requests) == sorted(plain_uri for plain_uri, _, _ in fake_registry.requests[:5])
+    assert len(requests) == 5  # each name once: nothing asked again after the tree
+    assert result.facts == plain.facts
+    assert result.consulted == plain.consulted  # "5 names, 0 cached, 5 fetched, ..."
+    assert "0 cached, 5 fetched" in result.consulted
+
+
+def test_a_version_the_preview_did_not_name_comes_from_the_entry(
+    make: Make, fake_registry: FakeRegistry
+) -> None:
+    """The tree has another version of a name fetched early (npm ls found another one
+    installed): its facts are made from the entry just written, with no second request."""
+    tree = [PackageRef("express", "4.17.1"), PackageRef("express", "5.1.0")]
+    plain = make("plain").enrich_all(tree)
+    sent = len(fake_registry.packument_requests())
+    service = make()
+    service.begin(tree[:1])
+    result = service.enrich_all(tree)
+    assert len(fake_registry.packument_requests()) == sent + 1
+    assert result.facts == plain.facts
+    assert result.facts["express@5.1.0"].latest_published is not None
+    assert "0 cached, 1 fetched" in result.consulted
+
+
+def test_a_name_the_preview_did_not_name_is_fetched_after(
+    make: Make, fake_registry: FakeRegistry
+) -> None:
+    service = make()
+    service.begin(REFS[:2])
+    result = service.enrich_all(REFS)
+    uris = sorted(uri for uri, _, _ in fake_registry.packument_requests())
+    assert len(uris) == 5 and len(set(uris)) == 5  # every name once
+    assert "0 cached, 5 fetched" in result.consulted
+    assert result.facts["no-such-package-xyz@1.0.0"].in_registry is False
+
+
+def test_a_name_the_tree_does_not_have_is_left_out(make: Make, fake_registry: FakeRegistry) -> None:
+    service = make()
+    service.begin(REFS)
+    result = service.enrich_all(REFS[:1])
+    assert set(result.facts) == {"express@4.17.1"}
+    assert "1 names, 0 cached, 1 fetched" in result.consulted
+
+
+def test_fresh_entries_are_not_asked_for_again(make: Make, fake_registry: FakeRegistry) -> None:
+    make().enrich_all(REFS)
+    assert len(fake_registry.packument_requests()) == 5
+    service = make()
+    assert service.begin(REFS) is False  # every entry is fresh: nothing to begin
+    result = service.enrich_all(REFS)
+    assert len(fake_registry.packument_requests()) == 5
+    assert "5 cached, 0 fetched" in result.consulted
+
+
+def test_offline_or_without_a_cache_nothing_begins(
+    fake_registry: FakeRegistry, tmp_path: Path
+) -> None:
+    config = NpmConfig(registry=fake_registry.url)
+    offline = RegistryService(config, build_session(4), Cache(tmp_path / "c"), offline=True)
+    no_cache = RegistryService(config, build_session(4), Cache(tmp_path / "d", enabled=False))
+    none = RegistryService(config, build_session(4), None)
+    assert [s.begin(REFS) for s in (offline, no_cache, none)] == [False, False, False]
+    assert fake_registry.requests == []
+
+
+def test_a_broken_scope_begins_nothing_and_is_said_for_the_tree(
+    make: Make, fake_registry: FakeRegistry
+) -> None:
+    config = NpmConfig(
+        registry=fake_registry.url, broken_scopes={"@socket.io": "/etc/npmrc: not a URL"}
+    )
+    service = make(config=config)
+    assert service.begin(REFS) is False
+    assert fake_registry.requests == []
+    with pytest.raises(ConfigError):
+        service.enrich_all(REFS)
+    assert fake_registry.requests == []
+
+
+def test_stop_ends_the_fetch_and_no_request_starts_after(
+    make: Make, fake_registry: FakeRegistry
+) -> None:
+    """The tree could not be read (or Ctrl-C): the fetch stops with its transfers in
+    flight, no other starts, and stop() returns without waiting for their answers."""
+    release = threading.Event()
+    arrived = threading.Event()
+
+    def hold(request: Request) -> Response | None:
+        arrived.set()
+        release.wait(10)
+        return None
+
+    fake_registry.override = hold
+    many = [PackageRef(f"pkg-{i}", "1.0.0") for i in range(40)]
+    service = make()
+    assert service.begin(many)
+    assert arrived.wait(10)
+    started = time.monotonic()
+    service.stop()
+    took = time.monotonic() - started
+    release.set()
+    time.sleep(0.2)  # (what the server still answers is its own)
+    assert took < 5  # not the held answers' 10 s
+    assert len(fake_registry.requests) <= 4  # the four in flight at most (jobs=4)
+    assert not any(t.name == "registry-early" and t.is_alive() for t in threading.enumerate())
+
+
+# -- through depaudit scan ------------------------------------------------------------------
+
+PROJECT = Path(__file__).resolve().parent.parent / "assets" / "registry" / "project"
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "real"
+
+
+def installed(tmp_path: Path, lock: dict[str, object], placed: list[str] | None = None) -> Path:
+    """A project with ``lock`` as its package-lock.json and a node_modules folder holding
+    ``placed`` (every placement of the lockfile when None), as ``npm ci`` leaves one."""
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "package-lock.json").write_text(json.dumps(lock))
+    (project / "package.json").write_text(json.dumps({"name": "app", "version": "1.0.0"}))
+    packages = lock.get("packages")
+    keys = (
+        [k for k in packages if k.startswith("node_modules/")] if isinstance(packages, dict) else []
+    )
+    for key in keys if placed is None else [f"node_modules/{name}" for name in placed]:
+        (project / key).mkdir(parents=True, exist_ok=True)
+    (project / "node_modules").mkdir(exist_ok=True)
+    return project
+
+
+@pytest.fixture
+def npm_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """npm "on PATH" for the preview; the tests read the tree without running it."""
+    import depaudit.sources.npm_ls_run
+
+    monkeypatch.setattr(depaudit.sources.npm_ls_run, "npm_command", lambda: "npm")
+
+
+def _scan(registry: FakeRegistry, tmp_path: Path, project: Path, *extra: str) -> int:
+    from depaudit.cli import main
+
+    return main(
+        [
+            "scan",
+            str(project),
+            "--no-advisories",
+            "--registry",
+            registry.url,
+            "--cache-dir",
+            str(tmp_path / "cli-cache"),
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "report.json"),
+            *extra,
+        ]
+    )
+
+
+def test_the_fetch_begins_while_npm_reads_the_installed_tree(
+    fake_registry: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    npm_on_path: None,
+) -> None:
+    """Issue 17: the first requests do not wait for ``npm ls``. Here the tree's reading
+    (the lockfile's, standing in for npm's) waits for the registry's first request: were
+    the fetch started after it, it would wait 10 s for nothing and the test would fail."""
+    import depaudit.app
+    from depaudit.sources.package_lock import PackageLockSource
+
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    project = installed(tmp_path, json.loads((PROJECT / "package-lock.json").read_text()))
+    seen: list[int] = []
+
+    def npm_ls_like(settings: object) -> object:
+        deadline = time.monotonic() + 10
+        while not fake_registry.packument_requests() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(len(fake_registry.packument_requests()))
+        return PackageLockSource().load(project / "package-lock.json")
+
+    monkeypatch.setattr(depaudit.app, "load_tree", npm_ls_like)
+    assert _scan(fake_registry, tmp_path, project) == 0
+    assert seen and seen[0] >= 1
+    uris = [uri for uri, _, _ in fake_registry.packument_requests()]
+    assert len(uris) == len(set(uris)) == 4  # each of the lockfile's names once
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert "npm registry (online): 4 names, 0 cached, 4 fetched" in report["consulted"][1]
+
+
+def test_a_lockfile_its_reader_refuses_stops_the_fetch(
+    fake_registry: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    npm_on_path: None,
+) -> None:
+    """The preview reads only the placements; the reader finds the lockfile's name is not a
+    string: one line naming the file, exit 2, no report, and the fetch is over."""
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    data = json.loads((PROJECT / "package-lock.json").read_text())
+    data["name"] = 7
+    project = installed(tmp_path, data)
+    assert _scan(fake_registry, tmp_path, project) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(project / "package-lock.json") in err[0], err
+    assert "not a string" in err[0]
+    assert not (tmp_path / "report.json").exists()
+    assert not any(t.name == "registry-early" and t.is_alive() for t in threading.enumerate())
+
+
+def test_the_preview_is_what_is_installed(tmp_path: Path, npm_on_path: None) -> None:
+    """Only the placements that are there, as npm ls sees them: a production install has
+    no dev packages, and they cost no request."""
+    from depaudit.config import Settings
+    from depaudit.sources.preview import registry_preview
+
+    data = json.loads((PROJECT / "package-lock.json").read_text())
+    data["packages"]["node_modules/socket.io-redis"]["dev"] = True
+    project = installed(
+        tmp_path, data, ["express", "@socket.io/redis-adapter", "no-such-package-xyz"]
+    )
+    names = [name for name, _, _ in registry_preview(Settings(directory=project)) or []]
+    assert names == ["@socket.io/redis-adapter", "express", "no-such-package-xyz"]
+
+
+def test_no_preview_where_the_tree_is_the_lockfile_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, npm_on_path: None
+) -> None:
+    """The tree's reading is then Python that would take turns with the fetch: --lockfile,
+    --no-npm, --npm-ls, no node_modules, npm not on PATH; and only a flat npm lockfile."""
+    from depaudit.config import Settings
+    from depaudit.sources import npm_ls_run
+    from depaudit.sources.preview import registry_preview
+
+    project = installed(tmp_path, json.loads((PROJECT / "package-lock.json").read_text()))
+    assert len(registry_preview(Settings(directory=project)) or []) == 4
+    lock = project / "package-lock.json"
+    for settings in (
+        Settings(directory=project, lockfile=lock),
+        Settings(directory=project, use_npm=False),
+        Settings(directory=project, npm_ls=str(lock)),
+        Settings(directory=tmp_path / "nowhere"),
+    ):
+        assert registry_preview(settings) is None
+    (project / "node_modules").rename(project / "elsewhere")
+    assert registry_preview(Settings(directory=project)) is None
+    (project / "elsewhere").rename(project / "node_modules")
+    monkeypatch.setattr(npm_ls_run, "npm_command", lambda: None)
+    assert registry_preview(Settings(directory=project)) is None
+
+
+@pytest.mark.parametrize(
+    ("folder", "previewed"),
+    [
+        ("npm-lock-v1-socket.io", False),
+        ("npm-lock-v2-socket.io", True),
+        ("yarn-v1-prettier", False),
+        ("pnpm-v9.0-vue-core", False),
+    ],
+)
+def test_only_a_flat_npm_lockfile_is_previewed(
+    tmp_path: Path, npm_on_path: None, folder: str, previewed: bool
+) -> None:
+    from depaudit.config import Settings
+    from depaudit.sources.preview import registry_preview
+
+    source = CORPUS / folder
+    names = ("package-lock.json", "yarn.lock", "pnpm-lock.yaml")
+    lockfile = next(source / n for n in names if (source / n).is_file())
+    text = lockfile.read_text()
+    project = installed(tmp_path, json.loads(text) if lockfile.suffix == ".json" else {})
+    (project / "package-lock.json").unlink()
+    (project / lockfile.name).write_text(text)
+    found = registry_preview(Settings(directory=project))
+    assert (found is not None and len(found) > 100) == previewed
