@@ -20,6 +20,11 @@ always follows curl.
 own code to the project: N generated TypeScript files (``benchmarks/code_monorepo.py``'s
 generator) in ``server/``, which the scan's code rules read (cold: an empty cache).
 
+``--installed`` lays out ``node_modules`` from the lockfile (``workdir.materialize``: a
+package.json per placement, as ``npm ci`` leaves them, without their code) and has depaudit
+scan the folder, so its tree is read with ``npm ls`` (node, ~1.5 s for theia) as a user's
+installed project is; curl's floor is the same.
+
 ``--live`` measures against the registry npm is configured with (``npm config get registry``,
 and its ``cafile`` for curl) instead of the replay: each pair is curl at 32, 64 and 128
 transfers in flight (HTTP/2 streams where the registry speaks it), asking for gzip as depaudit
@@ -34,7 +39,7 @@ any scan that reads the bodies does; its ratio to curl's floor is a bound on the
 scan's at that round trip.
 
 ``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--before SRC]
-[--app-files N] [--gzip] [--live] [--bound]``
+[--app-files N] [--gzip] [--live] [--bound] [--installed]``
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ from typing import Any
 from benchmarks.lockinfo import lockfile_in, registry_names
 from benchmarks.measure import Run, compile_sources, median, run_process
 from benchmarks.replay import PACKUMENTS, ReplayServer, missing_marker, packument_path
-from benchmarks.workdir import copy_project
+from benchmarks.workdir import copy_project, materialize
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent / "tests" / "corpus" / "real"
@@ -95,9 +100,12 @@ def curl_argv(config: Path, compressed: bool = False, parallel: int = CURL_PARAL
 
 
 def depaudit_argv(lock: Path, url: str | None, cache: Path, jobs: int | None) -> list[str]:
-    """The scan's command line; ``url`` None leaves the registry and GitHub as configured."""
-    argv = [sys.executable, "-m", "depaudit", "scan", "--lockfile", str(lock)]
-    argv += ["--format", "json", "--no-npm", "--cache-dir", str(cache)]
+    """The scan's command line; ``url`` None leaves the registry and GitHub as configured;
+    ``lock`` a folder: ``scan FOLDER`` (its node_modules read with npm ls, ``--installed``),
+    else the lockfile alone."""
+    argv = [sys.executable, "-m", "depaudit", "scan"]
+    argv += [str(lock)] if lock.is_dir() else ["--lockfile", str(lock), "--no-npm"]
+    argv += ["--format", "json", "--cache-dir", str(cache)]
     if url is not None:
         argv += ["--registry", url, "--github-api-url", url + "github"]
     if jobs:
@@ -353,6 +361,11 @@ def markdown(results: dict[str, Any]) -> str:
         )
         + (f"; {results['app_files']} app files" if results.get("app_files") else "")
         + ("; gzipped, curl --compressed" if results.get("gzip") else "")
+        + (
+            "; node_modules laid out, the folder scanned (npm ls)"
+            if results.get("installed")
+            else ""
+        )
         + "); "
         f"depaudit --jobs {results['jobs'] or 'default'}.",
         "",
@@ -403,6 +416,11 @@ def main() -> int:
     parser.add_argument(
         "--bound", action="store_true", help="also depaudit's fetch and decoding alone"
     )
+    parser.add_argument(
+        "--installed",
+        action="store_true",
+        help="node_modules laid out from the lockfile; depaudit scans the folder (npm ls)",
+    )
     args = parser.parse_args()
     compile_sources(*([args.before] if args.before else []), HERE.parent / "src")
     WORK.mkdir(parents=True, exist_ok=True)
@@ -414,6 +432,9 @@ def main() -> int:
     lock = lockfile_in(project)
     assert lock is not None
     names = sorted(registry_names(lock))
+    if args.installed:  # npm ls reads it: the scan is of the folder, not of the lockfile
+        materialize(project, lock)
+        lock = project
     missing = [n for n in names if not (packument_path(n).is_file() or missing_marker(n).is_file())]
     if missing and not args.live:
         sys.exit(f"{len(missing)} packuments not recorded: run `python -m benchmarks.record`")
@@ -425,6 +446,7 @@ def main() -> int:
         "app_files": args.app_files,
         "gzip": args.gzip,
         "live": args.live,
+        "installed": args.installed,
         "names": len(names),
         "mb": size / 2**20,
         "jobs": args.jobs,
