@@ -95,14 +95,16 @@ def fails(report: Report, fail_on: str | None, what: str = "suspects") -> bool:
     return bool(tripped) or bool(code)
 
 
-def begin_registry(
+def begin_services(
     settings: Settings, asked: RegistryQuery | None, stack: ExitStack
 ) -> Opened | None:
-    """The run's cache and registry service, opened on ``stack``, the registry's fetch begun
-    on the packages the lockfile places (``sources.preview``), when the run is online with
-    the registry and a cache and its lockfile can be previewed; else None (the report opens
-    them once the tree is read, as it always did). A configuration the registry refuses is
-    left for then too: an input error in the lockfile is still said first."""
+    """Where the scan will wait for ``npm ls`` (``sources.preview``), the run's cache and
+    the services that go to the network, opened on ``stack``, each begun on the lockfile's
+    installed packages (the registry's fetch, the advisories' requests), so that they wait
+    on the network while npm reads the tree; else None (the report opens them once the tree
+    is read). Not offline, without the registry or without a cache (what was fetched is
+    handed over in it). A configuration the registry refuses is left for then too: an input
+    error in the lockfile is still said first."""
     if not settings.use_registry or settings.offline or not settings.use_cache:
         return None
     from depaudit.sources.preview import registry_preview
@@ -110,21 +112,24 @@ def begin_registry(
     placed = registry_preview(settings)
     if not placed:
         return None
-    from depaudit.audit import open_registry
+    from depaudit.audit import open_services
     from depaudit.cache import Cache
     from depaudit.services.interface import PackageRef
 
     cache = Cache(settings.cache_dir, enabled=True)
-    try:
-        registry = open_registry(settings, cache, asked)
-    except DepauditError:
-        cache.close()
-        return None
     stack.callback(cache.close)
-    stack.callback(registry.close)  # (first: its fetch ends before the cache closes)
-    # (it does not begin where the cache could not be opened: the fetch is then the report's)
-    registry.begin([PackageRef(*p) for p in placed])
-    return Opened(cache, registry)
+    try:
+        opened = open_services(settings, cache, asked, stack)
+    except DepauditError:
+        return None
+    stack.callback(opened.registry.stop if opened.registry else lambda: None)  # (first)
+    packages = [PackageRef(*p) for p in placed]
+    # the advisories only where the registry began: where every document is fresh in the
+    # cache, so are the advisories (and the report's services read them at once)
+    if opened.registry is not None and opened.registry.begin(packages):
+        for service in opened.advisories:
+            service.begin(packages)
+    return opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +181,8 @@ def scan(
         with ExitStack() as early:
             prepare = opened = None
             if tree is None:
-                # the registry's fetch begins on the lockfile's packages while the tree is read
-                opened = begin_registry(settings, asked, early)
+                # the network's services begin on the lockfile's packages while npm ls runs
+                opened = begin_services(settings, asked, early)
                 with gcpause.paused():
                     tree = load_tree(settings)
                     if "sarif" in (formats if formats is not None else (settings.format,)):

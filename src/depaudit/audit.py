@@ -31,6 +31,7 @@ from depaudit.services.knowledge_base import KnowledgeBaseService
 from depaudit.tree import find_problems
 
 if TYPE_CHECKING:  # imported in build_report when the settings ask for them
+    from depaudit.github_client import GitHubClient
     from depaudit.npm_process import RegistryQuery
     from depaudit.services.github_repo import GithubRepoService
     from depaudit.services.registry import RegistryService
@@ -112,7 +113,7 @@ class Auditor:
             def start_the_rest() -> None:
                 if not aside:
                     aside.append(pool.submit(self._beside))
-                    pending.update({id(s): pool.submit(s.enrich_all, refs) for s in others})
+                    pending.update({id(s): pool.submit(s.answer, refs) for s in others})
                     if self.beside is not None:
                         self.beside()
 
@@ -120,7 +121,7 @@ class Auditor:
             if here is not None:
                 here.under_way = start_the_rest
                 try:
-                    mine = here.enrich_all(refs)
+                    mine = here.answer(refs)
                 finally:
                     here.under_way = None
             start_the_rest()
@@ -179,12 +180,14 @@ def _severities(scorer: Scorer | None) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Opened:
-    """The run's cache and registry service, opened before its tree was read (``app.scan``)
-    so that the registry's fetch could begin on the lockfile's packages
-    (:meth:`RegistryService.begin`); their opener closes them."""
+    """The run's cache and the services that go to the network, opened before its tree was
+    read (``app.begin_services``) so that they could begin on the lockfile's packages
+    (:meth:`EnrichmentService.begin`); their opener closes them."""
 
     cache: Cache
-    registry: RegistryService
+    registry: RegistryService | None
+    github: GitHubClient
+    advisories: tuple[EnrichmentService, ...]
 
 
 def open_registry(
@@ -206,6 +209,44 @@ def open_registry(
     )
 
 
+def open_services(
+    settings: Settings, cache: Cache, asked: RegistryQuery | None, parts: ExitStack
+) -> Opened:
+    """The registry (when the settings ask for it), the GitHub client and the advisory
+    services, on ``cache``; ``parts`` closes them."""
+    from depaudit.github_client import MAX_RUN_BYTES, GitHubClient
+    from depaudit.services.github_advisories import build_github_service
+
+    registry: RegistryService | None = None
+    if settings.use_registry:
+        registry = open_registry(settings, cache, asked)
+        parts.callback(registry.close)
+    github = GitHubClient(
+        settings.github_token,
+        settings.github_api_url,
+        max_run_bytes=min(settings.budget.response_bytes or MAX_RUN_BYTES, MAX_RUN_BYTES),
+    )
+    parts.callback(github.close)
+    advisories: list[EnrichmentService] = []
+    if settings.use_advisories:
+        if registry is not None:
+            from depaudit.services.npm_advisories import NpmAdvisoryService
+
+            shared = registry  # (its session, made on first use)
+            advisories.append(
+                NpmAdvisoryService(
+                    shared.config.registry,
+                    lambda: shared.session,
+                    cache,
+                    offline=settings.offline,
+                )
+            )
+        advisories.append(build_github_service(cache, github, offline=settings.offline))
+    for service in advisories:  # what one began is waited for before the cache closes
+        parts.callback(service.settle)
+    return Opened(cache, registry, github, tuple(advisories))
+
+
 def build_report(
     settings: Settings,
     tree: DependencyTree,
@@ -219,45 +260,21 @@ def build_report(
     (the runtime reachability) runs on the tree beside the services, and ``beside`` is
     called when they start (:class:`Auditor`); ``asked`` is npm's answer for the registry,
     started earlier (:func:`depaudit.npmrc.query_for`); ``opened``: the cache and the
-    registry service opened before the tree was read, used instead of new ones.
+    services opened before the tree was read (:func:`open_services`), used instead of new
+    ones.
 
     The services are imported here, those the settings ask for only: an offline run without
     the registry loads no HTTP stack (``depaudit.github_client`` makes its session on first
     use)."""
-    from depaudit.github_client import MAX_RUN_BYTES, GitHubClient
-    from depaudit.services.github_advisories import build_github_service
-
     with ExitStack() as parts:
-        services: list[EnrichmentService] = [KnowledgeBaseService()]
-        registry: RegistryService | None = None
-        if opened is not None:
-            cache, registry = opened.cache, opened.registry
-        else:
+        if opened is None:
             cache = parts.enter_context(Cache(settings.cache_dir, enabled=settings.use_cache))
-            if settings.use_registry:
-                registry = open_registry(settings, cache, asked)
-                parts.callback(registry.close)
+            opened = open_services(settings, cache, asked, parts)
+        cache, registry, github = opened.cache, opened.registry, opened.github
+        services: list[EnrichmentService] = [KnowledgeBaseService()]
         if registry is not None:
             services.append(registry)
-        github = GitHubClient(
-            settings.github_token,
-            settings.github_api_url,
-            max_run_bytes=min(settings.budget.response_bytes or MAX_RUN_BYTES, MAX_RUN_BYTES),
-        )
-        parts.callback(github.close)
-        if settings.use_advisories:
-            if registry is not None:
-                from depaudit.services.npm_advisories import NpmAdvisoryService
-
-                services.append(
-                    NpmAdvisoryService(
-                        registry.config.registry,
-                        lambda: registry.session,  # made on first use, shared
-                        cache,
-                        offline=settings.offline,
-                    )
-                )
-            services.append(build_github_service(cache, github, offline=settings.offline))
+        services.extend(opened.advisories)
         repos = None
         if registry is not None:  # repository URLs come from the registry's documents
             from depaudit.services.github_repo import GithubRepoService

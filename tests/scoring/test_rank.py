@@ -111,12 +111,12 @@ def test_a_stale_renamed_adapter_outranks_a_stale_leaf_with_an_exhaustion_adviso
 def test_the_auditor_runs_the_scorer_through_its_hook():
     t = tree(pkg("x", "1.0.0"))
 
-    class Service:
+    from depaudit.services.interface import EnrichmentResult, EnrichmentService
+
+    class Service(EnrichmentService):
         name = "fake"
 
         def enrich_all(self, refs):
-            from depaudit.services.interface import EnrichmentResult
-
             return EnrichmentResult(facts={"x@1.0.0": facts("x", "1.0.0", known_leaks=(bug("x"),))})
 
     report = Auditor(

@@ -257,6 +257,53 @@ def test_the_fetch_begins_while_npm_reads_the_installed_tree(
     assert "npm registry (online): 4 names, 0 cached, 4 fetched" in report["consulted"][1]
 
 
+def test_the_advisories_are_asked_while_npm_reads_the_tree_too(
+    fake_registry: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    npm_on_path: None,
+) -> None:
+    """The npm advisories' POST does not wait for npm ls either, and its answer for the
+    lockfile's packages is the one reported (asked once, not read back from the cache)."""
+    import depaudit.app
+    from depaudit.cli import main
+    from depaudit.sources.package_lock import PackageLockSource
+
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    bulk = "/-/npm/v1/security/advisories/bulk"
+
+    def advisories(request: Request) -> Response | None:
+        if request.path == bulk:
+            return Response(b"{}", content_type="application/json")
+        return None
+
+    fake_registry.override = advisories
+    project = installed(tmp_path, json.loads((PROJECT / "package-lock.json").read_text()))
+
+    def posted() -> int:
+        return sum(uri == bulk for uri, _, _ in fake_registry.requests)
+
+    seen: list[int] = []
+
+    def npm_ls_like(settings: object) -> object:
+        deadline = time.monotonic() + 10
+        while not posted() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(posted())
+        return PackageLockSource().load(project / "package-lock.json")
+
+    monkeypatch.setattr(depaudit.app, "load_tree", npm_ls_like)
+    out = tmp_path / "report.json"
+    argv = ["scan", str(project), "--registry", fake_registry.url, "--format", "json"]
+    argv += ["--cache-dir", str(tmp_path / "cli-cache"), "--output", str(out)]
+    assert main(argv) == 0
+    assert seen == [1]  # the POST was answered before the tree was read
+    assert posted() == 1  # and not sent again
+    consulted = json.loads(out.read_text())["consulted"]
+    said = next(line for line in consulted if line.startswith("npm advisories"))
+    assert "4 of 4 package versions answered, 0 from the cache" in said, said
+
+
 def test_a_lockfile_its_reader_refuses_stops_the_fetch(
     fake_registry: FakeRegistry,
     tmp_path: Path,
@@ -343,3 +390,33 @@ def test_only_a_flat_npm_lockfile_is_previewed(
     (project / lockfile.name).write_text(text)
     found = registry_preview(Settings(directory=project))
     assert (found is not None and len(found) > 100) == previewed
+
+
+def test_an_answer_begun_for_other_packages_is_asked_again() -> None:
+    """EnrichmentService.begin/answer: the begun result only for the same name@version (dev
+    aside: no service's answer depends on it); else enrich_all of the tree's packages."""
+    from depaudit.services.interface import EnrichmentResult, EnrichmentService
+
+    class Counting(EnrichmentService):
+        name = "counting"
+
+        def __init__(self) -> None:
+            self.asked: list[list[str]] = []
+
+        def enrich_all(self, packages: object) -> EnrichmentResult:
+            keys = [p.key for p in packages]  # type: ignore[attr-defined]
+            self.asked.append(keys)
+            return EnrichmentResult(consulted=",".join(keys))
+
+    same = Counting()
+    assert same.begin(REFS[:2])
+    tree = [PackageRef(REFS[1].name, REFS[1].version, dev=True), REFS[0]]
+    assert same.answer(tree).consulted == "express@4.17.1,@socket.io/redis-adapter@8.2.0"
+    assert len(same.asked) == 1
+    other = Counting()
+    other.begin(REFS[:2])
+    assert other.answer(REFS[:3]).consulted.count(",") == 2
+    assert [len(a) for a in other.asked] == [2, 3]
+    other.settle()  # (nothing begun any more: returns at once)
+    plain = Counting()
+    assert plain.answer(REFS[:1]).consulted == "express@4.17.1" and len(plain.asked) == 1

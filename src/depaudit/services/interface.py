@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from threading import Thread
 from typing import ClassVar
 
 from depaudit.models import PackageFacts
@@ -44,6 +46,45 @@ class EnrichmentService(ABC):
     #: are out: the other work starts then, so its Python does not delay them
     under_way: Callable[[], None] | None = None
 
+    #: what :meth:`begin` asked: the packages, and the thread's result
+    _begun: tuple[frozenset[tuple[str, str]], Future[EnrichmentResult], Thread] | None = None
+
     @abstractmethod
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
         """Learn what it can about every package; never raise for network trouble."""
+
+    def begin(self, packages: Sequence[PackageRef]) -> bool:
+        """Ask about ``packages`` now, in a thread of its own: the lockfile's installed
+        packages, while ``npm ls`` reads the tree (``app.begin_services``); :meth:`answer`
+        takes that result when the tree has the same name@version. True when it began."""
+        future: Future[EnrichmentResult] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self.enrich_all(packages))
+            except BaseException as exc:  # noqa: BLE001 - raised by answer()
+                future.set_exception(exc)
+
+        # a daemon: the scan waits for it (settle), but a second Ctrl-C does not
+        thread = Thread(target=run, name=f"{self.name}-early", daemon=True)
+        self._begun = (frozenset((p.name, p.version) for p in packages), future, thread)
+        thread.start()
+        return True
+
+    def settle(self) -> None:
+        """Wait for what :meth:`begin` asked, used or not (before the cache it writes to is
+        closed)."""
+        if self._begun is not None:
+            self._begun[2].join()
+
+    def answer(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
+        """:meth:`enrich_all` of ``packages``, or what :meth:`begin` asked when it was the
+        same name@version (a tree of other packages is asked again: what was asked already
+        comes from the cache)."""
+        begun, self._begun = self._begun, None
+        if begun is not None:
+            asked, future, _ = begun
+            result = future.result()
+            if asked == frozenset((p.name, p.version) for p in packages):
+                return result
+        return self.enrich_all(packages)

@@ -1,11 +1,12 @@
 """The packages an npm lockfile places, read before the tree is: what the registry's fetch
-starts on while ``npm ls`` reads the installed tree (``app.scan``, ``RegistryService.begin``).
+and the advisories start on while ``npm ls`` reads the installed tree (``app.begin_services``,
+``RegistryService.begin``, ``EnrichmentService.begin``).
 
 Where a scan reads an installed project (``node_modules`` beside an npm lockfile, npm on
 PATH and allowed: ``sources.loader``), reading the tree means waiting ~1 s for ``npm ls``
-(1,300 packages), a process of its own, and the fetch used to wait with it. Now it starts
-on the lockfile's placements and waits on the network meanwhile (an installed insomnia
-against the registry: 1.9-2.5 s against 2.3-2.7 s; benchmarks/README.md). Where the tree is
+(1,300 packages; 3.8 s for theia's), a process of its own, and the fetch used to wait with
+it. Now it starts on the lockfile's placements and waits on the network meanwhile (theia's
+layout at a 50 ms round trip: 5.4 s against 7.9 s; benchmarks/README.md). Where the tree is
 the lockfile alone, its reading is Python that would only take turns with the fetch's for the
 GIL: started early there, the fetch took as long, later (theia at a 50 ms round trip, and
 against the registry itself), so there is no preview, and none for any other input.
