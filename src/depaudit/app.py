@@ -122,11 +122,13 @@ def begin_services(
         opened = open_services(settings, cache, asked, stack)
     except DepauditError:
         return None
-    stack.callback(opened.registry.stop if opened.registry else lambda: None)  # (first)
+    if opened.registry is None:  # (not without the registry: see above)
+        return opened
+    stack.callback(opened.registry.stop)  # (on the way out, before the advisories' wait)
     packages = [PackageRef(*p) for p in placed]
     # the advisories only where the registry began: where every document is fresh in the
     # cache, so are the advisories (and the report's services read them at once)
-    if opened.registry is not None and opened.registry.begin(packages):
+    if opened.registry.begin(packages):
         for service in opened.advisories:
             service.begin(packages)
     return opened

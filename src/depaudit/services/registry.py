@@ -137,10 +137,9 @@ class BodyGate:
 
 @dataclass
 class _Early:
-    """A fetch begun before the tree was built (:meth:`RegistryService.begin`): the
-    lockfile's packages, and what their fetch left once its thread ended."""
+    """A fetch begun before the tree was built (:meth:`RegistryService.begin`), and what it
+    left once its thread ended."""
 
-    packages: Sequence[PackageRef]
     now: datetime  #: the moment every package's ages are counted from (the scan's)
     stopping: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
@@ -237,7 +236,7 @@ class RegistryService(EnrichmentService):
         # what the first request needs is made here, before the thread: in the thread, this
         # Python (~0.1 s, most of it the HTTP stack's imports) would take turns with the
         # tree's reading for the GIL, and the first request would wait for both
-        early = _Early(packages, self.clock())
+        early = _Early(self.clock())
         versions: dict[str, set[str]] = {}
         for ref in packages:
             versions.setdefault(ref.name, set()).add(ref.version)
