@@ -392,9 +392,11 @@ def test_only_a_flat_npm_lockfile_is_previewed(
     assert (found is not None and len(found) > 100) == previewed
 
 
-def test_an_answer_begun_for_other_packages_is_asked_again() -> None:
-    """EnrichmentService.begin/answer: the begun result only for the same name@version (dev
-    aside: no service's answer depends on it); else enrich_all of the tree's packages."""
+def test_an_answer_begun_for_other_packages_asks_only_for_the_others() -> None:
+    """EnrichmentService.begin/answer: the begun result for the same name@version (dev
+    aside: no service's answer depends on it); where npm ls found other versions, the facts
+    of the tree's packages, the others asked now, and the line says both."""
+    from depaudit.models import PackageFacts
     from depaudit.services.interface import EnrichmentResult, EnrichmentService
 
     class Counting(EnrichmentService):
@@ -404,19 +406,30 @@ def test_an_answer_begun_for_other_packages_is_asked_again() -> None:
             self.asked: list[list[str]] = []
 
         def enrich_all(self, packages: object) -> EnrichmentResult:
-            keys = [p.key for p in packages]  # type: ignore[attr-defined]
-            self.asked.append(keys)
-            return EnrichmentResult(consulted=",".join(keys))
+            refs = list(packages)  # type: ignore[call-overload]
+            self.asked.append([p.key for p in refs])
+            facts = {p.key: PackageFacts(name=p.name, version=p.version) for p in refs}
+            return EnrichmentResult(facts=facts, consulted=f"{len(refs)} asked")
 
     same = Counting()
     assert same.begin(REFS[:2])
     tree = [PackageRef(REFS[1].name, REFS[1].version, dev=True), REFS[0]]
-    assert same.answer(tree).consulted == "express@4.17.1,@socket.io/redis-adapter@8.2.0"
+    result = same.answer(tree)
+    assert result.consulted == "2 asked" and set(result.facts) == {r.key for r in tree}
     assert len(same.asked) == 1
-    other = Counting()
-    other.begin(REFS[:2])
-    assert other.answer(REFS[:3]).consulted.count(",") == 2
-    assert [len(a) for a in other.asked] == [2, 3]
-    other.settle()  # (nothing begun any more: returns at once)
+    more = Counting()
+    more.begin(REFS[:2])
+    result = more.answer(REFS[1:4])  # one the lockfile had, two it did not
+    assert more.asked == [[r.key for r in REFS[:2]], [r.key for r in REFS[2:4]]]
+    assert set(result.facts) == {r.key for r in REFS[1:4]}
+    assert result.consulted == (
+        "2 asked (for the lockfile's 2 installed versions); then 2 asked (for 2 more npm ls found)"
+    )
+    fewer = Counting()
+    fewer.begin(REFS[:3])
+    result = fewer.answer(REFS[:1])
+    assert len(fewer.asked) == 1 and set(result.facts) == {REFS[0].key}
+    assert result.consulted == "3 asked (for the lockfile's 3 installed versions)"
+    fewer.settle()  # (nothing begun any more: returns at once)
     plain = Counting()
-    assert plain.answer(REFS[:1]).consulted == "express@4.17.1" and len(plain.asked) == 1
+    assert plain.answer(REFS[:1]).consulted == "1 asked" and len(plain.asked) == 1

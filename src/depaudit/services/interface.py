@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from threading import Thread
 from typing import ClassVar
 
@@ -78,13 +78,28 @@ class EnrichmentService(ABC):
             self._begun[2].join()
 
     def answer(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
-        """:meth:`enrich_all` of ``packages``, or what :meth:`begin` asked when it was the
-        same name@version (a tree of other packages is asked again: what was asked already
-        comes from the cache)."""
+        """:meth:`enrich_all` of ``packages``, or what :meth:`begin` asked, for the same
+        name@version. Where the tree differs from the lockfile (npm ls found a version
+        other than the locked one installed, or one the lockfile does not have), the facts
+        are those of the tree's packages, only the others are asked now, and the line said
+        in the report says both."""
         begun, self._begun = self._begun, None
-        if begun is not None:
-            asked, future, _ = begun
-            result = future.result()
-            if asked == frozenset((p.name, p.version) for p in packages):
-                return result
-        return self.enrich_all(packages)
+        if begun is None:
+            return self.enrich_all(packages)
+        asked, future, _ = begun
+        result = future.result()
+        if asked == {(p.name, p.version) for p in packages}:
+            return result
+        keys = {p.key for p in packages}
+        facts = {key: found for key, found in result.facts.items() if key in keys}
+        said = f"{result.consulted} (for the lockfile's {len(asked)} installed versions)"
+        others = [p for p in packages if (p.name, p.version) not in asked]
+        if not others:
+            return replace(result, facts=facts, consulted=said)
+        more = self.enrich_all(others)
+        return EnrichmentResult(
+            facts={**facts, **more.facts},
+            warnings=tuple(dict.fromkeys((*result.warnings, *more.warnings))),
+            consulted=f"{said}; then {more.consulted} (for {len(others)} more npm ls found)",
+            failed=result.failed and more.failed,
+        )
