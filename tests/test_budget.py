@@ -219,3 +219,25 @@ def test_unset_network_budgets_are_sized_by_the_tree_and_a_deadline_grows_until_
     run.expire()
     run.allow(seconds=500.0)
     assert run.out_of_time() and run.seconds == 20.0
+
+
+def test_time_waited_on_something_else_is_left_out_of_the_network_budget() -> None:
+    """RunBudget.wait_off (the fetch begun beside npm ls had ended and waited for the
+    tree): the deadline moves on by the time waited, and a later allow() keeps it; not
+    once the deadline has passed."""
+    from depaudit.http import BudgetSpent, RunBudget
+
+    now = [100.0]
+    run = RunBudget(seconds=5, clock=lambda: now[0])
+    now[0] += 4  # the fetch took 4 s of its 5
+    run.wait_off(3.0)  # then npm ls took 3 s more
+    now[0] += 3
+    assert not run.out_of_time() and run.remaining() == 1.0
+    run.allow(seconds=10.0)  # the run grows by its tree: the time waited still left out
+    assert run.remaining() == 6.0
+    now[0] += 7
+    assert run.out_of_time()
+    run.wait_off(60.0)  # spent is spent
+    assert run.out_of_time()
+    with pytest.raises(BudgetSpent, match="network time budget of 10 s"):
+        run.check()

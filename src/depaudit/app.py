@@ -124,7 +124,7 @@ def begin_services(
         return None
     if opened.registry is None:  # (not without the registry: see above)
         return opened
-    stack.callback(opened.registry.stop)  # (on the way out, before the advisories' wait)
+    stack.callback(opened.registry.stop)  # (on the way out, before the cache closes)
     packages = [PackageRef(*p) for p in placed]
     # the advisories only where the registry began: where every document is fresh in the
     # cache, so are the advisories (and the report's services read them at once)

@@ -242,8 +242,6 @@ def open_services(
                 )
             )
         advisories.append(build_github_service(cache, github, offline=settings.offline))
-    for service in advisories:  # what one began is waited for before the cache closes
-        parts.callback(service.settle)
     return Opened(cache, registry, github, tuple(advisories))
 
 

@@ -90,6 +90,7 @@ class RunBudget:
         self.clock = clock
         self.started = clock()
         self.deadline = self.started + seconds
+        self.waited = 0.0  # time left out of the run's (wait_off)
         self.used = 0
         self._lock = threading.Lock()
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
@@ -120,7 +121,16 @@ class RunBudget:
             self.max_bytes = max(self.max_bytes, max_bytes)
             if seconds > self.seconds and not self._expired:
                 self.seconds = seconds
-                self.deadline = self.started + seconds
+                self.deadline = self.started + self.waited + seconds
+
+    def wait_off(self, seconds: float) -> None:
+        """Leave ``seconds`` out of the run's time: the run waited on something else with
+        no request in flight (``npm ls``, after the fetch begun beside it had ended:
+        ``RegistryService.begin``); not once expired."""
+        with self._lock:
+            if seconds > 0 and not self._expired and self.clock() < self.deadline:
+                self.waited += seconds
+                self.deadline += seconds
 
     def take(self, size: int) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,21 +74,39 @@ def test_what_was_begun_is_taken_whole(make: Make, fake_registry: FakeRegistry) 
     assert "0 cached, 5 fetched" in result.consulted
 
 
+@pytest.mark.parametrize("ttl", [86400.0, 0.0])
 def test_a_version_the_preview_did_not_name_comes_from_the_entry(
-    make: Make, fake_registry: FakeRegistry
+    make: Make, fake_registry: FakeRegistry, ttl: float
 ) -> None:
     """The tree has another version of a name fetched early (npm ls found another one
-    installed): its facts are made from the entry just written, with no second request."""
+    installed): its facts are made from the entry just written, with no second request,
+    even where that entry is already older than the TTL (npm ls took longer)."""
     tree = [PackageRef("express", "4.17.1"), PackageRef("express", "5.1.0")]
     plain = make("plain").enrich_all(tree)
     sent = len(fake_registry.packument_requests())
-    service = make()
+    service = make(ttl=ttl)
     service.begin(tree[:1])
     result = service.enrich_all(tree)
     assert len(fake_registry.packument_requests()) == sent + 1
     assert result.facts == plain.facts
     assert result.facts["express@5.1.0"].latest_published is not None
     assert "0 cached, 1 fetched" in result.consulted
+
+
+def test_a_revalidated_name_counts_as_revalidated(make: Make, fake_registry: FakeRegistry) -> None:
+    """Stale entries answered 304 while npm ls ran: revalidated, once, whatever versions
+    the tree has."""
+    make().enrich_all(REFS)
+    sent = len(fake_registry.packument_requests())
+    service = make(ttl=0.0)
+    assert service.begin(REFS[:2])
+    tree = [*REFS, PackageRef("express", "5.1.0")]
+    result = service.enrich_all(tree)
+    statuses = [status for _, _, status in fake_registry.packument_requests()[sent:]]
+    # each name once: the two begun early, the three others stale too (a 404 has no ETag)
+    assert sorted(statuses) == [304, 304, 304, 404, 404]
+    assert "0 cached, 2 fetched, 3 revalidated" in result.consulted
+    assert result.facts["express@5.1.0"].latest == "5.1.0"
 
 
 def test_a_name_the_preview_did_not_name_is_fetched_after(
@@ -430,6 +449,54 @@ def test_an_answer_begun_for_other_packages_asks_only_for_the_others() -> None:
     result = fewer.answer(REFS[:1])
     assert len(fewer.asked) == 1 and set(result.facts) == {REFS[0].key}
     assert result.consulted == "3 asked (for the lockfile's 3 installed versions)"
-    fewer.settle()  # (nothing begun any more: returns at once)
     plain = Counting()
     assert plain.answer(REFS[:1]).consulted == "1 asked" and len(plain.asked) == 1
+
+    class Unavailable(Counting):
+        def enrich_all(self, packages: object) -> EnrichmentResult:
+            return replace(super().enrich_all(packages), facts={}, failed=True)
+
+    down = Unavailable()
+    down.begin(REFS[:2])
+    result = down.answer(REFS[1:4])  # could not be used: not asked again for the others
+    assert len(down.asked) == 1 and result.failed
+
+
+def test_a_tree_the_reader_refuses_does_not_wait_for_the_advisories(
+    fake_registry: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    npm_on_path: None,
+) -> None:
+    """The advisories asked while npm ls runs are not waited for when the tree cannot be
+    read: exit 2 at once, not when a slow advisory endpoint answers."""
+    from depaudit.cli import main
+
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    release = threading.Event()
+    held = threading.Event()
+
+    def slow_advisories(request: Request) -> Response | None:
+        if request.path.startswith("/-/"):
+            held.set()
+            release.wait(20)
+            return Response(b"{}", content_type="application/json")
+        return None
+
+    fake_registry.override = slow_advisories
+    data = json.loads((PROJECT / "package-lock.json").read_text())
+    data["packages"]["node_modules/express"]["dependencies"] = 5  # (the preview reads no edge)
+    project = installed(tmp_path, data)
+    argv = ["scan", str(project), "--registry", fake_registry.url]
+    argv += ["--cache-dir", str(tmp_path / "cli-cache"), "--format", "json"]
+    started = time.monotonic()
+    try:
+        assert main(argv) == 2
+        took = time.monotonic() - started
+    finally:
+        release.set()
+    assert held.is_set()  # the POST had been sent, and was still unanswered
+    assert took < 10
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "package-lock.json" in err[0], err

@@ -47,7 +47,7 @@ class EnrichmentService(ABC):
     under_way: Callable[[], None] | None = None
 
     #: what :meth:`begin` asked: the packages, and the thread's result
-    _begun: tuple[frozenset[tuple[str, str]], Future[EnrichmentResult], Thread] | None = None
+    _begun: tuple[frozenset[tuple[str, str]], Future[EnrichmentResult]] | None = None
 
     @abstractmethod
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
@@ -65,17 +65,12 @@ class EnrichmentService(ABC):
             except BaseException as exc:  # noqa: BLE001 - raised by answer()
                 future.set_exception(exc)
 
-        # a daemon: the scan waits for it (settle), but a second Ctrl-C does not
+        # a daemon: a scan that ends without its answer (the tree could not be read, Ctrl-C)
+        # does not wait for its requests (what it would write to the cache is then lost)
         thread = Thread(target=run, name=f"{self.name}-early", daemon=True)
-        self._begun = (frozenset((p.name, p.version) for p in packages), future, thread)
+        self._begun = (frozenset((p.name, p.version) for p in packages), future)
         thread.start()
         return True
-
-    def settle(self) -> None:
-        """Wait for what :meth:`begin` asked, used or not (before the cache it writes to is
-        closed)."""
-        if self._begun is not None:
-            self._begun[2].join()
 
     def answer(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
         """:meth:`enrich_all` of ``packages``, or what :meth:`begin` asked, for the same
@@ -86,7 +81,7 @@ class EnrichmentService(ABC):
         begun, self._begun = self._begun, None
         if begun is None:
             return self.enrich_all(packages)
-        asked, future, _ = begun
+        asked, future = begun
         result = future.result()
         if asked == {(p.name, p.version) for p in packages}:
             return result
@@ -94,7 +89,7 @@ class EnrichmentService(ABC):
         facts = {key: found for key, found in result.facts.items() if key in keys}
         said = f"{result.consulted} (for the lockfile's {len(asked)} installed versions)"
         others = [p for p in packages if (p.name, p.version) not in asked]
-        if not others:
+        if not others or result.failed:  # (not asked again where it could not be used)
             return replace(result, facts=facts, consulted=said)
         more = self.enrich_all(others)
         return EnrichmentResult(

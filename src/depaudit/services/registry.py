@@ -27,6 +27,7 @@ bounded memory budget and one set of outcomes.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -148,6 +149,7 @@ class _Early:
     ready: dict[str, PackageFacts] = field(default_factory=dict)
     rows: dict[int, list[Any]] = field(default_factory=dict)
     asked: int = 0  #: documents it asked for
+    ended: float = 0.0  #: when its thread ended (monotonic)
     error: BaseException | None = None
 
 
@@ -291,6 +293,8 @@ class RegistryService(EnrichmentService):
             early.outcomes = {outcome.name: (url, entry, outcome) for url, entry, outcome in done}
         except BaseException as exc:  # noqa: BLE001 - raised in the scan's thread (enrich_all)
             early.error = exc
+        finally:
+            early.ended = time.monotonic()
 
     def _joined(self) -> _Early | None:
         """The fetch begun early, ended (its error raised here), or None."""
@@ -301,6 +305,9 @@ class RegistryService(EnrichmentService):
             if self.under_way is not None:  # its requests are out: the others may start
                 self.under_way()
             early.thread.join()
+            # the time it waited for the tree with nothing in flight is not the network's
+            # (--network-budget): what the tree has and it did not ask for comes after
+            self.session.budget.wait_off(time.monotonic() - early.ended)
         if early.error is not None:
             raise early.error
         return early
@@ -465,34 +472,33 @@ class RegistryService(EnrichmentService):
         with self.progress("npm registry", len(names)) as progress:
             for name in names:
                 url = urls[name]
-                got = taken.get(name)
-                if got is not None and got[0] == url:  # fetched early
-                    outcome = got[2]
-                    before = got[1]
-                    if outcome.error is not None:
-                        errors[name] = outcome.error
-                    elif not all(f"{name}@{v}" in ready for v in versions[name]):
-                        got = None  # a version the preview did not name: from its entry
-                    elif outcome.not_modified and before is not None:
-                        found[name] = before.value
-                        revalidated += 1
-                    elif outcome.data is not None:
-                        found[name] = outcome.data
-                        fetched += 1
-                    if got is not None:
-                        progress.advance(cached=False)
-                        continue
                 entry = stored.get(url)
                 if entry is not None and not metrics.is_packed(entry.value):
                     entry = None  # of another shape: fetched afresh (no validators), rewritten
+                got = taken.get(name)
+                if got is not None and got[0] == url:  # fetched early: its answer stands
+                    _, before, outcome = got
+                    # (a version the lockfile did not lock has its facts made from the
+                    # document: the entry as it was before a 304, else the one just written)
+                    whole = all(f"{name}@{v}" in ready for v in versions[name])
+                    if outcome.error is not None:
+                        errors[name] = outcome.error
+                    elif outcome.not_modified and before is not None:
+                        found[name] = before.value
+                        revalidated += 1
+                    elif outcome.data is not None and (whole or entry is not None):
+                        found[name] = outcome.data if whole or entry is None else entry.value
+                        fetched += 1
+                    else:  # (its entry could not be written: asked again)
+                        got = None
+                    if got is not None:
+                        progress.advance(cached=False)
+                        continue
                 if entry is not None:
                     if self.offline or entry.fresh(self.ttl, now):
                         found[name] = entry.value
-                        if name in taken:
-                            fetched += 1  # (fetched early, its other versions' facts here)
-                        else:
-                            cached += 1
-                        progress.advance(cached=name not in taken)
+                        cached += 1
+                        progress.advance(cached=True)
                         continue
                 elif self.offline:
                     missed += 1

@@ -18,8 +18,12 @@ real name of an alias; ``tests/property/test_preview.py`` holds the two together
 those only the ones whose folder is installed, as ``npm ls`` sees them: a production install
 (``--omit=dev``) or another platform's optional packages cost no request. Only a lockfile
 with the flat ``packages`` map (lockfileVersion 2 or 3, what npm 7 and later write) is
-previewed. Where the lockfile is not what its reader accepts (a field of the wrong JSON type,
-an unreadable file) there is no preview: the reader says what is wrong, nothing sent before.
+previewed. Where a field the preview reads is not what the reader accepts (of the wrong JSON
+type), or the file cannot be read, there is no preview, and nothing is sent before the reader
+says what is wrong. An error the preview does not read (a dependency map of the wrong type, a
+broken package.json, npm ls failing) is found once the requests have begun: the registry's
+fetch is then stopped at once, the advisories' requests are not waited for, and the error is
+said as before (exit 2).
 """
 
 from __future__ import annotations
