@@ -25,7 +25,7 @@ from depaudit.npm_process import RegistryQuery
 from depaudit.npmrc import query_for
 from depaudit.output import write_report
 from depaudit.scoring import LeakScorer, at_or_above
-from depaudit.sources.loader import load_tree
+from depaudit.sources.loader import load_tree, npm_ls_ahead
 from depaudit.text import terminal_safe, valid_unicode
 
 PROG = "depaudit"
@@ -183,10 +183,15 @@ def scan(
         with ExitStack() as early:
             prepare = opened = None
             if tree is None:
-                # the network's services begin on the lockfile's packages while npm ls runs
+                # npm ls first, where the installed tree is read: it is the longest part
+                # of the tree's reading, and runs while the lockfile is; the network's
+                # services begin on the lockfile's packages meanwhile
+                ahead = npm_ls_ahead(settings)
+                if ahead is not None:
+                    early.callback(ahead.stop)  # (not used: the tree could not be read)
                 opened = begin_services(settings, asked, early)
                 with gcpause.paused():
-                    tree = load_tree(settings)
+                    tree = load_tree(settings, ahead)
                     if "sarif" in (formats if formats is not None else (settings.format,)):
                         from depaudit.sources.lines import with_lines
 

@@ -260,7 +260,7 @@ def test_the_fetch_begins_while_npm_reads_the_installed_tree(
     project = installed(tmp_path, json.loads((PROJECT / "package-lock.json").read_text()))
     seen: list[int] = []
 
-    def npm_ls_like(settings: object) -> object:
+    def npm_ls_like(settings: object, *ahead: object) -> object:
         deadline = time.monotonic() + 10
         while not fake_registry.packument_requests() and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -304,7 +304,7 @@ def test_the_advisories_are_asked_while_npm_reads_the_tree_too(
 
     seen: list[int] = []
 
-    def npm_ls_like(settings: object) -> object:
+    def npm_ls_like(settings: object, *ahead: object) -> object:
         deadline = time.monotonic() + 10
         while not posted() and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from depaudit.config import Settings
+from depaudit.errors import DepauditError
 from depaudit.models import (
     DependencyTree,
     DepType,
@@ -38,11 +40,49 @@ from depaudit.models import (
 from depaudit.sources import LOCKFILE_NAMES, NPM_LOCKFILES, detect, source_for
 from depaudit.tree import drift
 
+if TYPE_CHECKING:  # (npm ls is imported where it runs)
+    from depaudit.sources.npm_ls_run import NpmLs
+
 #: how many differing name@version to name in the drift warning
 _SHOWN = 5
 
 
-def load_tree(settings: Settings) -> DependencyTree:
+def _reads_installed(settings: Settings) -> tuple[Path, bool] | None:
+    """The folder whose node_modules the scan reads with npm ls (and whether it has a
+    lockfile of any manager), or None where no npm ls is wanted (yet: the lockfile found
+    decides the rest, in :func:`load_tree`)."""
+    if settings.npm_ls is not None or settings.lockfile is not None or not settings.use_npm:
+        return None
+    directory = Path(settings.directory)
+    if not (directory / "node_modules").is_dir():
+        return None
+    return directory, any((directory / n).is_file() for n in LOCKFILE_NAMES)
+
+
+def npm_ls_ahead(settings: Settings) -> NpmLs | None:
+    """``npm ls`` started now where :func:`load_tree` will read it (``app.scan`` starts it
+    before anything else: it runs while the lockfile and the network's services are read),
+    else None. Where it cannot be started, None: :func:`load_tree` says why, as always."""
+    from depaudit.sources.npm_ls_run import npm_command, start_npm_ls
+
+    installed = _reads_installed(settings)
+    if installed is None or npm_command() is None:
+        return None
+    directory, has_lockfile = installed
+    try:
+        if has_lockfile:
+            if detect(directory).lockfile.name not in NPM_LOCKFILES:
+                return None  # (yarn, pnpm, bun: npm ls is not run)
+        elif not (directory / "package.json").is_file():
+            return None
+        return start_npm_ls(directory)
+    except DepauditError:
+        return None
+
+
+def load_tree(settings: Settings, ahead: NpmLs | None = None) -> DependencyTree:
+    """The scan's tree; ``ahead``: npm ls started earlier (:func:`npm_ls_ahead`), read
+    where npm ls is wanted."""
     # npm ls readers are imported when npm ls output is read or run (a lockfile scan of a
     # project without node_modules never needs them: start-up time)
     if settings.npm_ls is not None:
@@ -52,20 +92,23 @@ def load_tree(settings: Settings) -> DependencyTree:
     if settings.lockfile is not None:
         return source_for(settings.lockfile, settings.budget).load(settings.lockfile)
     directory = Path(settings.directory)
-    installed_wanted = settings.use_npm and (directory / "node_modules").is_dir()
-    has_lockfile = directory.is_dir() and any((directory / n).is_file() for n in LOCKFILE_NAMES)
+    installed = _reads_installed(settings)
+    installed_wanted = installed is not None
+    has_lockfile = (
+        installed[1]
+        if installed is not None
+        else directory.is_dir() and any((directory / n).is_file() for n in LOCKFILE_NAMES)
+    )
     if installed_wanted and not has_lockfile and (directory / "package.json").is_file():
-        from depaudit.sources.npm_ls_run import run_npm_ls
-
         # the only view there is
-        return run_npm_ls(directory, settings.npm_timeout, settings.budget.path_depth)
+        return _npm_ls(directory, settings, ahead)
     found = detect(directory)
     locked = source_for(found.lockfile, settings.budget).load(found.lockfile)
     if found.warning:
         locked = replace(locked, warnings=(found.warning, *locked.warnings))
     if not installed_wanted or found.lockfile.name not in NPM_LOCKFILES:
         return locked
-    from depaudit.sources.npm_ls_run import npm_command, run_npm_ls
+    from depaudit.sources.npm_ls_run import npm_command
 
     if npm_command() is None:
         return replace(
@@ -75,8 +118,17 @@ def load_tree(settings: Settings) -> DependencyTree:
                 "node_modules exists but npm is not on PATH: only the lockfile was read",
             ),
         )
-    installed = run_npm_ls(directory, settings.npm_timeout, settings.budget.path_depth)
-    return combine(installed, locked)
+    return combine(_npm_ls(directory, settings, ahead), locked)
+
+
+def _npm_ls(directory: Path, settings: Settings, ahead: NpmLs | None) -> DependencyTree:
+    """npm ls's tree of ``directory``: the one started ahead, else run now."""
+    from depaudit.sources.npm_ls_run import finish_npm_ls, run_npm_ls
+
+    depth = settings.budget.path_depth
+    if ahead is not None and ahead.directory == directory:
+        return finish_npm_ls(ahead, settings.npm_timeout, depth)
+    return run_npm_ls(directory, settings.npm_timeout, depth)
 
 
 def _without_dev(installed: DependencyTree, locked: DependencyTree) -> tuple[str, ...]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from depaudit.budget import PATH_DEPTH
@@ -32,9 +34,23 @@ def npm_command() -> str | None:
     return shutil.which("npm")
 
 
-def run_npm_ls(directory: Path, timeout: float, max_depth: int = PATH_DEPTH) -> DependencyTree:
-    """Run ``npm ls --all --long --json`` in ``directory`` (no shell, no scripts, a time limit) and
-    parse what it prints. A non-zero exit with JSON on stdout is normal: it means problems."""
+@dataclass
+class NpmLs:
+    """``npm ls`` running in ``directory`` since ``started`` (monotonic)."""
+
+    directory: Path
+    proc: subprocess.Popen[bytes]
+    started: float
+
+    def stop(self) -> None:
+        """End it (its process group) if it is still running: the scan did not use it."""
+        if self.proc.poll() is None:
+            kill_group(self.proc)
+
+
+def start_npm_ls(directory: Path) -> NpmLs:
+    """Start ``npm ls --all --long --json`` in ``directory`` (no shell, no scripts); read it
+    with :func:`finish_npm_ls`."""
     label = str(directory)
     npm = npm_command()
     if npm is None:
@@ -61,8 +77,22 @@ def run_npm_ls(directory: Path, timeout: float, max_depth: int = PATH_DEPTH) -> 
         raise InputError(
             label, f"cannot run `npm ls` ({exc.strerror or exc})", "pass --no-npm to skip it"
         ) from None
+    return NpmLs(directory, proc, time.monotonic())
+
+
+def run_npm_ls(directory: Path, timeout: float, max_depth: int = PATH_DEPTH) -> DependencyTree:
+    """Run ``npm ls --all --long --json`` in ``directory`` (no shell, no scripts, a time limit) and
+    parse what it prints. A non-zero exit with JSON on stdout is normal: it means problems."""
+    return finish_npm_ls(start_npm_ls(directory), timeout, max_depth)
+
+
+def finish_npm_ls(run: NpmLs, timeout: float, max_depth: int = PATH_DEPTH) -> DependencyTree:
+    """The tree ``run`` prints, within ``timeout`` seconds of its start."""
+    label = str(run.directory)
+    proc = run.proc
     try:
-        out, err = proc.communicate(timeout=timeout)
+        left = max(0.0, timeout - (time.monotonic() - run.started))
+        out, err = proc.communicate(timeout=left)
     except subprocess.TimeoutExpired:
         kill_group(proc)
         raise InputError(
