@@ -156,3 +156,51 @@ def test_the_scan_reads_npm_ls_started_ahead(
     report = json.loads(out.read_text())
     assert report["source"]["kind"] == "npm-ls+package-lock"
     assert log.read_text().count("run") == 1 and len(runs) == 1
+
+
+def test_npm_that_ended_in_time_is_read_however_late(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What it prints is read as it prints it (more than a pipe holds, here), so npm ends
+    in its own time; read after its time limit has passed, it is still a tree."""
+    ended = tmp_path / "ended"
+    big = json.loads((SAVED / "npm-ls.json").read_text())
+    big["description"] = "x" * 200_000  # (over a pipe's 64 KB)
+    (tmp_path / "big.json").write_text(json.dumps(big))
+    fake_npm(tmp_path, monkeypatch, f'cat "{tmp_path / "big.json"}"\ntouch "{ended}"\n')
+    run = start_npm_ls(project(tmp_path, "package-lock.json"))
+    deadline = time.monotonic() + 10
+    while not ended.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ended.exists()  # npm did not wait for the scan to read its output
+    time.sleep(1.2)  # (the lockfile was read meanwhile, longer than the limit below)
+    tree = finish_npm_ls(run, timeout=1.0)
+    assert tree.packages
+
+
+def test_stop_ends_what_npm_left_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """npm (or a wrapper) that started a child and ended: stop() ends the child too."""
+    pid_file = tmp_path / "child"
+    fake_npm(tmp_path, monkeypatch, f'sleep 30 &\necho $! > "{pid_file}"\nexit 1\n')
+    run = start_npm_ls(project(tmp_path, "package-lock.json"))
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    child = int(pid_file.read_text())
+    run.stop()
+    deadline = time.monotonic() + 5
+    while running(child):
+        assert time.monotonic() < deadline, "the child npm left still runs"
+        time.sleep(0.02)
+    run.stop()  # (again: nothing, once reaped)
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended and not reaped yet, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "\nState:\tZ" in status.read_text())

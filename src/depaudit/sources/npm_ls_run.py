@@ -3,17 +3,20 @@ reading what it prints with :func:`depaudit.sources.npm_ls.parse_npm_ls`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from depaudit.budget import PATH_DEPTH
 from depaudit.errors import InputError
 from depaudit.models import DependencyTree
-from depaudit.npm_process import kill_group
 from depaudit.sources.npm_ls import parse_npm_ls
 
 #: environment for `npm ls`: no update notifier, funding or audit noise, no scripts, no colour
@@ -36,16 +39,51 @@ def npm_command() -> str | None:
 
 @dataclass
 class NpmLs:
-    """``npm ls`` running in ``directory`` since ``started`` (monotonic)."""
+    """``npm ls`` running in ``directory`` since ``started`` (monotonic); two threads read
+    what it prints as it prints it (a pipe left unread would hold npm at its first 64 KB
+    while the scan reads the lockfile)."""
 
     directory: Path
     proc: subprocess.Popen[bytes]
     started: float
+    out: list[bytes] = field(default_factory=list)
+    err: list[bytes] = field(default_factory=list)
+    readers: list[threading.Thread] = field(default_factory=list)
+
+    def read(self) -> None:
+        for stream, into in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            reader = threading.Thread(target=_drain, args=(stream, into), daemon=True)
+            self.readers.append(reader)
+            reader.start()
+
+    def wait(self, deadline: float) -> tuple[bytes, bytes]:
+        """What it printed, once it has ended and closed its output; TimeoutExpired where
+        that is not before ``deadline`` (monotonic)."""
+        for reader in self.readers:
+            reader.join(max(0.0, deadline - time.monotonic()))
+            if reader.is_alive():
+                raise subprocess.TimeoutExpired(self.proc.args, deadline - self.started)
+        # (its output closed: it is ending, if it has not; a moment's grace for the reaping)
+        self.proc.wait(max(1.0, deadline - time.monotonic()))
+        return b"".join(self.out), b"".join(self.err)
 
     def stop(self) -> None:
-        """End it (its process group) if it is still running: the scan did not use it."""
-        if self.proc.poll() is None:
-            kill_group(self.proc)
+        """End it and whatever it started (its process group, even where npm itself has
+        ended), and reap it: the scan did not use it, or gave up waiting. Nothing once it
+        was reaped (read to its end): its group's id could then be another's."""
+        if self.proc.returncode is None:  # (not reaped: the group id is still its own)
+            with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.kill()  # (where there are no groups; nothing for an ended process)
+            self.proc.wait()
+        for reader in self.readers:
+            reader.join(1.0)  # (its output closes with the group)
+
+
+def _drain(stream: IO[bytes] | None, into: list[bytes]) -> None:
+    if stream is not None:
+        with stream:
+            into.append(stream.read())
 
 
 def start_npm_ls(directory: Path) -> NpmLs:
@@ -77,7 +115,9 @@ def start_npm_ls(directory: Path) -> NpmLs:
         raise InputError(
             label, f"cannot run `npm ls` ({exc.strerror or exc})", "pass --no-npm to skip it"
         ) from None
-    return NpmLs(directory, proc, time.monotonic())
+    run = NpmLs(directory, proc, time.monotonic())
+    run.read()
+    return run
 
 
 def run_npm_ls(directory: Path, timeout: float, max_depth: int = PATH_DEPTH) -> DependencyTree:
@@ -87,21 +127,20 @@ def run_npm_ls(directory: Path, timeout: float, max_depth: int = PATH_DEPTH) -> 
 
 
 def finish_npm_ls(run: NpmLs, timeout: float, max_depth: int = PATH_DEPTH) -> DependencyTree:
-    """The tree ``run`` prints, within ``timeout`` seconds of its start."""
+    """The tree ``run`` prints, if it ends within ``timeout`` seconds of its start."""
     label = str(run.directory)
     proc = run.proc
     try:
-        left = max(0.0, timeout - (time.monotonic() - run.started))
-        out, err = proc.communicate(timeout=left)
+        out, err = run.wait(run.started + timeout)
     except subprocess.TimeoutExpired:
-        kill_group(proc)
+        run.stop()
         raise InputError(
             label,
             f"`npm ls` did not finish within {timeout:g} seconds",
             "raise --npm-timeout, or pass --no-npm to read only the lockfile",
         ) from None
     except BaseException:
-        kill_group(proc)
+        run.stop()
         raise
     stdout = out.decode("utf-8", "replace")
     if not stdout.strip():
