@@ -14,6 +14,7 @@ from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from depaudit import bundled, gcpause
 from depaudit.audit import Clock, Opened, build_report, utc_now
@@ -27,6 +28,9 @@ from depaudit.output import write_report
 from depaudit.scoring import LeakScorer, at_or_above
 from depaudit.sources.loader import load_tree, npm_ls_ahead
 from depaudit.text import terminal_safe, valid_unicode
+
+if TYPE_CHECKING:  # (npm ls is imported where it runs)
+    from depaudit.sources.npm_ls_run import NpmLs
 
 PROG = "depaudit"
 
@@ -96,20 +100,21 @@ def fails(report: Report, fail_on: str | None, what: str = "suspects") -> bool:
 
 
 def begin_services(
-    settings: Settings, asked: RegistryQuery | None, stack: ExitStack
+    settings: Settings, asked: RegistryQuery | None, stack: ExitStack, ahead: NpmLs | None
 ) -> Opened | None:
-    """Where the scan will wait for ``npm ls`` (``sources.preview``), the run's cache and
-    the services that go to the network, opened on ``stack``, each begun on the lockfile's
-    installed packages (the registry's fetch, the advisories' requests), so that they wait
-    on the network while npm reads the tree; else None (the report opens them once the tree
-    is read). Not offline, without the registry or without a cache (what was fetched is
-    handed over in it). A configuration the registry refuses is left for then too: an input
-    error in the lockfile is still said first."""
-    if not settings.use_registry or settings.offline or not settings.use_cache:
+    """Where the scan waits for ``npm ls`` (``ahead``, started by ``loader.npm_ls_ahead``),
+    the run's cache and the services that go to the network, opened on ``stack``, each
+    begun on the lockfile's installed packages (``sources.preview``: the registry's fetch,
+    the advisories' requests), so that they wait on the network while npm reads the tree;
+    else None (the report opens them once the tree is read). Not offline, without the
+    registry or without a cache (what was fetched is handed over in it). A configuration the
+    registry refuses is left for then too: an input error in the lockfile is still said
+    first."""
+    if ahead is None or not settings.use_registry or settings.offline or not settings.use_cache:
         return None
     from depaudit.sources.preview import registry_preview
 
-    placed = registry_preview(settings)
+    placed = registry_preview(ahead.directory, settings.budget.input_bytes)
     if not placed:
         return None
     from depaudit.audit import open_services
@@ -189,7 +194,7 @@ def scan(
                 ahead = npm_ls_ahead(settings)
                 if ahead is not None:
                     early.callback(ahead.stop)  # (not used: the tree could not be read)
-                opened = begin_services(settings, asked, early)
+                opened = begin_services(settings, asked, early, ahead)
                 with gcpause.paused():
                     tree = load_tree(settings, ahead)
                     if "sarif" in (formats if formats is not None else (settings.format,)):

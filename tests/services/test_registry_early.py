@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
+from depaudit.budget import INPUT_BYTES
 from depaudit.cache import Cache
+from depaudit.config import Settings
 from depaudit.errors import ConfigError
 from depaudit.http import build_session
 from depaudit.npmrc import NpmConfig
@@ -215,12 +217,28 @@ def installed(tmp_path: Path, lock: dict[str, object], placed: list[str] | None 
     return project
 
 
+class _NpmLsStandIn:
+    """What ``app.scan`` holds of npm ls started ahead: its folder (the tests read the tree
+    without running npm)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def stop(self) -> None:
+        pass
+
+
 @pytest.fixture
 def npm_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """npm "on PATH" for the preview; the tests read the tree without running it."""
-    import depaudit.sources.npm_ls_run
+    """npm ls "started ahead" wherever the scan reads a folder with node_modules."""
+    import depaudit.app
 
-    monkeypatch.setattr(depaudit.sources.npm_ls_run, "npm_command", lambda: "npm")
+    def ahead(settings: Settings) -> _NpmLsStandIn | None:
+        folder = Path(settings.directory)
+        wanted = settings.lockfile is None and (folder / "node_modules").is_dir()
+        return _NpmLsStandIn(folder) if wanted else None
+
+    monkeypatch.setattr(depaudit.app, "npm_ls_ahead", ahead)
 
 
 def _scan(registry: FakeRegistry, tmp_path: Path, project: Path, *extra: str) -> int:
@@ -344,10 +362,9 @@ def test_a_lockfile_its_reader_refuses_stops_the_fetch(
     assert not any(t.name == "registry-early" and t.is_alive() for t in threading.enumerate())
 
 
-def test_the_preview_is_what_is_installed(tmp_path: Path, npm_on_path: None) -> None:
+def test_the_preview_is_what_is_installed(tmp_path: Path) -> None:
     """Only the placements that are there, as npm ls sees them: a production install has
     no dev packages, and they cost no request."""
-    from depaudit.config import Settings
     from depaudit.sources.preview import registry_preview
 
     data = json.loads((PROJECT / "package-lock.json").read_text())
@@ -355,34 +372,42 @@ def test_the_preview_is_what_is_installed(tmp_path: Path, npm_on_path: None) -> 
     project = installed(
         tmp_path, data, ["express", "@socket.io/redis-adapter", "no-such-package-xyz"]
     )
-    names = [name for name, _, _ in registry_preview(Settings(directory=project)) or []]
+    names = [name for name, _, _ in registry_preview(project, INPUT_BYTES) or []]
     assert names == ["@socket.io/redis-adapter", "express", "no-such-package-xyz"]
 
 
-def test_no_preview_where_the_tree_is_the_lockfile_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, npm_on_path: None
+def test_nothing_begins_without_npm_ls_started_ahead(
+    fake_registry: FakeRegistry, tmp_path: Path
 ) -> None:
-    """The tree's reading is then Python that would take turns with the fetch: --lockfile,
-    --no-npm, --npm-ls, no node_modules, npm not on PATH; and only a flat npm lockfile."""
-    from depaudit.config import Settings
-    from depaudit.sources import npm_ls_run
-    from depaudit.sources.preview import registry_preview
+    """The tree's reading is then Python that would take turns with the fetch (the lockfile
+    alone: --lockfile, --no-npm, no node_modules, npm not on PATH; which
+    ``loader.npm_ls_ahead`` decides, tests/sources/test_npm_ls_ahead.py); nor offline,
+    without the registry, or without a cache."""
+    from contextlib import ExitStack
+
+    from depaudit.app import begin_services
 
     project = installed(tmp_path, json.loads((PROJECT / "package-lock.json").read_text()))
-    assert len(registry_preview(Settings(directory=project)) or []) == 4
-    lock = project / "package-lock.json"
-    for settings in (
-        Settings(directory=project, lockfile=lock),
-        Settings(directory=project, use_npm=False),
-        Settings(directory=project, npm_ls=str(lock)),
-        Settings(directory=tmp_path / "nowhere"),
-    ):
-        assert registry_preview(settings) is None
-    (project / "node_modules").rename(project / "elsewhere")
-    assert registry_preview(Settings(directory=project)) is None
-    (project / "elsewhere").rename(project / "node_modules")
-    monkeypatch.setattr(npm_ls_run, "npm_command", lambda: None)
-    assert registry_preview(Settings(directory=project)) is None
+    cache = tmp_path / "cache"
+    base = Settings(directory=project, registry=fake_registry.url, cache_dir=cache)
+    ahead = _NpmLsStandIn(project)
+    with ExitStack() as stack:
+        for settings, given in (
+            (base, None),
+            (replace(base, offline=True), ahead),
+            (replace(base, use_registry=False), ahead),
+            (replace(base, use_cache=False), ahead),
+        ):
+            assert begin_services(settings, None, stack, given) is None  # type: ignore[arg-type]
+        assert not cache.exists() and fake_registry.requests == []
+        opened = begin_services(base, None, stack, ahead)  # type: ignore[arg-type]
+        assert opened is not None and opened.registry is not None
+        deadline = time.monotonic() + 10
+        while not fake_registry.packument_requests():  # (begun: the first request is out)
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    # the scan ended there (as if its tree could not be read): the fetch was stopped
+    assert not any(t.name == "registry-early" and t.is_alive() for t in threading.enumerate())
 
 
 @pytest.mark.parametrize(
@@ -395,9 +420,8 @@ def test_no_preview_where_the_tree_is_the_lockfile_alone(
     ],
 )
 def test_only_a_flat_npm_lockfile_is_previewed(
-    tmp_path: Path, npm_on_path: None, folder: str, previewed: bool
+    tmp_path: Path, folder: str, previewed: bool
 ) -> None:
-    from depaudit.config import Settings
     from depaudit.sources.preview import registry_preview
 
     source = CORPUS / folder
@@ -407,8 +431,9 @@ def test_only_a_flat_npm_lockfile_is_previewed(
     project = installed(tmp_path, json.loads(text) if lockfile.suffix == ".json" else {})
     (project / "package-lock.json").unlink()
     (project / lockfile.name).write_text(text)
-    found = registry_preview(Settings(directory=project))
+    found = registry_preview(project, INPUT_BYTES)
     assert (found is not None and len(found) > 100) == previewed
+    assert registry_preview(tmp_path / "nowhere", INPUT_BYTES) is None
 
 
 def test_an_answer_begun_for_other_packages_asks_only_for_the_others() -> None:
@@ -471,6 +496,7 @@ def test_a_tree_the_reader_refuses_does_not_wait_for_the_advisories(
 ) -> None:
     """The advisories asked while npm ls runs are not waited for when the tree cannot be
     read: exit 2 at once, not when a slow advisory endpoint answers."""
+    import depaudit.app
     from depaudit.cli import main
 
     monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
@@ -485,6 +511,13 @@ def test_a_tree_the_reader_refuses_does_not_wait_for_the_advisories(
         return None
 
     fake_registry.override = slow_advisories
+    load_tree = depaudit.app.load_tree
+
+    def reading(*args: object) -> object:  # (the tree fails once the POST is held)
+        held.wait(10)
+        return load_tree(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(depaudit.app, "load_tree", reading)
     data = json.loads((PROJECT / "package-lock.json").read_text())
     data["packages"]["node_modules/express"]["dependencies"] = 5  # (the preview reads no edge)
     project = installed(tmp_path, data)

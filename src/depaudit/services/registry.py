@@ -136,6 +136,21 @@ class BodyGate:
         return self.held < self.limit
 
 
+def _versions(packages: Sequence[PackageRef]) -> dict[str, set[str]]:
+    """Each name's versions."""
+    versions: dict[str, set[str]] = {}
+    for ref in packages:
+        versions.setdefault(ref.name, set()).add(ref.version)
+    return versions
+
+
+def _packed(stored: Mapping[str, CacheEntry], url: str) -> CacheEntry | None:
+    """``url``'s cache entry, None where it has another shape (fetched afresh, with no
+    validators, and rewritten)."""
+    entry = stored.get(url)
+    return entry if entry is not None and metrics.is_packed(entry.value) else None
+
+
 @dataclass
 class _Early:
     """A fetch begun before the tree was built (:meth:`RegistryService.begin`), and what it
@@ -239,9 +254,7 @@ class RegistryService(EnrichmentService):
         # Python (~0.1 s, most of it the HTTP stack's imports) would take turns with the
         # tree's reading for the GIL, and the first request would wait for both
         early = _Early(self.clock())
-        versions: dict[str, set[str]] = {}
-        for ref in packages:
-            versions.setdefault(ref.name, set()).add(ref.version)
+        versions = _versions(packages)
         try:
             urls = {name: self.url_for(name) for name in sorted(versions)}
         except ConfigError:  # a scope whose registry is not a URL: enrich_all says so, for
@@ -250,9 +263,7 @@ class RegistryService(EnrichmentService):
         stored = self.cache.get_many(NAMESPACE, urls.values())
         to_fetch = []
         for name, url in urls.items():
-            entry = stored.get(url)
-            if entry is not None and not metrics.is_packed(entry.value):
-                entry = None
+            entry = _packed(stored, url)
             if entry is None or not entry.fresh(self.ttl, now):
                 to_fetch.append((name, url, entry))
         if not to_fetch:
@@ -445,9 +456,7 @@ class RegistryService(EnrichmentService):
     # -- orchestration (main thread) -------------------------------------------------------
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
         early = self._joined()  # a fetch begun before the tree (begin): its answers count
-        versions: dict[str, set[str]] = {}
-        for ref in packages:
-            versions.setdefault(ref.name, set()).add(ref.version)
+        versions = _versions(packages)
         names = sorted(versions)
         found: dict[str, dict[str, Any]] = {}
         to_fetch: list[tuple[str, str, CacheEntry | None]] = []
@@ -472,9 +481,7 @@ class RegistryService(EnrichmentService):
         with self.progress("npm registry", len(names)) as progress:
             for name in names:
                 url = urls[name]
-                entry = stored.get(url)
-                if entry is not None and not metrics.is_packed(entry.value):
-                    entry = None  # of another shape: fetched afresh (no validators), rewritten
+                entry = _packed(stored, url)
                 got = taken.get(name)
                 if got is not None and got[0] == url:  # fetched early: its answer stands
                     _, before, outcome = got
@@ -486,8 +493,11 @@ class RegistryService(EnrichmentService):
                     elif outcome.not_modified and before is not None:
                         found[name] = before.value
                         revalidated += 1
-                    elif outcome.data is not None and (whole or entry is not None):
-                        found[name] = outcome.data if whole or entry is None else entry.value
+                    elif outcome.data is not None and whole:
+                        found[name] = outcome.data
+                        fetched += 1
+                    elif outcome.data is not None and entry is not None:
+                        found[name] = entry.value
                         fetched += 1
                     else:  # (its entry could not be written: asked again)
                         got = None

@@ -31,7 +31,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from depaudit.config import Settings
 from depaudit.errors import DepauditError
 from depaudit.sources import NPM_LOCKFILES, detect
 from depaudit.sources._io import read_json_object
@@ -90,23 +89,16 @@ def placed_refs(packages: dict[str, Any], installed: Path | None = None) -> list
     return [(name, version, is_dev) for (name, version), is_dev in sorted(dev.items())]
 
 
-def registry_preview(settings: Settings) -> list[Placed] | None:
-    """The installed packages the scan's npm lockfile places, where the scan will read the
-    installed tree with ``npm ls`` (see the module's docstring); else None."""
-    if settings.npm_ls is not None or settings.lockfile is not None or not settings.use_npm:
-        return None  # (the lockfile alone, or a saved npm ls: no process to wait for)
-    directory = Path(settings.directory)
+def registry_preview(directory: Path, limit: int) -> list[Placed] | None:
+    """The installed packages ``directory``'s npm lockfile places (read under the input
+    budget ``limit``), or None where its lockfile is not a flat npm one or cannot be
+    previewed. For a scan that reads the installed tree with ``npm ls`` (``app.scan`` asks
+    only where ``loader.npm_ls_ahead`` started it)."""
     try:
-        if not (directory / "node_modules").is_dir():
-            return None
         lockfile = detect(directory).lockfile
         if lockfile.name not in NPM_LOCKFILES:
             return None
-        from depaudit.sources.npm_ls_run import npm_command
-
-        if npm_command() is None:
-            return None
-        data = read_json_object(lockfile, what=lockfile.name, limit=settings.budget.input_bytes)
+        data = read_json_object(lockfile, what=lockfile.name, limit=limit)
         packages = data.get("packages")
         version = data.get("lockfileVersion")
         if type(version) is not int or version not in (2, 3) or not isinstance(packages, dict):
