@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from requests.structures import CaseInsensitiveDict
 from werkzeug import Request, Response
 
-from depaudit.http import BodyTooLarge, build_session, describe_failure
+from depaudit.http import BodyTooLarge, Fetched, build_session, describe_failure
 from depaudit.http_bulk import BulkFetcher, Job, _Transfer, get_one, origin_key
 
 
@@ -87,8 +88,61 @@ def test_jobs_are_drawn_lazily_and_admit_holds_new_ones(httpserver: HTTPServer) 
         assert len(drawn) <= len(answered) + 1  # one slot: never drawn far ahead
         gate["open"] = True
 
-    BulkFetcher(build_session(1, retries=0), 1).get_many(jobs(), done, lambda: gate["open"])
+    BulkFetcher(build_session(1, retries=0), 1).get_many(jobs(), done, lambda _: gate["open"])
     assert answered == [0, 1, 2, 3]
+
+
+class _KeptAlive(BaseHTTPRequestHandler):
+    """An HTTP/1.1 server that keeps its connections (werkzeug's test server closes each one,
+    so every request there needs a new connection); it counts the requests that reach it."""
+
+    protocol_version = "HTTP/1.1"
+    arrived = threading.Semaphore(0)
+
+    def do_GET(self) -> None:  # noqa: N802
+        type(self).arrived.release()
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b"x" * 1000)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+
+def test_a_slot_is_refilled_and_its_request_sent_before_the_answer_is_handed_over() -> None:
+    """On a kept-alive connection the next request goes out before ``done`` runs for the
+    answer that freed its slot (the answers' Python no longer delays the requests behind
+    them), and ``admit`` is told the bytes of the answers not handed over yet, so a gate on
+    them still counts them."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeptAlive)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/x"
+    arrived = _KeptAlive.arrived = threading.Semaphore(0)
+    sent_before: list[bool] = []
+    pending: list[int] = []
+
+    def admit(waiting: int) -> bool:
+        pending.append(waiting)
+        return True
+
+    def done(job: Job, got: object) -> None:
+        assert isinstance(got, Fetched) and len(got.body) == 1000
+        if job.tag == 0:
+            assert arrived.acquire(timeout=5)  # its own request
+        # the next request reaches the server while this answer waits here: the loop's one
+        # thread is in this call, so it had been sent before
+        sent_before.append(job.tag == 2 or arrived.acquire(timeout=5))
+
+    try:
+        jobs = [Job(i, url) for i in range(3)]
+        BulkFetcher(build_session(1, retries=0), 1).get_many(jobs, done, admit)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sent_before == [True, True, True]
+    assert pending[0] == 0 and 1000 in pending  # then with an answer not handed over yet
 
 
 def test_headers_user_agent_and_decoded_gzip(httpserver: HTTPServer) -> None:

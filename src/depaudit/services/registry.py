@@ -131,9 +131,10 @@ class BodyGate:
         with self._lock:
             self.held -= size
 
-    def open(self) -> bool:
-        """Whether a new request may start."""
-        return self.held < self.limit
+    def open(self, pending: int = 0) -> bool:
+        """Whether a new request may start, with ``pending`` bytes of bodies fetched and not
+        handed over yet (:meth:`BulkFetcher.get_many <depaudit.http_bulk.BulkFetcher.get_many>`)."""
+        return self.held + pending < self.limit
 
 
 def _versions(packages: Sequence[PackageRef]) -> dict[str, set[str]]:
