@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,6 +27,56 @@ def test_python_dash_m_runs() -> None:
     )
     assert result.returncode == 0
     assert __version__ in result.stdout
+
+
+def test_the_program_writes_a_whole_report_to_a_pipe_and_keeps_its_exit_code(
+    tmp_path: Path,
+) -> None:
+    """``python -m depaudit`` ends through ``cli.end`` (no interpreter teardown): a report
+    much larger than a pipe's buffer still arrives whole, and the scan's exit code (1: a
+    suspect at the gate) is the process's."""
+    argv = [sys.executable, "-m", "depaudit", "scan", str(EXAMPLE), "--offline"]
+    argv += ["--cache-dir", str(tmp_path), "--format", "json", "--fail-on", "high"]
+    result = subprocess.run(argv, capture_output=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert len(result.stdout) > 65536  # more than one pipe buffer: written out before the end
+    report = json.loads(result.stdout)
+    assert report["suspects"]
+    bad = subprocess.run(
+        [*argv[:4], "--lockfile", str(tmp_path / "none.json")], capture_output=True
+    )
+    assert bad.returncode == 2 and bad.stdout == b""
+    assert bad.stderr.decode().count("\n") == 1
+
+
+END = r"""
+import atexit, sys, threading, time
+from depaudit.cli import end
+atexit.register(lambda: print("atexit ran", flush=False))
+sys.stdout.write("buffered, not flushed\n")
+if sys.argv[1] == "thread":
+    def late() -> None:
+        time.sleep(0.3)
+        print("the thread finished")
+    threading.Thread(target=late).start()
+end(int(sys.argv[2]))
+print("never")
+"""
+
+
+@pytest.mark.parametrize("thread", ["none", "thread"])
+def test_end_flushes_runs_atexit_and_waits_for_a_running_thread(thread: str) -> None:
+    """``cli.end``: what a normal exit does that matters still happens (buffered output,
+    atexit functions), and where a thread that is not a daemon still runs, the ordinary exit
+    waits for it."""
+    result = subprocess.run(
+        [sys.executable, "-c", END, thread, "3"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 3
+    lines = result.stdout.splitlines()
+    assert lines[0] == "buffered, not flushed"
+    assert "atexit ran" in lines and "never" not in lines
+    assert ("the thread finished" in lines) == (thread == "thread")
 
 
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,8 +1,6 @@
 """``python -m depaudit``."""
 
-import sys
-
-from depaudit.cli import main
+from depaudit.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
