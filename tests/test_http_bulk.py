@@ -145,6 +145,30 @@ def test_a_slot_is_refilled_and_its_request_sent_before_the_answer_is_handed_ove
     assert pending[0] == 0 and 1000 in pending  # then with an answer not handed over yet
 
 
+@pytest.mark.parametrize("status", [200, 404, 429, 500])
+def test_a_failure_is_handed_over_before_its_slot_is_refilled(
+    httpserver: HTTPServer, status: int
+) -> None:
+    """An answer with a body waits for its slot's refill; a failure (a status from 400 on)
+    goes to ``done`` before the next job is drawn, so the caller can stop asking on it (the
+    registry's rule for a host that keeps answering 429)."""
+    httpserver.expect_request("/x").respond_with_data(b"{}", status=status)
+    drawn: list[int] = []
+    drawn_at_done: list[int] = []
+
+    def jobs() -> Iterator[Job]:
+        for i in range(3):
+            drawn.append(i)
+            yield Job(i, httpserver.url_for("/x"))
+
+    def done(job: Job, got: object) -> None:
+        assert isinstance(got, Fetched) and got.status == status
+        drawn_at_done.append(len(drawn))
+
+    BulkFetcher(build_session(1, retries=0), 1).get_many(jobs(), done)
+    assert drawn_at_done == ([2, 3, 3] if status < 400 else [1, 2, 3])
+
+
 def test_headers_user_agent_and_decoded_gzip(httpserver: HTTPServer) -> None:
     import gzip
 

@@ -447,8 +447,10 @@ class BulkFetcher:
         stop: Callable[[], bool] | None = None,
     ) -> None:
         """Fetch every job, ``parallel`` at a time; ``done(job, Fetched | Exception)`` for
-        each. The slots of a round's answers are refilled, and the new requests sent, before
-        those answers go to ``done``: no request waits on their Python. ``admit(pending)`` is
+        each, in the order they end. The slots of a round's answers are refilled, and the new
+        requests sent, before those answers go to ``done``: no request waits on their Python
+        (a failure, an exception or a status from 400 on, goes to ``done`` at once: the caller
+        may decide on it whether to go on asking). ``admit(pending)`` is
         asked before a new job starts (False: wait, e.g. while fetched bodies wait for their
         decoder); ``pending`` is the bytes of the bodies answered and not handed to ``done``
         yet. Jobs are drawn from ``jobs`` lazily, so its iterator may decide at that moment
@@ -504,9 +506,12 @@ class BulkFetcher:
             if isinstance(outcome, float):
                 self._seq += 1
                 heapq.heappush(waiting, (time.monotonic() + outcome, self._seq, transfer))
-            else:
+            elif isinstance(outcome, Fetched) and outcome.status < 400:
                 ready.append((transfer.job, outcome))
-                pending += len(outcome.body) if isinstance(outcome, Fetched) else 0
+                pending += len(outcome.body)
+            else:  # a failure, at once (after those before it): the caller may stop asking
+                deliver()  # on it (the registry does, for a host out of reach or rate limited)
+                done(transfer.job, outcome)
 
         try:
             while True:
