@@ -470,8 +470,8 @@ class BulkFetcher:
         self._header_lines = {}
         #: answers settled but not handed to ``done`` yet: their slots are refilled and the
         #: new requests sent first (``deliver``), so no request waits on the Python of the
-        #: answers that came in with it (~0.3 ms each, 32 of a round at once: 1.25x against
-        #: 1.31x the floor at 50 ms, benchmarks/README.md "The scan's end"); ``pending`` is
+        #: answers that came in with it (~0.3 ms each, 32 of a round at once: 1.30x against
+        #: 1.34x the floor at 50 ms, benchmarks/README.md "The scan's end"); ``pending`` is
         #: their bodies' bytes, which ``admit`` counts
         ready: list[tuple[Job, Fetched | Exception]] = []
         pending = 0
