@@ -448,14 +448,14 @@ class BulkFetcher:
     ) -> None:
         """Fetch every job, ``parallel`` at a time; ``done(job, Fetched | Exception)`` for
         each, in the order they end. The slots of a round's answers are refilled, and the new
-        requests sent, before those answers go to ``done``: no request waits on their Python
-        (a failure, an exception or a status from 400 on, goes to ``done`` at once: the caller
-        may decide on it whether to go on asking). ``admit(pending)`` is
-        asked before a new job starts (False: wait, e.g. while fetched bodies wait for their
-        decoder); ``pending`` is the bytes of the bodies answered and not handed to ``done``
-        yet. Jobs are drawn from ``jobs`` lazily, so its iterator may decide at that moment
-        to skip some. ``started()`` is called once, when the first transfers are under way.
-        When ``stop()`` says so (the run ends early: an error, or Ctrl-C), the answers in are
+        requests sent, before those answers go to ``done``: no request waits on their Python.
+        A failure (an exception, or a status from 400 on) goes to ``done`` at once: the
+        caller may decide on it whether to go on asking. ``admit(pending)`` is asked before a
+        new job starts (False: wait, e.g. while fetched bodies wait for their decoder);
+        ``pending`` is the bytes of the bodies answered and not handed to ``done`` yet. Jobs
+        are drawn from ``jobs`` lazily, so its iterator may decide at that moment to skip
+        some. ``started()`` is called once, when the first transfers are under way. When
+        ``stop()`` says so (the run ends early: an error, or Ctrl-C), the answers in are
         handed over, the transfers in flight are dropped and the rest never start; ``done``
         is not called for them."""
         pycurl = self.pycurl
@@ -488,6 +488,7 @@ class BulkFetcher:
             try:
                 self.budget.check()
             except BudgetSpent as exc:
+                deliver()  # (the answers before it first)
                 done(transfer.job, exc)
                 return
             curl = self._handle(transfer)
