@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -219,3 +221,55 @@ def test_clear_removes_the_bundled_fast_forms_which_are_built_again(
     assert not forms.exists() and not (root / SCHEMA).exists()
     assert main([*scan, "--cache-dir", str(root)]) in (0, 1)
     assert any(forms.iterdir())
+
+
+CLOSE_RACE = r"""
+import sys, threading, time
+from depaudit.cache import Cache
+
+root, seconds = sys.argv[1], float(sys.argv[2])
+keys = [f"k{i}" for i in range(600)]
+seed = Cache(root)
+with seed.batch():
+    for key in keys[:100]:
+        seed.set("ns", key, {"v": key})
+seed.close()
+end, rounds = time.monotonic() + seconds, 0
+while time.monotonic() < end:
+    rounds += 1
+    cache = Cache(root)
+    assert cache.get("ns", "k0") is not None
+    stop = threading.Event()
+
+    def use(n: int) -> None:
+        while not stop.is_set():
+            cache.get_many("ns", keys)
+            cache.set("ns", f"w{n}", {"n": n})
+
+    threads = [threading.Thread(target=use, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.002)
+    cache.close()  # while the threads read and write
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert cache.get_many("ns", keys) == {} and cache.get("ns", "k0") is None
+print(rounds)
+"""
+
+
+def test_closing_while_other_threads_use_the_cache_waits_for_them(tmp_path: Path) -> None:
+    """A service's thread the scan abandoned (``EnrichmentService.begin``: the tree could
+    not be read, Ctrl-C) may still read and write the cache while the scan closes it. The
+    close waits for the statement under way, and later calls find the cache closed: closing
+    the connection under another thread's statement crashed the process (SIGSEGV in SQLite,
+    within a second of this loop). In a process of its own, so a crash fails only this."""
+    result = subprocess.run(
+        [sys.executable, "-c", CLOSE_RACE, str(tmp_path), "1.5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout) > 10

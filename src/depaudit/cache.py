@@ -160,6 +160,16 @@ class Cache:
         with self._lock:
             return self._open_locked()
 
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection | None]:
+        """The connection (opened on first use; None when the cache is off or closed), held
+        under the lock for the caller's statements: :meth:`close` waits for them, and no
+        statement runs on a closed connection. A service's thread that a scan abandons
+        (``EnrichmentService.begin``) may still use the cache while the scan closes it;
+        closing a connection under a statement of another thread crashed the process."""
+        with self._lock:
+            yield self._open_locked()
+
     def _open_locked(self) -> sqlite3.Connection | None:
         if not self.enabled:
             return None
@@ -205,11 +215,11 @@ class Cache:
     def _discard(self, namespace: str, keys: list[str]) -> None:
         """Remove unreadable entries, so the next run refetches them instead of failing on
         them again (and the cache stays on for every other entry)."""
-        db = self._db
-        if db is None:
-            return
         try:
             with self._lock:
+                db = self._db
+                if db is None:
+                    return
                 db.executemany(
                     "DELETE FROM entries WHERE namespace = ? AND key = ?",
                     [(namespace, key) for key in keys],
@@ -230,13 +240,12 @@ class Cache:
     def _select(self, columns: str, namespace: str, keys: Iterable[str]) -> list[Any] | None:
         """``SELECT key, <columns>`` of the entries of ``keys``, one query per :data:`BATCH`
         keys; None when the cache is off or the database is damaged."""
-        db = self._open()
-        if db is None:
-            return None
         wanted = list(dict.fromkeys(keys))
         rows: list[Any] = []
         try:
-            with self._lock:
+            with self._connection() as db:
+                if db is None:
+                    return None
                 for start in range(0, len(wanted), BATCH):
                     chunk = wanted[start : start + BATCH]
                     marks = ",".join("?" * len(chunk))
@@ -277,11 +286,10 @@ class Cache:
 
     def prune(self, namespace: str, older_than: float) -> None:
         """Remove the entries of ``namespace`` stored before ``older_than``."""
-        db = self._open()
-        if db is None:
-            return
         try:
-            with self._lock:
+            with self._connection() as db:
+                if db is None:
+                    return
                 db.execute(
                     "DELETE FROM entries WHERE namespace = ? AND stored < ?",
                     (namespace, older_than),
@@ -299,8 +307,7 @@ class Cache:
         last_modified: str | None = None,
         stored_at: float | None = None,
     ) -> None:
-        db = self._open()
-        if db is None:
+        if self._open() is None:
             return
         try:
             raw = _encode(value)
@@ -309,7 +316,9 @@ class Cache:
             return
         stored = self.clock() if stored_at is None else stored_at
         try:
-            with self._lock:
+            with self._connection() as db:
+                if db is None:
+                    return
                 db.execute(
                     "INSERT OR REPLACE INTO entries (namespace, key, stored, etag, lm, value) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
@@ -326,16 +335,14 @@ class Cache:
         Nested batches join the outer one, and so do those of other threads (the services
         of a scan run at once): the test of ``_in_batch`` and the BEGIN are one step under
         the lock, or two threads would both begin and the second would fail the cache."""
-        db = self._open()
         began = False
-        if db is not None:
-            try:
-                with self._lock:
-                    if not self._in_batch:
-                        db.execute("BEGIN IMMEDIATE")
-                        began = self._in_batch = True
-            except sqlite3.Error as exc:
-                self._fail("write", exc)
+        try:
+            with self._connection() as db:
+                if db is not None and not self._in_batch:
+                    db.execute("BEGIN IMMEDIATE")
+                    began = self._in_batch = True
+        except sqlite3.Error as exc:
+            self._fail("write", exc)
         try:
             yield
         finally:
@@ -351,11 +358,10 @@ class Cache:
 
     def touch(self, namespace: str, key: str) -> None:
         """Mark an entry as just revalidated (a 304): same value, new timestamp."""
-        db = self._open()
-        if db is None:
-            return
         try:
-            with self._lock:
+            with self._connection() as db:
+                if db is None:
+                    return
                 db.execute(
                     "UPDATE entries SET stored = ? WHERE namespace = ? AND key = ?",
                     (self.clock(), namespace, key),
@@ -368,16 +374,18 @@ class Cache:
         size = 0
         if self.directory.is_dir():
             size = sum(p.stat().st_size for p in self.directory.rglob("*") if p.is_file())
-            db = self._open()
-            if db is not None:
-                try:
-                    with self._lock:
-                        rows = db.execute(
+            try:
+                with self._connection() as db:
+                    rows = (
+                        db.execute(
                             "SELECT namespace, COUNT(*) FROM entries GROUP BY namespace"
                         ).fetchall()
-                    entries = {str(ns): int(count) for ns, count in rows}
-                except sqlite3.Error as exc:
-                    self._fail("read", exc)
+                        if db is not None
+                        else []
+                    )
+                entries = {str(ns): int(count) for ns, count in rows}
+            except sqlite3.Error as exc:
+                self._fail("read", exc)
         return CacheInfo(self.directory, size, dict(sorted(entries.items())))
 
     def clear(self) -> int:
@@ -443,17 +451,20 @@ class Cache:
             self._fail("write", exc)
 
     def close(self) -> None:
-        if self._wrote:  # cleared first: a failing bound calls close again through _fail
-            self._wrote = False
-            self._bound()
-        db, self._db = self._db, None
-        self._in_batch = False
-        if db is not None:
-            with contextlib.suppress(Exception):  # closing a broken database
-                if db.in_transaction:
-                    db.execute("COMMIT")
-            with contextlib.suppress(Exception):
-                db.close()
+        """Close the connection, once the statements other threads are running end (under
+        the lock: see :meth:`_connection`); later calls find the cache closed."""
+        with self._lock:
+            if self._wrote:  # cleared first: a failing bound calls close again through _fail
+                self._wrote = False
+                self._bound()
+            db, self._db = self._db, None
+            self._in_batch = False
+            if db is not None:
+                with contextlib.suppress(Exception):  # closing a broken database
+                    if db.in_transaction:
+                        db.execute("COMMIT")
+                with contextlib.suppress(Exception):
+                    db.close()
 
     def __enter__(self) -> Cache:
         return self
