@@ -136,6 +136,9 @@ def begin_services(
     if opened.registry.begin(packages):
         for service in opened.advisories:
             service.begin(packages)
+            # where the scan never takes its answer (the tree could not be read, Ctrl-C),
+            # its thread sends nothing more (run first: the callbacks run in reverse)
+            stack.callback(service.abandon)
     return opened
 
 

@@ -228,6 +228,13 @@ class GitHubClient:
             self._session = build_session(jobs=4, auth_lookup=self._auth_for, retries=0)
         return self._session
 
+    def stop(self) -> None:
+        """End the requests of this client: the session's run budget expires, so the one in
+        flight ends and no other connects (a session not made yet has sent nothing)."""
+        budget = getattr(self._session, "budget", None)  # (the session's RunBudget)
+        if budget is not None:
+            budget.expire()
+
     def close(self) -> None:
         """Close the session if one was made."""
         if self._session is not None:

@@ -271,6 +271,10 @@ class GithubAdvisoryService(EnrichmentService):
             pages += 1
         return items
 
+    def stop_requests(self) -> None:
+        """The client's requests end (:meth:`GitHubClient.stop`)."""
+        self.client.stop()
+
     def _url(self, params: Mapping[str, str]) -> str:
         return f"{self.api_url}/advisories?{urlencode(params, safe=',@/')}"
 

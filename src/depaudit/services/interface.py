@@ -12,6 +12,14 @@ from typing import ClassVar
 from depaudit.models import PackageFacts
 
 
+def expire_budget(session: object) -> None:
+    """Expire ``session``'s run budget (``http.RunBudget.expire``: the sockets it watches are
+    shut down, and no connection is made after), where it has one."""
+    expire = getattr(getattr(session, "budget", None), "expire", None)
+    if expire is not None:
+        expire()
+
+
 @dataclass(frozen=True, slots=True)
 class PackageRef:
     """A unique name@version to enrich, with what the tree knows about it."""
@@ -71,6 +79,21 @@ class EnrichmentService(ABC):
         self._begun = (frozenset((p.name, p.version) for p in packages), future)
         thread.start()
         return True
+
+    def abandon(self) -> None:
+        """What :meth:`begin` asked, and the scan will not take (its tree could not be read,
+        Ctrl-C): its thread, a daemon, is not waited for and its answer is dropped, and it
+        sends nothing more (:meth:`stop_requests`). It used to go on asking after the scan
+        had closed its cache (the npm advisories, then GitHub's pages, one by one)."""
+        begun, self._begun = self._begun, None
+        if begun is not None and not begun[1].done():
+            self.stop_requests()
+
+    def stop_requests(self) -> None:
+        """End this service's requests: those in flight, and any it would start. For a
+        service whose session has a run budget (``http.RunBudget``), its expiry does both.
+        None here: a service that asks nothing of the network (the knowledge base)."""
+        return None
 
     def answer(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
         """:meth:`enrich_all` of ``packages``, or what :meth:`begin` asked, for the same

@@ -26,7 +26,12 @@ from depaudit.cache import Cache, CacheEntry
 from depaudit.classify import classify, normalize_cwe
 from depaudit.models import Advisory, PackageFacts
 from depaudit.ranges import npm_satisfies
-from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
+from depaudit.services.interface import (
+    EnrichmentResult,
+    EnrichmentService,
+    PackageRef,
+    expire_budget,
+)
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
     import requests
@@ -134,6 +139,11 @@ class NpmAdvisoryService(EnrichmentService):
         self.ttl = ttl
         self.offline = offline
         self._now = now
+
+    def stop_requests(self) -> None:
+        """The session's run budget expires (a session not made yet has sent nothing)."""
+        if not callable(self._session):
+            expire_budget(self._session)
 
     @property
     def session(self) -> requests.Session:
