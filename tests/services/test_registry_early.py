@@ -188,7 +188,7 @@ def test_stop_ends_the_fetch_and_no_request_starts_after(
     service.stop()
     took = time.monotonic() - started
     release.set()
-    time.sleep(0.2)  # (what the server still answers is its own)
+    _settle(fake_registry)  # (what the server still answers is its own)
     assert took < 5  # not the held answers' 10 s
     assert len(fake_registry.requests) <= 4  # the four in flight at most (jobs=4)
     assert not any(t.name == "registry-early" and t.is_alive() for t in threading.enumerate())
@@ -538,7 +538,19 @@ def test_a_tree_the_reader_refuses_does_not_wait_for_the_advisories(
             time.sleep(0.05)
     finally:
         release.set()
+        _settle(fake_registry)
     assert held.is_set()  # the POST had been sent, and was still unanswered
     assert took < 10
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "package-lock.json" in err[0], err
+
+
+def _settle(registry: FakeRegistry, quiet: float = 0.3) -> None:
+    """Wait until the server has answered what was queued behind a held answer (it serves
+    one at a time, and it is the session's: what it answers late would land in the next
+    test's record of requests)."""
+    seen, since = -1, time.monotonic()
+    while time.monotonic() - since < quiet:
+        if len(registry.requests) != seen:
+            seen, since = len(registry.requests), time.monotonic()
+        time.sleep(0.05)
