@@ -232,3 +232,22 @@ def test_shared_session_survives_unreadable_retry_after(httpserver: HTTPServer, 
     httpserver.expect_ordered_request("/r").respond_with_data("ok")
     response = build_session(retries=1, backoff_factor=0).get(httpserver.url_for("/r"))
     assert response.status_code == 200 and response.text == "ok"
+
+
+@pytest.mark.parametrize("made_first", [True, False])
+def test_a_stopped_client_sends_nothing_more(httpserver: HTTPServer, made_first: bool) -> None:
+    """``stop`` (an abandoned advisory thread's): the session's run budget expires, so no
+    request connects after it, whether the session was made before or is made after."""
+    seen: list[str] = []
+    httpserver.expect_request("/rate_limit").respond_with_handler(
+        lambda r: seen.append(r.path) or Response("{}", content_type="application/json")
+    )
+    client = GitHubClient(TOKEN, httpserver.url_for("/"))
+    if made_first:
+        client.request("GET", "/rate_limit")
+        assert seen == ["/rate_limit"]
+    client.stop()
+    with pytest.raises(GitHubError):
+        client.request("GET", "/rate_limit")
+    assert seen == (["/rate_limit"] if made_first else [])
+    client.close()

@@ -201,6 +201,7 @@ class GitHubClient:
         self._origin = origin(self.api_url)
         self._token = token or None
         self._session = session
+        self._stopped = False  # (stop: a session made after is stopped too)
         self.sleep = sleep
         self.clock = clock
         self.max_wait = max_wait
@@ -226,11 +227,14 @@ class GitHubClient:
 
             # retries are ours (rate limits); the session re-checks credentials on every redirect
             self._session = build_session(jobs=4, auth_lookup=self._auth_for, retries=0)
+            if self._stopped:
+                self.stop()
         return self._session
 
     def stop(self) -> None:
         """End the requests of this client: the session's run budget expires, so the one in
-        flight ends and no other connects (a session not made yet has sent nothing)."""
+        flight ends and no other connects (a session made later, at once)."""
+        self._stopped = True
         budget = getattr(self._session, "budget", None)  # (the session's RunBudget)
         if budget is not None:
             budget.expire()

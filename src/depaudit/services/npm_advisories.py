@@ -141,9 +141,9 @@ class NpmAdvisoryService(EnrichmentService):
         self._now = now
 
     def stop_requests(self) -> None:
-        """The session's run budget expires (a session not made yet has sent nothing)."""
-        if not callable(self._session):
-            expire_budget(self._session)
+        """The session's run budget expires (the registry's: where this service began, the
+        registry's fetch had begun, so its session is made)."""
+        expire_budget(self.session)
 
     @property
     def session(self) -> requests.Session:
