@@ -5,6 +5,7 @@ opens the one cache and closes it again."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -201,3 +202,37 @@ def test_the_callers_work_starts_with_the_rest() -> None:
     offline: list[int] = []
     Auditor(tree=_tree(), services=[], beside=lambda: offline.append(1)).run()
     assert offline == [1]  # no long service: at once
+
+
+def test_ctrl_c_in_the_long_service_ends_the_others_requests() -> None:
+    """Ctrl-C (or an error) while the registry fetches: the services beside it are told to
+    stop their requests (``stop_requests``), so leaving their pool does not wait for them
+    (GitHub's pages went on for 16 s after a Ctrl-C)."""
+    asking = threading.Event()
+    stopped = threading.Event()
+
+    class Asking(_Fixed):
+        def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
+            asking.set()
+            stopped.wait(10)  # a request, until the session's budget expires
+            return self.result
+
+        def stop_requests(self) -> None:
+            stopped.set()
+
+    class Interrupted(_Fixed):
+        runs_long: ClassVar[bool] = True
+
+        def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
+            assert self.under_way is not None
+            self.under_way()  # its requests are out: the others start
+            assert asking.wait(10)
+            raise KeyboardInterrupt
+
+    other = Asking(EnrichmentResult(consulted="advisories"), "advisories")
+    auditor = Auditor(tree=_tree(), services=[Interrupted(EnrichmentResult(), "registry"), other])
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        auditor.run()
+    assert stopped.is_set()
+    assert time.monotonic() - started < 5  # not the 10 s the other would have waited

@@ -79,6 +79,39 @@ def test_end_flushes_runs_atexit_and_waits_for_a_running_thread(thread: str) -> 
     assert ("the thread finished" in lines) == (thread == "thread")
 
 
+POOL = r"""
+import threading
+from concurrent.futures import ProcessPoolExecutor
+
+from depaudit.cli import end
+
+held = []
+
+
+def start() -> None:  # from a daemon thread, as the code scan's pool is made
+    pool = ProcessPoolExecutor(2)
+    assert pool.submit(abs, -1).result() == 1
+    held.append(pool)  # its workers wait for work, never shut down
+
+
+thread = threading.Thread(target=start, daemon=True)
+thread.start()
+thread.join()
+end(5)
+"""
+
+
+def test_end_with_a_process_pool_still_up_ends(tmp_path: Path) -> None:
+    """Ctrl-C while the scan waited for the code scan left its process pool up, its
+    manager thread a daemon. multiprocessing's atexit function then waited for workers
+    that nobody had told to end, for ever: ``end`` takes the ordinary exit (which tells
+    the pool) while multiprocessing has children."""
+    result = subprocess.run(
+        [sys.executable, "-c", POOL], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 5, result.stderr
+
+
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "scan" in capsys.readouterr().err

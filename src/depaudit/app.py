@@ -228,7 +228,11 @@ def scan(
                 raise
     tree = report.tree
     if code is not None:
-        report = code.add_to(report)
+        try:
+            report = code.add_to(report)  # (waits for the code scan)
+        except BaseException:  # Ctrl-C while it waits: the code scan and its workers end
+            code.stop()
+            raise
     return Scan(settings, tree, report, scorer, ignores, origin)
 
 

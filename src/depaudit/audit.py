@@ -107,35 +107,43 @@ class Auditor:
         here = next((s for s in self.services if getattr(s, "runs_long", False)), None)
         others = [s for s in self.services if s is not here]
         with ThreadPoolExecutor(len(others) + 1, thread_name_prefix="enrich") as pool:
-            pending: dict[int, Future[EnrichmentResult]] = {}
-            aside: list[Future[tuple[DependencyTree, tuple[TreeProblem, ...]]]] = []
+            try:
+                pending: dict[int, Future[EnrichmentResult]] = {}
+                aside: list[Future[tuple[DependencyTree, tuple[TreeProblem, ...]]]] = []
 
-            def start_the_rest() -> None:
-                if not aside:
-                    aside.append(pool.submit(self._beside))
-                    pending.update({id(s): pool.submit(s.answer, refs) for s in others})
-                    if self.beside is not None:
-                        self.beside()
+                def start_the_rest() -> None:
+                    if not aside:
+                        aside.append(pool.submit(self._beside))
+                        pending.update({id(s): pool.submit(s.answer, refs) for s in others})
+                        if self.beside is not None:
+                            self.beside()
 
-            mine = None
-            if here is not None:
-                here.under_way = start_the_rest
-                try:
-                    mine = here.answer(refs)
-                finally:
-                    here.under_way = None
-            start_the_rest()
-            for service in self.services:
-                result = mine if service is here else pending[id(service)].result()
-                assert result is not None
-                if result.failed:
-                    failed.append(service.name)
-                for key, found in result.facts.items():
-                    facts[key] = facts[key].merge(found) if key in facts else found
-                warnings.extend(result.warnings)
-                if result.consulted:
-                    consulted.append(result.consulted)
-            prepared = aside[0].result()
+                mine = None
+                if here is not None:
+                    here.under_way = start_the_rest
+                    try:
+                        mine = here.answer(refs)
+                    finally:
+                        here.under_way = None
+                start_the_rest()
+                for service in self.services:
+                    result = mine if service is here else pending[id(service)].result()
+                    assert result is not None
+                    if result.failed:
+                        failed.append(service.name)
+                    for key, found in result.facts.items():
+                        facts[key] = facts[key].merge(found) if key in facts else found
+                    warnings.extend(result.warnings)
+                    if result.consulted:
+                        consulted.append(result.consulted)
+                prepared = aside[0].result()
+            except BaseException:
+                # Ctrl-C, or an error: the other services' requests end too, or leaving the
+                # pool would wait for them (GitHub's pages went on for 16 s after a Ctrl-C)
+                for service in others:
+                    service.stop_requests()
+                raise
+
         return facts, warnings, consulted, failed, prepared
 
     def run(self) -> Report:

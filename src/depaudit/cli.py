@@ -333,8 +333,11 @@ def end(code: int) -> NoReturn:
     theia scan, with nothing left to write (benchmarks/README.md, "The scan's end"). What a
     normal exit does that matters still happens: the streams are flushed and the ``atexit``
     functions run (weakref finalizers: the TLS bundle's temporary file; multiprocessing's
-    workers; logging). Where a thread other than daemons still runs (a library's), the
-    ordinary exit joins it, so that one is taken instead."""
+    workers; logging). Where a thread other than daemons still runs (a library's), or a
+    child process of multiprocessing (a process pool's workers: the pool is told to end
+    by the ordinary exit's thread shutdown, which ``atexit`` alone does not run, and
+    multiprocessing's ``atexit`` function would wait for them for ever), the ordinary
+    exit is taken instead."""
     import atexit
     import threading
 
@@ -344,6 +347,9 @@ def end(code: int) -> NoReturn:
                 stream.flush()
     current = threading.current_thread()
     if any(t is not current and t.is_alive() and not t.daemon for t in threading.enumerate()):
+        sys.exit(code)
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.active_children():
         sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
