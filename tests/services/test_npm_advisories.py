@@ -199,3 +199,25 @@ def test_not_served_is_remembered_without_credentials(
     assert not any(
         b"s3cret" in f.read_bytes() for f in (tmp_path / "cache").rglob("*") if f.is_file()
     )
+
+
+@pytest.mark.parametrize("made_first", [True, False])
+def test_a_stopped_service_posts_nothing(httpserver: HTTPServer, made_first: bool) -> None:
+    """``stop_requests`` (an abandoned or interrupted scan's): the session's run budget
+    expires, the session made before or when it is first used; none is made to be expired."""
+    recorder = Recorder()
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(recorder)
+    made: list[object] = []
+
+    def make() -> Any:
+        made.append(build_session(retries=0))
+        return made[-1]
+
+    service = NpmAdvisoryService(httpserver.url_for("/"), make)
+    if made_first:
+        service.enrich_all(REFS[:1])
+        assert len(recorder.bodies) == 1
+    service.stop_requests()
+    assert len(made) == int(made_first)  # no session made only to be expired
+    result = service.enrich_all(REFS)
+    assert result.failed and len(recorder.bodies) == int(made_first)

@@ -139,11 +139,14 @@ class NpmAdvisoryService(EnrichmentService):
         self.ttl = ttl
         self.offline = offline
         self._now = now
+        self._stopped = False
 
     def stop_requests(self) -> None:
-        """The session's run budget expires (the registry's: where this service began, the
-        registry's fetch had begun, so its session is made)."""
-        expire_budget(self.session)
+        """The session's run budget expires; a session made later is expired when it is
+        (none is made only to be expired)."""
+        self._stopped = True
+        if not callable(self._session):
+            expire_budget(self._session)
 
     @property
     def session(self) -> requests.Session:
@@ -151,6 +154,8 @@ class NpmAdvisoryService(EnrichmentService):
         cache posts nothing)."""
         if callable(self._session):
             self._session = self._session()
+            if self._stopped:
+                expire_budget(self._session)
         return self._session
 
     @property
