@@ -88,3 +88,11 @@ def path_depth(text: str) -> int:
     if not MIN_DEPTH <= value <= MAX_DEPTH:
         raise argparse.ArgumentTypeError(f"{text!r} is not between {MIN_DEPTH} and {MAX_DEPTH}")
     return value
+
+
+def expire_budget(session: object) -> None:
+    """Expire ``session``'s run budget (``http.RunBudget.expire``: the sockets it watches are
+    shut down, and no connection is made after), where it has one."""
+    expire = getattr(getattr(session, "budget", None), "expire", None)
+    if expire is not None:
+        expire()

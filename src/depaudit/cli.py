@@ -330,14 +330,14 @@ def run() -> NoReturn:
 def end(code: int) -> NoReturn:
     """End the process with ``code`` once its output is written. Python's own exit would
     then free the scan's heap object by object and tear its modules down: 0.05-0.06 s of a
-    theia scan, with nothing left to write (benchmarks/README.md, "The scan's end"). What a
-    normal exit does that matters still happens: the streams are flushed and the ``atexit``
-    functions run (weakref finalizers: the TLS bundle's temporary file; multiprocessing's
-    workers; logging). Where a thread other than daemons still runs (a library's), or a
-    child process of multiprocessing (a process pool's workers: the pool is told to end
-    by the ordinary exit's thread shutdown, which ``atexit`` alone does not run, and
-    multiprocessing's ``atexit`` function would wait for them for ever), the ordinary
-    exit is taken instead."""
+    cold theia scan, 0.03 s offline, with nothing left to write (benchmarks/README.md, "The
+    scan's end"). What a normal exit does that matters still happens: the streams are
+    flushed and the ``atexit`` functions run (weakref finalizers: the TLS bundle's temporary
+    file; multiprocessing's workers; logging). Where a thread other than daemons still runs
+    (a library's), or a child process of multiprocessing (a process pool's workers: the pool
+    is told to end by the ordinary exit's thread shutdown, which ``atexit`` alone does not
+    run, and multiprocessing's ``atexit`` function would wait for them for ever), the
+    ordinary exit is taken instead."""
     import atexit
     import threading
 

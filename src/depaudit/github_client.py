@@ -234,10 +234,10 @@ class GitHubClient:
     def stop(self) -> None:
         """End the requests of this client: the session's run budget expires, so the one in
         flight ends and no other connects (a session made later, at once)."""
+        from depaudit.budget import expire_budget
+
         self._stopped = True
-        budget = getattr(self._session, "budget", None)  # (the session's RunBudget)
-        if budget is not None:
-            budget.expire()
+        expire_budget(self._session)
 
     def close(self) -> None:
         """Close the session if one was made."""

@@ -12,14 +12,6 @@ from typing import ClassVar
 from depaudit.models import PackageFacts
 
 
-def expire_budget(session: object) -> None:
-    """Expire ``session``'s run budget (``http.RunBudget.expire``: the sockets it watches are
-    shut down, and no connection is made after), where it has one."""
-    expire = getattr(getattr(session, "budget", None), "expire", None)
-    if expire is not None:
-        expire()
-
-
 @dataclass(frozen=True, slots=True)
 class PackageRef:
     """A unique name@version to enrich, with what the tree knows about it."""

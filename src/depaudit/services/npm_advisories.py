@@ -22,16 +22,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+from depaudit.budget import expire_budget
 from depaudit.cache import Cache, CacheEntry
 from depaudit.classify import classify, normalize_cwe
 from depaudit.models import Advisory, PackageFacts
 from depaudit.ranges import npm_satisfies
-from depaudit.services.interface import (
-    EnrichmentResult,
-    EnrichmentService,
-    PackageRef,
-    expire_budget,
-)
+from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
     import requests
