@@ -57,6 +57,22 @@ def _inside(location: str) -> bool:
     return ".." not in location.replace("\\", "/").split("/")
 
 
+def _outer_node_modules(location: str) -> str | None:
+    """The outermost ``node_modules`` folder of a lockfile location (``a/node_modules`` of
+    ``a/node_modules/b/node_modules/c``), or None where no path segment is ``node_modules``."""
+    if location.startswith("node_modules/"):
+        return "node_modules"
+    at = 0
+    while True:
+        at = location.find("node_modules", at)
+        if at < 0:
+            return None
+        end = at + len("node_modules")
+        if (at == 0 or location[at - 1] in "/\\") and location[end : end + 1] in ("/", "\\", ""):
+            return location[:end]
+        at = end
+
+
 def package_dir(path: str) -> str | None:
     """The package folder of a file inside node_modules (``…/node_modules/@s/n``), else None."""
     index = path.rfind(_NM)
@@ -165,11 +181,25 @@ class Analyser:
     def _dir_index(self) -> dict[str, list[str]]:
         """Real package folder -> placement locations, for node_modules-shaped locations."""
         index: dict[str, list[str]] = {}
+        isdir = self.resolver.isdir
+        # no folder inside a node_modules folder that is not there (a lockfile scan of a
+        # project never installed: one stat per node_modules folder, not one per placement)
+        there: dict[str, bool] = {}
         for pkg in self.tree.packages:
-            if "node_modules" not in pkg.location or not _inside(pkg.location):
+            location = pkg.location
+            if "node_modules" not in location:
                 continue
-            folder = os.path.join(self.root, pkg.location)
-            if self.resolver.isdir(folder):
+            outer = _outer_node_modules(location)
+            if outer is not None:
+                ok = there.get(outer)
+                if ok is None:
+                    ok = there[outer] = _inside(outer) and isdir(os.path.join(self.root, outer))
+                if not ok:
+                    continue
+            if not _inside(location):
+                continue
+            folder = os.path.join(self.root, location)
+            if isdir(folder):
                 index.setdefault(self.resolver.realpath(folder), []).append(pkg.location)
         return index
 
@@ -373,23 +403,24 @@ class Analyser:
                     gate[dep.target] = gate[location]
                     ordered.append(dep.target)
 
-        spread(
-            (dep.target, location)
-            for location, status in list(result.items())
-            if status.status.runs
-            for dep in (self.tree.at(location) or _NO_PACKAGE).dependencies
-        )
-        importer_edges = [
-            (importer, dep)
-            for importer in self.tree.importers
-            for dep in importer.dependencies + (importer.declared or ())
-        ]
-        for dev in (False, True):
+        if have_entries:  # (without entries, no reason below reads the gates)
             spread(
-                (dep.target, f"importer:{importer.location}")
-                for importer, dep in importer_edges
-                if (dep.type is DepType.DEV) == dev
+                (dep.target, location)
+                for location, status in list(result.items())
+                if status.status.runs
+                for dep in (self.tree.at(location) or _NO_PACKAGE).dependencies
             )
+            importer_edges = [
+                (importer, dep)
+                for importer in self.tree.importers
+                for dep in importer.dependencies + (importer.declared or ())
+            ]
+            for dev in (False, True):
+                spread(
+                    (dep.target, f"importer:{importer.location}")
+                    for importer, dep in importer_edges
+                    if (dep.type is DepType.DEV) == dev
+                )
         for pkg in self.tree.packages:
             if pkg.location in result:
                 continue
