@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from depaudit.errors import InputError
@@ -93,3 +93,97 @@ def test_a_quoted_token_is_what_json_reads(value: str) -> None:
         got = None
     if expected is not None and '"' not in value:
         assert got == expected
+
+
+# -- the one-match paths for common lines ----------------------------------------------------
+
+#: yarn classic lines built from the shapes of keys, separators and values, the tricky ones
+#: included: quotes, escapes, colons, commas, tabs, non-ASCII and Unicode whitespace,
+#: comments, control characters
+_WORDS = st.sampled_from(
+    ["a", "b:", ":", "::", "#c", "@s/p@^1", "npm:c@^2", "1.2.3", "x,y", 'a"b', "é", "\x7f"]
+)
+_QUOTED_WORDS = st.sampled_from(
+    [
+        '"x y"',
+        '"a:"',
+        '""',
+        '":"',
+        '"a, b"',
+        '"\\"',
+        '"\\u00e9"',
+        '"é"',
+        '"\x01"',
+        '"\t"',
+        '"a#"',
+        '"q\\"x"',
+    ]
+)
+_KEY = st.one_of(_WORDS, _QUOTED_WORDS)
+_GAP = st.sampled_from([" ", "  ", "\t", ": ", ", ", ",", "\u00a0", "", " \t "])
+_END = st.sampled_from(["", " ", "\t", ":", " :", "\u3000", '"', "\\"])
+_LINES = st.one_of(
+    st.tuples(st.integers(0, 6), _KEY, _GAP, _KEY, _END).map(lambda t: " " * t[0] + "".join(t[1:])),
+    st.tuples(st.integers(0, 4), st.lists(st.tuples(_KEY, _GAP), min_size=1, max_size=4), _END).map(
+        lambda t: " " * t[0] + "".join(k + g for k, g in t[1]).rstrip(", ") + ":" + t[2]
+    ),
+    st.text(max_size=20),
+)
+
+
+def _general(raw: str) -> tuple[str, object] | None:
+    """What the general path of parse_classic makes of one line: ("value", (indent, key,
+    value)), ("header", (indent, keys)), None for a blank or comment line, or ("error", ...)."""
+    from depaudit.sources.yarn_syntax import _ends_inside_string, _header_keys, _key_value
+
+    stripped = raw.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    body = raw.lstrip(" ")
+    if body.startswith("\t"):
+        return ("error", "tab")
+    indent = len(raw) - len(body)
+    body = body.rstrip()
+    try:
+        if body.endswith(":") and not _ends_inside_string(body):
+            return ("header", (indent, _header_keys(body[:-1], "t", 1)))
+        return ("value", (indent, *_key_value(body, "t", 1)))
+    except InputError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=400)
+@given(_LINES)
+@example('"a, b", c:')  # a comma inside a quoted key is not a separator
+@example("0 :")  # a value line that ends with ":" is a header
+@example('  "a:" x')  # a quoted key loses its closing ":" too
+def test_a_common_line_read_in_one_match_is_read_as_the_general_path_reads_it(raw: str) -> None:
+    from depaudit.sources.yarn_syntax import plain_header, plain_line
+
+    value, header = plain_line(raw), plain_header(raw)
+    assert value is None or header is None
+    if value is not None:
+        assert _general(raw) == ("value", value)
+    if header is not None:
+        assert _general(raw) == ("header", header)
+
+
+@pytest.mark.parametrize("project", ["yarn-v1-prettier", "yarn-v1-vue-core-workspaces"])
+def test_most_lines_of_a_real_lockfile_take_one_match(project: str) -> None:
+    """The one-match paths fire on real lockfiles (the cost of a 50,000-entry one depends
+    on it), and read them as the general path does."""
+    from pathlib import Path
+
+    from depaudit.sources.yarn_syntax import plain_header, plain_line
+
+    text = (Path(__file__).parents[1] / "corpus" / "real" / project / "yarn.lock").read_text()
+    lines = [raw for raw in text.splitlines() if raw and not raw.startswith("#")]
+    fast = 0
+    for raw in lines:
+        value, header = plain_line(raw), plain_header(raw)
+        if value is not None:
+            assert _general(raw) == ("value", value)
+        elif header is not None:
+            assert _general(raw) == ("header", header)
+        fast += value is not None or header is not None
+    assert fast >= 0.95 * len(lines)
