@@ -51,3 +51,30 @@ def test_read_manifest_stays_inside_the_project(tmp_path: Path) -> None:
     (project / "bad.json").write_text("{")
     with pytest.raises(InputError):
         read_manifest(project / "bad.json")
+
+
+def test_manifests_in_a_root_read_as_read_manifest_does(tmp_path: Path) -> None:
+    """The workspaces' reader (the root resolved once) keeps every rule of read_manifest:
+    inside only, a symlink out of the project refused, a root that cannot be resolved
+    holds nothing."""
+    from depaudit.sources.manifest import manifests_in
+
+    project = tmp_path / "p"
+    (project / "packages" / "a").mkdir(parents=True)
+    (project / "packages" / "a" / "package.json").write_text('{"name": "a"}')
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "package.json").write_text('{"name": "elsewhere"}')
+    (project / "packages" / "out").symlink_to(tmp_path / "elsewhere")
+    (project / "link").symlink_to(project / "packages")  # a symlink inside: still inside
+    read = manifests_in(project)
+    for path in (
+        project / "packages" / "a" / "package.json",
+        project / "link" / "a" / "package.json",
+        project / "packages" / "out" / "package.json",
+        project / ".." / "elsewhere" / "package.json",
+        project / "packages" / "missing" / "package.json",
+    ):
+        assert read(path) == read_manifest(path, root=project)
+    assert read(project / "link" / "a" / "package.json") == {"name": "a"}
+    assert read(project / "packages" / "out" / "package.json") is None
+    assert manifests_in(Path("p\x00q"))(project / "packages" / "a" / "package.json") is None

@@ -33,7 +33,7 @@ from depaudit.sources._lockgraph import (
     with_declared_targets,
 )
 from depaudit.sources.interface import DependencySource
-from depaudit.sources.manifest import as_mapping, declared_edges, read_manifest
+from depaudit.sources.manifest import as_mapping, declared_edges, manifests_in
 
 WHAT = "bun.lock"
 SUPPORTED_VERSIONS = (0, 1)
@@ -144,6 +144,7 @@ class BunLockSource(DependencySource):
             scope = key_segments(key)
             node.edges = self.edges(path, key, meta_of[key], scope, resolve, package=True)
         importers = []
+        read_manifest = manifests_in(path.parent)
         for place, decl in sorted(workspaces.items()):
             decl = as_mapping(decl, path, f"workspaces[{place!r}]")
             wname = decl.get("name")
@@ -151,7 +152,7 @@ class BunLockSource(DependencySource):
             edges = self.edges(path, f"workspace {place!r}", decl, scope, resolve, package=False)
             folder = path.parent / place if place else path.parent
             mpath = folder / "package.json"
-            manifest = read_manifest(mpath, root=path.parent)
+            manifest = read_manifest(mpath)
             declared = declared_edges(manifest, mpath) if manifest is not None else None
             mversion = (manifest or {}).get("version") or decl.get("version")
             importers.append(

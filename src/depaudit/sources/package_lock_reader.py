@@ -48,6 +48,7 @@ class LockReader:
         self.root_manifest: dict[str, Any] | None = None
         self.root_name: str | None = None
         self.root_version: str | None = None
+        self._real_project: Path | None = None
 
     # --- typed access; a wrong type is one InputError naming the field -----------------
 
@@ -89,8 +90,9 @@ class LockReader:
             return None, None
         folder = self.project / location if location else self.project
         try:
-            root = self.project.resolve()
-            if not folder.resolve().is_relative_to(root):
+            if self._real_project is None:  # (resolved once, not once per workspace)
+                self._real_project = self.project.resolve()
+            if not folder.resolve().is_relative_to(self._real_project):
                 return None, None
         except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the location
             return None, None

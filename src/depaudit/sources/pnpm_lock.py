@@ -38,7 +38,7 @@ from depaudit.sources._lockgraph import (
     with_declared_targets,
 )
 from depaudit.sources.interface import DependencySource
-from depaudit.sources.manifest import as_mapping, declared_edges, read_manifest
+from depaudit.sources.manifest import as_mapping, declared_edges, manifests_in
 from depaudit.sources.yaml_loader import load_yaml_documents
 
 WHAT = "pnpm-lock.yaml"
@@ -136,6 +136,8 @@ class _Reader:
         self, path: Path, data: dict[str, Any], major: int, version: str, max_depth: int
     ) -> None:
         self.path = path
+        #: the importers' package.json files, inside the project only
+        self.read_manifest = manifests_in(path.parent)
         self.max_depth = max_depth
         self.data = data
         self.major = major
@@ -303,7 +305,7 @@ class _Reader:
         locked = tuple(edges[k] for k in sorted(edges))
         folder = self.path.parent / location if location else self.path.parent
         mpath = folder / "package.json"
-        manifest = read_manifest(mpath, root=self.path.parent)
+        manifest = self.read_manifest(mpath)
         declared = None
         if manifest is not None:
             declared = tuple(

@@ -48,7 +48,7 @@ from depaudit.sources._yarn_shared import (
     resolutions,
     types_from,
 )
-from depaudit.sources.manifest import as_mapping, declared_edges, read_manifest
+from depaudit.sources.manifest import as_mapping, declared_edges, manifests_in
 from depaudit.sources.yaml_loader import load_yaml
 
 #: berry lockfile format versions (yarn 2 wrote 4, yarn 3 up to 6, yarn 4 8 and 10)
@@ -325,9 +325,10 @@ def _workspace_importers(
 ) -> list[Importer]:
     importers = []
     folder = path.parent
+    read_manifest = manifests_in(folder)
     for place, (name, entry) in sorted(workspaces.items()):
         mpath = folder / place / "package.json" if place else folder / "package.json"
-        manifest = read_manifest(mpath, root=folder)
+        manifest = read_manifest(mpath)
         declared = declared_edges(manifest, mpath) if manifest is not None else None
         edges = tuple(
             resolver.unknown_catalogs(

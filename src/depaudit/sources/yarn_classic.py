@@ -17,7 +17,13 @@ from depaudit.errors import InputError
 from depaudit.models import Dependency, DependencyTree, DepType, Importer, SourceInfo
 from depaudit.sources._lockgraph import Node, build_tree, glob_workspaces
 from depaudit.sources._yarn_shared import WHAT, Lookup, descriptor_name, resolutions
-from depaudit.sources.manifest import as_mapping, declared_edges, read_manifest, workspace_patterns
+from depaudit.sources.manifest import (
+    as_mapping,
+    declared_edges,
+    manifests_in,
+    read_manifest,
+    workspace_patterns,
+)
 from depaudit.sources.yarn_syntax import parse_classic
 
 #: an entry (the object its descriptors share) and its descriptors, in the file's order
@@ -138,9 +144,10 @@ def _importers(path: Path, nodes: Mapping[str, Node], lookup: Lookup) -> list[Im
         return [Importer(folder.name or "root", None, "", edges)]
     places = ["", *glob_workspaces(folder, workspace_patterns(manifest))]
     found: list[tuple[str, Path, dict[str, Any]]] = []
+    read = manifests_in(folder)
     for place in places:
         mpath = folder / place / "package.json" if place else folder / "package.json"
-        data = manifest if not place else read_manifest(mpath, root=folder)
+        data = manifest if not place else read(mpath)
         if data is not None:
             found.append((place, mpath, data))
     # classic locks hold no entries for workspaces: a dependency on one is linked
