@@ -12,6 +12,11 @@ back edges (cycles) and a few edges whose range the placement does not satisfy (
 ``--chain N`` instead writes a single dependency chain N packages deep (issue 19, item 13).
 Everything is deterministic (seeded); resolved URLs point at ``registry.invalid``.
 
+``python -m benchmarks.ladder OUT --entries 50000 --before OTHER/src [--pairs N]`` runs this
+checkout and another one (``git worktree add``) in pairs on the same lockfiles, the order
+alternating, and prints the CPU ratio of each pair's median (the machine's speed drifts by a
+quarter within minutes; a pair sees about the same).
+
 ``python -m benchmarks.ladder OUT --bench [--chain 10000]`` generates what is missing, scans
 each lockfile once (``depaudit scan --offline --no-registry --no-npm``, a whole process) and
 prints wall and CPU time, peak RSS, report size, and the growth exponent (least-squares slope
@@ -430,6 +435,60 @@ def bench(out: Path, sizes: list[int], formats: list[str], chain: int | None) ->
 LOCKFILES = {"npm": "package-lock.json", "yarn": "yarn.lock", "pnpm": "pnpm-lock.yaml"}
 
 
+def bench_pairs(out: Path, sizes: list[int], formats: list[str], pairs: int, before: Path) -> str:
+    """This checkout against ``before`` (another checkout's ``src``, ``git worktree add``) on
+    the same lockfiles: ``pairs`` pairs each, the two back to back, the order alternating;
+    the CPU ratio of each pair, its median, and each side's median. On a shared machine the
+    speed drifts by a quarter within minutes: a pair sees about the same speed."""
+    import os
+    import statistics
+
+    from benchmarks.measure import compile_sources, run_process
+
+    compile_sources()
+    compile_sources(before)
+    lines = [
+        f"{pairs} pairs per lockfile; before = {before}",
+        "",
+        "| lockfile | entries | after CPU (median) | before CPU (median) "
+        "| after/before (median of pairs, range) | after peak RSS |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for n in sizes:
+        for f in formats:
+            lock = out / f"{f}-{n}" / LOCKFILES[f]
+            if not lock.exists():
+                WRITERS[f](build_graph(n), lock.parent)
+            argv = [sys.executable, "-m", "depaudit", "scan", "--lockfile", str(lock)]
+            argv += ["--format", "json", "--no-registry", "--offline", "--no-npm"]
+            argv += ["--cache-dir", str(out / "cache")]
+            old_env = dict(os.environ, PYTHONPATH=str(before.resolve()))
+            after_cpu, before_cpu, ratios, rss = [], [], [], []
+            for i in range(pairs):
+                got = {}
+                for side in ("after", "before") if i % 2 == 0 else ("before", "after"):
+                    shutil.rmtree(out / "cache", ignore_errors=True)
+                    env = old_env if side == "before" else None
+                    got[side] = run_process(argv, cwd=out, env=env)
+                    if got[side].returncode != 0:
+                        raise SystemExit(f"{side} {f} {n}: exit {got[side].returncode}")
+                after_cpu.append(got["after"].cpu_seconds)
+                before_cpu.append(got["before"].cpu_seconds)
+                ratios.append(got["after"].cpu_seconds / got["before"].cpu_seconds)
+                rss.append(got["after"].peak_rss_mb)
+                print(
+                    f"{f} {n} pair {i + 1}: after {after_cpu[-1]:.2f} s, before "
+                    f"{before_cpu[-1]:.2f} s CPU",
+                    file=sys.stderr,
+                )
+            lines.append(
+                f"| {f} | {n:,} | {statistics.median(after_cpu):.2f} s | "
+                f"{statistics.median(before_cpu):.2f} s | {statistics.median(ratios):.2f} "
+                f"({min(ratios):.2f}-{max(ratios):.2f}) | {max(rss):.0f} MiB |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
@@ -439,7 +498,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--bench", action="store_true", help="scan every size once and print the tables"
     )
+    parser.add_argument("--pairs", type=int, help="with --before: pairs per lockfile")
+    parser.add_argument("--before", type=Path, help="src folder of another checkout")
     args = parser.parse_args(argv)
+    if args.before is not None:
+        print(bench_pairs(args.out, args.entries, args.formats, args.pairs or 3, args.before))
+        return 0
     if args.bench:
         print(bench(args.out, args.entries, args.formats, args.chain))
         return 0
