@@ -273,3 +273,18 @@ def test_closing_while_other_threads_use_the_cache_waits_for_them(tmp_path: Path
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stdout) > 10
+
+
+def test_a_cache_closed_before_it_was_opened_stays_closed(tmp_path: Path) -> None:
+    """A service's thread the scan abandoned may use the cache after the scan closed it;
+    a cache that was never opened must not open a database then (one nobody closes)."""
+    cache = Cache(tmp_path / "c")
+    cache.close()
+    cache.set("ns", "k", {"v": 1})
+    assert cache.get("ns", "k") is None
+    assert not (tmp_path / "c").exists()
+    opened = Cache(tmp_path / "d")
+    opened.set("ns", "k", {"v": 1})
+    opened.close()
+    assert opened.get("ns", "k") is None  # as before: closed is closed
+    assert Cache(tmp_path / "d").get("ns", "k") is not None

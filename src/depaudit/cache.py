@@ -458,6 +458,7 @@ class Cache:
                 self._wrote = False
                 self._bound()
             db, self._db = self._db, None
+            self._opened = True  # never opened again, also when it was never opened
             self._in_batch = False
             if db is not None:
                 with contextlib.suppress(Exception):  # closing a broken database
