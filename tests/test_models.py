@@ -6,6 +6,8 @@ from dataclasses import fields, replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from depaudit.models import (
     DependencyTree,
@@ -108,3 +110,114 @@ def test_best_runtime_takes_the_first_best_status() -> None:
     assert best_runtime([not_loaded, unknown]) is unknown
     assert best_runtime([not_loaded, lazy_a, unknown, lazy_b]) is lazy_a
     assert best_runtime([lazy_b, PlacementRuntime(Runtime.LOADED), lazy_a]).status is Runtime.LOADED
+
+
+# -- slot_init: the frozen models' faster __init__ --------------------------------------------
+
+
+def _slot_init_classes() -> list[type]:
+    from depaudit.models import Dependency, TreeProblem
+    from depaudit.scoring.context import Target
+
+    return [Dependency, Package, TreeProblem, PlacementRuntime, PackageFacts, Target]
+
+
+def _reference(cls: type) -> type:
+    """The class as ``dataclass`` alone would make it (its own frozen ``__init__``)."""
+    import dataclasses
+
+    return dataclasses.make_dataclass(
+        cls.__name__,
+        [
+            (f.name, f.type, f.default)
+            if f.default is not dataclasses.MISSING
+            else (f.name, f.type)
+            for f in fields(cls)
+        ],
+        frozen=True,
+        slots=True,
+    )
+
+
+@pytest.mark.parametrize("cls", _slot_init_classes(), ids=lambda c: c.__name__)
+def test_slot_init_takes_the_same_parameters(cls: type) -> None:
+    import inspect
+
+    mine = inspect.signature(cls.__init__).parameters
+    theirs = inspect.signature(_reference(cls).__init__).parameters
+    assert [(p.name, p.kind, p.default) for p in mine.values()] == [
+        (p.name, p.kind, p.default) for p in theirs.values()
+    ]
+    assert cls.__init__.__code__.co_filename == "<string>"  # it is the generated one
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.text(max_size=3), st.tuples(st.text(max_size=2)))
+
+
+@pytest.mark.parametrize("cls", _slot_init_classes(), ids=lambda c: c.__name__)
+@given(data=st.data())
+def test_slot_init_builds_what_the_dataclass_init_builds(cls: type, data: st.DataObject) -> None:
+    """Any mix of positional, keyword and left-out arguments gives the same fields, or the
+    same TypeError (a missing, repeated, unknown or extra argument); the object stays frozen
+    and equal objects hash alike."""
+    import dataclasses
+
+    reference = _reference(cls)
+    args: list[object] = []
+    kwargs: dict[str, object] = {}
+    positional = True
+    for f in fields(cls):
+        how = data.draw(st.sampled_from(["positional", "keyword", "out"]))
+        if how == "positional" and positional:
+            args.append(data.draw(_VALUES))
+        elif how == "keyword" or (how == "positional" and not positional):
+            positional = False
+            kwargs[f.name] = data.draw(_VALUES)
+        else:
+            positional = False  # a left-out field ends the positional ones
+    if data.draw(st.booleans()):
+        kwargs[data.draw(st.sampled_from(["unknown", fields(cls)[0].name]))] = 1
+    if data.draw(st.integers(0, 9)) == 0:
+        args.append("extra")
+
+    def build(kind: type) -> object:
+        try:
+            return kind(*args, **kwargs)
+        except TypeError:
+            return TypeError
+
+    mine, theirs = build(cls), build(reference)
+    if theirs is TypeError:
+        assert mine is TypeError
+        return
+    assert mine is not TypeError
+    assert [getattr(mine, f.name) for f in fields(cls)] == [
+        getattr(theirs, f.name) for f in fields(cls)
+    ]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        mine.__setattr__(fields(cls)[0].name, "changed")
+    copy = replace(mine)  # type: ignore[type-var]
+    assert copy == mine
+    try:
+        assert hash(copy) == hash(mine)
+    except TypeError:  # a field holds something unhashable (a list): as for the dataclass
+        with pytest.raises(TypeError):
+            hash(theirs)
+
+
+def test_slot_init_refuses_what_it_cannot_copy() -> None:
+    from dataclasses import dataclass, field
+
+    from depaudit.models import slot_init
+
+    @dataclass(frozen=True, slots=True)
+    class WithFactory:
+        items: list[int] = field(default_factory=list)
+
+    @dataclass(frozen=True)
+    class WithoutSlots:
+        name: str
+
+    for cls in (WithFactory, WithoutSlots):
+        with pytest.raises(TypeError, match="slot_init"):
+            slot_init(cls)

@@ -22,6 +22,7 @@ from depaudit.models import (
     PlacementRuntime,
     Signal,
     TreeProblem,
+    slot_init,
 )
 from depaudit.ranges import RangeError, npm_satisfies
 from depaudit.scoring.weights import DAYS_PER_YEAR, WEIGHTS_RESOURCE, Weights
@@ -67,6 +68,7 @@ class Knowledge:
         return cls(categories=categories, companions=companions, patterns=tuple(patterns))
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Target:
     """One unique ``name@version`` of the tree with everything known about it."""
