@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from synthetic import bug, clock, facts, pkg, renamed, tree, years_ago
 
 from depaudit.errors import ConfigError
@@ -367,3 +369,107 @@ def test_category_globs_pick_the_first_that_matches() -> None:
     assert knowledge.category_of("x-aaxbb") == "many-stars"
     assert knowledge.category_of("@other/lru-cache") is None
     assert Knowledge().category_of("anything") is None
+
+
+# -- rules that need facts are not asked for a package without any -----------------------------
+
+_NAMES = ["socket.io-redis", "socket.io", "redis", "ws", "left-pad", "@s/a"]
+_VERSIONS = ["1.0.0", "2.5.0", "5.4.0"]
+
+
+@st.composite
+def _scored_trees(
+    draw: st.DrawFn,
+) -> tuple[object, tuple[TreeProblem, ...], dict[str, PackageFacts]]:
+    """A tree of a few packages (dev, extraneous, deprecated in the lockfile, nested), tree
+    problems on some, and facts for some (a bug, a rename, deprecation, age, registry
+    absence): the rest have none."""
+    from dataclasses import replace as _replace
+
+    packages = []
+    for index, name in enumerate(draw(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=6))):
+        version = draw(st.sampled_from(_VERSIONS))
+        made = pkg(
+            name,
+            version,
+            path=(name,) if draw(st.booleans()) else ("ws", name),
+            dev=draw(st.booleans()),
+            extraneous=draw(st.booleans()),
+            location=f"node_modules/{name}-{index}",
+        )
+        if draw(st.booleans()):
+            made = _replace(made, deprecated="use something else")
+        packages.append(made)
+    problems = tuple(
+        TreeProblem(
+            draw(
+                st.sampled_from([ProblemKind.INVALID, ProblemKind.EXTRANEOUS, ProblemKind.MISSING])
+            ),
+            p.name,
+            p.version,
+            p.path,
+        )
+        for p in packages
+        if draw(st.booleans())
+    )
+    by_key: dict[str, PackageFacts] = {}
+    for p in packages:
+        if draw(st.booleans()):
+            continue
+        by_key[p.key] = facts(
+            p.name,
+            p.version,
+            known_leaks=draw(
+                st.sampled_from([(), (bug(p.name),), (renamed(p.name, "successor"),)])
+            ),
+            in_registry=draw(st.sampled_from([None, True, False])),
+            deprecated=draw(st.sampled_from([None, "deprecated: leaks memory"])),
+            last_release=draw(st.sampled_from([None, years_ago(4)])),
+            majors_behind=draw(st.sampled_from([None, 0, 3])),
+            archived=draw(st.sampled_from([None, True])),
+        )
+    return tree(*packages), problems, by_key
+
+
+@settings(max_examples=150)
+@given(_scored_trees())
+def test_rules_that_need_facts_find_nothing_without_them(case: tuple) -> None:
+    """Every rule that says it needs facts finds nothing in a package without any, whatever
+    its placements, category, problems and runtime; and the scorer that skips them ranks as
+    the one that asks every rule."""
+    from depaudit.scoring.context import Context
+
+    t, problems, by_key = case
+    scorer = LeakScorer(knowledge=KNOWLEDGE, clock=clock)
+    ctx = Context(t, problems, by_key, KNOWLEDGE, clock())
+    for name, version in t.unique():
+        target = scorer.target(ctx, name, version)
+        if target.facts is None:
+            for rule in scorer.rules:
+                if rule.needs_facts:
+                    assert rule.evaluate(target, ctx) == [], rule.id
+
+    class AskingEveryRule(LeakScorer):
+        @property
+        def _rules_without_facts(self):  # type: ignore[override]
+            return self.rules
+
+    every = AskingEveryRule(knowledge=KNOWLEDGE, clock=clock)
+    assert scorer(t, problems, by_key) == every(t, problems, by_key)
+
+
+def test_the_rules_that_need_facts_are_the_ones_that_say_so() -> None:
+    """Which rules are skipped for a package without facts (a change here changes what an
+    offline scan can find: it must be deliberate)."""
+    assert {r.id for r in RULES if r.needs_facts} == {
+        "leak-advisory",
+        "exhaustion-advisory",
+        "known-leak",
+        "companion-drift",
+        "runtime-growth",
+        "stale",
+        "far-behind",
+        "not-in-registry",
+        "archived",
+        "leak-issues",
+    }

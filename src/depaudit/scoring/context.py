@@ -148,6 +148,11 @@ class Rule(ABC):
     id: ClassVar[str]
     title: ClassVar[str]  # short description (SARIF shortDescription, explain)
     description: ClassVar[str]  # what it means and what to do
+    #: the rule finds nothing in a package without facts (``Target.facts`` None: no
+    #: registry, advisory or knowledge-base fact), so the scorer does not ask it then (40,000
+    #: packages of an offline scan: 9 of 14 calls each); a property test holds every rule
+    #: that says so to it
+    needs_facts: ClassVar[bool] = False
 
     def __init__(self, weights: Weights) -> None:
         if self.id not in weights.rules:

@@ -118,6 +118,11 @@ class LeakScorer:
     def rules(self) -> list[Rule]:
         return list(self._rules) if self._rules is not None else build_rules(self.weights)
 
+    @cached_property
+    def _rules_without_facts(self) -> list[Rule]:
+        """The rules that may find something in a package without facts."""
+        return [rule for rule in self.rules if not rule.needs_facts]
+
     def ready(self) -> None:
         """Load what scoring needs now (weights, knowledge, rules)."""
         _ = self.rules, self.knowledge
@@ -143,7 +148,8 @@ class LeakScorer:
     def signals(self, target: Target, ctx: Context) -> tuple[Signal, ...]:
         """Every signal of ``target``; dev-only ones scaled down by ``dev_factor``, those no
         placement of which is loaded by ``not_loaded_factor`` (the reason in the evidence)."""
-        found = [signal for rule in self.rules for signal in rule.evaluate(target, ctx)]
+        rules = self.rules if target.facts is not None else self._rules_without_facts
+        found = [signal for rule in rules for signal in rule.evaluate(target, ctx)]
         factor, why = 1.0, ""
         runtime = target.runtime
         if runtime is not None and runtime.status is Runtime.NOT_LOADED:

@@ -54,6 +54,7 @@ __all__ = [
 
 class _AdvisoryRule(Rule):
     leak_class: ClassVar[LeakClass]
+    needs_facts = True
 
     def _advisories(self, target: Target) -> list[Advisory]:
         if target.facts is None:
@@ -147,6 +148,7 @@ class ExhaustionAdvisory(_AdvisoryRule):
 
 class KnownLeakBug(Rule):
     id = "known-leak"
+    needs_facts = True
     title = "Known leak bug covering the installed version"
     description = (
         "The bundled knowledge base records a memory or resource leak bug (an issue or "
@@ -220,6 +222,7 @@ class LeakProne(Rule):
 
 class CompanionDrift(Rule):
     id = "companion-drift"
+    needs_facts = True
     title = "Adapter or plugin far behind its host"
     description = (
         "An adapter, plugin or store was left behind while its host package moved on "
@@ -342,6 +345,7 @@ class TreeProblemRule(Rule):
 
 class RuntimeGrowth(Rule):
     id = "runtime-growth"
+    needs_facts = True
     title = "Measured heap growth"
     description = (
         "Heap snapshots of the running app (scan --heap) show memory that grew and is held by "

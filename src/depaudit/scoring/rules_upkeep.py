@@ -105,6 +105,7 @@ def _days_since_release(facts: PackageFacts, now: datetime) -> float | None:
 
 class Stale(Rule):
     id = "stale"
+    needs_facts = True
     title = "No release for years"
     description = (
         "The package has had no release for years: leaks found since then will not be fixed."
@@ -135,6 +136,7 @@ class Stale(Rule):
 
 class FarBehind(Rule):
     id = "far-behind"
+    needs_facts = True
     title = "Far behind the latest version"
     description = (
         "The installed version is majors or years (libyears) behind the latest release: "
@@ -170,6 +172,7 @@ class FarBehind(Rule):
 
 class NotInRegistry(Rule):
     id = "not-in-registry"
+    needs_facts = True
     title = "Not in the registry"
     description = (
         "The registry does not know the package or the installed version (private, "
@@ -191,6 +194,7 @@ class NotInRegistry(Rule):
 
 class Archived(Rule):
     id = "archived"
+    needs_facts = True
     title = "Repository archived"
     description = (
         "The package's GitHub repository is archived (read-only): no fix will come. Checked "
@@ -215,6 +219,7 @@ class Archived(Rule):
 
 class LeakIssues(Rule):
     id = "leak-issues"
+    needs_facts = True
     title = "Open memory-leak issues"
     description = (
         'Open issues in the package\'s GitHub repository have "memory leak" in their title. '
