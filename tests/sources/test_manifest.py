@@ -67,14 +67,15 @@ def test_manifests_in_a_root_read_as_read_manifest_does(tmp_path: Path) -> None:
     (project / "packages" / "out").symlink_to(tmp_path / "elsewhere")
     (project / "link").symlink_to(project / "packages")  # a symlink inside: still inside
     read = manifests_in(project)
-    for path in (
-        project / "packages" / "a" / "package.json",
-        project / "link" / "a" / "package.json",
-        project / "packages" / "out" / "package.json",
-        project / ".." / "elsewhere" / "package.json",
-        project / "packages" / "missing" / "package.json",
-    ):
-        assert read(path) == read_manifest(path, root=project)
-    assert read(project / "link" / "a" / "package.json") == {"name": "a"}
-    assert read(project / "packages" / "out" / "package.json") is None
+    expected = {
+        project / "packages" / "a" / "package.json": {"name": "a"},
+        project / "link" / "a" / "package.json": {"name": "a"},
+        project / "packages" / "out" / "package.json": None,  # resolves out of the project
+        project / ".." / "elsewhere" / "package.json": None,
+        project / "packages" / "missing" / "package.json": None,
+    }
+    for path, manifest in expected.items():
+        assert read(path) == manifest, path
+        assert read_manifest(path, root=project) == manifest, path
+    assert read_manifest(project / "packages" / "out" / "package.json") == {"name": "elsewhere"}
     assert manifests_in(Path("p\x00q"))(project / "packages" / "a" / "package.json") is None
