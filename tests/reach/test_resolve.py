@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -107,3 +109,66 @@ def test_pattern_match_substitutes_what_the_star_matched(key_tail: str, rest: st
         assert found == ("./out/*", rest)
     elif not mapping:
         assert found is None
+
+
+# -- realpath, one name at a time --------------------------------------------------------------
+
+_NAME = st.sampled_from(["a", "b", "node_modules", "x"])
+_TARGET = st.sampled_from(["a", "b", "..", "../a", "a/b", "missing", ".", "ROOT", "ROOT/b"])
+
+
+@given(
+    dirs=st.lists(st.lists(_NAME, min_size=1, max_size=3), max_size=6),
+    links=st.lists(st.tuples(st.lists(_NAME, min_size=1, max_size=3), _TARGET), max_size=5),
+    queries=st.lists(
+        st.lists(st.one_of(_NAME, st.sampled_from([".", "..", "", "nope"])), max_size=6),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_realpath_is_the_os_realpath_whatever_the_links(
+    dirs: list[list[str]], links: list[tuple[list[str], str]], queries: list[list[str]]
+) -> None:
+    """Folders, symlinks (relative, absolute, up, dangling, to themselves, in loops) and paths
+    with ``.``, ``..``, empty and missing names: the resolver's memoised, one-name-at-a-time
+    realpath gives what ``os.path.realpath`` gives, asked in any order."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = os.path.realpath(tmp)
+        for parts in dirs:
+            os.makedirs(os.path.join(root, *parts), exist_ok=True)
+        for parts, target in links:
+            where = os.path.join(root, *parts)
+            try:  # (a folder on the way may be a link made before: then no link here)
+                os.makedirs(os.path.dirname(where), exist_ok=True)
+                os.symlink(target.replace("ROOT", root), where)
+            except OSError:
+                continue
+        resolver = Resolver()
+        for query in queries:
+            path = root + "/" + "/".join(query)
+            assert resolver.realpath(path) == os.path.realpath(path), path
+
+
+def test_realpath_looks_at_each_name_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files of one package share their folders: each name costs one ``lstat``, not one
+    per file below it (``os.path.realpath`` makes one for every name, every time)."""
+    folder = tmp_path / "app" / "node_modules" / "pkg" / "lib"
+    files = [folder / f"f{i}.js" for i in range(50)]
+    for file in files:
+        _write(file)
+    real_lstat = os.lstat
+    looked: list[object] = []
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        looked.append(path)
+        return real_lstat(path, *args, **kwargs)
+
+    resolver = Resolver()
+    resolver.realpath(str(tmp_path))  # the test's own folder, resolved once
+    monkeypatch.setattr(os, "lstat", counting)
+    got = [resolver.realpath(str(file)) for file in files]
+    monkeypatch.undo()
+    assert got == [os.path.realpath(file) for file in files]
+    assert len(looked) <= len(files) + 4  # app, node_modules, pkg, lib: once each

@@ -84,11 +84,32 @@ class Resolver:
         return known
 
     def realpath(self, path: str) -> str:
+        """``os.path.realpath(path)``, one name at a time from the nearest folder already
+        resolved: one ``lstat`` for each name not seen before, where ``os.path.realpath``
+        makes one for every name of the path each time (the files of one package share
+        their folders; 2,400 placements of an installed theia cost ~12,000 ``lstat``s)."""
         known = self._real.get(path)
-        if known is None:
-            known = os.path.realpath(path)
-            self._real[path] = known
-        return known
+        if known is not None:
+            return known
+        names: list[str] = []
+        head = path
+        while True:
+            base = self._real.get(head)
+            if base is not None:
+                break
+            parent, name = os.path.split(head)
+            if not name or name in (".", "..") or not parent or parent == head:
+                base = os.path.realpath(head)  # the root, a relative start, or a ".."
+                self._real[head] = base
+                break
+            names.append(name)
+            head = parent
+        for name in reversed(names):
+            head = os.path.join(head, name)
+            joined = os.path.join(base, name)
+            base = os.path.realpath(joined) if os.path.islink(joined) else joined
+            self._real[head] = base
+        return base
 
     def manifest(self, folder: str) -> dict[str, Any] | None:
         """The parsed ``package.json`` of ``folder`` (``None``: none, or not a JSON object)."""
