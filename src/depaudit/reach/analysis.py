@@ -495,7 +495,7 @@ def locations_of_files(
     index = analyser._dir_index()
     found: set[str] = set()
     for path in files:
-        folder = package_dir(os.path.realpath(path))
+        folder = package_dir(analyser.resolver.realpath(path))
         if folder is not None:
             found.update(analyser._locations_of(folder, index))
     return found
