@@ -208,3 +208,69 @@ def test_encode_then_decode_gives_the_facts_back(values: list[PackageFacts]) -> 
             )
         else:
             assert got.age_days is None
+
+
+def _row_values() -> list[object]:
+    fact = PackageFacts(
+        name="a",
+        version="1.0.0",
+        in_registry=True,
+        latest="2.0.0",
+        installed_published=NOW - timedelta(days=10),
+        last_release=NOW - timedelta(days=1),
+        versions_behind=3,
+        libyears=0.5,
+        deprecation_known=True,
+    )
+    return snapshot.encode_one(fact)
+
+
+#: a value of every JSON type, and which columns may hold it
+_ANY_VALUE = st.sampled_from([None, True, False, 0, 7, 1.5, "text", [], {}])
+
+
+@settings(max_examples=300, deadline=None)
+@given(column=st.integers(0, len(snapshot._COLUMNS) - 1), value=_ANY_VALUE)
+def test_a_value_of_another_type_in_any_column_is_refused(column: int, value: object) -> None:
+    """Every column is checked, by exact type: a bool is no count, text is no flag, and no
+    column but the dates takes a date's text (a row otherwise right, one value changed)."""
+    row = _row_values()
+    row[column] = value
+    allowed = snapshot._COLUMNS[column]
+    fits = type(value) in allowed
+    if column >= len(snapshot._COLUMNS) - len(snapshot._DATES) and isinstance(value, str):
+        with pytest.raises(ValueError):  # text, but no date
+            snapshot.decode([_row_values(), row], NOW)
+        return
+    if fits:
+        got = snapshot.decode([_row_values(), row], NOW)
+        assert getattr(got[f"{row[0]}@{row[1]}"], snapshot._DECODED[column]) == value
+    else:
+        with pytest.raises(ValueError):
+            snapshot.decode([_row_values(), row], NOW)
+
+
+def test_the_column_types_follow_the_fields() -> None:
+    """Counts refuse a bool (the old per-value isinstance took one), flags and text their
+    own types, and only ``deprecation_known`` is never unknown."""
+    for name, allowed in zip(snapshot._DECODED, snapshot._COLUMNS, strict=False):
+        assert (type(None) in allowed) is (name not in ("name", "version", "deprecation_known"))
+        if name.endswith("_behind"):
+            assert bool not in allowed and int in allowed
+
+
+def test_dates_without_an_offset_are_utc_and_rows_of_another_shape_are_refused() -> None:
+    row = _row_values()
+    naive = row.copy()
+    naive[0] = "b"
+    first_date = len(snapshot._COLUMNS) - len(snapshot._DATES)
+    naive[first_date] = "2026-11-15T00:00:00"
+    got = snapshot.decode([row, naive], NOW)
+    assert got["b@1.0.0"].installed_published == datetime(2026, 11, 15, tzinfo=UTC)
+    assert got["b@1.0.0"].age_days == 10.0
+    assert got["a@1.0.0"].installed_published == NOW - timedelta(days=10)
+    assert got["a@1.0.0"].days_since_release == 1.0
+    assert snapshot.decode([], NOW) == {}
+    for damaged in ({"rows": 1}, [row[:-1]], [tuple(row)], [row, None], "rows"):
+        with pytest.raises(ValueError):
+            snapshot.decode(damaged, NOW)

