@@ -11,8 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug import Request, Response
 
 from depaudit.cache import SCHEMA, Cache
@@ -874,3 +877,14 @@ def test_a_fetched_names_decoded_facts_are_let_go_once_used(
     assert "1 not in the registry" in result.consulted
     assert sorted(o.name for o in kept) == ["does-not-exist", "express"]
     assert all(o.data is not None and set(o.data) == {"state"} for o in kept)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text()
+    | st.text(alphabet="abc@/-_.~%+ :!*'()éZ09", max_size=20)
+    | st.from_regex(r"@?[a-z0-9._~-]{1,10}(/[a-z0-9._~-]{1,10})?", fullmatch=True)
+)
+def test_escape_name_is_quote_with_the_slash_escaped(name: str) -> None:
+    """The fast path for names with nothing to quote gives what ``quote`` gives."""
+    assert escape_name(name) == quote(name, safe="@/").replace("/", "%2f")
