@@ -6,7 +6,7 @@ from dataclasses import fields, replace
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from depaudit.models import (
@@ -221,3 +221,24 @@ def test_slot_init_refuses_what_it_cannot_copy() -> None:
     for cls in (WithFactory, WithoutSlots):
         with pytest.raises(TypeError, match="slot_init"):
             slot_init(cls)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([f.name for f in fields(PackageFacts)]),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        max_size=8,
+    )
+)
+def test_facts_evolve_is_replace_for_any_fields(changes: dict[str, object]) -> None:
+    """Any set of fields, any values: the same object ``dataclasses.replace`` makes, and the
+    original unchanged."""
+    facts = _facts()
+    before = {f.name: getattr(facts, f.name) for f in fields(facts)}
+    new = facts.evolve(**changes)
+    assert {f.name: getattr(new, f.name) for f in fields(new)} == {
+        f.name: getattr(replace(facts, **changes), f.name) for f in fields(facts)
+    }
+    assert {f.name: getattr(facts, f.name) for f in fields(facts)} == before
+    assert type(new) is PackageFacts

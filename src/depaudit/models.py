@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -510,38 +511,28 @@ class PackageFacts:
         return self.evolve(**changes) if changes else self
 
     def evolve(self, **changes: Any) -> PackageFacts:
-        """``dataclasses.replace(self, **changes)`` at a fraction of its cost: the slots are
-        copied directly (a frozen dataclass's ``__init__`` sets its 26 fields one
-        ``object.__setattr__`` at a time; the fidelity check replaces every package's facts
-        when it fires). The values are not checked: they come from facts already made."""
-        unknown = changes.keys() - _FACTS_FIELDS
-        if unknown:
-            raise TypeError(f"PackageFacts has no field {sorted(unknown)[0]!r}")
-        new = object.__new__(PackageFacts)
-        for name, slot in _FACTS_SLOTS:
-            slot.__set__(new, changes[name] if name in changes else slot.__get__(self))
-        return new
-
-    @staticmethod
-    def from_values(values: Mapping[str, Any]) -> PackageFacts:
-        """``PackageFacts(**values)`` at a fraction of its cost, the same way as
-        :meth:`evolve` (2,090 constructions were half of a warm scan's registry step). The
-        values are checked by the caller (``registry_snapshot.decode``)."""
-        new = object.__new__(PackageFacts)
-        for name, slot in _FACTS_SLOTS:
-            slot.__set__(new, values[name] if name in values else _FACTS_DEFAULTS[name])
-        return new
+        """``dataclasses.replace(self, **changes)`` at a fraction of its cost: every field
+        read in one ``attrgetter`` call, the changed ones put in place, the whole passed by
+        position to the descriptor-based ``__init__`` (:func:`slot_init`). 3 µs where
+        ``replace`` takes ~12 (the fidelity check replaces every package's facts when it
+        fires). The values are not checked: they come from facts already made."""
+        values = _FACTS_VALUES(self)
+        if not changes:
+            return PackageFacts(*values)
+        each = list(values)
+        try:
+            for name, value in changes.items():
+                each[_FACTS_INDEX[name]] = value
+        except KeyError as exc:
+            raise TypeError(f"PackageFacts has no field {exc.args[0]!r}") from None
+        return PackageFacts(*each)
 
 
-#: the slots of PackageFacts and their descriptors, in field order, and the fields' defaults
-#: (for ``evolve`` and ``from_values``)
-_FACTS_SLOTS: tuple[tuple[str, Any], ...] = tuple(
-    (name, PackageFacts.__dict__[name]) for name in PackageFacts.__slots__
-)
-_FACTS_FIELDS = frozenset(PackageFacts.__slots__)
-_FACTS_DEFAULTS: dict[str, Any] = {
-    f.name: f.default for f in fields(PackageFacts) if f.default is not MISSING
-}
+#: PackageFacts' fields in order, read from an instance in one call, and each one's position
+#: (for ``evolve``)
+_FACTS_ORDER = tuple(f.name for f in fields(PackageFacts))
+_FACTS_VALUES = attrgetter(*_FACTS_ORDER)
+_FACTS_INDEX = {name: i for i, name in enumerate(_FACTS_ORDER)}
 
 
 class Tier(StrEnum):
