@@ -98,6 +98,9 @@ class _AdvisoryRule(Rule):
         return found
 
     def evaluate(self, target: Target, ctx: Context) -> list[Signal]:
+        facts = target.facts
+        if facts is None or not (facts.advisories or facts.known_leaks):
+            return []  # (most packages: nothing to sort or index)
         unsure: set[str] = set()
         advisories = self._advisories(target)
         seen = {i for a in advisories for i in (a.id, *a.aliases)}
@@ -170,6 +173,8 @@ class KnownLeakBug(Rule):
             design = entry.affected.strip() == "*" and not entry.fixed
             unsure = not (inside is True and entry.confidence == "high")
             found.append((2 if design else int(unsure), entry.id, entry))
+        if not found:
+            return []
         direct = any(p.direct for p in target.placements) or not target.placements
         factor = 1.0 if direct else self.w["transitive_factor"]
         note = "" if direct else f" (x{factor:g}: transitive, the app does not call it directly)"
