@@ -238,19 +238,21 @@ class NpmAdvisoryService(EnrichmentService):
         found: dict[str, list[Advisory]] = {}  # name@version -> advisories
         to_ask: dict[str, list[str]] = {}
         cached = 0
-        keys = [f"{n}@{v}" for n, versions in sorted(wanted.items()) for v in sorted(versions)]
+        asked_for = [(n, v, f"{n}@{v}") for n, vs in sorted(wanted.items()) for v in sorted(vs)]
         # one batched read (a lookup per name@version cost more than the rest of the service)
-        stored = self.cache.get_many(NAMESPACE, keys) if self.cache is not None else {}
+        stored = (
+            self.cache.get_many(NAMESPACE, [key for _, _, key in asked_for])
+            if self.cache is not None
+            else {}
+        )
         now = self._clock()
-        for name, versions in sorted(wanted.items()):
-            for version in sorted(versions):
-                key = f"{name}@{version}"
-                hit = self._cached(key, stored.get(key), now)
-                if hit is not None:
-                    found[key] = hit
-                    cached += 1
-                elif not self.offline:
-                    to_ask.setdefault(name, []).append(version)
+        for name, version, key in asked_for:
+            hit = self._cached(key, stored.get(key), now)
+            if hit is not None:
+                found[key] = hit
+                cached += 1
+            elif not self.offline:
+                to_ask.setdefault(name, []).append(version)
         warnings: list[str] = []
         asked = skipped = 0
         failed = False
