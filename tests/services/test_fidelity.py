@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from depaudit.models import KnownLeak, KnownLeakKind, PackageFacts
 from depaudit.services.fidelity import check
 
@@ -60,3 +63,67 @@ def test_ingest_times_make_dates_unknown() -> None:
     out, warnings = check(facts)
     assert len(warnings) == 1 and "ingest times" in warnings[0]
     assert all(f.last_release is None and f.libyears is None for f in out.values())
+
+
+def _one_finding_at_a_time(
+    facts: dict[str, PackageFacts],
+) -> tuple[dict[str, PackageFacts], list[str]]:
+    """The check as it was written first: each finding rewrites the facts in its own pass
+    (the oracle of the one-pass rewrite)."""
+    from dataclasses import replace
+
+    from depaudit.services.fidelity import (
+        INGEST_WINDOW,
+        MIN_PACKAGES,
+        ingest_times,
+        stripped_deprecations,
+    )
+
+    out, warnings = dict(facts), []
+    if stripped_deprecations(facts):
+        warnings.append("deprecation")
+        for key, fact in out.items():
+            if fact.deprecation_known and fact.deprecated is None:
+                out[key] = replace(fact, deprecation_known=False, package_deprecated=None)
+    squeezed, several = ingest_times(facts)
+    if several >= MIN_PACKAGES and squeezed * 2 > several:
+        warnings.append(f"times {INGEST_WINDOW}")
+        for key, fact in out.items():
+            out[key] = replace(
+                fact,
+                installed_published=None,
+                latest_published=None,
+                last_release=None,
+                created=None,
+                libyears=None,
+                age_days=None,
+                days_since_release=None,
+            )
+    return out, warnings
+
+
+_ONE_FACT = st.builds(
+    _facts,
+    st.text("abcdef", min_size=1, max_size=3),
+    st.sampled_from([1.0, 10.0, 20.0, 600.0, 60.0 * 24 * 400]),
+    deprecation_known=st.booleans(),
+    deprecated=st.none() | st.just("do not use"),
+    package_deprecated=st.none() | st.booleans(),
+    known_leaks=st.sampled_from([(), (KB,)]),
+    age_days=st.none() | st.just(3.5),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ONE_FACT, max_size=12, unique_by=lambda f: f.name))
+def test_one_pass_rewrite_is_the_two_findings_in_turn(values: list[PackageFacts]) -> None:
+    """Whatever the findings (none, either, both), each fact comes out as the two passes of
+    the first version made it, and the warnings are the same in number and order."""
+    facts = {f.key: f for f in values}
+    got, warnings = check(facts)
+    want, kinds = _one_finding_at_a_time(facts)
+    assert got == want
+    assert [w.startswith("the registry shows") for w in warnings] == [
+        k == "deprecation" for k in kinds
+    ]
+    assert facts == {f.key: f for f in values}  # the input is not changed

@@ -58,9 +58,24 @@ def ingest_times(facts: Mapping[str, PackageFacts]) -> tuple[int, int]:
     return squeezed, several
 
 
+#: what each finding makes unknown
+_NO_DEPRECATION = {"deprecation_known": False, "package_deprecated": None}
+_NO_TIMES = dict.fromkeys(
+    (
+        "installed_published",
+        "latest_published",
+        "last_release",
+        "created",
+        "libyears",
+        "age_days",
+        "days_since_release",
+    )
+)
+
+
 def check(facts: Mapping[str, PackageFacts]) -> tuple[dict[str, PackageFacts], list[str]]:
-    """The facts with unreliable registry fields made unknown, and one warning per finding."""
-    out = dict(facts)
+    """The facts with unreliable registry fields made unknown, and one warning per finding.
+    Both checks read the facts as given; each fact is rewritten once, whatever both found."""
     warnings: list[str] = []
     stripped = stripped_deprecations(facts)
     if stripped:
@@ -72,25 +87,24 @@ def check(facts: Mapping[str, PackageFacts]) -> tuple[dict[str, PackageFacts], l
             "records: it seems to strip `deprecated`; deprecation is treated as unknown for "
             "every package (not as 'not deprecated')"
         )
-        for key, fact in out.items():
-            if fact.deprecation_known and fact.deprecated is None:
-                out[key] = fact.evolve(deprecation_known=False, package_deprecated=None)
     squeezed, several = ingest_times(facts)
-    if several >= MIN_PACKAGES and squeezed * 2 > several:
+    times = several >= MIN_PACKAGES and squeezed * 2 > several
+    if times:
         warnings.append(
             f"the registry's publish times look like mirror ingest times ({squeezed} of "
             f"{several} packages with several releases have them all within "
             f"{INGEST_WINDOW // 60} minutes): release dates, ages and libyears are treated as "
             "unknown"
         )
-        for key, fact in out.items():
-            out[key] = fact.evolve(
-                installed_published=None,
-                latest_published=None,
-                last_release=None,
-                created=None,
-                libyears=None,
-                age_days=None,
-                days_since_release=None,
-            )
+    out = dict(facts)
+    if not (stripped or times):
+        return out, warnings
+    for key, fact in facts.items():
+        deprecation = bool(stripped) and fact.deprecation_known and fact.deprecated is None
+        if deprecation and times:
+            out[key] = fact.evolve(**_NO_DEPRECATION, **_NO_TIMES)
+        elif deprecation:
+            out[key] = fact.evolve(**_NO_DEPRECATION)
+        elif times:
+            out[key] = fact.evolve(**_NO_TIMES)
     return out, warnings
