@@ -67,3 +67,63 @@ def test_batches_of_threads_at_once_join_and_keep_the_cache(tmp_path: Path) -> N
     found = again.get_many("ns", [f"{n}-{i}" for n in range(8) for i in range(40)])
     assert len(found) == 320
     again.close()
+
+
+def _on_disk(root: Path) -> dict[str, float]:
+    """The entries another connection sees: committed ones only."""
+    import sqlite3
+
+    with sqlite3.connect(root / SCHEMA / "cache.db") as conn:
+        return dict(conn.execute("SELECT key, stored FROM entries").fetchall())
+
+
+def test_grouped_writes_commit_a_group_at_a_time_and_keep_their_times(tmp_path: Path) -> None:
+    """``GroupedWrites``: nothing is committed until a group is full, each write keeps the
+    time it was asked for (not the time its group was committed), a touch too, and flush
+    commits the rest."""
+    from depaudit.cache import GroupedWrites
+
+    now = [100.0]
+    cache = Cache(tmp_path, clock=lambda: now[0])
+    cache.set("registry", "old", {"v": 0})  # (opens the database; touched below)
+    writes = GroupedWrites(cache, size=4)
+    for i in range(10):
+        now[0] = 200.0 + i
+        writes.set("registry", f"pkg-{i}", {"v": i}, etag=f'"e{i}"')
+        committed = _on_disk(tmp_path)
+        assert len(committed) - 1 == 4 * ((i + 1) // 4)  # whole groups only
+    now[0] = 300.0
+    writes.touch("registry", "old")
+    now[0] = 400.0
+    assert _on_disk(tmp_path)["old"] == 100.0  # (waiting in the last group)
+    writes.flush()
+    committed = _on_disk(tmp_path)
+    assert committed == {"old": 300.0, **{f"pkg-{i}": 200.0 + i for i in range(10)}}
+    writes.flush()  # nothing left: no-op
+    cache.close()
+    entry = Cache(tmp_path).get("registry", "pkg-9")
+    assert entry is not None and (entry.value, entry.etag) == ({"v": 9}, '"e9"')
+
+
+def test_grouped_writes_of_many_threads_are_all_kept(tmp_path: Path) -> None:
+    import threading
+
+    from depaudit.cache import GroupedWrites
+
+    cache = Cache(tmp_path)
+    writes = GroupedWrites(cache, size=16)
+    start = threading.Barrier(6)
+
+    def writer(n: int) -> None:
+        start.wait()
+        for i in range(50):
+            writes.set("ns", f"{n}-{i}", [n, i])
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writes.flush()
+    assert len(_on_disk(tmp_path)) == 300
+    assert cache.warnings == []

@@ -358,15 +358,16 @@ class Cache:
                 except sqlite3.Error as exc:
                     self._fail("write", exc)
 
-    def touch(self, namespace: str, key: str) -> None:
-        """Mark an entry as just revalidated (a 304): same value, new timestamp."""
+    def touch(self, namespace: str, key: str, *, stored_at: float | None = None) -> None:
+        """Mark an entry as just revalidated (a 304): same value, new timestamp (now, or
+        ``stored_at``)."""
         try:
             with self._connection() as db:
                 if db is None:
                     return
                 db.execute(
                     "UPDATE entries SET stored = ? WHERE namespace = ? AND key = ?",
-                    (self.clock(), namespace, key),
+                    (self.clock() if stored_at is None else stored_at, namespace, key),
                 )
         except sqlite3.Error as exc:
             self._fail("write", exc)
@@ -477,6 +478,68 @@ class Cache:
 
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+
+
+class GroupedWrites:
+    """Writes to ``cache`` from any thread, committed ``size`` at a time in one transaction
+    (:meth:`Cache.batch`) instead of one commit each: a cold scan writes an entry per
+    packument as it arrives, and theia's 1,766 cost 66-71 ms of CPU one by one against 33-35
+    in groups of 64. Each write keeps the time it was asked for (its ``stored``); what is
+    still waiting is written by :meth:`flush`, which the owner calls when the writes end
+    (before anything reads them back)."""
+
+    def __init__(self, cache: Cache, size: int = 64) -> None:
+        self.cache = cache
+        self.size = size
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[str, str, Any, str | None, str | None, float, bool]] = []
+
+    def set(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        self._add((namespace, key, value, etag, last_modified, self.cache.clock(), False))
+
+    def touch(self, namespace: str, key: str) -> None:
+        self._add((namespace, key, None, None, None, self.cache.clock(), True))
+
+    def _add(self, write: tuple[str, str, Any, str | None, str | None, float, bool]) -> None:
+        with self._lock:
+            self._waiting.append(write)
+            if len(self._waiting) < self.size:
+                return
+            group, self._waiting = self._waiting, []
+        self._write(group)
+
+    def flush(self) -> None:
+        with self._lock:
+            group, self._waiting = self._waiting, []
+        self._write(group)
+
+    def _write(
+        self, group: list[tuple[str, str, Any, str | None, str | None, float, bool]]
+    ) -> None:
+        if not group:
+            return
+        cache = self.cache
+        with cache.batch():
+            for namespace, key, value, etag, last_modified, stored, touch in group:
+                if touch:
+                    cache.touch(namespace, key, stored_at=stored)
+                else:
+                    cache.set(
+                        namespace,
+                        key,
+                        value,
+                        etag=etag,
+                        last_modified=last_modified,
+                        stored_at=stored,
+                    )
 
 
 def parse_ttl(text: str) -> float:

@@ -888,3 +888,53 @@ def test_a_fetched_names_decoded_facts_are_let_go_once_used(
 def test_escape_name_is_quote_with_the_slash_escaped(name: str) -> None:
     """The fast path for names with nothing to quote gives what ``quote`` gives."""
     assert escape_name(name) == quote(name, safe="@/").replace("/", "%2f")
+
+
+def test_a_fetchs_entries_are_written_in_groups_and_all_kept(
+    fake_registry: FakeRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documents' cache entries are written a group at a time (``GroupedWrites``, one
+    transaction each) during the fetch, the last group when it ends: every entry is there
+    with its validators, and the next run asks nothing."""
+    import sqlite3
+
+    from depaudit import cache as cache_module
+
+    groups: list[int] = []
+    write = cache_module.GroupedWrites._write
+
+    def counted(self: cache_module.GroupedWrites, group: list[Any]) -> None:
+        groups.append(len(group))
+        write(self, group)
+
+    monkeypatch.setattr(cache_module.GroupedWrites, "_write", counted)
+    names = [f"pkg-{i}" for i in range(150)]
+    for name in names:
+        fake_registry.add(
+            {
+                "name": name,
+                "dist-tags": {"latest": "1.0.0"},
+                "versions": {"1.0.0": {"name": name, "version": "1.0.0"}},
+                "time": {"1.0.0": "2024-01-01T00:00:00.000Z"},
+            }
+        )
+    refs = [PackageRef(n, "1.0.0") for n in names]
+
+    def service() -> RegistryService:
+        return RegistryService(
+            NpmConfig(registry=fake_registry.url),
+            build_session(4, retries=0),
+            Cache(tmp_path / "cache"),
+            jobs=4,
+            clock=lambda: NOW,
+        )
+
+    first = service()
+    assert first.enrich_all(refs).facts["pkg-7@1.0.0"].latest == "1.0.0"
+    assert sum(groups) == 150 and max(groups) == 64 and len(groups) == 3
+    with sqlite3.connect(tmp_path / "cache" / SCHEMA / "cache.db") as conn:
+        rows = conn.execute("SELECT key, etag FROM entries WHERE namespace = 'registry'").fetchall()
+    assert len(rows) == 150 and all(etag for _, etag in rows)
+    asked = len(fake_registry.packument_requests())
+    assert service().enrich_all(refs).facts["pkg-7@1.0.0"].latest == "1.0.0"
+    assert len(fake_registry.packument_requests()) == asked

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from depaudit.budget import network_allowance, response_allowance
-from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry
+from depaudit.cache import DEFAULT_TTL, Cache, CacheEntry, GroupedWrites
 from depaudit.errors import TLS_ERROR, ConfigError
 from depaudit.models import PackageFacts
 from depaudit.npm_process import RegistryQuery
@@ -222,6 +222,7 @@ class RegistryService(EnrichmentService):
         self._gate = BodyGate()
         self._decoder: Decoders | None = None  # set while enrich_all fetches
         self._settle: Callable[[str, CacheEntry | None, _Outcome], None] | None = None
+        self._writes: GroupedWrites | None = None  # the cache writes of _fetch_all
         self._crashes: list[Exception] = []
         #: decode in a process of its own (registry_decode.py); False: in a thread
         self.decode_process = decode_process
@@ -616,22 +617,29 @@ class RegistryService(EnrichmentService):
 
         in_process = self.decode_process and len(to_fetch) >= DECODE_PROCESS_FROM
         self._settle, self._crashes = settle, []
-        with Decoders(decode_workers(), use_process=in_process) as decoder:
-            self._decoder = decoder
-            try:
-                count = len(to_fetch)
-                fetcher = BulkFetcher(
-                    self.session,
-                    min(self.jobs or DEFAULT_JOBS, count),
-                    min(self.jobs or MULTIPLEXED_JOBS, count),
-                    inflate=False,  # the decoder inflates, beside the fetch
-                )
-                fetcher.get_many(
-                    jobs(), answered, admit=self._gate.open, started=started, stop=stop
-                )
-            finally:
-                self._decoder = None
-        self._settle = None  # the decoder has answered everything: its close waited
+        # the documents' cache entries, written a group at a time as they are settled
+        self._writes = GroupedWrites(self.cache) if self.cache is not None else None
+        try:
+            with Decoders(decode_workers(), use_process=in_process) as decoder:
+                self._decoder = decoder
+                try:
+                    count = len(to_fetch)
+                    fetcher = BulkFetcher(
+                        self.session,
+                        min(self.jobs or DEFAULT_JOBS, count),
+                        min(self.jobs or MULTIPLEXED_JOBS, count),
+                        inflate=False,  # the decoder inflates, beside the fetch
+                    )
+                    fetcher.get_many(
+                        jobs(), answered, admit=self._gate.open, started=started, stop=stop
+                    )
+                finally:
+                    self._decoder = None
+        finally:  # (the decoder has answered everything: its close waited)
+            writes, self._writes = self._writes, None
+            if writes is not None:
+                writes.flush()
+        self._settle = None
         if self._crashes:
             raise self._crashes[0]
         return done
@@ -722,14 +730,13 @@ class RegistryService(EnrichmentService):
         if outcome.error is not None:
             return outcome
         data = outcome.data
+        writes = self._writes or self.cache  # (grouped during _fetch_all)
         if outcome.not_modified and entry is not None:
             data = entry.value
-            if self.cache is not None:
-                self.cache.touch(NAMESPACE, url)
-        elif data is not None and self.cache is not None:
-            self.cache.set(
-                NAMESPACE, url, data, etag=outcome.etag, last_modified=outcome.last_modified
-            )
+            if writes is not None:
+                writes.touch(NAMESPACE, url)
+        elif data is not None and writes is not None:
+            writes.set(NAMESPACE, url, data, etag=outcome.etag, last_modified=outcome.last_modified)
         if data is None:
             return outcome
         for version in versions.get(outcome.name, ()):
