@@ -502,6 +502,16 @@ def scan(
     return runner
 
 
+def _one_release(name: str) -> dict[str, Any]:
+    """A packument with one release, 1.0.0."""
+    return {
+        "name": name,
+        "dist-tags": {"latest": "1.0.0"},
+        "versions": {"1.0.0": {"name": name, "version": "1.0.0"}},
+        "time": {"1.0.0": "2024-01-01T00:00:00.000Z"},
+    }
+
+
 def _facts_by_key(report: dict[str, object]) -> dict[str, dict[str, object]]:
     packages = report["packages"]
     assert isinstance(packages, list)
@@ -768,15 +778,7 @@ def test_no_request_starts_while_bodies_wait_for_a_slow_decoder(
 
     names = [f"pkg-{i}" for i in range(24)]
     for name in names:
-        fake_registry.add(
-            {
-                "name": name,
-                "dist-tags": {"latest": "1.0.0"},
-                "versions": {"1.0.0": {"name": name, "version": "1.0.0"}},
-                "time": {"1.0.0": "2024-01-01T00:00:00.000Z"},
-                "readme": "r" * 1_000_000,
-            }
-        )
+        fake_registry.add({**_one_release(name), "readme": "r" * 1_000_000})
     real = registry_decode.pack_body
 
     def slow(body: bytes) -> dict[str, Any]:
@@ -910,14 +912,7 @@ def test_a_fetchs_entries_are_written_in_groups_and_all_kept(
     monkeypatch.setattr(cache_module.GroupedWrites, "_write", counted)
     names = [f"pkg-{i}" for i in range(150)]
     for name in names:
-        fake_registry.add(
-            {
-                "name": name,
-                "dist-tags": {"latest": "1.0.0"},
-                "versions": {"1.0.0": {"name": name, "version": "1.0.0"}},
-                "time": {"1.0.0": "2024-01-01T00:00:00.000Z"},
-            }
-        )
+        fake_registry.add(_one_release(name))
     refs = [PackageRef(n, "1.0.0") for n in names]
 
     def service() -> RegistryService:
