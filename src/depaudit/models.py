@@ -513,9 +513,10 @@ class PackageFacts:
     def evolve(self, **changes: Any) -> PackageFacts:
         """``dataclasses.replace(self, **changes)`` at a fraction of its cost: every field
         read in one ``attrgetter`` call, the changed ones put in place, the whole passed by
-        position to the descriptor-based ``__init__`` (:func:`slot_init`). 3 µs where
-        ``replace`` takes ~12 (the fidelity check replaces every package's facts when it
-        fires). The values are not checked: they come from facts already made."""
+        position to the descriptor-based ``__init__`` (:func:`slot_init`): 4.6 µs, where
+        ``replace`` takes 7.5 and the slot-by-slot copy before took 9 (the fidelity check
+        replaces every package's facts when it fires). The values are not checked: they come
+        from facts already made."""
         values = _FACTS_VALUES(self)
         if not changes:
             return PackageFacts(*values)
