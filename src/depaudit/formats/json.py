@@ -42,8 +42,8 @@ def _facts_entry(facts: PackageFacts | None, utc_as_is: bool = False) -> dict[st
     """Registry facts of one package; dates ISO 8601, unknown as null. ``utc_as_is``: a
     date in UTC is left a ``datetime``, for orjson, which writes it as ``isoformat`` does
     (tests/formats/test_json.py) at a fraction of the cost: ``isoformat`` goes through
-    ``printf``, ~1.5 µs a date, 6,271 dates in a warm scan of theia. Any other offset is
-    written here (orjson drops an offset's seconds)."""
+    ``printf``, 0.8 µs a date against orjson's 0.1, 6,271 dates in a warm scan of theia.
+    Any other offset is written here (orjson drops an offset's seconds)."""
     if facts is None:
         out: dict[str, Any] = dict.fromkeys(_FACTS_SHOWN)
         out["deprecation_known"] = False
