@@ -82,6 +82,32 @@ def run_process(
     return Run(seconds, peak_kb / 1024, proc.returncode, out, cpu)
 
 
+def instructions(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None
+) -> int | None:
+    """The instructions ``argv`` executes, counted by valgrind's callgrind (the process and
+    its threads; not its children): the same count for the same code and input whatever else
+    the machine does, where its time moves by a quarter. None without valgrind or when the
+    count is not printed."""
+    import re
+    import shutil
+
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    done = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=1800,
+        check=False,
+    )
+    found = re.search(rb"Collected : (\d+)", done.stderr)
+    return int(found[1]) if found else None
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

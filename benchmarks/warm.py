@@ -23,6 +23,10 @@ the load changes between runs, a pair sees about the same load. ``--src LABEL=DI
 runs the depaudit whose sources are in DIR (``PYTHONPATH``) under LABEL, interleaved with the
 others, each with its own cache: ``--src before=/tmp/old/src --src after=src`` compares two
 versions in one run.
+
+``--instructions`` also counts, once per version, the instructions of each of the two scans
+under valgrind's callgrind (about a minute; the same count whatever the machine does, where
+the pairs' times spread by more than the target's margin): the warm scan's extra as a count.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.lockinfo import lockfile_in
-from benchmarks.measure import Run, compile_sources, run_process
+from benchmarks.measure import Run, compile_sources, instructions, run_process
 from benchmarks.replay import PACKUMENTS, ReplayServer
 from benchmarks.run import CORPUS, DEPAUDIT, WORK
 from benchmarks.workdir import copy_project
@@ -66,6 +70,9 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=9)
     parser.add_argument("--recordings", type=Path, default=PACKUMENTS)
     parser.add_argument("--src", action="append", default=[], metavar="LABEL=DIR")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count each scan's instructions"
+    )
     args = parser.parse_args()
     sources: dict[str, Path | None] = {"depaudit": None}
     if args.src:
@@ -144,6 +151,27 @@ def main() -> int:
             f"upper {diffs[(3 * len(diffs)) // 4]:+.0f}); median warm CPU "
             f"{statistics.median(w.cpu_seconds for w, _ in pairs):.2f} s"
         )
+    if args.instructions:
+        print("\ninstructions (callgrind, one run each):\n")
+        print("| version | warm scan | parse-only scan | warm - parse-only |")
+        print("|---|---:|---:|---:|")
+        for label, src in sources.items():
+            env = environment(src)
+            warm_count = instructions(
+                [*base, *online, "--cache-dir", str(caches[label])], project, env
+            )
+            parse_count = instructions(
+                [*base, "--no-registry", "--offline", "--cache-dir", str(plain[label])],
+                project,
+                env,
+            )
+            if warm_count is None or parse_count is None:
+                print(f"| {label} | valgrind did not count | | |")
+                continue
+            print(
+                f"| {label} | {warm_count / 1e9:.3f} G | {parse_count / 1e9:.3f} G "
+                f"| {(warm_count - parse_count) / 1e9:+.3f} G |"
+            )
     shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
