@@ -313,6 +313,23 @@ def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_cache_command_loads_no_models(tmp_path: Path) -> None:
+    """Start-up cost: ``depaudit cache info`` reads the cache without the scan's models
+    (their dataclasses take ~20 ms to generate): the cache's ``CacheEntry`` gets its
+    ``__init__`` from ``depaudit.slots``, not from ``depaudit.models``."""
+    code = (
+        "import sys, io, contextlib\n"
+        "import depaudit.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    depaudit.cli.main(['cache', 'info', '--cache-dir', {str(tmp_path)!r}])\n"
+        "print(sorted(m for m in ('depaudit.cache', 'depaudit.models') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "['depaudit.cache']"
+
+
 HEAVY = ("requests", "urllib3", "yaml", "nodesemver", "numpy", "numba", "tree_sitter", "tabulate")
 
 

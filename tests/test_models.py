@@ -116,10 +116,11 @@ def test_best_runtime_takes_the_first_best_status() -> None:
 
 
 def _slot_init_classes() -> list[type]:
+    from depaudit.cache import CacheEntry
     from depaudit.models import Dependency, TreeProblem
     from depaudit.scoring.context import Target
 
-    return [Dependency, Package, TreeProblem, PlacementRuntime, PackageFacts, Target]
+    return [Dependency, Package, TreeProblem, PlacementRuntime, PackageFacts, Target, CacheEntry]
 
 
 def _reference(cls: type) -> type:
@@ -208,7 +209,7 @@ def test_slot_init_builds_what_the_dataclass_init_builds(cls: type, data: st.Dat
 def test_slot_init_refuses_what_it_cannot_copy() -> None:
     from dataclasses import dataclass, field
 
-    from depaudit.models import slot_init
+    from depaudit.slots import slot_init
 
     @dataclass(frozen=True, slots=True)
     class WithFactory:

@@ -39,7 +39,7 @@ import orjson
 import platformdirs
 
 from depaudit.errors import ConfigError
-from depaudit.models import slot_init
+from depaudit.slots import slot_init
 
 SCHEMA = "v2"
 #: folders of older cache versions: never read, removed by ``cache clear``

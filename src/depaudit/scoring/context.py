@@ -22,10 +22,10 @@ from depaudit.models import (
     PlacementRuntime,
     Signal,
     TreeProblem,
-    slot_init,
 )
 from depaudit.ranges import RangeError, npm_satisfies
 from depaudit.scoring.weights import DAYS_PER_YEAR, WEIGHTS_RESOURCE, Weights
+from depaudit.slots import slot_init
 
 
 @dataclass(frozen=True, slots=True)
