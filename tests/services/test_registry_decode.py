@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -306,3 +308,63 @@ def test_two_decoding_workers_where_the_scan_has_two_cores(
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda _: cores, raising=False)
     assert decode_workers() == workers
+
+
+def _pipe_size(descriptor: int) -> int:
+    import fcntl
+
+    return int(fcntl.fcntl(descriptor, fcntl.F_GETPIPE_SZ))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's F_SETPIPE_SZ")
+def test_the_bodies_cross_a_widened_pipe_to_the_worker_and_a_refusal_costs_nothing(
+    tmp_path: Path,
+) -> None:
+    """The worker's input pipe is asked to hold 1 MB (Linux's default is 64 kB), and what
+    the system will not widen (not a pipe, or past what it allows) is left as it was."""
+    import os
+
+    from depaudit.services import registry_decode
+
+    with Decoder(use_process=True) as decoder:
+        assert decoder.started_process
+        worker = decoder._worker
+        assert worker is not None and worker.stdin is not None
+        assert _pipe_size(worker.stdin.fileno()) >= registry_decode.PIPE_BYTES
+        assert _answers(decoder, BODIES[:3]) == [decode(body) for body in BODIES[:3]]
+
+    reading, writing = os.pipe()
+    try:
+        wide = registry_decode.widen_pipe(writing)
+        assert wide == _pipe_size(writing) >= registry_decode.PIPE_BYTES
+        assert registry_decode.widen_pipe(writing, 4096) == wide  # never narrower
+        assert _pipe_size(writing) == wide
+        most = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        got = registry_decode.widen_pipe(writing, most * 2)
+        if got == 0:  # refused (without CAP_SYS_RESOURCE): left as it was
+            assert _pipe_size(writing) == wide
+        else:
+            assert got == _pipe_size(writing) >= most * 2
+    finally:
+        os.close(reading)
+        os.close(writing)
+    plain = tmp_path / "file"
+    plain.write_bytes(b"x")
+    with plain.open("rb") as handle:
+        assert registry_decode.widen_pipe(handle.fileno()) == 0  # not a pipe
+
+
+def test_a_system_without_pipe_sizes_leaves_the_pipe_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+    import os
+
+    from depaudit.services import registry_decode
+
+    monkeypatch.delattr(fcntl, "F_GETPIPE_SZ", raising=False)
+    monkeypatch.delattr(fcntl, "F_SETPIPE_SZ", raising=False)
+    reading, writing = os.pipe()
+    try:
+        assert registry_decode.widen_pipe(writing) == 0
+    finally:
+        os.close(reading)
+        os.close(writing)
