@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection
 from contextlib import ExitStack, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,11 @@ from depaudit.text import terminal_safe, valid_unicode
 
 if TYPE_CHECKING:  # (npm ls is imported where it runs)
     from depaudit.sources.npm_ls_run import NpmLs
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same classes, made faster: depaudit.slots
+    from depaudit.slots import dataclass
 
 PROG = "depaudit"
 

@@ -28,12 +28,17 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Container, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from depaudit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same classes, made faster: depaudit.slots
+    from depaudit.slots import dataclass
 
 #: npm's settings for the network that depaudit applies to registry requests (see NpmNetwork)
 NETWORK_KEYS = frozenset({"proxy", "https-proxy", "noproxy", "strict-ssl", "ca", "cafile"})

@@ -26,7 +26,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +50,11 @@ from depaudit.npm_process import NPM_CONFIG_TIMEOUT, RegistryQuery, npm_answer
 
 if TYPE_CHECKING:
     from depaudit.config import Settings
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same classes, made faster: depaudit.slots
+    from depaudit.slots import dataclass
 
 
 class NoRegistry(ConfigError):

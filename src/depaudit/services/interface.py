@@ -5,11 +5,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from threading import Thread
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from depaudit.models import PackageFacts
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same classes, made faster: depaudit.slots
+    from depaudit.slots import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -53,6 +53,11 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm s
 
     from depaudit.http import DepauditSession
     from depaudit.services.registry_decode import Decoders
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same classes, made faster: depaudit.slots
+    from depaudit.slots import dataclass
 
 NAMESPACE = "registry"
 ACCEPT_FULL = "application/json"

@@ -4,12 +4,17 @@ manager, reader); ``source_for`` and ``detect`` derive from it."""
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from depaudit.budget import Budget
 from depaudit.errors import InputError
 from depaudit.sources.interface import DependencySource
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same classes, made faster: depaudit.slots
+    from depaudit.slots import dataclass
 
 
 @dataclass(frozen=True, slots=True)
