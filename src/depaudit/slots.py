@@ -107,6 +107,8 @@ def dataclass(cls: type[_T] | None = None, /, **options: Any) -> Any:
     if not _fast(cls, options):
         return dataclasses.dataclass(cls, **options)
     documented = bool(cls.__doc__)
+    if not documented:  # (without an __init__ yet, dataclass would sign it as object's:
+        cls.__doc__ = "-"  # a tokenizing parse of a builtin's text, ~1 ms, thrown away)
     made: Any = dataclasses.dataclass(cls, slots=True, init=False, repr=False, eq=False)
     found = fields(made)
     if not _plain(made, found):  # (what _fast could not see in the class body)
