@@ -68,7 +68,39 @@ class Options:
     kind: ClassVar[str] = "options"
 
 
-SHAPES = [NoField, OneField, Options]
+@slots.dataclass(frozen=True, slots=True)
+class Factories:
+    """Fields with default factories, between plain ones."""
+
+    first: Any
+    items: list[int] = dataclasses.field(default_factory=list)
+    plain: Any = None
+    table: dict[str, int] = dataclasses.field(default_factory=dict, repr=False)
+
+
+SHAPES = [NoField, OneField, Options, Factories]
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_default_factories_are_called_as_dataclass_calls_them(data: st.DataObject) -> None:
+    """Each instance that leaves a factory's field out gets a new value from it; one given
+    is kept; any other mix of arguments builds what the standard class builds, or fails the
+    same way."""
+    twin = _twin(Factories)
+    count = data.draw(st.integers(0, 5))
+    args = [data.draw(_VALUES) for _ in range(count)]
+    ours, theirs = _outcome(Factories, *args), _outcome(twin, *args)
+    assert ours[0] == theirs[0]
+    if ours[0] == "ok":
+        assert repr(ours[1]) == repr(theirs[1])
+        again = Factories(*args)
+        if count < 2:
+            assert again.items == [] and again.items is not ours[1].items
+        else:
+            assert again.items is args[1]
+        if count < 4:
+            assert again.table == {} and again.table is not ours[1].table
 
 
 def test_the_fast_path_makes_most_model_classes() -> None:
@@ -90,6 +122,8 @@ def _twin(cls: type) -> type:
         options: dict[str, Any] = {"repr": f.repr, "compare": f.compare, "hash": f.hash}
         if f.default is not dataclasses.MISSING:
             options["default"] = f.default
+        if f.default_factory is not dataclasses.MISSING:
+            options["default_factory"] = f.default_factory
         specs.append((f.name, f.type, dataclasses.field(**options)))
     twin = dataclasses.make_dataclass(cls.__name__, specs, frozen=True, slots=True)
     twin.__qualname__ = cls.__qualname__
@@ -197,8 +231,9 @@ def test_a_class_made_here_pickles_and_builds_as_the_standard_one(values: list[A
 def test_what_the_fast_path_leaves_to_the_standard_decorator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Other options, a factory, ``__post_init__``, ``InitVar``, a dataclass base, a method
-    of its own, or another Python: the standard decorator makes all of it."""
+    """Other options, a field not in ``__init__``, ``__post_init__``, ``InitVar``, a
+    dataclass base, a method of its own, or another Python: the standard decorator makes
+    all of it."""
 
     def standard(cls: type) -> bool:
         return not _made_here(cls)
@@ -208,8 +243,8 @@ def test_what_the_fast_path_leaves_to_the_standard_decorator(
         a: int
 
     @slots.dataclass(frozen=True, slots=True)
-    class Factory:
-        a: list[int] = dataclasses.field(default_factory=list)
+    class NotInInit:
+        a: int = dataclasses.field(default=0, init=False)
 
     @slots.dataclass(frozen=True, slots=True)
     class PostInit:
@@ -243,7 +278,7 @@ def test_what_the_fast_path_leaves_to_the_standard_decorator(
         a: int
         kind: ClassVar[str] = "k"
 
-    for cls in (Unslotted, Factory, PostInit, WithInitVar, OwnEq, Derived):
+    for cls in (Unslotted, NotInInit, PostInit, WithInitVar, OwnEq, Derived):
         assert standard(cls), cls
     assert OwnEq(1) == OwnEq(2)  # its own __eq__ kept
     assert Derived(1, 2) != Derived(1, 3) and Derived(1).a == 1

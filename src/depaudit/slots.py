@@ -52,9 +52,9 @@ def slot_init(cls: type[_T]) -> type[_T]:
     return cls
 
 
-def _plain(cls: type, found: tuple[Any, ...]) -> bool:
+def _plain(cls: type, found: tuple[Any, ...], factories: bool = False) -> bool:
     return all(
-        f.init and not f.kw_only and f.default_factory is MISSING for f in found
+        f.init and not f.kw_only and (factories or f.default_factory is MISSING) for f in found
     ) and not hasattr(cls, "__post_init__")
 
 
@@ -63,12 +63,18 @@ def _slot_init_fn(cls: type, found: tuple[Any, ...]) -> Callable[..., None]:
     params, body = [], []
     for f in found:
         namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
-        if f.default is MISSING:
+        value = f.name
+        if f.default_factory is not MISSING:  # as dataclass: a marker default, then a call
+            namespace["_HAS_DEFAULT_FACTORY"] = _FACTORY_MARK
+            namespace[f"_factory_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_HAS_DEFAULT_FACTORY")
+            value = f"_factory_{f.name}() if {f.name} is _HAS_DEFAULT_FACTORY else {f.name}"
+        elif f.default is MISSING:
             params.append(f.name)
         else:
             namespace[f"_default_{f.name}"] = f.default
             params.append(f"{f.name}=_default_{f.name}")
-        body.append(f"    _set_{f.name}(self, {f.name})")
+        body.append(f"    _set_{f.name}(self, {value})")
     exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body or ["    pass"]), namespace)
     init: Any = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
@@ -81,6 +87,8 @@ def _slot_init_fn(cls: type, found: tuple[Any, ...]) -> Callable[..., None]:
 #: the Pythons whose ``dataclasses`` make the methods :func:`_frozen_methods` stands for
 #: with these exact semantics (one ``exec`` each)
 FAST_DATACLASSES = sys.version_info[:2] in ((3, 11), (3, 12))
+#: the default a field with a factory shows in ``__init__`` (``<factory>``): dataclass's own
+_FACTORY_MARK: Any = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", None)
 
 #: the methods :func:`dataclass` makes; a class that writes one itself is left to the
 #: standard decorator, which would keep it
@@ -98,10 +106,10 @@ _MADE_HERE = (
 def dataclass(cls: type[_T] | None = None, /, **options: Any) -> Any:
     """``dataclasses.dataclass(cls, **options)``, the same class, made with one ``exec``
     instead of six where that is known to give the same (see the module): ``frozen=True,
-    slots=True`` and nothing else, on Python 3.11 or 3.12, for a class of plain fields (no
-    factory, ``init=False``, ``kw_only``, ``InitVar`` or ``__post_init__``; what
-    :func:`slot_init` takes), with no dataclass among its bases and none of the methods made
-    here in its body. Its ``__init__`` is :func:`slot_init`'s."""
+    slots=True`` and nothing else, on Python 3.11 or 3.12, for a class whose fields are all
+    in ``__init__`` (no ``init=False``, ``kw_only``, ``InitVar`` or ``__post_init__``; a
+    default factory is called as dataclass calls it), with no dataclass among its bases and
+    none of the methods made here in its body. Its ``__init__`` is :func:`slot_init`'s."""
     if cls is None:
         return lambda given: dataclass(given, **options)
     if not _fast(cls, options):
@@ -111,7 +119,7 @@ def dataclass(cls: type[_T] | None = None, /, **options: Any) -> Any:
         cls.__doc__ = "-"  # a tokenizing parse of a builtin's text, ~1 ms, thrown away)
     made: Any = dataclasses.dataclass(cls, slots=True, init=False, repr=False, eq=False)
     found = fields(made)
-    if not _plain(made, found):  # (what _fast could not see in the class body)
+    if not _plain(made, found, factories=True):  # (what _fast could not see in the body)
         raise TypeError(f"depaudit.slots.dataclass: {cls.__name__}: a field is not plain")
     params = made.__dataclass_params__
     params.init = params.repr = params.eq = params.frozen = True  # as asked, for subclasses
@@ -126,6 +134,7 @@ def _fast(cls: type, options: dict[str, Any]) -> bool:
     annotations = cls.__dict__.get("__annotations__", {})
     return (
         FAST_DATACLASSES
+        and _FACTORY_MARK is not None
         and options == {"frozen": True, "slots": True}
         and not any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:])
         and not any(name in cls.__dict__ for name in ("__init__", *_MADE_HERE))
@@ -140,7 +149,7 @@ def _fast(cls: type, options: dict[str, Any]) -> bool:
 def _plain_default(value: Any) -> bool:
     if not isinstance(value, dataclasses.Field):
         return True
-    return value.init and value.default_factory is MISSING and value.kw_only in (MISSING, False)
+    return value.init and value.kw_only in (MISSING, False)
 
 
 def _frozen_methods(cls: Any, original: type) -> None:
