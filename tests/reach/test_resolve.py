@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from depaudit.reach.resolve import (
@@ -117,6 +117,14 @@ _NAME = st.sampled_from(["a", "b", "node_modules", "x"])
 _TARGET = st.sampled_from(["a", "b", "..", "../a", "a/b", "missing", ".", "ROOT", "ROOT/b"])
 
 
+@example(  # a loop, then ".." past it: os.path.realpath keeps the rest as it is
+    dirs=[], links=[(["a"], "a"), (["b"], "a")], queries=[["a", "..", "b"], ["b", "x"]]
+)
+@example(  # a loop above the root, made through a link to ".."
+    dirs=[],
+    links=[(["x"], ".."), (["x", "a"], "a/b")],
+    queries=[["..", "a", "", "a"], ["x", "a", "a"], ["x", "a"]],
+)
 @given(
     dirs=st.lists(st.lists(_NAME, min_size=1, max_size=3), max_size=6),
     links=st.lists(st.tuples(st.lists(_NAME, min_size=1, max_size=3), _TARGET), max_size=5),
@@ -135,7 +143,11 @@ def test_realpath_is_the_os_realpath_whatever_the_links(
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        root = os.path.realpath(tmp)
+        # deep inside the temporary folder: a link to ".." (or through one) makes folders and
+        # links above the root, and they must stay inside it (they were once made in /tmp
+        # itself, where the next runs found them)
+        root = os.path.join(os.path.realpath(tmp), *["up"] * 8)
+        os.makedirs(root)
         for parts in dirs:
             os.makedirs(os.path.join(root, *parts), exist_ok=True)
         for parts, target in links:

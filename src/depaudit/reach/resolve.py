@@ -102,16 +102,25 @@ class Resolver:
             if base is not None:
                 break
             parent, name = os.path.split(head)
-            if not name or name in (".", "..") or not parent or parent == head:
-                base = os.path.realpath(head)  # the root, a relative start, or a ".."
+            if not name or not parent or parent == head:
+                base = os.path.realpath(head)  # the root or a relative start
                 self._real[head] = base
                 break
+            if name in (".", ".."):  # (the resolver's paths are normal): read as a whole
+                return os.path.realpath(path)
             names.append(name)
             head = parent
         for name in reversed(names):
             head = os.path.join(head, name)
             joined = os.path.join(base, name)
-            base = os.path.realpath(joined) if os.path.islink(joined) else joined
+            if os.path.islink(joined):
+                base = os.path.realpath(joined)
+                if not os.path.exists(base):
+                    # a dangling link, or a loop, where os.path.realpath stops resolving
+                    # and keeps the rest of the path as it is: so does this, by asking it
+                    return os.path.realpath(path)
+            else:
+                base = joined
             self._real[head] = base
         return base
 
