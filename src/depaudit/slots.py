@@ -9,13 +9,15 @@ import them: ``depaudit cache``, ``db`` and ``code`` never need ``models``.
 method it makes from source with one ``exec`` each: ``__init__``, ``__repr__``, ``__eq__``,
 ``__hash__``, and for a frozen class ``__setattr__`` and ``__delattr__``. An offline scan
 defines ~68 dataclasses, 378 such ``exec`` s: 30-50 ms of every run's start, before any work.
-:func:`dataclass` asks the standard one for the class with only ``__init__`` made that way,
-then gives it the other five as closures over the class's field names, which behave exactly
-as the generated ones do on these versions (``tests/test_slots.py`` holds every model class's
-methods to those of a twin made by ``dataclasses.dataclass``, over any field values). Every
-other case is left to ``dataclasses.dataclass`` itself: another Python (3.13 makes every
-method with one ``exec``, and its ``__eq__`` differs), other options than ``frozen=True,
-slots=True``, a dataclass base, or a class that writes any of these methods itself.
+:func:`dataclass` asks the standard one for the class with none of them, gives it
+:func:`slot_init`'s ``__init__`` (one ``exec``) and the other five as closures over the
+class's field names, which behave exactly as the generated ones do on these versions
+(``tests/test_slots.py`` holds every model class to a twin made by ``dataclasses.dataclass``,
+over any field values; a script run by hand found no difference on 3.12 either). Every other
+case is left to ``dataclasses.dataclass`` itself: another Python (3.13 makes every method with
+one ``exec``, and its ``__eq__`` differs), other options than ``frozen=True, slots=True``, a
+field not in ``__init__`` or keyword-only, ``InitVar``, ``__post_init__``, a dataclass base,
+or a class that writes any of these methods itself.
 Modules import it as ``dataclass`` for the runtime and the standard one for type checkers
 (``if TYPE_CHECKING``), so mypy checks the classes as the dataclasses they are.
 """
@@ -201,9 +203,9 @@ def _frozen_methods(cls: Any, original: type) -> None:
         for f, value in zip(fields(self), state, strict=False):
             object.__setattr__(self, f.name, value)
 
-    for method in (__repr__, __eq__, __hash__, __setattr__, __delattr__, __getstate__):
+    made = (__repr__, __eq__, __hash__, __setattr__, __delattr__, __getstate__, __setstate__)
+    for method in made:
         _install(cls, method)
-    _install(cls, __setstate__)
 
 
 def _install(cls: Any, method: Callable[..., Any]) -> None:
