@@ -101,20 +101,27 @@ def peak_bytes(decode: Callable[[bytes], Any], body: bytes) -> int:
         tracemalloc.stop()
 
 
+def recorded_bodies(project: Path, recordings: Path = PACKUMENTS) -> list[bytes]:
+    """The recorded packuments of the names ``project``'s lockfile asks the registry for (a
+    line saying how many and how large is printed); SystemExit where there are none."""
+    lock = lockfile_in(project)
+    if lock is None:
+        raise SystemExit(f"{project}: no lockfile")
+    paths = [packument_path(n, recordings) for n in sorted(registry_names(lock))]
+    bodies = [p.read_bytes() for p in paths if p.is_file()]
+    if not bodies:
+        raise SystemExit("no recorded packuments: run python -m benchmarks.record first")
+    print(f"{len(bodies)} bodies, {sum(map(len, bodies)) / 1e6:.0f} MB")
+    return bodies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("project", nargs="?", type=Path, default=DEFAULT)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--recordings", type=Path, default=PACKUMENTS)
     args = parser.parse_args()
-    lock = lockfile_in(args.project)
-    if lock is None:
-        raise SystemExit(f"{args.project}: no lockfile")
-    paths = [packument_path(n, args.recordings) for n in sorted(registry_names(lock))]
-    bodies = [p.read_bytes() for p in paths if p.is_file()]
-    if not bodies:
-        raise SystemExit("no recorded packuments: run python -m benchmarks.record first")
-    print(f"{len(bodies)} bodies, {sum(map(len, bodies)) / 1e6:.0f} MB")
+    bodies = recorded_bodies(args.project, args.recordings)
     old = old_path()
     ratios = []
     for n in range(args.rounds):

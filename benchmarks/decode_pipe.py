@@ -26,13 +26,10 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.lockinfo import lockfile_in, registry_names
+from benchmarks.decode import DEFAULT, recorded_bodies
 from benchmarks.measure import median
-from benchmarks.replay import PACKUMENTS, packument_path
+from benchmarks.replay import PACKUMENTS
 from depaudit.services import registry_decode
-
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus" / "real"
-DEFAULT = CORPUS / "npm-lock-v3-theia-workspaces-large"
 
 
 def children_cpu() -> float:
@@ -100,14 +97,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--recordings", type=Path, default=PACKUMENTS)
     args = parser.parse_args()
-    lock = lockfile_in(args.project)
-    if lock is None:
-        raise SystemExit(f"{args.project}: no lockfile")
-    paths = [packument_path(n, args.recordings) for n in sorted(registry_names(lock))]
-    bodies = [p.read_bytes() for p in paths if p.is_file()]
-    if not bodies:
-        raise SystemExit("no recorded packuments: run python -m benchmarks.record first")
-    print(f"{len(bodies)} bodies, {sum(map(len, bodies)) / 1e6:.0f} MB")
+    bodies = recorded_bodies(args.project, args.recordings)
     runs: dict[bool, list[tuple[float, float, int]]] = {False: [], True: []}
     ratios = []
     for n in range(args.pairs):
