@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from requests.structures import CaseInsensitiveDict
 from werkzeug import Request, Response
 
-from depaudit.http import BodyTooLarge, Fetched, build_session, describe_failure
+from depaudit.http import BodyTooLarge, Fetched, Pieces, build_session, describe_failure
 from depaudit.http_bulk import BulkFetcher, Job, _Transfer, get_one, origin_key
 
 
@@ -209,6 +209,35 @@ def test_without_inflating_the_body_comes_as_sent(httpserver: HTTPServer) -> Non
     assert getattr(got, "body", None) == sent
     assert getattr(got, "headers", {})["content-encoding"] == "gzip"
     assert seen == ["gzip"]
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_a_body_in_many_chunks_is_joined_unless_pieces_are_asked_for(
+    httpserver: HTTPServer, whole: bool
+) -> None:
+    """``whole=False`` (the registry's fetch): a body that came in more than one chunk is
+    handed over as its :class:`Pieces`, the bytes as sent in order; a body of one chunk, and
+    every body by default, as ``bytes``."""
+    big = bytes(range(256)) * 12_000  # 3 MB: libcurl hands it over in many writes
+    sent = [big[i : i + 50_000] for i in range(0, len(big), 50_000)]
+    httpserver.expect_request("/big").respond_with_handler(lambda _: Response(iter(sent)))
+    httpserver.expect_request("/small").respond_with_data(b"{}")
+    fetcher = BulkFetcher(build_session(2, retries=0), 2, whole=whole)
+    jobs = [Job("big", httpserver.url_for("/big")), Job("small", httpserver.url_for("/small"))]
+    outcomes = _fetch_all(fetcher, jobs)
+    body = getattr(outcomes["big"], "body", None)
+    if whole:
+        assert type(body) is bytes and body == big
+    else:
+        assert isinstance(body, Pieces) and len(body.chunks) > 1
+        assert len(body) == len(big) and bytes(body) == big
+    assert getattr(outcomes["small"], "body", None) == b"{}"
+
+
+def test_pieces_are_the_chunks_joined() -> None:
+    pieces = Pieces([b"ab", b"", b"cde"])
+    assert (len(pieces), bytes(pieces), pieces.chunks) == (5, b"abcde", (b"ab", b"", b"cde"))
+    assert repr(pieces) == "Pieces(3 chunks, 5 bytes)"
 
 
 def test_no_proxy_hosts_are_reached_directly(

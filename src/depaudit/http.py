@@ -25,7 +25,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -552,14 +552,38 @@ def build_session(
     return session
 
 
+class Pieces:
+    """A body as the chunks it arrived in (libcurl's write callbacks, ~8 kB each over TLS),
+    not joined: the registry's fetch hands them to its decoding worker's pipe as they are
+    (``os.writev``), so theia's 215 MB are not copied once more by the fetch's thread, the
+    scan's busiest (:class:`~depaudit.http_bulk.BulkFetcher` with ``whole=False``).
+    ``len`` is the body's size in bytes; ``bytes(pieces)`` joins them."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self, chunks: Sequence[bytes]) -> None:
+        self.chunks = tuple(chunks)
+        self.size = sum(map(len, self.chunks))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.chunks)
+
+    def __repr__(self) -> str:
+        return f"Pieces({len(self.chunks)} chunks, {self.size} bytes)"
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A response whose body was read under the cap."""
+    """A response whose body was read under the cap: whole, or as :class:`Pieces` where the
+    fetch was asked for them."""
 
     status: int
     url: str
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes | Pieces
 
 
 MAX_REDIRECTS = 10

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import pickle
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -368,3 +369,111 @@ def test_a_system_without_pipe_sizes_leaves_the_pipe_alone(monkeypatch: pytest.M
     finally:
         os.close(reading)
         os.close(writing)
+
+
+def _cut(body: bytes, size: int) -> list[bytes]:
+    """``body`` in chunks of ``size`` bytes, with an empty chunk among them."""
+    chunks = [body[i : i + size] for i in range(0, len(body), size)]
+    return [*chunks[:1], b"", *chunks[1:]]
+
+
+@pytest.mark.parametrize("use_process", [True, False], ids=["worker", "thread"])
+def test_a_body_in_chunks_is_answered_as_the_whole_body(use_process: bool) -> None:
+    """The chunks a body came in (the registry's fetch hands them over unjoined) are
+    decoded as the body they make, by the worker (written to its pipe as they are) and by a
+    thread (joined); so are their sizes in :class:`Decoders`' reckoning."""
+    bodies = [*BODIES, _packument("big", 3000), b"<html>not json</html>"]
+    with Decoders(2, use_process=use_process, behind=1) as decoders:
+        futures = [decoders.submit(_cut(body, size)) for size in (1, 7, 4096) for body in bodies]
+        answers = []
+        for future in futures:
+            try:
+                answers.append(future.result(timeout=60)[0])
+            except ValueError:
+                answers.append(None)
+        assert decoders.in_process is use_process
+        assert decoders._waiting == [0] * len(decoders._waiting)  # every byte counted back
+    assert answers == [_decoded(body) for body in bodies] * 3
+    assert answers[3] is None and answers[-1] is None and answers[-2] is not None
+
+
+def _decoded(body: bytes) -> object:
+    try:
+        return decode(body)
+    except ValueError:
+        return None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(st.binary(max_size=3000), max_size=12),
+    most=st.integers(min_value=1, max_value=5000),
+)
+def test_write_all_writes_every_byte_in_order_whatever_a_call_takes(
+    parts: list[bytes], most: int
+) -> None:
+    """``write_all`` over a real pipe, where each ``writev`` takes at most ``most`` bytes
+    (a short write, as POSIX allows): every byte arrives, once, in order."""
+    import os
+
+    from depaudit.services import registry_decode
+
+    real = os.writev
+    calls: list[int] = []
+
+    def short(fd: int, buffers: list[bytes]) -> int:
+        assert len(buffers) <= registry_decode.IOV_MAX
+        assert len(calls) <= sum(map(len, parts)), "write_all does not move on"
+        taken, room = [], most
+        for buffer in buffers:
+            piece = bytes(buffer[:room])
+            taken.append(piece)
+            room -= len(piece)
+            if not room:
+                break
+        calls.append(sum(map(len, taken)))
+        return real(fd, taken)
+
+    read_end, write_end = os.pipe()
+    got = bytearray()
+    reader = threading.Thread(target=lambda: got.extend(_drain(read_end)))
+    reader.start()
+    with open(write_end, "wb") as stream:
+        original = registry_decode.os.writev
+        registry_decode.os.writev = short  # type: ignore[assignment]
+        try:
+            registry_decode.write_all(stream, list(parts))
+        finally:
+            registry_decode.os.writev = original  # type: ignore[assignment]
+    reader.join()
+    assert bytes(got) == b"".join(parts)
+    assert all(0 < n <= most for n in calls[:-1]) or not parts
+
+
+def _drain(descriptor: int) -> bytes:
+    chunks = []
+    with open(descriptor, "rb", closefd=True) as stream:
+        while chunk := stream.read(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_write_all_takes_more_parts_than_one_writev_can(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More parts than ``IOV_MAX`` (a 10 MB body comes in ~1,200 chunks): several calls, in
+    order; and where there is no ``writev``, one ``write`` each."""
+    import os
+
+    from depaudit.services import registry_decode
+
+    parts = [bytes([i % 251]) * (i % 5) for i in range(3000)]
+    for without_writev in (False, True):
+        if without_writev:
+            monkeypatch.delattr(os, "writev")
+        read_end, write_end = os.pipe()
+        got = bytearray()
+        reader = threading.Thread(target=lambda r=read_end, g=got: g.extend(_drain(r)))
+        reader.start()
+        with open(write_end, "wb") as stream:
+            registry_decode.write_all(stream, parts)
+        reader.join()
+        assert bytes(got) == b"".join(parts)

@@ -412,8 +412,11 @@ class RegistryService(EnrichmentService):
         pending = _Pending(name, url, entry, got.status, etag, modified)
         # a partial, not a closure over ``got``: the Future keeps its callbacks, and with
         # them every body, until the fetch ends (215 MB held for theia's 1,862 packuments)
-        decoded = self._decoder.submit(
-            got.body, got.headers.get("Content-Encoding", ""), self.session.max_body
+        body = got.body
+        decoded = self._decoder.submit(  # (its chunks, as they came: the worker's pipe takes them)
+            body if isinstance(body, bytes) else body.chunks,
+            got.headers.get("Content-Encoding", ""),
+            self.session.max_body,
         )
         decoded.add_done_callback(partial(self._decoded, pending=pending, size=size))
         return pending
@@ -634,6 +637,7 @@ class RegistryService(EnrichmentService):
                         min(self.jobs or DEFAULT_JOBS, count),
                         min(self.jobs or MULTIPLEXED_JOBS, count),
                         inflate=False,  # the decoder inflates, beside the fetch
+                        whole=False,  # and takes each body's chunks as they came
                     )
                     fetcher.get_many(
                         jobs(), answered, admit=self._gate.open, started=started, stop=stop

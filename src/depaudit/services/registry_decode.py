@@ -32,6 +32,7 @@ import sys
 import threading
 import zlib
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from queue import SimpleQueue
@@ -150,6 +151,34 @@ def widen_pipe(descriptor: int, size: int = PIPE_BYTES) -> int:
         return 0
 
 
+#: the most buffers one ``writev`` takes (POSIX's ``IOV_MAX``; Linux's is 1024)
+IOV_MAX = 1024
+
+
+def write_all(stream: IO[bytes], parts: list[bytes]) -> None:
+    """Every byte of ``parts``, in order, to ``stream`` (a pipe), never joined: ``os.writev``
+    of up to :data:`IOV_MAX` of them at a time, the rest of a part cut short first in the
+    next call; ``stream.write`` of each where there is no ``writev`` (not POSIX). OSError as
+    ``write``'s (the worker died)."""
+    stream.flush()  # (nothing is written through its buffer: a frame's bytes stay in order)
+    writev = getattr(os, "writev", None)
+    if writev is None:
+        for part in parts:
+            stream.write(part)
+        stream.flush()
+        return
+    descriptor = stream.fileno()
+    pending: list[bytes | memoryview] = list(parts)
+    first = 0
+    while first < len(pending):
+        written = writev(descriptor, pending[first : first + IOV_MAX])
+        while first < len(pending) and written >= len(pending[first]):
+            written -= len(pending[first])
+            first += 1
+        if written:  # a part cut short: its rest goes first
+            pending[first] = memoryview(pending[first])[written:]
+
+
 def worker_argv() -> list[str]:
     """The worker's command: this module, run by this interpreter."""
     return [sys.executable, "-m", __name__]
@@ -196,11 +225,13 @@ class Decoder:
         return self._live
 
     def submit(
-        self, body: bytes, encoding: str = "", limit: int = 0
+        self, body: Body, encoding: str = "", limit: int = 0
     ) -> Future[tuple[dict[str, Any], int]]:
         """:func:`decode_frame` of a body sent with ``Content-Encoding: encoding``, inflated
         to at most ``limit`` bytes (TooLarge past it; Undecodable for an encoding not
-        asked for or a body not in it; a body as it is has no cap here)."""
+        asked for or a body not in it; a body as it is has no cap here). The body is
+        ``bytes``, or the chunks it came in (:class:`~depaudit.http.Pieces`' ``chunks``),
+        which go to the worker as they are and are joined only for a thread."""
         code = ENCODINGS.get(encoding.strip().lower())
         if code is None:
             refused: Future[tuple[dict[str, Any], int]] = Future()
@@ -213,7 +244,7 @@ class Decoder:
                 self._waiting.append((result, job))
                 self._outbox.put(job)
                 return result
-        return self._in_thread().submit(decode_frame, *job)
+        return self._in_thread().submit(_decode_job, job)
 
     def _in_thread(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -228,10 +259,10 @@ class Decoder:
         try:
             while (job := self._outbox.get()) is not None:
                 body, encoding, limit = job
-                stdin.write(_FRAME.pack(len(body), encoding, limit))
-                stdin.write(body)
-                stdin.flush()
-                del job, body
+                parts = [body] if isinstance(body, bytes) else list(body)
+                frame = _FRAME.pack(sum(map(len, parts)), encoding, limit)
+                write_all(stdin, [frame, *parts])
+                del job, body, parts
         except OSError:
             pass  # the worker died: the reader hands its bodies to a thread
         with contextlib.suppress(OSError):
@@ -279,7 +310,7 @@ class Decoder:
         if self._abandoned:
             return  # never settled: nobody waits on them, and their callbacks need not run
         for future, job in left:
-            self._in_thread().submit(decode_frame, *job).add_done_callback(
+            self._in_thread().submit(_decode_job, job).add_done_callback(
                 partial(_copy, target=future)
             )
 
@@ -358,10 +389,10 @@ class Decoders:
         return any(decoder.in_process for decoder in self._all)
 
     def submit(
-        self, body: bytes, encoding: str = "", limit: int = 0
+        self, body: Body, encoding: str = "", limit: int = 0
     ) -> Future[tuple[dict[str, Any], int]]:
         """:meth:`Decoder.submit` on the decoder with the fewest bytes waiting."""
-        size = len(body)
+        size = len(body) if isinstance(body, bytes) else sum(map(len, body))
         with self._lock:
             if len(self._all) < self._most and min(self._queued) >= self._behind:
                 self._all.append(Decoder(self._use_process))
@@ -408,8 +439,16 @@ def _answer(raw: bytes) -> dict[str, Any] | None:
 
 
 _ANSWERS = frozenset({"ok", "value_error", "crash", "too_large", "undecodable"})
+#: a body: whole, or the chunks it came in
+Body = bytes | Sequence[bytes]
 #: a body, its encoding (AS_IS, ZLIB), its cap once inflated
-_Job = tuple[bytes, int, int]
+_Job = tuple[Body, int, int]
+
+
+def _decode_job(job: _Job) -> tuple[dict[str, Any], int]:
+    """:func:`decode_frame` of a job, its chunks joined (a thread decodes it)."""
+    body, encoding, limit = job
+    return decode_frame(body if isinstance(body, bytes) else b"".join(body), encoding, limit)
 
 
 def _copy(source: Future[Any], *, target: Future[Any]) -> None:
