@@ -112,6 +112,40 @@ def test_end_with_a_process_pool_still_up_ends(tmp_path: Path) -> None:
     assert result.returncode == 5, result.stderr
 
 
+def test_the_program_leaves_its_scan_uncollected_and_unfreed_a_library_call_does_not(
+    tmp_path: Path,
+) -> None:
+    """As the program (``cli.run``), the scan's objects are frozen out of the collector and
+    kept to the process's end, which frees them all at once; ``main`` called as a library
+    (here, in this process) leaves the collector as it was and keeps nothing."""
+    import gc
+
+    from depaudit import gcpause
+
+    script = (
+        "import gc, sys\n"
+        "from depaudit import cli\n"
+        "real = cli.end\n"
+        "from depaudit import gcpause\n"
+        "def end(code):\n"
+        "    print('frozen', gc.get_freeze_count(), 'kept', len(gcpause._kept),"
+        " 'on', gc.isenabled(), file=sys.stderr)\n"
+        "    real(code)\n"
+        "cli.end = end\n"
+        f"sys.argv = ['depaudit', 'scan', {str(EXAMPLE)!r}, '--offline', '--format', 'json',"
+        f" '--cache-dir', {str(tmp_path)!r}]\n"
+        "cli.run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("{"), done.stderr
+    words = done.stderr.split()
+    assert words[0] == "frozen" and int(words[1]) > 10_000
+    assert words[2:] == ["kept", "1", "on", "True"]
+
+    assert main(["scan", str(EXAMPLE), "--offline", "--cache-dir", str(tmp_path)]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and gcpause._kept == []
+
+
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "scan" in capsys.readouterr().err

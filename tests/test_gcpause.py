@@ -26,3 +26,20 @@ def test_frozen_moves_what_exists_out_and_back() -> None:
     with gcpause.frozen():
         assert gc.get_freeze_count() > before
     assert gc.get_freeze_count() == 0
+
+
+def test_paused_keep_out_leaves_what_the_block_made_out_of_collections() -> None:
+    """For a block the process ends after: on the way out, everything alive is frozen first,
+    so turning the collector back on does not have it scan the block's objects again."""
+    assert gc.get_freeze_count() == 0
+    try:
+        with gcpause.paused(keep_out=True):
+            made = [[i] for i in range(5000)]
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= len(made)
+    finally:
+        gc.unfreeze()
+    with gcpause.paused():
+        pass
+    assert gc.get_freeze_count() == 0  # (without keep_out, nothing is frozen)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from depaudit import __version__
+from depaudit import __version__, gcpause
 from depaudit.code.command import add_code_parser, run_code
 from depaudit.config import Settings, env_bool, env_choice, env_value
 from depaudit.errors import DepauditError, ExitCode, ServiceError, UsageError, print_error
@@ -225,7 +225,6 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
 
     asked = query_for(settings)  # npm's answer, if the registry is npm's to say: before imports
     with asked or nullcontext():
-        from depaudit import gcpause
         from depaudit.app import exit_code, scan
         from depaudit.audit import utc_now
         from depaudit.formats.registry import get_format
@@ -234,12 +233,13 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
         # one scan, then the process ends: every stage allocates mostly acyclic objects (freed
         # by reference counting), and the cyclic collector's passes over a heap of a large tree
         # cost a fifth of a 50,000-entry scan (benchmarks/README.md, size ladder)
-        with gcpause.paused():
+        with gcpause.paused(keep_out=gcpause.ending):
             result = scan(settings, clock or utc_now, asked=asked, queried=True)
             # the text in pieces, written as they are made: a 50,000-package JSON report is
             # never whole in memory
             chosen = result.settings
             emit(get_format(chosen.format).render_chunks(result.report), chosen.output)
+        gcpause.keep(result)  # (the program: freed with the process)
     return exit_code(result)
 
 
@@ -324,6 +324,7 @@ def _fast_forms(args: argparse.Namespace) -> None:
 def run() -> NoReturn:
     """The program (``depaudit``, ``python -m depaudit``): :func:`main`, then the process
     ends without tearing the interpreter down, as :func:`end` says."""
+    gcpause.ending = True  # (what a command made need not be collected or freed)
     end(main())
 
 
