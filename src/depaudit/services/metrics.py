@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from depaudit.versions import version_or_none
 
 if TYPE_CHECKING:  # the decoding worker imports this module, and needs no facts
@@ -120,7 +118,9 @@ def extract_body(body: bytes) -> dict[str, Any]:
     decoder, decode_error = _slim_decoder()
     try:
         slim = decoder.decode(body)
-    except decode_error:
+    except decode_error:  # (orjson imported here: the decoding worker needs it for no other
+        import orjson  # body, and its import is ~12 ms of the worker's start)
+
         return extract(orjson.loads(body))  # raises ValueError on non-JSON
     doc: dict[str, Any] = {
         "time": slim.time,
