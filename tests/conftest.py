@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -64,3 +68,22 @@ def corpus() -> Path:
     if CORPUS is None:
         pytest.skip("the shared corpus (../shared/corpus) is not present")
     return CORPUS
+
+
+def modules_loaded(
+    code: str, modules: Sequence[str], env: Mapping[str, str] | None = None
+) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded once it has run ``code``: the
+    start-up cost of a command or a module, what it imports (sorted)."""
+    wanted = tuple(modules)
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {wanted!r} if m in sys.modules))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=dict(env) if env is not None else None,
+    )
+    loaded: list[str] = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    return loaded

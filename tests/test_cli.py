@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ASSETS
+from conftest import ASSETS, modules_loaded
 from depaudit import __version__
 from depaudit.cli import main
 
@@ -339,12 +339,8 @@ def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    depaudit.cli.main(['scan', '--lockfile', {str(lock)!r}, '--offline',\n"
         f"        '--no-registry', '--no-npm', '--no-code', '--cache-dir', {str(tmp_path)!r}])\n"
-        "print(sorted(m for m in ('requests', 'urllib3', 'http.client') if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded(code, ("requests", "urllib3", "http.client")) == []
 
 
 def test_the_cache_command_loads_no_models(tmp_path: Path) -> None:
@@ -352,16 +348,12 @@ def test_the_cache_command_loads_no_models(tmp_path: Path) -> None:
     (their dataclasses take ~20 ms to generate): the cache's ``CacheEntry`` gets its
     ``__init__`` from ``depaudit.slots``, not from ``depaudit.models``."""
     code = (
-        "import sys, io, contextlib\n"
+        "import io, contextlib\n"
         "import depaudit.cli\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    depaudit.cli.main(['cache', 'info', '--cache-dir', {str(tmp_path)!r}])\n"
-        "print(sorted(m for m in ('depaudit.cache', 'depaudit.models') if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert out.stdout.strip() == "['depaudit.cache']"
+    assert modules_loaded(code, ("depaudit.cache", "depaudit.models")) == ["depaudit.cache"]
 
 
 HEAVY = ("requests", "urllib3", "yaml", "nodesemver", "numpy", "numba", "tree_sitter", "tabulate")
@@ -370,15 +362,7 @@ HEAVY = ("requests", "urllib3", "yaml", "nodesemver", "numpy", "numba", "tree_si
 def test_importing_the_cli_loads_no_heavy_library() -> None:
     """Start-up cost (issue 17): ``import depaudit.cli`` imports none of the libraries that only
     some runs need: the network stack, YAML, node-semver, the heap and code analysers."""
-    code = (
-        "import sys\n"
-        "import depaudit.cli\n"
-        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded("import depaudit.cli", HEAVY) == []
 
 
 def test_a_second_offline_scan_reads_no_yaml(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -484,16 +483,10 @@ def test_the_worker_starts_without_what_it_does_not_use() -> None:
     """Start-up cost, paid by each worker on the core the fetch's decoding needs: its module
     imports neither orjson (~12 ms, only for a body msgspec's decoder refuses) nor the HTTP
     stack, the models or PyYAML."""
+    from conftest import modules_loaded
+
     heavy = ("orjson", "requests", "urllib3", "depaudit.models", "yaml")
-    code = (
-        "import sys\n"
-        "import depaudit.services.registry_decode\n"
-        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded("import depaudit.services.registry_decode", heavy) == []
     # (and a body msgspec's decoder refuses still decodes, through orjson, imported then)
     from depaudit.services import metrics
 
