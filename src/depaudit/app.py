@@ -32,10 +32,7 @@ from depaudit.text import terminal_safe, valid_unicode
 if TYPE_CHECKING:  # (npm ls is imported where it runs)
     from depaudit.sources.npm_ls_run import NpmLs
 
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 PROG = "depaudit"
 

@@ -36,10 +36,7 @@ if TYPE_CHECKING:  # imported in build_report when the settings ask for them
     from depaudit.services.github_repo import GithubRepoService
     from depaudit.services.registry import RegistryService
 
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 Clock = Callable[[], datetime]
 

@@ -32,18 +32,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 import platformdirs
 
 from depaudit.errors import ConfigError
-from depaudit.slots import slot_init
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass, slot_init
 
 SCHEMA = "v2"
 #: folders of older cache versions: never read, removed by ``cache clear``

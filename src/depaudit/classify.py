@@ -10,16 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from depaudit.bundled import load_bundled_yaml
 from depaudit.errors import ConfigError
 from depaudit.models import LeakClass
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 RULES_FILE = "leak-cwes.yaml"
 _CWE = re.compile(r"^(?:CWE-?)?(\d+)$", re.IGNORECASE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from functools import cmp_to_key
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nodesemver
 
@@ -14,12 +14,8 @@ from depaudit.code.model import finding_to_dict
 from depaudit.formats.md_text import MARKER, code, signal_reasons
 from depaudit.models import CodeFinding, DependencyTree, Report, Suspect
 from depaudit.scoring.rank import TIER_ORDER
+from depaudit.slots import dataclass
 from depaudit.text import valid_unicode
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
 
 
 @dataclass(frozen=True, slots=True)

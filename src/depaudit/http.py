@@ -47,11 +47,7 @@ from depaudit import __version__
 from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
 from depaudit.errors import TLS_ERROR, ConfigError
 from depaudit.npm_network import bypasses_proxy, read_pem_file
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 USER_AGENT = f"depaudit/{__version__}"
 DEFAULT_CONNECT_TIMEOUT = 10.0

@@ -11,18 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from depaudit.errors import ConfigError
 from depaudit.models import Report, Suspect
 from depaudit.ranges import RangeError, validate_npm_range
 from depaudit.scoring.rank import rank, rescore
 from depaudit.scoring.rules import Weights, covers
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 KEYS = frozenset({"package", "range", "advisory", "reason", "until"})
 

@@ -16,15 +16,10 @@ from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from depaudit.overrides import Override
-from depaudit.slots import slot_init
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass, slot_init
 
 
 class DepType(StrEnum):

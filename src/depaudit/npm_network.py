@@ -30,15 +30,11 @@ import shutil
 from collections.abc import Callable, Container, Mapping
 from dataclasses import field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from depaudit.errors import ConfigError
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 #: npm's settings for the network that depaudit applies to registry requests (see NpmNetwork)
 NETWORK_KEYS = frozenset({"proxy", "https-proxy", "noproxy", "strict-ssl", "ca", "cafile"})

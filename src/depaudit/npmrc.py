@@ -51,10 +51,7 @@ from depaudit.npm_process import NPM_CONFIG_TIMEOUT, RegistryQuery, npm_answer
 if TYPE_CHECKING:
     from depaudit.config import Settings
 
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 
 class NoRegistry(ConfigError):

@@ -23,14 +23,10 @@ dependency from being called drift.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from depaudit.slots import dataclass
 from depaudit.text import split_name_spec
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
 
 #: where the root's own specs are (``_dependencies`` is npm ls --long's copy of them)
 _DEPENDENCY_FIELDS = (

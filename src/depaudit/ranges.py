@@ -21,14 +21,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from depaudit.slots import dataclass
 from depaudit.versions import parse_version
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
 
 ANY_RANGES = frozenset({"*", "", "x", "X"})
 UNKNOWN = "unknown"

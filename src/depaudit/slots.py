@@ -18,8 +18,8 @@ case is left to ``dataclasses.dataclass`` itself: another Python (3.13 makes eve
 one ``exec``, and its ``__eq__`` differs), other options than ``frozen=True, slots=True``, a
 field not in ``__init__`` or keyword-only, ``InitVar``, ``__post_init__``, a dataclass base,
 or a class that writes any of these methods itself.
-Modules import it as ``dataclass`` for the runtime and the standard one for type checkers
-(``if TYPE_CHECKING``), so mypy checks the classes as the dataclasses they are.
+It is marked ``typing.dataclass_transform``, so mypy checks the classes it makes as the
+dataclasses they are (their ``__init__``, frozen fields, ``replace`` and ``fields``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import MISSING, FrozenInstanceError, fields
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform
 
 _T = TypeVar("_T")
 
@@ -105,6 +105,7 @@ _MADE_HERE = (
 )
 
 
+@dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
 def dataclass(cls: type[_T] | None = None, /, **options: Any) -> Any:
     """``dataclasses.dataclass(cls, **options)``, the same class, made with one ``exec``
     instead of six where that is known to give the same (see the module): ``frozen=True,

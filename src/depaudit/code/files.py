@@ -14,10 +14,7 @@ from depaudit.code.model import SkippedFile
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 #: the app's source files (``.d.ts`` declarations hold no runtime code and are left out)
 CODE_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"})

@@ -4,14 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from depaudit.models import CodeFinding, Tier
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 
 @dataclass(frozen=True, slots=True)

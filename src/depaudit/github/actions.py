@@ -8,14 +8,10 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from depaudit.errors import ConfigError, InputError
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 #: GitHub refuses a step summary over 1 MiB; stay a little under it
 SUMMARY_LIMIT_BYTES = 1024 * 1024 - 1024

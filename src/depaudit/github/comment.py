@@ -10,16 +10,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from depaudit.errors import ConfigError, UsageError
 from depaudit.github.actions import ActionsEnv, pull_request_number, read_event, truncate_chars
 from depaudit.github_client import GitHubClient, require_token
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 MARKER = "<!-- depaudit -->"
 #: GitHub rejects issue comment bodies over 65,536 characters

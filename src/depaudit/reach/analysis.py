@@ -22,18 +22,13 @@ import os
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
-from typing import TYPE_CHECKING
 
 from depaudit.js.specifiers import split_package
 from depaudit.models import DependencyTree, DepType, Importer, Package, PlacementRuntime, Runtime
 from depaudit.reach.entries import Discovery, discover
 from depaudit.reach.imports import FactCache
 from depaudit.reach.resolve import IMPORT_CONDITIONS, REQUIRE_CONDITIONS, Resolver
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 _NM = os.sep + "node_modules" + os.sep
 _MAX_CHAIN = 12

@@ -21,14 +21,9 @@ import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import field
-from typing import TYPE_CHECKING
 
 from depaudit.reach.resolve import IMPORT_CONDITIONS, REQUIRE_CONDITIONS, Resolver, all_targets
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 #: commands whose first file argument is the script they run
 RUNNERS = frozenset(

@@ -18,10 +18,7 @@ from depaudit.js.parser import Grammar, grammar_for, parse, string_value, text
 if TYPE_CHECKING:
     from tree_sitter import Node, Query
 
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 Kind = Literal["require", "import", "dynamic"]
 

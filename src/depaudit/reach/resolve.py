@@ -16,14 +16,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from depaudit.js.specifiers import split_package
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 #: Node's built-in modules (``node:`` prefix optional); subpaths like ``fs/promises`` too.
 #: ``node:test``, ``node:sqlite`` and ``node:sea`` exist only with the prefix.

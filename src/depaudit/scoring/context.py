@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from depaudit.errors import ConfigError
 from depaudit.models import (
@@ -25,12 +25,7 @@ from depaudit.models import (
 )
 from depaudit.ranges import RangeError, npm_satisfies
 from depaudit.scoring.weights import DAYS_PER_YEAR, WEIGHTS_RESOURCE, Weights
-from depaudit.slots import slot_init
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass, slot_init
 
 
 @dataclass(frozen=True, slots=True)

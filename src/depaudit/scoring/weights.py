@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from depaudit.bundled import load_bundled_yaml
 from depaudit.errors import ConfigError
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 DAYS_PER_YEAR = 365.25
 WEIGHTS_RESOURCE = "scoring.yaml"

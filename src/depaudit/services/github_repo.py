@@ -18,17 +18,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from depaudit.cache import Cache
 from depaudit.github_client import GitHubClient, GitHubError, GitHubRateLimitError
 from depaudit.models import PackageFacts, Suspect
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 NAMESPACE = "github-repo"
 DEFAULT_TTL = 24 * 3600.0

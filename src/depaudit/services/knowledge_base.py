@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field, fields, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from depaudit.bundled import BundledDataError, fast_form, parse_bundled_yaml, read_bundled
 from depaudit.classify import RULES_FILE, classify, normalize_cwe
@@ -25,11 +25,7 @@ from depaudit.errors import DepauditError
 from depaudit.models import KnownLeak, KnownLeakKind, LeakClass, PackageFacts
 from depaudit.ranges import RangeError, npm_satisfies, validate_npm_range
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 KNOWN_LEAKS_FILE = "known-leaks.yaml"
 LEAK_PRONE_FILE = "leak-prone.yaml"

@@ -23,10 +23,7 @@ from depaudit.versions import version_or_none
 if TYPE_CHECKING:  # the decoding worker imports this module, and needs no facts
     from depaudit.models import PackageFacts
 
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 DAY = 86400.0
 YEAR = 365.25 * DAY

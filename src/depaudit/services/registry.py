@@ -54,10 +54,7 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm s
     from depaudit.http import DepauditSession
     from depaudit.services.registry_decode import Decoders
 
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 NAMESPACE = "registry"
 ACCEPT_FULL = "application/json"

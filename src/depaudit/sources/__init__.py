@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from depaudit.budget import Budget
 from depaudit.errors import InputError
+from depaudit.slots import dataclass
 from depaudit.sources.interface import DependencySource
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
 
 
 @dataclass(frozen=True, slots=True)

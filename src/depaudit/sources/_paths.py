@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from depaudit.budget import PATH_DEPTH
 from depaudit.models import Dependency, DepType, Importer
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 #: names kept in a path by default (--depth-budget); a deeper placement's path keeps the
 #: first :data:`PATH_HEAD` names, one marker naming how many were left out, and the last

@@ -16,10 +16,7 @@ from depaudit.code.analysis import (
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same classes, made faster: depaudit.slots
-    from depaudit.slots import dataclass
+from depaudit.slots import dataclass
 
 
 @dataclass(frozen=True, slots=True)
