@@ -101,10 +101,7 @@ def check(facts: Mapping[str, PackageFacts]) -> tuple[dict[str, PackageFacts], l
         return out, warnings
     for key, fact in facts.items():
         deprecation = bool(stripped) and fact.deprecation_known and fact.deprecated is None
-        if deprecation and times:
-            out[key] = fact.evolve(**_NO_DEPRECATION, **_NO_TIMES)
-        elif deprecation:
-            out[key] = fact.evolve(**_NO_DEPRECATION)
-        elif times:
-            out[key] = fact.evolve(**_NO_TIMES)
+        changes = {**(_NO_DEPRECATION if deprecation else {}), **(_NO_TIMES if times else {})}
+        if changes:
+            out[key] = fact.evolve(**changes)
     return out, warnings
