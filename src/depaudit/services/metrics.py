@@ -213,7 +213,8 @@ def _stable_key(version: str) -> tuple[int, int, int, int] | None:
     return _order_key(parsed)
 
 
-def _days(later: datetime, earlier: datetime) -> float:
+def days_between(later: datetime, earlier: datetime) -> float:
+    """Days from ``earlier`` to ``later``, to the hundredth (a package's ages)."""
     return round((later - earlier).total_seconds() / DAY, 2)
 
 
@@ -468,8 +469,8 @@ def facts_for(name: str, version: str, data: Mapping[str, Any], now: datetime) -
         minors_behind=counts[2] if counts else None,
         patches_behind=counts[3] if counts else None,
         libyears=libyears,
-        age_days=_days(now, installed_at) if installed_at else None,
-        days_since_release=_days(now, last_release) if last_release else None,
+        age_days=days_between(now, installed_at) if installed_at else None,
+        days_since_release=days_between(now, last_release) if last_release else None,
         deprecated=mine.message if mine is not None else None,
         deprecation_known=present,
         package_deprecated=(newest.message is not None) if newest is not None else None,

@@ -27,11 +27,11 @@ import orjson
 from depaudit import __version__
 from depaudit.models import PackageFacts
 from depaudit.services.interface import PackageRef
+from depaudit.services.metrics import days_between
 
 NAMESPACE = "registry-facts"
 FORM = 1  # bump when the facts computed from an entry change meaning
 KEEP_SECONDS = 14 * 86400.0
-DAY = 86400.0
 
 _PLAIN = (
     "in_registry",
@@ -128,8 +128,8 @@ def _dates(column: Sequence[str | None]) -> list[datetime | None]:
 
 def _ages(now: datetime, column: Sequence[datetime | None]) -> list[float | None]:
     """Days from each date to ``now``, as :func:`depaudit.services.metrics.facts_for`
-    counts them."""
-    return [None if d is None else round((now - d).total_seconds() / DAY, 2) for d in column]
+    counts them (with the same function)."""
+    return [None if d is None else days_between(now, d) for d in column]
 
 
 def decode(rows: object, now: datetime) -> dict[str, PackageFacts]:
