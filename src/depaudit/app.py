@@ -26,13 +26,13 @@ from depaudit.npm_process import RegistryQuery
 from depaudit.npmrc import query_for
 from depaudit.output import write_report
 from depaudit.scoring import LeakScorer, at_or_above
+from depaudit.slots import dataclass
 from depaudit.sources.loader import load_tree, npm_ls_ahead
 from depaudit.text import terminal_safe, valid_unicode
 
 if TYPE_CHECKING:  # (npm ls is imported where it runs)
     from depaudit.sources.npm_ls_run import NpmLs
 
-from depaudit.slots import dataclass
 
 PROG = "depaudit"
 

@@ -28,6 +28,7 @@ from depaudit.models import (
 from depaudit.scoring import LeakScorer
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 from depaudit.services.knowledge_base import KnowledgeBaseService
+from depaudit.slots import dataclass
 from depaudit.tree import find_problems
 
 if TYPE_CHECKING:  # imported in build_report when the settings ask for them
@@ -36,7 +37,6 @@ if TYPE_CHECKING:  # imported in build_report when the settings ask for them
     from depaudit.services.github_repo import GithubRepoService
     from depaudit.services.registry import RegistryService
 
-from depaudit.slots import dataclass
 
 Clock = Callable[[], datetime]
 

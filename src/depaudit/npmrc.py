@@ -47,11 +47,10 @@ from depaudit.npm_network import (
     redact_url,
 )
 from depaudit.npm_process import NPM_CONFIG_TIMEOUT, RegistryQuery, npm_answer
+from depaudit.slots import dataclass
 
 if TYPE_CHECKING:
     from depaudit.config import Settings
-
-from depaudit.slots import dataclass
 
 
 class NoRegistry(ConfigError):

@@ -10,11 +10,11 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from depaudit.code.model import SkippedFile
+from depaudit.slots import dataclass
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
-from depaudit.slots import dataclass
 
 #: the app's source files (``.d.ts`` declarations hold no runtime code and are left out)
 CODE_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"})

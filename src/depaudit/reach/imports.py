@@ -14,11 +14,11 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from depaudit.js.parser import Grammar, grammar_for, parse, string_value, text
+from depaudit.slots import dataclass
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Query
 
-from depaudit.slots import dataclass
 
 Kind = Literal["require", "import", "dynamic"]
 

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from depaudit.slots import dataclass
 from depaudit.versions import version_or_none
 
 if TYPE_CHECKING:  # the decoding worker imports this module, and needs no facts
     from depaudit.models import PackageFacts
 
-from depaudit.slots import dataclass
 
 DAY = 86400.0
 YEAR = 365.25 * DAY

@@ -47,6 +47,7 @@ from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services import registry_snapshot as snapshot
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
+from depaudit.slots import dataclass
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
     from concurrent.futures import Future
@@ -54,7 +55,6 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm s
     from depaudit.http import DepauditSession
     from depaudit.services.registry_decode import Decoders
 
-from depaudit.slots import dataclass
 
 NAMESPACE = "registry"
 ACCEPT_FULL = "application/json"

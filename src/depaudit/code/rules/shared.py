@@ -12,11 +12,10 @@ from depaudit.code.analysis import (
     FileContext,
     callee_parts,
 )
+from depaudit.slots import dataclass
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-from depaudit.slots import dataclass
 
 
 @dataclass(frozen=True, slots=True)
