@@ -63,6 +63,16 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_shipped_fast_forms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process tests build the bundled data's fast forms into their cache folder, whether
+    or not the install step shipped them (``setup.py``; tests/test_build.py tests those):
+    what the tests of the fast forms and of the first run's imports are about."""
+    from depaudit import bundled
+
+    monkeypatch.setattr(bundled, "_read_shipped", False)
+
+
 @pytest.fixture
 def corpus() -> Path:
     if CORPUS is None:

@@ -215,3 +215,89 @@ def test_a_no_cache_scan_writes_no_fast_form(
     assert main([*args, "--output", str(tmp_path / "b.json")]) in (0, 1)
     assert _forms("knowledge-base") != []
     knowledge_base.load_knowledge_base.cache_clear()
+
+
+# -- shipped fast forms: built by the install step (setup.py), read before the cache ---------
+
+
+@pytest.fixture
+def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Forms made by :func:`bundled.build_forms`, as the install step makes them, read as the
+    installation's own (tests/conftest.py turns that off for every other test)."""
+    folder = tmp_path / "shipped"
+    made = bundled.build_forms(folder)
+    assert sorted(p.name for p in made) == sorted(p.name for p in folder.iterdir())
+    monkeypatch.setattr(bundled, "shipped_dir", lambda: folder)
+    monkeypatch.setattr(bundled, "_read_shipped", True)
+    bundled.use_fast_forms(True, tmp_path / "cache")
+    return folder
+
+
+def _no_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(name: str, text: str) -> object:
+        raise AssertionError(f"{name} parsed although a fast form is there")
+
+    monkeypatch.setattr(knowledge_base, "parse_bundled_yaml", refuse)
+    monkeypatch.setattr(bundled, "parse_bundled_yaml", refuse)
+
+
+def test_build_forms_makes_one_form_per_kind_a_run_reads(shipped: Path) -> None:
+    kinds = sorted(p.name.rsplit("-", 1)[0] for p in shipped.iterdir())
+    assert kinds == ["knowledge-base", "yaml-leak-cwes.yaml", "yaml-scoring.yaml"]
+
+
+def test_shipped_forms_are_read_first_and_nothing_is_built_or_stored(
+    shipped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = knowledge_base.build_knowledge_base()
+    scoring = bundled.parse_bundled_yaml("scoring.yaml", bundled.read_bundled("scoring.yaml"))
+    _no_yaml(monkeypatch)
+    assert _fresh_kb() == built
+    assert bundled.load_bundled_yaml("scoring.yaml") == scoring
+    assert not bundled.fast_form_dir().exists()
+    knowledge_base.load_knowledge_base.cache_clear()
+
+
+def test_no_cache_still_reads_the_shipped_forms(
+    shipped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They are part of the installed package, not of the cache folder."""
+    built = knowledge_base.build_knowledge_base()
+    bundled.use_fast_forms(False)
+    _no_yaml(monkeypatch)
+    assert _fresh_kb() == built
+    knowledge_base.load_knowledge_base.cache_clear()
+
+
+def test_a_shipped_form_of_other_data_is_not_read(shipped: Path, data_copy: Path) -> None:
+    """A data file changed since the build: its form has another name, so the run builds
+    (and caches) the form of the data it has."""
+    path = data_copy / "known-leaks.yaml"
+    first = knowledge_base.build_knowledge_base().entries[0]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(f"id: {first.id}\n", f"id: {first.id}-edited\n"), encoding="utf-8")
+    after = _fresh_kb()
+    assert after.entries[0].id == f"{first.id}-edited"
+    assert len(_forms("knowledge-base")) == 1  # built into the cache folder
+    knowledge_base.load_knowledge_base.cache_clear()
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b'{"key": "other", "value": 1}'])
+def test_a_damaged_shipped_form_is_passed_over(shipped: Path, damage: bytes) -> None:
+    built = knowledge_base.build_knowledge_base()
+    (form,) = shipped.glob("knowledge-base-*.json")
+    form.write_bytes(damage)
+    assert _fresh_kb() == built
+    assert len(_forms("knowledge-base")) == 1  # built and cached; the shipped one untouched
+    assert form.read_bytes() == damage
+    knowledge_base.load_knowledge_base.cache_clear()
+
+
+def test_build_forms_never_reads_an_older_build(shipped: Path) -> None:
+    """Building again where the forms are already shipped (and read first at run time) still
+    builds every one of them, and leaves the run's settings as they were."""
+    before = sorted(p.name for p in shipped.iterdir())
+    remade = bundled.build_forms(shipped)
+    assert sorted(p.name for p in remade) == before
+    assert all(json.loads(p.read_bytes())["key"] in p.name for p in remade)
+    assert bundled._read_shipped is True and bundled.fast_form_dir().parent.name == "cache"

@@ -368,11 +368,14 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
 
 def test_a_second_offline_scan_reads_no_yaml(tmp_path: Path) -> None:
     """The bundled data is read from its fast form (depaudit.bundled) once it was built: the
-    second offline scan of a package-lock imports neither PyYAML nor the table renderer."""
+    second offline scan of a package-lock imports neither PyYAML nor the table renderer. (The
+    forms the install shipped are not read here: tests/test_build.py has the first run with
+    them.)"""
     lock = ASSETS / "projects" / "broken" / "package-lock.json"
     code = (
         "import sys, io, contextlib\n"
-        "import depaudit.cli\n"
+        "import depaudit.cli, depaudit.bundled\n"
+        "depaudit.bundled._read_shipped = False\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    depaudit.cli.main(['scan', '--lockfile', {str(lock)!r}, '--offline', '--format',\n"
         f"        'json', '--no-registry', '--no-npm', '--cache-dir', {str(tmp_path)!r}])\n"
