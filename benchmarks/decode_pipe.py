@@ -4,7 +4,7 @@
 
 Over the recorded packuments of a lockfile (``benchmarks/recordings/packuments/``, made by
 ``benchmarks/record.py``; theia's by default), each pair starts the registry's decoding
-worker (``python -m depaudit.services.registry_decode``, as the scan starts it) twice, in
+worker (``python -m depaudit.services.decode_worker``, as the scan starts it) twice, in
 alternating order: once with its input pipe left at the system's default (64 kB on Linux),
 once widened as ``Decoder`` widens it (``registry_decode.widen_pipe``). A thread of this
 process writes every body to it in the scan's frames while this one reads the answers, so
@@ -12,7 +12,7 @@ both sides of the pipe work as they do in a scan. Printed per run: wall seconds 
 the last answer, the worker's CPU (``RUSAGE_CHILDREN``, its start-up included) and the
 pipe's size; then the medians and the median of the pairs' ratios.
 
-For scale, it also prints the CPU of ``registry_decode.serve`` over the same frames read from
+For scale, it also prints the CPU of ``decode_worker.serve`` over the same frames read from
 memory (no pipe, no process): what the worker's work costs without the crossing.
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from benchmarks.decode import DEFAULT, recorded_bodies
 from benchmarks.measure import median
 from benchmarks.replay import PACKUMENTS
-from depaudit.services import registry_decode
+from depaudit.services import decode_worker, registry_decode
 
 
 def children_cpu() -> float:
@@ -58,7 +58,7 @@ def through_worker(bodies: list[bytes], widen: bool) -> tuple[float, float, int]
 
     def feed() -> None:
         for body in bodies:
-            stdin.write(registry_decode._FRAME.pack(len(body), registry_decode.AS_IS, 0))
+            stdin.write(decode_worker._FRAME.pack(len(body), decode_worker.AS_IS, 0))
             stdin.write(body)
             stdin.flush()
         stdin.close()
@@ -66,8 +66,8 @@ def through_worker(bodies: list[bytes], widen: bool) -> tuple[float, float, int]
     feeder = threading.Thread(target=feed)
     feeder.start()
     answers = 0
-    while (head := registry_decode._read_exact(worker.stdout, 8)) is not None:
-        raw = registry_decode._read_exact(worker.stdout, registry_decode._LENGTH.unpack(head)[0])
+    while (head := decode_worker._read_exact(worker.stdout, 8)) is not None:
+        raw = decode_worker._read_exact(worker.stdout, decode_worker._LENGTH.unpack(head)[0])
         if raw is None:
             break
         answers += 1
@@ -83,11 +83,11 @@ def from_memory(bodies: list[bytes]) -> float:
     """CPU seconds of ``serve`` over the same frames, read from memory in this process."""
     frames = io.BytesIO()
     for body in bodies:
-        frames.write(registry_decode._FRAME.pack(len(body), registry_decode.AS_IS, 0))
+        frames.write(decode_worker._FRAME.pack(len(body), decode_worker.AS_IS, 0))
         frames.write(body)
     source = io.BufferedReader(io.BytesIO(frames.getvalue()))
     start = time.process_time()
-    registry_decode.serve(source, io.BytesIO())
+    decode_worker.serve(source, io.BytesIO())
     return time.process_time() - start
 
 

@@ -774,18 +774,18 @@ def test_no_request_starts_while_bodies_wait_for_a_slow_decoder(
     the requests in flight (without the gate every body would be held at once)."""
     import time as clock
 
-    from depaudit.services import registry_decode
+    from depaudit.services import decode_worker
 
     names = [f"pkg-{i}" for i in range(24)]
     for name in names:
         fake_registry.add({**_one_release(name), "readme": "r" * 1_000_000})
-    real = registry_decode.pack_body
+    real = decode_worker.pack_body
 
     def slow(body: bytes) -> dict[str, Any]:
         clock.sleep(0.05)
         return real(body)
 
-    monkeypatch.setattr(registry_decode, "pack_body", slow)
+    monkeypatch.setattr(decode_worker, "pack_body", slow)
     service = RegistryService(
         NpmConfig(registry=fake_registry.url), build_session(2, retries=0), None, jobs=2
     )

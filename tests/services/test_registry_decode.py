@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from depaudit.services.registry_decode import Decoder, Decoders, decode, decode_workers
+from depaudit.services.decode_worker import decode
+from depaudit.services.registry_decode import Decoder, Decoders, decode_workers
 
 
 def _packument(name: str, versions: int = 3, **extra: object) -> bytes:
@@ -211,7 +212,7 @@ def test_an_abandoned_decoder_ends_at_once_without_decoding_the_rest() -> None:
 
 
 def _inflated(body: bytes, limit: int) -> object:
-    from depaudit.services.registry_decode import ZLIB, TooLarge, Undecodable, inflate
+    from depaudit.services.decode_worker import ZLIB, TooLarge, Undecodable, inflate
 
     try:
         return inflate(body, ZLIB, limit)
@@ -222,9 +223,9 @@ def _inflated(body: bytes, limit: int) -> object:
 def test_isal_inflates_the_registry_bodies() -> None:
     from isal import isal_zlib
 
-    from depaudit.services import registry_decode
+    from depaudit.services import decode_worker
 
-    assert registry_decode.INFLATING is isal_zlib  # a dependency: installed with depaudit
+    assert decode_worker.INFLATING is isal_zlib  # a dependency: installed with depaudit
 
 
 @settings(max_examples=150, deadline=None)
@@ -245,18 +246,18 @@ def test_isal_and_zlib_inflate_alike(
 
     from isal import isal_zlib
 
-    from depaudit.services import registry_decode
+    from depaudit.services import decode_worker
 
     body = gzip.compress(data, level) if wrapper == "gzip" else zlib.compress(data, level)
     body = body[: len(body) - cut] if cut < len(body) else body
     results = []
     for module in (isal_zlib, zlib):
-        saved = registry_decode.INFLATING
-        registry_decode.INFLATING = module
+        saved = decode_worker.INFLATING
+        decode_worker.INFLATING = module
         try:
             results.append(_inflated(body, limit))
         finally:
-            registry_decode.INFLATING = saved
+            decode_worker.INFLATING = saved
     assert results[0] == results[1]
     if cut == 0 and len(data) <= limit:
         assert results[0] == data
@@ -482,11 +483,16 @@ def test_write_all_takes_more_parts_than_one_writev_can(monkeypatch: pytest.Monk
 def test_the_worker_starts_without_what_it_does_not_use() -> None:
     """Start-up cost, paid by each worker on the core the fetch's decoding needs: its module
     imports neither orjson (~12 ms, only for a body msgspec's decoder refuses) nor the HTTP
-    stack, the models or PyYAML."""
+    stack, the models or PyYAML, nor the threads, futures and subprocesses of the side that
+    feeds it (registry_decode.py)."""
     from conftest import modules_loaded
+    from depaudit.services import registry_decode
 
+    assert registry_decode.worker_argv()[1:] == ["-m", "depaudit.services.decode_worker"]
     heavy = ("orjson", "requests", "urllib3", "depaudit.models", "yaml")
-    assert modules_loaded("import depaudit.services.registry_decode", heavy) == []
+    feeding = ("subprocess", "threading", "concurrent.futures", "queue")
+    found = modules_loaded("import depaudit.services.decode_worker", heavy + feeding)
+    assert found == []
     # (and a body msgspec's decoder refuses still decodes, through orjson, imported then)
     from depaudit.services import metrics
 

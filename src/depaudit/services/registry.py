@@ -447,7 +447,7 @@ class RegistryService(EnrichmentService):
     @staticmethod
     def _outcome(pending: _Pending, decoded: Future[tuple[dict[str, Any], int]]) -> _Outcome:
         """The outcome of a decoded body."""
-        from depaudit.services.registry_decode import TooLarge, Undecodable
+        from depaudit.services.decode_worker import TooLarge, Undecodable
 
         try:
             data = decoded.result()[0]

@@ -9,16 +9,14 @@ the transfers go on. A big fetch starts a second one when the first falls behind
 (:class:`Decoders`, where the scan may use two cores): with one, theia's last bodies from the
 registry were still being decoded 0.26-0.6 s after the last answer came in.
 
-:class:`Decoder` starts ``python -m depaudit.services.registry_decode`` (the same interpreter
+:class:`Decoder` starts ``python -m depaudit.services.decode_worker`` (the same interpreter
 and path; not ``multiprocessing``, whose ``spawn`` re-runs the caller's main script and whose
-``fork`` would copy a process with threads) and speaks to it over its pipes: a length-prefixed
+``fork`` would copy a process with threads; the worker's own module, so it starts without this
+side's threads, futures and subprocesses) and speaks to it over its pipes: a length-prefixed
 body in, a length-prefixed pickled answer out (exactly what a thread would have returned,
 lone surrogates included), in order. A writer thread feeds it, a reader thread
 settles the Futures. Where no process can be started, or when it dies, the bodies not answered
 yet are decoded in a thread instead: results never depend on where they were decoded.
-
-Why this module is just over ~400 lines: the worker, its frames and the two classes that feed
-it are one mechanism; apart, each would have to repeat the others' framing and fail-over.
 """
 
 from __future__ import annotations
@@ -26,11 +24,9 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import struct
 import subprocess
 import sys
 import threading
-import zlib
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,97 +34,19 @@ from functools import partial
 from queue import SimpleQueue
 from typing import IO, Any
 
-from depaudit.services.packument_body import pack_body
-
-#: the inflating module: ISA-L's, with zlib's interface, 1.4-2x faster on the registry's
-#: bodies (benchmarks/README.md, "Cold scan against the registry itself"); the standard zlib
-#: where isal has no wheel
-INFLATING: Any = zlib
-with contextlib.suppress(ImportError):
-    from isal import isal_zlib
-
-    INFLATING = isal_zlib
-
-_LENGTH = struct.Struct("<Q")
-#: a body's frame to the worker: its length, its encoding, the cap on its inflated size
-_FRAME = struct.Struct("<QBQ")
-#: how a body is encoded (the registry's Content-Encoding, as asked: gzip)
-AS_IS, ZLIB = 0, 1
-ENCODINGS = {"": AS_IS, "identity": AS_IS, "gzip": ZLIB, "x-gzip": ZLIB, "deflate": ZLIB}
-
-
-def decode(body: bytes) -> dict[str, Any]:
-    """The cached form of a packument body (ValueError: not JSON, not a packument):
-    ``metrics.pack(metrics.extract_body(body))``, by :func:`pack_body`'s faster route."""
-    return pack_body(body)
+from depaudit.services.decode_worker import (
+    _FRAME,
+    _LENGTH,
+    ENCODINGS,
+    TooLarge,
+    Undecodable,
+    _read_exact,
+    decode_frame,
+)
 
 
 class DecoderCrashed(RuntimeError):
     """The worker failed on a body with something other than ValueError (a bug)."""
-
-
-class TooLarge(Exception):
-    """The body inflates past its cap: reading stopped there (a compression bomb)."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"body exceeds {limit} bytes")
-        self.limit = limit
-
-
-class Undecodable(Exception):
-    """The body is not in the encoding it says (or in one depaudit did not ask for)."""
-
-
-def inflate(body: bytes, encoding: int, limit: int) -> bytes:
-    """``body`` as sent, inflated when it is gzip or zlib, never past ``limit`` bytes (a
-    bounded piece at a time: a 200 MB bomb of 200 kB stops at the cap, as libcurl's did)."""
-    if encoding == AS_IS:
-        return body
-    inflater = INFLATING.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header
-    try:
-        out: bytes = inflater.decompress(body, limit + 1)
-    except INFLATING.error:
-        raise Undecodable from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise TooLarge(limit)
-    if not inflater.eof:
-        raise Undecodable  # cut short
-    return out
-
-
-def decode_frame(body: bytes, encoding: int, limit: int) -> tuple[dict[str, Any], int]:
-    """:func:`decode` of the inflated body, and its inflated size."""
-    data = inflate(body, encoding, limit)
-    return decode(data), len(data)
-
-
-def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
-    data = stream.read(size)
-    return data if data is not None and len(data) == size else None
-
-
-def serve(source: IO[bytes], sink: IO[bytes]) -> None:
-    """The worker: bodies in, answers out, until the input ends."""
-    while (head := _read_exact(source, _FRAME.size)) is not None:
-        size, encoding, limit = _FRAME.unpack(head)
-        body = _read_exact(source, size)
-        if body is None:
-            return
-        try:
-            data, inflated = decode_frame(body, encoding, limit)
-            answer: dict[str, Any] = {"ok": data, "size": inflated}
-        except TooLarge:
-            answer = {"too_large": limit}
-        except Undecodable:
-            answer = {"undecodable": True}
-        except ValueError as exc:
-            answer = {"value_error": str(exc)[:200]}
-        except Exception as exc:  # noqa: BLE001 - handed to the scan, which raises it
-            answer = {"crash": f"{type(exc).__name__}: {exc}"[:500]}
-        del body
-        out = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        sink.write(_LENGTH.pack(len(out)) + out)
-        sink.flush()
 
 
 #: the worker's input pipe, widened where the system allows: the bodies cross it 1 MB at a
@@ -180,8 +98,9 @@ def write_all(stream: IO[bytes], parts: list[bytes]) -> None:
 
 
 def worker_argv() -> list[str]:
-    """The worker's command: this module, run by this interpreter."""
-    return [sys.executable, "-m", __name__]
+    """The worker's command: :mod:`depaudit.services.decode_worker`, run by this
+    interpreter."""
+    return [sys.executable, "-m", "depaudit.services.decode_worker"]
 
 
 class Decoder:
@@ -457,14 +376,3 @@ def _copy(source: Future[Any], *, target: Future[Any]) -> None:
         target.set_exception(error)
     else:
         target.set_result(source.result())
-
-
-if __name__ == "__main__":
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scan's; the pipe's end is ours
-    serve(sys.stdin.buffer, sys.stdout.buffer)
-    sys.stdout.flush()
-    # nothing to tear down: the scan waits for this exit, and an interpreter's orderly
-    # shutdown took tens of ms
-    os._exit(0)
