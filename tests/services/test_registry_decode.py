@@ -484,13 +484,13 @@ def test_the_worker_starts_without_what_it_does_not_use() -> None:
     """Start-up cost, paid by each worker on the core the fetch's decoding needs: its module
     imports neither orjson (~12 ms, only for a body msgspec's decoder refuses) nor the HTTP
     stack, the models or PyYAML, nor the threads, futures and subprocesses of the side that
-    feeds it (registry_decode.py)."""
+    feeds it (registry_decode.py), nor the dataclass machinery (metrics' lines are tuples)."""
     from conftest import modules_loaded
     from depaudit.services import registry_decode
 
     assert registry_decode.worker_argv()[1:] == ["-m", "depaudit.services.decode_worker"]
     heavy = ("orjson", "requests", "urllib3", "depaudit.models", "yaml")
-    feeding = ("subprocess", "threading", "concurrent.futures", "queue")
+    feeding = ("subprocess", "threading", "concurrent.futures", "queue", "dataclasses")
     found = modules_loaded("import depaudit.services.decode_worker", heavy + feeding)
     assert found == []
     # (and a body msgspec's decoder refuses still decodes, through orjson, imported then)

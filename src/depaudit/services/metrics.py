@@ -16,9 +16,8 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from depaudit.slots import dataclass
 from depaudit.versions import version_or_none
 
 if TYPE_CHECKING:  # the decoding worker imports this module, and needs no facts
@@ -335,8 +334,10 @@ def is_packed(value: object) -> bool:
     return state == STATE_OK and _is_packed_ok(value)
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
+class _Line(NamedTuple):
+    """A version's line of a packed entry (a tuple: the decoding worker, which imports this
+    module, starts without the dataclass machinery)."""
+
     published: str | None
     rank: int | None
     message: str | None
