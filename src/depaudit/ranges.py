@@ -23,6 +23,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from depaudit.fastsemver import fast_satisfies, plain_release
 from depaudit.slots import dataclass
 from depaudit.versions import parse_version
 
@@ -136,6 +137,19 @@ def npm_satisfies(version: str, range_text: str) -> bool | None:
     """
     if range_text.strip() == UNKNOWN:
         return None
+    if plain_release(version) is not None:
+        # a plain release against a range of the common shapes: decided without
+        # node-semver (fastsemver), whose answer is npm's with or without includePrerelease,
+        # as a plain version is never held to the prerelease rule (the knowledge base's
+        # matching then needs neither node-semver nor its parsing)
+        fast = fast_satisfies(version, range_text)
+        if fast is not None:
+            return fast
+    return _semver_satisfies(version, range_text)
+
+
+def _semver_satisfies(version: str, range_text: str) -> bool | None:
+    """:func:`npm_satisfies` through node-semver, for every version and range."""
     try:
         sets = _parse(range_text)
         parsed = _semver(version)

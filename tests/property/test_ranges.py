@@ -167,3 +167,37 @@ def test_npm_ranges_match_npms_own_semver(cases: list[tuple[str, str]]) -> None:
     expected = json.loads(out.stdout)
     got = [npm_satisfies(v, r) for v, r in cases]
     assert got == expected, [c for c, g, e in zip(cases, got, expected, strict=True) if g != e]
+
+
+plain_versions = st.builds(
+    lambda major, minor, patch: f"{major}.{minor}.{patch}",
+    st.integers(0, 4),
+    st.integers(0, 4),
+    st.integers(0, 4),
+)
+
+
+@given(plain_versions, npm_ranges)
+@settings(max_examples=400, deadline=None)
+def test_a_plain_release_is_decided_as_node_semver_decides_it(version: str, spec: str) -> None:
+    """The fast path for plain releases (fastsemver, no node-semver) gives node-semver's
+    include-prerelease answer for every range, prerelease bounds included."""
+    from depaudit.ranges import _semver_satisfies
+
+    assert npm_satisfies(version, spec) == _semver_satisfies(version, spec)
+
+
+def test_matching_plain_releases_against_common_ranges_needs_no_node_semver() -> None:
+    """The knowledge base's and the advisories' ranges of the usual shapes against the
+    tree's plain releases: node-semver (~40 regexes compiled on import) is not imported;
+    a prerelease version still is decided by it."""
+    from conftest import modules_loaded
+
+    fast = (
+        "from depaudit.ranges import npm_satisfies\n"
+        "assert npm_satisfies('1.2.3', '<1.2.4 || >=2.0.0-0 <2.1.0') is True\n"
+        "assert npm_satisfies('4.17.21', '>=4.0.0 <4.17.12') is False\n"
+    )
+    assert modules_loaded(fast, ["nodesemver"]) == []
+    slow = "from depaudit.ranges import npm_satisfies\nnpm_satisfies('1.2.3-rc.1', '<1.2.3')\n"
+    assert modules_loaded(slow, ["nodesemver"]) == ["nodesemver"]
