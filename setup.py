@@ -33,6 +33,28 @@ build_forms(Path(sys.argv[2]))
 """
 
 
+def ship_forms(project: Path, target: Path) -> None:
+    """Build the fast forms of ``project``'s ``src/depaudit`` and ``data/`` into ``target``
+    (emptied first: forms of older data or code are never read again). Also run by the
+    benchmarks for the checkout they measure (``benchmarks.measure.compile_sources``)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "_forms")
+        shutil.copytree(project / "src" / "depaudit", tree / "depaudit", ignore=ignore)
+        shutil.copytree(project / "data", tree / "depaudit" / "data", ignore=ignore)
+        if target.is_dir():
+            shutil.rmtree(target)
+        # (the build environment's own PYTHONPATH kept: pip's isolation may use it)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEPAUDIT_")}
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        subprocess.run(
+            [sys.executable, "-c", BUILD, str(tree), str(target)],
+            check=True,
+            cwd=scratch,
+            env=env,
+        )
+
+
 class BuildWithFastForms(build_py):
     """``build_py``, then the fast forms (see the module's docstring)."""
 
@@ -42,22 +64,8 @@ class BuildWithFastForms(build_py):
             target = HERE / "src" / "depaudit" / "_forms"
         else:
             target = Path(self.build_lib).resolve() / "depaudit" / "_forms"
-        with tempfile.TemporaryDirectory() as scratch:
-            tree = Path(scratch)
-            ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "_forms")
-            shutil.copytree(HERE / "src" / "depaudit", tree / "depaudit", ignore=ignore)
-            shutil.copytree(HERE / "data", tree / "depaudit" / "data", ignore=ignore)
-            if target.is_dir():
-                shutil.rmtree(target)  # forms of older data or code are never read again
-            # (the build environment's own PYTHONPATH kept: pip's isolation may use it)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("DEPAUDIT_")}
-            env["PYTHONDONTWRITEBYTECODE"] = "1"
-            subprocess.run(
-                [sys.executable, "-c", BUILD, str(tree), str(target)],
-                check=True,
-                cwd=scratch,
-                env=env,
-            )
+        ship_forms(HERE, target)
 
 
-setup(cmdclass={"build_py": BuildWithFastForms})
+if __name__ == "__main__":  # (as setuptools runs it; the benchmarks import ship_forms)
+    setup(cmdclass={"build_py": BuildWithFastForms})

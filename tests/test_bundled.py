@@ -301,3 +301,8 @@ def test_build_forms_never_reads_an_older_build(shipped: Path) -> None:
     assert sorted(p.name for p in remade) == before
     assert all(json.loads(p.read_bytes())["key"] in p.name for p in remade)
     assert bundled._read_shipped is True and bundled.fast_form_dir().parent.name == "cache"
+
+
+def test_shipped_forms_are_readable_by_every_user(shipped: Path) -> None:
+    """An installation made by root is read by others: the forms are not left 0600."""
+    assert {oct(p.stat().st_mode & 0o777) for p in shipped.iterdir()} == {"0o644"}

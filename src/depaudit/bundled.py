@@ -245,10 +245,12 @@ def build_forms(target: Path) -> list[Path]:
             use_fast_forms(was[0], was[1])
             _read_shipped = was[2]
         target.mkdir(parents=True, exist_ok=True)
-        return [
-            Path(shutil.copy(form, target / form.name))
-            for form in sorted((Path(scratch) / "bundled").glob("*.json"))
-        ]
+        made = []
+        for form in sorted((Path(scratch) / "bundled").glob("*.json")):
+            shipped = Path(shutil.copyfile(form, target / form.name))
+            shipped.chmod(0o644)  # (stored 0600, as a cache's are): every user reads them
+            made.append(shipped)
+        return made
 
 
 def _loader(dotted: str) -> Callable[[], Any]:
