@@ -104,6 +104,27 @@ def main() -> None:
 
     http_bulk.BulkFetcher.get_many = get_many  # type: ignore[method-assign]
     wrap(registry_decode.Decoders, "close", None, "the decoding workers have answered")
+    # a big fetch in fetch workers (services/fetch_worker.py): the same moments, seen from
+    # the scan's side of their pipes
+    from depaudit.services import fetch_worker
+
+    send, answers = fetch_worker.FetchWorkers.send, fetch_worker.FetchWorkers.answers
+
+    def sent(self: Any, jobs: Any) -> None:
+        send(self, jobs)
+        stamp("the first requests go out (the jobs are with the fetch workers)")
+
+    def answered(self: Any, stop: Any = None) -> Any:
+        first = True
+        for answer in answers(self, stop):
+            if first:
+                stamp("the first answer")
+                first = False
+            yield answer
+        stamp("the last answer (the fetch workers' answers end)")
+
+    fetch_worker.FetchWorkers.send = sent  # type: ignore[method-assign]
+    fetch_worker.FetchWorkers.answers = answered  # type: ignore[method-assign]
     wrap(registry.RegistryService, "enrich_all", None, "the registry's facts are made")
     end = cli.end
 

@@ -84,6 +84,25 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
     return data if data is not None and len(data) == size else None
 
 
+def answer_for(body: bytes, encoding: int | None, limit: int) -> dict[str, Any]:
+    """:func:`decode_frame` of a body as the answer a worker sends: ``{"ok": data, "size":
+    inflated}``, or what it raised (``too_large``, ``undecodable``, ``value_error``,
+    ``crash``). ``encoding`` None: one depaudit did not ask for (undecodable)."""
+    if encoding is None:
+        return {"undecodable": True}
+    try:
+        data, inflated = decode_frame(body, encoding, limit)
+    except TooLarge:
+        return {"too_large": limit}
+    except Undecodable:
+        return {"undecodable": True}
+    except ValueError as exc:
+        return {"value_error": str(exc)[:200]}
+    except Exception as exc:  # noqa: BLE001 - handed to the scan, which raises it
+        return {"crash": f"{type(exc).__name__}: {exc}"[:500]}
+    return {"ok": data, "size": inflated}
+
+
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The worker: bodies in, answers out, until the input ends."""
     while (head := _read_exact(source, _FRAME.size)) is not None:
@@ -91,17 +110,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         body = _read_exact(source, size)
         if body is None:
             return
-        try:
-            data, inflated = decode_frame(body, encoding, limit)
-            answer: dict[str, Any] = {"ok": data, "size": inflated}
-        except TooLarge:
-            answer = {"too_large": limit}
-        except Undecodable:
-            answer = {"undecodable": True}
-        except ValueError as exc:
-            answer = {"value_error": str(exc)[:200]}
-        except Exception as exc:  # noqa: BLE001 - handed to the scan, which raises it
-            answer = {"crash": f"{type(exc).__name__}: {exc}"[:500]}
+        answer = answer_for(body, encoding, limit)
         del body
         out = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         sink.write(_LENGTH.pack(len(out)) + out)

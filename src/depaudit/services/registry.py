@@ -46,6 +46,7 @@ from depaudit.npmrc import NoRegistry, NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services import registry_snapshot as snapshot
+from depaudit.services.fetch_worker import SessionRecipe
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 from depaudit.slots import dataclass
 
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm s
     from concurrent.futures import Future
 
     from depaudit.http import DepauditSession
+    from depaudit.http_bulk import Job
     from depaudit.services.registry_decode import Decoders
 
 
@@ -209,7 +211,17 @@ class RegistryService(EnrichmentService):
         self.config = config
         self._session: DepauditSession | None = None
         self._make_session: Callable[[], DepauditSession] | None = None
-        if callable(session):
+        #: how the session is made, where a fetch worker can make it too: a big fetch then
+        #: runs in worker processes (``fetch_worker.py``); a session handed in is used here
+        self._recipe = session if isinstance(session, SessionRecipe) else None
+        if isinstance(session, SessionRecipe):
+            recipe = session  # (made here through this module's build_session, as before)
+            self._make_session = lambda: recipe.build(
+                recipe.network_seconds,
+                recipe.response_bytes,
+                lambda *args, **kwargs: build_session(*args, **kwargs),
+            )
+        elif callable(session):
             self._make_session = session
         else:
             self._session = session
@@ -377,36 +389,16 @@ class RegistryService(EnrichmentService):
     def _answered(self, name: str, url: str, entry: CacheEntry | None, got: Any) -> Any:
         """One request's :class:`Fetched` or exception -> an outcome, or, for a body, a
         :class:`_Pending` whose body the decoder has."""
-        import requests
+        from depaudit.services.fetch_worker import failure_of
 
-        from depaudit.http import BodyTooLarge, BudgetSpent, describe_failure
-
-        if isinstance(got, BudgetSpent):
-            return _Outcome(name, error=f"{BUDGET_STOP}{got}")
-        if isinstance(got, BodyTooLarge):
-            return _Outcome(name, error=str(got).rsplit(": ", 1)[-1].split(" (")[0])
-        if isinstance(got, requests.ConnectionError | requests.Timeout):
-            with self._lock:
-                self._connection_failures += 1
-            return _Outcome(name, error=describe_failure(got))
         if isinstance(got, Exception):
-            return _Outcome(name, error=describe_failure(got))
-        etag = got.headers.get("ETag")
-        modified = got.headers.get("Last-Modified")
-        if got.status == 304 and entry is not None:
-            self._succeeded()
-            return _Outcome(name, not_modified=True, etag=etag or entry.etag)
-        if got.status == 429:  # after the retries; a few such packages end the host
-            host = urlsplit(url).netloc
-            with self._lock:
-                self._rate_limited[host] = self._rate_limited.get(host, 0) + 1
-        if got.status not in (200, 404):
-            hint = " (check the registry credentials)" if got.status in (401, 403) else ""
-            return _Outcome(name, error=f"HTTP {got.status}{hint}")
+            return self._failed(name, *failure_of(got))
+        pending = self._status(name, url, entry, got.status, got.headers)
+        if not isinstance(pending, _Pending):
+            return pending
         size = len(got.body)
         self._gate.hold(size)
         assert self._decoder is not None  # set while _fetch_all runs
-        pending = _Pending(name, url, entry, got.status, etag, modified)
         # a partial, not a closure over ``got``: the Future keeps its callbacks, and with
         # them every body, until the fetch ends (215 MB held for theia's 1,862 packuments)
         body = got.body
@@ -416,6 +408,60 @@ class RegistryService(EnrichmentService):
             self.session.max_body,
         )
         decoded.add_done_callback(partial(self._decoded, pending=pending, size=size))
+        return pending
+
+    def _failed(self, name: str, kind: str, text: str, connection: bool) -> _Outcome:
+        """A request that failed (:func:`fetch_worker.failure_of`) as its outcome; a
+        connection failure is counted (:meth:`_admit`)."""
+        if connection:
+            with self._lock:
+                self._connection_failures += 1
+        return _Outcome(name, error=f"{BUDGET_STOP}{text}" if kind == "budget" else text)
+
+    def _status(
+        self, name: str, url: str, entry: CacheEntry | None, status: int, headers: Mapping[str, str]
+    ) -> _Outcome | _Pending:
+        """An answer's status as its outcome, or, for a body to decode (200, 404), its
+        :class:`_Pending`. A 304 and a 429 are counted (:meth:`_admit`)."""
+        etag = headers.get("ETag")
+        modified = headers.get("Last-Modified")
+        if status == 304 and entry is not None:
+            self._succeeded()
+            return _Outcome(name, not_modified=True, etag=etag or entry.etag)
+        if status == 429:  # after the retries; a few such packages end the host
+            host = urlsplit(url).netloc
+            with self._lock:
+                self._rate_limited[host] = self._rate_limited.get(host, 0) + 1
+        if status not in (200, 404):
+            hint = " (check the registry credentials)" if status in (401, 403) else ""
+            return _Outcome(name, error=f"HTTP {status}{hint}")
+        return _Pending(name, url, entry, status, etag, modified)
+
+    def _remote(
+        self, name: str, url: str, entry: CacheEntry | None, answer: tuple[Any, ...]
+    ) -> _Outcome | _Pending:
+        """A fetch worker's answer (:func:`fetch_worker.describe`) taken as :meth:`_answered`
+        takes a request's: its body's bytes as sent are charged to the run's budget here,
+        and its decoded document settles the outcome (:meth:`_decoded`)."""
+        from concurrent.futures import Future
+
+        from depaudit.http import BudgetSpent
+        from depaudit.services.registry_decode import settle_future
+
+        if answer[0] == "failed":
+            return self._failed(name, answer[1], answer[2], answer[3])
+        _, status, validators, size, decoded = answer
+        pending = self._status(name, url, entry, status, validators)
+        if not isinstance(pending, _Pending):
+            return pending
+        try:
+            self.session.budget.take(size)
+        except BudgetSpent as exc:  # this body was the one over: it is not used
+            return _Outcome(name, error=f"{BUDGET_STOP}{exc}")
+        self._gate.hold(size)
+        future: Future[tuple[dict[str, Any], int]] = Future()
+        settle_future(future, decoded)
+        self._decoded(future, pending=pending, size=size)
         return pending
 
     def _decoded(
@@ -593,8 +639,7 @@ class RegistryService(EnrichmentService):
         cache entry and facts are done while other transfers still wait on the network; what
         it returns is the outcome kept (and returned here). ``started()`` and ``stop()``: see
         :meth:`BulkFetcher.get_many <depaudit.http_bulk.BulkFetcher.get_many>`."""
-        from depaudit.http_bulk import BulkFetcher, Job
-        from depaudit.services.registry_decode import Decoders, decode_workers
+        from depaudit.http_bulk import Job
 
         done: list[tuple[str, CacheEntry | None, _Outcome]] = []
         lock = threading.Lock()
@@ -625,22 +670,13 @@ class RegistryService(EnrichmentService):
         # the documents' cache entries, written a group at a time as they are settled
         self._writes = GroupedWrites(self.cache) if self.cache is not None else None
         try:
-            with Decoders(decode_workers(), use_process=in_process) as decoder:
-                self._decoder = decoder
-                try:
-                    count = len(to_fetch)
-                    fetcher = BulkFetcher(
-                        self.session,
-                        min(self.jobs or DEFAULT_JOBS, count),
-                        min(self.jobs or MULTIPLEXED_JOBS, count),
-                        inflate=False,  # the decoder inflates, beside the fetch
-                        whole=False,  # and takes each body's chunks as they came
-                    )
-                    fetcher.get_many(
-                        jobs(), answered, admit=self._gate.open, started=started, stop=stop
-                    )
-                finally:
-                    self._decoder = None
+            if in_process and self._recipe is not None:
+                # fetched and decoded by worker processes; what they did not answer is
+                # fetched here, below, as it always was
+                to_fetch = self._fetch_remote(to_fetch, progress, settle, started, stop)
+                started = None
+            if to_fetch and not (stop is not None and stop()):
+                self._fetch_here(len(to_fetch), jobs(), answered, in_process, started, stop)
         finally:  # (the decoder has answered everything: its close waited)
             writes, self._writes = self._writes, None
             if writes is not None:
@@ -649,6 +685,103 @@ class RegistryService(EnrichmentService):
         if self._crashes:
             raise self._crashes[0]
         return done
+
+    def _fetch_here(
+        self,
+        count: int,
+        jobs: Iterator[Job],
+        answered: Callable[[Job, Any], None],
+        in_process: bool,
+        started: Callable[[], None] | None,
+        stop: Callable[[], bool] | None,
+    ) -> None:
+        """``count`` jobs fetched by this thread, their bodies decoded beside it."""
+        from depaudit.http_bulk import BulkFetcher
+        from depaudit.services.registry_decode import Decoders, decode_workers
+
+        with Decoders(decode_workers(), use_process=in_process) as decoder:
+            self._decoder = decoder
+            try:
+                fetcher = BulkFetcher(
+                    self.session,
+                    min(self.jobs or DEFAULT_JOBS, count),
+                    min(self.jobs or MULTIPLEXED_JOBS, count),
+                    inflate=False,  # the decoder inflates, beside the fetch
+                    whole=False,  # and takes each body's chunks as they came
+                )
+                fetcher.get_many(jobs, answered, admit=self._gate.open, started=started, stop=stop)
+            finally:
+                self._decoder = None
+
+    def _fetch_remote(
+        self,
+        to_fetch: Sequence[tuple[str, str, CacheEntry | None]],
+        progress: Progress,
+        settle: Callable[[str, CacheEntry | None, _Outcome], None],
+        started: Callable[[], None] | None,
+        stop: Callable[[], bool] | None,
+    ) -> list[tuple[str, str, CacheEntry | None]]:
+        """``to_fetch`` fetched and decoded by worker processes (``fetch_worker.py``), each
+        answer settled here (:meth:`_remote`); returned: what they did not answer. They are
+        told to stop when the registry is out of reach, a host kept answering 429 or the
+        run's budget is spent: what is left is then decided by the fetch here, as always."""
+        from depaudit.services.fetch_worker import FetchWorkers
+        from depaudit.services.registry_decode import decode_workers
+
+        assert self._recipe is not None
+        budget = self.session.budget
+        count = len(to_fetch)
+        many = decode_workers()
+        # the transfers in flight shared out, as many as one fetch here would make: the
+        # connections of an HTTP/1.1 registry, and all of them when --jobs says how many;
+        # but each worker's own HTTP/2 connection carries as many streams as the scan's one
+        # (half as many: theia against the registry, 1.51 s against 1.42 s)
+        shared = max(1, min(self.jobs or DEFAULT_JOBS, count) // many)
+        streams = (
+            max(1, min(self.jobs, count) // many) if self.jobs else min(MULTIPLEXED_JOBS, count)
+        )
+        spec = {
+            "recipe": self._recipe,
+            "seconds": budget.remaining(),
+            "bytes": max(0, budget.max_bytes - budget.used),
+            "parallel": shared,
+            "multiplexed": streams,
+        }
+        workers = FetchWorkers.start(spec, many)
+        if workers is None:
+            return list(to_fetch)
+        waiting = dict(enumerate(to_fetch))
+        with workers:
+            jobs = [(tag, url, self._headers(entry)) for tag, (_, url, entry) in waiting.items()]
+            workers.send(jobs)
+            if started is not None:
+                started()
+            stopped = False
+            for tag, answer in workers.answers(stop):
+                item = waiting.pop(tag, None)
+                if item is None:
+                    continue
+                name, url, entry = item
+                progress.advance(cached=False)
+                try:
+                    result = self._remote(name, url, entry, answer)
+                except Exception as exc:  # noqa: BLE001 - a bug: raised again after the fetch
+                    self._crashes.append(exc)
+                    result = _Outcome(name, error=type(exc).__name__)
+                if not isinstance(result, _Pending):
+                    settle(url, entry, result)
+                if not stopped and self._spent(url):
+                    workers.stop()
+                    stopped = True
+        return list(waiting.values())
+
+    def _spent(self, url: str) -> bool:
+        """Whether to stop asking: the registry out of reach, ``url``'s host rate limited,
+        or the run's budget spent (:meth:`_admit`, ``BulkFetcher``'s own check)."""
+        budget = self.session.budget
+        if budget.out_of_time() or budget.used > budget.max_bytes:
+            return True
+        return self._admit("", url) is not None
 
     def _summary(
         self, names: int, cached: int, fetched: int, revalidated: int, not_found: int
@@ -863,15 +996,13 @@ def build_registry_service(
     if config.fetch_retries is not None:
         tuning["retries"] = config.fetch_retries
 
-    def session() -> DepauditSession:
-        return build_session(
-            jobs or DEFAULT_JOBS,
-            config.auth_for,
-            network_seconds=network_allowance(0) if network_seconds is None else network_seconds,
-            response_bytes=response_allowance(0) if response_bytes is None else response_bytes,
-            network=config.network,
-            **tuning,
-        )
+    session = SessionRecipe(
+        jobs or DEFAULT_JOBS,
+        config,
+        network_allowance(0) if network_seconds is None else network_seconds,
+        response_allowance(0) if response_bytes is None else response_bytes,
+        tuning,
+    )
 
     return RegistryService(
         config,

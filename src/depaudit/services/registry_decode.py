@@ -200,16 +200,7 @@ class Decoder:
                     break
                 with self._lock:
                     future, _ = self._waiting.popleft()
-                if "ok" in answer:
-                    future.set_result((answer["ok"], int(answer.get("size", 0))))
-                elif "too_large" in answer:
-                    future.set_exception(TooLarge(int(answer["too_large"])))
-                elif "undecodable" in answer:
-                    future.set_exception(Undecodable())
-                elif "value_error" in answer:
-                    future.set_exception(ValueError(answer["value_error"]))
-                else:
-                    future.set_exception(DecoderCrashed(str(answer.get("crash", ""))))
+                settle_future(future, answer)
         finally:
             # whatever ended the answers (the worker's exit, a broken frame, a bug here), the
             # worker goes, which ends a feed blocked on its input, and what it did not answer
@@ -344,6 +335,21 @@ class Decoders:
         if exc_type is not None:
             self.abandon()
         self.close()
+
+
+def settle_future(future: Future[tuple[dict[str, Any], int]], answer: dict[str, Any]) -> None:
+    """``future`` set from a worker's answer (:func:`decode_worker.answer_for`): the
+    document and its inflated size, or the exception a thread decoding it would raise."""
+    if "ok" in answer:
+        future.set_result((answer["ok"], int(answer.get("size", 0))))
+    elif "too_large" in answer:
+        future.set_exception(TooLarge(int(answer["too_large"])))
+    elif "undecodable" in answer:
+        future.set_exception(Undecodable())
+    elif "value_error" in answer:
+        future.set_exception(ValueError(answer["value_error"]))
+    else:
+        future.set_exception(DecoderCrashed(str(answer.get("crash", ""))))
 
 
 def _answer(raw: bytes) -> dict[str, Any] | None:

@@ -1,0 +1,314 @@
+"""A big cold fetch in processes of its own: each fetches its share of the names and decodes
+every body as it arrives, and the scan gets the decoded documents back.
+
+``python -m depaudit.services.fetch_worker`` is one worker. It reads from its standard input,
+as length-prefixed pickles, a set-up (how to make the registry's session:
+:class:`SessionRecipe`, the run's budgets still left, the transfers in flight),
+its jobs (a tag, a URL, the request's headers) and an end; then it fetches them with its own
+:class:`~depaudit.http_bulk.BulkFetcher` (its own session and connections) and writes, for
+each one, an answer: the status, the validators and the decoded document
+(:func:`depaudit.services.decode_worker.answer_for`), or the failure, as the scan would have
+made of it (:func:`failure_of`). A ``stop`` frame (or the end of its input) makes it stop
+starting transfers; it ends once those under way are answered or dropped.
+
+Why: the scan's own process drives every transfer otherwise, and hands each body to a
+decoding worker through a pipe. Fetching in the workers moves no body across a pipe, spreads
+libcurl's own work over the cores, and leaves the scan's process its tree, its services and
+the facts (theia's fetch and decoding alone: 1.28x curl's floor against 1.79x,
+``benchmarks/fetch_split.py``). The scan decides what every answer means
+(``RegistryService._remote``), as for the transfers it drives itself, and fetches what the
+workers did not answer (a worker that would not start or died, or every worker told to stop
+when the registry is out of reach, rate limited or the budget is spent) the way it always did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import struct
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+from depaudit.slots import dataclass
+
+if TYPE_CHECKING:
+    from depaudit.http import DepauditSession
+    from depaudit.npmrc import NpmConfig
+
+
+@dataclass(frozen=True)
+class SessionRecipe:
+    """How the registry's session is made (:func:`depaudit.http.build_session` with
+    ``config``'s credentials and npm network settings): a value that crosses a pipe, so a
+    worker makes the same session in its own process. Called, it makes the session."""
+
+    jobs: int
+    config: NpmConfig
+    network_seconds: float
+    response_bytes: int
+    tuning: Mapping[str, Any]
+
+    def __call__(self) -> DepauditSession:
+        return self.build(self.network_seconds, self.response_bytes)
+
+    def build(
+        self,
+        network_seconds: float,
+        response_bytes: int,
+        make: Callable[..., DepauditSession] | None = None,
+    ) -> DepauditSession:
+        """The session, with these budgets (a worker's: what the run has left), made by
+        ``make`` (:func:`depaudit.http.build_session` unless given)."""
+        if make is None:
+            from depaudit.http import build_session as make
+        assert make is not None
+        return make(
+            self.jobs,
+            self.config.auth_for,
+            network_seconds=network_seconds,
+            response_bytes=response_bytes,
+            network=self.config.network,
+            **self.tuning,
+        )
+
+
+_LENGTH = struct.Struct("<Q")
+#: a worker's answer: ("answer", tag, what) where ``what`` is ("got", status, validators,
+#: size as sent, decoded answer or None) or ("failed", kind, text, a connection failure)
+Answer = tuple[Any, ...]
+
+
+def write_frame(stream: IO[bytes], frame: object) -> None:
+    data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(data)) + data)
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    """The next frame, or None at the end of the stream (or a frame cut short)."""
+    head = stream.read(_LENGTH.size)
+    if head is None or len(head) < _LENGTH.size:
+        return None
+    size = _LENGTH.unpack(head)[0]
+    data = stream.read(size)
+    if data is None or len(data) < size:
+        return None
+    return pickle.loads(data)  # noqa: S301 - from the scan that started this process
+
+
+def failure_of(exc: BaseException) -> tuple[str, str, bool]:
+    """A request's exception as the scan records it: ``("budget", text, False)`` for a run
+    budget spent, else ``("error", text, connection)``, ``connection`` True for a
+    connection failure or a timeout (which the scan counts to stop asking an unreachable
+    registry)."""
+    import requests
+
+    from depaudit.http import BodyTooLarge, BudgetSpent, describe_failure
+
+    if isinstance(exc, BudgetSpent):
+        return "budget", str(exc), False
+    if isinstance(exc, BodyTooLarge):
+        return "error", str(exc).rsplit(": ", 1)[-1].split(" (")[0], False
+    if isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return "error", describe_failure(exc), True
+    return "error", describe_failure(exc), False
+
+
+#: the answer's headers the scan uses (the decoder reads Content-Encoding here)
+VALIDATORS = ("ETag", "Last-Modified")
+
+
+def describe(got: Any, limit: int) -> tuple[Any, ...]:
+    """What a worker answers for one request's :class:`~depaudit.http.Fetched` or
+    exception: a 200 or 404 body is decoded (at most ``limit`` bytes once inflated)."""
+    from depaudit.services.decode_worker import ENCODINGS, answer_for
+
+    if isinstance(got, BaseException):
+        return ("failed", *failure_of(got))
+    validators = {name: got.headers[name] for name in VALIDATORS if got.headers.get(name)}
+    size = len(got.body)
+    decoded = None
+    if got.status in (200, 404):
+        body = got.body if isinstance(got.body, bytes) else bytes(got.body)
+        encoding = ENCODINGS.get(got.headers.get("Content-Encoding", "").strip().lower())
+        decoded = answer_for(body, encoding, limit)
+    return ("got", got.status, validators, size, decoded)
+
+
+def serve(source: IO[bytes], sink: IO[bytes]) -> None:
+    """The worker: its set-up and jobs in, one answer per job out (see the docstring)."""
+    import threading
+
+    setup = read_frame(source)
+    if not isinstance(setup, tuple) or setup[:1] != ("setup",):
+        return
+    spec: dict[str, Any] = setup[1]
+    jobs: list[tuple[Any, str, dict[str, str]]] = []
+    while (frame := read_frame(source)) is not None and frame[0] == "job":
+        jobs.append(frame[1:])
+    stopping = threading.Event()
+    if frame is None:
+        stopping.set()  # the scan is gone: nothing is asked
+    else:
+
+        def watch() -> None:  # a "stop", or the scan's end
+            while (later := read_frame(source)) is not None and later[0] != "stop":
+                pass
+            stopping.set()
+
+        threading.Thread(target=watch, name="fetch-stop", daemon=True).start()
+
+    from depaudit.http_bulk import BulkFetcher, Job
+
+    session = spec["recipe"].build(spec["seconds"], spec["bytes"])
+    fetcher = BulkFetcher(session, spec["parallel"], spec["multiplexed"], inflate=False)
+
+    def done(job: Job, got: Any) -> None:
+        write_frame(sink, ("answer", job.tag, describe(got, session.max_body)))
+        sink.flush()
+
+    todo = (Job(tag, url, headers) for tag, url, headers in jobs)
+    fetcher.get_many(todo, done, stop=stopping.is_set)
+    session.close()
+
+
+def worker_argv() -> list[str]:
+    """A worker's command: this module, run by this interpreter."""
+    return [sys.executable, "-m", __name__]
+
+
+class FetchWorkers:
+    """The scan's side: ``start`` the workers, ``send`` them every job (shared out in
+    turn), read their ``answers`` as they come; ``stop`` them (they answer what is under way
+    and end); a context manager that reaps them. Where none can be started, ``start``
+    returns None and the scan fetches everything itself."""
+
+    def __init__(self, processes: list[Any]) -> None:
+        self.processes = processes
+        self.ended: set[int] = set()  # workers whose answers ended
+
+    @classmethod
+    def start(cls, spec: dict[str, Any], count: int) -> FetchWorkers | None:
+        import subprocess
+
+        from depaudit.services.registry_decode import widen_pipe
+
+        if os.name != "posix":  # (the answers are read with select(), which takes no pipe there)
+            return None
+        processes = []
+        for _ in range(max(1, count)):
+            try:
+                process = subprocess.Popen(
+                    worker_argv(),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            except OSError:
+                break
+            assert process.stdin is not None
+            widen_pipe(process.stdin.fileno())
+            processes.append(process)
+        if not processes:
+            return None
+        workers = cls(processes)
+        for process in processes:
+            workers._write(process, ("setup", spec))
+        return workers
+
+    def _write(self, process: Any, frame: object) -> None:
+        try:
+            write_frame(process.stdin, frame)
+            process.stdin.flush()
+        except (OSError, ValueError):
+            pass  # it is gone: its jobs come back unanswered
+
+    def send(self, jobs: list[tuple[Any, str, dict[str, str]]]) -> None:
+        """Every job, to the workers in turn, then the end of each one's jobs."""
+        count = len(self.processes)
+        for index, process in enumerate(self.processes):
+            try:
+                for job in jobs[index::count]:
+                    write_frame(process.stdin, ("job", *job))
+                write_frame(process.stdin, ("end",))
+                process.stdin.flush()
+            except (OSError, ValueError):
+                pass
+
+    def answers(self, stop: Callable[[], bool] | None = None) -> Iterator[tuple[Any, Answer]]:
+        """``(tag, answer)`` as the workers write them, until every worker's output ends
+        (or ``stop()`` says so: then they are ended at once)."""
+        import selectors
+
+        selector = selectors.DefaultSelector()
+        pending: dict[int, bytearray] = {}
+        for index, process in enumerate(self.processes):
+            selector.register(process.stdout, selectors.EVENT_READ, index)
+            pending[index] = bytearray()
+        live = len(self.processes)
+        while live:
+            if stop is not None and stop():
+                self.kill()
+                return
+            for key, _ in selector.select(timeout=0.05):
+                index = key.data
+                chunk = os.read(key.fd, 1 << 20)
+                buffer = pending[index]
+                if chunk:
+                    buffer += chunk
+                while len(buffer) >= _LENGTH.size:
+                    size = _LENGTH.unpack_from(buffer)[0]
+                    if len(buffer) < _LENGTH.size + size:
+                        break
+                    try:
+                        frame = pickle.loads(bytes(buffer[_LENGTH.size : _LENGTH.size + size]))  # noqa: S301
+                    except Exception:  # noqa: BLE001 - not a frame the worker writes
+                        frame = None
+                    del buffer[: _LENGTH.size + size]
+                    if not (isinstance(frame, tuple) and len(frame) == 3 and frame[0] == "answer"):
+                        chunk = b""  # stop trusting it: its other jobs are fetched by the scan
+                        self.processes[index].kill()
+                        break
+                    yield frame[1], frame[2]
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    self.ended.add(index)
+                    live -= 1
+        selector.close()
+
+    def stop(self) -> None:
+        """Start no more transfers: the workers answer those under way and end."""
+        for process in self.processes:
+            self._write(process, ("stop",))
+
+    def kill(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+
+    def __enter__(self) -> FetchWorkers:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:  # an error or Ctrl-C here: the workers end at once
+            self.kill()
+        for process in self.processes:
+            for stream in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - (a worker that will not end)
+                process.kill()
+                process.wait()
+
+
+if __name__ == "__main__":
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scan's
+    serve(sys.stdin.buffer, sys.stdout.buffer)
+    sys.stdout.flush()
+    os._exit(0)

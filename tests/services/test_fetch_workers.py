@@ -1,0 +1,206 @@
+"""A big cold fetch in worker processes (services/fetch_worker.py): whatever the registry
+answers, the facts, warnings and failures are those of the fetch the scan drives itself, and
+what the workers do not answer (a worker that dies, or every worker stopped once the registry
+is out of reach or the budget spent) is fetched by the scan as before."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug import Request, Response
+
+from depaudit.cache import Cache
+from depaudit.http import RUN_NETWORK_SECONDS, RUN_RESPONSE_BYTES, build_session
+from depaudit.npmrc import Credential, NpmConfig, nerf_dart
+from depaudit.services import fetch_worker
+from depaudit.services.fetch_worker import SessionRecipe
+from depaudit.services.interface import EnrichmentResult, PackageRef
+from depaudit.services.registry import DECODE_PROCESS_FROM, RegistryService
+
+from .conftest import FakeRegistry
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+MANY = DECODE_PROCESS_FROM + 6
+
+
+def _doc(name: str, i: int) -> dict[str, Any]:
+    versions = {f"1.{v}.0": {"name": name, "version": f"1.{v}.0"} for v in range(i % 7 + 1)}
+    if i % 5 == 0:
+        versions["1.0.0"]["deprecated"] = f"{name} is old"
+    return {
+        "name": name,
+        "dist-tags": {"latest": f"1.{i % 7}.0"},
+        "versions": versions,
+        "time": {v: f"2024-0{1 + j}-01T00:00:00.000Z" for j, v in enumerate(versions)},
+    }
+
+
+def _service(
+    config: NpmConfig,
+    workers: bool,
+    cache: Cache | None = None,
+    response_bytes: int = RUN_RESPONSE_BYTES,
+) -> RegistryService:
+    """The same service, its session made here (the fetch this process drives) or from a
+    recipe (the workers make it too)."""
+    session: Any
+    if workers:
+        session = SessionRecipe(4, config, RUN_NETWORK_SECONDS, response_bytes, {"retries": 0})
+    else:
+        session = build_session(4, config.auth_for, retries=0, response_bytes=response_bytes)
+    return RegistryService(config, session, cache, jobs=4, clock=lambda: NOW)
+
+
+def _both(
+    config: NpmConfig, refs: list[PackageRef], **kwargs: Any
+) -> tuple[EnrichmentResult, EnrichmentResult]:
+    return (
+        _service(config, True, **kwargs).enrich_all(refs),
+        _service(config, False, **kwargs).enrich_all(refs),
+    )
+
+
+def test_the_workers_give_the_facts_the_scans_own_fetch_gives(
+    fake_registry: FakeRegistry,
+) -> None:
+    """Packuments plain and gzipped, a 404, a 500, a body that is not JSON, a gzip body cut
+    short: the same facts, warnings and failures, and the workers asked for every name."""
+    names = [f"pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    odd = {"pkg-3": (500, b"oops", {}), "pkg-4": (200, b"<html>not json</html>", {})}
+    zipped = {"pkg-5": gzip.compress(json.dumps(_doc("pkg-5", 5)).encode())}
+    zipped["pkg-6"] = zipped["pkg-5"][:-20]  # cut short
+
+    def override(request: Request) -> Response | None:
+        name = request.path.lstrip("/")
+        if name in odd:
+            status, body, headers = odd[name]
+            return Response(body, status=status, headers=headers)
+        if name in zipped:
+            return Response(zipped[name], headers={"Content-Encoding": "gzip"})
+        return None
+
+    fake_registry.override = override
+    refs = [PackageRef(n, "1.0.0") for n in [*names, "not-published"]]
+    config = NpmConfig(registry=fake_registry.url)
+    workers, here = _both(config, refs)
+    assert workers.facts == here.facts
+    assert workers.warnings == here.warnings
+    assert workers.failed == here.failed is False
+    assert workers.facts["pkg-13@1.0.0"].versions_behind == 6
+    assert workers.facts["pkg-6@1.0.0"].in_registry is None  # (its gzip cut short: unknown)
+    assert any("pkg-6" in w for w in workers.warnings)
+    assert workers.facts["pkg-5@1.0.0"].deprecated == "pkg-5 is old"
+    assert workers.facts["not-published@1.0.0"].in_registry is False
+    asked = [uri for uri, _, _ in fake_registry.packument_requests()]
+    assert len(asked) == 2 * len(refs)  # every name once by the workers, once here
+
+
+def test_the_workers_send_each_scopes_credential(fake_registry: FakeRegistry) -> None:
+    """The session a worker makes is the scan's: a scope's token goes with its packages."""
+    names = [f"@corp/pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    config = NpmConfig(
+        registry="http://127.0.0.1:9/",  # (never asked: every name is the scope's)
+        scopes={"@corp": fake_registry.url},
+        credentials=(Credential(nerf_dart(fake_registry.url), "Bearer corp-token"),),
+    )
+    result = _service(config, True).enrich_all([PackageRef(n, "1.0.0") for n in names])
+    assert all(f.in_registry for f in result.facts.values())
+    sent = {headers.get("Authorization") for _, headers, _ in fake_registry.packument_requests()}
+    assert sent == {"Bearer corp-token"}
+
+
+def test_a_worker_that_dies_leaves_its_names_to_the_scan(
+    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    names = [f"pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    quitter = tmp_path / "quitter.py"
+    quitter.write_text("import sys\nsys.stdin.buffer.read(10)\nsys.exit(3)\n")
+    monkeypatch.setattr(fetch_worker, "worker_argv", lambda: [sys.executable, str(quitter)])
+    refs = [PackageRef(n, "1.0.0") for n in names]
+    config = NpmConfig(registry=fake_registry.url)
+    workers, here = _both(config, refs)
+    assert workers.facts == here.facts and not workers.failed
+    assert len(fake_registry.packument_requests()) == 2 * len(refs)
+
+
+def test_an_unreachable_registry_ends_as_the_scans_own_fetch_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Connections refused: the workers are stopped once the scan counts the registry out of
+    reach; every name ends with the same error, and the run is marked failed."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    config = NpmConfig(registry=f"http://127.0.0.1:{port}/")
+    refs = [PackageRef(f"pkg-{i}", "1.0.0") for i in range(MANY)]
+    workers, here = _both(config, refs)
+    assert workers.failed and here.failed
+    assert workers.facts == here.facts
+    assert all(f.in_registry is None for f in workers.facts.values())
+    # (which names were still asked and which skipped once the registry was counted out of
+    # reach depends on the moment, in either fetch)
+    said = [w.split(":", 2)[:2] for w in (*workers.warnings, *here.warnings)]
+    assert said == [["npm registry", " could not fetch 70 of 70 packages"]] * 2
+
+
+def test_the_response_budget_stops_the_workers(fake_registry: FakeRegistry) -> None:
+    """A budget a few bodies big: no name past it is used, and the scan says why."""
+    names = [f"pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add({**_doc(name, i), "readme": "r" * 20_000})
+    refs = [PackageRef(n, "1.0.0") for n in names]
+    config = NpmConfig(registry=fake_registry.url)
+    result = _service(config, True, response_bytes=200_000).enrich_all(refs)
+    known = [f for f in result.facts.values() if f.in_registry]
+    assert 0 < len(known) < len(names)
+    assert any("response budget" in w for w in result.warnings)
+
+
+def test_revalidated_entries_come_back_through_the_workers(
+    fake_registry: FakeRegistry, tmp_path: Path
+) -> None:
+    """Entries past their time are asked again with their validators; a 304 keeps them."""
+    names = [f"pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    refs = [PackageRef(n, "1.0.0") for n in names]
+    config = NpmConfig(registry=fake_registry.url)
+    cache = Cache(tmp_path / "cache")
+    first = _service(config, True, cache=cache).enrich_all(refs)
+    service = _service(config, True, cache=cache)
+    service.ttl = 0  # every entry stale: revalidated
+    fake_registry.requests.clear()
+    again = service.enrich_all(refs)
+    assert again.facts == first.facts
+    statuses = [status for _, _, status in fake_registry.packument_requests()]
+    assert statuses == [304] * len(names)
+    assert all(h.get("If-None-Match") for _, h, _ in fake_registry.packument_requests())
+    cache.close()
+
+
+def test_a_rate_limiting_registry_stops_the_workers(fake_registry: FakeRegistry) -> None:
+    """Every name answered 429: once the scan counts the host out (as its own fetch does),
+    the workers are stopped, the names they did not ask for are not asked, and every name
+    says why."""
+    names = [f"pkg-{i}" for i in range(MANY * 3)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    fake_registry.override = lambda request: Response(b"slow down", status=429)
+    config = NpmConfig(registry=fake_registry.url)
+    result = _service(config, True).enrich_all([PackageRef(n, "1.0.0") for n in names])
+    assert result.failed
+    assert len(fake_registry.packument_requests()) < len(names) // 2
+    assert "kept answering 429" in result.warnings[0] or "429" in result.warnings[0]
