@@ -4,9 +4,11 @@ it, nothing else. ``python -m benchmarks.fetch_decode BASE_URL NAMES_FILE``
 depaudit's own fetch (``http_bulk.BulkFetcher``, sized as the registry service sizes it, one
 session with its settings, gzip asked for and left to the decoder) and its decoding workers
 (``registry_decode.Decoders``, a second one when the first falls behind): no tree, no
-scan, no cache, no report. ``python -m benchmarks.cold_scan --bound`` runs it in every pair
-beside curl's floor and the whole scan, so what reading the bodies costs by itself is
-measured in the same run as the target it is compared with.
+scan, no cache, no report. Since the fetch workers (``services/fetch_worker.py``) this is the
+way of a fetch the scan drives itself (a session handed in, or where no fetch worker starts);
+``benchmarks.fetch_split`` measures the workers' way. ``python -m benchmarks.cold_scan
+--bound`` runs it in every pair beside curl's floor and the whole scan, so what reading the
+bodies costs by itself is measured in the same run as the target it is compared with.
 
 Prints one JSON line: the names asked for, the bodies fetched, those decoded, and failures.
 """
