@@ -631,8 +631,10 @@ class RegistryService(EnrichmentService):
         started: Callable[[], None] | None = None,
         stop: Callable[[], bool] | None = None,
     ) -> list[tuple[str, CacheEntry | None, _Outcome]]:
-        """Every request through :class:`depaudit.http_bulk.BulkFetcher` (one thread;
-        ``jobs`` in flight, or by protocol when None), bodies decoded by
+        """Every request: a big fetch (:data:`DECODE_PROCESS_FROM` or more, with the session's
+        recipe) by fetch workers first (:meth:`_fetch_remote`); the rest, or all, through
+        :class:`depaudit.http_bulk.BulkFetcher` here (one thread; ``jobs`` in flight, or by
+        protocol when None), bodies decoded by
         :class:`~depaudit.services.registry_decode.Decoders`; no new request starts while
         :class:`BodyGate` is full. ``settled(url, entry, outcome)`` is called once per name
         as soon as its outcome is final (from the fetch's or the decoder's thread), so its
