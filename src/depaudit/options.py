@@ -205,8 +205,8 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         default=env_default("--jobs", positive_int, None),
         help=f"concurrent registry requests (env {env_name('--jobs')}; default: 32 per "
-        "registry over HTTP/1.1, 128 once it answers over HTTP/2, whose requests share a "
-        "connection)",
+        "registry over HTTP/1.1, 128 on each HTTP/2 connection once it answers over HTTP/2, "
+        "whose requests share a connection; a big cold fetch has one per fetch worker)",
     )
     group.add_argument(
         "--strict",
