@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,6 +122,23 @@ def main() -> int:
         f" {args.target}: {len(names)} names, against the registry npm is configured with\n"
     )
     rows: list[dict[str, Any]] = []
+    try:
+        run_rounds(args, base, python, floor_config, every, shares, rows)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print_table(args, rows)
+    return 0
+
+
+def run_rounds(
+    args: argparse.Namespace,
+    base: str,
+    python: str,
+    floor_config: Path,
+    every: Path,
+    shares: list[Path],
+    rows: list[dict[str, Any]],
+) -> None:
     for round_ in range(args.rounds):
         floor = timed([curl_argv(floor_config, parallel=64)])
         scan_way = timed([[python, "-m", "benchmarks.fetch_decode", base, str(every)]])
@@ -135,6 +153,9 @@ def main() -> int:
             f"{split[0]:.2f} s ({split[1]:.2f} s, {decoded} bodies decoded)",
             flush=True,
         )
+
+
+def print_table(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     print(
         "\n| run | wall (median) | CPU (median) | ratio to the floor (median of rounds) |\n"
         "|---|---:|---:|---:|"
@@ -149,7 +170,6 @@ def main() -> int:
         cpu = median([row[key][1] for row in rows])
         ratio = median([row[key][0] / row["floor"][0] for row in rows])
         print(f"| {label} | {wall:.2f} s | {cpu:.2f} s | {ratio:.2f}x |")
-    return 0
 
 
 if __name__ == "__main__":
