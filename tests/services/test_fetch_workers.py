@@ -204,3 +204,46 @@ def test_a_rate_limiting_registry_stops_the_workers(fake_registry: FakeRegistry)
     assert result.failed
     assert len(fake_registry.packument_requests()) < len(names) // 2
     assert "kept answering 429" in result.warnings[0] or "429" in result.warnings[0]
+
+
+def test_the_workers_start_before_the_session_and_are_the_ones_used(
+    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They are started before this process makes its own session (they get ready
+    meanwhile), once, and the fetch gives those very processes their set-up."""
+    names = [f"pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    spawned: list[list[Any]] = []
+    real = fetch_worker.spawn
+
+    def counted(count: int) -> list[Any]:
+        spawned.append(real(count))
+        return spawned[-1]
+
+    monkeypatch.setattr(fetch_worker, "spawn", counted)
+    config = NpmConfig(registry=fake_registry.url)
+    service = _service(config, True)
+    made: list[bool] = []
+    monkeypatch.setattr(
+        RegistryService,
+        "_allow",
+        lambda self, documents: made.append(bool(spawned)),  # (the session comes later)
+    )
+    result = service.enrich_all([PackageRef(n, "1.0.0") for n in names])
+    assert made == [True] and len(spawned) == 1 and spawned[0]
+    assert all(process.poll() is not None for process in spawned[0])  # ended, reaped
+    assert sum(f.in_registry is True for f in result.facts.values()) == len(names)
+
+
+def test_workers_started_for_a_fetch_that_does_not_happen_are_ended(
+    fake_registry: FakeRegistry,
+) -> None:
+    config = NpmConfig(registry=fake_registry.url)
+    service = _service(config, True)
+    service._spawn_ahead(MANY)
+    started = list(service._ahead)
+    assert started
+    service.close()
+    assert all(process.poll() is not None for process in started)
+    assert service._ahead == []

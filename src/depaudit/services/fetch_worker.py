@@ -137,8 +137,16 @@ def describe(got: Any, limit: int) -> tuple[Any, ...]:
 
 
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
-    """The worker: its set-up and jobs in, one answer per job out (see the docstring)."""
+    """The worker: its set-up and jobs in, one answer per job out (see the docstring). What
+    it needs is imported before it reads, so a worker started before the scan's own session
+    is made (``RegistryService._spawn_ahead``) gets ready meanwhile."""
     import threading
+
+    import msgspec  # noqa: F401 - (the decoder's, imported on first use otherwise)
+    import pycurl  # noqa: F401 - (BulkFetcher's)
+
+    import depaudit.npmrc  # noqa: F401 - (the recipe's config)
+    from depaudit.http_bulk import BulkFetcher, Job
 
     setup = read_frame(source)
     if not isinstance(setup, tuple) or setup[:1] != ("setup",):
@@ -159,8 +167,6 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
 
         threading.Thread(target=watch, name="fetch-stop", daemon=True).start()
 
-    from depaudit.http_bulk import BulkFetcher, Job
-
     session = spec["recipe"].build(spec["seconds"], spec["bytes"])
     fetcher = BulkFetcher(session, spec["parallel"], spec["multiplexed"], inflate=False)
 
@@ -178,6 +184,40 @@ def worker_argv() -> list[str]:
     return [sys.executable, "-m", __name__]
 
 
+def spawn(count: int) -> list[Any]:
+    """Up to ``count`` worker processes started, waiting for their set-up (fewer where the
+    system refuses; none on Windows, where the answers could not be read with ``select``)."""
+    import subprocess
+
+    from depaudit.services.registry_decode import widen_pipe
+
+    if os.name != "posix":
+        return []
+    processes = []
+    for _ in range(max(1, count)):
+        try:
+            process = subprocess.Popen(
+                worker_argv(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            break
+        assert process.stdin is not None
+        widen_pipe(process.stdin.fileno())
+        processes.append(process)
+    return processes
+
+
+def end(processes: list[Any]) -> None:
+    """End workers started and never given their set-up (the fetch did not happen)."""
+    for process in processes:
+        with contextlib.suppress(OSError):
+            process.kill()
+            process.wait()
+
+
 class FetchWorkers:
     """The scan's side: ``start`` the workers, ``send`` them every job (shared out in
     turn), read their ``answers`` as they come; ``stop`` them (they answer what is under way
@@ -189,27 +229,12 @@ class FetchWorkers:
         self.ended: set[int] = set()  # workers whose answers ended
 
     @classmethod
-    def start(cls, spec: dict[str, Any], count: int) -> FetchWorkers | None:
-        import subprocess
-
-        from depaudit.services.registry_decode import widen_pipe
-
-        if os.name != "posix":  # (the answers are read with select(), which takes no pipe there)
-            return None
-        processes = []
-        for _ in range(max(1, count)):
-            try:
-                process = subprocess.Popen(
-                    worker_argv(),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                )
-            except OSError:
-                break
-            assert process.stdin is not None
-            widen_pipe(process.stdin.fileno())
-            processes.append(process)
+    def start(
+        cls, spec: dict[str, Any], count: int, started: list[Any] | None = None
+    ) -> FetchWorkers | None:
+        """The workers given ``spec``: those ``started`` already (:func:`spawn`), or
+        ``count`` started now; None where none could be."""
+        processes = started if started else spawn(count)
         if not processes:
             return None
         workers = cls(processes)

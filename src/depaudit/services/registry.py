@@ -214,6 +214,8 @@ class RegistryService(EnrichmentService):
         #: how the session is made, where a fetch worker can make it too: a big fetch then
         #: runs in worker processes (``fetch_worker.py``); a session handed in is used here
         self._recipe = session if isinstance(session, SessionRecipe) else None
+        #: fetch workers started before the session was made (:meth:`_spawn_ahead`)
+        self._ahead: list[Any] = []
         if isinstance(session, SessionRecipe):
             recipe = session  # (made here through this module's build_session, as before)
             self._make_session = lambda: recipe.build(
@@ -260,6 +262,11 @@ class RegistryService(EnrichmentService):
         """End a fetch begun early and not used (:meth:`stop`); close the session if one
         was made."""
         self.stop()
+        if self._ahead:  # (fetch workers started for a fetch that did not happen)
+            from depaudit.services import fetch_worker
+
+            fetch_worker.end(self._ahead)
+            self._ahead = []
         if self._session is not None:
             self._session.close()
 
@@ -297,6 +304,7 @@ class RegistryService(EnrichmentService):
         from depaudit.services import registry_decode  # noqa: F401
 
         early.asked = len(to_fetch)
+        self._spawn_ahead(len(to_fetch))
         self._allow(early.asked)  # (and the session is made)
         settled = partial(self._settled, versions, early.now, early.ready, early.rows)
         early.thread = threading.Thread(
@@ -347,6 +355,18 @@ class RegistryService(EnrichmentService):
         if early.error is not None:
             raise early.error
         return early
+
+    def _spawn_ahead(self, documents: int) -> None:
+        """Where the fetch will run in fetch workers, start them now, before this process
+        makes its own session (requests' import): they get ready meanwhile
+        (:meth:`_fetch_remote` gives them their set-up)."""
+        from depaudit.services import fetch_worker
+        from depaudit.services.registry_decode import decode_workers
+
+        fetch_worker.end(self._ahead)  # (any left by a fetch that did not happen)
+        self._ahead = []
+        if self.decode_process and documents >= DECODE_PROCESS_FROM and self._recipe is not None:
+            self._ahead = fetch_worker.spawn(decode_workers())
 
     def _allow(self, documents: int) -> None:
         """Size the run's budgets by the documents asked for, where they were not given."""
@@ -578,6 +598,7 @@ class RegistryService(EnrichmentService):
                     continue
                 to_fetch.append((name, url, entry))
             if to_fetch:
+                self._spawn_ahead(len(to_fetch))
                 self._allow(len(to_fetch) + (early.asked if early is not None else 0))
                 settled = partial(self._settled, versions, now_facts, ready, rows)
                 done = self._fetch_all(to_fetch, progress, settled, self.under_way)
@@ -749,7 +770,8 @@ class RegistryService(EnrichmentService):
             "parallel": shared,
             "multiplexed": streams,
         }
-        workers = FetchWorkers.start(spec, many)
+        ready_made, self._ahead = self._ahead, []
+        workers = FetchWorkers.start(spec, many, ready_made)
         if workers is None:
             return list(to_fetch)
         waiting = dict(enumerate(to_fetch))
