@@ -30,6 +30,7 @@ from benchmarks.decode import DEFAULT, recorded_bodies
 from benchmarks.measure import median
 from benchmarks.replay import PACKUMENTS
 from depaudit.services import decode_worker, registry_decode
+from depaudit.services.frames import read_payload
 
 
 def children_cpu() -> float:
@@ -66,10 +67,7 @@ def through_worker(bodies: list[bytes], widen: bool) -> tuple[float, float, int]
     feeder = threading.Thread(target=feed)
     feeder.start()
     answers = 0
-    while (head := decode_worker._read_exact(worker.stdout, 8)) is not None:
-        raw = decode_worker._read_exact(worker.stdout, decode_worker._LENGTH.unpack(head)[0])
-        if raw is None:
-            break
+    while read_payload(worker.stdout) is not None:
         answers += 1
     worker.wait()
     feeder.join()

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import struct
 import sys
 import zlib
 from typing import IO, Any
 
+from depaudit.services.frames import write_frame
 from depaudit.services.packument_body import pack_body
 
 #: the inflating module: ISA-L's, with zlib's interface, 1.4-2x faster on the registry's
@@ -30,7 +30,6 @@ with contextlib.suppress(ImportError):
 
     INFLATING = isal_zlib
 
-_LENGTH = struct.Struct("<Q")
 #: a body's frame to the worker: its length, its encoding, the cap on its inflated size
 _FRAME = struct.Struct("<QBQ")
 #: how a body is encoded (the registry's Content-Encoding, as asked: gzip)
@@ -112,8 +111,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
             return
         answer = answer_for(body, encoding, limit)
         del body
-        out = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        sink.write(_LENGTH.pack(len(out)) + out)
+        write_frame(sink, answer)
         sink.flush()
 
 

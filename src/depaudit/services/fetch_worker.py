@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
-import struct
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
+from depaudit.services.frames import load, payloads_in, read_frame, write_frame
 from depaudit.slots import dataclass
 
 if TYPE_CHECKING:
@@ -74,27 +73,9 @@ class SessionRecipe:
         )
 
 
-_LENGTH = struct.Struct("<Q")
 #: a worker's answer: ("answer", tag, what) where ``what`` is ("got", status, validators,
 #: size as sent, decoded answer or None) or ("failed", kind, text, a connection failure)
 Answer = tuple[Any, ...]
-
-
-def write_frame(stream: IO[bytes], frame: object) -> None:
-    data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)) + data)
-
-
-def read_frame(stream: IO[bytes]) -> Any:
-    """The next frame, or None at the end of the stream (or a frame cut short)."""
-    head = stream.read(_LENGTH.size)
-    if head is None or len(head) < _LENGTH.size:
-        return None
-    size = _LENGTH.unpack(head)[0]
-    data = stream.read(size)
-    if data is None or len(data) < size:
-        return None
-    return pickle.loads(data)  # noqa: S301 - from the scan that started this process
 
 
 def failure_of(exc: BaseException) -> tuple[str, str, bool]:
@@ -226,7 +207,6 @@ class FetchWorkers:
 
     def __init__(self, processes: list[Any]) -> None:
         self.processes = processes
-        self.ended: set[int] = set()  # workers whose answers ended
 
     @classmethod
     def start(
@@ -277,28 +257,17 @@ class FetchWorkers:
                 self.kill()
                 return
             for key, _ in selector.select(timeout=0.05):
-                index = key.data
                 chunk = os.read(key.fd, 1 << 20)
-                buffer = pending[index]
-                if chunk:
-                    buffer += chunk
-                while len(buffer) >= _LENGTH.size:
-                    size = _LENGTH.unpack_from(buffer)[0]
-                    if len(buffer) < _LENGTH.size + size:
+                pending[key.data] += chunk
+                for payload in payloads_in(pending[key.data]):
+                    answer = _answer(payload)
+                    if answer is None:  # not a frame the worker writes: stop trusting it
+                        self.processes[key.data].kill()  # (its other jobs: the scan's)
+                        chunk = b""
                         break
-                    try:
-                        frame = pickle.loads(bytes(buffer[_LENGTH.size : _LENGTH.size + size]))  # noqa: S301
-                    except Exception:  # noqa: BLE001 - not a frame the worker writes
-                        frame = None
-                    del buffer[: _LENGTH.size + size]
-                    if not (isinstance(frame, tuple) and len(frame) == 3 and frame[0] == "answer"):
-                        chunk = b""  # stop trusting it: its other jobs are fetched by the scan
-                        self.processes[index].kill()
-                        break
-                    yield frame[1], frame[2]
+                    yield answer
                 if not chunk:
                     selector.unregister(key.fileobj)
-                    self.ended.add(index)
                     live -= 1
         selector.close()
 
@@ -328,6 +297,14 @@ class FetchWorkers:
             except Exception:  # noqa: BLE001 - (a worker that will not end)
                 process.kill()
                 process.wait()
+
+
+def _answer(payload: bytes) -> tuple[Any, Answer] | None:
+    """A frame from a worker as ``(tag, answer)``, or None when it is not an answer."""
+    frame = load(payload)
+    if not (isinstance(frame, tuple) and len(frame) == 3 and frame[0] == "answer"):
+        return None
+    return frame[1], frame[2]
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import subprocess
 import sys
 import threading
@@ -36,13 +35,12 @@ from typing import IO, Any
 
 from depaudit.services.decode_worker import (
     _FRAME,
-    _LENGTH,
     ENCODINGS,
     TooLarge,
     Undecodable,
-    _read_exact,
     decode_frame,
 )
+from depaudit.services.frames import load, read_payload
 
 
 class DecoderCrashed(RuntimeError):
@@ -191,10 +189,7 @@ class Decoder:
         assert self._worker is not None and self._worker.stdout is not None
         stdout = self._worker.stdout
         try:
-            while (head := _read_exact(stdout, _LENGTH.size)) is not None:
-                raw = _read_exact(stdout, _LENGTH.unpack(head)[0])
-                if raw is None:
-                    break
+            while (raw := read_payload(stdout)) is not None:
                 answer = _answer(raw)
                 if answer is None:  # not an answer the worker writes: stop trusting it
                     break
@@ -354,10 +349,7 @@ def settle_future(future: Future[tuple[dict[str, Any], int]], answer: dict[str, 
 
 def _answer(raw: bytes) -> dict[str, Any] | None:
     """A frame from the worker as its answer, or None when it is not one."""
-    try:
-        answer = pickle.loads(raw)  # noqa: S301 - from our own worker, over its pipe
-    except Exception:  # noqa: BLE001 - a damaged frame, whatever pickle makes of it
-        return None
+    answer = load(raw)
     if not isinstance(answer, dict) or not answer.keys() & _ANSWERS:
         return None
     return answer
