@@ -114,8 +114,10 @@ def extract_body(body: bytes) -> dict[str, Any]:
     decoder, decode_error = _slim_decoder()
     try:
         slim = decoder.decode(body)
-    except decode_error:  # (orjson imported here: the decoding worker needs it for no other
-        import orjson  # body, and its import is ~12 ms of the worker's start)
+    except decode_error:
+        # orjson imported here: the decoding worker needs it for no other body, and its
+        # import is ~12 ms of the worker's start
+        import orjson
 
         return extract(orjson.loads(body))  # raises ValueError on non-JSON
     doc: dict[str, Any] = {

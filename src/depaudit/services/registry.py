@@ -262,11 +262,7 @@ class RegistryService(EnrichmentService):
         """End a fetch begun early and not used (:meth:`stop`); close the session if one
         was made."""
         self.stop()
-        if self._ahead:  # (fetch workers started for a fetch that did not happen)
-            from depaudit.services import fetch_worker
-
-            fetch_worker.end(self._ahead)
-            self._ahead = []
+        self._end_ahead()
         if self._session is not None:
             self._session.close()
 
@@ -363,10 +359,17 @@ class RegistryService(EnrichmentService):
         from depaudit.services import fetch_worker
         from depaudit.services.registry_decode import decode_workers
 
-        fetch_worker.end(self._ahead)  # (any left by a fetch that did not happen)
-        self._ahead = []
+        self._end_ahead()
         if self.decode_process and documents >= DECODE_PROCESS_FROM and self._recipe is not None:
             self._ahead = fetch_worker.spawn(decode_workers())
+
+    def _end_ahead(self) -> None:
+        """End fetch workers started for a fetch that did not happen."""
+        if self._ahead:
+            from depaudit.services import fetch_worker
+
+            fetch_worker.end(self._ahead)
+            self._ahead = []
 
     def _allow(self, documents: int) -> None:
         """Size the run's budgets by the documents asked for, where they were not given."""
