@@ -58,17 +58,36 @@ def _service(
     return RegistryService(config, session, cache, jobs=4, clock=lambda: NOW)
 
 
+def _by_workers(
+    service: RegistryService, refs: list[PackageRef], monkeypatch: pytest.MonkeyPatch
+) -> EnrichmentResult:
+    """``service.enrich_all(refs)``, failing if any name is fetched by this process (the
+    path taken where the workers do not answer): the workers, not the fallback, answered."""
+
+    def here(*_: object, **__: object) -> None:
+        raise AssertionError("a name was fetched by the scan's own process")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RegistryService, "_fetch_here", here)
+        return service.enrich_all(refs)
+
+
 def _both(
-    config: NpmConfig, refs: list[PackageRef], **kwargs: Any
+    config: NpmConfig,
+    refs: list[PackageRef],
+    monkeypatch: pytest.MonkeyPatch | None = None,
+    **kwargs: Any,
 ) -> tuple[EnrichmentResult, EnrichmentResult]:
-    return (
-        _service(config, True, **kwargs).enrich_all(refs),
-        _service(config, False, **kwargs).enrich_all(refs),
+    """The workers' result (by them alone, with ``monkeypatch``) and the scan's own fetch's."""
+    service = _service(config, True, **kwargs)
+    workers = (
+        service.enrich_all(refs) if monkeypatch is None else _by_workers(service, refs, monkeypatch)
     )
+    return workers, _service(config, False, **kwargs).enrich_all(refs)
 
 
 def test_the_workers_give_the_facts_the_scans_own_fetch_gives(
-    fake_registry: FakeRegistry,
+    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Packuments plain and gzipped, a 404, a 500, a body that is not JSON, a gzip body cut
     short: the same facts, warnings and failures, and the workers asked for every name."""
@@ -91,7 +110,7 @@ def test_the_workers_give_the_facts_the_scans_own_fetch_gives(
     fake_registry.override = override
     refs = [PackageRef(n, "1.0.0") for n in [*names, "not-published"]]
     config = NpmConfig(registry=fake_registry.url)
-    workers, here = _both(config, refs)
+    workers, here = _both(config, refs, monkeypatch)
     assert workers.facts == here.facts
     assert workers.warnings == here.warnings
     assert workers.failed == here.failed is False
@@ -104,7 +123,9 @@ def test_the_workers_give_the_facts_the_scans_own_fetch_gives(
     assert len(asked) == 2 * len(refs)  # every name once by the workers, once here
 
 
-def test_the_workers_send_each_scopes_credential(fake_registry: FakeRegistry) -> None:
+def test_the_workers_send_each_scopes_credential(
+    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The session a worker makes is the scan's: a scope's token goes with its packages."""
     names = [f"@corp/pkg-{i}" for i in range(MANY)]
     for i, name in enumerate(names):
@@ -114,7 +135,8 @@ def test_the_workers_send_each_scopes_credential(fake_registry: FakeRegistry) ->
         scopes={"@corp": fake_registry.url},
         credentials=(Credential(nerf_dart(fake_registry.url), "Bearer corp-token"),),
     )
-    result = _service(config, True).enrich_all([PackageRef(n, "1.0.0") for n in names])
+    refs = [PackageRef(n, "1.0.0") for n in names]
+    result = _by_workers(_service(config, True), refs, monkeypatch)
     assert all(f.in_registry for f in result.facts.values())
     sent = {headers.get("Authorization") for _, headers, _ in fake_registry.packument_requests()}
     assert sent == {"Bearer corp-token"}
@@ -156,8 +178,9 @@ def test_an_unreachable_registry_ends_as_the_scans_own_fetch_ends(
     assert said == [["npm registry", " could not fetch 70 of 70 packages"]] * 2
 
 
-def test_the_response_budget_stops_the_workers(fake_registry: FakeRegistry) -> None:
-    """A budget a few bodies big: no name past it is used, and the scan says why."""
+def test_the_response_budget_holds_across_the_workers(fake_registry: FakeRegistry) -> None:
+    """A budget a few bodies big, for the workers' fetch and the scan's together: no name past
+    it is used, and the scan says why."""
     names = [f"pkg-{i}" for i in range(MANY)]
     for i, name in enumerate(names):
         fake_registry.add({**_doc(name, i), "readme": "r" * 20_000})
@@ -170,7 +193,7 @@ def test_the_response_budget_stops_the_workers(fake_registry: FakeRegistry) -> N
 
 
 def test_revalidated_entries_come_back_through_the_workers(
-    fake_registry: FakeRegistry, tmp_path: Path
+    fake_registry: FakeRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Entries past their time are asked again with their validators; a 304 keeps them."""
     names = [f"pkg-{i}" for i in range(MANY)]
@@ -179,11 +202,11 @@ def test_revalidated_entries_come_back_through_the_workers(
     refs = [PackageRef(n, "1.0.0") for n in names]
     config = NpmConfig(registry=fake_registry.url)
     cache = Cache(tmp_path / "cache")
-    first = _service(config, True, cache=cache).enrich_all(refs)
+    first = _by_workers(_service(config, True, cache=cache), refs, monkeypatch)
     service = _service(config, True, cache=cache)
     service.ttl = 0  # every entry stale: revalidated
     fake_registry.requests.clear()
-    again = service.enrich_all(refs)
+    again = _by_workers(service, refs, monkeypatch)
     assert again.facts == first.facts
     statuses = [status for _, _, status in fake_registry.packument_requests()]
     assert statuses == [304] * len(names)
@@ -230,7 +253,7 @@ def test_the_workers_start_before_the_session_and_are_the_ones_used(
         "_allow",
         lambda self, documents: made.append(bool(spawned)),  # (the session comes later)
     )
-    result = service.enrich_all([PackageRef(n, "1.0.0") for n in names])
+    result = _by_workers(service, [PackageRef(n, "1.0.0") for n in names], monkeypatch)
     assert made == [True] and len(spawned) == 1 and spawned[0]
     assert all(process.poll() is not None for process in spawned[0])  # ended, reaped
     assert sum(f.in_registry is True for f in result.facts.values()) == len(names)
