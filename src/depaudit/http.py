@@ -550,10 +550,10 @@ def build_session(
 
 class Pieces:
     """A body as the chunks it arrived in (libcurl's write callbacks, ~8 kB each over TLS),
-    not joined: the registry's fetch hands them to its decoding worker's pipe as they are
-    (``os.writev``), so theia's 215 MB are not copied once more by the fetch's thread, the
-    scan's busiest (:class:`~depaudit.http_bulk.BulkFetcher` with ``whole=False``).
-    ``len`` is the body's size in bytes; ``bytes(pieces)`` joins them."""
+    not joined: a registry fetch the scan drives itself hands them to its decoding worker's
+    pipe as they are (``os.writev``), so theia's 215 MB are not copied once more by the
+    fetch's thread, the scan's busiest (:class:`~depaudit.http_bulk.BulkFetcher` with
+    ``whole=False``). ``len`` is the body's size in bytes; ``bytes(pieces)`` joins them."""
 
     __slots__ = ("chunks", "size")
 

@@ -5,8 +5,8 @@ Bodies come in on its standard input, each as a frame (its length, its encoding,
 inflated size) and its bytes; each answer goes out in order as a length-prefixed pickle of what
 a thread decoding it would have returned, or of the error it raised. This module holds only
 what the worker runs, so each worker starts without the threads, futures and subprocesses of
-the side that feeds it (registry_decode.py): ~10 ms less of CPU per start on the core the
-decoding needs.
+the side that feeds it (registry_decode.py): a start on an empty input counted 156 M
+instructions against 186 M, on the core the decoding needs.
 """
 
 from __future__ import annotations

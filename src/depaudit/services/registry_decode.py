@@ -1,4 +1,6 @@
-"""Packuments are decoded in a process of their own, beside the fetch.
+"""Packuments are decoded in a process of their own, beside the fetch the scan drives itself
+(a big fetch runs in fetch workers first, which decode as they fetch: ``fetch_worker.py``;
+what they do not answer, and every smaller fetch, comes here).
 
 Decoding a packument (:func:`depaudit.services.packument_body.pack_body`) holds the
 GIL for the whole body: 0.02-0.05 s for the 25 MB ``firebase`` one. In a thread of the scan's
