@@ -167,6 +167,28 @@ def test_quoted_keys_are_unquoted_as_npm_reads_them() -> None:
     assert values['"unclosed'] == "x"  # not a quoted key: kept as written
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x=null", {"x": "null"}),  # (no dot: kept)
+        ("a.b=null", {}),  # moved into section a
+        ('//h.invalid/:_authToken="null"', {}),  # quoted, the same
+        ("a\\.b=null", {"a.b": "null"}),  # escaped dots only: renamed
+        ("a=1\na.b=null", {}),  # a, a string, becomes the section
+        ("k=v\n1.x=null", {"k": "v"}),
+        ("b=2\n2.y=null\n2=3", {"b": "2"}),  # (2 is taken first: JavaScript's order)
+        ("a.b=nulls", {"a.b": "nulls"}),
+    ],
+)
+def test_a_dotted_key_whose_value_is_null_is_nested_as_npm_reads_it(
+    text: str, expected: dict[str, str]
+) -> None:
+    """npm's ini gives null a section's type, and moves such a key into sections, which
+    npm's configuration does not read (each case checked with npm 11's ini; the property
+    test, tests/property/test_npmrc_ini.py, found the first)."""
+    assert parse_npmrc(text, {}) == expected
+
+
 def test_expand_env_leaves_unknown_alone() -> None:
     assert expand_env("a${X}b${Y?}c", {"X": "1"}) == "a1bc"
 

@@ -156,6 +156,7 @@ def parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
     read: they are left out."""
     out: dict[str, str] = {}
     listed: set[str] = set()  # keys whose last line was ``key[]=``
+    nulls: set[str] = set()  # keys whose value is ini's null
     for line in _LINES.split(text):
         if not line.strip(_JS_SPACE) or _COMMENT_LINE.match(line):
             continue
@@ -165,7 +166,12 @@ def parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
         if not raw_key:
             continue  # "=value": no key (npm's ini skips the line)
         key = expand_env(_ini_value(raw_key), environ)
-        value = expand_env(_ini_value(raw_value) if sep else "true", environ)
+        value = _ini_value(raw_value) if sep else "true"
+        if value == "null":  # (JSON's null to ini, quoted or not)
+            nulls.add(key)
+        else:
+            nulls.discard(key)
+        value = expand_env(value, environ)
         if key.endswith("[]") and len(key) > 2:  # an array: npm's lists keep every line
             key = key[:-2]
             joiner = LISTS.get(key)
@@ -175,7 +181,37 @@ def parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
         else:
             listed.discard(key)
         out[key] = value
-    return out
+    return _nulls_nested(out, nulls) if nulls else out
+
+
+def _nulls_nested(out: dict[str, str], nulls: set[str]) -> dict[str, str]:
+    """What npm's ini does last to a key whose value is null (its ``typeof`` is an object's,
+    as a section's): split at its dots not escaped by ``\\``, it is moved into nested
+    sections (the first part's key at the top, whatever it held, becomes a section), or,
+    with escaped dots only, renamed with them unescaped; sections are not read by npm's
+    configuration. Keys in JavaScript's order: array indices first, by number."""
+
+    def index(key: str) -> bool:
+        return key.isdecimal() and key.isascii() and (key == "0" or key[0] != "0")
+
+    order = sorted((k for k in out if index(k)), key=int) + [k for k in out if not index(k)]
+    sections: set[str] = set()
+    for key in order:
+        if key not in nulls or key in sections:
+            continue
+        parts = re.split(r"(?<!\\)\.", key)
+        last = parts.pop()
+        name = last.replace("\\.", ".")
+        parts = [part for part in parts if part != "__proto__"]
+        if not parts and name == last:
+            continue
+        if parts:
+            sections.add(parts[0])
+        else:
+            out[name] = out[key]
+            nulls.add(name)
+        out.pop(key, None)
+    return {k: v for k, v in out.items() if k not in sections}
 
 
 def with_slash(url: str) -> str:
