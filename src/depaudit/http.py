@@ -178,7 +178,7 @@ class Watchdog:
             if budget in self._budgets:
                 return
             self._budgets.add(budget)
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # (none in a forked copy)
                 self._thread = threading.Thread(
                     target=self._run, name="depaudit-deadline", daemon=True
                 )

@@ -30,6 +30,16 @@ NOW = datetime(2026, 11, 25, tzinfo=UTC)
 MANY = DECODE_PROCESS_FROM + 6
 
 
+@pytest.fixture(autouse=True, params=["started", "forked"])
+def how(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test with workers started as interpreters (a process with other threads: this
+    one, with its loopback servers) and with workers forked (the scan as a program, one
+    thread: ``fetch_worker.spawn`` forks there; tests/services/test_lockfile_early.py runs
+    it so)."""
+    monkeypatch.setattr(fetch_worker, "_alone", lambda: request.param == "forked")
+    return str(request.param)
+
+
 def _doc(name: str, i: int) -> dict[str, Any]:
     versions = {f"1.{v}.0": {"name": name, "version": f"1.{v}.0"} for v in range(i % 7 + 1)}
     if i % 5 == 0:
@@ -151,6 +161,12 @@ def test_a_worker_that_dies_leaves_its_names_to_the_scan(
     quitter = tmp_path / "quitter.py"
     quitter.write_text("import sys\nsys.stdin.buffer.read(10)\nsys.exit(3)\n")
     monkeypatch.setattr(fetch_worker, "worker_argv", lambda: [sys.executable, str(quitter)])
+
+    def quits(source: Any, sink: Any) -> None:  # (a forked worker's)
+        source.read(10)
+        raise SystemExit(3)
+
+    monkeypatch.setattr(fetch_worker, "serve", quits)
     refs = [PackageRef(n, "1.0.0") for n in names]
     config = NpmConfig(registry=fake_registry.url)
     workers, here = _both(config, refs)
