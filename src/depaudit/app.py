@@ -27,7 +27,7 @@ from depaudit.npmrc import query_for
 from depaudit.output import write_report
 from depaudit.scoring import LeakScorer, at_or_above
 from depaudit.slots import dataclass
-from depaudit.sources.loader import load_tree, npm_ls_ahead
+from depaudit.sources.loader import load_tree, lockfile_alone, npm_ls_ahead
 from depaudit.text import terminal_safe, valid_unicode
 
 if TYPE_CHECKING:  # (npm ls is imported where it runs)
@@ -104,19 +104,35 @@ def fails(report: Report, fail_on: str | None, what: str = "suspects") -> bool:
 def begin_services(
     settings: Settings, asked: RegistryQuery | None, stack: ExitStack, ahead: NpmLs | None
 ) -> Opened | None:
-    """Where the scan waits for ``npm ls`` (``ahead``, started by ``loader.npm_ls_ahead``),
-    the run's cache and the services that go to the network, opened on ``stack``, each
-    begun on the lockfile's installed packages (``sources.preview``: the registry's fetch,
-    the advisories' requests), so that they wait on the network while npm reads the tree;
-    else None (the report opens them once the tree is read). Not offline, without the
-    registry or without a cache (what was fetched is handed over in it). A configuration the
-    registry refuses is left for then too: an input error in the lockfile is still said
-    first."""
-    if ahead is None or not settings.use_registry or settings.offline or not settings.use_cache:
-        return None
-    from depaudit.sources.preview import registry_preview
+    """The run's cache and the services that go to the network, opened on ``stack`` before
+    the tree is read, each begun on the lockfile's packages (``sources.preview``: the
+    registry's fetch, the advisories' requests), so that they wait on the network while the
+    tree is read; else None (the report opens them once the tree is read):
 
-    placed = registry_preview(ahead.directory, settings.budget.input_bytes)
+    - where the scan waits for ``npm ls`` (``ahead``, started by ``loader.npm_ls_ahead``):
+      on the lockfile's installed packages;
+    - where the tree is an npm lockfile alone, of :data:`~depaudit.services.registry.
+      DECODE_PROCESS_FROM` names or more: on its packages, and only where the registry's
+      fetch will run in fetch workers (``RegistryService.begin``'s ``workers_only``), whose
+      answers alone take turns with the tree's reading for this process's time.
+
+    Not offline, without the registry or without a cache (what was fetched is handed over in
+    it). A configuration the registry refuses is left for then too: an input error in the
+    lockfile is still said first."""
+    if not settings.use_registry or settings.offline or not settings.use_cache:
+        return None
+    from depaudit.sources.preview import lockfile_refs, registry_preview
+
+    limit = settings.budget.input_bytes
+    if ahead is not None:
+        placed = registry_preview(ahead.directory, limit)
+    else:
+        from depaudit.services.registry import DECODE_PROCESS_FROM
+
+        lockfile = lockfile_alone(settings)
+        placed = lockfile_refs(lockfile, limit) if lockfile is not None else None
+        if placed is not None and len({name for name, _, _ in placed}) < DECODE_PROCESS_FROM:
+            return None  # (a fetch this small runs in this process, and would take turns)
     if not placed:
         return None
     from depaudit.audit import open_services
@@ -135,7 +151,7 @@ def begin_services(
     packages = [PackageRef(*p) for p in placed]
     # the advisories only where the registry began: where every document is fresh in the
     # cache, so are the advisories (and the report's services read them at once)
-    if opened.registry.begin(packages):
+    if opened.registry.begin(packages, workers_only=ahead is None):
         for service in opened.advisories:
             service.begin(packages)
             # where the scan never takes its answer (the tree could not be read, Ctrl-C),

@@ -101,13 +101,41 @@ def parse_json(text: str, path: object, *, what: str = "JSON file") -> Any:
         raise InputError(path, "JSON is nested too deeply", f"expected a {what}") from None
 
 
-def read_json_object(path: Path, *, what: str, limit: int = INPUT_BYTES) -> dict[str, Any]:
+#: one JSON object read with ``keep`` (a lockfile's preview, ``sources.preview``), for the
+#: next read of the same file, unchanged, to take instead of reading and parsing it again
+#: (its tree's reader; theia's lockfile: ~10 ms), by the file's identity
+_kept: dict[tuple[int, int, int, int], dict[str, Any]] = {}
+
+
+def read_json_object(
+    path: Path, *, what: str, limit: int = INPUT_BYTES, keep: bool = False
+) -> dict[str, Any]:
+    """The JSON object in ``path``; ``keep``: kept for the next read of the same file (the
+    reader must not change it)."""
+    identity = _identity(path, limit)
+    if identity is not None and not keep and (kept := _kept.pop(identity, None)) is not None:
+        return kept
     data = parse_json(read_text(path, what=what, limit=limit), path, what=what)
     if not isinstance(data, dict):
         raise InputError(
             path, f"top level is a JSON {type(data).__name__}, not an object", f"expected a {what}"
         )
+    if keep and identity is not None:
+        _kept.clear()
+        _kept[identity] = data
     return data
+
+
+def _identity(path: Path, limit: int) -> tuple[int, int, int, int] | None:
+    """A regular file within ``limit`` as (device, inode, size, modification time), or None
+    (another file, or none)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 #: an escape that can decode to a lone surrogate (JSON ``\\ud800``, YAML ``\\U0000d800`` too)

@@ -59,6 +59,22 @@ def _reads_installed(settings: Settings) -> tuple[Path, bool] | None:
     return directory, any((directory / n).is_file() for n in LOCKFILE_NAMES)
 
 
+def lockfile_alone(settings: Settings) -> Path | None:
+    """The lockfile :func:`load_tree` reads alone, where it will: ``--lockfile``, or the
+    folder's, where no ``node_modules`` is read with npm ls (none there, or ``--no-npm``);
+    else None (npm ls output, an installed tree, or no lockfile to find)."""
+    if settings.npm_ls is not None:
+        return None
+    if settings.lockfile is not None:
+        return Path(settings.lockfile)
+    if _reads_installed(settings) is not None:
+        return None
+    try:
+        return detect(Path(settings.directory)).lockfile
+    except DepauditError:
+        return None
+
+
 def npm_ls_ahead(settings: Settings) -> NpmLs | None:
     """``npm ls`` started now where :func:`load_tree` will read it (``app.scan`` starts it
     before anything else: it runs while the lockfile and the network's services are read),

@@ -6,17 +6,22 @@ Where a scan reads an installed project (``node_modules`` beside an npm lockfile
 PATH and allowed: ``sources.loader``), reading the tree means waiting ~1 s for ``npm ls``
 (1,300 packages; 3.8 s for theia's), a process of its own, and the fetch used to wait with
 it. Now it starts on the lockfile's placements and waits on the network meanwhile (theia's
-layout at a 50 ms round trip: 5.4 s against 7.9 s; benchmarks/README.md). Where the tree is
-the lockfile alone, its reading is Python that would only take turns with the fetch's for the
-GIL: started early there, the fetch took as long, later (theia at a 50 ms round trip, and
-against the registry itself), so there is no preview, and none for any other input.
+layout at a 50 ms round trip: 5.4 s against 7.9 s; benchmarks/README.md).
+
+Where the tree is an npm lockfile alone (:func:`lockfile_refs`), its reading is Python: a
+fetch driven by this process would only take turns with it for the GIL (started early, it
+took as long, later). So the fetch begins on the lockfile's packages only where it runs in
+fetch workers (``RegistryService.begin``'s ``workers_only``: 64 names or more), whose
+answers alone this process settles meanwhile (theia against the registry, paired: 1.22 s
+against 1.30 s). There is no preview for any other input.
 
 A preview never names a package the tree will not have: it keeps exactly the placements
 :mod:`~depaudit.sources.package_lock_flat` makes packages of (an entry inside
 ``node_modules``, not a link, with valid installed and real names and a concrete version; the
 real name of an alias; ``tests/property/test_preview.py`` holds the two together), and of
-those only the ones whose folder is installed, as ``npm ls`` sees them: a production install
-(``--omit=dev``) or another platform's optional packages cost no request. Only a lockfile
+those (for an installed project) only the ones whose folder is installed, as ``npm ls``
+sees them: a production install (``--omit=dev``) or another platform's optional packages
+cost no request. Only a lockfile
 with the flat ``packages`` map (lockfileVersion 2 or 3, what npm 7 and later write) is
 previewed. Where a field the preview reads is not what the reader accepts (of the wrong JSON
 type), or the file cannot be read, there is no preview, and nothing is sent before the reader
@@ -98,11 +103,31 @@ def registry_preview(directory: Path, limit: int) -> list[Placed] | None:
         lockfile = detect(directory).lockfile
         if lockfile.name not in NPM_LOCKFILES:
             return None
-        data = read_json_object(lockfile, what=lockfile.name, limit=limit)
-        packages = data.get("packages")
-        version = data.get("lockfileVersion")
-        if type(version) is not int or version not in (2, 3) or not isinstance(packages, dict):
+        return _flat(lockfile, limit, directory)
+    except (DepauditError, _NoPreview, OSError):
+        return None
+
+
+def _flat(lockfile: Path, limit: int, installed: Path | None) -> list[Placed] | None:
+    """:func:`placed_refs` of ``lockfile``'s flat ``packages`` map, or None where it has none
+    (lockfileVersion 1)."""
+    # (kept for the tree's reader, where the tree is this lockfile alone: not parsed twice)
+    data = read_json_object(lockfile, what=lockfile.name, limit=limit, keep=installed is None)
+    packages = data.get("packages")
+    version = data.get("lockfileVersion")
+    if type(version) is not int or version not in (2, 3) or not isinstance(packages, dict):
+        return None
+    return placed_refs(packages, installed)
+
+
+def lockfile_refs(lockfile: Path, limit: int) -> list[Placed] | None:
+    """The packages of ``lockfile``, an npm lockfile a scan reads alone (the tree is its:
+    ``loader.lockfile_alone``; read under the input budget ``limit``), or None where it is
+    not a flat npm one or cannot be previewed. For a fetch that runs in fetch workers
+    (``app.begin_services``)."""
+    try:
+        if lockfile.name not in NPM_LOCKFILES:
             return None
-        return placed_refs(packages, directory)
+        return _flat(lockfile, limit, None)
     except (DepauditError, _NoPreview, OSError):
         return None

@@ -1,0 +1,161 @@
+"""A big npm lockfile read alone: the registry's fetch begins in fetch workers before the
+tree is read (``app.begin_services``, ``RegistryService.begin(workers_only=True)``), and
+the scan, a program of one thread, forks its workers (``services/forked.py``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from depaudit.services.registry import DECODE_PROCESS_FROM
+
+from .conftest import FakeRegistry
+
+MANY = DECODE_PROCESS_FROM + 6
+
+
+def _lockfile(folder: Path, count: int) -> Path:
+    """A lockfile v3 placing ``count`` packages, each a dependency of the root."""
+    names = [f"pkg-{i}" for i in range(count)]
+    packages: dict[str, Any] = {
+        "": {"name": "app", "version": "1.0.0", "dependencies": dict.fromkeys(names, "^1.0.0")}
+    }
+    for name in names:
+        packages[f"node_modules/{name}"] = {"version": "1.0.0"}
+    lock = {"name": "app", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "package.json").write_text(json.dumps({"name": "app", "version": "1.0.0"}))
+    path = folder / "package-lock.json"
+    path.write_text(json.dumps(lock))
+    return path
+
+
+def _serve(registry: FakeRegistry, count: int) -> None:
+    for i in range(count):
+        name = f"pkg-{i}"
+        registry.add(
+            {
+                "name": name,
+                "dist-tags": {"latest": "1.1.0"},
+                "versions": {v: {"name": name, "version": v} for v in ("1.0.0", "1.1.0")},
+                "time": {"1.0.0": "2024-01-01T00:00:00.000Z", "1.1.0": "2025-01-01T00:00:00.000Z"},
+            }
+        )
+
+
+def _argv(registry: FakeRegistry, lock: Path, cache: Path) -> list[str]:
+    return [
+        "scan",
+        "--lockfile",
+        str(lock),
+        "--no-npm",
+        "--no-advisories",
+        "--registry",
+        registry.url,
+        "--cache-dir",
+        str(cache),
+        "--format",
+        "json",
+    ]
+
+
+@pytest.mark.parametrize("count", [MANY, DECODE_PROCESS_FROM - 1])
+def test_a_big_lockfile_alone_is_fetched_while_its_tree_is_read(
+    fake_registry: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    count: int,
+) -> None:
+    """64 names or more: the tree's reading waits here for the registry's first request
+    (were the fetch started after it, it would wait 10 s for nothing and fail); fewer: the
+    fetch runs in this process after the tree, and nothing is asked before it."""
+    import depaudit.app
+    from depaudit.cli import main
+    from depaudit.sources.loader import load_tree
+
+    monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
+    _serve(fake_registry, count)
+    lock = _lockfile(tmp_path / "app", count)
+    seen: list[int] = []
+
+    def read_later(settings: Any, *ahead: Any) -> Any:
+        deadline = time.monotonic() + (10 if count >= DECODE_PROCESS_FROM else 0.3)
+        while not fake_registry.packument_requests() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(len(fake_registry.packument_requests()))
+        return load_tree(settings, *ahead)
+
+    monkeypatch.setattr(depaudit.app, "load_tree", read_later)
+    out = tmp_path / "report.json"
+    assert main([*_argv(fake_registry, lock, tmp_path / "cache"), "--output", str(out)]) == 0
+    assert (seen[0] >= 1) is (count >= DECODE_PROCESS_FROM)
+    uris = [uri for uri, _, _ in fake_registry.packument_requests()]
+    assert len(uris) == len(set(uris)) == count  # each name once, begun early or not
+    consulted = json.loads(out.read_text())["consulted"]
+    said = next(line for line in consulted if line.startswith("npm registry"))
+    assert f"{count} names, 0 cached, {count} fetched" in said
+
+
+#: the scan run as a program, recording the workers it forked (``forked.start``) in the file
+#: named by its first argument; ``exec`` as its second: workers started as interpreters
+_DRIVER = """
+import sys
+from datetime import UTC, datetime
+from depaudit.services import fetch_worker, forked, registry
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)  # (the packages' ages: the same in both runs)
+made = registry.RegistryService.__init__
+
+def init(self, *args, **kwargs):
+    made(self, *args, **kwargs)
+    self.clock = lambda: NOW
+
+registry.RegistryService.__init__ = init
+record, mode = sys.argv[1], sys.argv[2]
+real = forked.start
+
+def start(count, serve):
+    workers = real(count, serve)
+    with open(record, "a") as out:
+        out.write(f"{len(workers)}\\n")
+    return workers
+
+forked.start = start
+if mode == "exec":
+    fetch_worker._alone = lambda: False
+from depaudit.cli import main
+sys.exit(main(sys.argv[3:], clock=lambda: NOW))
+"""
+
+
+def test_the_scan_forks_its_fetch_workers_and_reports_as_with_started_ones(
+    fake_registry: FakeRegistry, tmp_path: Path
+) -> None:
+    """As a program (one thread), the scan forks two fetch workers; its report, on its
+    standard output and nothing else there, is the one of workers started as interpreters,
+    every name fetched once by each run."""
+    _serve(fake_registry, MANY)
+    lock = _lockfile(tmp_path / "app", MANY)
+    env = {k: v for k, v in os.environ.items() if k != "DEPAUDIT_NO_REGISTRY"}
+    reports = {}
+    for mode in ("fork", "exec"):
+        record = tmp_path / f"forked-{mode}.txt"
+        argv = [sys.executable, "-c", _DRIVER, str(record), mode]
+        argv += _argv(fake_registry, lock, tmp_path / f"cache-{mode}")
+        done = subprocess.run(argv, capture_output=True, env=env, cwd=tmp_path, timeout=120)
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        forked = record.read_text().split() if record.exists() else []
+        assert forked == (["2"] if mode == "fork" else []), mode
+        report = json.loads(done.stdout)  # (a worker wrote nothing of the scan's there)
+        reports[mode] = report
+    assert reports["fork"] == reports["exec"]
+    assert any("70 fetched" in line for line in reports["fork"]["consulted"])
+    uris = [uri for uri, _, _ in fake_registry.packument_requests()]
+    assert len(uris) == 2 * MANY and len(set(uris)) == MANY
