@@ -159,6 +159,25 @@ def _versions(packages: Sequence[PackageRef]) -> dict[str, set[str]]:
     return versions
 
 
+def _stands(
+    name: str,
+    got: tuple[str, CacheEntry | None, _Outcome],
+    urls: Mapping[str, str],
+    versions: Mapping[str, set[str]],
+    ready: Mapping[str, PackageFacts],
+) -> bool:
+    """Whether ``name``'s answer fetched early (its url, entry before, outcome) stands
+    without its cache entry (``enrich_all`` reads it otherwise): for the same URL, an error,
+    a 304 with the entry it revalidated, or a document whose every version in the tree has
+    its facts made."""
+    url, before, outcome = got
+    if urls.get(name) != url:
+        return False
+    if outcome.error is not None or (outcome.not_modified and before is not None):
+        return True
+    return outcome.data is not None and all(f"{name}@{v}" in ready for v in versions[name])
+
+
 def _packed(stored: Mapping[str, CacheEntry], url: str) -> CacheEntry | None:
     """``url``'s cache entry, None where it has another shape (fetched afresh, with no
     validators, and rewritten)."""
@@ -583,8 +602,11 @@ class RegistryService(EnrichmentService):
         shortcut = self._from_snapshot(packages, urls, now)
         if shortcut is not None:
             return self._said(shortcut)
-        # one batched read of every name's entry (a lookup per name cost more than the rest)
-        stored = self.cache.get_many(NAMESPACE, urls.values()) if self.cache is not None else {}
+        # one batched read of the entries used (a lookup per name cost more than the rest):
+        # not those of names whose answer, fetched early, stands alone (theia's: ~15 ms)
+        stands = {name for name, got in taken.items() if _stands(name, got, urls, versions, ready)}
+        used = [url for name, url in urls.items() if name not in stands]
+        stored = self.cache.get_many(NAMESPACE, used) if self.cache is not None and used else {}
         with self.progress("npm registry", len(names)) as progress:
             for name in names:
                 url = urls[name]
