@@ -36,6 +36,7 @@ from depaudit.slots import dataclass
 if TYPE_CHECKING:
     from depaudit.http import DepauditSession
     from depaudit.npmrc import NpmConfig
+    from depaudit.run_budget import RunBudget
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,11 @@ class SessionRecipe:
         network_seconds: float,
         response_bytes: int,
         make: Callable[..., DepauditSession] | None = None,
+        budget: RunBudget | None = None,
     ) -> DepauditSession:
-        """The session, with these budgets (a worker's: what the run has left), made by
-        ``make`` (:func:`depaudit.http.build_session` unless given)."""
+        """The session, with these budgets (a worker's: what the run has left), or with the
+        run's ``budget`` made already (the scan's), made by ``make``
+        (:func:`depaudit.http.build_session` unless given)."""
         if make is None:
             from depaudit.http import build_session as make
         assert make is not None
@@ -70,6 +73,7 @@ class SessionRecipe:
             network_seconds=network_seconds,
             response_bytes=response_bytes,
             network=self.config.network,
+            **({"budget": budget} if budget is not None else {}),
             **self.tuning,
         )
 
@@ -166,6 +170,10 @@ def worker_argv() -> list[str]:
     return [sys.executable, "-m", __name__]
 
 
+#: workers forked at the scan's start (``fetch_ahead.forked_ahead``), for :func:`spawn`
+_forked: list[Any] = []
+
+
 def spawn(count: int) -> list[Any]:
     """Up to ``count`` worker processes started, waiting for their set-up (fewer where the
     system refuses; none on Windows, where the answers could not be read with ``select``).
@@ -176,6 +184,10 @@ def spawn(count: int) -> list[Any]:
     a forked process may not use the system's frameworks; a process with other threads,
     whose half-done work a fork would copy), each is a new interpreter running this
     module."""
+    if _forked:  # (forked at the scan's start)
+        taken = _forked[:count]
+        del _forked[:count]
+        return taken
     if os.name != "posix":
         return []
     if sys.platform == "linux" and _alone():

@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm s
 
     from depaudit.http import DepauditSession
     from depaudit.http_bulk import Job
+    from depaudit.run_budget import RunBudget
     from depaudit.services.registry_decode import Decoders
 
 
@@ -236,12 +237,16 @@ class RegistryService(EnrichmentService):
         self._recipe = session if isinstance(session, SessionRecipe) else None
         #: fetch workers started before the session was made (:meth:`_spawn_ahead`)
         self._ahead: list[Any] = []
+        #: the run's network budget (:attr:`budget`)
+        self._budget: RunBudget | None = None
+        self._budget_lock = threading.Lock()
         if isinstance(session, SessionRecipe):
             recipe = session  # (made here through this module's build_session, as before)
             self._make_session = lambda: recipe.build(
                 recipe.network_seconds,
                 recipe.response_bytes,
                 lambda *args, **kwargs: build_session(*args, **kwargs),
+                budget=self.budget,
             )
         elif callable(session):
             self._make_session = session
@@ -278,6 +283,24 @@ class RegistryService(EnrichmentService):
                 self._session = self._make_session()
             return self._session
 
+    @property
+    def budget(self) -> RunBudget:
+        """The run's network budget: the session's. Where the session is made from its
+        recipe, the budget is made first, alone, and the session made later takes it: a
+        fetch in fetch workers needs this process's budget, not its session (nor the HTTP
+        stack's import, ~50 ms before theia's first requests)."""
+        if self._budget is None:
+            if self._session is None and self._recipe is not None:
+                from depaudit.run_budget import RunBudget
+
+                with self._budget_lock:  # (not _lock: the session is made under it)
+                    if self._budget is None:
+                        recipe = self._recipe
+                        self._budget = RunBudget(recipe.network_seconds, recipe.response_bytes)
+            else:
+                self._budget = self.session.budget
+        return self._budget
+
     def close(self) -> None:
         """End a fetch begun early and not used (:meth:`stop`); close the session if one
         was made."""
@@ -301,9 +324,6 @@ class RegistryService(EnrichmentService):
         which a fetch driven here would only take turns with."""
         if self.offline or self.cache is None or not self.cache.enabled or self._early:
             return False
-        # what the first request needs is made here, before the thread: in the thread, this
-        # Python (~0.1 s, most of it the HTTP stack's imports) would take turns with the
-        # tree's reading for the GIL, and the first request would wait for both
         early = _Early(self.clock())
         versions = _versions(packages)
         try:
@@ -328,10 +348,15 @@ class RegistryService(EnrichmentService):
         to_fetch = [(name, url, _packed(stored, url)) for name, url in stale.items()]
         early.asked = len(to_fetch)
         self._spawn_ahead(len(to_fetch))  # (first: they get ready meanwhile)
-        from depaudit import http_bulk  # noqa: F401
-        from depaudit.services import registry_decode  # noqa: F401
+        if not self._ahead:  # fetched by this process: what the first request needs is
+            # made here, before the thread: in the thread, this Python (~0.1 s, most of it
+            # the HTTP stack's imports) would take turns with the tree's reading for the
+            # GIL, and the first request would wait for both
+            from depaudit import http_bulk  # noqa: F401
+            from depaudit.services import registry_decode  # noqa: F401
 
-        self._allow(early.asked)  # (and the session is made)
+            assert self.session is not None
+        self._allow(early.asked)
         settled = partial(self._settled, versions, early.now, early.ready, early.rows)
         early.thread = threading.Thread(
             target=self._fetch_early, args=(early, to_fetch, settled), name="registry-early"
@@ -377,7 +402,7 @@ class RegistryService(EnrichmentService):
             early.thread.join()
             # the time it waited for the tree with nothing in flight is not the network's
             # (--network-budget): what the tree has and it did not ask for comes after
-            self.session.budget.wait_off(time.monotonic() - early.ended)
+            self.budget.wait_off(time.monotonic() - early.ended)
         if early.error is not None:
             raise early.error
         return early
@@ -415,7 +440,7 @@ class RegistryService(EnrichmentService):
     def _allow(self, documents: int) -> None:
         """Size the run's budgets by the documents asked for, where they were not given."""
         if self.bytes_by_tree or self.time_by_tree:
-            self.session.budget.allow(
+            self.budget.allow(
                 response_allowance(documents) if self.bytes_by_tree else 0,
                 network_allowance(documents) if self.time_by_tree else 0.0,
             )
@@ -509,7 +534,7 @@ class RegistryService(EnrichmentService):
         and its decoded document settles the outcome (:meth:`_decoded`)."""
         from concurrent.futures import Future
 
-        from depaudit.http import BudgetSpent
+        from depaudit.run_budget import BudgetSpent
         from depaudit.services.registry_decode import settle_future
 
         if answer[0] == "failed":
@@ -519,7 +544,7 @@ class RegistryService(EnrichmentService):
         if not isinstance(pending, _Pending):
             return pending
         try:
-            self.session.budget.take(size)
+            self.budget.take(size)
         except BudgetSpent as exc:  # this body was the one over: it is not used
             return _Outcome(name, error=f"{BUDGET_STOP}{exc}")
         self._gate.hold(size)
@@ -535,7 +560,7 @@ class RegistryService(EnrichmentService):
         inflated to is charged to the run's response budget (the bytes as sent were, as they
         came), a usable answer counts as a success at once (5xx or an HTML page do not; a
         plain 404 does), and its outcome is settled."""
-        from depaudit.http import BudgetSpent
+        from depaudit.run_budget import BudgetSpent
 
         self._gate.release(size)
         if done.exception() is None or pending.status == 404:
@@ -546,7 +571,7 @@ class RegistryService(EnrichmentService):
             if outcome.data is not None and done.exception() is None:
                 inflated = done.result()[1]
                 if inflated > size:
-                    self.session.budget.take(inflated - size)
+                    self.budget.take(inflated - size)
         except BudgetSpent as exc:  # this body was the one over: it is not used
             outcome = _Outcome(pending.name, error=f"{BUDGET_STOP}{exc}")
         except Exception as exc:  # noqa: BLE001 - a bug: raised again after the fetch
@@ -709,8 +734,6 @@ class RegistryService(EnrichmentService):
         cache entry and facts are done while other transfers still wait on the network; what
         it returns is the outcome kept (and returned here). ``started()`` and ``stop()``: see
         :meth:`BulkFetcher.get_many <depaudit.http_bulk.BulkFetcher.get_many>`."""
-        from depaudit.http_bulk import Job
-
         done: list[tuple[str, CacheEntry | None, _Outcome]] = []
         lock = threading.Lock()
 
@@ -719,7 +742,9 @@ class RegistryService(EnrichmentService):
             with lock:
                 done.append((url, entry, kept))
 
-        def jobs() -> Iterator[Job]:
+        def jobs() -> Iterator[Job]:  # (the HTTP stack's import: for a fetch here only)
+            from depaudit.http_bulk import Job
+
             for name, url, entry in to_fetch:
                 skipped = self._admit(name, url)
                 if skipped is not None:
@@ -799,7 +824,7 @@ class RegistryService(EnrichmentService):
         from depaudit.services.registry_decode import decode_workers
 
         assert self._recipe is not None
-        budget = self.session.budget
+        budget = self.budget
         count = len(to_fetch)
         many = decode_workers()
         # the transfers in flight shared out, as many as one fetch here would make: the
@@ -849,7 +874,7 @@ class RegistryService(EnrichmentService):
     def _spent(self, url: str) -> bool:
         """Whether to stop asking: the registry out of reach, ``url``'s host rate limited,
         or the run's budget spent (:meth:`_admit`, ``BulkFetcher``'s own check)."""
-        budget = self.session.budget
+        budget = self.budget
         if budget.out_of_time() or budget.used > budget.max_bytes:
             return True
         return self._admit("", url) is not None
