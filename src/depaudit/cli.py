@@ -222,10 +222,9 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
     from contextlib import nullcontext
 
     from depaudit.npmrc import query_for
-    from depaudit.services.fetch_ahead import forked_ahead
 
-    # the workers of a likely big fetch first (fetch_ahead.py), then npm's answer: before imports
-    with forked_ahead(settings), (asked := query_for(settings)) or nullcontext():
+    asked = query_for(settings)  # npm's answer, if the registry is npm's to say: before imports
+    with asked or nullcontext():
         from depaudit.app import exit_code, scan
         from depaudit.audit import utc_now
         from depaudit.formats.registry import get_format

@@ -21,20 +21,14 @@ from .conftest import FakeRegistry
 MANY = DECODE_PROCESS_FROM + 6
 
 
-def _lockfile(folder: Path, count: int, padded: bool = False) -> Path:
-    """A lockfile v3 placing ``count`` packages, each a dependency of the root; ``padded``:
-    with each one's ``resolved`` and ``integrity``, as npm writes them (~170 bytes more)."""
+def _lockfile(folder: Path, count: int) -> Path:
+    """A lockfile v3 placing ``count`` packages, each a dependency of the root."""
     names = [f"pkg-{i}" for i in range(count)]
     packages: dict[str, Any] = {
         "": {"name": "app", "version": "1.0.0", "dependencies": dict.fromkeys(names, "^1.0.0")}
     }
     for name in names:
         packages[f"node_modules/{name}"] = {"version": "1.0.0"}
-        if padded:
-            packages[f"node_modules/{name}"].update(
-                resolved=f"https://registry.invalid/{name}/-/{name}-1.0.0.tgz",
-                integrity="sha512-" + "A" * 86 + "==",
-            )
     lock = {"name": "app", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "package.json").write_text(json.dumps({"name": "app", "version": "1.0.0"}))
@@ -129,7 +123,7 @@ real = forked.start
 
 def start(count, serve):
     workers = real(count, serve)
-    with open(record, "a") as out:  # (forked_ahead's, at the start, or _fork's, at the fetch)
+    with open(record, "a") as out:  # (who forked them: fetch_worker._fork, at the fetch)
         out.write(f"{sys._getframe(1).f_code.co_name}:{len(workers)}\\n")
     return workers
 
@@ -141,22 +135,16 @@ sys.exit(main(sys.argv[3:], clock=lambda: NOW))
 """
 
 
-@pytest.mark.parametrize(
-    ("count", "padded", "where"), [(MANY, False, "_fork"), (400, True, "forked_ahead")]
-)
 def test_the_scan_forks_its_fetch_workers_and_reports_as_with_started_ones(
-    fake_registry: FakeRegistry, tmp_path: Path, count: int, padded: bool, where: str
+    fake_registry: FakeRegistry, tmp_path: Path
 ) -> None:
-    """As a program (one thread), the scan forks its fetch workers: at the fetch, or, for a
-    lockfile of 64 KB or more and a cold cache, at its very start (``fetch_ahead``), and the
-    fetch takes those. Its report, on its standard output and nothing else there, is the one
-    of workers started as interpreters, every name fetched once by each run."""
-    from depaudit.services.fetch_ahead import AHEAD_FROM_BYTES
+    """As a program (one thread), the scan forks its fetch workers at the fetch; its report,
+    on its standard output and nothing else there, is the one of workers started as
+    interpreters, every name fetched once by each run."""
     from depaudit.services.registry_decode import decode_workers
 
-    _serve(fake_registry, count)
-    lock = _lockfile(tmp_path / "app", count, padded)
-    assert (lock.stat().st_size >= AHEAD_FROM_BYTES) is padded
+    _serve(fake_registry, MANY)
+    lock = _lockfile(tmp_path / "app", MANY)
     env = {k: v for k, v in os.environ.items() if k != "DEPAUDIT_NO_REGISTRY"}
     reports = {}
     for mode in ("fork", "exec"):
@@ -166,9 +154,9 @@ def test_the_scan_forks_its_fetch_workers_and_reports_as_with_started_ones(
         done = subprocess.run(argv, capture_output=True, env=env, cwd=tmp_path, timeout=120)
         assert done.returncode == 0, done.stderr.decode()[-2000:]
         forked = record.read_text().split() if record.exists() else []
-        assert forked == ([f"{where}:{decode_workers()}"] if mode == "fork" else []), mode
+        assert forked == ([f"_fork:{decode_workers()}"] if mode == "fork" else []), mode
         reports[mode] = json.loads(done.stdout)  # (a worker wrote nothing of the scan's there)
     assert reports["fork"] == reports["exec"]
-    assert any(f"{count} fetched" in line for line in reports["fork"]["consulted"])
+    assert any(f"{MANY} fetched" in line for line in reports["fork"]["consulted"])
     uris = [uri for uri, _, _ in fake_registry.packument_requests()]
-    assert len(uris) == 2 * count and len(set(uris)) == count
+    assert len(uris) == 2 * MANY and len(set(uris)) == MANY

@@ -170,10 +170,6 @@ def worker_argv() -> list[str]:
     return [sys.executable, "-m", __name__]
 
 
-#: workers forked at the scan's start (``fetch_ahead.forked_ahead``), for :func:`spawn`
-_forked: list[Any] = []
-
-
 def spawn(count: int) -> list[Any]:
     """Up to ``count`` worker processes started, waiting for their set-up (fewer where the
     system refuses; none on Windows, where the answers could not be read with ``select``).
@@ -184,10 +180,6 @@ def spawn(count: int) -> list[Any]:
     a forked process may not use the system's frameworks; a process with other threads,
     whose half-done work a fork would copy), each is a new interpreter running this
     module."""
-    if _forked:  # (forked at the scan's start)
-        taken = _forked[:count]
-        del _forked[:count]
-        return taken
     if os.name != "posix":
         return []
     if sys.platform == "linux" and _alone():
