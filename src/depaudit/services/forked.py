@@ -58,9 +58,10 @@ def start(count: int, serve: Serve) -> list[Forked]:
 def _child(serve: Serve, source_fd: int, sink_fd: int, others: list[int]) -> None:
     """A forked worker: ``serve`` on its pipes, then its end, whatever happens (it never
     returns). It closes the other workers' ends of their pipes (each would otherwise never
-    see its input end), writes nothing on the scan's standard error, leaves Ctrl-C to the
-    scan, and keeps the scan's objects out of its collections (``gc.freeze``: no collection
-    walks, nor copies, the pages it shares with the scan)."""
+    see its input end), holds none of the scan's standard streams (a pipe the scan writes
+    its report to ends with the scan), leaves Ctrl-C to the scan, and keeps the scan's
+    objects out of its collections (``gc.freeze``: no collection walks, nor copies, the
+    pages it shares with the scan)."""
     code = 1
     try:
         import gc
@@ -68,7 +69,9 @@ def _child(serve: Serve, source_fd: int, sink_fd: int, others: list[int]) -> Non
 
         for fd in others:
             os.close(fd)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # (a reader of the scan's output waits for no worker's end)
+            os.dup2(quiet, fd)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         gc.freeze()
         gc.enable()
