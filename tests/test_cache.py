@@ -56,6 +56,44 @@ def test_a_new_database_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path: Pat
     assert sizes == {"fresh": 16384, "old": 4096}
 
 
+_OPEN_AT = """
+import sys, time
+from depaudit.cache import Cache
+root, start = sys.argv[1], float(sys.argv[2])
+while time.time() < start:
+    pass
+cache = Cache(root)
+cache.set("registry", sys.argv[3], {"v": 1})
+print(repr(cache.warnings))
+cache.close()
+"""
+
+
+def test_two_runs_opening_a_new_cache_at_once_both_keep_it(tmp_path: Path) -> None:
+    """Two processes create the same cache folder's database at the same moment (parallel
+    CI jobs): neither goes on without the cache ("database is locked" on the switch to WAL,
+    which the busy timeout does not cover, hit one round in two before the retry)."""
+    import time
+
+    for round_ in range(6):
+        root = tmp_path / f"cache-{round_}"
+        start = time.time() + 0.4
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _OPEN_AT, str(root), repr(start), f"k{i}"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(2)
+        ]
+        said = [p.communicate(timeout=60) for p in procs]
+        assert [out.strip() for out, _ in said] == ["[]", "[]"], said
+        cache = Cache(root)
+        assert cache.get("registry", "k0") is not None and cache.get("registry", "k1") is not None
+        cache.close()
+
+
 def test_namespaces_are_separate(tmp_path: Path) -> None:
     cache = Cache(tmp_path)
     cache.set("registry", "k", 1)
