@@ -94,6 +94,25 @@ def test_two_runs_opening_a_new_cache_at_once_both_keep_it(tmp_path: Path) -> No
         cache.close()
 
 
+def test_last_write_is_the_database_or_its_journal_whichever_is_later(tmp_path: Path) -> None:
+    import os
+
+    from depaudit.cache import last_write
+
+    assert last_write(tmp_path / "none") is None
+    cache = Cache(tmp_path / "c")
+    cache.set("registry", "k", {"v": 1})
+    cache.close()
+    folder = tmp_path / "c" / SCHEMA
+    os.utime(folder / "cache.db", (1000.0, 1000.0))
+    journal = folder / "cache.db-wal"
+    journal.write_bytes(b"")
+    os.utime(journal, (2000.0, 2000.0))
+    assert last_write(tmp_path / "c") == 2000.0
+    journal.unlink()
+    assert last_write(tmp_path / "c") == 1000.0
+
+
 def test_namespaces_are_separate(tmp_path: Path) -> None:
     cache = Cache(tmp_path)
     cache.set("registry", "k", 1)

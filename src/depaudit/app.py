@@ -112,9 +112,11 @@ def begin_services(
     - where the scan waits for ``npm ls`` (``ahead``, started by ``loader.npm_ls_ahead``):
       on the lockfile's installed packages;
     - where the tree is an npm lockfile alone, of :data:`~depaudit.services.registry.
-      DECODE_PROCESS_FROM` names or more: on its packages, and only where the registry's
-      fetch will run in fetch workers (``RegistryService.begin``'s ``workers_only``), whose
-      answers alone take turns with the tree's reading for this process's time.
+      DECODE_PROCESS_FROM` names or more, and the cache was not written within its time to
+      live (none yet, or every entry stale: ``cache.last_write``): on its packages, and only
+      where the registry's fetch will run in fetch workers (``RegistryService.begin``'s
+      ``workers_only``), whose answers alone take turns with the tree's reading for this
+      process's time.
 
     Not offline, without the registry or without a cache (what was fetched is handed over in
     it). A configuration the registry refuses is left for then too: an input error in the
@@ -127,8 +129,16 @@ def begin_services(
     if ahead is not None:
         placed = registry_preview(ahead.directory, limit)
     else:
+        import time
+
+        from depaudit.cache import last_write
         from depaudit.services.registry import DECODE_PROCESS_FROM
 
+        written = last_write(settings.cache_dir)
+        if written is not None and time.time() - written < settings.cache_ttl:
+            return None  # (a cache written within its time to live: a warm scan, likely,
+            # which the preview, ~15 ms for theia, would only slow; what is stale is fetched
+            # once the tree is read, as before)
         lockfile = lockfile_alone(settings)
         placed = lockfile_refs(lockfile, limit) if lockfile is not None else None
         if placed is not None and len({name for name, _, _ in placed}) < DECODE_PROCESS_FROM:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import sqlite3
 import threading
@@ -71,6 +72,18 @@ CREATE TABLE IF NOT EXISTS entries (
 
 def default_root() -> Path:
     return Path(platformdirs.user_cache_dir(APP, appauthor=False))
+
+
+def last_write(root: Path | None) -> float | None:
+    """When the cache under ``root`` (the user cache folder when None) was last written (its
+    database's or its WAL journal's modification time, whichever is later), without opening
+    it; None where it has no database."""
+    directory = (Path(root) if root is not None else default_root()) / SCHEMA
+    times = []
+    for name in (DATABASE, f"{DATABASE}-wal"):  # (the journal holds the latest writes)
+        with contextlib.suppress(OSError):
+            times.append(os.stat(directory / name).st_mtime)
+    return max(times, default=None)
 
 
 @slot_init  # (a warm scan reads ~4,000 entries: 0.32 µs each where dataclass's own took 0.52)

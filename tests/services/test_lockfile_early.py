@@ -66,36 +66,64 @@ def _argv(registry: FakeRegistry, lock: Path, cache: Path) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("count", [MANY, DECODE_PROCESS_FROM - 1])
+@pytest.mark.parametrize(
+    ("count", "written_ago", "early"),
+    [
+        (MANY, None, True),  # no cache yet
+        (MANY, 2 * 86400.0, True),  # a cache written last before its time to live
+        (MANY, 60.0, False),  # a cache written a minute ago: a warm scan, likely
+        (DECODE_PROCESS_FROM - 1, None, False),  # a fetch this small runs in the scan
+    ],
+)
 def test_a_big_lockfile_alone_is_fetched_while_its_tree_is_read(
     fake_registry: FakeRegistry,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     count: int,
+    written_ago: float | None,
+    early: bool,
 ) -> None:
-    """64 names or more: the tree's reading waits here for the registry's first request
-    (were the fetch started after it, it would wait 10 s for nothing and fail); fewer: the
-    fetch runs in this process after the tree, and nothing is asked before it."""
+    """64 names or more and a cold cache: the tree's reading waits here for the registry's
+    first request (were the fetch started after it, it would wait 10 s for nothing and
+    fail); otherwise the fetch runs after the tree, and nothing is asked before it (no
+    preview either: a warm scan does not pay for it). Every name is fetched once either way."""
     import depaudit.app
+    from depaudit.cache import Cache
     from depaudit.cli import main
-    from depaudit.sources.loader import load_tree
+    from depaudit.sources.loader import load_tree, lockfile_alone
 
     monkeypatch.delenv("DEPAUDIT_NO_REGISTRY")
     _serve(fake_registry, count)
     lock = _lockfile(tmp_path / "app", count)
+    cache = tmp_path / "cache"
+    if written_ago is not None:  # (another project's entry, the cache's last write)
+        other = Cache(cache)
+        other.set("registry", "elsewhere", {"v": 1})
+        other.close()
+        moment = time.time() - written_ago
+        for path in (cache / "v2").iterdir():
+            os.utime(path, (moment, moment))
     seen: list[int] = []
 
     def read_later(settings: Any, *ahead: Any) -> Any:
-        deadline = time.monotonic() + (10 if count >= DECODE_PROCESS_FROM else 0.3)
+        deadline = time.monotonic() + (10 if early else 0.3)
         while not fake_registry.packument_requests() and time.monotonic() < deadline:
             time.sleep(0.01)
         seen.append(len(fake_registry.packument_requests()))
         return load_tree(settings, *ahead)
 
+    previewed: list[object] = []
+
+    def alone(settings: Any) -> Any:  # (the lockfile to preview: asked only to preview it)
+        previewed.append(settings)
+        return lockfile_alone(settings)
+
+    monkeypatch.setattr(depaudit.app, "lockfile_alone", alone)
     monkeypatch.setattr(depaudit.app, "load_tree", read_later)
     out = tmp_path / "report.json"
-    assert main([*_argv(fake_registry, lock, tmp_path / "cache"), "--output", str(out)]) == 0
-    assert (seen[0] >= 1) is (count >= DECODE_PROCESS_FROM)
+    assert main([*_argv(fake_registry, lock, cache), "--output", str(out)]) == 0
+    assert (seen[0] >= 1) is early
+    assert bool(previewed) is (written_ago is None or written_ago > 86400)
     uris = [uri for uri, _, _ in fake_registry.packument_requests()]
     assert len(uris) == len(set(uris)) == count  # each name once, begun early or not
     consulted = json.loads(out.read_text())["consulted"]
