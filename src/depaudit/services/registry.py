@@ -287,8 +287,8 @@ class RegistryService(EnrichmentService):
     def budget(self) -> RunBudget:
         """The run's network budget: the session's. Where the session is made from its
         recipe, the budget is made first, alone, and the session made later takes it: a
-        fetch in fetch workers needs this process's budget, not its session (nor the HTTP
-        stack's import, ~50 ms before theia's first requests)."""
+        fetch in fetch workers needs this process's budget, not its session (nor its TLS
+        set-up; measured neutral in wall time, benchmarks/README.md)."""
         if self._budget is None:
             if self._session is None and self._recipe is not None:
                 from depaudit.run_budget import RunBudget
@@ -332,8 +332,8 @@ class RegistryService(EnrichmentService):
             return False  # the tree's packages of that scope, before any request
         now = self.cache.clock()
         # which entries are missing or stale, told by their stamps (a warm scan reads the
-        # tree's snapshot, not each entry: reading theia's 1,877 cost it ~40 ms); the stale
-        # ones are read for their validators
+        # tree's snapshot, not each entry: reading all of theia's cost it 15-40 ms); the
+        # stale ones are read for their validators
         stamps = self.cache.stamps(NAMESPACE, urls.values())
         stale = {
             name: url
@@ -355,7 +355,7 @@ class RegistryService(EnrichmentService):
             from depaudit import http_bulk  # noqa: F401
             from depaudit.services import registry_decode  # noqa: F401
 
-            assert self.session is not None
+            _ = self.session  # (made now)
         self._allow(early.asked)
         settled = partial(self._settled, versions, early.now, early.ready, early.rows)
         early.thread = threading.Thread(
@@ -408,9 +408,9 @@ class RegistryService(EnrichmentService):
         return early
 
     def _spawn_ahead(self, documents: int) -> None:
-        """Where the fetch will run in fetch workers, start them now (``fetch_worker.spawn``),
-        before this process makes its own session: they get ready meanwhile
-        (:meth:`_fetch_remote` gives them their set-up)."""
+        """Where the fetch will run in fetch workers, start them now (``fetch_worker.spawn``:
+        forked, ready at once, or started as interpreters, which get ready meanwhile), before
+        the rest of the fetch's own work (:meth:`_fetch_remote` gives them their set-up)."""
         from depaudit.services import fetch_worker
         from depaudit.services.registry_decode import decode_workers
 
