@@ -59,7 +59,7 @@ def through_worker(bodies: list[bytes], widen: bool) -> tuple[float, float, int]
 
     def feed() -> None:
         for body in bodies:
-            stdin.write(decode_worker._FRAME.pack(len(body), decode_worker.AS_IS, 0))
+            stdin.write(decode_worker.BODY_FRAME.pack(len(body), decode_worker.AS_IS, 0))
             stdin.write(body)
             stdin.flush()
         stdin.close()
@@ -81,7 +81,7 @@ def from_memory(bodies: list[bytes]) -> float:
     """CPU seconds of ``serve`` over the same frames, read from memory in this process."""
     frames = io.BytesIO()
     for body in bodies:
-        frames.write(decode_worker._FRAME.pack(len(body), decode_worker.AS_IS, 0))
+        frames.write(decode_worker.BODY_FRAME.pack(len(body), decode_worker.AS_IS, 0))
         frames.write(body)
     source = io.BufferedReader(io.BytesIO(frames.getvalue()))
     start = time.process_time()

@@ -219,7 +219,8 @@ def fast_form(
 
 
 def shipped_dir() -> Path | None:
-    """``depaudit/_forms``, where the build step put the fast forms (None in a zip)."""
+    """``depaudit/_forms``, where the build step put the fast forms (None where the package
+    has no file; in a zip, a path nothing is read from)."""
     location = getattr(sys.modules.get("depaudit"), "__file__", None) or ""
     return Path(location).parent / SHIPPED if location else None
 

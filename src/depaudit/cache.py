@@ -139,8 +139,8 @@ def _prepare(db: sqlite3.Connection) -> None:
     deadline = time.monotonic() + BUSY_TIMEOUT
     while True:
         try:
-            # (a new database's pages: a cold theia scan writes 1,766 entries, 5 MB, in 28 ms
-            # of CPU at 4 KB pages, 16 ms at 16 KB; an old one keeps its own)
+            # (a new database's pages: a cold theia scan writes 1,766 entries, 5 MB, in 25-27
+            # ms of CPU at 4 KB pages, 16 ms at 16 KB; an old one keeps its own)
             db.execute("PRAGMA page_size=16384")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")

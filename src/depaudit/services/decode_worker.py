@@ -18,7 +18,7 @@ import sys
 import zlib
 from typing import IO, Any
 
-from depaudit.services.frames import write_frame
+from depaudit.services.frames import read_exact, write_frame
 from depaudit.services.packument_body import pack_body
 
 #: the inflating module: ISA-L's, with zlib's interface, 1.4-2x faster on the registry's
@@ -31,7 +31,7 @@ with contextlib.suppress(ImportError):
     INFLATING = isal_zlib
 
 #: a body's frame to the worker: its length, its encoding, the cap on its inflated size
-_FRAME = struct.Struct("<QBQ")
+BODY_FRAME = struct.Struct("<QBQ")
 #: how a body is encoded (the registry's Content-Encoding, as asked: gzip)
 AS_IS, ZLIB = 0, 1
 ENCODINGS = {"": AS_IS, "identity": AS_IS, "gzip": ZLIB, "x-gzip": ZLIB, "deflate": ZLIB}
@@ -78,11 +78,6 @@ def decode_frame(body: bytes, encoding: int, limit: int) -> tuple[dict[str, Any]
     return decode(data), len(data)
 
 
-def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
-    data = stream.read(size)
-    return data if data is not None and len(data) == size else None
-
-
 def answer_for(body: bytes, encoding: int | None, limit: int) -> dict[str, Any]:
     """:func:`decode_frame` of a body as the answer a worker sends: ``{"ok": data, "size":
     inflated}``, or what it raised (``too_large``, ``undecodable``, ``value_error``,
@@ -104,9 +99,9 @@ def answer_for(body: bytes, encoding: int | None, limit: int) -> dict[str, Any]:
 
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The worker: bodies in, answers out, until the input ends."""
-    while (head := _read_exact(source, _FRAME.size)) is not None:
-        size, encoding, limit = _FRAME.unpack(head)
-        body = _read_exact(source, size)
+    while (head := read_exact(source, BODY_FRAME.size)) is not None:
+        size, encoding, limit = BODY_FRAME.unpack(head)
+        body = read_exact(source, size)
         if body is None:
             return
         answer = answer_for(body, encoding, limit)

@@ -122,16 +122,24 @@ def describe(got: Any, limit: int) -> tuple[Any, ...]:
     return ("got", got.status, validators, size, decoded)
 
 
+def import_worker_modules() -> None:
+    """Import what :func:`serve` runs (ImportError where one is missing): by a worker before
+    it reads its set-up, and by the scan before it forks its workers (:func:`_fork`)."""
+    import msgspec  # noqa: F401 - (the decoder's, imported on first use otherwise)
+    import pycurl  # noqa: F401 - (BulkFetcher's)
+
+    import depaudit.npmrc  # noqa: F401 - (the recipe's config)
+    from depaudit.http_bulk import BulkFetcher  # noqa: F401
+    from depaudit.services.decode_worker import answer_for  # noqa: F401
+
+
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The worker: its set-up and jobs in, one answer per job out (see the docstring). What
     it needs is imported before it reads, so a worker started before the scan's own session
     is made (``RegistryService._spawn_ahead``) gets ready meanwhile."""
     import threading
 
-    import msgspec  # noqa: F401 - (the decoder's, imported on first use otherwise)
-    import pycurl  # noqa: F401 - (BulkFetcher's)
-
-    import depaudit.npmrc  # noqa: F401 - (the recipe's config)
+    import_worker_modules()
     from depaudit.http_bulk import BulkFetcher, Job
 
     setup = read_frame(source)
@@ -217,12 +225,7 @@ def _fork(count: int) -> list[Any]:
     what :func:`serve` imports imported here, once, before; none where that fails (the
     scan's own fetch then says what is missing)."""
     try:
-        import msgspec  # noqa: F401
-        import pycurl  # noqa: F401
-
-        import depaudit.npmrc  # noqa: F401
-        from depaudit.http_bulk import BulkFetcher  # noqa: F401
-        from depaudit.services.decode_worker import answer_for  # noqa: F401
+        import_worker_modules()
     except ImportError:
         return []
     from depaudit.services.forked import start

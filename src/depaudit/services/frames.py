@@ -20,14 +20,16 @@ def write_frame(stream: IO[bytes], value: object) -> None:
     stream.write(LENGTH.pack(len(data)) + data)
 
 
-def read_payload(stream: IO[bytes]) -> bytes | None:
-    """The next frame's pickle, or None where the stream ends (or ends inside a frame)."""
-    head = stream.read(LENGTH.size)
-    if head is None or len(head) < LENGTH.size:
-        return None
-    size = LENGTH.unpack(head)[0]
+def read_exact(stream: IO[bytes], size: int) -> bytes | None:
+    """The next ``size`` bytes, or None where the stream ends before them."""
     data = stream.read(size)
     return data if data is not None and len(data) == size else None
+
+
+def read_payload(stream: IO[bytes]) -> bytes | None:
+    """The next frame's pickle, or None where the stream ends (or ends inside a frame)."""
+    head = read_exact(stream, LENGTH.size)
+    return None if head is None else read_exact(stream, LENGTH.unpack(head)[0])
 
 
 def read_frame(stream: IO[bytes]) -> Any:

@@ -36,7 +36,7 @@ from queue import SimpleQueue
 from typing import IO, Any
 
 from depaudit.services.decode_worker import (
-    _FRAME,
+    BODY_FRAME,
     ENCODINGS,
     TooLarge,
     Undecodable,
@@ -179,7 +179,7 @@ class Decoder:
             while (job := self._outbox.get()) is not None:
                 body, encoding, limit = job
                 parts = [body] if isinstance(body, bytes) else list(body)
-                frame = _FRAME.pack(sum(map(len, parts)), encoding, limit)
+                frame = BODY_FRAME.pack(sum(map(len, parts)), encoding, limit)
                 write_all(stdin, [frame, *parts])
                 del job, body, parts
         except OSError:
