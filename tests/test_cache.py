@@ -367,3 +367,48 @@ def test_a_cache_closed_before_it_was_opened_stays_closed(tmp_path: Path) -> Non
     opened.close()
     assert opened.get("ns", "k") is None  # as before: closed is closed
     assert Cache(tmp_path / "d").get("ns", "k") is not None
+
+
+def test_within_closing_behind_a_close_runs_beside_and_has_ended_at_its_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's scan closes its cache while its report is written (``closing_behind``):
+    ``close`` returns at once, the connection closes in a thread, and the block's exit waits
+    for it (the process may end right after). Outside the block a close is done on return."""
+    import threading
+
+    from depaudit import cache as cache_module
+
+    real = cache_module._close
+    closed: list[object] = []
+    release = threading.Event()
+
+    def slow(db: sqlite3.Connection) -> None:
+        release.wait(10)
+        real(db)
+        closed.append(db)
+
+    monkeypatch.setattr(cache_module, "_close", slow)
+    cache = Cache(tmp_path)
+    cache.set("registry", "express", {"latest": "5.1.0"})
+    with cache_module.closing_behind():
+        cache.close()
+        assert closed == []  # (the close waits on the event: it is not this thread's)
+        assert cache.get("registry", "express") is None  # closed for its users at once
+        threading.Timer(0.2, release.set).start()
+    assert len(closed) == 1  # the exit waited for it
+    assert not (tmp_path / SCHEMA / "cache.db-wal").exists()  # checkpointed, gone
+    assert Cache(tmp_path).get("registry", "express") is not None
+
+    release.clear()
+    threading.Timer(0.2, release.set).start()
+    other = Cache(tmp_path / "other")
+    other.set("registry", "express", {"latest": "5.1.0"})
+    other.close()  # outside the block: closed before it returns
+    assert len(closed) == 2
+    with (
+        cache_module.closing_behind(),
+        pytest.raises(RuntimeError, match="already in use"),
+        cache_module.closing_behind(),
+    ):
+        pass

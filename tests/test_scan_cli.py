@@ -217,3 +217,27 @@ def test_npm_ls_file_with_a_folder_is_refused(
     assert err.count("\n") == 1 and "--npm-ls reads a saved tree" in err and folder in err
     code, out, _ = _scan(capsys, "--npm-ls", str(saved), "--format", "json")
     assert code == 0 and json.loads(out)["summary"]["problems"] == {"peer-missing": 1}
+
+
+def test_the_scan_closes_its_cache_while_its_report_is_written(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The CLI's scan hands its cache's close to a thread (``cache.closing_behind``), which
+    has ended when ``main`` returns."""
+    import threading
+
+    from depaudit import cache as cache_module
+
+    real = cache_module._close
+    where: list[str] = []
+
+    def recorded(db: object) -> None:
+        real(db)  # type: ignore[arg-type]
+        where.append(threading.current_thread().name)
+
+    monkeypatch.setattr(cache_module, "_close", recorded)
+    argv = [str(EXAMPLE), "--offline", "--cache-dir", str(tmp_path), "--format", "json"]
+    code = main(["scan", *argv])
+    assert code in (0, 1), capsys.readouterr().err
+    assert where and set(where) == {"cache-close"}
+    assert cache_module._behind is None

@@ -227,13 +227,14 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
     with asked or nullcontext():
         from depaudit.app import exit_code, scan
         from depaudit.audit import utc_now
+        from depaudit.cache import closing_behind
         from depaudit.formats.registry import get_format
         from depaudit.output import emit
 
         # one scan, then the process ends: every stage allocates mostly acyclic objects (freed
         # by reference counting), and the cyclic collector's passes over a heap of a large tree
-        # cost a fifth of a 50,000-entry scan (benchmarks/README.md, size ladder)
-        with gcpause.paused(keep_out=gcpause.ending):
+        # cost a fifth of a 50,000-entry scan (benchmarks/README.md); the cache closes beside
+        with gcpause.paused(keep_out=gcpause.ending), closing_behind():
             result = scan(settings, clock or utc_now, asked=asked, queried=True)
             # the text in pieces, written as they are made: a 50,000-package JSON report is
             # never whole in memory
