@@ -83,15 +83,17 @@ def test_the_package_list_written_entry_by_entry_is_json_dumps_at_every_size() -
 
 def test_the_report_is_made_in_pieces_that_are_the_whole_text() -> None:
     """The scan writes the JSON report as it is made (``render_chunks``): a head, one piece
-    per package, a tail, whose text is ``render``'s; a piece orjson refuses (an integer over
-    64 bits) is written by json.dumps alone, the same bytes."""
-    from depaudit.formats.json import _dumped
+    per ``ENTRIES_PER_PIECE`` packages, a tail, whose text is ``render``'s; a piece orjson
+    refuses (an integer over 64 bits) is written by json.dumps alone, the same bytes."""
+    from depaudit.formats.json import ENTRIES_PER_PIECE, _dumped
 
     lock = REPO / "examples" / "express-app" / "package-lock.json"
     tree = source_for(lock).load(lock)
     report = Auditor(tree=tree, services=[KnowledgeBaseService()], scorer=LeakScorer()).run()
     pieces = list(JsonFormat().render_chunks(report))
-    assert len(pieces) == len({(p.name, p.version) for p in report.tree.packages}) + 2
+    packages = len({(p.name, p.version) for p in report.tree.packages})
+    assert packages > 2 * ENTRIES_PER_PIECE  # (more than one piece, and one part-filled)
+    assert len(pieces) == -(-packages // ENTRIES_PER_PIECE) + 2
     assert "".join(pieces) == JsonFormat().render(report) == _slow(report)
     data = {"n": 2**70, "name": "x\u2028", "nested": [{"k": 1.5}]}
     assert _dumped(data) == json.dumps(data, indent=2, ensure_ascii=False)

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from operator import attrgetter
 from typing import Any
 
@@ -106,28 +107,47 @@ def _each_package_entry(report: Report, utc_as_is: bool = False) -> Iterator[dic
     """Each package's entry (``utc_as_is``: see :func:`_facts_entry`)."""
     groups: dict[tuple[str, str], list[Package]] = {}
     for pkg in report.tree.packages:
-        groups.setdefault((pkg.name, pkg.version), []).append(pkg)
+        key = (pkg.name, pkg.version)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [pkg]
+        else:
+            group.append(pkg)
     statuses = report.tree.runtime
+    all_facts = report.facts
     no_facts = _facts_entry(None)
     for (name, version), placements in sorted(groups.items()):
-        aliases = sorted({p.alias for p in placements if p.alias})
-        entry: dict[str, Any] = {
-            "name": name,
-            "version": version,
-            "paths": [list(p) for p in sorted({p.path for p in placements})],
-            "direct": any(p.direct and not p.extraneous for p in placements),
-            # a package is dev (or optional) only when every placement is
-            "dev": all(p.dev for p in placements),
-            "optional": all(p.optional for p in placements),
-        }
-        if aliases:
-            entry["aliases"] = aliases
-        # the placements of name@version, in the tree's order (as DependencyTree.runtime_of)
-        found = [statuses.get(p.location) for p in placements]
+        if len(placements) == 1:  # (most packages: one placement, nothing to merge)
+            (only,) = placements
+            found = [statuses.get(only.location)]
+            entry: dict[str, Any] = {
+                "name": name,
+                "version": version,
+                "paths": [list(only.path)],
+                "direct": only.direct and not only.extraneous,
+                "dev": only.dev,
+                "optional": only.optional,
+            }
+            if only.alias:
+                entry["aliases"] = [only.alias]
+            ordered = [(only, found[0])]
+        else:
+            aliases = sorted({p.alias for p in placements if p.alias})
+            entry = {
+                "name": name,
+                "version": version,
+                "paths": [list(p) for p in sorted({p.path for p in placements})],
+                "direct": any(p.direct and not p.extraneous for p in placements),
+                # a package is dev (or optional) only when every placement is
+                "dev": all(p.dev for p in placements),
+                "optional": all(p.optional for p in placements),
+            }
+            if aliases:
+                entry["aliases"] = aliases
+            # the placements of name@version, in the tree's order (as DependencyTree.runtime_of)
+            found = [statuses.get(p.location) for p in placements]
+            ordered = sorted(zip(placements, found, strict=True), key=_location)
         entry["runtime"] = runtime_label(best_runtime(r for r in found if r))
-        ordered = list(zip(placements, found, strict=True))
-        if len(ordered) > 1:
-            ordered.sort(key=_location)
         entry["placements"] = [
             {
                 "location": p.location,
@@ -137,14 +157,18 @@ def _each_package_entry(report: Report, utc_as_is: bool = False) -> Iterator[dic
             }
             for p, r in ordered
         ]
-        facts = report.facts.get(f"{name}@{version}")
+        facts = all_facts.get(f"{name}@{version}")
         if facts is None:
             entry["facts"] = dict(no_facts)
             entry["advisories"] = []
             entry["known_leaks"] = []
         else:
             entry["facts"] = _facts_entry(facts, utc_as_is)
-            entry.update(_advisory_entries(facts))
+            if facts.advisories or facts.known_leaks:
+                entry.update(_advisory_entries(facts))
+            else:
+                entry["advisories"] = []
+                entry["known_leaks"] = []
         yield entry
 
 
@@ -252,9 +276,18 @@ class JsonFormat(ReportFormat):
 
 
 _INDENT = orjson.OPT_INDENT_2
+#: package entries written as one piece: one dump, one escape pass and one write each
+#: (one at a time, their calls were a sixth of the JSON report's time on theia)
+ENTRIES_PER_PIECE = 64
 #: the top-level package list of the report without packages, as orjson indents it (the
 #: summary's "packages" count is indented deeper: this text occurs once)
 _NO_PACKAGES = '\n  "packages": []'
+
+
+def batched(items: Iterator[dict[str, Any]], size: int) -> Iterator[tuple[dict[str, Any], ...]]:
+    """``itertools.batched`` (Python 3.12)."""
+    while chunk := tuple(islice(items, size)):
+        yield chunk
 
 
 def _dumped(data: Any) -> str:
@@ -283,8 +316,10 @@ def _pieces(report: Report) -> Iterator[str]:
     head = _dumped(report_to_dict(report, packages=False))
     at = head.index(_NO_PACKAGES)
     yield head[:at] + '\n  "packages": ['
-    joint, entries = "\n    ", 0
-    for entry in _each_package_entry(report, utc_as_is=True):
-        yield joint + _dumped(entry).replace("\n", "\n    ")
-        joint, entries = ",\n    ", entries + 1
+    joint, entries = "", 0
+    for chunk in batched(_each_package_entry(report, utc_as_is=True), ENTRIES_PER_PIECE):
+        # the list's items are indented one level in, its brackets dropped
+        text = _dumped(list(chunk)).replace("\n", "\n  ")
+        yield joint + text[1 : -len("\n  ]")]
+        joint, entries = ",", entries + len(chunk)
     yield ("\n  ]" if entries else "]") + head[at + len(_NO_PACKAGES) :] + "\n"
