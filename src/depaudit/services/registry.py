@@ -392,13 +392,12 @@ class RegistryService(EnrichmentService):
             early.ended = time.monotonic()
 
     def _joined(self) -> _Early | None:
-        """The fetch begun early, ended (its error raised here), or None."""
+        """The fetch begun early, ended (its error raised here), or None (:meth:`enrich_all`
+        has told ``under_way`` that its requests are out)."""
         early, self._early = self._early, None
         if early is None:
             return None
         if early.thread is not None:
-            if self.under_way is not None:  # its requests are out: the others may start
-                self.under_way()
             early.thread.join()
             # the time it waited for the tree with nothing in flight is not the network's
             # (--network-budget): what the tree has and it did not ask for comes after
@@ -606,9 +605,13 @@ class RegistryService(EnrichmentService):
 
     # -- orchestration (main thread) -------------------------------------------------------
     def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
-        early = self._joined()  # a fetch begun before the tree (begin): its answers count
+        if self._early is not None and self._early.thread is not None and self.under_way:
+            self.under_way()  # (its requests are out: the other services may start)
+        # what needs no answer is done while the fetch begun early may still run
         versions = _versions(packages)
         names = sorted(versions)
+        urls = {name: self.url_for(name) for name in names}
+        early = self._joined()  # a fetch begun before the tree (begin): its answers count
         found: dict[str, dict[str, Any]] = {}
         to_fetch: list[tuple[str, str, CacheEntry | None]] = []
         cached = revalidated = missed = fetched = 0
@@ -623,7 +626,6 @@ class RegistryService(EnrichmentService):
             ready.update(early.ready)
             rows.update(early.rows)
             taken = early.outcomes
-        urls = {name: self.url_for(name) for name in names}
         shortcut = self._from_snapshot(packages, urls, now)
         if shortcut is not None:
             return self._said(shortcut)
