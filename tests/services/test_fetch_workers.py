@@ -6,9 +6,13 @@ is out of reach or the budget spent) is fetched by the scan as before."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import os
 import socket
 import sys
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -245,6 +249,45 @@ def test_a_rate_limiting_registry_stops_the_workers(fake_registry: FakeRegistry)
     assert "kept answering 429" in result.warnings[0] or "429" in result.warnings[0]
 
 
+def test_the_scan_goes_on_once_every_name_is_answered_not_when_the_workers_end(
+    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, how: str
+) -> None:
+    """Workers that have answered every job still close their session and exit (7-11 ms
+    after theia's last answer): the fetch takes its answers and goes on; the workers are
+    reaped when the service closes. Here they cannot end until this test lets them."""
+    if how != "forked":
+        pytest.skip("a started interpreter runs the module's own serve")
+    names = [f"pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    let_go = tmp_path / "let-go"
+    real = fetch_worker.serve
+
+    def lingering(source: Any, sink: Any) -> None:
+        real(source, sink)
+        sink.flush()
+        for _ in range(1000):  # (10 s at most: a scan that waits fails, it does not hang)
+            if let_go.exists():
+                return
+            time.sleep(0.01)
+        (tmp_path / f"timed-out-{os.getpid()}").touch()
+
+    spawned: list[list[Any]] = []
+    real_spawn = fetch_worker.spawn
+    monkeypatch.setattr(fetch_worker, "serve", lingering)
+    monkeypatch.setattr(
+        fetch_worker, "spawn", lambda count: spawned.append(real_spawn(count)) or spawned[-1]
+    )
+    service = _service(NpmConfig(registry=fake_registry.url), True)
+    result = _by_workers(service, [PackageRef(n, "1.0.0") for n in names], monkeypatch)
+    assert sum(f.in_registry is True for f in result.facts.values()) == len(names)
+    assert spawned and all(process.poll() is None for process in spawned[0])  # still there
+    let_go.touch()
+    service.close()
+    assert all(process.poll() is not None for process in spawned[0])
+    assert not list(tmp_path.glob("timed-out-*"))  # each was let go: the scan had gone on
+
+
 def test_the_workers_start_before_the_session_and_are_the_ones_used(
     fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -271,6 +314,9 @@ def test_the_workers_start_before_the_session_and_are_the_ones_used(
     )
     result = _by_workers(service, [PackageRef(n, "1.0.0") for n in names], monkeypatch)
     assert made == [True] and len(spawned) == 1 and spawned[0]
+    assert len(service._reapers) == 1  # (reaped beside the scan; closing waits for that)
+    service.close()
+    assert service._reapers == []
     assert all(process.poll() is not None for process in spawned[0])  # ended, reaped
     assert sum(f.in_registry is True for f in result.facts.values()) == len(names)
 
@@ -286,3 +332,43 @@ def test_workers_started_for_a_fetch_that_does_not_happen_are_ended(
     service.close()
     assert all(process.poll() is not None for process in started)
     assert service._ahead == []
+
+
+class _Exiting:
+    """A worker whose end takes until ``gone`` is set (its exit, its memory given back)."""
+
+    def __init__(self) -> None:
+        self.gone = threading.Event()
+        self.stdin = io.BytesIO()
+        self.stdout = io.BytesIO()
+        self.killed = False
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self.gone.wait(timeout):
+            raise TimeoutError
+        return 0
+
+    def kill(self) -> None:
+        self.killed = True
+        self.gone.set()
+
+    def poll(self) -> int | None:
+        return 0 if self.gone.is_set() else None
+
+
+def test_workers_that_answered_everything_are_reaped_beside_the_scan() -> None:
+    """After a fetch that ended well the scan goes on at once; the reaper waits for the
+    workers' end. After an error they are killed and waited for before it goes on."""
+    worker = _Exiting()
+    with fetch_worker.FetchWorkers([worker]) as workers:
+        pass
+    assert workers.reaper is not None and workers.reaper.is_alive()  # not waited for here
+    assert worker.stdin.closed and worker.stdout.closed
+    worker.gone.set()
+    workers.reaper.join(10)
+    assert not workers.reaper.is_alive()
+
+    failing = _Exiting()
+    with pytest.raises(KeyboardInterrupt), fetch_worker.FetchWorkers([failing]) as stopped:
+        raise KeyboardInterrupt
+    assert failing.killed and stopped.reaper is None  # ended before the with-block returned

@@ -237,6 +237,8 @@ class RegistryService(EnrichmentService):
         self._recipe = session if isinstance(session, SessionRecipe) else None
         #: fetch workers started before the session was made (:meth:`_spawn_ahead`)
         self._ahead: list[Any] = []
+        #: the threads reaping fetch workers that answered everything (joined by close)
+        self._reapers: list[threading.Thread] = []
         #: the run's network budget (:attr:`budget`)
         self._budget: RunBudget | None = None
         self._budget_lock = threading.Lock()
@@ -306,6 +308,9 @@ class RegistryService(EnrichmentService):
         was made."""
         self.stop()
         self._end_ahead()
+        for reaper in self._reapers:  # (fetch workers that ended well: long reaped, mostly)
+            reaper.join()
+        self._reapers.clear()
         if self._session is not None:
             self._session.close()
 
@@ -874,6 +879,10 @@ class RegistryService(EnrichmentService):
                 if not stopped and self._spent(url):
                     workers.stop()
                     stopped = True
+                if not waiting:  # every job answered: the workers' own end is not waited for
+                    break
+        if workers.reaper is not None:
+            self._reapers.append(workers.reaper)
         return list(waiting.values())
 
     def _spent(self, url: str) -> bool:
