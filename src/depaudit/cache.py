@@ -490,7 +490,9 @@ class Cache:
 
     def close(self) -> None:
         """Close the connection, once the statements other threads are running end (under
-        the lock: see :meth:`_connection`); later calls find the cache closed."""
+        the lock: see :meth:`_connection`); later calls find the cache closed. Within
+        :func:`closing_behind` the connection's own close (the WAL's checkpoint) is left to
+        a thread."""
         with self._lock:
             if self._wrote:  # cleared first: a failing bound calls close again through _fail
                 self._wrote = False

@@ -232,8 +232,8 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
         from depaudit.output import emit
 
         # one scan, then the process ends: every stage allocates mostly acyclic objects (freed
-        # by reference counting), and the cyclic collector's passes over a heap of a large tree
-        # cost a fifth of a 50,000-entry scan (benchmarks/README.md); the cache closes beside
+        # by reference counting; the collector's passes over a large tree's heap cost a fifth
+        # of a 50,000-entry scan: benchmarks/README.md); the cache closes as the report is written
         with gcpause.paused(keep_out=gcpause.ending), closing_behind():
             result = scan(settings, clock or utc_now, asked=asked, queried=True)
             # the text in pieces, written as they are made: a 50,000-package JSON report is

@@ -307,12 +307,12 @@ def _iso(value: object) -> str:
 
 
 def _pieces(report: Report) -> Iterator[str]:
-    """The report's text and its last line break, its package list one entry at a time: the
-    entries of a 50,000-placement tree, held all at once as data, doubled the scan's peak
-    memory, and their text held whole (then copied by a join and the escapes) added 100 MB
-    more to a cold scan of 36,000 names. Each is indented as it sits in the list, which is
-    what json.dumps(indent=2) writes (a line break in JSON text is always formatting: one
-    inside a string is written ``\\n``)."""
+    """The report's text and its last line break, its package list :data:`ENTRIES_PER_PIECE`
+    entries at a time: the entries of a 50,000-placement tree, held all at once as data,
+    doubled the scan's peak memory, and their text held whole (then copied by a join and the
+    escapes) added 100 MB more to a cold scan of 36,000 names. Each piece is indented as its
+    entries sit in the list, which is what json.dumps(indent=2) writes (a line break in JSON
+    text is always formatting: one inside a string is written ``\\n``)."""
     head = _dumped(report_to_dict(report, packages=False))
     at = head.index(_NO_PACKAGES)
     yield head[:at] + '\n  "packages": ['
