@@ -27,12 +27,12 @@ class BudgetSpent(BodyTooLarge):
 
 class RunBudget:
     """What one run may spend on the network, over all its requests: ``seconds`` of wall time
-    from its creation (with the session's, or just before the registry's first requests
-    where the scan makes it alone: ``RegistryService.budget``) (a registry sending a byte a
-    second, or 429 with a long
-    Retry-After on every request, ends there) and ``max_bytes`` of decoded response bodies (a
-    gzip bomb on every packument stops there, not at the per-response cap times the number
-    of packages). Thread-safe; shared by the session's requests."""
+    from its creation, with the session's or, where the scan makes it alone, just before the
+    registry's first requests (``RegistryService.budget``): a registry sending a byte a
+    second, or 429 with a long Retry-After on every request, ends there; and ``max_bytes`` of
+    decoded response bodies: a gzip bomb on every packument stops there, not at the
+    per-response cap times the number of packages. Thread-safe; shared by the session's
+    requests."""
 
     def __init__(
         self,

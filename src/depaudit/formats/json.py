@@ -277,7 +277,7 @@ class JsonFormat(ReportFormat):
 
 _INDENT = orjson.OPT_INDENT_2
 #: package entries written as one piece: one dump, one escape pass and one write each
-#: (one at a time, their calls were a sixth of the JSON report's time on theia)
+#: (one at a time, those calls took ~3 ms of theia's 25 ms report, measured in-process)
 ENTRIES_PER_PIECE = 64
 #: the top-level package list of the report without packages, as orjson indents it (the
 #: summary's "packages" count is indented deeper: this text occurs once)

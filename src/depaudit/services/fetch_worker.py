@@ -138,8 +138,6 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The worker: its set-up and jobs in, one answer per job out (see the docstring). What
     it needs is imported before it reads, so a worker started before the scan's own session
     is made (``RegistryService._spawn_ahead``) gets ready meanwhile."""
-    import threading
-
     import_worker_modules()
     from depaudit.http_bulk import BulkFetcher, Job
 
@@ -216,8 +214,6 @@ def spawn(count: int) -> list[Any]:
 
 def _alone() -> bool:
     """Whether this process runs one thread (a fork then copies no thread's half-done work)."""
-    import threading
-
     return threading.active_count() == 1
 
 

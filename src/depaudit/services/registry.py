@@ -651,7 +651,7 @@ class RegistryService(EnrichmentService):
                     _, before, outcome = got
                     # (a version the lockfile did not lock has its facts made from the
                     # document: the entry as it was before a 304, else the one just written)
-                    whole = all(f"{name}@{v}" in ready for v in versions[name])
+                    whole = name in stands or all(f"{name}@{v}" in ready for v in versions[name])
                     if outcome.error is not None:
                         errors[name] = outcome.error
                     elif outcome.not_modified and before is not None:
