@@ -223,6 +223,10 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
 
     from depaudit.npmrc import query_for
 
+    if gcpause.ending:  # the program: its fetch workers' imports on the core its head leaves idle
+        from depaudit.services.fetch_seed import sow_for
+
+        sow_for(settings)
     asked = query_for(settings)  # npm's answer, if the registry is npm's to say: before imports
     with asked or nullcontext():
         from depaudit.app import exit_code, scan
@@ -330,16 +334,12 @@ def run() -> NoReturn:
 
 
 def end(code: int) -> NoReturn:
-    """End the process with ``code`` once its output is written. Python's own exit would
-    then free the scan's heap object by object and tear its modules down: 0.05-0.06 s of a
-    cold theia scan, 0.03 s offline, with nothing left to write (benchmarks/README.md, "The
-    scan's end"). What a normal exit does that matters still happens: the streams are
-    flushed and the ``atexit`` functions run (weakref finalizers: the TLS bundle's temporary
-    file; multiprocessing's workers; logging). Where a thread other than daemons still runs
-    (a library's), or a child process of multiprocessing (a process pool's workers: the pool
-    is told to end by the ordinary exit's thread shutdown, which ``atexit`` alone does not
-    run, and multiprocessing's ``atexit`` function would wait for them for ever), the
-    ordinary exit is taken instead."""
+    """End the process with ``code`` once its output is written, without Python's exit,
+    which frees the heap object by object and tears the modules down (0.05-0.06 s of a cold
+    theia scan: benchmarks/README.md, "The scan's end"). The streams are flushed and the
+    ``atexit`` functions run (the TLS bundle's temporary file, multiprocessing, logging).
+    Where a thread other than daemons runs (a library's), or a child of multiprocessing (its
+    ``atexit`` function would wait for ever), the ordinary exit is taken instead."""
     import atexit
     import threading
 

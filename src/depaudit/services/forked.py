@@ -55,13 +55,19 @@ def start(count: int, serve: Serve) -> list[Forked]:
     return workers
 
 
-def _child(serve: Serve, source_fd: int, sink_fd: int, others: list[int]) -> None:
-    """A forked worker: ``serve`` on its pipes, then its end, whatever happens (it never
-    returns). It closes the other workers' ends of their pipes (each would otherwise never
-    see its input end), holds none of the scan's standard streams (a pipe the scan writes
-    its report to ends with the scan), leaves Ctrl-C to the scan, and keeps the scan's
-    objects out of its collections (``gc.freeze``: no collection walks, nor copies, the
-    pages it shares with the scan)."""
+def _child(
+    serve: Serve,
+    source_fd: int,
+    sink_fd: int,
+    others: list[int],
+    then: Callable[[], None] | None = None,
+) -> None:
+    """A forked worker: ``serve`` on its pipes, then ``then()`` once they are closed, then
+    its end, whatever happens (it never returns). It closes the other workers' ends of their
+    pipes (each would otherwise never see its input end), holds none of the scan's standard
+    streams (a pipe the scan writes its report to ends with the scan), leaves Ctrl-C to the
+    scan, and keeps the scan's objects out of its collections (``gc.freeze``: no collection
+    walks, nor copies, the pages it shares with the scan)."""
     code = 1
     try:
         import gc
@@ -78,6 +84,8 @@ def _child(serve: Serve, source_fd: int, sink_fd: int, others: list[int]) -> Non
         with open(source_fd, "rb") as source, open(sink_fd, "wb") as sink:
             serve(source, sink)
             sink.flush()
+        if then is not None:
+            then()
         code = 0
     finally:
         os._exit(code)
