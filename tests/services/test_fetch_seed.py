@@ -110,6 +110,33 @@ def test_a_kill_ends_every_seeded_worker(monkeypatch: pytest.MonkeyPatch) -> Non
         worker.stdout.close()
 
 
+def test_without_a_group_of_its_own_a_kill_still_ends_the_seed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the system refuses the seed a process group, ``kill`` ends the seed itself
+    (this process's child), not this process's own group; the other worker ends at its
+    input's end."""
+
+    def refused(*_: object) -> None:
+        raise PermissionError("no")
+
+    monkeypatch.setattr(fetch_worker, "serve", _count_to_the_end)
+    monkeypatch.setattr(fetch_worker, "import_worker_modules", lambda: None)
+    monkeypatch.setattr(os, "setpgid", refused)
+    assert fetch_seed.sow(2)
+    first, second = fetch_seed.take(2)
+    _, group = _first_line(first.stdout)
+    other_pid, _ = _first_line(second.stdout)
+    assert group == os.getpgrp()  # (the seed stayed in this process's group)
+    first.kill()  # (no group has the seed's id: the seed alone is killed)
+    assert first.wait(timeout=10) != 0
+    second.stdin.close()
+    assert _read(second.stdout) == b"read 0"
+    assert _gone(other_pid)
+    for worker in (first, second):
+        worker.stdout.close()
+
+
 def test_seeded_workers_are_taken_once_and_only_as_many_as_sown(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

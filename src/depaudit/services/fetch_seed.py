@@ -59,8 +59,12 @@ class Seeded(Forked):
         return self.returncode
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.seed.pid, signal.SIGKILL)  # (ESRCH: every member is gone)
+        try:
+            os.killpg(self.seed.pid, signal.SIGKILL)
+        except ProcessLookupError:  # no such group: every member is gone, or the system
+            self.seed.kill()  # refused the seed one (the others then end at their input's end)
+        except PermissionError:
+            pass
 
 
 def sow_for(settings: Settings) -> bool:
