@@ -223,10 +223,6 @@ def run_scan(settings: Settings, clock: Clock | None = None) -> int:
 
     from depaudit.npmrc import query_for
 
-    if gcpause.ending:  # the program: its fetch workers' imports on the core its head leaves idle
-        from depaudit.services.fetch_seed import sow_for
-
-        sow_for(settings)
     asked = query_for(settings)  # npm's answer, if the registry is npm's to say: before imports
     with asked or nullcontext():
         from depaudit.app import exit_code, scan
@@ -370,6 +366,10 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return ExitCode.INPUT
+        if args.command == "scan" and gcpause.ending:  # the program: the fetch workers'
+            from depaudit.services.fetch_seed import sow_for  # imports on the idle core, first
+
+            sow_for(settings_from_args(args))
         if args.command not in ("github", "cache", "db"):
             _fast_forms(args)
         if args.command == "github":

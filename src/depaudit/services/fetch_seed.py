@@ -22,9 +22,9 @@ before it ends. They run in a process group of their own, the seed's, so the sca
 them all at once (an error, Ctrl-C) with no risk of a recycled process id: a group's id is
 not given to a new process while any of its members lives.
 
-Only the program seeds (``cli.run_scan`` run by ``cli.run``: one thread at that point, so a
-fork copies no thread's half-done work), on Linux, with two cores or more (on one, the
-seed's imports would take the scan's own core).
+Only the program seeds (``cli.main`` run by ``cli.run``, for ``scan``, once its options are
+read: one thread at that point, so a fork copies no thread's half-done work), on Linux, with
+two cores or more (on one, the seed's imports would take the scan's own core).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def sow_for(settings: Settings) -> bool:
 
     if settings.use_cache and written_within(settings.cache_dir, settings.cache_ttl):
         return False
-    from depaudit.services.registry_decode import decode_workers
+    from depaudit.services.forked import decode_workers
 
     count = decode_workers()
     return count >= 2 and sow(count)

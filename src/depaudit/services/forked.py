@@ -19,6 +19,19 @@ from typing import IO
 Serve = Callable[[IO[bytes], IO[bytes]], None]
 
 
+def decode_workers() -> int:
+    """How many worker processes a big fetch may decode with (fetch workers, or decoding
+    workers beside the scan's own fetch: ``registry_decode``): two where the scan may use
+    two cores or more (the fetch loop takes little of one, and a single worker was still
+    decoding 0.26-0.6 s after theia's last answer from the registry: benchmarks/README.md),
+    else one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
+
+
 def start(count: int, serve: Serve) -> list[Forked]:
     """``count`` workers forked from this process (fewer where the system refuses), each
     running ``serve`` on its pipes (:func:`_child`), then ending."""

@@ -42,6 +42,7 @@ from depaudit.services.decode_worker import (
     Undecodable,
     decode_frame,
 )
+from depaudit.services.forked import decode_workers as decode_workers  # (re-exported)
 from depaudit.services.frames import load, read_payload
 
 
@@ -256,18 +257,6 @@ class Decoder:
 
 #: bodies waiting on every worker before another starts (:class:`Decoders`)
 BEHIND = 8
-
-
-def decode_workers() -> int:
-    """How many worker processes a big fetch may decode with: two where the scan may use two
-    cores or more (the fetch loop takes little of one, and a single worker was still
-    decoding 0.26-0.6 s after theia's last answer from the registry: benchmarks/README.md),
-    else one."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return 2 if cores >= 2 else 1
 
 
 class Decoders:
