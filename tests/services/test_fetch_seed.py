@@ -200,7 +200,7 @@ def test_the_scan_seeds_where_its_fetch_may_run_in_workers(
 
     monkeypatch.setattr(fetch_worker, "import_worker_modules", lambda: None)
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    monkeypatch.setattr("depaudit.services.forked.decode_workers", lambda: 2)
+    monkeypatch.setattr("depaudit.services.fetch_seed.decode_workers", lambda: 2)
     if written_ago is not None:
         cache = Cache(tmp_path / "cache", enabled=True)
         cache.set("registry", "elsewhere", {"v": 1})
@@ -219,6 +219,6 @@ def test_no_seed_from_a_process_with_other_threads_nor_on_one_core(
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert fetch_seed.sow_for(_settings(tmp_path)) is False
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    monkeypatch.setattr("depaudit.services.forked.decode_workers", lambda: 1)
+    monkeypatch.setattr("depaudit.services.fetch_seed.decode_workers", lambda: 1)
     assert fetch_seed.sow_for(_settings(tmp_path)) is False
     assert fetch_seed._seeded == []

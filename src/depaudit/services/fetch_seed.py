@@ -36,7 +36,7 @@ import sys
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
-from depaudit.services.forked import Forked
+from depaudit.services.forked import Forked, _child, decode_workers, widen_pipe
 
 if TYPE_CHECKING:
     from depaudit.config import Settings
@@ -84,8 +84,6 @@ def sow_for(settings: Settings) -> bool:
 
     if settings.use_cache and written_within(settings.cache_dir, settings.cache_ttl):
         return False
-    from depaudit.services.forked import decode_workers
-
     count = decode_workers()
     return count >= 2 and sow(count)
 
@@ -114,8 +112,6 @@ def sow(count: int) -> bool:
         _seed(pipes)
     with contextlib.suppress(OSError):  # (the seed does it too: either may come first)
         os.setpgid(pid, pid)
-    from depaudit.services.registry_decode import widen_pipe
-
     seed = Forked(pid, *_ends(pipes[0]))
     for number, (in_read, in_write, _, out_write) in enumerate(pipes):
         os.close(in_read)
@@ -163,8 +159,6 @@ def _seed(pipes: list[tuple[int, int, int, int]]) -> None:
     """The seed (it never returns): its own process group; what a fetch worker runs imported
     here, once; a worker forked for each pipe but the first, which it serves itself; once
     its own pipes are closed, it reaps the others, then ends."""
-    from depaudit.services.forked import _child
-
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     theirs = [fd for _, in_write, out_read, _ in pipes for fd in (in_write, out_read)]
@@ -188,7 +182,6 @@ def _grow(
     """In the seed: import the workers' modules, fork a worker for each of ``rest`` (their
     ids added to ``children``), then serve the first pipe's jobs."""
     from depaudit.services import fetch_worker
-    from depaudit.services.forked import _child
 
     try:
         fetch_worker.import_worker_modules()
