@@ -3,10 +3,10 @@
 Until its first request, a cold scan runs on one core: the interpreter, the options, its
 imports, the lockfile's preview. Its fetch workers, forked at the fetch
 (``fetch_worker._fork``), had the scan import what they run first (requests, pycurl,
-msgspec: ~55 ms) in that serial head. Seeded, theia's jobs could be read by the workers
-169-220 ms after the start, against 198-321 ms (the seed's own imports, 80-100 ms as it
-shares fewer modules with the scan, are then what the jobs wait for; benchmarks/README.md,
-"Fetch workers seeded at the scan's start").
+msgspec: ~55 ms) in that serial head. Seeded, theia's jobs can be read by the workers
+182-220 ms after the start, against 221-298 ms (a slow period; the seed's own imports,
+80-140 ms as it shares fewer modules with the scan, are then what the jobs wait for;
+benchmarks/README.md, "Fetch workers seeded at the scan's start").
 
 :func:`sow`, called by the program's scan before its own work, forks one process (the
 seed) that imports those modules on the other core meanwhile, then forks the other workers
