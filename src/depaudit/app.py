@@ -113,7 +113,7 @@ def begin_services(
       on the lockfile's installed packages;
     - where the tree is an npm lockfile alone, of :data:`~depaudit.services.registry.
       DECODE_PROCESS_FROM` names or more, and the cache was not written within its time to
-      live (none yet, or every entry stale: ``cache.written_within``): on its packages, and only
+      live (none yet, or every entry stale: ``cache.last_write``): on its packages, and only
       where the registry's fetch will run in fetch workers (``RegistryService.begin``'s
       ``workers_only``), whose answers alone take turns with the tree's reading for this
       process's time.
@@ -129,10 +129,13 @@ def begin_services(
     if ahead is not None:
         placed = registry_preview(ahead.directory, limit)
     else:
-        from depaudit.cache import written_within
+        import time
+
+        from depaudit.cache import last_write
         from depaudit.services.registry import DECODE_PROCESS_FROM
 
-        if written_within(settings.cache_dir, settings.cache_ttl):
+        written = last_write(settings.cache_dir)
+        if written is not None and time.time() - written < settings.cache_ttl:
             return None  # (a cache written within its time to live: a warm scan, likely,
             # which the preview, ~15 ms for theia, would only slow; what is stale is fetched
             # once the tree is read, as before)

@@ -13,7 +13,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,10 @@ from werkzeug import Request, Response
 from depaudit.cache import Cache
 from depaudit.http import RUN_NETWORK_SECONDS, RUN_RESPONSE_BYTES, build_session
 from depaudit.npmrc import Credential, NpmConfig, nerf_dart
-from depaudit.services import fetch_seed, fetch_worker
+from depaudit.services import fetch_worker
 from depaudit.services.fetch_worker import SessionRecipe
 from depaudit.services.interface import EnrichmentResult, PackageRef
 from depaudit.services.registry import DECODE_PROCESS_FROM, RegistryService
-from depaudit.services.registry_decode import decode_workers
 
 from .conftest import FakeRegistry
 
@@ -36,20 +34,14 @@ NOW = datetime(2026, 11, 25, tzinfo=UTC)
 MANY = DECODE_PROCESS_FROM + 6
 
 
-@pytest.fixture(autouse=True, params=["started", "forked", "seeded"])
-def how(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+@pytest.fixture(autouse=True, params=["started", "forked"])
+def how(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every test with workers started as interpreters (a process with other threads: this
-    one, with its loopback servers), with workers forked (the scan as a program, one
+    one, with its loopback servers) and with workers forked (the scan as a program, one
     thread: ``fetch_worker.spawn`` forks there; tests/services/test_lockfile_early.py runs
-    it so), and with workers seeded before the test (``fetch_seed.sow``, as the program's
-    scan does at its start), which the fetch takes."""
+    it so)."""
     monkeypatch.setattr(fetch_worker, "_alone", lambda: request.param == "forked")
-    if request.param == "seeded":
-        if sys.platform != "linux":
-            pytest.skip("workers are seeded on Linux")
-        assert fetch_seed.sow(decode_workers())
-    yield str(request.param)
-    fetch_seed.release()
+    return str(request.param)
 
 
 def _doc(name: str, i: int) -> dict[str, Any]:
@@ -263,7 +255,7 @@ def test_the_scan_goes_on_once_every_name_is_answered_not_when_the_workers_end(
     """Workers that have answered every job still close their session and exit (7-11 ms
     after theia's last answer): the fetch takes its answers and goes on; the workers are
     reaped when the service closes. Here they cannot end until this test lets them."""
-    if how != "forked":  # (seeded: the seed was forked before serve was replaced)
+    if how != "forked":
         pytest.skip("a started interpreter runs the module's own serve")
     names = [f"pkg-{i}" for i in range(MANY)]
     for i, name in enumerate(names):
@@ -297,28 +289,21 @@ def test_the_scan_goes_on_once_every_name_is_answered_not_when_the_workers_end(
 
 
 def test_the_workers_start_before_the_session_and_are_the_ones_used(
-    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch, how: str
+    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """They are started (or taken, seeded) before this process makes its own session (they
-    get ready meanwhile), once, and the fetch gives those very processes their set-up."""
+    """They are started before this process makes its own session (they get ready
+    meanwhile), once, and the fetch gives those very processes their set-up."""
     names = [f"pkg-{i}" for i in range(MANY)]
     for i, name in enumerate(names):
         fake_registry.add(_doc(name, i))
     spawned: list[list[Any]] = []
-    real = RegistryService._spawn_ahead
+    real = fetch_worker.spawn
 
-    def counted(self: RegistryService, documents: int) -> None:
-        real(self, documents)
-        spawned.append(list(self._ahead))
+    def counted(count: int) -> list[Any]:
+        spawned.append(real(count))
+        return spawned[-1]
 
-    monkeypatch.setattr(RegistryService, "_spawn_ahead", counted)
-    given: list[Any] = []
-    start = fetch_worker.FetchWorkers.start
-    monkeypatch.setattr(
-        fetch_worker.FetchWorkers,
-        "start",
-        lambda spec, count, started=None: given.append(started) or start(spec, count, started),
-    )
+    monkeypatch.setattr(fetch_worker, "spawn", counted)
     config = NpmConfig(registry=fake_registry.url)
     service = _service(config, True)
     made: list[bool] = []
@@ -329,8 +314,6 @@ def test_the_workers_start_before_the_session_and_are_the_ones_used(
     )
     result = _by_workers(service, [PackageRef(n, "1.0.0") for n in names], monkeypatch)
     assert made == [True] and len(spawned) == 1 and spawned[0]
-    assert given == spawned  # (those very processes)
-    assert all(isinstance(p, fetch_seed.Seeded) is (how == "seeded") for p in spawned[0])
     assert len(service._reapers) == 1  # (reaped beside the scan; closing waits for that)
     service.close()
     assert service._reapers == []

@@ -131,15 +131,12 @@ def test_a_big_lockfile_alone_is_fetched_while_its_tree_is_read(
     assert f"{count} names, 0 cached, {count} fetched" in said
 
 
-#: the scan run as a program, recording the workers it forked (``forked.start``) and those
-#: seeded at its start that its fetch took (``fetch_seed.take``) in the file named by its
-#: first argument; as its second, ``exec``: workers started as interpreters, ``run``: the
-#: program's own entry point (``cli.run``, which seeds them), else ``cli.main``
+#: the scan run as a program, recording the workers it forked (``forked.start``) in the file
+#: named by its first argument; ``exec`` as its second: workers started as interpreters
 _DRIVER = """
 import sys
 from datetime import UTC, datetime
-import depaudit.audit
-from depaudit.services import fetch_seed, fetch_worker, forked, registry
+from depaudit.services import fetch_worker, forked, registry
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)  # (the packages' ages: the same in both runs)
 made = registry.RegistryService.__init__
@@ -159,22 +156,9 @@ def start(count, serve):
     return workers
 
 forked.start = start
-taken = fetch_seed.take
-
-def take(count):
-    workers = taken(count)
-    with open(record, "a") as out:
-        out.write(f"take:{len(workers)}\\n")
-    return workers
-
-fetch_seed.take = take
 if mode == "exec":
     fetch_worker._alone = lambda: False
-from depaudit.cli import main, run
-if mode == "run":
-    depaudit.audit.utc_now = lambda: NOW
-    sys.argv = ["depaudit", *sys.argv[3:]]
-    run()
+from depaudit.cli import main
 sys.exit(main(sys.argv[3:], clock=lambda: NOW))
 """
 
@@ -182,32 +166,25 @@ sys.exit(main(sys.argv[3:], clock=lambda: NOW))
 def test_the_scan_forks_its_fetch_workers_and_reports_as_with_started_ones(
     fake_registry: FakeRegistry, tmp_path: Path
 ) -> None:
-    """As a program (one thread), the scan forks its fetch workers at the fetch, or, run by
-    its entry point with two cores or more, takes those seeded at its start
-    (``fetch_seed``); its report, on its standard output and nothing else there, is the one
-    of workers started as interpreters, every name fetched once by each run."""
+    """As a program (one thread), the scan forks its fetch workers at the fetch; its report,
+    on its standard output and nothing else there, is the one of workers started as
+    interpreters, every name fetched once by each run."""
     from depaudit.services.registry_decode import decode_workers
 
     _serve(fake_registry, MANY)
     lock = _lockfile(tmp_path / "app", MANY)
     env = {k: v for k, v in os.environ.items() if k != "DEPAUDIT_NO_REGISTRY"}
     reports = {}
-    workers = decode_workers()
-    expected = {
-        "fork": ["take:0", f"_fork:{workers}"],
-        "exec": ["take:0"],
-        "run": [f"take:{workers}"] if workers >= 2 else ["take:0", f"_fork:{workers}"],
-    }
-    for mode in ("fork", "exec", "run"):
+    for mode in ("fork", "exec"):
         record = tmp_path / f"forked-{mode}.txt"
         argv = [sys.executable, "-c", _DRIVER, str(record), mode]
         argv += _argv(fake_registry, lock, tmp_path / f"cache-{mode}")
         done = subprocess.run(argv, capture_output=True, env=env, cwd=tmp_path, timeout=120)
         assert done.returncode == 0, done.stderr.decode()[-2000:]
         forked = record.read_text().split() if record.exists() else []
-        assert forked == expected[mode], mode
+        assert forked == ([f"_fork:{decode_workers()}"] if mode == "fork" else []), mode
         reports[mode] = json.loads(done.stdout)  # (a worker wrote nothing of the scan's there)
-    assert reports["fork"] == reports["exec"] == reports["run"]
+    assert reports["fork"] == reports["exec"]
     assert any(f"{MANY} fetched" in line for line in reports["fork"]["consulted"])
     uris = [uri for uri, _, _ in fake_registry.packument_requests()]
-    assert len(uris) == 3 * MANY and len(set(uris)) == MANY
+    assert len(uris) == 2 * MANY and len(set(uris)) == MANY

@@ -193,7 +193,7 @@ def spawn(count: int) -> list[Any]:
         return _fork(max(1, count))
     import subprocess
 
-    from depaudit.services.forked import widen_pipe
+    from depaudit.services.registry_decode import widen_pipe
 
     processes = []
     for _ in range(max(1, count)):

@@ -1,7 +1,5 @@
 """Worker processes forked from the scan, each running a function on a pair of pipes of its
-own (``fetch_worker.spawn`` on Linux, where the scan runs one thread, and the seed of
-``fetch_seed``), with how many a big fetch may use (:func:`decode_workers`) and the widening
-of their pipes (:func:`widen_pipe`).
+own (``fetch_worker.spawn`` on Linux, where the scan runs one thread).
 
 A forked worker is ready at once: what it runs is imported by the scan before the fork,
 once, where a new interpreter would import it again (~0.13 s of CPU for a fetch worker),
@@ -20,42 +18,12 @@ from typing import IO
 #: what a worker runs: its input and its output
 Serve = Callable[[IO[bytes], IO[bytes]], None]
 
-#: the worker's input pipe, widened where the system allows: the bodies cross it 1 MB at a
-#: time instead of Linux's 64 kB (theia's 215 MB through one worker: 0.49-0.57 s against
-#: 0.61-0.74 s wall; benchmarks/README.md, "The decoding worker's pipe")
-PIPE_BYTES = 1 << 20
-
-
-def widen_pipe(descriptor: int, size: int = PIPE_BYTES) -> int:
-    """At least ``size`` bytes for a pipe (Linux's ``F_SETPIPE_SZ``; never narrower): its
-    size after, or 0 where the system cannot or will not (not a pipe, past
-    ``/proc/sys/fs/pipe-max-size``, a user's pipe quota spent): the pipe is left as it was."""
-    try:
-        import fcntl
-
-        now = int(fcntl.fcntl(descriptor, fcntl.F_GETPIPE_SZ))
-        wider = min(size, 1 << 30)
-        return now if now >= size else int(fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, wider))
-    except (ImportError, AttributeError, OSError):  # not Linux
-        return 0
-
-
-def decode_workers() -> int:
-    """How many worker processes a big fetch may decode with (fetch workers, or decoding
-    workers beside the scan's own fetch: ``registry_decode``): two where the scan may use
-    two cores or more (the fetch loop takes little of one, and a single worker was still
-    decoding 0.26-0.6 s after theia's last answer from the registry: benchmarks/README.md),
-    else one."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return 2 if cores >= 2 else 1
-
 
 def start(count: int, serve: Serve) -> list[Forked]:
     """``count`` workers forked from this process (fewer where the system refuses), each
     running ``serve`` on its pipes (:func:`_child`), then ending."""
+    from depaudit.services.registry_decode import widen_pipe
+
     ends: list[int] = []  # the pipes' ends this process keeps, every worker's
     workers: list[Forked] = []
     for _ in range(count):
@@ -87,19 +55,13 @@ def start(count: int, serve: Serve) -> list[Forked]:
     return workers
 
 
-def _child(
-    serve: Serve,
-    source_fd: int,
-    sink_fd: int,
-    others: list[int],
-    then: Callable[[], None] | None = None,
-) -> None:
-    """A forked worker: ``serve`` on its pipes, then ``then()`` once they are closed, then
-    its end, whatever happens (it never returns). It closes the other workers' ends of their
-    pipes (each would otherwise never see its input end), holds none of the scan's standard
-    streams (a pipe the scan writes its report to ends with the scan), leaves Ctrl-C to the
-    scan, and keeps the scan's objects out of its collections (``gc.freeze``: no collection
-    walks, nor copies, the pages it shares with the scan)."""
+def _child(serve: Serve, source_fd: int, sink_fd: int, others: list[int]) -> None:
+    """A forked worker: ``serve`` on its pipes, then its end, whatever happens (it never
+    returns). It closes the other workers' ends of their pipes (each would otherwise never
+    see its input end), holds none of the scan's standard streams (a pipe the scan writes
+    its report to ends with the scan), leaves Ctrl-C to the scan, and keeps the scan's
+    objects out of its collections (``gc.freeze``: no collection walks, nor copies, the
+    pages it shares with the scan)."""
     code = 1
     try:
         import gc
@@ -116,8 +78,6 @@ def _child(
         with open(source_fd, "rb") as source, open(sink_fd, "wb") as sink:
             serve(source, sink)
             sink.flush()
-        if then is not None:
-            then()
         code = 0
     finally:
         os._exit(code)

@@ -308,9 +308,6 @@ class RegistryService(EnrichmentService):
         was made."""
         self.stop()
         self._end_ahead()
-        from depaudit.services import fetch_seed
-
-        fetch_seed.release()  # (workers seeded at the program's start and never taken)
         for reaper in self._reapers:  # (fetch workers that ended well: long reaped, mostly)
             reaper.join()
         self._reapers.clear()
@@ -417,15 +414,13 @@ class RegistryService(EnrichmentService):
     def _spawn_ahead(self, documents: int) -> None:
         """Where the fetch will run in fetch workers, start them now (``fetch_worker.spawn``:
         forked, ready at once, or started as interpreters, which get ready meanwhile), before
-        the rest of the fetch's own work (:meth:`_fetch_remote` gives them their set-up).
-        Those the program seeded at its start (``fetch_seed.sow_for``) are taken first."""
-        from depaudit.services import fetch_seed, fetch_worker
+        the rest of the fetch's own work (:meth:`_fetch_remote` gives them their set-up)."""
+        from depaudit.services import fetch_worker
         from depaudit.services.registry_decode import decode_workers
 
         self._end_ahead()
         if self._by_workers(documents):
-            count = decode_workers()
-            self._ahead = fetch_seed.take(count) or fetch_worker.spawn(count)
+            self._ahead = fetch_worker.spawn(decode_workers())
 
     def _by_workers(self, documents: int) -> bool:
         """Whether a fetch of ``documents`` runs in fetch workers (:meth:`_fetch_remote`): a

@@ -42,14 +42,31 @@ from depaudit.services.decode_worker import (
     Undecodable,
     decode_frame,
 )
-from depaudit.services.forked import PIPE_BYTES as PIPE_BYTES  # (re-exported)
-from depaudit.services.forked import decode_workers as decode_workers
-from depaudit.services.forked import widen_pipe as widen_pipe
 from depaudit.services.frames import load, read_payload
 
 
 class DecoderCrashed(RuntimeError):
     """The worker failed on a body with something other than ValueError (a bug)."""
+
+
+#: the worker's input pipe, widened where the system allows: the bodies cross it 1 MB at a
+#: time instead of Linux's 64 kB (theia's 215 MB through one worker: 0.49-0.57 s against
+#: 0.61-0.74 s wall; benchmarks/README.md, "The decoding worker's pipe")
+PIPE_BYTES = 1 << 20
+
+
+def widen_pipe(descriptor: int, size: int = PIPE_BYTES) -> int:
+    """At least ``size`` bytes for a pipe (Linux's ``F_SETPIPE_SZ``; never narrower): its
+    size after, or 0 where the system cannot or will not (not a pipe, past
+    ``/proc/sys/fs/pipe-max-size``, a user's pipe quota spent): the pipe is left as it was."""
+    try:
+        import fcntl
+
+        now = int(fcntl.fcntl(descriptor, fcntl.F_GETPIPE_SZ))
+        wider = min(size, 1 << 30)
+        return now if now >= size else int(fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, wider))
+    except (ImportError, AttributeError, OSError):  # not Linux
+        return 0
 
 
 #: the most buffers one ``writev`` takes (POSIX's ``IOV_MAX``; Linux's is 1024)
@@ -239,6 +256,18 @@ class Decoder:
 
 #: bodies waiting on every worker before another starts (:class:`Decoders`)
 BEHIND = 8
+
+
+def decode_workers() -> int:
+    """How many worker processes a big fetch may decode with: two where the scan may use two
+    cores or more (the fetch loop takes little of one, and a single worker was still
+    decoding 0.26-0.6 s after theia's last answer from the registry: benchmarks/README.md),
+    else one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
 
 
 class Decoders:
