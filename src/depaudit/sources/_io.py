@@ -112,7 +112,7 @@ def read_json_object(
 ) -> dict[str, Any]:
     """The JSON object in ``path``; ``keep``: kept for the next read of the same file (the
     reader must not change it)."""
-    identity = _identity(path, limit)
+    identity = _identity(path, limit) if keep or _kept else None  # (no stat where none is)
     if identity is not None and not keep and (kept := _kept.pop(identity, None)) is not None:
         return kept
     data = parse_json(read_text(path, what=what, limit=limit), path, what=what)
