@@ -226,6 +226,8 @@ def scan(
                 if ahead is not None:
                     early.callback(ahead.stop)  # (not used: the tree could not be read)
                 opened = begin_services(settings, asked, early, ahead)
+                if ahead is not None:  # (its reading threads after the fetch workers' fork:
+                    ahead.read()  # fetch_worker.spawn forks from a process of one thread)
                 with gcpause.paused():
                     tree = load_tree(settings, ahead)
                     if "sarif" in (formats if formats is not None else (settings.format,)):

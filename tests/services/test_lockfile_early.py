@@ -1,6 +1,7 @@
 """A big npm lockfile read alone: the registry's fetch begins in fetch workers before the
 tree is read (``app.begin_services``, ``RegistryService.begin(workers_only=True)``), and
-the scan, a program of one thread, forks its workers (``services/forked.py``)."""
+the scan, a program of one thread, forks its workers (``services/forked.py``); so does
+the scan of an installed project, before it starts reading ``npm ls``."""
 
 from __future__ import annotations
 
@@ -188,3 +189,66 @@ def test_the_scan_forks_its_fetch_workers_and_reports_as_with_started_ones(
     assert any(f"{MANY} fetched" in line for line in reports["fork"]["consulted"])
     uris = [uri for uri, _, _ in fake_registry.packument_requests()]
     assert len(uris) == 2 * MANY and len(set(uris)) == MANY
+
+
+def _npm_printing(folder: Path, count: int) -> dict[str, str]:
+    """An ``npm`` on PATH (the environment returned) whose ``ls`` prints, after a moment,
+    the tree of :func:`_lockfile`'s project installed in ``folder``, as npm 10's ``ls --all
+    --long --json`` does."""
+    deps = {
+        f"pkg-{i}": {
+            "version": "1.0.0",
+            "name": f"pkg-{i}",
+            "path": str(folder / "node_modules" / f"pkg-{i}"),
+            "_dependencies": {},
+        }
+        for i in range(count)
+    }
+    tree = {
+        "name": "app",
+        "version": "1.0.0",
+        "path": str(folder),
+        "_dependencies": dict.fromkeys(deps, "^1.0.0"),
+        "dependencies": deps,
+    }
+    printed = folder.parent / "npm-ls.json"
+    printed.write_text(json.dumps(tree))
+    bin_dir = folder.parent / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text(f'#!/bin/sh\nsleep 0.3\ncat "{printed}"\n')
+    npm.chmod(0o755)
+    for name in deps:
+        (folder / "node_modules" / name).mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k != "DEPAUDIT_NO_REGISTRY"}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    return env
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake npm is a shell script")
+def test_an_installed_project_s_scan_forks_its_fetch_workers_before_reading_npm_ls(
+    fake_registry: FakeRegistry, tmp_path: Path
+) -> None:
+    """npm ls runs from the scan's start, but the two threads that read what it prints start
+    after the registry's fetch has begun: the scan is then still a process of one thread,
+    and forks its fetch workers (started as interpreters, each would import their modules
+    again); the tree is npm's, every name fetched once."""
+    from depaudit.services.registry_decode import decode_workers
+
+    _serve(fake_registry, MANY)
+    folder = tmp_path / "app"
+    _lockfile(folder, MANY)
+    env = _npm_printing(folder, MANY)
+    record = tmp_path / "forked.txt"
+    argv = [sys.executable, "-c", _DRIVER, str(record), "fork", "scan", str(folder)]
+    argv += ["--no-advisories", "--registry", fake_registry.url]
+    argv += ["--cache-dir", str(tmp_path / "cache"), "--format", "json"]
+    done = subprocess.run(argv, capture_output=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert record.read_text().split() == [f"_fork:{decode_workers()}"]
+    report = json.loads(done.stdout)
+    assert report["source"]["kind"].startswith("npm-ls")  # (npm's tree, read to its end)
+    assert len(report["packages"]) == MANY
+    assert any(f"{MANY} names, 0 cached, {MANY} fetched" in x for x in report["consulted"])
+    uris = [uri for uri, _, _ in fake_registry.packument_requests()]
+    assert len(uris) == len(set(uris)) == MANY

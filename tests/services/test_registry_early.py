@@ -251,6 +251,9 @@ class _NpmLsStandIn:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
+    def read(self) -> None:
+        pass
+
     def stop(self) -> None:
         pass
 

@@ -161,14 +161,19 @@ def test_the_scan_reads_npm_ls_started_ahead(
 def test_npm_that_ended_in_time_is_read_however_late(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What it prints is read as it prints it (more than a pipe holds, here), so npm ends
-    in its own time; read after its time limit has passed, it is still a tree."""
+    """From ``read()`` on (``app.scan`` calls it once its fetch workers are forked), what
+    it prints is read as it prints it (more than a pipe holds, here), so npm ends in its
+    own time; read after its time limit has passed, it is still a tree. A second ``read()``
+    starts no other readers."""
     ended = tmp_path / "ended"
     big = json.loads((SAVED / "npm-ls.json").read_text())
     big["description"] = "x" * 200_000  # (over a pipe's 64 KB)
     (tmp_path / "big.json").write_text(json.dumps(big))
     fake_npm(tmp_path, monkeypatch, f'cat "{tmp_path / "big.json"}"\ntouch "{ended}"\n')
     run = start_npm_ls(project(tmp_path, "package-lock.json"))
+    run.read()
+    run.read()
+    assert len(run.readers) == 2  # (its output and its errors)
     deadline = time.monotonic() + 10
     while not ended.exists() and time.monotonic() < deadline:
         time.sleep(0.02)

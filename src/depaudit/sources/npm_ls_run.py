@@ -39,9 +39,12 @@ def npm_command() -> str | None:
 
 @dataclass
 class NpmLs:
-    """``npm ls`` running in ``directory`` since ``started`` (monotonic); two threads read
-    what it prints as it prints it (a pipe left unread would hold npm at its first 64 KB
-    while the scan reads the lockfile)."""
+    """``npm ls`` running in ``directory`` since ``started`` (monotonic); from :meth:`read`
+    on, two threads read what it prints as it prints it (a pipe left unread would hold npm
+    at its first 64 KB while the scan reads the lockfile). They are started apart from npm
+    so that ``app.scan`` can fork its fetch workers between the two, from a process that
+    still runs one thread (``fetch_worker.spawn``); :meth:`wait` starts them where no one
+    has."""
 
     directory: Path
     proc: subprocess.Popen[bytes]
@@ -51,6 +54,9 @@ class NpmLs:
     readers: list[threading.Thread] = field(default_factory=list)
 
     def read(self) -> None:
+        """Start reading what it prints (once: nothing where it is read already)."""
+        if self.readers:
+            return
         for stream, into in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
             reader = threading.Thread(target=_drain, args=(stream, into), daemon=True)
             self.readers.append(reader)
@@ -59,6 +65,7 @@ class NpmLs:
     def wait(self, deadline: float) -> tuple[bytes, bytes]:
         """What it printed, once it has ended and closed its output; TimeoutExpired where
         that is not before ``deadline`` (monotonic)."""
+        self.read()
         for reader in self.readers:
             reader.join(max(0.0, deadline - time.monotonic()))
             if reader.is_alive():
@@ -88,7 +95,9 @@ def _drain(stream: IO[bytes] | None, into: list[bytes]) -> None:
 
 def start_npm_ls(directory: Path) -> NpmLs:
     """Start ``npm ls --all --long --json`` in ``directory`` (no shell, no scripts); read it
-    with :func:`finish_npm_ls`."""
+    with :func:`finish_npm_ls`. What it prints is read from :meth:`NpmLs.read` on, which
+    the caller runs as soon as it may start threads (:func:`finish_npm_ls` at the latest):
+    npm prints its tree only once it has read all of it."""
     label = str(directory)
     npm = npm_command()
     if npm is None:
@@ -115,9 +124,7 @@ def start_npm_ls(directory: Path) -> NpmLs:
         raise InputError(
             label, f"cannot run `npm ls` ({exc.strerror or exc})", "pass --no-npm to skip it"
         ) from None
-    run = NpmLs(directory, proc, time.monotonic())
-    run.read()
-    return run
+    return NpmLs(directory, proc, time.monotonic())
 
 
 def run_npm_ls(directory: Path, timeout: float, max_depth: int = PATH_DEPTH) -> DependencyTree:
