@@ -120,33 +120,30 @@ def _each_package_entry(report: Report, utc_as_is: bool = False) -> Iterator[dic
         if len(placements) == 1:  # (most packages: one placement, nothing to merge)
             (only,) = placements
             found = [statuses.get(only.location)]
-            entry: dict[str, Any] = {
-                "name": name,
-                "version": version,
-                "paths": [list(only.path)],
-                "direct": only.direct and not only.extraneous,
-                "dev": only.dev,
-                "optional": only.optional,
-            }
-            if only.alias:
-                entry["aliases"] = [only.alias]
+            paths = [list(only.path)]
+            direct, dev, optional = only.direct and not only.extraneous, only.dev, only.optional
+            aliases = [only.alias] if only.alias else []
             ordered = [(only, found[0])]
         else:
+            paths = [list(p) for p in sorted({p.path for p in placements})]
+            direct = any(p.direct and not p.extraneous for p in placements)
+            # a package is dev (or optional) only when every placement is
+            dev = all(p.dev for p in placements)
+            optional = all(p.optional for p in placements)
             aliases = sorted({p.alias for p in placements if p.alias})
-            entry = {
-                "name": name,
-                "version": version,
-                "paths": [list(p) for p in sorted({p.path for p in placements})],
-                "direct": any(p.direct and not p.extraneous for p in placements),
-                # a package is dev (or optional) only when every placement is
-                "dev": all(p.dev for p in placements),
-                "optional": all(p.optional for p in placements),
-            }
-            if aliases:
-                entry["aliases"] = aliases
             # the placements of name@version, in the tree's order (as DependencyTree.runtime_of)
             found = [statuses.get(p.location) for p in placements]
             ordered = sorted(zip(placements, found, strict=True), key=_location)
+        entry: dict[str, Any] = {
+            "name": name,
+            "version": version,
+            "paths": paths,
+            "direct": direct,
+            "dev": dev,
+            "optional": optional,
+        }
+        if aliases:
+            entry["aliases"] = aliases
         entry["runtime"] = runtime_label(best_runtime(r for r in found if r))
         entry["placements"] = [
             {
