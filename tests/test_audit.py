@@ -93,6 +93,12 @@ def test_build_report_opens_one_cache_and_closes_it(
             closed.append(self)
             super().close()
 
+        def checkpoint_behind(self) -> None:  # (asked once the services are done)
+            settled.append(self)
+            assert self not in closed
+            super().checkpoint_behind()
+
+    settled: list[Cache] = []
     monkeypatch.setattr(audit, "Cache", Counting)
     settings = Settings(
         directory=tmp_path,
@@ -101,8 +107,33 @@ def test_build_report_opens_one_cache_and_closes_it(
         github_api_url="http://127.0.0.1:9",
     )
     report, scorer = build_report(settings, _tree(), audit.utc_now)
-    assert len(opened) == 1 and closed == opened
+    assert len(opened) == 1 and closed == opened and settled == opened
     assert report.tree.root_name == "app" and isinstance(scorer, LeakScorer)
+
+
+def test_settled_is_called_once_every_service_has_answered_and_before_the_scoring() -> None:
+    """``settled`` (the cache's ``checkpoint_behind``) marks the end of the services' cache
+    writes: called once, after every service has answered, before the first ranking."""
+    moments: list[str] = []
+
+    class Recording(_Fixed):
+        def enrich_all(self, packages: Sequence[PackageRef]) -> EnrichmentResult:
+            moments.append(f"{self.name} answered")
+            return super().enrich_all(packages)
+
+    class Scoring(LeakScorer):
+        def __call__(self, *args: object, **kwargs: object) -> list:  # type: ignore[override]
+            moments.append("scored")
+            return super().__call__(*args, **kwargs)  # type: ignore[arg-type]
+
+    Auditor(
+        tree=_tree(),
+        services=[Recording(EnrichmentResult(), "first"), Recording(EnrichmentResult(), "second")],
+        scorer=Scoring(),
+        settled=lambda: moments.append("settled"),
+    ).run()
+    assert moments[-2:] == ["settled", "scored"]
+    assert sorted(moments[:2]) == ["first answered", "second answered"]
 
 
 def test_the_core_reads_no_environment() -> None:

@@ -383,9 +383,9 @@ def test_within_closing_behind_a_close_runs_beside_and_has_ended_at_its_exit(
     closed: list[object] = []
     release = threading.Event()
 
-    def slow(db: sqlite3.Connection) -> None:
+    def slow(db: sqlite3.Connection, checkpoint: object = None) -> None:
         release.wait(10)
-        real(db)
+        real(db, checkpoint)  # type: ignore[arg-type]
         closed.append(db)
 
     monkeypatch.setattr(cache_module, "_close", slow)
@@ -412,3 +412,86 @@ def test_within_closing_behind_a_close_runs_beside_and_has_ended_at_its_exit(
         cache_module.closing_behind(),
     ):
         pass
+
+
+def _in_the_file(directory: Path) -> set[str]:
+    """The keys the database file itself holds, its WAL left unread (``immutable``)."""
+    uri = f"{(directory / SCHEMA / 'cache.db').resolve().as_uri()}?immutable=1"
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        return {key for (key,) in db.execute("SELECT key FROM entries")}
+    except sqlite3.OperationalError:  # no table in the file yet: it is all in the WAL
+        return set()
+    finally:
+        db.close()
+
+
+def test_checkpoint_behind_copies_the_writes_into_the_file_and_the_close_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the services' writes are done, ``checkpoint_behind`` copies them from the WAL
+    into the database file in a thread, on a connection of its own: the close then has
+    nearly nothing left to copy and sync. The close waits for that thread first."""
+    import threading
+
+    from depaudit import cache as cache_module
+
+    cache = Cache(tmp_path)
+    cache.checkpoint_behind()  # nothing written: nothing to do
+    assert cache._checkpoint is None
+    for index in range(50):
+        cache.set("registry", f"pkg-{index}", {"latest": "1.0.0"})
+    assert _in_the_file(tmp_path) == set()  # all in the WAL so far
+    real = cache_module._checkpoint
+    order: list[str] = []
+    release = threading.Event()
+
+    def slow(path: Path) -> None:
+        release.wait(10)
+        real(path)
+        order.append("checkpointed")
+
+    monkeypatch.setattr(cache_module, "_checkpoint", slow)
+    cache.checkpoint_behind()
+    cache.checkpoint_behind()  # once per cache
+    thread = cache._checkpoint
+    assert thread is not None and thread.is_alive()
+    cache.set("registry", "later", {"latest": "2.0.0"})  # a write meanwhile: to the WAL
+    release.set()
+    thread.join(10)
+    assert order == ["checkpointed"]
+    assert {f"pkg-{index}" for index in range(50)} <= _in_the_file(tmp_path)
+    assert cache.get("registry", "later") is not None
+    cache.close()
+
+    release.clear()
+    again = Cache(tmp_path / "again")
+    again.set("registry", "express", {"latest": "5.1.0"})
+    again.checkpoint_behind()
+    real_close = cache_module._close
+
+    def close(db: sqlite3.Connection, checkpoint: threading.Thread | None = None) -> None:
+        real_close(db, checkpoint)
+        order.append("closed")
+
+    monkeypatch.setattr(cache_module, "_close", close)
+    threading.Timer(0.2, release.set).start()
+    again.close()
+    assert order == ["checkpointed", "checkpointed", "closed"]
+    assert not (tmp_path / "again" / SCHEMA / "cache.db-wal").exists()
+    assert Cache(tmp_path / "again").get("registry", "express") is not None
+
+
+def test_a_checkpoint_that_cannot_run_creates_nothing_and_raises_nothing(tmp_path: Path) -> None:
+    """The checkpoint is an optimisation: a database gone from under it (a ``cache clear``
+    in another shell) is not created again, and nothing is raised; the close does the rest."""
+    from depaudit import cache as cache_module
+
+    missing = tmp_path / "gone" / "cache.db"
+    cache_module._checkpoint(missing)
+    assert not missing.parent.exists()
+    cache = Cache(tmp_path / "c")
+    cache.set("registry", "express", {"latest": "5.1.0"})
+    cache.checkpoint_behind()
+    cache.close()
+    assert Cache(tmp_path / "c").get("registry", "express") is not None

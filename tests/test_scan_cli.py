@@ -231,8 +231,8 @@ def test_the_scan_closes_its_cache_while_its_report_is_written(
     real = cache_module._close
     where: list[str] = []
 
-    def recorded(db: object) -> None:
-        real(db)  # type: ignore[arg-type]
+    def recorded(db: object, checkpoint: object = None) -> None:
+        real(db, checkpoint)  # type: ignore[arg-type]
         where.append(threading.current_thread().name)
 
     monkeypatch.setattr(cache_module, "_close", recorded)

@@ -74,6 +74,9 @@ class Auditor:
     #: the caller's own work to start beside the services, when they start (the app's code
     #: scan, ``code.integrate.CodeScan.start``); the caller collects its result
     beside: Callable[[], None] | None = None
+    #: called once every service has answered, before the scoring: their cache writes are
+    #: done (``Cache.checkpoint_behind``, which copies them into the database meanwhile)
+    settled: Callable[[], None] | None = None
 
     def _beside(self) -> tuple[DependencyTree, tuple[TreeProblem, ...]]:
         """The work on the tree itself: runtime (``prepare``), problems, the scorer's data."""
@@ -151,6 +154,8 @@ class Auditor:
     def run(self) -> Report:
         refs = package_refs(self.tree)
         facts, found, consulted, failed, (tree, problems) = self._enrich(refs)
+        if self.settled is not None:
+            self.settled()
         warnings = [*tree.warnings, *found]
         from depaudit.services.fidelity import check
 
@@ -313,6 +318,7 @@ def build_report(
             repos=repos,
             prepare=prepare,
             beside=beside,
+            settled=cache.checkpoint_behind,
         )
         report = auditor.run()
         if growth:
