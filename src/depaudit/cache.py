@@ -494,7 +494,7 @@ class Cache:
         passive checkpoint of the WAL, on a connection of its own), while the run goes on:
         called when the services' writes are done (``audit.Auditor``'s ``settled``), so
         that the close, which checkpoints the WAL and syncs the file, finds nearly nothing
-        left (theia's cold scan: the close ended 19-24 ms after its report was written, 0-6
+        left (theia's cold scan: the close ended 20-25 ms after its report was written, 0-6
         ms with this; benchmarks/README.md). Once per cache, for one that wrote; later
         writes go to the WAL as before. The close waits for it; a checkpoint that cannot run
         (the database busy, or gone) leaves it all to the close, as before."""
@@ -567,9 +567,9 @@ def closing_behind() -> Iterator[None]:
     the close of a cache a run wrote checkpoints its WAL into the database and syncs it
     (16-19 ms at the end of a cold theia scan, two thirds of it waiting on the disk, before
     :meth:`Cache.checkpoint_behind` did most of it earlier), which the CLI's report, rendered
-    meanwhile, need not wait for. Every such close has ended when
-    it exits (the process may then end at once), also on an error. Not re-entrant: the
-    CLI's scan wraps its scan and its rendering in it, nothing else does."""
+    meanwhile, need not wait for. Every such close has ended when it exits (the process may
+    then end at once), also on an error. Not re-entrant: the CLI's scan wraps its scan and
+    its rendering in it, nothing else does."""
     global _behind
     if _behind is not None:
         raise RuntimeError("closing_behind is already in use")

@@ -155,17 +155,12 @@ def _each_package_entry(report: Report, utc_as_is: bool = False) -> Iterator[dic
             for p, r in ordered
         ]
         facts = all_facts.get(f"{name}@{version}")
-        if facts is None:
-            entry["facts"] = dict(no_facts)
+        entry["facts"] = dict(no_facts) if facts is None else _facts_entry(facts, utc_as_is)
+        if facts is not None and (facts.advisories or facts.known_leaks):
+            entry.update(_advisory_entries(facts))
+        else:  # (most packages: nothing to list)
             entry["advisories"] = []
             entry["known_leaks"] = []
-        else:
-            entry["facts"] = _facts_entry(facts, utc_as_is)
-            if facts.advisories or facts.known_leaks:
-                entry.update(_advisory_entries(facts))
-            else:
-                entry["advisories"] = []
-                entry["known_leaks"] = []
         yield entry
 
 
