@@ -1,0 +1,205 @@
+"""Which process spends a cold scan's CPU, and when: ``python -m benchmarks.cpu_split``.
+
+Runs the whole cold ``depaudit scan`` of one lockfile (theia's by default) ``--runs`` times,
+each with an empty cache folder, and samples every ``--every-ms`` the CPU (user + system, from
+``/proc/PID/stat``) of the scan's process and of each of its child processes (the fetch
+workers). A run is cut into three phases by what the samples saw: the *head* (from the spawn to
+the first sample with a child), the *fetch* (while a child is alive) and the *tail* (after the
+last child is gone, to the process's end). For each phase it prints the wall time, the CPU of
+the scan's process and of its children, and the cores they kept busy on average.
+
+Why: on 2 cores a cold scan is bound by the CPU of three processes (the scan's and two fetch
+workers) where curl's floor uses one core; this shows whether a change moved CPU out of the
+serial head or tail (each millisecond of it one of wall time) or out of the fetch (about half a
+millisecond of wall time each, both cores busy), and which process gave it up.
+
+The samples are the kernel's clock ticks (10 ms on Linux), so a phase's split is good to a
+tick or two per process; the run's total (``RUSAGE_CHILDREN`` of this harness: the scan and the
+workers it reaped) is exact. Linux only.
+
+``python -m benchmarks.cpu_split [--runs N] [--live | --delay-ms D] [--target NAME]
+[--every-ms M]``: against the loopback replay of the recorded packuments unless ``--live``
+(the registry npm is configured with).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.cold_scan import CORPUS, DEFAULT_TARGET, WORK, depaudit_argv
+from benchmarks.lockinfo import lockfile_in
+from benchmarks.measure import compile_sources, median
+from benchmarks.replay import ReplayServer
+from benchmarks.workdir import copy_project
+
+HERE = Path(__file__).resolve().parent
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+PHASES = ("head", "fetch", "tail")
+
+
+def cpu_ticks(pid: int) -> int | None:
+    """User + system clock ticks of process ``pid`` (all its threads), None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (those of every one of its threads)."""
+    found: list[int] = []
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/children", encoding="ascii") as listing:
+                found += [int(child) for child in listing.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def sample_run(argv: list[str], cwd: Path, every: float) -> dict[str, Any]:
+    """One run of ``argv``, sampled: the phases' wall time and each process's CPU in them."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    env = dict(os.environ, npm_config_update_notifier="false")
+    process = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    seen: dict[int, int] = {}  # pid -> ticks at its last sample
+    spent = {phase: {"scan": 0, "children": 0} for phase in PHASES}
+    first_child = last_child = None
+    while process.poll() is None:
+        time.sleep(every)
+        now = time.perf_counter() - start
+        kids = children(process.pid)
+        if kids and first_child is None:
+            first_child = now
+        if first_child is not None and kids:
+            last_child = now
+        phase = "head" if first_child is None else ("fetch" if kids else "tail")
+        for pid in [process.pid, *kids]:
+            ticks = cpu_ticks(pid)
+            if ticks is None:
+                continue
+            who = "scan" if pid == process.pid else "children"
+            spent[phase][who] += ticks - seen.get(pid, 0)
+            seen[pid] = ticks
+    wall = time.perf_counter() - start
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode not in (0, 1):  # 1: suspects found
+        sys.exit(f"the scan failed ({process.returncode}): {stderr[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    head_end = first_child if first_child is not None else wall
+    fetch_end = last_child if last_child is not None else head_end
+    walls = {"head": head_end, "fetch": fetch_end - head_end, "tail": wall - fetch_end}
+    return {
+        "wall": wall,
+        "cpu": total,
+        "phases": {
+            phase: {
+                "wall": walls[phase],
+                "scan": spent[phase]["scan"] / TICK,
+                "children": spent[phase]["children"] / TICK,
+            }
+            for phase in PHASES
+        },
+    }
+
+
+def table(run: dict[str, Any]) -> str:
+    lines = [
+        "| phase | wall | the scan's process | its children | cores busy |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for phase in PHASES:
+        row = run["phases"][phase]
+        busy = (row["scan"] + row["children"]) / row["wall"] if row["wall"] > 0 else 0.0
+        lines.append(
+            f"| {phase} | {row['wall'] * 1000:.0f} ms | {row['scan']:.2f} s "
+            f"| {row['children']:.2f} s | {busy:.2f} |"
+        )
+    sampled = sum(run["phases"][p]["scan"] + run["phases"][p]["children"] for p in PHASES)
+    lines.append(
+        f"| whole run | {run['wall'] * 1000:.0f} ms | CPU {run['cpu']:.2f} s exact "
+        f"({sampled:.2f} s sampled) | | {run['cpu'] / run['wall']:.2f} |"
+    )
+    return "\n".join(lines)
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "wall": median([r["wall"] for r in runs]),
+        "cpu": median([r["cpu"] for r in runs]),
+        "phases": {
+            phase: {
+                key: median([r["phases"][phase][key] for r in runs])
+                for key in ("wall", "scan", "children")
+            }
+            for phase in PHASES
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--target", default=DEFAULT_TARGET)
+    parser.add_argument("--every-ms", type=float, default=20.0)
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="added per replayed request")
+    parser.add_argument(
+        "--live", action="store_true", help="against the registry npm is configured with"
+    )
+    args = parser.parse_args()
+    if not Path("/proc/self/stat").is_file():
+        sys.exit("cpu_split reads /proc: Linux only")
+    compile_sources(HERE.parent / "src")
+    project = copy_project(CORPUS / args.target, WORK / "cpu_split" / args.target)
+    lock = lockfile_in(project)
+    assert lock is not None
+    scratch = Path(tempfile.mkdtemp(prefix="cpu-split-", dir=WORK))
+    server = None if args.live else ReplayServer(delay=args.delay_ms / 1000).start()
+    try:
+        url = None if server is None else server.url
+        where = (
+            "the registry npm is configured with"
+            if args.live
+            else f"the loopback replay, +{args.delay_ms:g} ms a request"
+        )
+        load = " ".join(f"{n:.2f}" for n in os.getloadavg())
+        print(
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load};"
+            f" {args.target}, cold, against {where}; sampled every {args.every_ms:g} ms\n"
+        )
+        runs = []
+        for index in range(args.runs):
+            cache = scratch / f"cache-{index}"
+            run = sample_run(depaudit_argv(lock, url, cache, None), project, args.every_ms / 1000)
+            shutil.rmtree(cache, ignore_errors=True)
+            runs.append(run)
+            print(f"run {index + 1}:\n\n{table(run)}\n", flush=True)
+        print(f"medians of {len(runs)} runs (each column on its own):\n\n{table(medians(runs))}")
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
