@@ -30,18 +30,14 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cold_scan import CORPUS, DEFAULT_TARGET, WORK, depaudit_argv
-from benchmarks.lockinfo import lockfile_in
-from benchmarks.measure import compile_sources, median
-from benchmarks.replay import ReplayServer
-from benchmarks.workdir import copy_project
+from benchmarks.cold_scan import depaudit_argv
+from benchmarks.measure import median
+from benchmarks.timeline import cold_setup, target_arguments
 
-HERE = Path(__file__).resolve().parent
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 PHASES = ("head", "fetch", "tail")
 
@@ -159,45 +155,22 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--target", default=DEFAULT_TARGET)
     parser.add_argument("--every-ms", type=float, default=20.0)
-    parser.add_argument("--delay-ms", type=float, default=0.0, help="added per replayed request")
-    parser.add_argument(
-        "--live", action="store_true", help="against the registry npm is configured with"
-    )
+    target_arguments(parser)
     args = parser.parse_args()
     if not Path("/proc/self/stat").is_file():
         sys.exit("cpu_split reads /proc: Linux only")
-    compile_sources(HERE.parent / "src")
-    project = copy_project(CORPUS / args.target, WORK / "cpu_split" / args.target)
-    lock = lockfile_in(project)
-    assert lock is not None
-    scratch = Path(tempfile.mkdtemp(prefix="cpu-split-", dir=WORK))
-    server = None if args.live else ReplayServer(delay=args.delay_ms / 1000).start()
-    try:
-        url = None if server is None else server.url
-        where = (
-            "the registry npm is configured with"
-            if args.live
-            else f"the loopback replay, +{args.delay_ms:g} ms a request"
-        )
-        load = " ".join(f"{n:.2f}" for n in os.getloadavg())
-        print(
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load};"
-            f" {args.target}, cold, against {where}; sampled every {args.every_ms:g} ms\n"
-        )
+    with cold_setup(args, "cpu_split") as (lock, url, scratch):
+        print(f"sampled every {args.every_ms:g} ms\n")
         runs = []
         for index in range(args.runs):
             cache = scratch / f"cache-{index}"
-            run = sample_run(depaudit_argv(lock, url, cache, None), project, args.every_ms / 1000)
+            argv = depaudit_argv(lock, url, cache, None)
+            run = sample_run(argv, lock.parent, args.every_ms / 1000)
             shutil.rmtree(cache, ignore_errors=True)
             runs.append(run)
             print(f"run {index + 1}:\n\n{table(run)}\n", flush=True)
         print(f"medians of {len(runs)} runs (each column on its own):\n\n{table(medians(runs))}")
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,33 +87,50 @@ def thread_table(threads: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+def target_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options naming what a cold scan runs against (shared with ``cpu_split``)."""
     parser.add_argument("--target", default=DEFAULT_TARGET)
     parser.add_argument("--delay-ms", type=float, default=0.0, help="added per replayed request")
     parser.add_argument(
         "--live", action="store_true", help="against the registry npm is configured with"
     )
-    args = parser.parse_args()
+
+
+@contextmanager
+def cold_setup(args: argparse.Namespace, name: str) -> Iterator[tuple[Path, str | None, Path]]:
+    """The sources compiled, the target's project copied under ``WORK/name``, the loopback
+    replay started unless ``args.live``, a heading printed: ``(lockfile, registry URL or None
+    for npm's own, scratch folder)``; the server stopped and the scratch removed after."""
     compile_sources(HERE.parent / "src")
-    project = copy_project(CORPUS / args.target, WORK / "timeline" / args.target)
+    project = copy_project(CORPUS / args.target, WORK / name / args.target)
     lock = lockfile_in(project)
     assert lock is not None
-    scratch = Path(tempfile.mkdtemp(prefix="timeline-", dir=WORK))
+    scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=WORK))
     server = None if args.live else ReplayServer(delay=args.delay_ms / 1000).start()
     try:
-        url = None if server is None else server.url
         where = (
             "the registry npm is configured with"
             if args.live
-            else (f"the loopback replay, +{args.delay_ms:g} ms a request")
+            else f"the loopback replay, +{args.delay_ms:g} ms a request"
         )
         load = " ".join(f"{n:.2f}" for n in os.getloadavg())
         print(
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load};"
             f" {args.target}, cold, against {where}\n"
         )
+        yield lock, (None if server is None else server.url), scratch
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    target_arguments(parser)
+    args = parser.parse_args()
+    with cold_setup(args, "timeline") as (lock, url, scratch):
         for index in range(args.runs):
             found = one_run(lock, url, scratch, index)
             print(
@@ -119,10 +138,6 @@ def main() -> int:
                 f"{thread_table(found['threads'])}\n",
                 flush=True,
             )
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
