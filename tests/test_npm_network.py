@@ -971,7 +971,13 @@ def test_a_scan_that_fails_on_its_input_stops_the_npm_it_started(
     """A lockfile that cannot be read: exit 2 at once, npm (still starting, here for a
     minute) stopped and reaped, its folder gone."""
     pid_file = tmp_path / "npm-pid"
-    npm_answering(tmp_path, monkeypatch, f'echo $$ > "{pid_file}"\nexec sleep 60\n')
+    # (the pid written whole, then named: a shell stopped between creating the file and
+    # writing its pid left it empty, and this test failed on it)
+    npm_answering(
+        tmp_path,
+        monkeypatch,
+        f'echo $$ > "{pid_file}.part"\nmv "{pid_file}.part" "{pid_file}"\nexec sleep 60\n',
+    )
     app = write_app(tmp_path, "fund=false\n", monkeypatch)
     (app / "package-lock.json").write_text("{ not json")
     temporary = tmp_path / "tmp"
