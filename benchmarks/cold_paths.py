@@ -32,16 +32,9 @@ from typing import Any
 
 from benchmarks.cold_scan import CORPUS, WORK, depaudit_argv
 from benchmarks.measure import compile_sources
+from depaudit.sources import LOCKFILE_NAMES
 
 HERE = Path(__file__).resolve().parent
-#: the lockfiles a scan reads, in the order looked for (``depaudit scan --lockfile``)
-LOCKFILES = (
-    "npm-shrinkwrap.json",
-    "package-lock.json",
-    "yarn.lock",
-    "pnpm-lock.yaml",
-    "bun.lock",
-)
 AGES = frozenset({"age_days", "days_since_release"})
 #: the report's own time of writing, which always differs
 WRITTEN = "generated_at"
@@ -124,7 +117,8 @@ def main() -> int:
             project = WORK / "cold_paths" / target  # (every file: workspaces' too)
             shutil.rmtree(project, ignore_errors=True)
             shutil.copytree(CORPUS / target, project, ignore=shutil.ignore_patterns("node_modules"))
-            lock = next((project / n for n in LOCKFILES if (project / n).is_file()), None)
+            # (the first that a scan of the folder would look for)
+            lock = next((project / n for n in LOCKFILE_NAMES if (project / n).is_file()), None)
             if lock is None:
                 print(f"{target}: no lockfile")
                 continue

@@ -30,9 +30,10 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from benchmarks.cold_scan import depaudit_argv
 from benchmarks.measure import median
@@ -70,12 +71,15 @@ def children(pid: int) -> list[int]:
 
 def sample_run(argv: list[str], cwd: Path, every: float) -> dict[str, Any]:
     """One run of ``argv``, sampled: the phases' wall time and each process's CPU in them."""
+    with tempfile.TemporaryFile() as errors:  # (a pipe read only at its end could fill)
+        return _sampled(argv, cwd, every, errors)
+
+
+def _sampled(argv: list[str], cwd: Path, every: float, errors: IO[bytes]) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     env = dict(os.environ, npm_config_update_notifier="false")
-    process = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     seen: dict[int, int] = {}  # pid -> ticks at its last sample
     spent = {phase: {"scan": 0, "children": 0} for phase in PHASES}
     first_child = last_child = None
@@ -96,9 +100,10 @@ def sample_run(argv: list[str], cwd: Path, every: float) -> dict[str, Any]:
             spent[phase][who] += ticks - seen.get(pid, 0)
             seen[pid] = ticks
     wall = time.perf_counter() - start
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if process.returncode not in (0, 1):  # 1: suspects found
-        sys.exit(f"the scan failed ({process.returncode}): {stderr[-2000:]}")
+        errors.seek(0)
+        said = errors.read().decode(errors="replace")
+        sys.exit(f"the scan failed ({process.returncode}): {said[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     total = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     head_end = first_child if first_child is not None else wall
