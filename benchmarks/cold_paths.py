@@ -15,7 +15,11 @@ second scan's may be larger by the seconds between them: a difference of at most
 ``--age-slack`` days in those two fields is not reported, nor the report's ``generated_at``.
 Anything else that differs is printed, with its path in the report, and the exit status is 1.
 
-``python -m benchmarks.cold_paths [--targets NAME ...] [--age-slack DAYS]``
+With ``--installed``, each npm lockfile of version 2 or 3 has its ``node_modules`` laid out
+(``benchmarks/workdir.materialize``) and the folder is scanned, as a user's installed project
+is: the tree from ``npm ls``, the fetch begun while it runs. Other lockfiles are skipped.
+
+``python -m benchmarks.cold_paths [--targets NAME ...] [--age-slack DAYS] [--installed]``
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 
 from benchmarks.cold_scan import CORPUS, WORK, depaudit_argv
 from benchmarks.measure import compile_sources
+from benchmarks.workdir import materialize
 from depaudit.sources import LOCKFILE_NAMES
 
 HERE = Path(__file__).resolve().parent
@@ -87,6 +92,14 @@ def differences(
     return found
 
 
+def _lays_out(lock: Path) -> bool:
+    """Whether ``materialize`` can lay out ``lock``'s node_modules (npm, version 2 or 3)."""
+    if lock.name not in ("package-lock.json", "npm-shrinkwrap.json"):
+        return False
+    version = json.loads(lock.read_text(encoding="utf-8")).get("lockfileVersion")
+    return version in (2, 3)
+
+
 def scan(argv: list[str], project: Path) -> dict[str, Any]:
     env = dict(os.environ, npm_config_update_notifier="false")
     # (the in-process scan is this module run from the project's folder)
@@ -107,6 +120,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", nargs="*", help="corpus folders (default: every one)")
     parser.add_argument("--age-slack", type=float, default=0.02)
+    parser.add_argument(
+        "--installed", action="store_true", help="node_modules laid out, the folder scanned"
+    )
     args = parser.parse_args()
     compile_sources(HERE.parent / "src")
     targets = args.targets or sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
@@ -122,6 +138,12 @@ def main() -> int:
             if lock is None:
                 print(f"{target}: no lockfile")
                 continue
+            if args.installed:
+                if not _lays_out(lock):
+                    print(f"{target}: skipped (not an npm lockfile of version 2 or 3)")
+                    continue
+                materialize(project, lock)
+                lock = project  # (depaudit_argv: a folder is scanned with npm ls)
             workers = depaudit_argv(lock, None, scratch / "workers", None)
             here = depaudit_argv(lock, None, scratch / "here", None)
             here[1:3] = ["-m", "benchmarks.cold_paths", "in-process"]
