@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cold_scan import CORPUS, WORK, depaudit_argv
+from benchmarks.lockinfo import NPM_LOCK_NAMES
 from benchmarks.measure import compile_sources
 from benchmarks.workdir import materialize
 from depaudit.sources import LOCKFILE_NAMES
@@ -92,14 +93,6 @@ def differences(
     return found
 
 
-def _lays_out(lock: Path) -> bool:
-    """Whether ``materialize`` can lay out ``lock``'s node_modules (npm, version 2 or 3)."""
-    if lock.name not in ("package-lock.json", "npm-shrinkwrap.json"):
-        return False
-    version = json.loads(lock.read_text(encoding="utf-8")).get("lockfileVersion")
-    return version in (2, 3)
-
-
 def scan(argv: list[str], project: Path) -> dict[str, Any]:
     env = dict(os.environ, npm_config_update_notifier="false")
     # (the in-process scan is this module run from the project's folder)
@@ -138,11 +131,10 @@ def main() -> int:
             if lock is None:
                 print(f"{target}: no lockfile")
                 continue
-            if args.installed:
-                if not _lays_out(lock):
+            if args.installed:  # (materialize lays out nothing from a v1 lockfile)
+                if lock.name not in NPM_LOCK_NAMES or materialize(project, lock) == 0:
                     print(f"{target}: skipped (not an npm lockfile of version 2 or 3)")
                     continue
-                materialize(project, lock)
                 lock = project  # (depaudit_argv: a folder is scanned with npm ls)
             workers = depaudit_argv(lock, None, scratch / "workers", None)
             here = depaudit_argv(lock, None, scratch / "here", None)
