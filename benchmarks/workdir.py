@@ -3,9 +3,11 @@
 npm's tools need a project folder: the lockfile and every package.json (workspaces included).
 ``npm outdated`` and ``libyear`` also read the *installed* tree, so :func:`materialize` lays out
 ``node_modules`` from the lockfile the way ``npm ci`` would, with one ``package.json`` per
-installed package (name, version and the dependency maps from the lock entry) and a symlink per
-workspace link, but without tarball contents: the benchmark measures dependency analysis, not
-downloads.
+installed package (name, version and the dependency maps from the lock entry), a symlink per
+workspace link and npm's hidden lockfile (``node_modules/.package-lock.json``, written last, as
+``npm ci`` leaves it: npm trusts it when it is newer than every folder, and its ``npm ls`` then
+reads no package folder), but without tarball contents: the benchmark measures dependency
+analysis, not downloads.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from benchmarks.lockinfo import NPM_LOCK_NAMES
 
@@ -60,4 +64,23 @@ def materialize(project: Path, lockfile: Path) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "package.json").write_text(json.dumps(manifest), encoding="utf-8")
         made += 1
+    if made:
+        write_hidden_lockfile(project, data)
     return made
+
+
+def write_hidden_lockfile(project: Path, data: Mapping[str, Any]) -> Path:
+    """npm's hidden lockfile for the tree laid out from the lockfile ``data``: every entry but
+    the root's (npm keeps the workspaces' folders too), written after every folder, so npm
+    finds none newer than it and trusts it (arborist's ``assertNoNewer``)."""
+    entries = {key: value for key, value in (data.get("packages") or {}).items() if key}
+    hidden = {
+        "name": data.get("name"),
+        "version": data.get("version"),
+        "lockfileVersion": 3,
+        "requires": True,
+        "packages": entries,
+    }
+    path = project / "node_modules" / ".package-lock.json"
+    path.write_text(json.dumps(hidden, indent=2) + "\n", encoding="utf-8")
+    return path
