@@ -19,7 +19,16 @@ With ``--installed``, each npm lockfile of version 2 or 3 has its ``node_modules
 (``benchmarks/workdir.materialize``) and the folder is scanned, as a user's installed project
 is: the tree from ``npm ls``, the fetch begun while it runs. Other lockfiles are skipped.
 
-``python -m benchmarks.cold_paths [--targets NAME ...] [--age-slack DAYS] [--installed]``
+With ``--sources`` (which implies ``--installed``), the two scans of each such project are
+instead one of the folder (the tree from ``npm ls``) and one of its lockfile alone
+(``--lockfile ... --no-npm``), both as they run, each with an empty cache folder:
+``node_modules`` is laid out exactly as the lockfile says, so whatever differs but the report's
+``source`` is how the two readers of one tree disagree. That is what reading
+npm's hidden lockfile in place of ``npm ls`` (the slowest part of a scan of an installed
+project: benchmarks/README.md) would change.
+
+``python -m benchmarks.cold_paths [--targets NAME ...] [--age-slack DAYS] [--installed]
+[--sources]``
 """
 
 from __future__ import annotations
@@ -44,6 +53,8 @@ HERE = Path(__file__).resolve().parent
 AGES = frozenset({"age_days", "days_since_release"})
 #: the report's own time of writing, which always differs
 WRITTEN = "generated_at"
+#: what the report says it read (``--sources``: npm ls and the lockfile, or the lockfile)
+SOURCE = "source"
 
 
 def in_process(argv: list[str]) -> None:
@@ -65,32 +76,50 @@ def in_process(argv: list[str]) -> None:
 
 
 def differences(
-    ours: Any, theirs: Any, slack: float, path: str = "", found: list[str] | None = None
+    ours: Any,
+    theirs: Any,
+    slack: float,
+    path: str = "",
+    found: list[str] | None = None,
+    aside: frozenset[str] = frozenset({WRITTEN}),
 ) -> list[str]:
-    """Where two decoded reports differ (ages within ``slack`` days aside), as paths."""
+    """Where two decoded reports differ (ages within ``slack`` days, and the top-level keys
+    ``aside``, not compared), as paths."""
     found = [] if found is None else found
     if isinstance(ours, dict) and isinstance(theirs, dict):
         for key in sorted(ours.keys() | theirs.keys()):
+            if key in aside and not path:
+                continue
             if key not in ours or key not in theirs:
                 found.append(f"{path}.{key}: in one report only")
-                continue
-            if key == WRITTEN and not path:
                 continue
             a, b = ours[key], theirs[key]
             if key in AGES and isinstance(a, int | float) and isinstance(b, int | float):
                 if abs(a - b) > slack:
                     found.append(f"{path}.{key}: {a} against {b}")
                 continue
-            differences(a, b, slack, f"{path}.{key}", found)
+            differences(a, b, slack, f"{path}.{key}", found, aside)
     elif isinstance(ours, list) and isinstance(theirs, list):
         if len(ours) != len(theirs):
             found.append(f"{path}: {len(ours)} items against {len(theirs)}")
         else:
             for index, (a, b) in enumerate(zip(ours, theirs, strict=True)):
-                differences(a, b, slack, f"{path}[{index}]", found)
+                differences(a, b, slack, f"{path}[{index}]", found, aside)
     elif ours != theirs:
         found.append(f"{path}: {str(ours)[:80]!r} against {str(theirs)[:80]!r}")
     return found
+
+
+def shown(found: list[str], each: int = 4) -> list[str]:
+    """The differences by the report's top-level key: how many, and the first ``each``."""
+    by_key: dict[str, list[str]] = {}
+    for line in found:
+        by_key.setdefault(line.split(":", 1)[0].split("[", 1)[0].split(".")[1], []).append(line)
+    lines = []
+    for key, group in by_key.items():
+        lines.append(f"{key}: {len(group)}")
+        lines += [f"  {line}" for line in group[:each]]
+    return lines
 
 
 def scan(argv: list[str], project: Path) -> dict[str, Any]:
@@ -116,7 +145,13 @@ def main() -> int:
     parser.add_argument(
         "--installed", action="store_true", help="node_modules laid out, the folder scanned"
     )
+    parser.add_argument(
+        "--sources",
+        action="store_true",
+        help="node_modules laid out; the folder (npm ls) against the lockfile alone",
+    )
     args = parser.parse_args()
+    args.installed = args.installed or args.sources
     compile_sources(HERE.parent / "src")
     targets = args.targets or sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
     scratch = Path(tempfile.mkdtemp(prefix="cold-paths-", dir=WORK))
@@ -131,23 +166,32 @@ def main() -> int:
             if lock is None:
                 print(f"{target}: no lockfile")
                 continue
-            if args.installed:  # (materialize lays out nothing from a v1 lockfile)
-                if lock.name not in NPM_LOCK_NAMES or materialize(project, lock) == 0:
-                    print(f"{target}: skipped (not an npm lockfile of version 2 or 3)")
-                    continue
-                lock = project  # (depaudit_argv: a folder is scanned with npm ls)
-            workers = depaudit_argv(lock, None, scratch / "workers", None)
-            here = depaudit_argv(lock, None, scratch / "here", None)
-            here[1:3] = ["-m", "benchmarks.cold_paths", "in-process"]
-            ours, theirs = scan(workers, project), scan(here, project)
+            # (materialize lays out nothing from a v1 lockfile)
+            if args.installed and (
+                lock.name not in NPM_LOCK_NAMES or materialize(project, lock) == 0
+            ):
+                print(f"{target}: skipped (not an npm lockfile of version 2 or 3)")
+                continue
+            aside = frozenset({WRITTEN})
+            if args.sources:  # the folder (npm ls), then the lockfile alone
+                first = depaudit_argv(project, None, scratch / "workers", None)
+                second = depaudit_argv(lock, None, scratch / "here", None)
+                aside |= {SOURCE}
+            else:
+                if args.installed:  # (depaudit_argv: a folder is scanned with npm ls)
+                    lock = project
+                first = depaudit_argv(lock, None, scratch / "workers", None)
+                second = depaudit_argv(lock, None, scratch / "here", None)
+                second[1:3] = ["-m", "benchmarks.cold_paths", "in-process"]
+            ours, theirs = scan(first, project), scan(second, project)
             shutil.rmtree(scratch / "workers", ignore_errors=True)
             shutil.rmtree(scratch / "here", ignore_errors=True)
-            found = differences(ours, theirs, args.age_slack)
+            found = differences(ours, theirs, args.age_slack, aside=aside)
             packages = len(ours.get("packages", []))
             if found:
                 differing += 1
                 print(f"{target}: {packages} packages, {len(found)} differences:")
-                for line in found[:20]:
+                for line in shown(found):
                     print(f"  {line}")
             else:
                 print(f"{target}: {packages} packages, the same report", flush=True)
