@@ -5,9 +5,9 @@ npm's tools need a project folder: the lockfile and every package.json (workspac
 ``node_modules`` from the lockfile the way ``npm ci`` would, with one ``package.json`` per
 installed package (name, version and the dependency maps from the lock entry), a symlink per
 workspace link and npm's hidden lockfile (``node_modules/.package-lock.json``, written last, as
-``npm ci`` leaves it: npm trusts it when it is newer than every folder, and its ``npm ls`` then
-reads no package folder), but without tarball contents: the benchmark measures dependency
-analysis, not downloads.
+``npm ci`` leaves it: npm trusts it when it is newer than every folder, and ``npm ls`` then
+builds its tree from it instead of each package's ``package.json``), but without tarball
+contents: the benchmark measures dependency analysis, not downloads.
 """
 
 from __future__ import annotations
