@@ -21,9 +21,10 @@ own code to the project: N generated TypeScript files (``benchmarks/code_monorep
 generator) in ``server/``, which the scan's code rules read (cold: an empty cache).
 
 ``--installed`` lays out ``node_modules`` from the lockfile (``workdir.materialize``: a
-package.json per placement, as ``npm ci`` leaves them, without their code) and has depaudit
-scan the folder, so its tree is read with ``npm ls`` (node, ~1.5 s for theia) as a user's
-installed project is; curl's floor is the same.
+package.json per placement and npm's hidden lockfile, as ``npm ci`` leaves them, without their
+code) and has depaudit scan the folder, so its tree is read with ``npm ls`` (node, 2-2.5 s for
+theia) as a user's installed project is; curl's floor is the same, and each pair also runs
+``npm ls --all --long --json`` alone in the folder (what the scan runs), shown beside it.
 
 ``--live`` measures against the registry npm is configured with (``npm config get registry``,
 and its ``cafile`` for curl) instead of the replay: each pair is curl at 32, 64 and 128
@@ -67,6 +68,8 @@ DEFAULT_TARGET = "npm-lock-v3-theia-workspaces-large"
 CURL_PARALLEL = 32
 LIVE_PARALLEL = (32, 64, 128)  # curl's transfers in flight against the registry itself
 WRITE_OUT = "%{http_code} %{size_download}\\n"
+#: what the scan of an installed project runs (``sources/npm_ls_run.start_npm_ls``)
+NPM_LS_ARGV = ["npm", "ls", "--all", "--long", "--json", "--ignore-scripts"]
 
 
 def escape_name(name: str) -> str:
@@ -192,6 +195,7 @@ def pairs_at(
     before: Path | None = None,
     compress: bool = False,
     bound: bool = False,
+    installed: bool = False,
 ) -> dict[str, Any]:
     scratch = Path(tempfile.mkdtemp(prefix="cold-", dir=WORK))
     names_file = scratch / "names.txt"
@@ -236,6 +240,8 @@ def pairs_at(
                     f"({row['bound_ratio']:.2f}x, CPU {alone.cpu_seconds:.2f} s, "
                     f"{counts.get('decoded')} of {counts.get('names')} decoded)"
                 )
+            if installed:
+                note += npm_ls_alone(row, project, env)
             row.update(
                 curl_requests=curl_requests,
                 curl_mb=curl_bytes / 2**20,
@@ -252,6 +258,17 @@ def pairs_at(
             )
     shutil.rmtree(scratch, ignore_errors=True)
     return summary(delay_ms, rows, before is not None)
+
+
+def npm_ls_alone(row: dict[str, Any], project: Path, env: dict[str, str]) -> str:
+    """``npm ls`` as the scan of an installed project runs it, alone in ``project``: its time
+    (and its ratio to the pair's curl floor) into ``row``; the pair's note."""
+    from depaudit.sources.npm_ls_run import NPM_ENV
+
+    alone = run_process(NPM_LS_ARGV, project, {**env, **NPM_ENV})
+    row.update(npm_ls_s=alone.seconds, npm_ls_cpu_s=alone.cpu_seconds)
+    row["npm_ls_ratio"] = alone.seconds / row["curl_s"]
+    return f"; npm ls alone {alone.seconds:.2f} s (CPU {alone.cpu_seconds:.2f} s)"
 
 
 def summary(where: float | str, rows: list[dict[str, Any]], before: bool) -> dict[str, Any]:
@@ -281,6 +298,14 @@ def summary(where: float | str, rows: list[dict[str, Any]], before: bool) -> dic
             "ratio_median": median([r["bound_ratio"] for r in rows]),
             "ratios": [r["bound_ratio"] for r in rows],
         },
+        "npm_ls": None
+        if "npm_ls_s" not in rows[0]
+        else {
+            "median_s": median([r["npm_ls_s"] for r in rows]),
+            "cpu_median_s": median([r["npm_ls_cpu_s"] for r in rows]),
+            "ratio_median": median([r["npm_ls_ratio"] for r in rows]),
+            "ratios": [r["npm_ls_ratio"] for r in rows],
+        },
     }
 
 
@@ -298,9 +323,11 @@ def live_pairs(
     pairs: int,
     jobs: int | None,
     before: Path | None = None,
+    installed: bool = False,
 ) -> dict[str, Any]:
     """Pairs against the registry npm is configured with: curl at each of ``LIVE_PARALLEL`` in
-    flight (the fastest is the floor), then depaudit, then ``before`` if given."""
+    flight (the fastest is the floor), then depaudit, then ``before`` if given (and ``npm ls``
+    alone where ``installed``)."""
     base = npm_config("registry")
     if base is None:
         sys.exit("npm has no registry configured")
@@ -333,6 +360,7 @@ def live_pairs(
             curl_not_ok=sum(1 for code in statuses if code not in ("200", "404")),
             curl_mb=sum(int(n) for n in sizes) / 2**20,
         )
+        note = npm_ls_alone(row, project, env) if installed else ""
         rows.append(row)
         print(
             f"live pair {i + 1}: curl "
@@ -340,7 +368,8 @@ def live_pairs(
             + f", {row['curl_mb']:.0f} MB as sent, {row['curl_not_ok']} not 200/404; depaudit "
             f"{ours.seconds:.2f} s ({row['ratio']:.2f}x, CPU {ours.cpu_seconds:.2f} s, "
             f"{ours.peak_rss_mb:.0f} MB, exit {ours.returncode}, {row['unknown']} unknown)"
-            + before_note(row, old),
+            + before_note(row, old)
+            + note,
             file=sys.stderr,
         )
     shutil.rmtree(scratch, ignore_errors=True)
@@ -389,13 +418,14 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {b['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in b['ratios'])} "
                 f"| {b['cpu_median_s']:.2f} s | {b['peak_rss_mb']:.0f} MB |"
             )
-        a = r.get("bound")
-        if a:
-            lines.append(
-                f"| {where}, fetch and decode alone | (same runs) | {a['median_s']:.2f} s "
-                f"| {a['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in a['ratios'])} "
-                f"| {a['cpu_median_s']:.2f} s | |"
-            )
+        for label, key in (("fetch and decode alone", "bound"), ("npm ls alone", "npm_ls")):
+            a = r.get(key)
+            if a:
+                lines.append(
+                    f"| {where}, {label} | (same runs) | {a['median_s']:.2f} s "
+                    f"| {a['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in a['ratios'])} "
+                    f"| {a['cpu_median_s']:.2f} s | |"
+                )
     return "\n".join(lines)
 
 
@@ -454,7 +484,9 @@ def main() -> int:
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
         ).stdout.strip(),
-        "delays": [live_pairs(names, lock, project, args.pairs, args.jobs, args.before)]
+        "delays": [
+            live_pairs(names, lock, project, args.pairs, args.jobs, args.before, args.installed)
+        ]
         if args.live
         else [
             pairs_at(
@@ -467,6 +499,7 @@ def main() -> int:
                 args.before,
                 args.gzip,
                 args.bound,
+                args.installed,
             )
             for d in args.delays.split(",")
         ],
