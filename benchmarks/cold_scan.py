@@ -290,22 +290,21 @@ def summary(where: float | str, rows: list[dict[str, Any]], before: bool) -> dic
             "ratios": [r["before_ratio"] for r in rows],
             "peak_rss_mb": max(r["before_rss_mb"] for r in rows),
         },
-        "bound": None
-        if "bound_s" not in rows[0]
-        else {
-            "median_s": median([r["bound_s"] for r in rows]),
-            "cpu_median_s": median([r["bound_cpu_s"] for r in rows]),
-            "ratio_median": median([r["bound_ratio"] for r in rows]),
-            "ratios": [r["bound_ratio"] for r in rows],
-        },
-        "npm_ls": None
-        if "npm_ls_s" not in rows[0]
-        else {
-            "median_s": median([r["npm_ls_s"] for r in rows]),
-            "cpu_median_s": median([r["npm_ls_cpu_s"] for r in rows]),
-            "ratio_median": median([r["npm_ls_ratio"] for r in rows]),
-            "ratios": [r["npm_ls_ratio"] for r in rows],
-        },
+        "bound": beside(rows, "bound"),
+        "npm_ls": beside(rows, "npm_ls"),
+    }
+
+
+def beside(rows: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
+    """Medians of a run made beside each pair (``KEY_s``, ``KEY_cpu_s``, ``KEY_ratio`` in its
+    rows: ``--bound``'s fetch and decoding alone, ``--installed``'s npm ls alone), or None."""
+    if f"{key}_s" not in rows[0]:
+        return None
+    return {
+        "median_s": median([r[f"{key}_s"] for r in rows]),
+        "cpu_median_s": median([r[f"{key}_cpu_s"] for r in rows]),
+        "ratio_median": median([r[f"{key}_ratio"] for r in rows]),
+        "ratios": [r[f"{key}_ratio"] for r in rows],
     }
 
 
