@@ -406,6 +406,8 @@ def bench(out: Path, sizes: list[int], formats: list[str], chain: int | None, ru
             argv += ["--format", "json", "--no-registry", "--offline", "--no-npm"]
             argv += ["--cache-dir", str(cache)]
             run = run_process(argv, cwd=out)
+            if run.returncode != 0:  # (a failed scan's time is not the scan's)
+                raise SystemExit(f"{f} {n}: the scan exited {run.returncode}")
             got = (run.seconds, run.cpu_seconds, run.peak_rss_mb, len(run.stdout))
             if round_:  # the least time of the runs (what the scan costs when nothing else
                 # interferes), the largest peak
@@ -512,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, help="with --before: pairs per lockfile")
     parser.add_argument("--before", type=Path, help="src folder of another checkout")
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()  # (the scans run in it: a relative path would not be found)
     if args.before is not None:
         print(bench_pairs(args.out, args.entries, args.formats, args.pairs or 3, args.before))
         return 0
