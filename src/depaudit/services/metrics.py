@@ -188,8 +188,15 @@ def _semver(version: str | None) -> Any:
     return version_or_none(version)
 
 
-_PRERELEASE = re.compile(r"\d+\.\d+\.\d+-")
-_PLAIN_RELEASE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:\+[0-9A-Za-z.-]+)?")
+#: a triple, then a hyphen, or a letter and only the characters of a loose prerelease: a
+#: prerelease where node-semver's loose parser reads it (``1.0.0-rc.1``, ``1.0.0beta2``), not a
+#: version where it does not (its recovery then ends in an error)
+_PRERELEASE = re.compile(r"\d+\.\d+\.\d+(?:-|[A-Za-z][0-9A-Za-z.-]*\Z)")
+_IDENTS = r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"  # dot-separated identifiers, none empty
+_PLAIN_RELEASE = re.compile(rf"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:\+{_IDENTS})?")
+_NUM = r"(0|[1-9]\d{0,14})"  # below 2**53, as npm requires
+#: a prerelease as npm's strict parser reads it (build metadata allowed), its triple in groups
+_STRICT_PRERELEASE = re.compile(rf"{_NUM}\.{_NUM}\.{_NUM}-{_IDENTS}(?:\+{_IDENTS})?")
 
 
 def _order_key(parsed: Any) -> tuple[int, int, int, int]:
@@ -214,6 +221,26 @@ def _stable_key(version: str) -> tuple[int, int, int, int] | None:
     return _order_key(parsed)
 
 
+def _quick_order(version: str) -> tuple[int, int, int, int] | None:
+    """:func:`_order_key` of a plain release or of a strict prerelease (``1.2.3-rc.1``),
+    without node-semver (a prerelease's identifiers are not in the key: two prereleases of
+    the same triple are left to node-semver); None for anything else."""
+    key = _stable_key(version)
+    if key is not None:
+        return key
+    pre = _STRICT_PRERELEASE.fullmatch(version)
+    return None if pre is None else (int(pre[1]), int(pre[2]), int(pre[3]), 0)
+
+
+def _decided(installed: str, latest: str) -> tuple[Any, Any] | None:
+    """The two versions' :func:`_quick_order` where they alone decide npm's order of the two
+    (different triples, or a release against its prerelease), else None."""
+    low, high = _quick_order(installed), _quick_order(latest)
+    if low is None or high is None or (low[:3] == high[:3] and not (low[3] or high[3])):
+        return None
+    return low, high
+
+
 def days_between(later: datetime, earlier: datetime) -> float:
     """Days from ``earlier`` to ``later``, to the hundredth (a package's ages)."""
     return round((later - earlier).total_seconds() / DAY, 2)
@@ -228,24 +255,29 @@ def behind(
     delta follows libyear: the first differing component, e.g. 1.2.3 -> 3.0.1 is (2, 0, 0),
     1.2.3 -> 1.4.0 is (0, 2, 0). All zero when installed is current or ahead. None when
     either version is not semver."""
-    mine = _semver(installed)
-    newest = _semver(latest)
-    if mine is None or newest is None:
-        return None
-    if mine.compare(newest) >= 0:
-        return (0, 0, 0, 0)
-    low, high = _order_key(mine), _order_key(newest)
+    quick = _decided(installed, latest) if latest is not None else None
+    if quick is not None:
+        low, high = quick
+        if low >= high:
+            return (0, 0, 0, 0)
+    else:
+        mine, newest = _semver(installed), _semver(latest)
+        if mine is None or newest is None:
+            return None
+        if mine.compare(newest) >= 0:
+            return (0, 0, 0, 0)
+        low, high = _order_key(mine), _order_key(newest)
     count = 0
     for version in published:
         key = _stable_key(version)
         if key is not None and low < key <= high:
             count += 1
-    if newest.major != mine.major:
-        delta = (max(newest.major - mine.major, 0), 0, 0)
-    elif newest.minor != mine.minor:
-        delta = (0, max(newest.minor - mine.minor, 0), 0)
+    if high[0] != low[0]:
+        delta = (max(high[0] - low[0], 0), 0, 0)
+    elif high[1] != low[1]:
+        delta = (0, max(high[1] - low[1], 0), 0)
     else:
-        delta = (0, 0, max(newest.patch - mine.patch, 0))
+        delta = (0, 0, max(high[2] - low[2], 0))
     return (count, *delta)
 
 
@@ -419,6 +451,9 @@ def _current_or_ahead(installed: str, latest: str | None) -> bool | None:
     low, high = _stable_key(installed), _stable_key(latest)
     if low is not None and high is not None:
         return low >= high
+    quick = _decided(installed, latest)
+    if quick is not None:
+        return bool(quick[0] >= quick[1])
     mine, newest = _semver(installed), _semver(latest)
     if mine is None or newest is None:
         return None
