@@ -116,7 +116,34 @@ def test_examples_of_npm_desugaring() -> None:
     assert fast_satisfies("1.2.3", ">1.2.3-rc.1") is True
     assert fast_satisfies("1.2.3", "<=1.2.3-rc.1") is False
     assert fast_satisfies("1.0.0-beta.2", "^1") is False  # npm: no comparator names a prerelease
-    assert fast_satisfies("1.0.0-beta.2", "^1.0.0-beta.1") is None  # node-semver decides
+    # a prerelease against one comparator on a prerelease (what trees pin): the same triple
+    assert fast_satisfies("1.0.0-beta.2", "^1.0.0-beta.1") is True
+    assert fast_satisfies("1.0.1-beta.2", "^1.0.0-beta.1") is False
+    assert fast_satisfies("2.0.0-next.7", "^2.0.0-next.10") is False  # numbers by value
+    assert fast_satisfies("1.2.0-beta.12", "1.2.0-beta.12") is True
+    assert fast_satisfies("1.0.0-beta.2", "^1.0.0-beta.1 || ^2") is None  # node-semver decides
+    assert fast_satisfies("1.0.0-beta.2+b", "^1.0.0-beta.1") is None
+
+
+pre_identifiers = st.lists(
+    st.sampled_from(["0", "1", "2", "10", "alpha", "beta", "rc", "x-y", "a1", "1a", "-"]),
+    min_size=1,
+    max_size=3,
+).map(".".join)
+pre_triples = st.sampled_from(["1.0.0", "1.0.1", "0.0.1", "0.2.0", "2.3.4"])
+pre_operators = st.sampled_from(["", "=", "^", "~", ">=", ">", "<", "<=", "^ ", ">= ", "v", "~v"])
+
+
+@given(pre_triples, pre_identifiers, pre_operators, pre_triples, pre_identifiers)
+@settings(max_examples=600, deadline=None)
+def test_prereleases_against_one_prerelease_comparator(
+    triple: str, ids: str, op: str, their_triple: str, their_ids: str
+) -> None:
+    """Decided here, without node-semver, and as node-semver decides."""
+    version, spec = f"{triple}-{ids}", f"{op}{their_triple}-{their_ids}"
+    got = fast_satisfies(version, spec)
+    assert got is not None, (version, spec)
+    assert got is _node_semver(version, spec), (version, spec)
 
 
 def _npm_semver() -> Path | None:
@@ -135,6 +162,28 @@ prereleases = st.builds(lambda v, p: v + p, releases, pre)
 @given(st.lists(st.tuples(st.one_of(releases, prereleases), fast_specs), min_size=60, max_size=60))
 @settings(max_examples=10, deadline=None)
 def test_fast_shapes_agree_with_npms_own_semver(cases: list[tuple[str, str]]) -> None:
+    _agree_with_npm(cases)
+
+
+one_prerelease_comparator = st.builds(
+    lambda t, i, op, u, j: (f"{t}-{i}", f"{op}{u}-{j}"),
+    pre_triples,
+    pre_identifiers,
+    pre_operators,
+    pre_triples,
+    pre_identifiers,
+)
+
+
+@pytest.mark.npm
+@given(st.lists(one_prerelease_comparator, min_size=60, max_size=60))
+@settings(max_examples=10, deadline=None)
+def test_prerelease_comparators_agree_with_npms_own_semver(cases: list[tuple[str, str]]) -> None:
+    _agree_with_npm(cases)
+
+
+def _agree_with_npm(cases: list[tuple[str, str]]) -> None:
+    """What is decided here (not None) is what npm's own semver answers."""
     semver = _npm_semver()
     if semver is None:
         pytest.skip("node and npm's bundled semver are needed")

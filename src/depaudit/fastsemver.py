@@ -33,6 +33,11 @@ _COMPARATOR = re.compile(
     rf"(<=|>=|<|>|=|\^|~)?v?{_PART}(?:\.{_PART}(?:\.{_PART}(-{_IDENT}(?:\.{_IDENT})*)?)?)?"
 )
 _OP_SPACE = re.compile(r"(<=|>=|<|>|=|\^|~)\s+")
+_PRE_PART = rf"{_NUM}\.{_NUM}\.{_NUM}-({_IDENT}(?:\.{_IDENT})*)"
+#: a prerelease version, its triple and its identifiers in groups
+_PRE_VERSION = re.compile(rf"v?{_PRE_PART}")
+#: a range of one comparator on a prerelease (``^1.0.0-beta.2``, ``2.0.0-rc.1``)
+_PRE_COMPARATOR = re.compile(rf"(<=|>=|<|>|=|\^|~)?\s*v?{_PRE_PART}")
 _HYPHEN = re.compile(r"(\S+)\s+-\s+(\S+)")
 MAX_LENGTH = 1024  # longer ranges are left to node-semver (and are never cache keys here)
 
@@ -46,6 +51,15 @@ _EMPTY: Interval = (_ZERO, _ZERO)
 def plain_release(version: str) -> Release | None:
     """``(major, minor, patch)`` of a plain release, ``None`` for anything else."""
     match = _PLAIN.fullmatch(version)
+    if match is None:
+        return None
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def release_of(version: str) -> Release | None:
+    """``(major, minor, patch)`` of a plain release or of a prerelease (``1.0.0-rc.1``) as
+    npm's strict parser reads them, ``None`` for anything else."""
+    match = _PLAIN.fullmatch(version) or _PRE_VERSION.fullmatch(version)
     if match is None:
         return None
     return int(match[1]), int(match[2]), int(match[3])
@@ -166,5 +180,49 @@ def fast_satisfies(version: str, spec: str) -> bool | None:
         # the same release; a range without any admits none (`1.0.0-beta.2` is not in `^1`)
         if not intervals.prerelease and _PRERELEASE.fullmatch(version) is not None:
             return False
-        return None
+        return _prerelease_satisfies(version, spec.strip())
     return any(low <= release < high for low, high in intervals)
+
+
+def _prerelease_satisfies(version: str, spec: str) -> bool | None:
+    """npm's answer for a prerelease version against a range of one comparator on a
+    prerelease (what trees pin most: ``1.0.0-rc.1``, ``^2.0.0-next.5``); None otherwise.
+
+    npm admits a prerelease only through a comparator naming a prerelease of the same
+    major.minor.patch; ``^``, ``~`` and ``>=`` desugar to that comparator's ``>=`` and an upper
+    bound below the next release (``<2.0.0-0``) that no prerelease of the same triple
+    reaches, so each is "the same triple, and not below it"."""
+    mine, theirs = _PRE_VERSION.fullmatch(version), _PRE_COMPARATOR.fullmatch(spec)
+    if mine is None or theirs is None:
+        return None
+    ids, bound = mine[4].split("."), theirs[5].split(".")
+    if any(len(part) > 15 and part.isdigit() for part in (*ids, *bound)):
+        return None  # (npm compares such numbers as doubles)
+    if mine.group(1, 2, 3) != theirs.group(2, 3, 4):  # (no leading zeros: text is number)
+        return False
+    order = _compare_identifiers(ids, bound)
+    op = theirs[1] or "="
+    if op == "=":
+        return order == 0
+    if op == ">":
+        return order > 0
+    if op == "<":
+        return order < 0
+    if op == "<=":
+        return order <= 0
+    return order >= 0  # >=, ^, ~
+
+
+def _compare_identifiers(mine: list[str], theirs: list[str]) -> int:
+    """node-semver's order of two prereleases' identifiers: numbers by value and below
+    words, words by their characters, and a prefix below the longer list."""
+    for a, b in zip(mine, theirs, strict=False):  # (then the shorter is below)
+        if a == b:
+            continue
+        a_number, b_number = a.isdigit(), b.isdigit()
+        if a_number and b_number:
+            return -1 if int(a) < int(b) else 1
+        if a_number != b_number:
+            return -1 if a_number else 1
+        return -1 if a < b else 1
+    return (len(mine) > len(theirs)) - (len(mine) < len(theirs))

@@ -29,3 +29,18 @@ def version_or_none(text: str | None) -> Any:
         return parse_version(text)
     except (ValueError, TypeError):
         return None
+
+
+def order_key(version: str) -> tuple[int, tuple[int, int, int], str]:
+    """How several versions of one name are listed: by major.minor.patch as npm reads them,
+    then by their text; what npm does not read as a version last. A plain release or a
+    prerelease of npm's strict form is read without node-semver (not imported for them)."""
+    from depaudit.fastsemver import release_of
+
+    release = release_of(version)
+    if release is None:
+        parsed = version_or_none(version)
+        if parsed is None:
+            return (1, (0, 0, 0), version)
+        release = (int(parsed.major), int(parsed.minor), int(parsed.patch))
+    return (0, release, version)

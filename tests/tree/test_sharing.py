@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import nodesemver
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from small_trees import make_tree, pkg
 
 from depaudit.models import Dependency, DepType, Importer, ProblemKind
 from depaudit.tree import find_problems
 from depaudit.tree.sharing import MAX_DEPENDENTS, MAX_PATHS, all_paths
+from depaudit.versions import order_key
 
 
 def test_deduped_names_every_other_dependent_and_is_capped() -> None:
@@ -96,3 +100,36 @@ def test_all_paths_one_per_dependent_and_no_cycle() -> None:
     paths = all_paths(make_tree([a, b, ms], [root]))
     assert paths[ms.location] == ([("a", "ms"), ("b", "ms")], 0)
     assert paths[a.location] == ([("a",)], 0)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(lambda a, b, c: f"{a}.{b}.{c}", *(st.integers(0, 12) for _ in range(3))),
+            st.builds(
+                lambda a, b: f"{a}.0.{b}-{'rc.1' if b % 2 else 'beta'}",
+                st.integers(0, 12),
+                st.integers(0, 12),
+            ),
+            st.sampled_from(["v1.2.3", "1.0.0beta2", "=2.0.0", "1.2", "not-a-version", "1.2.3+b"]),
+        ),
+        min_size=2,
+        max_size=8,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_versions_are_listed_in_node_semvers_order(versions: list[str]) -> None:
+    """The versions a duplicate-versions problem (and the duplicate-stateful rule) names, in
+    the order node-semver's triples give them (without importing it for plain releases and
+    prereleases: ``versions.order_key``)."""
+
+    def expected(version: str) -> tuple[int, object]:
+        try:
+            parsed = nodesemver.make_semver(version, loose=True)
+        except ValueError:
+            return (1, version)
+        if parsed.micro_versions:
+            return (1, version)
+        return (0, (parsed.major, parsed.minor, parsed.patch, version))
+
+    assert sorted(set(versions), key=order_key) == sorted(set(versions), key=expected)

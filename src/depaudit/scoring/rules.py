@@ -38,6 +38,7 @@ from depaudit.scoring.rules_upkeep import (
     Stale,
 )
 from depaudit.scoring.weights import DAYS_PER_YEAR, WEIGHTS_RESOURCE, Weights
+from depaudit.versions import order_key
 
 __all__ = [
     "RULES",
@@ -292,7 +293,7 @@ class DuplicateStateful(Rule):
                 versions.add(placement.version)
         if len(versions) < 2 or target.version not in versions:
             return []
-        ordered = sorted(versions, key=_version_key)
+        ordered = sorted(versions, key=order_key)
         if target.version != ordered[-1]:
             return []  # once per tree: the newest running copy carries it
         where = "running" if runtime else "in the tree"
@@ -303,15 +304,6 @@ class DuplicateStateful(Rule):
                 evidence=f"{len(ordered)} versions of {target.name} {where}: " + ", ".join(ordered),
             )
         ]
-
-
-def _version_key(version: str) -> tuple[int, tuple[int, ...], str]:
-    from depaudit.versions import version_or_none
-
-    parsed = version_or_none(version)
-    if parsed is None:
-        return (1, (), version)
-    return (0, (int(parsed.major), int(parsed.minor), int(parsed.patch)), version)
 
 
 class TreeProblemRule(Rule):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from depaudit.fastsemver import plain_release
 from depaudit.models import Dependency, DependencyTree, Importer, Package, ProblemKind, TreeProblem
 from depaudit.tree.walk import installed_edges, parent_info
-from depaudit.versions import version_or_none
+from depaudit.versions import order_key
 
 #: paths kept per placement when listing every path that pulls a package in
 MAX_PATHS = 20
@@ -127,7 +126,7 @@ def duplicate_versions(tree: DependencyTree) -> list[TreeProblem]:
     problems = []
     for name in names:
         placements = tree.placements(name)
-        versions = sorted({p.version for p in placements}, key=_version_key)
+        versions = sorted({p.version for p in placements}, key=order_key)
         first = min(placements, key=lambda p: (p.dev, len(p.path), p.path))
         parts = []
         for v in versions:
@@ -154,13 +153,3 @@ def duplicate_versions(tree: DependencyTree) -> list[TreeProblem]:
             )
         )
     return problems
-
-
-def _version_key(version: str) -> tuple[int, object]:
-    release = plain_release(version)
-    if release is not None:
-        return (0, (*release, version))
-    parsed = version_or_none(version)
-    if parsed is None:
-        return (1, version)
-    return (0, (parsed.major, parsed.minor, parsed.patch, version))
