@@ -10,7 +10,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from depaudit.errors import InputError
-from depaudit.fastsemver import plain_release
+from depaudit.fastsemver import release_of
 from depaudit.models import (
     Dependency,
     DependencyTree,
@@ -41,8 +41,8 @@ class Node:
 
 
 def is_semver(version: str) -> bool:
-    if plain_release(version) is not None and not version.startswith("v"):
-        return True  # the common case, without node-semver
+    if release_of(version) is not None and not version.startswith("v"):
+        return True  # the common cases (a release, a prerelease), without node-semver
     import nodesemver
 
     try:
