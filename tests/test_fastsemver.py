@@ -134,13 +134,20 @@ pre_triples = st.sampled_from(["1.0.0", "1.0.1", "0.0.1", "0.2.0", "2.3.4"])
 pre_operators = st.sampled_from(["", "=", "^", "~", ">=", ">", "<", "<=", "^ ", ">= ", "v", "~v"])
 
 
-@given(pre_triples, pre_identifiers, pre_operators, pre_triples, pre_identifiers)
+@given(
+    st.sampled_from(["", "", "v"]),
+    pre_triples,
+    pre_identifiers,
+    pre_operators,
+    pre_triples,
+    pre_identifiers,
+)
 @settings(max_examples=600, deadline=None)
 def test_prereleases_against_one_prerelease_comparator(
-    triple: str, ids: str, op: str, their_triple: str, their_ids: str
+    v: str, triple: str, ids: str, op: str, their_triple: str, their_ids: str
 ) -> None:
     """Decided here, without node-semver, and as node-semver decides."""
-    version, spec = f"{triple}-{ids}", f"{op}{their_triple}-{their_ids}"
+    version, spec = f"{v}{triple}-{ids}", f"{op}{their_triple}-{their_ids}"
     got = fast_satisfies(version, spec)
     assert got is not None, (version, spec)
     assert got is _node_semver(version, spec), (version, spec)

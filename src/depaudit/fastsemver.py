@@ -189,9 +189,9 @@ def _prerelease_satisfies(version: str, spec: str) -> bool | None:
     prerelease (what trees pin most: ``1.0.0-rc.1``, ``^2.0.0-next.5``); None otherwise.
 
     npm admits a prerelease only through a comparator naming a prerelease of the same
-    major.minor.patch; ``^``, ``~`` and ``>=`` desugar to that comparator's ``>=`` and an upper
-    bound below the next release (``<2.0.0-0``) that no prerelease of the same triple
-    reaches, so each is "the same triple, and not below it"."""
+    major.minor.patch; ``^`` and ``~`` desugar to that comparator's ``>=`` and an upper bound
+    below the next release (``<2.0.0-0``) that no prerelease of the same triple reaches, so
+    they answer as ``>=`` does: the same triple, and not below it."""
     mine, theirs = _PRE_VERSION.fullmatch(version), _PRE_COMPARATOR.fullmatch(spec)
     if mine is None or theirs is None:
         return None
