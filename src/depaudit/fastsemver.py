@@ -26,15 +26,14 @@ _NUM = r"(0|[1-9]\d{0,14})"  # below 2**53, as npm requires
 _PLAIN = re.compile(rf"v?{_NUM}\.{_NUM}\.{_NUM}")
 _PART = r"(0|[1-9]\d{0,14}|[xX*])"
 _IDENT = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"  # no leading zeros in numbers
-#: a release with a prerelease (``1.0.0-beta.2``), as npm's strict parser reads it
-_PRERELEASE = re.compile(rf"v?{_NUM}\.{_NUM}\.{_NUM}-{_IDENT}(?:\.{_IDENT})*")
 #: one comparator: operator, then a partial version (a prerelease only on a full one)
 _COMPARATOR = re.compile(
     rf"(<=|>=|<|>|=|\^|~)?v?{_PART}(?:\.{_PART}(?:\.{_PART}(-{_IDENT}(?:\.{_IDENT})*)?)?)?"
 )
 _OP_SPACE = re.compile(r"(<=|>=|<|>|=|\^|~)\s+")
 _PRE_PART = rf"{_NUM}\.{_NUM}\.{_NUM}-({_IDENT}(?:\.{_IDENT})*)"
-#: a prerelease version, its triple and its identifiers in groups
+#: a release with a prerelease (``1.0.0-beta.2``) as npm's strict parser reads it, its triple
+#: and its identifiers in groups
 _PRE_VERSION = re.compile(rf"v?{_PRE_PART}")
 #: a range of one comparator on a prerelease (``^1.0.0-beta.2``, ``2.0.0-rc.1``)
 _PRE_COMPARATOR = re.compile(rf"(<=|>=|<|>|=|\^|~)?\s*v?{_PRE_PART}")
@@ -178,22 +177,26 @@ def fast_satisfies(version: str, spec: str) -> bool | None:
     if release is None:
         # npm admits a prerelease version only through a comparator naming a prerelease of
         # the same release; a range without any admits none (`1.0.0-beta.2` is not in `^1`)
-        if not intervals.prerelease and _PRERELEASE.fullmatch(version) is not None:
+        mine = _PRE_VERSION.fullmatch(version)
+        if mine is None:
+            return None  # (loose spellings, build metadata: node-semver decides)
+        if not intervals.prerelease:
             return False
-        return _prerelease_satisfies(version, spec.strip())
+        return _prerelease_satisfies(mine, spec.strip())
     return any(low <= release < high for low, high in intervals)
 
 
-def _prerelease_satisfies(version: str, spec: str) -> bool | None:
-    """npm's answer for a prerelease version against a range of one comparator on a
+def _prerelease_satisfies(mine: re.Match[str], spec: str) -> bool | None:
+    """npm's answer for a prerelease version (``mine``: its :data:`_PRE_VERSION` match)
+    against a range of one comparator on a
     prerelease (what trees pin most: ``1.0.0-rc.1``, ``^2.0.0-next.5``); None otherwise.
 
     npm admits a prerelease only through a comparator naming a prerelease of the same
     major.minor.patch; ``^`` and ``~`` desugar to that comparator's ``>=`` and an upper bound
     below the next release (``<2.0.0-0``) that no prerelease of the same triple reaches, so
     they answer as ``>=`` does: the same triple, and not below it."""
-    mine, theirs = _PRE_VERSION.fullmatch(version), _PRE_COMPARATOR.fullmatch(spec)
-    if mine is None or theirs is None:
+    theirs = _PRE_COMPARATOR.fullmatch(spec)
+    if theirs is None:
         return None
     ids, bound = mine[4].split("."), theirs[5].split(".")
     if any(len(part) > 15 and part.isdigit() for part in (*ids, *bound)):

@@ -194,9 +194,6 @@ def _semver(version: str | None) -> Any:
 _PRERELEASE = re.compile(r"\d+\.\d+\.\d+(?:-|[A-Za-z][0-9A-Za-z.-]*\Z)")
 _IDENTS = r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"  # dot-separated identifiers, none empty
 _PLAIN_RELEASE = re.compile(rf"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:\+{_IDENTS})?")
-_NUM = r"(0|[1-9]\d{0,14})"  # below 2**53, as npm requires
-#: a prerelease as npm's strict parser reads it (build metadata allowed), its triple in groups
-_STRICT_PRERELEASE = re.compile(rf"{_NUM}\.{_NUM}\.{_NUM}-{_IDENTS}(?:\+{_IDENTS})?")
 
 
 def _order_key(parsed: Any) -> tuple[int, int, int, int]:
@@ -228,8 +225,11 @@ def _quick_order(version: str) -> tuple[int, int, int, int] | None:
     key = _stable_key(version)
     if key is not None:
         return key
-    pre = _STRICT_PRERELEASE.fullmatch(version)
-    return None if pre is None else (int(pre[1]), int(pre[2]), int(pre[3]), 0)
+    # (imported here: the fetch workers import this module and never get here)
+    from depaudit.fastsemver import release_of
+
+    release = release_of(version)  # a plain release has a stable key: this is a prerelease
+    return None if release is None else (*release, 0)
 
 
 def _decided(installed: str, latest: str) -> tuple[Any, Any] | None:
