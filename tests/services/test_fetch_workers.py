@@ -24,6 +24,7 @@ from depaudit.cache import Cache
 from depaudit.http import RUN_NETWORK_SECONDS, RUN_RESPONSE_BYTES, build_session
 from depaudit.npmrc import Credential, NpmConfig, nerf_dart
 from depaudit.services import fetch_worker
+from depaudit.services.fetch_claims import Crew
 from depaudit.services.fetch_worker import SessionRecipe
 from depaudit.services.interface import EnrichmentResult, PackageRef
 from depaudit.services.registry import DECODE_PROCESS_FROM, RegistryService
@@ -360,7 +361,7 @@ def test_workers_that_answered_everything_are_reaped_beside_the_scan() -> None:
     """After a fetch that ended well the scan goes on at once; the reaper waits for the
     workers' end. After an error they are killed and waited for before it goes on."""
     worker = _Exiting()
-    with fetch_worker.FetchWorkers([worker]) as workers:
+    with fetch_worker.FetchWorkers(Crew([worker])) as workers:
         pass
     assert workers.reaper is not None and workers.reaper.is_alive()  # not waited for here
     assert worker.stdin.closed and worker.stdout.closed
@@ -369,6 +370,40 @@ def test_workers_that_answered_everything_are_reaped_beside_the_scan() -> None:
     assert not workers.reaper.is_alive()
 
     failing = _Exiting()
-    with pytest.raises(KeyboardInterrupt), fetch_worker.FetchWorkers([failing]) as stopped:
+    with pytest.raises(KeyboardInterrupt), fetch_worker.FetchWorkers(Crew([failing])) as stopped:
         raise KeyboardInterrupt
     assert failing.killed and stopped.reaper is None  # ended before the with-block returned
+
+
+def test_a_worker_that_quits_leaves_the_jobs_it_did_not_claim_to_the_other(
+    fake_registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The jobs are claimed, not shared out: one worker quits before it claims any, and the
+    other fetches every name (none is left to the scan's own fetch), each once."""
+    names = [f"pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    quitter = tmp_path / "quitter.py"
+    quitter.write_text("import sys\nsys.stdin.buffer.read(10)\nsys.exit(3)\n")
+    argv = iter([[sys.executable, str(quitter)]])
+    real_argv, real_serve = fetch_worker.worker_argv, fetch_worker.serve
+    monkeypatch.setattr(fetch_worker, "worker_argv", lambda: next(argv, None) or real_argv())
+    first = tmp_path / "first"
+
+    def first_quits(source: Any, sink: Any) -> None:  # (a forked worker's)
+        try:
+            first.touch(exist_ok=False)
+        except FileExistsError:
+            real_serve(source, sink)
+        else:
+            raise SystemExit(3)
+
+    monkeypatch.setattr(fetch_worker, "serve", first_quits)
+    result = _by_workers(
+        _service(NpmConfig(registry=fake_registry.url), True),
+        [PackageRef(n, "1.0.0") for n in names],
+        monkeypatch,
+    )
+    assert sum(f.in_registry is True for f in result.facts.values()) == len(names)
+    asked = sorted(uri.lstrip("/") for uri, _, _ in fake_registry.packument_requests())
+    assert asked == sorted(names)

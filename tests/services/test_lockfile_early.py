@@ -150,8 +150,8 @@ registry.RegistryService.__init__ = init
 record, mode = sys.argv[1], sys.argv[2]
 real = forked.start
 
-def start(count, serve):
-    workers = real(count, serve)
+def start(count, serve, **kwargs):
+    workers = real(count, serve, **kwargs)
     with open(record, "a") as out:  # (who forked them: fetch_worker._fork, at the fetch)
         out.write(f"{sys._getframe(1).f_code.co_name}:{len(workers)}\\n")
     return workers

@@ -4,13 +4,15 @@ every body as it arrives, and the scan gets the decoded documents back.
 A worker is forked from the scan on Linux (:func:`spawn`), else it is
 ``python -m depaudit.services.fetch_worker``; either way it reads from its input pipe, as
 length-prefixed pickles, a set-up (how to make the registry's session:
-:class:`SessionRecipe`, the run's budgets still left, the transfers in flight), its jobs (a
-tag, a URL, the request's headers) and an end; then it fetches them with its own
+:class:`SessionRecipe`, the run's budgets still left, the transfers in flight), every job (a
+tag, a URL, the request's headers) and an end; then it fetches the jobs it claims with its own
 :class:`~depaudit.http_bulk.BulkFetcher` (its own session and connections) and writes on its
 output pipe, for each one, an answer: the status, the validators and the decoded document
 (:func:`depaudit.services.decode_worker.answer_for`), or the failure, as the scan would have
 made of it (:func:`failure_of`). A ``stop`` frame (or the end of its input) makes it stop
 starting transfers; it ends once those under way are answered or dropped.
+
+The jobs are claimed, not shared out (:mod:`depaudit.services.fetch_claims`).
 
 Why: the scan's own process drives every transfer otherwise, and hands each body to a
 decoding worker through a pipe. Fetching in the workers moves no body across a pipe, spreads
@@ -31,7 +33,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from depaudit.services.frames import load, payloads_in, read_frame, write_frame
+from depaudit.services.fetch_claims import Claims, Crew, claimed
+from depaudit.services.frames import encode_frame, load, payloads_in, read_frame, write_frame
 from depaudit.slots import dataclass
 
 if TYPE_CHECKING:
@@ -167,8 +170,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         write_frame(sink, ("answer", job.tag, describe(got, session.max_body)))
         sink.flush()
 
-    todo = (Job(tag, url, headers) for tag, url, headers in jobs)
-    fetcher.get_many(todo, done, stop=stopping.is_set)
+    fetcher.get_many(claimed(jobs, spec["claims"]), done, stop=stopping.is_set)
     session.close()
 
 
@@ -177,9 +179,10 @@ def worker_argv() -> list[str]:
     return [sys.executable, "-m", __name__]
 
 
-def spawn(count: int) -> list[Any]:
-    """Up to ``count`` worker processes started, waiting for their set-up (fewer where the
-    system refuses; none on Windows, where the answers could not be read with ``select``).
+def spawn(count: int) -> Crew:
+    """Up to ``count`` worker processes started, waiting for their set-up, with the claims
+    pipe they share (fewer where the system refuses; none on Windows, where the answers could
+    not be read with ``select``).
 
     On Linux, from a process that runs one thread, they are forked (:func:`_fork`): the
     worker's modules are imported once, here, not again by each worker's own interpreter
@@ -188,21 +191,41 @@ def spawn(count: int) -> list[Any]:
     whose half-done work a fork would copy), each is a new interpreter running this
     module."""
     if os.name != "posix":
-        return []
-    if sys.platform == "linux" and _alone():
-        return _fork(max(1, count))
+        return Crew()
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return Crew()
+    try:
+        if sys.platform == "linux" and _alone():
+            crew = Crew(_fork(max(1, count), read_end, write_end))
+        else:
+            crew = Crew(_start(max(1, count), read_end))
+    finally:
+        os.close(read_end)  # (the workers' now)
+    if crew:
+        crew.claims, crew.read_end = Claims(write_end), read_end
+    else:
+        os.close(write_end)
+    return crew
+
+
+def _start(count: int, read_end: int) -> list[Any]:
+    """``count`` workers started as interpreters, each holding the claims pipe's
+    ``read_end`` under the same number."""
     import subprocess
 
     from depaudit.services.registry_decode import widen_pipe
 
     processes = []
-    for _ in range(max(1, count)):
+    for _ in range(count):
         try:
             process = subprocess.Popen(
                 worker_argv(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                pass_fds=(read_end,),
             )
         except OSError:
             break
@@ -217,21 +240,23 @@ def _alone() -> bool:
     return threading.active_count() == 1
 
 
-def _fork(count: int) -> list[Any]:
+def _fork(count: int, read_end: int, write_end: int) -> list[Any]:
     """``count`` workers forked from this process (:func:`depaudit.services.forked.start`),
     what :func:`serve` imports imported here, once, before; none where that fails (the
-    scan's own fetch then says what is missing)."""
+    scan's own fetch then says what is missing). Each keeps the claims pipe's ``read_end``
+    and closes its ``write_end``."""
     try:
         import_worker_modules()
     except ImportError:
         return []
     from depaudit.services.forked import start
 
-    return start(count, serve)
+    return start(count, serve, close=(write_end,))
 
 
-def end(processes: list[Any]) -> None:
+def end(processes: Crew) -> None:
     """End workers started and never given their set-up (the fetch did not happen)."""
+    processes.close_claims()
     for process in processes:
         with contextlib.suppress(OSError):
             process.kill()
@@ -242,19 +267,19 @@ def end(processes: list[Any]) -> None:
 
 
 class FetchWorkers:
-    """The scan's side: ``start`` the workers, ``send`` them every job (shared out in
-    turn), read their ``answers`` as they come; ``stop`` them (they answer what is under way
-    and end); a context manager that reaps them. Where none can be started, ``start``
-    returns None and the scan fetches everything itself."""
+    """The scan's side: ``start`` the workers, ``send`` them every job (each worker claims
+    the ones it fetches), read their ``answers`` as they come; ``stop`` them (they answer what
+    is under way and end); a context manager that reaps them. Where none can be started,
+    ``start`` returns None and the scan fetches everything itself."""
 
-    def __init__(self, processes: list[Any]) -> None:
+    def __init__(self, processes: Crew) -> None:
         self.processes = processes
         #: the thread that reaps them after a fetch that ended well (see ``__exit__``)
         self.reaper: threading.Thread | None = None
 
     @classmethod
     def start(
-        cls, spec: dict[str, Any], count: int, started: list[Any] | None = None
+        cls, spec: dict[str, Any], count: int, started: Crew | None = None
     ) -> FetchWorkers | None:
         """The workers given ``spec``: those ``started`` already (:func:`spawn`), or
         ``count`` started now; None where none could be."""
@@ -263,7 +288,7 @@ class FetchWorkers:
             return None
         workers = cls(processes)
         for process in processes:
-            workers._write(process, ("setup", spec))
+            workers._write(process, ("setup", {**spec, "claims": processes.read_end}))
         return workers
 
     def _write(self, process: Any, frame: object) -> None:
@@ -274,20 +299,22 @@ class FetchWorkers:
             pass  # it is gone: its jobs come back unanswered
 
     def send(self, jobs: list[tuple[Any, str, dict[str, str]]]) -> None:
-        """Every job, to the workers in turn, then the end of each one's jobs."""
-        count = len(self.processes)
-        for index, process in enumerate(self.processes):
+        """Every job to every worker, then the end of the jobs, and each job's claim (those
+        the claims pipe takes now: :meth:`answers` writes the rest as it has room)."""
+        every = b"".join(encode_frame(("job", *job)) for job in jobs) + encode_frame(("end",))
+        for process in self.processes:
             try:
-                for job in jobs[index::count]:
-                    write_frame(process.stdin, ("job", *job))
-                write_frame(process.stdin, ("end",))
+                process.stdin.write(every)
                 process.stdin.flush()
             except (OSError, ValueError):
                 pass
+        if self.processes.claims is not None:
+            self.processes.claims.post(len(jobs))
 
     def answers(self, stop: Callable[[], bool] | None = None) -> Iterator[tuple[Any, Answer]]:
         """``(tag, answer)`` as the workers write them, until every worker's output ends
-        (or ``stop()`` says so: then they are ended at once)."""
+        (or ``stop()`` says so: then they are ended at once); the claims not written yet go
+        into the claims pipe as it has room."""
         import selectors
 
         selector = selectors.DefaultSelector()
@@ -295,6 +322,9 @@ class FetchWorkers:
         for index, process in enumerate(self.processes):
             selector.register(process.stdout, selectors.EVENT_READ, index)
             pending[index] = bytearray()
+        claims = self.processes.claims
+        if claims is not None and claims.fd is not None:
+            selector.register(claims.fd, selectors.EVENT_WRITE, None)
         live = len(self.processes)
         try:
             while live:
@@ -302,6 +332,10 @@ class FetchWorkers:
                     self.kill()
                     return
                 for key, _ in selector.select(timeout=0.05):
+                    if key.data is None:  # the claims pipe has room
+                        if claims is not None and not claims.offer():
+                            selector.unregister(key.fileobj)
+                        continue
                     chunk = os.read(key.fd, 1 << 20)
                     pending[key.data] += chunk
                     for payload in payloads_in(pending[key.data]):
@@ -333,6 +367,7 @@ class FetchWorkers:
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         if exc_type is not None:  # an error or Ctrl-C here: the workers end at once
             self.kill()
+        self.processes.close_claims()
         for process in self.processes:
             for stream in (process.stdin, process.stdout):
                 with contextlib.suppress(OSError):

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO
 
 #: what a worker runs: its input and its output
 Serve = Callable[[IO[bytes], IO[bytes]], None]
 
 
-def start(count: int, serve: Serve) -> list[Forked]:
+def start(count: int, serve: Serve, close: Sequence[int] = ()) -> list[Forked]:
     """``count`` workers forked from this process (fewer where the system refuses), each
-    running ``serve`` on its pipes (:func:`_child`), then ending."""
+    running ``serve`` on its pipes (:func:`_child`), then ending; each closes the
+    descriptors of ``close`` first (this process's ends of pipes the workers share)."""
     from depaudit.services.registry_decode import widen_pipe
 
     ends: list[int] = []  # the pipes' ends this process keeps, every worker's
@@ -45,7 +46,7 @@ def start(count: int, serve: Serve) -> list[Forked]:
                 os.close(fd)
             break
         if pid == 0:
-            _child(serve, in_read, out_write, [in_write, out_read, *ends])
+            _child(serve, in_read, out_write, [in_write, out_read, *ends, *close])
         os.close(in_read)
         os.close(out_write)
         ends += [in_write, out_read]

@@ -14,10 +14,15 @@ from typing import IO, Any
 LENGTH = struct.Struct("<Q")
 
 
+def encode_frame(value: object) -> bytes:
+    """``value`` as one frame's bytes."""
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return LENGTH.pack(len(data)) + data
+
+
 def write_frame(stream: IO[bytes], value: object) -> None:
     """``value`` as one frame (not flushed)."""
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(LENGTH.pack(len(data)) + data)
+    stream.write(encode_frame(value))
 
 
 def read_exact(stream: IO[bytes], size: int) -> bytes | None:

@@ -47,6 +47,7 @@ from depaudit.npmrc import NoRegistry, NpmConfig, load_npm_config
 from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services import registry_snapshot as snapshot
+from depaudit.services.fetch_claims import Crew
 from depaudit.services.fetch_worker import SessionRecipe
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 from depaudit.slots import dataclass
@@ -236,7 +237,7 @@ class RegistryService(EnrichmentService):
         #: runs in worker processes (``fetch_worker.py``); a session handed in is used here
         self._recipe = session if isinstance(session, SessionRecipe) else None
         #: fetch workers started before the session was made (:meth:`_spawn_ahead`)
-        self._ahead: list[Any] = []
+        self._ahead = Crew()
         #: the threads reaping fetch workers that answered everything (joined by close)
         self._reapers: list[threading.Thread] = []
         #: the run's network budget (:attr:`budget`)
@@ -439,7 +440,7 @@ class RegistryService(EnrichmentService):
             from depaudit.services import fetch_worker
 
             fetch_worker.end(self._ahead)
-            self._ahead = []
+            self._ahead = Crew()
 
     def _allow(self, documents: int) -> None:
         """Size the run's budgets by the documents asked for, where they were not given."""
@@ -852,7 +853,7 @@ class RegistryService(EnrichmentService):
             "parallel": shared,
             "multiplexed": streams,
         }
-        ready_made, self._ahead = self._ahead, []
+        ready_made, self._ahead = self._ahead, Crew()
         workers = FetchWorkers.start(spec, many, ready_made)
         if workers is None:
             return list(to_fetch)
