@@ -98,15 +98,19 @@ def _crew(*delays: float) -> Crew:
 
 @linux_only
 def test_every_job_is_claimed_once_and_the_slower_worker_takes_fewer() -> None:
-    """20,000 jobs, more claims than the pipe holds at once (so they are written as it has
-    room, while the answers are read), two workers reading the one pipe: each job answered
-    once, and the worker that takes 2 ms a job answers fewer of them than the one that
-    takes none."""
+    """20,000 jobs, more claims than the pipe holds at once (narrowed to one page, 512
+    claims: the rest are written as it has room, while the answers are read), two workers
+    reading the one pipe: each job answered once, and the worker that takes 2 ms a job
+    answers fewer of them than the one that takes none."""
+    import fcntl
+
     count = 20_000
     jobs = [(i, f"http://registry.invalid/pkg-{i}", {}) for i in range(count)]
     crew = _crew(0.002, 0.0)
+    assert crew.claims is not None and crew.claims.fd is not None
+    assert fcntl.fcntl(crew.claims.fd, fcntl.F_SETPIPE_SZ, 4096) == 4096
     slow, fast = (process.pid for process in crew)
-    deadline = time.monotonic() + 60  # (a claiming that never ends fails, it does not hang)
+    deadline = time.monotonic() + 30  # (a claiming that never ends fails, it does not hang)
     with FetchWorkers.start({"recipe": None}, 2, crew) as workers:
         assert workers is not None
         workers.send(jobs)

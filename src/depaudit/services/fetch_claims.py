@@ -4,10 +4,10 @@ whose documents are bigger, or that is slower, takes fewer.
 
 Every worker is given every job (``fetch_worker.FetchWorkers.send``); the scan then writes
 each job's index once on the claims pipe (:class:`Claims`), and a worker fetches the jobs
-whose index it reads (:func:`claimed`). Shared out in turn instead (every other name),
-theia's biggest documents fell to one worker (78 MB against 61 MB of the recorded ones),
-which ended 70-360 ms after the other in every one of 8 scans; claimed, 3-100 ms
-(benchmarks/README.md).
+whose index it reads (:func:`claimed`). Shared out in turn instead (every other name), the
+bigger documents can fall to one worker (theia's recorded ones: 78 MB against 61 MB), and a
+worker that died or was slow left the rest of its share to the scan's own fetch, after the
+other had ended (benchmarks/README.md, "Jobs claimed").
 
 A claim is 8 bytes: the index and its complement (:data:`CLAIM`). Every write is whole
 claims, at most ``PIPE_BUF`` bytes, which a pipe takes at once; every read is one claim. A
