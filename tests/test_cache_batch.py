@@ -127,3 +127,29 @@ def test_grouped_writes_of_many_threads_are_all_kept(tmp_path: Path) -> None:
     writes.flush()
     assert len(_on_disk(tmp_path)) == 300
     assert cache.warnings == []
+
+
+def test_a_group_is_written_in_the_order_asked_and_a_value_it_cannot_store_writes_none(
+    tmp_path: Path,
+) -> None:
+    """A group's sets and touches go in the order they were asked (a touch after a set of
+    the same key keeps the touch's time); a value that is not JSON stops the cache (one
+    warning) and none of its group is kept."""
+    from depaudit.cache import GroupedWrites
+
+    now = [1.0]
+    cache = Cache(tmp_path, clock=lambda: now[0])
+    writes = GroupedWrites(cache, size=4)
+    for step, (kind, key) in enumerate(
+        [("set", "a"), ("touch", "a"), ("set", "b"), ("set", "a")], start=1
+    ):
+        now[0] = float(step)
+        writes.touch("ns", key) if kind == "touch" else writes.set("ns", key, [key, step])
+    assert _on_disk(tmp_path) == {"a": 4.0, "b": 3.0}
+    entry = cache.get("ns", "a")
+    assert entry is not None and entry.value == ["a", 4]
+    writes.set("ns", "c", ["c"])
+    writes.set("ns", "d", {"not json": object()})
+    writes.flush()
+    assert _on_disk(tmp_path) == {"a": 4.0, "b": 3.0}
+    assert len(cache.warnings) == 1 and "continuing without the cache" in cache.warnings[0]
