@@ -5,7 +5,7 @@ whose documents are bigger, or that is slower, takes fewer.
 Every worker is given every job (``fetch_worker.FetchWorkers.send``); the scan then writes
 each job's index once on the claims pipe (:class:`Claims`), and a worker fetches the jobs
 whose index it reads (:func:`claimed`). Shared out in turn instead (every other name), the
-bigger documents can fall to one worker (theia's recorded ones: 78 MB against 61 MB), and a
+bigger documents can fall to one worker (theia's recorded ones: 115 MB against 96 MB), and a
 worker that died or was slow left the rest of its share to the scan's own fetch, after the
 other had ended (benchmarks/README.md, "Jobs claimed").
 
