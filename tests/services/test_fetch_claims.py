@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from typing import IO, Any
 
 import pytest
@@ -42,7 +43,11 @@ def _tags(data: bytes) -> list[str]:
 
 def test_a_worker_takes_the_jobs_whose_claims_it_reads_in_their_order() -> None:
     assert _tags(_claims(3, 0, 4)) == ["tag-3", "tag-0", "tag-4"]
-    job = next(iter(claimed(_JOBS, _read_end(_claims(1)))))
+    fd = _read_end(_claims(1))
+    try:
+        (job,) = claimed(_JOBS, fd)
+    finally:
+        os.close(fd)
     assert (job.tag, job.url, dict(job.headers)) == _JOBS[1]
 
 
@@ -66,38 +71,45 @@ def test_a_claim_that_does_not_read_whole_and_matching_ends_the_claiming(
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux")
 
 
-def _claiming(delay: float) -> Any:
+def _claiming(delay: float, mark: Path, first: bool) -> Any:
     """What a forked stand-in for a fetch worker runs: its set-up and jobs read as a worker
-    reads them, then each job it claims answered with its own pid (``delay`` seconds each;
-    the worker that answers first waits a little, so both are claiming before either ends)."""
+    reads them, then each job it claims answered with its own pid, ``delay`` seconds each.
+    The ``first`` one touches ``mark`` once it has claimed a job; the other waits for it
+    (at most 10 s) before it claims any, so both claim, whichever the system runs first."""
 
     def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         setup = read_frame(source)
         jobs = []
         while (frame := read_frame(source)) is not None and frame[0] == "job":
             jobs.append(frame[1:])
+        for _ in range(1000):
+            if first or mark.exists():
+                break
+            time.sleep(0.01)
         for job in claimed(jobs, setup[1]["claims"]):
             write_frame(sink, ("answer", job.tag, os.getpid()))
             sink.flush()
+            if first:
+                mark.touch()
             time.sleep(delay)
 
     return serve
 
 
-def _crew(*delays: float) -> Crew:
-    """Workers forked with a claims pipe (as ``fetch_worker.spawn`` makes them), the one at
-    each position answering at that position's pace."""
+def _crew(slow: float, mark: Path) -> Crew:
+    """Two workers forked with a claims pipe (as ``fetch_worker.spawn`` makes them): one
+    taking ``slow`` seconds a job, which claims first, then one taking none."""
     read_end, write_end = os.pipe()
     crew = Crew()
-    for delay in delays:  # (one at a time: each its own pace)
-        crew += forked.start(1, _claiming(delay), close=(write_end,))
+    for delay, first in ((slow, True), (0.0, False)):  # (one at a time: each its own pace)
+        crew += forked.start(1, _claiming(delay, mark, first), close=(write_end,))
     os.close(read_end)
     crew.claims, crew.read_end = Claims(write_end), read_end
     return crew
 
 
 @linux_only
-def test_every_job_is_claimed_once_and_the_slower_worker_takes_fewer() -> None:
+def test_every_job_is_claimed_once_and_the_slower_worker_takes_fewer(tmp_path: Path) -> None:
     """20,000 jobs, more claims than the pipe holds at once (narrowed to one page, 512
     claims: the rest are written as it has room, while the answers are read), two workers
     reading the one pipe: each job answered once, and the worker that takes 2 ms a job
@@ -106,7 +118,7 @@ def test_every_job_is_claimed_once_and_the_slower_worker_takes_fewer() -> None:
 
     count = 20_000
     jobs = [(i, f"http://registry.invalid/pkg-{i}", {}) for i in range(count)]
-    crew = _crew(0.002, 0.0)
+    crew = _crew(0.002, tmp_path / "claimed")
     assert crew.claims is not None and crew.claims.fd is not None
     assert fcntl.fcntl(crew.claims.fd, fcntl.F_SETPIPE_SZ, 4096) == 4096
     slow, fast = (process.pid for process in crew)
