@@ -1,4 +1,4 @@
-"""A big cold fetch in processes of its own: each fetches its share of the names and decodes
+"""A big cold fetch in processes of its own: each fetches the names it claims and decodes
 every body as it arrives, and the scan gets the decoded documents back.
 
 A worker is forked from the scan on Linux (:func:`spawn`), else it is
