@@ -279,3 +279,30 @@ def test_last_release_is_the_latest_in_time_not_in_text(stamps: list[str]) -> No
     doc["time"] = {f"1.0.{i}": t for i, t in enumerate(stamps)}
     raw = json.dumps(doc).encode()
     assert packument_body.pack_body(raw)["last_release"] == old(raw)["last_release"]
+
+
+# version-shaped strings: a triple (leading zeros sometimes), then nothing, a prerelease, a
+# loose prerelease (a letter straight after the triple), build metadata, or anything short;
+# a leading "v" or "=" sometimes (loose forms node-semver reads)
+near_version = st.builds(
+    lambda prefix, parts, tail: prefix + ".".join(parts) + tail,
+    st.sampled_from(["", "", "", "v", "=", " "]),
+    st.lists(st.from_regex(r"\A(0|[1-9][0-9]{0,3}|0[0-9])\Z"), min_size=2, max_size=4),
+    st.sampled_from(["", "-", "-rc.1", "-0", "-beta-2", "beta2", "a", "+build", "+", "-rc+b.1"])
+    | st.text(max_size=4),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(near_version | version, max_size=12))
+def test_stable_ints_order_as_stable_keys(versions: list[str]) -> None:
+    """``_stable_int`` (the prerelease test first, then the plain release's integer) says
+    None exactly where ``metrics._stable_key`` does, and orders the rest as its keys do."""
+    ints = [packument_body._stable_int(v) for v in versions]
+    keys = [metrics._stable_key(v) for v in versions]
+    assert [i is None for i in ints] == [k is None for k in keys]
+    pairs = [(i, k) for i, k in zip(ints, keys, strict=True) if k is not None]
+    for i, k in pairs:
+        for j, m in pairs:
+            if i != packument_body._BIG and j != packument_body._BIG:
+                assert (i < j) == (k < m) and (i == j) == (k == m)

@@ -104,6 +104,10 @@ def _stable_int(version: str) -> int | None:
     plain = metrics._PLAIN_RELEASE.fullmatch(version)
     if plain is not None:
         major, minor, patch = int(plain[1]), int(plain[2]), int(plain[3])
+    elif metrics._PRERELEASE.match(version):
+        # what _stable_key decides next for a string that is not a plain release, without
+        # the call and its second match (12,868 of theia's 27,863 distinct versions)
+        return None
     else:
         key = metrics._stable_key(version)
         if key is None:
