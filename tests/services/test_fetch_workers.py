@@ -407,3 +407,42 @@ def test_a_worker_that_quits_leaves_the_jobs_it_did_not_claim_to_the_other(
     assert sum(f.in_registry is True for f in result.facts.values()) == len(names)
     asked = sorted(uri.lstrip("/") for uri, _, _ in fake_registry.packument_requests())
     assert asked == sorted(names)
+
+
+def test_each_kind_of_worker_answer_settles_as_a_decoding_thread_would() -> None:
+    """A worker's answer for each way a body decodes (a document, too large, not in its
+    encoding, not a packument, the decoder crashed), on a 200 and a 404: the outcome the
+    scan settles, its inflated bytes charged to the run, a crash kept to raise after the
+    fetch; a budget spent by the inflated bytes leaves the body unused."""
+    doc = {"state": "ok", "latest": "1.0.0"}
+    answers: list[tuple[int, dict[str, Any], int]] = [
+        (200, {"ok": doc, "size": 50}, 10),
+        (404, {"ok": doc, "size": 10}, 10),
+        (200, {"too_large": 99}, 10),
+        (200, {"undecodable": True}, 10),
+        (200, {"value_error": "no"}, 10),
+        (404, {"value_error": "no"}, 10),
+        (200, {"crash": "KeyError: x"}, 10),
+    ]
+    service = _service(NpmConfig(registry="http://registry.invalid/"), True)
+    settled: list[Any] = []
+    service._settle = lambda _url, _entry, outcome: settled.append(outcome)
+    service._crashes = []
+    for i, (status, decoded, size) in enumerate(answers):
+        answer = ("got", status, {"ETag": f'"{i}"'}, size, decoded)
+        service._remote(f"p{i}", f"http://registry.invalid/p{i}", None, answer)
+    assert [o.name for o in settled] == [f"p{i}" for i in range(len(answers))]
+    assert settled[0].data == doc and settled[0].etag == '"0"' and settled[0].error is None
+    assert settled[1].data == {"state": "missing"}  # a 404's document: not in the registry
+    assert settled[2].error == "body exceeds 99 bytes"
+    assert settled[3].error == "body could not be decompressed"
+    assert settled[4].error == "the response is not a packument"
+    assert settled[5].data == {"state": "missing"} and settled[5].error is None
+    assert settled[6].error == "DecoderCrashed" and len(service._crashes) == 1
+    # 7 bodies of 10 bytes as sent, and the first one's 40 more once inflated
+    assert service.budget.used == 7 * 10 + 40
+    assert service._successes == 3  # the two documents and the plain 404
+    service.budget.max_bytes = service.budget.used + 5  # the next inflated body is over
+    service._remote("p7", "http://registry.invalid/p7", None, ("got", 200, {}, 1, answers[0][1]))
+    assert settled[-1].name == "p7" and settled[-1].data is None
+    assert settled[-1].error is not None and settled[-1].error.startswith("budget: ")

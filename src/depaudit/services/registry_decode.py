@@ -334,19 +334,31 @@ class Decoders:
         self.close()
 
 
-def settle_future(future: Future[tuple[dict[str, Any], int]], answer: dict[str, Any]) -> None:
-    """``future`` set from a worker's answer (:func:`decode_worker.answer_for`): the
-    document and its inflated size, or the exception a thread decoding it would raise."""
+def answer_result(
+    answer: dict[str, Any],
+) -> tuple[tuple[dict[str, Any], int] | None, Exception | None]:
+    """A worker's answer (:func:`decode_worker.answer_for`) as what a thread decoding the
+    body would have returned (the document and its inflated size) or raised: one of the two,
+    the other None."""
     if "ok" in answer:
-        future.set_result((answer["ok"], int(answer.get("size", 0))))
-    elif "too_large" in answer:
-        future.set_exception(TooLarge(int(answer["too_large"])))
-    elif "undecodable" in answer:
-        future.set_exception(Undecodable())
-    elif "value_error" in answer:
-        future.set_exception(ValueError(answer["value_error"]))
+        return (answer["ok"], int(answer.get("size", 0))), None
+    if "too_large" in answer:
+        return None, TooLarge(int(answer["too_large"]))
+    if "undecodable" in answer:
+        return None, Undecodable()
+    if "value_error" in answer:
+        return None, ValueError(answer["value_error"])
+    return None, DecoderCrashed(str(answer.get("crash", "")))
+
+
+def settle_future(future: Future[tuple[dict[str, Any], int]], answer: dict[str, Any]) -> None:
+    """``future`` set from a worker's answer (:func:`answer_result`)."""
+    result, error = answer_result(answer)
+    if error is not None:
+        future.set_exception(error)
     else:
-        future.set_exception(DecoderCrashed(str(answer.get("crash", ""))))
+        assert result is not None
+        future.set_result(result)
 
 
 def _answer(raw: bytes) -> dict[str, Any] | None:
