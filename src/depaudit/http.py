@@ -350,10 +350,30 @@ def _unlink_quietly(path: str) -> None:
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-#: glibc's M_MMAP_THRESHOLD (mallopt); see :func:`fixed_mmap_threshold`
+#: glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD (mallopt); see :func:`fixed_mmap_threshold`
 M_MMAP_THRESHOLD = -3
+M_TRIM_THRESHOLD = -1
 MMAP_THRESHOLD = 256 * 1024
+#: a fetch worker's: bodies up to this size from its heap (see :func:`heap_for_bodies`)
+WORKER_MMAP_THRESHOLD = 64 * 1024 * 1024
 _mmap_fixed: bool | None = None
+
+
+def _mallopt(*settings: tuple[int, int]) -> bool:
+    """glibc's ``mallopt`` for each (parameter, value); False where there is none, or where
+    it refused one."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    done = [bool(mallopt(parameter, value)) for parameter, value in settings]  # (each one)
+    return all(done)
 
 
 def fixed_mmap_threshold() -> bool:
@@ -361,22 +381,27 @@ def fixed_mmap_threshold() -> bool:
     from the heap. glibc raises its threshold to the largest block freed (up to 32 MB), so
     after the first big packument every body came from the heap of one of the fetch threads'
     arenas and fragmented it: a cold scan of 1,877 packuments peaked at 246-256 MiB, 98-100
-    MiB with the threshold fixed (benchmarks/README.md). Once per process; False where there
-    is no glibc ``mallopt``."""
+    MiB with the threshold fixed (benchmarks/README.md). Once per process (a fetch worker
+    then sets its own: :func:`heap_for_bodies`); False where there is no glibc ``mallopt``."""
     global _mmap_fixed
     if _mmap_fixed is None:
-        _mmap_fixed = False
-        if sys.platform.startswith("linux"):
-            import ctypes
-
-            try:
-                mallopt = ctypes.CDLL(None).mallopt
-            except (OSError, AttributeError):
-                return False
-            mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-            mallopt.restype = ctypes.c_int
-            _mmap_fixed = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+        _mmap_fixed = _mallopt((M_MMAP_THRESHOLD, MMAP_THRESHOLD))
     return _mmap_fixed
+
+
+def heap_for_bodies() -> bool:
+    """In a fetch worker, where one thread joins each body and decodes it before the next:
+    bodies up to :data:`WORKER_MMAP_THRESHOLD` come from the heap, and what is freed stays
+    there for the next one (trimmed above twice that). Mapped afresh each time, a body's
+    pages were faulted in and zeroed by the kernel before the join copied into them: joining
+    half of theia's bodies (102 MB) took 52-56 ms, 9-10 ms from the heap; with msgspec's
+    decode 164-184 ms against 130-140 ms (benchmarks/README.md). False where there is no
+    glibc ``mallopt``."""
+    global _mmap_fixed
+    _mmap_fixed = True  # (build_session's setting must not come back in this process)
+    return _mallopt(
+        (M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD), (M_TRIM_THRESHOLD, 2 * WORKER_MMAP_THRESHOLD)
+    )
 
 
 def build_session(

@@ -22,6 +22,10 @@ the facts (theia's fetch and decoding alone: 1.28x curl's floor against 1.79x,
 (``RegistryService._remote``), as for the transfers it drives itself, and fetches what the
 workers did not answer (a worker that would not start or died, or every worker told to stop
 when the registry is out of reach, rate limited or the budget is spent) the way it always did.
+
+Why this module is over ~400 lines: it holds both ends of the workers' pipes, the worker's
+(:func:`serve`, what it answers) and the scan's (:func:`spawn`, :class:`FetchWorkers`), which
+change together.
 """
 
 from __future__ import annotations
@@ -117,8 +121,7 @@ def describe(got: Any, limit: int) -> tuple[Any, ...]:
     if isinstance(got, BaseException):
         return ("failed", *failure_of(got))
     validators = {name: got.headers[name] for name in VALIDATORS if got.headers.get(name)}
-    size = len(got.body)
-    decoded = None
+    size, decoded = len(got.body), None
     if got.status in (200, 404):
         body = got.body if isinstance(got.body, bytes) else bytes(got.body)
         encoding = ENCODINGS.get(got.headers.get("Content-Encoding", "").strip().lower())
@@ -142,6 +145,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     it needs is imported before it reads, so a worker started before the scan's own session
     is made (``RegistryService._spawn_ahead``) gets ready meanwhile."""
     import_worker_modules()
+    from depaudit.http import heap_for_bodies
     from depaudit.http_bulk import BulkFetcher, Job
 
     setup = read_frame(source)
@@ -164,6 +168,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         threading.Thread(target=watch, name="fetch-stop", daemon=True).start()
 
     session = spec["recipe"].build(spec["seconds"], spec["bytes"])
+    heap_for_bodies()  # (after the session's own setting, which is the scan's)
     fetcher = BulkFetcher(session, spec["parallel"], spec["multiplexed"], inflate=False)
 
     def done(job: Job, got: Any) -> None:
