@@ -15,21 +15,13 @@ must wrap the very connection pools the session creates (the budget itself is
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import socket
-import sys
-import tempfile
 import warnings
-import weakref
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-from certifi import where
 from requests.adapters import HTTPAdapter
 from urllib3 import exceptions as urllib3_exceptions
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -41,30 +33,34 @@ if TYPE_CHECKING:
 
     from depaudit.npm_network import NpmNetwork
 
-from depaudit import __version__
 from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
-from depaudit.errors import TLS_ERROR, ConfigError
-from depaudit.npm_network import bypasses_proxy, read_pem_file
+from depaudit.errors import TLS_ERROR
 from depaudit.run_budget import WATCHDOG as WATCHDOG  # (the budget's names, re-exported)
 from depaudit.run_budget import BodyTooLarge as BodyTooLarge
 from depaudit.run_budget import BudgetSpent as BudgetSpent
 from depaudit.run_budget import RunBudget as RunBudget
 from depaudit.run_budget import Watchdog as Watchdog
-from depaudit.slots import dataclass
+from depaudit.transport import (  # (requests-free: the fetch workers' own; re-exported)
+    DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT,
+)
+from depaudit.transport import DEFAULT_MAX_BODY as DEFAULT_MAX_BODY
+from depaudit.transport import DEFAULT_READ_TIMEOUT as DEFAULT_READ_TIMEOUT
+from depaudit.transport import MAX_REDIRECTS as MAX_REDIRECTS
+from depaudit.transport import MAX_RETRY_AFTER as MAX_RETRY_AFTER
+from depaudit.transport import REDIRECTS as REDIRECTS
+from depaudit.transport import RETRY_STATUSES as RETRY_STATUSES
+from depaudit.transport import USER_AGENT as USER_AGENT
+from depaudit.transport import AuthLookup as AuthLookup
+from depaudit.transport import Fetched as Fetched
+from depaudit.transport import NpmSettings
+from depaudit.transport import Pieces as Pieces
+from depaudit.transport import fixed_mmap_threshold as fixed_mmap_threshold
+from depaudit.transport import heap_for_bodies as heap_for_bodies
 
-USER_AGENT = f"depaudit/{__version__}"
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 60.0
-DEFAULT_MAX_BODY = 256 * 1024 * 1024  # the biggest packuments are tens of MB
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 #: the run's network budget (README "Resource budget"): wall time from the session's start
 #: and decoded response bytes, over every request
 RUN_NETWORK_SECONDS = NETWORK_SECONDS
 RUN_RESPONSE_BYTES = RESPONSE_BYTES
-MAX_RETRY_AFTER = 30.0  # seconds: never sleep longer than this on one Retry-After
-
-#: url -> Authorization header value (or None)
-AuthLookup = Callable[[str], str | None]
 
 
 def watched_pools(budget: RunBudget) -> dict[str, type[HTTPConnectionPool]]:
@@ -208,7 +204,7 @@ class ScopedAuth(requests.auth.AuthBase):
         return "ScopedAuth(***)"
 
 
-class DepauditSession(requests.Session):
+class DepauditSession(requests.Session, NpmSettings):
     """A Session with default timeouts and scope-checked credentials on every hop, and
     npm's proxy and TLS settings (``network``) over the environment's where npm sets them."""
 
@@ -233,10 +229,7 @@ class DepauditSession(requests.Session):
 
     def close(self) -> None:
         super().close()
-        bundle, self._ca_bundle = self._ca_bundle, None
-        if bundle is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(bundle)
+        self._close_ca()
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
@@ -271,56 +264,9 @@ class DepauditSession(requests.Session):
         fresh["proxies"] = dict(cached["proxies"])  # requests may change it per request
         return fresh
 
-    def _npm_settings(self, url: str, settings: _Settings, network: NpmNetwork) -> _Settings:
-        """npm's proxy and TLS settings over the environment's (``settings``), for ``url``:
-        its proxy, or none for a ``noproxy`` host; ``strict-ssl=false``; ``cafile``/``ca``
-        as the only certificates trusted, as npm trusts them; else ``NODE_EXTRA_CA_CERTS``
-        beside certifi's, where the environment names no bundle for Python."""
-        out = settings.copy()
-        if network.proxy is not None:
-            proxy = network.proxy_for(url, os.environ)
-            out["proxies"] = {"http": proxy, "https": proxy} if proxy else {}
-        elif network.no_proxy and bypasses_proxy(url, network.no_proxy):
-            out["proxies"] = {}  # the environment's proxy, skipped as npm skips it
-        if not network.strict_ssl:
-            out["verify"] = False
-            # the registry's service says it once in the report, not urllib3 per request
-            warnings.filterwarnings("ignore", category=urllib3_exceptions.InsecureRequestWarning)
-        elif network.ca_file is not None:
-            out["verify"] = network.ca_file
-        elif network.ca is not None:
-            out["verify"] = self._written_ca(lambda: network.ca or "")
-        elif network.extra_ca_file is not None and out["verify"] is True:
-            # node's default CAs and NODE_EXTRA_CA_CERTS, where Python was told nothing:
-            # certifi's and the extra ones (unless the file has gone since it was read, or
-            # the temporary folder is read-only: certifi's alone then, as before)
-            with contextlib.suppress(OSError, ValueError, ConfigError):
-                extra = read_pem_file(Path(network.extra_ca_file))
-                out["verify"] = self._written_ca(lambda: _read_text(where()) + extra)
-        return out
-
-    def _written_ca(self, pem: Callable[[], str]) -> str:
-        """Certificates that are not in one file yet (npm's inline ``ca``; certifi's with
-        ``NODE_EXTRA_CA_CERTS``) in a file of their own, as TLS libraries read them: written
-        once, removed when the session closes."""
-        if self._ca_bundle is None:
-            text = pem()
-            path = ""
-            try:
-                handle, path = tempfile.mkstemp(prefix="depaudit-ca-", suffix=".pem")
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    out.write(text if text.endswith("\n") else text + "\n")
-            except OSError as exc:  # a read-only or full temporary folder
-                if path:
-                    _unlink_quietly(path)
-                raise ConfigError(
-                    f"{tempfile.gettempdir()}: the CA certificates to trust cannot be written "
-                    f"there for TLS ({exc.strerror or exc})",
-                    "set TMPDIR to a writable folder, or give npm a cafile=PATH",
-                ) from None
-            self._ca_bundle = path
-            weakref.finalize(self, _unlink_quietly, path)
-        return self._ca_bundle
+    def _insecure(self) -> None:
+        # the registry's service says it once in the report, not urllib3 per request
+        warnings.filterwarnings("ignore", category=urllib3_exceptions.InsecureRequestWarning)
 
     def rebuild_auth(
         self, prepared_request: requests.PreparedRequest, response: requests.Response
@@ -333,75 +279,6 @@ class DepauditSession(requests.Session):
             header = self.auth_lookup(prepared_request.url or "")
             if header:
                 prepared_request.headers["Authorization"] = header
-
-
-def _read_text(path: str) -> str:
-    """certifi's bundle, ending with a line break (so the next file starts on its own)."""
-    with open(path, encoding="utf-8", errors="replace") as source:
-        text = source.read()
-    return text if text.endswith("\n") else text + "\n"
-
-
-def _unlink_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-
-
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-#: glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD (mallopt); see :func:`fixed_mmap_threshold`
-M_MMAP_THRESHOLD = -3
-M_TRIM_THRESHOLD = -1
-MMAP_THRESHOLD = 256 * 1024
-#: a fetch worker's: bodies up to this size from its heap (see :func:`heap_for_bodies`)
-WORKER_MMAP_THRESHOLD = 64 * 1024 * 1024
-_mmap_fixed: bool | None = None
-
-
-def _mallopt(*settings: tuple[int, int]) -> bool:
-    """glibc's ``mallopt`` for each (parameter, value); False where there is none, or where
-    it refused one."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    mallopt.restype = ctypes.c_int
-    done = [bool(mallopt(parameter, value)) for parameter, value in settings]  # (each one)
-    return all(done)
-
-
-def fixed_mmap_threshold() -> bool:
-    """Blocks over 256 KiB (response bodies) are mapped and unmapped by themselves, not carved
-    from the heap. glibc raises its threshold to the largest block freed (up to 32 MB), so
-    after the first big packument every body came from the heap of one of the fetch threads'
-    arenas and fragmented it: a cold scan of 1,877 packuments peaked at 246-256 MiB, 98-100
-    MiB with the threshold fixed (benchmarks/README.md). Once per process (a fetch worker
-    then sets its own: :func:`heap_for_bodies`); False where there is no glibc ``mallopt``."""
-    global _mmap_fixed
-    if _mmap_fixed is None:
-        _mmap_fixed = _mallopt((M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-    return _mmap_fixed
-
-
-def heap_for_bodies() -> bool:
-    """In a fetch worker, where one thread joins each body and decodes it before the next:
-    bodies up to :data:`WORKER_MMAP_THRESHOLD` come from the heap, and what is freed stays
-    there for the next one (trimmed above twice that). Mapped afresh each time, a body's
-    pages were faulted in and zeroed by the kernel before the join copied into them: joining
-    half of theia's bodies (102 MB) took 52-56 ms, 9-10 ms from the heap; with msgspec's
-    decode 164-184 ms against 130-140 ms (benchmarks/README.md). False where there is no
-    glibc ``mallopt``."""
-    global _mmap_fixed
-    _mmap_fixed = True  # (build_session's setting must not come back in this process)
-    return _mallopt(
-        (M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD), (M_TRIM_THRESHOLD, 2 * WORKER_MMAP_THRESHOLD)
-    )
 
 
 def build_session(
@@ -440,43 +317,6 @@ def build_session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
-
-
-class Pieces:
-    """A body as the chunks it arrived in (libcurl's write callbacks, ~8 kB each over TLS),
-    not joined: a registry fetch the scan drives itself hands them to its decoding worker's
-    pipe as they are (``os.writev``), so theia's 215 MB are not copied once more by the
-    fetch's thread, the scan's busiest (:class:`~depaudit.http_bulk.BulkFetcher` with
-    ``whole=False``). ``len`` is the body's size in bytes; ``bytes(pieces)`` joins them."""
-
-    __slots__ = ("chunks", "size")
-
-    def __init__(self, chunks: Sequence[bytes]) -> None:
-        self.chunks = tuple(chunks)
-        self.size = sum(map(len, self.chunks))
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __bytes__(self) -> bytes:
-        return b"".join(self.chunks)
-
-    def __repr__(self) -> str:
-        return f"Pieces({len(self.chunks)} chunks, {self.size} bytes)"
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A response whose body was read under the cap: whole, or as :class:`Pieces` where the
-    fetch was asked for them."""
-
-    status: int
-    url: str
-    headers: Mapping[str, str]
-    body: bytes | Pieces
-
-
-MAX_REDIRECTS = 10
 
 
 def read_body(

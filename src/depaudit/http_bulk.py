@@ -49,25 +49,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import field
 from functools import lru_cache
 from os.path import isdir
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
 from certifi import where
-from requests.structures import CaseInsensitiveDict
-from requests.utils import requote_uri, select_proxy
 
-from depaudit.http import (
-    MAX_REDIRECTS,
-    REDIRECTS,
-    BodyTooLarge,
-    BudgetSpent,
-    DepauditSession,
-    Fetched,
-    Pieces,
-    RunBudget,
-)
+from depaudit.run_budget import BodyTooLarge, BudgetSpent, RunBudget
 from depaudit.slots import dataclass
+from depaudit.transport import MAX_REDIRECTS, REDIRECTS, Fetched, Pieces
+
+if TYPE_CHECKING:  # (requests is imported where a failure or a redirect needs it: a fetch
+    # worker runs without it, depaudit.transport)
+    from depaudit.http import DepauditSession
+    from depaudit.transport import PlainSession
+
+    Session = DepauditSession | PlainSession
 
 #: seconds between two looks at the deadline and at idle transfers while none is active
 TICK = 0.05
@@ -106,7 +102,7 @@ class _Policy:
     retry: Any  # the session's Retry: its get_retry_after caps Retry-After
 
     @classmethod
-    def of(cls, session: DepauditSession, url: str) -> _Policy:
+    def of(cls, session: Session, url: str) -> _Policy:
         adapter = session.get_adapter(url)
         retry = getattr(adapter, "max_retries", None)
 
@@ -131,6 +127,17 @@ class _Answer:
 
     def __init__(self, headers: Mapping[str, str]) -> None:
         self.headers = headers
+
+
+def _proxy_of(url: str, proxies: Mapping[str, str]) -> str:
+    """requests' ``select_proxy`` of ``url`` among ``proxies``, "" for none (which also
+    keeps libcurl from reading the environment itself); requests is imported only where
+    there are proxies to choose from."""
+    if not proxies:
+        return ""
+    from requests.utils import select_proxy
+
+    return select_proxy(url, proxies) or ""
 
 
 def origin_key(url: str) -> tuple[str, str]:
@@ -225,7 +232,7 @@ class BulkFetcher:
 
     def __init__(
         self,
-        session: DepauditSession,
+        session: Session,
         parallel: int,
         multiplexed: int | None = None,
         *,
@@ -290,18 +297,18 @@ class BulkFetcher:
         key = (*extra.items(), bool(transfer.hop), credential)
         lines = self._header_lines.get(key)
         if lines is None:
-            given: CaseInsensitiveDict[str] = CaseInsensitiveDict(
-                {
-                    k: v.decode("latin-1") if isinstance(v, bytes) else v
-                    for k, v in self.session.headers.items()
-                }
-            )
-            given.update(extra)
+            # by name in any case, the last spelling kept where the name came first, as
+            # requests' CaseInsensitiveDict keeps them
+            given: dict[str, tuple[str, str]] = {}
+            for k, v in self.session.headers.items():
+                given[k.lower()] = (k, v.decode("latin-1") if isinstance(v, bytes) else v)
+            for k, v in extra.items():
+                given[k.lower()] = (k, v)
             if transfer.hop:
-                given.pop("Authorization", None)
-            if credential and "Authorization" not in given:
-                given["Authorization"] = credential
-            lines = [f"{k}: {v}" for k, v in given.items() if k.lower() not in _CURL_OWNS]
+                given.pop("authorization", None)
+            if credential and "authorization" not in given:
+                given["authorization"] = ("Authorization", credential)
+            lines = [f"{k}: {v}" for low, (k, v) in given.items() if low not in _CURL_OWNS]
             if not self.inflate:
                 lines.append("Accept-Encoding: gzip")
             if len(self._header_lines) < HEADER_KINDS:
@@ -317,8 +324,7 @@ class BulkFetcher:
         if options is None:
             settings = self.session.merge_environment_settings(url, {}, True, None, None)
             verify, cert = settings["verify"], settings["cert"]
-            # "" also keeps libcurl from reading the environment itself
-            options = [(pycurl.PROXY, select_proxy(url, settings["proxies"]) or "")]
+            options = [(pycurl.PROXY, _proxy_of(url, settings["proxies"]))]
             if verify is False:
                 options += [(pycurl.SSL_VERIFYPEER, 0), (pycurl.SSL_VERIFYHOST, 0)]
             else:
@@ -374,7 +380,8 @@ class BulkFetcher:
         pycurl = self.pycurl
         if transfer.failure is not None:
             return transfer.failure
-        exceptions = requests.exceptions
+        from requests import exceptions
+
         if code == pycurl.E_FILESIZE_EXCEEDED:
             declared = transfer.read().get("Content-Length", "?")
             return BodyTooLarge(
@@ -421,8 +428,11 @@ class BulkFetcher:
         headers = transfer.read()
         status, location = transfer.status, headers.get("Location")
         if status in REDIRECTS and location:
+            from requests import TooManyRedirects
+            from requests.utils import requote_uri
+
             if transfer.hop >= MAX_REDIRECTS:
-                return requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+                return TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
             transfer.url = requote_uri(urljoin(transfer.url, location))
             transfer.hop += 1
             return 0.0
@@ -660,9 +670,7 @@ class BulkFetcher:
             done(job, spent)
 
 
-def get_one(
-    session: DepauditSession, url: str, headers: Mapping[str, str] | None = None
-) -> Fetched:
+def get_one(session: Session, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
     """One GET through :class:`BulkFetcher`; its failure is raised."""
     outcome: list[Fetched | Exception] = []
     BulkFetcher(session, 1).get_many(

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from depaudit.http import DepauditSession
     from depaudit.npmrc import NpmConfig
     from depaudit.run_budget import RunBudget
+    from depaudit.transport import PlainSession
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,29 @@ class SessionRecipe:
         if make is None:
             from depaudit.http import build_session as make
         assert make is not None
+        session: DepauditSession = self._made(make, network_seconds, response_bytes, budget)
+        return session
+
+    def for_worker(
+        self, network_seconds: float, response_bytes: int
+    ) -> DepauditSession | PlainSession:
+        """A fetch worker's session: without requests where the environment gives it
+        nothing to read (:func:`depaudit.transport.plain_environment`)."""
+        from depaudit.transport import plain_environment, plain_session
+
+        if not plain_environment():
+            return self.build(network_seconds, response_bytes)
+        plain: PlainSession = self._made(plain_session, network_seconds, response_bytes, None)
+        return plain
+
+    def _made(
+        self, make: Callable[..., Any], seconds: float, size: int, budget: RunBudget | None
+    ) -> Any:
         return make(
             self.jobs,
             self.config.auth_for,
-            network_seconds=network_seconds,
-            response_bytes=response_bytes,
+            network_seconds=seconds,
+            response_bytes=size,
             network=self.config.network,
             **({"budget": budget} if budget is not None else {}),
             **self.tuning,
@@ -145,8 +164,8 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     it needs is imported before it reads, so a worker started before the scan's own session
     is made (``RegistryService._spawn_ahead``) gets ready meanwhile."""
     import_worker_modules()
-    from depaudit.http import heap_for_bodies
     from depaudit.http_bulk import BulkFetcher, Job
+    from depaudit.transport import heap_for_bodies
 
     setup = read_frame(source)
     if not isinstance(setup, tuple) or setup[:1] != ("setup",):
@@ -167,7 +186,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
 
         threading.Thread(target=watch, name="fetch-stop", daemon=True).start()
 
-    session = spec["recipe"].build(spec["seconds"], spec["bytes"])
+    session = spec["recipe"].for_worker(spec["seconds"], spec["bytes"])
     heap_for_bodies()  # (after the session's own setting, which is the scan's)
     fetcher = BulkFetcher(session, spec["parallel"], spec["multiplexed"], inflate=False)
 
