@@ -40,6 +40,8 @@ def parse_time(value: object) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
+        if parsed.tzinfo is UTC:  # (the registry's "Z", and what _iso writes: as it is)
+            return parsed
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         return parsed.astimezone(UTC)
@@ -384,7 +386,7 @@ def _int_or_none(text: str) -> int | None:
 def _lookup(data: Mapping[str, Any], version: str) -> _Line | None:
     """The line of ``version`` in a packed entry, or None when the packument lacks it."""
     messages: list[str] = data["messages"]
-    if any(sep in version for sep in _SEPARATORS):
+    if "\t" in version or "\n" in version:  # (_SEPARATORS)
         raw = data["odd"].get(version)
         if raw is None:
             return None
