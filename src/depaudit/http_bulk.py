@@ -6,8 +6,10 @@ threads took 3.0 s of CPU and 4.1 s of wall time, libcurl's multi interface 0.46
 1.2 s: the transfers run in C with the GIL released, and one thread drives them all. libcurl
 also speaks HTTP/2 to a registry that offers it (ALPN), many streams on one connection.
 
-Every transfer follows the :class:`~depaudit.http.DepauditSession` it is given, as a request of
-that session would:
+Every transfer follows the :class:`~depaudit.http.DepauditSession` it is given (or, in a fetch
+worker, the :class:`~depaudit.transport.PlainSession` that holds the same settings without
+``requests``, which is then imported only for a failure, a redirect or proxies), as a request
+of that session would:
 
 * its headers (User-Agent...), and the credential of each URL's own scope
   (``session.auth_lookup``), chosen again on every redirect hop (never carried to another
