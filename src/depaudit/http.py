@@ -7,10 +7,10 @@ its npm "nerf dart" scope (see :mod:`depaudit.npmrc`), not even after a redirect
 at once (the registry's packuments) go through :mod:`depaudit.http_bulk`, which follows the
 same session's settings with libcurl.
 
-Why this module is over ~400 lines: it is one session and its transport (retries, scoped
-credentials, body caps, redirects) and the run's network budget's hold on it: its watchdog
-must wrap the very connection pools the session creates (the budget itself is
-:mod:`depaudit.run_budget`'s, re-exported here).
+What a transfer needs that is not ``requests``' (the response types, npm's proxy and TLS
+settings per URL, the heap settings for bodies, the defaults) is :mod:`depaudit.transport`'s,
+re-exported here, as the run's network budget is :mod:`depaudit.run_budget`'s: a fetch worker
+runs on them without ``requests``.
 """
 
 from __future__ import annotations

@@ -4,12 +4,12 @@ A fetch worker (:mod:`depaudit.services.fetch_worker`) drives libcurl
 (:mod:`depaudit.http_bulk`) with the settings a :class:`~depaudit.http.DepauditSession` would
 give each request. Importing ``requests`` (urllib3, charset_normalizer, http.cookiejar, ssl,
 email...) cost the scan 45-70 ms before it could fork its workers, on the one core its start
-uses; so where the environment names no proxy and no CA bundle for Python
-(:func:`plain_environment`, on Linux), a worker's session is a :class:`PlainSession`: the same
-headers, retry counts, timeouts, body cap, budget, credentials per scope and npm's proxy and
-TLS settings (:class:`NpmSettings`, shared with ``DepauditSession``), computed without
-``requests``. What is rare (a ``Retry-After`` to read, a redirect, a failure to describe)
-imports ``requests`` when it happens, so it is read as ``requests`` reads it.
+uses; so where the environment names no proxy (:func:`plain_environment`, on Linux), a
+worker's session is a :class:`PlainSession`: the same headers, retry counts, timeouts, body
+cap, budget, credentials per scope, CA bundle and npm's proxy and TLS settings
+(:class:`NpmSettings`, shared with ``DepauditSession``), computed without ``requests``.
+``Retry-After`` is read as urllib3 reads it; what is rare (a redirect, a failure to describe,
+proxies to choose from) imports ``requests`` when it happens.
 
 Also here, for the same reason: the response types (:class:`Fetched`, :class:`Pieces`), the
 redirect statuses and the process's heap settings for bodies (:func:`fixed_mmap_threshold`,
@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import re
 import sys
 import tempfile
 import time
@@ -48,8 +47,6 @@ DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_BODY = 256 * 1024 * 1024  # the biggest packuments are tens of MB
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 30.0  # seconds: never sleep longer than this on one Retry-After
-#: a Retry-After of whole seconds (urllib3's reading; anything else is an HTTP date)
-_SECONDS = re.compile(r"^\s*[0-9]+\s*$")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 #: url -> Authorization header value (or None)
@@ -254,8 +251,9 @@ class _PlainRetry:
         if value is None:
             return None
         try:
-            if _SECONDS.match(value):
-                seconds = float(int(value))
+            bare = value.strip()  # (urllib3's ^\s*[0-9]+\s*$: whole seconds, else a date)
+            if bare.isascii() and bare.isdigit():
+                seconds = float(int(bare))
             else:
                 from email.utils import mktime_tz, parsedate_tz
 
