@@ -244,3 +244,15 @@ def test_a_retry_after_reads_as_the_sessions(value: str) -> None:
     assert (theirs is None) == (ours is None)
     if theirs is not None:
         assert ours is not None and abs(theirs - ours) < 0.05 and 0 <= ours <= 30
+
+
+def test_the_plain_session_takes_build_sessions_arguments() -> None:
+    """The two are made from the same recipe (``SessionRecipe``): the same parameters, in
+    the same order, with the same defaults (only the returned type differs)."""
+    import inspect
+
+    def shape(fn: Any) -> list[tuple[str, Any, Any]]:
+        params = inspect.signature(fn).parameters.values()
+        return [(p.name, p.kind, p.default) for p in params]
+
+    assert shape(transport.plain_session) == shape(build_session)
