@@ -536,7 +536,7 @@ class RegistryService(EnrichmentService):
     ) -> _Outcome | _Pending:
         """A fetch worker's answer (:func:`fetch_worker.describe`) taken as :meth:`_answered`
         takes a request's: its body's bytes as sent are charged to the run's budget here,
-        and its decoded document settles the outcome (:meth:`_decoded`)."""
+        and its decoded document settles the outcome (:meth:`_settle_decoded`)."""
         from depaudit.run_budget import BudgetSpent
         from depaudit.services.registry_decode import answer_result
 
