@@ -253,7 +253,7 @@ class _PlainRetry:
         try:
             bare = value.strip()  # (urllib3's ^\s*[0-9]+\s*$: whole seconds, else a date)
             if bare.isascii() and bare.isdigit():
-                seconds = float(int(bare))
+                seconds = float(min(int(bare), 1 << 53))  # (capped below: 400 digits too)
             else:
                 from email.utils import mktime_tz, parsedate_tz
 
