@@ -3,7 +3,7 @@
 A fetch worker (:mod:`depaudit.services.fetch_worker`) drives libcurl
 (:mod:`depaudit.http_bulk`) with the settings a :class:`~depaudit.http.DepauditSession` would
 give each request. Importing ``requests`` (urllib3, charset_normalizer, http.cookiejar, ssl,
-email...) cost the scan 45-70 ms before it could fork its workers, on the one core its start
+email...) cost the scan 46-80 ms before it could fork its workers, on the one core its start
 uses; so where the environment names no proxy (:func:`plain_environment`, on Linux), a
 worker's session is a :class:`PlainSession`: the same headers, retry counts, timeouts, body
 cap, budget, credentials per scope, CA bundle and npm's proxy and TLS settings
