@@ -19,7 +19,7 @@ from requests.structures import CaseInsensitiveDict
 from werkzeug import Request, Response
 
 from depaudit.http import BodyTooLarge, Fetched, Pieces, build_session, describe_failure
-from depaudit.http_bulk import BulkFetcher, Job, _Transfer, get_one, origin_key
+from depaudit.http_bulk import BulkFetcher, Job, _Transfer, fetch_one, get_one, origin_key
 
 
 def _fetch_all(fetcher: BulkFetcher, jobs: list[Job], **kwargs: object) -> dict[object, object]:
@@ -605,3 +605,84 @@ def test_requests_of_their_own_kind_are_not_kept_past_the_bound(httpserver: HTTP
     assert len(_fetch_all(fetcher, jobs)) == HEADER_KINDS + 40
     assert seen == {f"/p{i}": f'"etag-{i}"' for i in range(HEADER_KINDS + 40)}
     assert len(fetcher._header_lines) == HEADER_KINDS
+
+
+def _seen(server: HTTPServer) -> list[tuple[str, str, bytes, str | None, str | None]]:
+    """Each request the server saw: method, path, body, Content-Type, Expect."""
+    return [
+        (r.method, r.path, r.get_data(), r.headers.get("Content-Type"), r.headers.get("Expect"))
+        for r, _ in server.log
+    ]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_post_follows_a_redirect_as_requests_does(httpserver: HTTPServer, status: int) -> None:
+    """A POST answered by a redirect goes on as requests' session sends it: a GET without
+    its body and Content-Type after 301, 302 and 303, the same POST after 307 and 308; and
+    without libcurl's ``Expect`` (a body over 1 MiB)."""
+    httpserver.expect_request("/post").respond_with_response(
+        Response(status=status, headers={"Location": "/target"})
+    )
+    httpserver.expect_request("/target").respond_with_data(b"done")
+    body = b"x" * (1024 * 1024 + 10)
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    answer = requests.Session().post(httpserver.url_for("/post"), data=body, headers=headers)
+    assert answer.status_code == 200
+    by_requests = _seen(httpserver)
+    httpserver.clear_log()
+
+    outcome = fetch_one(
+        build_session(2, retries=0), Job(None, httpserver.url_for("/post"), headers, body)
+    )
+    assert isinstance(outcome, Fetched) and outcome.status == 200 and outcome.body == b"done"
+    assert _seen(httpserver) == by_requests
+    assert by_requests[1][0] == ("GET" if status < 307 else "POST")
+
+
+def test_a_post_sends_no_form_content_type_of_its_own(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/post", method="POST").respond_with_data(b"ok")
+    outcome = fetch_one(
+        build_session(2, retries=0), Job(None, httpserver.url_for("/post"), {}, b"a=1")
+    )
+    assert isinstance(outcome, Fetched) and outcome.status == 200
+    assert _seen(httpserver) == [("POST", "/post", b"a=1", None, None)]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_post_is_not_retried_on_a_status_nor_a_read_error(
+    httpserver: HTTPServer, method: str
+) -> None:
+    """urllib3 retries a status or a broken connection for the session's allowed methods
+    only (GET, HEAD): a POST is sent once; a GET is retried."""
+    httpserver.expect_request("/busy").respond_with_data(b"busy", status=503)
+    session = build_session(2, retries=2, backoff_factor=0)
+    data = b"{}" if method == "POST" else None
+    outcome = fetch_one(session, Job(None, httpserver.url_for("/busy"), {}, data))
+    assert isinstance(outcome, Fetched) and outcome.status == 503
+    assert [r.method for r, _ in httpserver.log] == [method] * (1 if data else 3)
+
+
+def test_a_post_is_retried_when_it_could_not_connect() -> None:
+    """A failure to connect sent nothing: retried whatever the method (the connect count)."""
+    import socket
+
+    with socket.socket() as sock:  # a port with nobody listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    tries: list[float] = []
+    session = build_session(2, retries=2, backoff_factor=0)
+    fetcher = BulkFetcher(session, 1)
+    real = fetcher._retry_delay
+
+    def counted(transfer: _Transfer, kind: str) -> float | None:
+        delay = real(transfer, kind)
+        tries.append(-1.0 if delay is None else delay)
+        return delay
+
+    fetcher._retry_delay = counted  # type: ignore[method-assign]
+    outcome: list[object] = []
+    fetcher.get_many(
+        [Job(None, f"http://127.0.0.1:{port}/x", {}, b"{}")], lambda _, o: outcome.append(o)
+    )
+    assert isinstance(outcome[0], requests.ConnectionError)
+    assert tries == [0.0, 0.0, -1.0]

@@ -247,11 +247,10 @@ def open_services(
         if registry is not None:
             from depaudit.services.npm_advisories import NpmAdvisoryService
 
-            shared = registry  # (its session, made on first use)
             advisories.append(
                 NpmAdvisoryService(
-                    shared.config.registry,
-                    lambda: shared.session,
+                    registry.config.registry,
+                    registry.side_session,  # (made on first use)
                     cache,
                     offline=settings.offline,
                 )

@@ -80,11 +80,13 @@ _CURL_OWNS = frozenset({"accept-encoding", "connection", "content-length"})
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One GET: ``tag`` is the caller's (handed back with the outcome)."""
+    """One GET, or a POST of ``data``: ``tag`` is the caller's (handed back with the
+    outcome)."""
 
     tag: Any
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    data: bytes | None = None
 
 
 Done = Callable[[Job, "Fetched | Exception"], None]
@@ -102,6 +104,9 @@ class _Policy:
     backoff_max: float
     statuses: frozenset[int]
     retry: Any  # the session's Retry: its get_retry_after caps Retry-After
+    #: the methods retried after a read error or on a status (urllib3's ``allowed_methods``;
+    #: empty: every method); a failure to connect is retried whatever the method
+    methods: frozenset[str]
 
     @classmethod
     def of(cls, session: Session, url: str) -> _Policy:
@@ -121,7 +126,13 @@ class _Policy:
             backoff_max=float(getattr(retry, "backoff_max", 120.0) or 120.0),
             statuses=frozenset(getattr(retry, "status_forcelist", None) or ()),
             retry=retry,
+            methods=frozenset(getattr(retry, "allowed_methods", None) or ()),
         )
+
+    def retried(self, method: str) -> bool:
+        """Whether a read error or a status may retry a request of ``method`` (urllib3's
+        ``Retry._is_method_retryable``)."""
+        return not self.methods or method in self.methods
 
 
 class _Answer:
@@ -161,6 +172,9 @@ class _Transfer:
     job: Job
     url: str
     policy: _Policy
+    #: what this hop sends: the job's body and headers, until a redirect drops the body
+    data: bytes | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
     origin: tuple[str, str] = ("", "")  # of the hop in flight (``url``), set when it starts
     hop: int = 0
     errors: int = 0  # consecutive errors, for the back-off
@@ -345,7 +359,16 @@ class BulkFetcher:
         curl = self._free.pop() if self._free else pycurl.Curl()
         curl.reset()
         curl.setopt(pycurl.URL, transfer.url)
-        curl.setopt(pycurl.HTTPHEADER, self._headers(transfer, transfer.job.headers))
+        lines = self._headers(transfer, transfer.extra)
+        if transfer.data is not None:
+            # as requests sends a body: no ``Expect: 100-continue``, and no Content-Type
+            # unless the caller gave one (libcurl would add a form's)
+            lines = [*lines, "Expect:"]
+            if not any(k.lower() == "content-type" for k in transfer.extra):
+                lines.append("Content-Type:")
+            curl.setopt(pycurl.POSTFIELDSIZE_LARGE, len(transfer.data))
+            curl.setopt(pycurl.POSTFIELDS, transfer.data)
+        curl.setopt(pycurl.HTTPHEADER, lines)
         for option, value in self._fixed:
             curl.setopt(option, value)
         for option, value in self._origin(transfer.url):
@@ -404,6 +427,8 @@ class BulkFetcher:
     def _retry_delay(self, transfer: _Transfer, kind: str) -> float | None:
         """Seconds to wait before the next try, or None when the policy is spent."""
         policy = transfer.policy
+        if kind != "connect" and transfer.data is not None and not policy.retried("POST"):
+            return None  # (urllib3 raises at once: the request may have had its effect)
         policy.total -= 1
         if kind == "status":
             policy.status -= 1
@@ -437,6 +462,13 @@ class BulkFetcher:
                 return TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
             transfer.url = requote_uri(urljoin(transfer.url, location))
             transfer.hop += 1
+            if transfer.data is not None and status in _REDIRECTS_TO_GET:
+                # requests' rebuild_method and resolve_redirects: a POST answered 301, 302
+                # or 303 goes on as a GET, without its body and the headers that describe it
+                transfer.data = None
+                transfer.extra = {
+                    k: v for k, v in transfer.extra.items() if k.lower() not in _BODY_HEADERS
+                }
             return 0.0
         if status in transfer.policy.statuses:
             delay = self._retry_delay(transfer, "status")
@@ -560,7 +592,7 @@ class BulkFetcher:
                         if job is None:
                             drained = True
                             break
-                        held = _Transfer(job, job.url, self._policy(job.url))
+                        held = _Transfer(job, job.url, self._policy(job.url), job.data, job.headers)
                     if not self._room(held.url):
                         break  # its origin is full (more HTTP/1.1 transfers would queue in
                         # libcurl, where the wait counts against the connect timeout)
@@ -674,14 +706,25 @@ class BulkFetcher:
 
 def get_one(session: Session, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
     """One GET through :class:`BulkFetcher`; its failure is raised."""
-    outcome: list[Fetched | Exception] = []
-    BulkFetcher(session, 1).get_many(
-        [Job(None, url, headers or {})], lambda _, o: outcome.append(o)
-    )
-    (result,) = outcome
+    result = fetch_one(session, Job(None, url, headers or {}))
     if isinstance(result, Exception):
         raise result
     return result
+
+
+def fetch_one(session: Session, job: Job) -> Fetched | Exception:
+    """One request (a GET, or a POST of ``job.data``) through :class:`BulkFetcher`: the
+    answer (any status), or the exception for its failure."""
+    outcome: list[Fetched | Exception] = []
+    BulkFetcher(session, 1).get_many([job], lambda _, o: outcome.append(o))
+    (result,) = outcome
+    return result
+
+
+#: redirects after which requests sends a POST again as a GET, without its body
+_REDIRECTS_TO_GET = frozenset({301, 302, 303})
+#: the headers requests drops with the body (``SessionRedirectMixin.resolve_redirects``)
+_BODY_HEADERS = frozenset({"content-length", "content-type", "transfer-encoding"})
 
 
 def _codes(*names: str) -> frozenset[int]:

@@ -244,6 +244,7 @@ class _PlainRetry:
         self.backoff_factor = backoff_factor
         self.backoff_max = 120.0  # (urllib3's Retry.DEFAULT_BACKOFF_MAX)
         self.status_forcelist = frozenset(RETRY_STATUSES)
+        self.allowed_methods = frozenset({"GET", "HEAD"})  # (make_retry's)
         self.budget = budget
 
     def get_retry_after(self, response: Any) -> float | None:

@@ -18,6 +18,7 @@ from depaudit.http import build_session
 from depaudit.models import LeakClass
 from depaudit.services.interface import PackageRef
 from depaudit.services.npm_advisories import BULK_PATH, UNAVAILABLE, NpmAdvisoryService
+from depaudit.transport import plain_session
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "advisories"
 BULK = json.loads((ASSETS / "npm-bulk.json").read_text())
@@ -54,10 +55,14 @@ def _service(server: HTTPServer, cache: Cache | None = None, **kw: Any) -> NpmAd
     return NpmAdvisoryService(server.url_for("/"), build_session(retries=0), cache, **kw)
 
 
-def test_gzip_body_range_filtering_and_classes(httpserver: HTTPServer) -> None:
+@pytest.mark.parametrize("make", [build_session, plain_session])
+def test_gzip_body_range_filtering_and_classes(httpserver: HTTPServer, make: Any) -> None:
+    """The same request and reading through either session (the plain one: the scan's where
+    no proxy variable is set, ``RegistryService.side_session``)."""
     recorder = Recorder()
     httpserver.expect_request(PATH, method="POST").respond_with_handler(recorder)
-    result = _service(httpserver).enrich_all(REFS)
+    service = NpmAdvisoryService(httpserver.url_for("/"), make(retries=0))
+    result = service.enrich_all(REFS)
 
     assert recorder.headers[0]["Content-Encoding"] == "gzip"
     assert recorder.headers[0]["Content-Type"] == "application/json"
@@ -221,3 +226,56 @@ def test_a_stopped_service_posts_nothing(httpserver: HTTPServer, made_first: boo
     assert len(made) == int(made_first)  # no session made only to be expired
     result = service.enrich_all(REFS)
     assert result.failed and len(recorder.bodies) == int(made_first)
+
+
+def test_a_body_over_the_cap_is_a_warning_without_the_url(httpserver: HTTPServer) -> None:
+    """The per-response cap: the reason says so, and names no URL (it may hold a
+    credential)."""
+    httpserver.expect_request(PATH, method="POST").respond_with_data("{}" + " " * 4096)
+    url = httpserver.url_for("/").replace("http://", "http://me:s3cret@")
+    result = NpmAdvisoryService(url, build_session(retries=0, max_body=1024)).enrich_all(REFS)
+    (warning,) = result.warnings
+    assert "(body exceeds 1024 bytes" in warning and "s3cret" not in warning
+
+
+def test_the_scans_advisories_import_no_requests(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """The registry's side session (its recipe's, no proxy variable set) posts the bulk
+    request without ``requests``, on the run's budget, in a fresh interpreter; with a proxy
+    variable set it is the registry's own session."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    recorder = Recorder()
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(recorder)
+    (tmp_path / ".npmrc").write_text(f"registry={httpserver.url_for('/')}\n")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from depaudit.cache import Cache
+        from depaudit.services.interface import PackageRef
+        from depaudit.services.npm_advisories import NpmAdvisoryService
+        from depaudit.services.registry import build_registry_service
+        registry = build_registry_service(Path({str(tmp_path)!r}), cache=Cache(None, enabled=False))
+        service = NpmAdvisoryService(registry.config.registry, registry.side_session)
+        result = service.enrich_all([PackageRef("multer", "1.4.5-lts.1")])
+        side = registry.side_session()
+        print(sorted(result.facts), type(side).__name__, side.budget is registry.budget)
+        print("requests" in sys.modules)
+        registry.close()
+        """
+    )
+    plain = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+        ).stdout.splitlines()
+        for env in (plain, {**plain, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
+    ]
+    assert runs == [
+        ["['multer@1.4.5-lts.1'] PlainSession True", "False"],
+        ["['multer@1.4.5-lts.1'] DepauditSession True", "True"],
+    ]
+    assert len(recorder.bodies) == 2

@@ -91,6 +91,16 @@ class SessionRecipe:
         plain: PlainSession = self._made(plain_session, network_seconds, response_bytes, None)
         return plain
 
+    def plain(self, budget: RunBudget) -> PlainSession:
+        """The session without ``requests`` (:func:`depaudit.transport.plain_session`), on
+        the run's ``budget``: for a :func:`~depaudit.transport.plain_environment` only."""
+        from depaudit.transport import plain_session
+
+        made: PlainSession = self._made(
+            plain_session, self.network_seconds, self.response_bytes, budget
+        )
+        return made
+
     def _made(
         self, make: Callable[..., Any], seconds: float, size: int, budget: RunBudget | None
     ) -> Any:

@@ -30,9 +30,7 @@ from depaudit.ranges import npm_satisfies
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
-    import requests
-
-    from depaudit.http import RunBudget
+    from depaudit.http_bulk import Session
 
 NAMESPACE = "npm-advisories"
 UNSERVED_NAMESPACE = "npm-advisories-unserved"
@@ -120,7 +118,7 @@ class NpmAdvisoryService(EnrichmentService):
     def __init__(
         self,
         registry: str,
-        session: requests.Session | Callable[[], requests.Session],
+        session: Session | Callable[[], Session],
         cache: Cache | None = None,
         *,
         batch_size: int = DEFAULT_BATCH,
@@ -145,7 +143,7 @@ class NpmAdvisoryService(EnrichmentService):
             expire_budget(self._session)
 
     @property
-    def session(self) -> requests.Session:
+    def session(self) -> Session:
         """The session (made on first use when a maker was given: a scan answered from the
         cache posts nothing)."""
         if callable(self._session):
@@ -192,12 +190,13 @@ class NpmAdvisoryService(EnrichmentService):
         return f"{entry.value}, remembered from an earlier scan"
 
     def _post(self, body: Mapping[str, list[str]]) -> tuple[Any, str | None]:
-        """The decoded answer, or (None, reason) when advisories are not available."""
+        """The decoded answer, or (None, reason) when advisories are not available. Sent
+        through libcurl (:func:`depaudit.http_bulk.fetch_one`) with the session's settings:
+        with the fetch workers' session, a cold scan imports no ``requests`` for it."""
         import gzip
 
-        import requests
-
-        from depaudit.http import DEFAULT_MAX_BODY, BodyTooLarge, describe_failure, read_body
+        from depaudit.http_bulk import Job, fetch_one
+        from depaudit.run_budget import BodyTooLarge
 
         data = gzip.compress(json.dumps(body, separators=(",", ":")).encode("utf-8"))
         headers = {
@@ -205,23 +204,20 @@ class NpmAdvisoryService(EnrichmentService):
             "Content-Encoding": "gzip",
             "Accept": "application/json",
         }
-        budget: RunBudget | None = getattr(self.session, "budget", None)
-        try:
-            if budget is not None:
-                budget.check()
-            response = self.session.post(self.url, data=data, headers=headers, stream=True)
-            with response:
-                if response.status_code != 200:
-                    reason = f"HTTP {response.status_code} from {self._unserved_key()}"
-                    if response.status_code in NOT_SERVED and self.cache is not None:
-                        self.cache.set(UNSERVED_NAMESPACE, self._unserved_key(), reason)
-                    return None, reason
-                limit = getattr(self.session, "max_body", DEFAULT_MAX_BODY)
-                raw = read_body(response, limit, budget, self._unserved_key())
-        except BodyTooLarge as exc:  # the per-response cap, or the run's budget
-            return None, str(exc).removeprefix(f"{self._unserved_key()}: ")
-        except requests.RequestException as exc:
-            return None, f"{describe_failure(exc)} ({self._unserved_key()})"
+        answer = fetch_one(self.session, Job(None, self.url, headers, data))
+        if isinstance(answer, BodyTooLarge):  # the per-response cap, or the run's budget
+            text = str(answer)  # (without the URL it names: it may hold a credential)
+            return None, text[text.find("body exceeds") :] if "body exceeds" in text else text
+        if isinstance(answer, Exception):
+            from depaudit.http import describe_failure
+
+            return None, f"{describe_failure(answer)} ({self._unserved_key()})"
+        if answer.status != 200:
+            reason = f"HTTP {answer.status} from {self._unserved_key()}"
+            if answer.status in NOT_SERVED and self.cache is not None:
+                self.cache.set(UNSERVED_NAMESPACE, self._unserved_key(), reason)
+            return None, reason
+        raw = bytes(answer.body)  # (whole: a fetch of one joins its chunks)
         try:
             decoded = json.loads(raw)
         except (ValueError, RecursionError):

@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm s
     from depaudit.http_bulk import Job
     from depaudit.run_budget import RunBudget
     from depaudit.services.registry_decode import Decoders
+    from depaudit.transport import PlainSession
 
 
 NAMESPACE = "registry"
@@ -243,6 +244,9 @@ class RegistryService(EnrichmentService):
         #: the run's network budget (:attr:`budget`)
         self._budget: RunBudget | None = None
         self._budget_lock = threading.Lock()
+        #: the session of this process's other requests, where it is not the session
+        #: (:meth:`side_session`)
+        self._side: PlainSession | None = None
         if isinstance(session, SessionRecipe):
             recipe = session  # (made here through this module's build_session, as before)
             self._make_session = lambda: recipe.build(
@@ -304,9 +308,24 @@ class RegistryService(EnrichmentService):
                 self._budget = self.session.budget
         return self._budget
 
+    def side_session(self) -> DepauditSession | PlainSession:
+        """The session of this process's other requests to the registry (the advisories'
+        POST): where the session would be made from its recipe and is not made yet, in a
+        :func:`~depaudit.transport.plain_environment`, one without ``requests`` on this
+        run's budget (:meth:`SessionRecipe.plain`): so a cold scan whose fetch runs in fetch
+        workers imports no ``requests`` (~0.1 s of CPU); else the registry's session."""
+        from depaudit.transport import plain_environment
+
+        with self._lock:
+            recipe = None if self._side or self._session else self._recipe
+            if recipe is not None and plain_environment():
+                self._side = recipe.plain(self.budget)
+            if self._side is not None:
+                return self._side
+        return self.session
+
     def close(self) -> None:
-        """End a fetch begun early and not used (:meth:`stop`); close the session if one
-        was made."""
+        """End a fetch begun early and not used (:meth:`stop`); close the sessions made."""
         self.stop()
         self._end_ahead()
         for reaper in self._reapers:  # (fetch workers that ended well: long reaped, mostly)
@@ -314,6 +333,8 @@ class RegistryService(EnrichmentService):
         self._reapers.clear()
         if self._session is not None:
             self._session.close()
+        if self._side is not None:
+            self._side.close()
 
     # -- a fetch begun before the tree is built --------------------------------------------
     def begin(self, packages: Sequence[PackageRef], workers_only: bool = False) -> bool:
