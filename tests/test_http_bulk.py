@@ -18,6 +18,7 @@ from pytest_httpserver import HTTPServer
 from requests.structures import CaseInsensitiveDict
 from werkzeug import Request, Response
 
+from depaudit.failures import TransportError
 from depaudit.http import BodyTooLarge, Fetched, Pieces, build_session, describe_failure
 from depaudit.http_bulk import BulkFetcher, Job, _Transfer, fetch_one, get_one, origin_key
 
@@ -260,7 +261,7 @@ def test_a_redirect_to_another_scheme_is_refused(httpserver: HTTPServer, tmp_pat
         BulkFetcher(build_session(2, retries=0), 2), [Job("pkg", httpserver.url_for("/pkg"))]
     )
     got = outcomes["pkg"]
-    assert isinstance(got, requests.RequestException), got
+    assert isinstance(got, TransportError) and got.description == "could not connect", got
 
 
 def test_the_cap_applies_to_decoded_bytes_and_the_budget_counts_them(
@@ -286,7 +287,7 @@ def test_a_connected_server_that_says_nothing_times_out(threaded_server: HTTPSer
     httpserver.expect_request("/mute").respond_with_handler(mute)
     session = build_session(2, retries=0, read_timeout=0.3)
     started = time.monotonic()
-    with pytest.raises(requests.Timeout) as raised:
+    with pytest.raises(TransportError, match="^timed out$") as raised:
         get_one(session, httpserver.url_for("/mute"))
     assert time.monotonic() - started < 1.4
     assert describe_failure(raised.value) == "timed out"
@@ -320,7 +321,7 @@ def test_tls_uses_the_ca_bundle_of_the_environment(
     assert url.startswith("https://")
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    with pytest.raises(requests.exceptions.SSLError) as raised:  # certifi's CAs: not trusted
+    with pytest.raises(TransportError, match="^TLS error$") as raised:  # certifi's CAs: not trusted
         get_one(build_session(2, retries=0), url)
     assert describe_failure(raised.value) == "TLS error"
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
@@ -334,7 +335,7 @@ def test_a_redirect_loop_ends_after_the_session_limit(httpserver: HTTPServer) ->
     httpserver.expect_request("/loop").respond_with_response(
         Response(status=302, headers={"Location": "/loop"})
     )
-    with pytest.raises(requests.TooManyRedirects):
+    with pytest.raises(TransportError, match="^TooManyRedirects$"):
         get_one(build_session(2, retries=0), httpserver.url_for("/loop"))
     assert len([r for r, _ in httpserver.log if r.path == "/loop"]) == MAX_REDIRECTS + 1
 
@@ -684,5 +685,48 @@ def test_a_post_is_retried_when_it_could_not_connect() -> None:
     fetcher.get_many(
         [Job(None, f"http://127.0.0.1:{port}/x", {}, b"{}")], lambda _, o: outcome.append(o)
     )
-    assert isinstance(outcome[0], requests.ConnectionError)
+    assert isinstance(outcome[0], TransportError) and outcome[0].connection
     assert tries == [0.0, 0.0, -1.0]
+
+
+@pytest.mark.parametrize(
+    ("code", "answered", "by_requests"),
+    [
+        ("E_OPERATION_TIMEDOUT", False, requests.exceptions.ConnectTimeout("x")),
+        ("E_OPERATION_TIMEDOUT", True, requests.exceptions.ReadTimeout("x")),
+        ("E_BAD_CONTENT_ENCODING", True, requests.exceptions.ContentDecodingError("x")),
+        ("E_SSL_CONNECT_ERROR", False, requests.exceptions.SSLError("x")),
+        ("E_PEER_FAILED_VERIFICATION", False, requests.exceptions.SSLError("x")),
+        ("E_PARTIAL_FILE", True, requests.exceptions.ChunkedEncodingError("x")),
+        ("E_RECV_ERROR", True, requests.exceptions.ChunkedEncodingError("x")),
+        ("E_RECV_ERROR", False, requests.exceptions.ConnectionError("x")),
+        ("E_COULDNT_CONNECT", False, requests.exceptions.ConnectionError("x")),
+        ("E_COULDNT_RESOLVE_HOST", False, requests.exceptions.ConnectionError("x")),
+    ],
+)
+def test_a_libcurl_failure_is_recorded_as_requests_exception_for_it_was(
+    code: str, answered: bool, by_requests: Exception
+) -> None:
+    """Each of libcurl's failures is described, and counted as a connection failure or not,
+    as the exception requests raises for it (what BulkFetcher handed over before
+    ``TransportError``): the scan's warnings and its stop on an unreachable registry."""
+    import pycurl
+
+    from depaudit.services.fetch_worker import failure_of
+
+    fetcher = BulkFetcher(build_session(2, retries=0), 1)
+    transfer = _Transfer(Job(None, "http://registry.invalid/x"), "http://registry.invalid/x", None)  # type: ignore[arg-type]
+    transfer.status = 200 if answered else 0
+    transfer.connected_at = 1.0 if answered else None
+    failure = fetcher._error(transfer, getattr(pycurl, code))
+    assert isinstance(failure, TransportError)
+    assert failure_of(failure) == failure_of(by_requests)
+    assert describe_failure(failure) == describe_failure(by_requests)
+
+
+def test_a_redirect_loop_is_recorded_as_requests_too_many_redirects_was() -> None:
+    from depaudit.failures import TOO_MANY_REDIRECTS
+    from depaudit.services.fetch_worker import failure_of
+
+    failure = TransportError(TOO_MANY_REDIRECTS, connection=False)
+    assert failure_of(failure) == failure_of(requests.TooManyRedirects("x"))

@@ -22,6 +22,7 @@ from pytest_httpserver import HTTPServer
 
 from depaudit.cli import main
 from depaudit.errors import ConfigError
+from depaudit.failures import TransportError
 from depaudit.http import DepauditSession, build_session
 from depaudit.http_bulk import get_one
 from depaudit.npm_network import NpmNetwork, bypasses_proxy, redact_url
@@ -461,7 +462,7 @@ def test_noproxy_hosts_go_direct_even_past_the_environments_proxy(
     monkeypatch.setenv("HTTP_PROXY", DEAD_PROXY)
 
     def refused(network: NpmNetwork | None) -> None:
-        with pytest.raises(requests.exceptions.ConnectionError):
+        with pytest.raises(TransportError, match="^could not connect$"):
             get_one(build_session(2, retries=0, network=network), url)
         with pytest.raises(requests.exceptions.ConnectionError):
             build_session(2, retries=0, network=network).get(url)
@@ -504,7 +505,7 @@ def test_cafile_is_the_trust_of_both_transports_over_the_environments_bundle(
     url = server.url_for("/ms")
     wrong, _ = pem(tmp_path)  # another CA: what the environment points at
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(wrong))
-    with pytest.raises(requests.exceptions.SSLError):
+    with pytest.raises(TransportError, match="^TLS error$"):
         get_one(build_session(2, retries=0), url)
     with pytest.raises(requests.exceptions.SSLError):
         build_session(2, retries=0).get(url)
@@ -513,7 +514,7 @@ def test_cafile_is_the_trust_of_both_transports_over_the_environments_bundle(
     # the npm CA replaces the default trust: certifi's CAs do not vouch for this server, and
     # a cafile of another CA is not added to them
     other = build_session(2, retries=0, network=NpmNetwork(ca_file=str(wrong)))
-    with pytest.raises(requests.exceptions.SSLError):
+    with pytest.raises(TransportError, match="^TLS error$"):
         get_one(other, url)
 
 
@@ -557,12 +558,12 @@ def test_node_extra_ca_certs_are_trusted_beside_certifis_unless_python_has_a_bun
     assert not Path(written).exists()
     wrong, _ = pem(tmp_path)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(wrong))
-    with pytest.raises(requests.exceptions.SSLError):
+    with pytest.raises(TransportError, match="^TLS error$"):
         get_one(build_session(2, retries=0, network=extra), url)
     # npm's cafile wins over it, as node ignores the extra certificates once ca is given
     both = NpmNetwork(ca_file=str(wrong), extra_ca_file=str(bundle))
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
-    with pytest.raises(requests.exceptions.SSLError):
+    with pytest.raises(TransportError, match="^TLS error$"):
         get_one(build_session(2, retries=0, network=both), url)
 
 
@@ -572,7 +573,7 @@ def test_strict_ssl_false_skips_the_certificate_check(
     server, _ = tls_server
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    with pytest.raises(requests.exceptions.SSLError):
+    with pytest.raises(TransportError, match="^TLS error$"):
         get_one(build_session(2, retries=0), server.url_for("/ms"))
     session = build_session(2, retries=0, network=NpmNetwork(strict_ssl=False))
     with warnings.catch_warnings():

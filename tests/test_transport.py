@@ -170,8 +170,9 @@ def test_the_caps_timeouts_and_budget_are_the_sessions() -> None:
 
 
 def test_a_fetch_workers_fetch_imports_no_requests(tmp_path: Path) -> None:
-    """A fetch through a plain session (a document, a redirect, a 404) in a fresh
-    interpreter: answered, and ``requests`` imported only for the redirect."""
+    """A fetch through a plain session (a document, a 404, a port nobody listens on, a
+    redirect) in a fresh interpreter: answered, the failure as the scan records it, and
+    ``requests`` imported only for the redirect."""
     from werkzeug import Response
     from werkzeug.serving import make_server
 
@@ -190,6 +191,11 @@ def test_a_fetch_workers_fetch_imports_no_requests(tmp_path: Path) -> None:
 
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.port}"
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
     script = textwrap.dedent(
         f"""
         import sys
@@ -197,15 +203,20 @@ def test_a_fetch_workers_fetch_imports_no_requests(tmp_path: Path) -> None:
         import_worker_modules()
         from depaudit.http_bulk import BulkFetcher, Job
         from depaudit.transport import plain_session
+        from depaudit.services.fetch_worker import failure_of
         got = []
-        def fetch(path):
+        def fetch(path, base="{base}"):
             session = plain_session(2, retries=0)
             BulkFetcher(session, 2).get_many(
-                [Job(path, "{base}" + path)],
-                lambda job, out: got.append((job.tag, out.status, bytes(out.body)[:15])),
+                [Job(path, base + path)],
+                lambda job, out: got.append(
+                    (job.tag, out.status, bytes(out.body)[:15])
+                    if hasattr(out, "status") else (job.tag, failure_of(out))
+                ),
             )
         fetch("/doc")
         fetch("/none")
+        fetch("/dead", "http://127.0.0.1:{dead}")
         print(got, "requests" in sys.modules)
         fetch("/moved")
         print(got[-1], "requests" in sys.modules)
@@ -219,7 +230,8 @@ def test_a_fetch_workers_fetch_imports_no_requests(tmp_path: Path) -> None:
     finally:
         server.shutdown()
     assert out == [
-        "[('/doc', 200, b'{\"name\": \"doc\"}'), ('/none', 404, b'not found')] False",
+        "[('/doc', 200, b'{\"name\": \"doc\"}'), ('/none', 404, b'not found'), "
+        "('/dead', ('error', 'could not connect', True))] False",
         "('/moved', 200, b'{\"name\": \"doc\"}') True",
     ]
 

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from depaudit.npm_network import NpmNetwork
 
 from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
-from depaudit.errors import TLS_ERROR
+from depaudit.failures import TransportError as TransportError
+from depaudit.failures import describe_failure as describe_failure
 from depaudit.run_budget import WATCHDOG as WATCHDOG  # (the budget's names, re-exported)
 from depaudit.run_budget import BodyTooLarge as BodyTooLarge
 from depaudit.run_budget import BudgetSpent as BudgetSpent
@@ -138,30 +139,6 @@ class CappedRetry(Retry):
         if value is None or not math.isfinite(float(value)):
             return None
         return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-
-
-def describe_failure(exc: BaseException) -> str:
-    """A transport failure in a few words for a warning. Never the exception's text: it can
-    carry a URL with credentials in it."""
-    # requests wraps urllib3's errors: ConnectionError(MaxRetryError(reason=ReadTimeoutError))
-    reason: object = exc
-    for _ in range(5):
-        if isinstance(reason, urllib3_exceptions.NewConnectionError):  # a TimeoutError subclass
-            return "could not connect"
-        if isinstance(reason, requests.Timeout | TimeoutError | urllib3_exceptions.TimeoutError):
-            return "timed out"
-        if not isinstance(reason, BaseException):
-            break
-        reason = getattr(reason, "reason", None) or (reason.args[0] if reason.args else None)
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "connection broken in the middle of the body"
-    if isinstance(exc, requests.exceptions.ContentDecodingError):
-        return "body could not be decompressed"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return TLS_ERROR
-    if isinstance(exc, requests.ConnectionError):
-        return "could not connect"
-    return type(exc).__name__
 
 
 def make_retry(

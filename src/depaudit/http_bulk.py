@@ -8,7 +8,7 @@ also speaks HTTP/2 to a registry that offers it (ALPN), many streams on one conn
 
 Every transfer follows the :class:`~depaudit.http.DepauditSession` it is given (or, in a fetch
 worker, the :class:`~depaudit.transport.PlainSession` that holds the same settings without
-``requests``, which is then imported only for a failure, a redirect or proxies), as a request
+``requests``, which is then imported only for a redirect or proxies), as a request
 of that session would:
 
 * its headers (User-Agent...), and the credential of each URL's own scope
@@ -30,10 +30,12 @@ of that session would:
   as sent: the cap and the budget then count the bytes as sent, and the caller inflates
   under the same cap and charges the budget for the rest (``services/registry_decode``).
 
-A failure reaches ``done`` as the exception ``requests`` would have raised for it
-(``ConnectionError``, ``Timeout``, ``ChunkedEncodingError``, ``SSLError``...) or as
-:class:`~depaudit.http.BodyTooLarge` / :class:`~depaudit.http.BudgetSpent`, so callers describe
-it with :func:`~depaudit.http.describe_failure` as before.
+A failure reaches ``done`` as a :class:`~depaudit.failures.TransportError` of the kind
+``requests`` would have raised for it (``ConnectionError``, ``Timeout``,
+``ChunkedEncodingError``, ``SSLError``...: ``connection`` says which of them count as a
+failure to connect) or as :class:`~depaudit.http.BodyTooLarge` /
+:class:`~depaudit.http.BudgetSpent`, so callers describe it with
+:func:`~depaudit.failures.describe_failure`, without importing ``requests``.
 
 Why this module is over ~400 lines: it is one loop and what acts on its transfers (the
 session's settings per URL, redirects, the retry policy, the idle timeout, the run budget,
@@ -56,11 +58,20 @@ from urllib.parse import urljoin, urlsplit
 
 from certifi import where
 
+from depaudit.errors import TLS_ERROR
+from depaudit.failures import (
+    BROKEN_BODY,
+    COULD_NOT_CONNECT,
+    TIMED_OUT,
+    TOO_MANY_REDIRECTS,
+    UNDECODABLE,
+    TransportError,
+)
 from depaudit.run_budget import BodyTooLarge, BudgetSpent, RunBudget
 from depaudit.slots import dataclass
 from depaudit.transport import MAX_REDIRECTS, REDIRECTS, Fetched, Pieces
 
-if TYPE_CHECKING:  # (requests is imported where a failure or a redirect needs it: a fetch
+if TYPE_CHECKING:  # (requests is imported where a redirect or proxies need it: a fetch
     # worker runs without it, depaudit.transport)
     from depaudit.http import DepauditSession
     from depaudit.transport import PlainSession
@@ -400,29 +411,26 @@ class BulkFetcher:
 
     # -- outcomes -------------------------------------------------------------------------
     def _error(self, transfer: _Transfer, code: int) -> Exception:
-        """The exception requests would raise for libcurl's ``code`` (never its message,
-        which can carry the URL)."""
+        """The failure for libcurl's ``code``, as the kind of exception requests would raise
+        for it (a :class:`~depaudit.failures.TransportError`: never libcurl's message, which
+        can carry the URL)."""
         pycurl = self.pycurl
         if transfer.failure is not None:
             return transfer.failure
-        from requests import exceptions
-
         if code == pycurl.E_FILESIZE_EXCEEDED:
             declared = transfer.read().get("Content-Length", "?")
             return BodyTooLarge(
                 f"{transfer.url}: body exceeds {self.limit} bytes ({declared} declared)"
             )
-        if code == pycurl.E_OPERATION_TIMEDOUT:
-            if transfer.connected_at is None:
-                return exceptions.ConnectTimeout("connecting timed out")
-            return exceptions.ReadTimeout("reading timed out")
+        if code == pycurl.E_OPERATION_TIMEDOUT:  # (ConnectTimeout before, ReadTimeout after)
+            return TransportError(TIMED_OUT, connection=True)
         if code == pycurl.E_BAD_CONTENT_ENCODING:
-            return exceptions.ContentDecodingError("body could not be decompressed")
-        if code in _TLS_ERRORS:
-            return exceptions.SSLError("TLS error")
+            return TransportError(UNDECODABLE, connection=False)
+        if code in _TLS_ERRORS:  # (SSLError, a ConnectionError)
+            return TransportError(TLS_ERROR, connection=True)
         if transfer.status and code in _BROKEN_BODY:
-            return exceptions.ChunkedEncodingError("connection broken in the middle of the body")
-        return exceptions.ConnectionError(f"libcurl error {code}")
+            return TransportError(BROKEN_BODY, connection=False)
+        return TransportError(COULD_NOT_CONNECT, connection=True)
 
     def _retry_delay(self, transfer: _Transfer, kind: str) -> float | None:
         """Seconds to wait before the next try, or None when the policy is spent."""
@@ -455,11 +463,10 @@ class BulkFetcher:
         headers = transfer.read()
         status, location = transfer.status, headers.get("Location")
         if status in REDIRECTS and location:
-            from requests import TooManyRedirects
+            if transfer.hop >= MAX_REDIRECTS:  # (requests' TooManyRedirects)
+                return TransportError(TOO_MANY_REDIRECTS, connection=False)
             from requests.utils import requote_uri
 
-            if transfer.hop >= MAX_REDIRECTS:
-                return TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
             transfer.url = requote_uri(urljoin(transfer.url, location))
             transfer.hop += 1
             if transfer.data is not None and status in _REDIRECTS_TO_GET:

@@ -8,8 +8,9 @@ uses; so where the environment names no proxy (:func:`plain_environment`, on Lin
 worker's session is a :class:`PlainSession`: the same headers, retry counts, timeouts, body
 cap, budget, credentials per scope, CA bundle and npm's proxy and TLS settings
 (:class:`NpmSettings`, shared with ``DepauditSession``), computed without ``requests``.
-``Retry-After`` is read as urllib3 reads it; what is rare (a redirect, a failure to describe,
-proxies to choose from) imports ``requests`` when it happens.
+``Retry-After`` is read as urllib3 reads it, and libcurl's failures are
+:class:`~depaudit.failures.TransportError` instances; what is rare (a redirect, proxies to
+choose from) imports ``requests`` when it happens.
 
 Also here, for the same reason: the response types (:class:`Fetched`, :class:`Pieces`), the
 redirect statuses and the process's heap settings for bodies (:func:`fixed_mmap_threshold`,

@@ -125,17 +125,19 @@ def failure_of(exc: BaseException) -> tuple[str, str, bool]:
     budget spent, else ``("error", text, connection)``, ``connection`` True for a
     connection failure or a timeout (which the scan counts to stop asking an unreachable
     registry)."""
-    import requests
-
-    from depaudit.http import BodyTooLarge, BudgetSpent, describe_failure
+    from depaudit.failures import TransportError, describe_failure
+    from depaudit.run_budget import BodyTooLarge, BudgetSpent
 
     if isinstance(exc, BudgetSpent):
         return "budget", str(exc), False
     if isinstance(exc, BodyTooLarge):
         return "error", str(exc).rsplit(": ", 1)[-1].split(" (")[0], False
-    if isinstance(exc, requests.ConnectionError | requests.Timeout):
-        return "error", describe_failure(exc), True
-    return "error", describe_failure(exc), False
+    if isinstance(exc, TransportError):  # (libcurl's: no requests imported for it)
+        return "error", exc.description, exc.connection
+    import requests  # (imported already: the exception is one of its)
+
+    connection = isinstance(exc, requests.ConnectionError | requests.Timeout)
+    return "error", describe_failure(exc), connection
 
 
 #: the answer's headers the scan uses (the decoder reads Content-Encoding here)

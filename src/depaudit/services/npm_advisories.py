@@ -209,7 +209,7 @@ class NpmAdvisoryService(EnrichmentService):
             text = str(answer)  # (without the URL it names: it may hold a credential)
             return None, text[text.find("body exceeds") :] if "body exceeds" in text else text
         if isinstance(answer, Exception):
-            from depaudit.http import describe_failure
+            from depaudit.failures import describe_failure
 
             return None, f"{describe_failure(answer)} ({self._unserved_key()})"
         if answer.status != 200:
