@@ -251,3 +251,92 @@ def test_a_stopped_client_sends_nothing_more(httpserver: HTTPServer, made_first:
         client.request("GET", "/rate_limit")
     assert seen == (["/rate_limit"] if made_first else [])
     client.close()
+
+
+def _seen_requests(server: HTTPServer) -> list[tuple[Any, ...]]:
+    names = ("Authorization", "Accept", "User-Agent", "X-GitHub-Api-Version", "Content-Type")
+    return [
+        (r.method, r.path, r.query_string, r.get_data(), *(r.headers.get(n) for n in names))
+        for r, _ in server.log
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "body"),
+    [
+        ("GET", "/repos/o/r/issues/1/comments", {"per_page": 100, "page": 2}, None),
+        ("GET", "/advisories?ecosystem=npm", {"affects": "a@1.0.0,@s/b@2", "q": "x y&z"}, None),
+        ("POST", "/repos/o/r/issues/1/comments", None, {"body": "héllo <!-- m -->"}),
+        ("PATCH", "/repos/o/r/issues/comments/7", None, {"body": "x" * 2000}),
+    ],
+)
+def test_a_request_is_sent_as_the_requests_session_sent_it(
+    httpserver: HTTPServer, method: str, path: str, params: Any, body: Any
+) -> None:
+    """The client's request through libcurl reaches GitHub as the same call through the
+    requests session it used before (method, path, query, JSON body, headers)."""
+    httpserver.expect_request(path.split("?")[0]).respond_with_json({"id": 1})
+    client = GitHubClient(TOKEN, httpserver.url_for("/"))
+    url = client.url(path)
+    build_session(4, retries=0).request(
+        method, url, params=params, json=body, headers=client._headers(url)
+    )
+    by_requests = _seen_requests(httpserver)
+    httpserver.clear_log()
+    answer = client.request(method, path, params=params, json=body)
+    assert answer.status_code == 200 and answer.json() == {"id": 1}
+    assert answer.method == method
+    seen = _seen_requests(httpserver)
+    assert seen == by_requests
+    assert seen[0][4] == f"Bearer {TOKEN}"
+
+
+@given(
+    st.sampled_from(
+        [
+            "https://api.github.com/advisories",
+            "https://h.example/x?a=1",
+            "http://127.0.0.1:81/api/v3/r",
+        ]
+    ),
+    st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=8), st.integers()), max_size=4),
+)
+def test_params_join_the_url_as_requests_joins_them(url: str, params: dict[str, Any]) -> None:
+    import requests
+
+    from depaudit.github_client import _with_params
+
+    expected = requests.Request("GET", url, params=params).prepare().url
+    assert _with_params(url, params) == expected
+
+
+def test_a_client_request_imports_no_requests(httpserver: HTTPServer) -> None:
+    """Where no proxy variable is set, a GitHub call (answered, and failed) in a fresh
+    interpreter imports no ``requests``."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import textwrap
+
+    httpserver.expect_request("/advisories").respond_with_json([{"ghsa_id": "GHSA-x"}])
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from depaudit.github_client import GitHubClient, GitHubError
+        print(GitHubClient(None, {httpserver.url_for("/")!r}).get_json("/advisories"))
+        try:
+            GitHubClient(None, "http://127.0.0.1:{dead}").get_json("/advisories")
+        except GitHubError as exc:
+            print(exc.reason)
+        print("requests" in sys.modules)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    ).stdout.splitlines()
+    assert out == ["[{'ghsa_id': 'GHSA-x'}]", "could not connect", "False"]

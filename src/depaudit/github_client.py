@@ -1,9 +1,12 @@
 """The one GitHub REST client: advisories, repository checks and the Action all speak to GitHub
 through :class:`GitHubClient`.
 
-It sits on the lowest floor next to :mod:`depaudit.http` (whose pooled session it uses), so
-both the services (advisories, repository signals) and the ``github`` commands on top may use
-it without an import against the pipeline.
+It sits on the lowest floor next to :mod:`depaudit.http`, so both the services (advisories,
+repository signals) and the ``github`` commands on top may use it without an import against
+the pipeline. Its requests go through libcurl (:func:`depaudit.http_bulk.fetch_one`), with a
+session's settings: where no ``*_proxy`` variable is set, a
+:class:`~depaudit.transport.PlainSession`, so a scan's GitHub advisories import no
+``requests`` (46-80 ms); else :func:`depaudit.http.build_session`'s.
 
 What it guarantees:
 
@@ -35,7 +38,7 @@ from depaudit import __version__
 from depaudit.errors import ConfigError, DepauditError, ExitCode
 
 if TYPE_CHECKING:  # the network stack is imported when the first request is made
-    import requests
+    from depaudit.http_bulk import Session
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
@@ -57,11 +60,39 @@ MAX_RUN_BYTES = 256 * 1024 * 1024
 _TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
 
 
-def requests_module() -> Any:
-    """``requests``, imported on first use."""
-    import requests
+class Answer:
+    """A response of the API, read whole (what :meth:`GitHubClient.request` returns): its
+    ``status_code``, ``headers`` (by name in any case), ``content``, the request's ``method``
+    and final ``url``; ``json()`` decodes the content (ValueError when it is not JSON)."""
 
-    return requests
+    __slots__ = ("status_code", "headers", "content", "method", "url")
+
+    def __init__(
+        self, status_code: int, headers: Mapping[str, str], content: bytes, method: str, url: str
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.method = method
+        self.url = url
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.content)
+
+
+def _with_params(url: str, params: Mapping[str, str | int] | None) -> str:
+    """``url`` with ``params`` as requests adds them (``urlencode``, after ``&`` when the URL
+    has a query already)."""
+    if not params:
+        return url
+    from urllib.parse import urlencode
+
+    query = urlencode(list(params.items()), doseq=True)
+    base, _, fragment = url.partition("#")
+    joined = f"{base}&{query}" if urlsplit(base).query else f"{base.rstrip('?')}?{query}"
+    return f"{joined}#{fragment}" if fragment else joined
 
 
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -189,7 +220,7 @@ class GitHubClient:
         token: str | None,
         api_url: str = DEFAULT_API_URL,
         *,
-        session: requests.Session | None = None,
+        session: Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         max_wait: float = DEFAULT_MAX_WAIT,
@@ -220,13 +251,18 @@ class GitHubClient:
         return self._token
 
     @property
-    def session(self) -> requests.Session:
-        """The pooled session, made on first use (an offline run imports no HTTP stack)."""
+    def session(self) -> Session:
+        """The session's settings, made on first use (an offline run imports no HTTP stack):
+        without ``requests`` where the environment names no proxy."""
         if self._session is None:
-            from depaudit.http import build_session
+            from depaudit.transport import plain_environment
 
-            # retries are ours (rate limits); the session re-checks credentials on every redirect
-            self._session = build_session(jobs=4, auth_lookup=self._auth_for, retries=0)
+            if plain_environment():
+                from depaudit.transport import plain_session as make
+            else:
+                from depaudit.http import build_session as make  # type: ignore[assignment]
+            # retries are ours (rate limits); credentials are chosen again on every redirect
+            self._session = make(4, self._auth_for, retries=0)
             if self._stopped:
                 self.stop()
         return self._session
@@ -285,35 +321,24 @@ class GitHubClient:
         what: str | None = None,
         headers: Mapping[str, str] | None = None,
         max_wait: float | None = None,
-    ) -> requests.Response:
+    ) -> Answer:
         """One call; waits out short rate limits; raises :class:`GitHubError` on failure
         (HTTP 400 and above, transport errors, a body over the cap)."""
-        url = self.url(path)
+        url = _with_params(self.url(path), params)
         label = what or f"{method} {urlsplit(url).path}"
         longest = self.max_wait if max_wait is None else max_wait
+        data: bytes | None = None
+        sent = self._headers(url, headers)
+        if json is not None:  # as requests sends ``json=``
+            import json as json_module
+
+            data = json_module.dumps(json, allow_nan=False).encode("utf-8")
+            if not any(k.lower() == "content-type" for k in sent):
+                sent["Content-Type"] = "application/json"
         retries = 0
         while True:
             self.requests_made += 1
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    headers=self._headers(url, headers),
-                    timeout=self.timeout,
-                    stream=True,
-                )
-                self._read_capped(response, label)
-            except requests_module().RequestException as exc:
-                from depaudit.http import describe_failure
-
-                reason = describe_failure(exc)
-                raise GitHubError(
-                    self.redact(f"{label}: cannot reach {self.api_url} ({reason})"),
-                    "check GITHUB_API_URL and the network",
-                    reason=reason,
-                ) from None
+            response = self._send(method.upper(), url, sent, data, label)
             wait = rate_limit_wait(
                 response.status_code, response.headers, _message(response), self.clock()
             )
@@ -334,28 +359,37 @@ class GitHubClient:
             raise self._error(label, response)
         return response
 
-    def _read_capped(self, response: requests.Response, label: str) -> None:
-        """Read a streamed body into ``response`` (so ``.json()`` works), never past the cap
-        of one response nor the cap of the run, counted once inflated: an oversized or
-        compression-bomb answer is an error, not a MemoryError."""
+    def _send(
+        self, method: str, url: str, headers: Mapping[str, str], data: bytes | None, label: str
+    ) -> Answer:
+        """One request, its body read whole, never past the cap of one response nor the cap
+        of the run, counted once inflated: an oversized or compression-bomb answer is an
+        error, not a MemoryError; a failure to reach GitHub is one too."""
+        from depaudit.failures import describe_failure
+        from depaudit.http_bulk import Job, fetch_one
+        from depaudit.run_budget import BodyTooLarge, BudgetSpent
+
         limit = MAX_BODY if self.max_body is None else self.max_body
         run_limit = MAX_RUN_BYTES if self.max_run_bytes is None else self.max_run_bytes
-        chunks: list[bytes] = []
-        size = 0
-        with response:
-            for chunk in response.iter_content(chunk_size=256 * 1024):
-                size += len(chunk)
-                self.received += len(chunk)
-                if size > limit:
-                    raise GitHubError(f"{label}: GitHub's answer exceeds {limit} bytes")
-                if self.received > run_limit:
-                    raise GitHubError(
-                        f"{label}: GitHub's answers of this run exceed {run_limit} bytes"
-                    )
-                chunks.append(chunk)
-        response._content = b"".join(chunks)
+        left = max(run_limit - self.received, 0)  # (the run's cap, where it is the nearer)
+        job = Job(None, url, headers, data, method)
+        got = fetch_one(self.session, job, (self.timeout, self.timeout), min(limit, left))
+        if isinstance(got, BodyTooLarge) and not isinstance(got, BudgetSpent):
+            if left < limit:
+                raise GitHubError(f"{label}: GitHub's answers of this run exceed {run_limit} bytes")
+            raise GitHubError(f"{label}: GitHub's answer exceeds {limit} bytes")
+        if isinstance(got, Exception):
+            reason = str(got) if isinstance(got, BudgetSpent) else describe_failure(got)
+            raise GitHubError(
+                self.redact(f"{label}: cannot reach {self.api_url} ({reason})"),
+                "check GITHUB_API_URL and the network",
+                reason=reason,
+            )
+        content = bytes(got.body)
+        self.received += len(content)
+        return Answer(got.status, got.headers, content, job.verb, got.url)
 
-    def _error(self, label: str, response: requests.Response) -> GitHubError:
+    def _error(self, label: str, response: Answer) -> GitHubError:
         status = response.status_code
         message = _message(response)
         detail = f": {message}" if message else ""
@@ -385,7 +419,7 @@ class GitHubClient:
         response = self.request("GET", path, **kwargs)
         return _json(response, self)
 
-    def next_url(self, response: requests.Response, label: str) -> str | None:
+    def next_url(self, response: Answer, label: str) -> str | None:
         """The ``rel="next"`` URL of a page, as given, when it is on the API's own origin; a
         link elsewhere is an error (the token must not follow it, and the pages are GitHub's)."""
         url = next_link(response.headers.get("link"))
@@ -416,7 +450,7 @@ class GitHubClient:
             url = self.next_url(response, what or "GitHub")
 
 
-def _message(response: requests.Response) -> str:
+def _message(response: Answer) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -426,10 +460,10 @@ def _message(response: requests.Response) -> str:
     return ""
 
 
-def _json(response: requests.Response, client: GitHubClient) -> Any:
+def _json(response: Answer, client: GitHubClient) -> Any:
     try:
         return response.json()
     except ValueError:
         raise GitHubError(
-            client.redact(f"{response.request.method} {response.url}: GitHub sent no JSON")
+            client.redact(f"{response.method} {response.url}: GitHub sent no JSON")
         ) from None

@@ -91,13 +91,18 @@ _CURL_OWNS = frozenset({"accept-encoding", "connection", "content-length"})
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One GET, or a POST of ``data``: ``tag`` is the caller's (handed back with the
-    outcome)."""
+    """One request: a GET, or a POST of ``data``, or ``method`` (with ``data`` or not):
+    ``tag`` is the caller's (handed back with the outcome)."""
 
     tag: Any
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     data: bytes | None = None
+    method: str | None = None
+
+    @property
+    def verb(self) -> str:
+        return self.method or ("GET" if self.data is None else "POST")
 
 
 Done = Callable[[Job, "Fetched | Exception"], None]
@@ -183,7 +188,9 @@ class _Transfer:
     job: Job
     url: str
     policy: _Policy
-    #: what this hop sends: the job's body and headers, until a redirect drops the body
+    #: what this hop sends: the job's method, body and headers, until a redirect changes
+    #: the method or drops the body
+    method: str = "GET"
     data: bytes | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
     origin: tuple[str, str] = ("", "")  # of the hop in flight (``url``), set when it starts
@@ -265,6 +272,8 @@ class BulkFetcher:
         *,
         inflate: bool = True,
         whole: bool = True,
+        timeout: tuple[float, float] | None = None,
+        max_body: int | None = None,
     ) -> None:
         """``inflate=False``: ask for gzip and hand each body over as sent, with its
         ``Content-Encoding``; the caller inflates it, under the same cap (``session.max_body``)
@@ -272,7 +281,9 @@ class BulkFetcher:
         does, on another core: libcurl inflating theia's 215 MB cost this thread ~0.4 s).
         ``whole=False``: a body that came in more than one chunk is handed over as its
         :class:`~depaudit.http.Pieces`, not joined (the registry's decoding worker takes
-        them as they are: joining theia's bodies cost this thread ~0.1 s of CPU)."""
+        them as they are: joining theia's bodies cost this thread ~0.1 s of CPU).
+        ``timeout`` (connect, read) and ``max_body``: this fetch's, not the session's (a
+        request's own, as ``timeout=`` to a requests session)."""
         import pycurl
 
         self.pycurl = pycurl
@@ -285,8 +296,8 @@ class BulkFetcher:
         self.multiplexing: set[tuple[str, str]] = set()
         self._in_flight: dict[tuple[str, str], int] = {}
         self.budget: RunBudget = session.budget
-        self.limit = session.max_body
-        self.connect_timeout, self.read_timeout = session.default_timeout
+        self.limit = session.max_body if max_body is None else max_body
+        self.connect_timeout, self.read_timeout = timeout or session.default_timeout
         self._free: list[Any] = []
         self._seq = 0
         self._origins: dict[tuple[str, str], list[tuple[int, Any]]] = {}
@@ -371,6 +382,7 @@ class BulkFetcher:
         curl.reset()
         curl.setopt(pycurl.URL, transfer.url)
         lines = self._headers(transfer, transfer.extra)
+        method = transfer.method
         if transfer.data is not None:
             # as requests sends a body: no ``Expect: 100-continue``, and no Content-Type
             # unless the caller gave one (libcurl would add a form's)
@@ -379,6 +391,10 @@ class BulkFetcher:
                 lines.append("Content-Type:")
             curl.setopt(pycurl.POSTFIELDSIZE_LARGE, len(transfer.data))
             curl.setopt(pycurl.POSTFIELDS, transfer.data)
+        if method == "HEAD":
+            curl.setopt(pycurl.NOBODY, 1)
+        elif method not in ("GET", "POST") or (method == "POST") != (transfer.data is not None):
+            curl.setopt(pycurl.CUSTOMREQUEST, method)
         curl.setopt(pycurl.HTTPHEADER, lines)
         for option, value in self._fixed:
             curl.setopt(option, value)
@@ -435,7 +451,7 @@ class BulkFetcher:
     def _retry_delay(self, transfer: _Transfer, kind: str) -> float | None:
         """Seconds to wait before the next try, or None when the policy is spent."""
         policy = transfer.policy
-        if kind != "connect" and transfer.data is not None and not policy.retried("POST"):
+        if kind != "connect" and not policy.retried(transfer.method):
             return None  # (urllib3 raises at once: the request may have had its effect)
         policy.total -= 1
         if kind == "status":
@@ -469,9 +485,14 @@ class BulkFetcher:
 
             transfer.url = requote_uri(urljoin(transfer.url, location))
             transfer.hop += 1
-            if transfer.data is not None and status in _REDIRECTS_TO_GET:
-                # requests' rebuild_method and resolve_redirects: a POST answered 301, 302
-                # or 303 goes on as a GET, without its body and the headers that describe it
+            # as requests' rebuild_method and resolve_redirects: 302 and 303 go on as a GET
+            # (a HEAD stays one), 301 turns a POST into a GET; and past any redirect but 307
+            # and 308 the body is dropped, with the headers that describe it
+            if (status in (302, 303) and transfer.method != "HEAD") or (
+                status == 301 and transfer.method == "POST"
+            ):
+                transfer.method = "GET"
+            if status not in (307, 308):
                 transfer.data = None
                 transfer.extra = {
                     k: v for k, v in transfer.extra.items() if k.lower() not in _BODY_HEADERS
@@ -599,7 +620,9 @@ class BulkFetcher:
                         if job is None:
                             drained = True
                             break
-                        held = _Transfer(job, job.url, self._policy(job.url), job.data, job.headers)
+                        held = _Transfer(
+                            job, job.url, self._policy(job.url), job.verb, job.data, job.headers
+                        )
                     if not self._room(held.url):
                         break  # its origin is full (more HTTP/1.1 transfers would queue in
                         # libcurl, where the wait counts against the connect timeout)
@@ -719,17 +742,21 @@ def get_one(session: Session, url: str, headers: Mapping[str, str] | None = None
     return result
 
 
-def fetch_one(session: Session, job: Job) -> Fetched | Exception:
-    """One request (a GET, or a POST of ``job.data``) through :class:`BulkFetcher`: the
-    answer (any status), or the exception for its failure."""
+def fetch_one(
+    session: Session,
+    job: Job,
+    timeout: tuple[float, float] | None = None,
+    max_body: int | None = None,
+) -> Fetched | Exception:
+    """One request (:class:`Job`) through :class:`BulkFetcher`: the answer (any status), or
+    the exception for its failure."""
     outcome: list[Fetched | Exception] = []
-    BulkFetcher(session, 1).get_many([job], lambda _, o: outcome.append(o))
+    fetcher = BulkFetcher(session, 1, timeout=timeout, max_body=max_body)
+    fetcher.get_many([job], lambda _, o: outcome.append(o))
     (result,) = outcome
     return result
 
 
-#: redirects after which requests sends a POST again as a GET, without its body
-_REDIRECTS_TO_GET = frozenset({301, 302, 303})
 #: the headers requests drops with the body (``SessionRedirectMixin.resolve_redirects``)
 _BODY_HEADERS = frozenset({"content-length", "content-type", "transfer-encoding"})
 

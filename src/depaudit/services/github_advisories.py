@@ -51,7 +51,7 @@ from depaudit.ranges import RangeError, github_to_npm, npm_satisfies
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 
 if TYPE_CHECKING:
-    import requests
+    from depaudit.http_bulk import Session
 
 __all__ = ["API_VERSION", "GithubAdvisoryService", "advisories_for", "reduce_advisory"]
 
@@ -157,7 +157,7 @@ class GithubAdvisoryService(EnrichmentService):
 
     def __init__(
         self,
-        session: requests.Session | None,
+        session: Session | None,
         cache: Cache | None = None,
         *,
         api_url: str = DEFAULT_API_URL,
