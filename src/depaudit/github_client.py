@@ -379,7 +379,8 @@ class GitHubClient:
                 raise GitHubError(f"{label}: GitHub's answers of this run exceed {run_limit} bytes")
             raise GitHubError(f"{label}: GitHub's answer exceeds {limit} bytes")
         if isinstance(got, Exception):
-            reason = str(got) if isinstance(got, BudgetSpent) else describe_failure(got)
+            # (its session's time, 300 s, spent, or the client stopped: no request is sent)
+            reason = "stopped" if isinstance(got, BudgetSpent) else describe_failure(got)
             raise GitHubError(
                 self.redact(f"{label}: cannot reach {self.api_url} ({reason})"),
                 "check GITHUB_API_URL and the network",

@@ -317,12 +317,11 @@ class RegistryService(EnrichmentService):
         from depaudit.transport import plain_environment
 
         with self._lock:
-            recipe = None if self._side or self._session else self._recipe
-            if recipe is not None and plain_environment():
-                self._side = recipe.plain(self.budget)
-            if self._side is not None:
-                return self._side
-        return self.session
+            recipe = self._recipe if self._session is None else None
+            if self._side is None and recipe is not None and plain_environment():
+                self._side = recipe.plain(self.budget)  # (budget: not under the session's lock)
+            side = self._side
+        return side if side is not None else self.session
 
     def close(self) -> None:
         """End a fetch begun early and not used (:meth:`stop`); close the sessions made."""
