@@ -473,3 +473,67 @@ def test_the_rules_that_need_facts_are_the_ones_that_say_so() -> None:
         "archived",
         "leak-issues",
     }
+
+
+@settings(max_examples=150)
+@given(_scored_trees())
+def test_rules_that_read_no_facts_find_the_same_with_or_without_them(case: tuple) -> None:
+    """Every rule that says it reads no facts finds the same in a package with its facts as
+    without (whatever the tree's other facts), so the scorer may ask it before they are in
+    (``LeakScorer.prepare``, beside the fetch); and the scorer prepared ranks as the one that
+    is not, again after the facts change (a second ranking, with GitHub's)."""
+    from dataclasses import replace as _replace
+
+    from depaudit.scoring.context import Context
+
+    t, problems, by_key = case
+    scorer = LeakScorer(knowledge=KNOWLEDGE, clock=clock)
+    with_facts = Context(t, problems, by_key, KNOWLEDGE, clock())
+    without = Context(t, problems, {}, KNOWLEDGE, clock())
+    for name, version in t.unique():
+        target = scorer.target(with_facts, name, version)
+        bare = _replace(target, facts=None)
+        for rule in scorer.rules:
+            if not rule.reads_facts:
+                assert rule.evaluate(target, with_facts) == rule.evaluate(bare, without), rule.id
+
+    prepared = LeakScorer(knowledge=KNOWLEDGE, clock=clock)
+    prepared.prepare(t, problems)
+    assert prepared(t, problems, by_key) == scorer(t, problems, by_key)
+    fewer = dict(list(by_key.items())[: len(by_key) // 2])
+    assert prepared(t, problems, fewer) == scorer(t, problems, fewer)
+    # another tree or other problems: not what was prepared, so not used
+    assert prepared(t, problems[:-1], by_key) == scorer(t, problems[:-1], by_key)
+
+
+def test_the_rules_that_read_no_facts_are_the_ones_that_say_so() -> None:
+    """Which rules the scorer asks before the facts are in (a rule that starts reading facts
+    must say so, or its signals would be the ones of a package without them)."""
+    assert {r.id for r in RULES if not r.reads_facts} == {
+        "leak-prone",
+        "duplicate-stateful",
+        "tree-problem",
+    }
+
+
+def test_a_prepared_scorer_asks_the_rules_that_read_no_facts_once() -> None:
+    """``prepare`` asks them; the ranking after the facts does not ask them again."""
+    from depaudit.scoring.rules import TreeProblemRule
+
+    calls: list[str] = []
+
+    class Counted(TreeProblemRule):
+        def evaluate(self, target, ctx):  # type: ignore[no-untyped-def]
+            calls.append(target.key)
+            return super().evaluate(target, ctx)
+
+    weights = LeakScorer(knowledge=KNOWLEDGE, clock=clock).weights
+    rules = [(Counted if r is TreeProblemRule else r)(weights) for r in RULES]
+    t = tree(pkg("a", "1.0.0", extraneous=True), pkg("b", "2.0.0"))
+    problems = (TreeProblem(ProblemKind.EXTRANEOUS, "a", "1.0.0", ("a",)),)
+    scorer = LeakScorer(weights=weights, knowledge=KNOWLEDGE, clock=clock, rules=rules)
+    scorer.prepare(t, problems)
+    assert sorted(calls) == ["a@1.0.0", "b@2.0.0"]
+    (suspect,) = [s for s in scorer(t, problems, {}) if s.name == "a"]
+    assert [s.rule for s in suspect.signals] == ["tree-problem"]
+    assert sorted(calls) == ["a@1.0.0", "b@2.0.0"]
