@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cached_property
-from types import MappingProxyType
 
 from depaudit.models import (
     DependencyTree,
@@ -24,10 +23,8 @@ from depaudit.scoring.rules import Context, Knowledge, Rule, Target, Weights, bu
 TIER_ORDER: tuple[Tier, ...] = (Tier.HIGH, Tier.MEDIUM, Tier.LOW)
 
 #: what :meth:`LeakScorer.prepare` keeps of a unique ``name@version``: its target without facts,
-#: and the signals of each rule that reads no facts and found some in it
-Prepared = tuple[Target, Mapping[Rule, list[Signal]]]
-#: what those rules found in most packages: nothing (one mapping for all of them)
-_NOTHING: Mapping[Rule, list[Signal]] = MappingProxyType({})
+#: and the signals each rule that reads no facts found in it
+Prepared = tuple[Target, dict[Rule, list[Signal]]]
 
 #: signals that are evidence of a leak in the installed version without setting ``leak``
 #: themselves (the heap measurement's rule)
@@ -135,9 +132,9 @@ class LeakScorer:
         return [rule for rule in self.rules if not rule.needs_facts]
 
     @cached_property
-    def _blind_rules(self) -> frozenset[Rule]:
+    def _blind_rules(self) -> list[Rule]:
         """The rules that read no facts (``Rule.reads_facts``): :meth:`prepare` asks them."""
-        return frozenset(rule for rule in self.rules if not rule.reads_facts)
+        return [rule for rule in self.rules if not rule.reads_facts]
 
     def ready(self) -> None:
         """Load what scoring needs now (weights, knowledge, rules)."""
@@ -150,12 +147,14 @@ class LeakScorer:
         last answer is shorter: ~20 ms of theia's). A later call with this tree and these
         problems uses it; with any other, it is not used."""
         ctx = self.context(tree, problems, {})
-        blind = [rule for rule in self.rules if rule in self._blind_rules]  # (in order)
+        blind = self._blind_rules
         prepared: dict[tuple[str, str], Prepared] = {}
         for name, version in tree.unique():
             target = self.target(ctx, name, version)
-            found = {rule: signals for rule in blind if (signals := rule.evaluate(target, ctx))}
-            prepared[(name, version)] = (target, found or _NOTHING)
+            prepared[(name, version)] = (
+                target,
+                {rule: rule.evaluate(target, ctx) for rule in blind},
+            )
         self._prepared = (tree, problems, prepared)
 
     def context(
@@ -181,16 +180,15 @@ class LeakScorer:
     ) -> tuple[Signal, ...]:
         """Every signal of ``target``; dev-only ones scaled down by ``dev_factor``, those no
         placement of which is loaded by ``not_loaded_factor`` (the reason in the evidence).
-        ``found_before``: what the rules that read no facts found already (:meth:`prepare`;
-        one that is not in it found nothing), in place of asking them again."""
+        ``found_before``: what rules that read no facts found already (:meth:`prepare`), in
+        place of asking them again."""
         rules = self.rules if target.facts is not None else self._rules_without_facts
-        if found_before is not None:
-            blind = self._blind_rules
+        if found_before:
             found = [
                 signal
                 for rule in rules
                 for signal in (
-                    found_before.get(rule, ()) if rule in blind else rule.evaluate(target, ctx)
+                    found_before[rule] if rule in found_before else rule.evaluate(target, ctx)
                 )
             ]
         else:
