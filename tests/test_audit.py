@@ -216,38 +216,6 @@ def test_the_runtime_work_runs_beside_the_services_and_its_tree_is_reported() ->
     assert report.tree.warnings == ("runtime met: True",)
 
 
-def test_the_scorer_is_prepared_beside_the_services_on_the_tree_it_scores() -> None:
-    """``LeakScorer.prepare`` runs beside the services, before the registry's facts are in,
-    on the tree (the runtime work's) and problems the ranking then scores, and the ranking
-    uses it."""
-    service_started, runtime_started = threading.Event(), threading.Event()
-    seen: list[tuple[object, ...]] = []
-
-    class Spy(LeakScorer):
-        def prepare(self, tree: DependencyTree, problems: Sequence[object]) -> None:
-            seen.append(("prepare", tree, service_started.is_set()))
-            super().prepare(tree, problems)  # type: ignore[arg-type]
-
-        def __call__(self, tree, problems, facts):  # type: ignore[no-untyped-def]
-            seen.append(("rank", tree, self._prepared is not None and self._prepared[0] is tree))
-            return super().__call__(tree, problems, facts)
-
-    def runtime(tree: DependencyTree) -> DependencyTree:
-        runtime_started.set()
-        service_started.wait(10)
-        return tree.evolve(warnings=("ran",))
-
-    report = Auditor(
-        tree=_tree(),
-        services=[_Long("registry", service_started, runtime_started)],
-        scorer=Spy(),
-        prepare=runtime,
-    ).run()
-    (prepared, ranked) = seen
-    assert prepared[0] == "prepare" and prepared[1] is report.tree and prepared[2] is True
-    assert ranked == ("rank", report.tree, True)
-
-
 def test_the_callers_work_starts_with_the_rest() -> None:
     """``beside`` (the app's code scan) is called once, when the long service says its
     requests are out, not before: with the other services."""

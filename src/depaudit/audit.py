@@ -85,9 +85,6 @@ class Auditor:
         ready = getattr(self.scorer, "ready", None)  # LeakScorer: its bundled data
         if ready is not None:
             ready()
-        prepare = getattr(self.scorer, "prepare", None)  # LeakScorer: what needs no facts
-        if prepare is not None:
-            prepare(tree, problems)
         return tree, problems
 
     def _enrich(

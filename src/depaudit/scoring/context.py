@@ -153,11 +153,6 @@ class Rule(ABC):
     #: packages of an offline scan: 10 of 14 calls each); a property test holds every rule
     #: that says so to it
     needs_facts: ClassVar[bool] = False
-    #: the rule reads nothing of the facts (``Target.facts``, ``Context.facts``, ``Context.now``):
-    #: the scorer evaluates it beside the registry's fetch, before the facts are in
-    #: (:meth:`~depaudit.scoring.rank.LeakScorer.prepare`); a property test holds every rule
-    #: that says so to it
-    reads_facts: ClassVar[bool] = True
 
     def __init__(self, weights: Weights) -> None:
         if self.id not in weights.rules:

@@ -22,10 +22,6 @@ from depaudit.scoring.rules import Context, Knowledge, Rule, Target, Weights, bu
 
 TIER_ORDER: tuple[Tier, ...] = (Tier.HIGH, Tier.MEDIUM, Tier.LOW)
 
-#: what :meth:`LeakScorer.prepare` keeps of a unique ``name@version``: its target without facts,
-#: and the signals each rule that reads no facts found in it
-Prepared = tuple[Target, dict[Rule, list[Signal]]]
-
 #: signals that are evidence of a leak in the installed version without setting ``leak``
 #: themselves (the heap measurement's rule)
 LEAK_RULES = frozenset({"runtime-growth"})
@@ -105,10 +101,6 @@ class LeakScorer:
     ) -> None:
         self._weights, self._knowledge, self._rules = weights, knowledge, rules
         self.clock = clock
-        #: :meth:`prepare`'s work, for the tree and problems it was given
-        self._prepared: (
-            tuple[DependencyTree, Sequence[TreeProblem], dict[tuple[str, str], Prepared]] | None
-        ) = None
         if weights is not None:  # given weights are checked at once (a rule without any)
             _ = self.rules
 
@@ -131,31 +123,9 @@ class LeakScorer:
         """The rules that may find something in a package without facts."""
         return [rule for rule in self.rules if not rule.needs_facts]
 
-    @cached_property
-    def _blind_rules(self) -> list[Rule]:
-        """The rules that read no facts (``Rule.reads_facts``): :meth:`prepare` asks them."""
-        return [rule for rule in self.rules if not rule.reads_facts]
-
     def ready(self) -> None:
         """Load what scoring needs now (weights, knowledge, rules)."""
         _ = self.rules, self.knowledge
-
-    def prepare(self, tree: DependencyTree, problems: Sequence[TreeProblem]) -> None:
-        """What scoring ``tree`` with ``problems`` needs before any fact: each unique
-        ``name@version``'s target and the signals of the rules that read no facts (the
-        Auditor calls it beside the services, so a cold scan's ranking after the registry's
-        last answer is shorter: ~20 ms of theia's). A later call with this tree and these
-        problems uses it; with any other, it is not used."""
-        ctx = self.context(tree, problems, {})
-        blind = self._blind_rules
-        prepared: dict[tuple[str, str], Prepared] = {}
-        for name, version in tree.unique():
-            target = self.target(ctx, name, version)
-            prepared[(name, version)] = (
-                target,
-                {rule: rule.evaluate(target, ctx) for rule in blind},
-            )
-        self._prepared = (tree, problems, prepared)
 
     def context(
         self,
@@ -175,24 +145,11 @@ class LeakScorer:
             runtime=ctx.tree.runtime_of(name, version),
         )
 
-    def signals(
-        self, target: Target, ctx: Context, found_before: Mapping[Rule, list[Signal]] | None = None
-    ) -> tuple[Signal, ...]:
+    def signals(self, target: Target, ctx: Context) -> tuple[Signal, ...]:
         """Every signal of ``target``; dev-only ones scaled down by ``dev_factor``, those no
-        placement of which is loaded by ``not_loaded_factor`` (the reason in the evidence).
-        ``found_before``: what rules that read no facts found already (:meth:`prepare`), in
-        place of asking them again."""
+        placement of which is loaded by ``not_loaded_factor`` (the reason in the evidence)."""
         rules = self.rules if target.facts is not None else self._rules_without_facts
-        if found_before:
-            found = [
-                signal
-                for rule in rules
-                for signal in (
-                    found_before[rule] if rule in found_before else rule.evaluate(target, ctx)
-                )
-            ]
-        else:
-            found = [signal for rule in rules for signal in rule.evaluate(target, ctx)]
+        found = [signal for rule in rules for signal in rule.evaluate(target, ctx)]
         factor, why = 1.0, ""
         runtime = target.runtime
         if runtime is not None and runtime.status is Runtime.NOT_LOADED:
@@ -224,9 +181,9 @@ class LeakScorer:
         return self._suspect(target, ctx, signals, score, tier), tier is not None
 
     def _scored(
-        self, target: Target, ctx: Context, found_before: Mapping[Rule, list[Signal]] | None = None
+        self, target: Target, ctx: Context
     ) -> tuple[tuple[Signal, ...], float, Tier | None]:
-        signals = self.signals(target, ctx, found_before)
+        signals = self.signals(target, ctx)
         score = total(signals)
         tier = None if types_only(target) else self.tier(score, signals, target)
         return signals, score, tier
@@ -260,23 +217,10 @@ class LeakScorer:
         facts: Mapping[str, PackageFacts],
     ) -> list[Suspect]:
         ctx = self.context(tree, problems, facts)
-        prepared = self._prepared
-        ready = (
-            prepared[2] if prepared and prepared[0] is tree and prepared[1] is problems else None
-        )
         suspects = []
         for name, version in tree.unique():
-            found_before = None
-            if ready is None:
-                target = self.target(ctx, name, version)
-            else:
-                target, found_before = ready[(name, version)]
-                known = facts.get(f"{name}@{version}")
-                if known is not None:
-                    target = Target(
-                        name, version, known, target.placements, target.category, target.runtime
-                    )
-            signals, score, tier = self._scored(target, ctx, found_before)
+            target = self.target(ctx, name, version)
+            signals, score, tier = self._scored(target, ctx)
             if tier is not None:  # the paths and the Suspect only for those reported
                 suspects.append(self._suspect(target, ctx, signals, score, tier))
         return rank(suspects)

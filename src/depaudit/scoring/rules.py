@@ -206,7 +206,6 @@ class KnownLeakBug(Rule):
 
 class LeakProne(Rule):
     id = "leak-prone"
-    reads_facts = False
     title = "Leak-prone kind of package"
     description = (
         "The package keeps long-lived state (connection pools, pub/sub adapters, event "
@@ -276,7 +275,6 @@ class CompanionDrift(Rule):
 
 class DuplicateStateful(Rule):
     id = "duplicate-stateful"
-    reads_facts = False
     title = "Several versions of a stateful package"
     description = (
         "A leak-prone package runs at several versions: each keeps its own pools, caches or "
@@ -310,7 +308,6 @@ class DuplicateStateful(Rule):
 
 class TreeProblemRule(Rule):
     id = "tree-problem"
-    reads_facts = False
     title = "Invalid or extraneous package"
     description = (
         "An invalid or extraneous package runs code nobody declared: it is not the version "
