@@ -340,3 +340,27 @@ def test_a_client_request_imports_no_requests(httpserver: HTTPServer) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     ).stdout.splitlines()
     assert out == ["[{'ghsa_id': 'GHSA-x'}]", "could not connect", "False"]
+
+
+def test_a_proxy_of_the_environment_carries_the_calls(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``HTTP_PROXY`` set, the client's calls go through it, to the API's host, with the
+    token (its own origin); a host in ``NO_PROXY`` is reached directly."""
+    seen: list[tuple[str | None, str | None]] = []
+    httpserver.expect_request("/advisories").respond_with_handler(
+        lambda r: (
+            seen.append((r.headers.get("Host"), r.headers.get("Authorization")))
+            or Response("[]", content_type="application/json")
+        )
+    )
+    monkeypatch.setenv("HTTP_PROXY", httpserver.url_for("/").rstrip("/"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = GitHubClient(TOKEN, "http://api.registry.invalid")
+    assert client.get_json("/advisories") == []
+    assert seen == [("api.registry.invalid", f"Bearer {TOKEN}")]
+    monkeypatch.setenv("NO_PROXY", "registry.invalid")
+    with pytest.raises(GitHubError) as caught:
+        GitHubClient(TOKEN, "http://api.registry.invalid").get_json("/advisories")
+    assert caught.value.reason == "could not connect" and len(seen) == 1

@@ -434,7 +434,8 @@ def test_noproxy_is_a_suffix_of_labels(
 
 
 def through_both(session: DepauditSession, url: str) -> list[int]:
-    """One GET with libcurl (the packuments' transport), one with requests (the rest)."""
+    """One GET with libcurl (every request of depaudit's), one with the requests session
+    itself (whose settings libcurl's follow)."""
     bulk = get_one(session, url)
     plain = session.get(url)
     return [bulk.status, plain.status_code]
