@@ -171,8 +171,8 @@ def test_the_caps_timeouts_and_budget_are_the_sessions() -> None:
 
 def test_a_fetch_workers_fetch_imports_no_requests(tmp_path: Path) -> None:
     """A fetch through a plain session (a document, a 404, a port nobody listens on, a
-    redirect) in a fresh interpreter: answered, the failure as the scan records it, and
-    ``requests`` imported only for the redirect."""
+    redirect) in a fresh interpreter: answered, the failure as the scan records it, and no
+    ``requests`` imported, the redirect's included."""
     from werkzeug import Response
     from werkzeug.serving import make_server
 
@@ -232,7 +232,7 @@ def test_a_fetch_workers_fetch_imports_no_requests(tmp_path: Path) -> None:
     assert out == [
         "[('/doc', 200, b'{\"name\": \"doc\"}'), ('/none', 404, b'not found'), "
         "('/dead', ('error', 'could not connect', True))] False",
-        "('/moved', 200, b'{\"name\": \"doc\"}') True",
+        "('/moved', 200, b'{\"name\": \"doc\"}') False",
     ]
 
 
@@ -270,3 +270,21 @@ def test_the_plain_session_takes_build_sessions_arguments() -> None:
         return [(p.name, p.kind, p.default) for p in params]
 
     assert shape(transport.plain_session) == shape(build_session)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["%", "%2", "%41", "%7e", "%7E", "%2F", "%25", "%zz", "%g1", "%٣٣"]),
+            st.text("aZ09-._~/:?#[]@!$&'()*+,;= %\u00e9\u0663\u00b2\U0001f600", max_size=6),
+        ),
+        max_size=8,
+    ).map("".join)
+)
+def test_a_redirects_target_is_quoted_as_requests_quotes_it(uri: str) -> None:
+    from requests.utils import requote_uri as by_requests
+
+    from depaudit.transport import requote_uri
+
+    assert requote_uri(uri) == by_requests(uri)

@@ -8,8 +8,8 @@ also speaks HTTP/2 to a registry that offers it (ALPN), many streams on one conn
 
 Every transfer follows the :class:`~depaudit.http.DepauditSession` it is given (or, in a fetch
 worker, the :class:`~depaudit.transport.PlainSession` that holds the same settings without
-``requests``, which is then imported only for a redirect or proxies), as a request
-of that session would:
+``requests``, which is then imported only where there are proxies to choose from), as a
+request of that session would:
 
 * its headers (User-Agent...), and the credential of each URL's own scope
   (``session.auth_lookup``), chosen again on every redirect hop (never carried to another
@@ -69,9 +69,9 @@ from depaudit.failures import (
 )
 from depaudit.run_budget import BodyTooLarge, BudgetSpent, RunBudget
 from depaudit.slots import dataclass
-from depaudit.transport import MAX_REDIRECTS, REDIRECTS, Fetched, Pieces
+from depaudit.transport import MAX_REDIRECTS, REDIRECTS, Fetched, Pieces, requote_uri
 
-if TYPE_CHECKING:  # (requests is imported where a redirect or proxies need it: a fetch
+if TYPE_CHECKING:  # (requests is imported where proxies need it: a fetch
     # worker runs without it, depaudit.transport)
     from depaudit.http import DepauditSession
     from depaudit.transport import PlainSession
@@ -481,8 +481,6 @@ class BulkFetcher:
         if status in REDIRECTS and location:
             if transfer.hop >= MAX_REDIRECTS:  # (requests' TooManyRedirects)
                 return TransportError(TOO_MANY_REDIRECTS, connection=False)
-            from requests.utils import requote_uri
-
             transfer.url = requote_uri(urljoin(transfer.url, location))
             transfer.hop += 1
             # as requests' rebuild_method and resolve_redirects: 302 and 303 go on as a GET

@@ -8,9 +8,9 @@ uses; so where the environment names no proxy (:func:`plain_environment`, on Lin
 worker's session is a :class:`PlainSession`: the same headers, retry counts, timeouts, body
 cap, budget, credentials per scope, CA bundle and npm's proxy and TLS settings
 (:class:`NpmSettings`, shared with ``DepauditSession``), computed without ``requests``.
-``Retry-After`` is read as urllib3 reads it, and libcurl's failures are
-:class:`~depaudit.failures.TransportError` instances; what is rare (a redirect, proxies to
-choose from) imports ``requests`` when it happens.
+``Retry-After`` is read as urllib3 reads it, a redirect's target as requests quotes it
+(:func:`requote_uri`), and libcurl's failures are :class:`~depaudit.failures.TransportError`
+instances; only proxies to choose from import ``requests``.
 
 Also here, for the same reason: the response types (:class:`Fetched`, :class:`Pieces`), the
 redirect statuses and the process's heap settings for bodies (:func:`fixed_mmap_threshold`,
@@ -222,6 +222,34 @@ class NpmSettings:
 
 #: the CA bundles requests reads from the environment, the first one set winning
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+#: the characters a URL never needs escaped (RFC 3986 "unreserved"): an escape of one of
+#: them is written as the character itself by :func:`requote_uri`
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def requote_uri(uri: str) -> str:
+    """A redirect's target made a URL as ``requests`` makes it (``requests.utils.requote_uri``,
+    held to it by a property test, ``tests/test_transport.py``), without ``requests``: an
+    escape of an unreserved character unescaped, every other escape kept, and what a URL may
+    not hold (spaces, non-ASCII...) escaped; where a ``%`` is followed by two letters or
+    digits that are not hexadecimal, every ``%`` is escaped instead."""
+    from urllib.parse import quote
+
+    first, *after = uri.split("%")
+    pieces = [first]
+    for piece in after:
+        code = piece[:2]
+        if len(code) < 2 or not code.isalnum():
+            pieces.append("%" + piece)
+            continue
+        try:
+            char = chr(int(code, 16))
+        except ValueError:  # (not hexadecimal: the URL's escapes cannot be trusted)
+            return quote(uri, safe="!#$&'()*+,/:;=?@[]~")
+        pieces.append(char + piece[2:] if char in _UNRESERVED else "%" + piece)
+    return quote("".join(pieces), safe="!#$%&'()*+,/:;=?@[]~")
 
 
 def plain_environment(environ: Mapping[str, str] | None = None) -> bool:
