@@ -1,5 +1,5 @@
-"""How a request failed, in the few words a warning gives (:func:`describe_failure`), with
-or without ``requests``.
+"""How a request failed, in the few words a warning gives (:func:`describe_failure`), and as
+the scan records it (:func:`failure_of`), with or without ``requests``.
 
 libcurl's failures (:class:`~depaudit.http_bulk.BulkFetcher`) are :class:`TransportError`
 instances of the kind requests would have raised for each; so the scan's fetch workers, its
@@ -10,6 +10,7 @@ advisories' request and its failures' descriptions need no ``requests`` (46-80 m
 from __future__ import annotations
 
 from depaudit.errors import TLS_ERROR
+from depaudit.run_budget import BodyTooLarge, BudgetSpent
 
 #: the kinds of :class:`TransportError`, by the exception requests raises for each
 COULD_NOT_CONNECT = "could not connect"  # ConnectionError
@@ -61,3 +62,20 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, requests.ConnectionError):
         return COULD_NOT_CONNECT
     return type(exc).__name__
+
+
+def failure_of(exc: BaseException) -> tuple[str, str, bool]:
+    """A request's exception as the scan records it: ``("budget", text, False)`` for a run
+    budget spent, else ``("error", text, connection)``: a body over the cap in its words
+    without the URL (which may hold a credential), ``connection`` True for a connection
+    failure or a timeout (which the scan counts to stop asking an unreachable registry)."""
+    if isinstance(exc, BudgetSpent):
+        return "budget", str(exc), False
+    if isinstance(exc, BodyTooLarge):
+        return "error", str(exc).rsplit(": ", 1)[-1].split(" (")[0], False
+    if isinstance(exc, TransportError):  # (libcurl's: no requests imported for it)
+        return "error", exc.description, exc.connection
+    import requests  # (imported already: the exception is one of its)
+
+    connection = isinstance(exc, requests.ConnectionError | requests.Timeout)
+    return "error", describe_failure(exc), connection

@@ -9,7 +9,7 @@ tag, a URL, the request's headers) and an end; then it fetches the jobs it claim
 :class:`~depaudit.http_bulk.BulkFetcher` (its own session and connections) and writes on its
 output pipe, for each one, an answer: the status, the validators and the decoded document
 (:func:`depaudit.services.decode_worker.answer_for`), or the failure, as the scan would have
-made of it (:func:`failure_of`). A ``stop`` frame (or the end of its input) makes it stop
+made of it (:func:`~depaudit.failures.failure_of`). A ``stop`` frame (or the end of its input) makes it stop
 starting transfers; it ends once those under way are answered or dropped.
 
 The jobs are claimed, not shared out (:mod:`depaudit.services.fetch_claims`).
@@ -37,6 +37,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
+from depaudit.failures import failure_of as failure_of  # (re-exported: the scan reads it)
 from depaudit.services.fetch_claims import Claims, Crew, claimed
 from depaudit.services.frames import encode_frame, load, payloads_in, read_frame, write_frame
 from depaudit.slots import dataclass
@@ -118,26 +119,6 @@ class SessionRecipe:
 #: a worker's answer: ("answer", tag, what) where ``what`` is ("got", status, validators,
 #: size as sent, decoded answer or None) or ("failed", kind, text, a connection failure)
 Answer = tuple[Any, ...]
-
-
-def failure_of(exc: BaseException) -> tuple[str, str, bool]:
-    """A request's exception as the scan records it: ``("budget", text, False)`` for a run
-    budget spent, else ``("error", text, connection)``, ``connection`` True for a
-    connection failure or a timeout (which the scan counts to stop asking an unreachable
-    registry)."""
-    from depaudit.failures import TransportError, describe_failure
-    from depaudit.run_budget import BodyTooLarge, BudgetSpent
-
-    if isinstance(exc, BudgetSpent):
-        return "budget", str(exc), False
-    if isinstance(exc, BodyTooLarge):
-        return "error", str(exc).rsplit(": ", 1)[-1].split(" (")[0], False
-    if isinstance(exc, TransportError):  # (libcurl's: no requests imported for it)
-        return "error", exc.description, exc.connection
-    import requests  # (imported already: the exception is one of its)
-
-    connection = isinstance(exc, requests.ConnectionError | requests.Timeout)
-    return "error", describe_failure(exc), connection
 
 
 #: the answer's headers the scan uses (the decoder reads Content-Encoding here)

@@ -195,8 +195,8 @@ class NpmAdvisoryService(EnrichmentService):
         with the fetch workers' session, a cold scan imports no ``requests`` for it."""
         import gzip
 
+        from depaudit.failures import failure_of
         from depaudit.http_bulk import Job, fetch_one
-        from depaudit.run_budget import BodyTooLarge
 
         data = gzip.compress(json.dumps(body, separators=(",", ":")).encode("utf-8"))
         headers = {
@@ -205,13 +205,8 @@ class NpmAdvisoryService(EnrichmentService):
             "Accept": "application/json",
         }
         answer = fetch_one(self.session, Job(None, self.url, headers, data))
-        if isinstance(answer, BodyTooLarge):  # the per-response cap, or the run's budget
-            text = str(answer)  # (without the URL it names: it may hold a credential)
-            return None, text[text.find("body exceeds") :] if "body exceeds" in text else text
-        if isinstance(answer, Exception):
-            from depaudit.failures import describe_failure
-
-            return None, f"{describe_failure(answer)} ({self._unserved_key()})"
+        if isinstance(answer, Exception):  # (a body over the cap said without its URL)
+            return None, f"{failure_of(answer)[1]} ({self._unserved_key()})"
         if answer.status != 200:
             reason = f"HTTP {answer.status} from {self._unserved_key()}"
             if answer.status in NOT_SERVED and self.cache is not None:

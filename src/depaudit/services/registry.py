@@ -525,7 +525,7 @@ class RegistryService(EnrichmentService):
         return pending
 
     def _failed(self, name: str, kind: str, text: str, connection: bool) -> _Outcome:
-        """A request that failed (:func:`fetch_worker.failure_of`) as its outcome; a
+        """A request that failed (:func:`failures.failure_of`) as its outcome; a
         connection failure is counted (:meth:`_admit`)."""
         if connection:
             with self._lock:
