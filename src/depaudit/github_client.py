@@ -339,9 +339,10 @@ class GitHubClient:
         while True:
             self.requests_made += 1
             response = self._send(method.upper(), url, sent, data, label)
-            wait = rate_limit_wait(
-                response.status_code, response.headers, _message(response), self.clock()
-            )
+            # (the body parsed for a message only where it may say a rate limit)
+            status = response.status_code
+            message = _message(response) if status in (403, 429) else ""
+            wait = rate_limit_wait(status, response.headers, message, self.clock())
             if wait is None:
                 break
             if wait > longest or retries >= MAX_RATE_LIMIT_RETRIES:

@@ -1,4 +1,5 @@
-"""Many GETs at once through libcurl's multi interface (pycurl): the registry's cold fetch.
+"""Many GETs at once through libcurl's multi interface (pycurl): the registry's cold fetch;
+and, one at a time (:func:`fetch_one`), the scan's other requests (a POST, GitHub's calls).
 
 Why libcurl: measured in-process on theia's 1,877 packuments (215 MB from a loopback replay,
 no decoding; benchmarks/README.md "Cold scan"), the session's urllib3 pool driven by 32
@@ -393,7 +394,7 @@ class BulkFetcher:
             curl.setopt(pycurl.POSTFIELDS, transfer.data)
         if method == "HEAD":
             curl.setopt(pycurl.NOBODY, 1)
-        elif method not in ("GET", "POST") or (method == "POST") != (transfer.data is not None):
+        elif method != ("GET" if transfer.data is None else "POST"):  # (libcurl's own choice)
             curl.setopt(pycurl.CUSTOMREQUEST, method)
         curl.setopt(pycurl.HTTPHEADER, lines)
         for option, value in self._fixed:
