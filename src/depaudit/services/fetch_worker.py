@@ -9,8 +9,8 @@ tag, a URL, the request's headers) and an end; then it fetches the jobs it claim
 :class:`~depaudit.http_bulk.BulkFetcher` (its own session and connections) and writes on its
 output pipe, for each one, an answer: the status, the validators and the decoded document
 (:func:`depaudit.services.decode_worker.answer_for`), or the failure, as the scan would have
-made of it (:func:`~depaudit.failures.failure_of`). A ``stop`` frame (or the end of its input) makes it stop
-starting transfers; it ends once those under way are answered or dropped.
+made of it (:func:`~depaudit.failures.failure_of`). A ``stop`` frame (or the end of its
+input) makes it stop starting transfers; it ends once those under way are answered or dropped.
 
 The jobs are claimed, not shared out (:mod:`depaudit.services.fetch_claims`).
 
