@@ -15,7 +15,7 @@ import pytest
 
 from depaudit.services import fetch_worker, forked
 from depaudit.services.fetch_claims import CLAIM, Claims, Crew, claimed
-from depaudit.services.fetch_worker import FetchWorkers
+from depaudit.services.fetch_worker import FetchWorkers, read_jobs
 from depaudit.services.frames import read_frame, write_frame
 
 _JOBS = [(f"tag-{i}", f"http://registry.invalid/pkg-{i}", {}) for i in range(5)]
@@ -79,9 +79,7 @@ def _claiming(delay: float, mark: Path, first: bool) -> Any:
 
     def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         setup = read_frame(source)
-        jobs = []
-        while (frame := read_frame(source)) is not None and frame[0] == "job":
-            jobs.append(frame[1:])
+        jobs, _ = read_jobs(source)
         for _ in range(1000):
             if first or mark.exists():
                 break

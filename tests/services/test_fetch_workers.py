@@ -322,6 +322,82 @@ def test_the_workers_start_before_the_session_and_are_the_ones_used(
     assert sum(f.in_registry is True for f in result.facts.values()) == len(names)
 
 
+def test_begin_hands_the_workers_their_jobs_before_its_thread_runs(
+    fake_registry: FakeRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fetch begun early: the workers have their set-up and every job from ``begin``
+    itself, so they ask the registry while the early fetch's thread has not run at all
+    (it only reads their answers); once it runs, every name is theirs."""
+    names = [f"pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    go = threading.Event()
+    early = RegistryService._fetch_early
+
+    def held(self: RegistryService, *args: Any) -> None:
+        go.wait(10)
+        early(self, *args)
+
+    monkeypatch.setattr(RegistryService, "_fetch_early", held)
+    service = _service(NpmConfig(registry=fake_registry.url), True, Cache(tmp_path / "cache"))
+    refs = [PackageRef(n, "1.0.0") for n in names]
+    try:
+        assert service.begin(refs)
+        deadline = time.monotonic() + 10
+        while not fake_registry.packument_requests() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        asked = len(fake_registry.packument_requests())
+        go.set()
+        result = _by_workers(service, refs, monkeypatch)
+    finally:
+        go.set()
+        service.close()
+    assert asked > 0  # (while the thread was held)
+    assert sum(f.in_registry is True for f in result.facts.values()) == len(names)
+    assert sorted(uri for uri, _, _ in fake_registry.packument_requests()) == sorted(
+        f"/{name}" for name in names
+    )
+
+
+def test_workers_handed_their_jobs_end_at_once_where_the_early_thread_cannot_start(
+    fake_registry: FakeRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``begin`` handed the workers their jobs, then its thread could not start (the
+    system's limit on threads): nothing began, the workers are ended rather than left
+    fetching for no one, and the scan's own fetch asks for every name as without it."""
+    names = [f"pkg-{i}" for i in range(MANY)]
+    for i, name in enumerate(names):
+        fake_registry.add(_doc(name, i))
+    start = threading.Thread.start
+
+    def refused(thread: threading.Thread) -> None:
+        if thread.name == "registry-early":
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    service = _service(NpmConfig(registry=fake_registry.url), True, Cache(tmp_path / "cache"))
+    spawned: list[Any] = []
+    real = fetch_worker.spawn
+
+    def counted(count: int) -> Crew:
+        crew = real(count)
+        spawned.extend(crew)
+        return crew
+
+    monkeypatch.setattr(fetch_worker, "spawn", counted)
+    refs = [PackageRef(n, "1.0.0") for n in names]
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(threading.Thread, "start", refused)
+            assert service.begin(refs) is False
+        handed = list(spawned)
+        assert handed and all(process.poll() is not None for process in handed)
+        result = service.enrich_all(refs)
+    finally:
+        service.close()
+    assert sum(f.in_registry is True for f in result.facts.values()) == len(names)
+
+
 def test_workers_started_for_a_fetch_that_does_not_happen_are_ended(
     fake_registry: FakeRegistry,
 ) -> None:

@@ -48,7 +48,7 @@ from depaudit.progress import Progress
 from depaudit.services import metrics
 from depaudit.services import registry_snapshot as snapshot
 from depaudit.services.fetch_claims import Crew
-from depaudit.services.fetch_worker import SessionRecipe
+from depaudit.services.fetch_worker import FetchWorkers, SessionRecipe
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
 from depaudit.slots import dataclass
 
@@ -239,6 +239,9 @@ class RegistryService(EnrichmentService):
         self._recipe = session if isinstance(session, SessionRecipe) else None
         #: fetch workers started before the session was made (:meth:`_spawn_ahead`)
         self._ahead = Crew()
+        #: those given their set-up and jobs by :meth:`begin` (:meth:`_hand_over`), with the
+        #: jobs' list, for the early fetch's thread
+        self._handed: tuple[FetchWorkers | None, Sequence[Any]] | None = None
         #: the threads reaping fetch workers that answered everything (joined by close)
         self._reapers: list[threading.Thread] = []
         #: the run's network budget (:attr:`budget`)
@@ -327,6 +330,7 @@ class RegistryService(EnrichmentService):
         """End a fetch begun early and not used (:meth:`stop`); close the sessions made."""
         self.stop()
         self._end_ahead()
+        self._end_handed()
         for reaper in self._reapers:  # (fetch workers that ended well: long reaped, mostly)
             reaper.join()
         self._reapers.clear()
@@ -383,12 +387,17 @@ class RegistryService(EnrichmentService):
 
             _ = self.session  # (made now)
         self._allow(early.asked)
+        self._hand_over(to_fetch)
         settled = partial(self._settled, versions, early.now, early.ready, early.rows)
         early.thread = threading.Thread(
             target=self._fetch_early, args=(early, to_fetch, settled), name="registry-early"
         )
+        try:
+            early.thread.start()
+        except RuntimeError:  # no thread can start: nothing began (the workers handed their
+            self._end_handed()  # jobs end); the scan's fetch asks for all, as without begin
+            return False
         self._early = early
-        early.thread.start()
         return True
 
     def stop(self) -> None:
@@ -461,6 +470,25 @@ class RegistryService(EnrichmentService):
 
             fetch_worker.end(self._ahead)
             self._ahead = Crew()
+
+    def _hand_over(self, to_fetch: Sequence[tuple[str, str, CacheEntry | None]]) -> None:
+        """Where fetch workers were started ahead (:meth:`_spawn_ahead`), give them their
+        set-up and every job of ``to_fetch`` now, from the thread that begins the fetch
+        (:meth:`begin`), before the tree's reading: from the early fetch's own thread, they
+        went out while that thread took turns for the GIL with the tree's reading, 12-18 ms
+        after the set-up (theia; benchmarks/README.md). The thread then reads the answers
+        (:meth:`_fetch_remote`)."""
+        if self._ahead:
+            self._handed = (self._start_workers(to_fetch), to_fetch)
+
+    def _end_handed(self) -> None:
+        """End fetch workers handed their jobs whose answers were never read (the early
+        fetch's thread did not run)."""
+        handed, self._handed = self._handed, None
+        if handed is not None and handed[0] is not None:
+            from depaudit.services import fetch_worker
+
+            fetch_worker.end(handed[0].processes)
 
     def _allow(self, documents: int) -> None:
         """Size the run's budgets by the documents asked for, where they were not given."""
@@ -869,37 +897,21 @@ class RegistryService(EnrichmentService):
         """``to_fetch`` fetched and decoded by worker processes (``fetch_worker.py``), each
         answer settled here (:meth:`_remote`); returned: what they did not answer. They are
         told to stop when the registry is out of reach, a host kept answering 429 or the
-        run's budget is spent: what is left is then decided by the fetch here, as always."""
-        from depaudit.services.fetch_worker import FetchWorkers
-        from depaudit.services.registry_decode import decode_workers
-
-        assert self._recipe is not None
-        budget = self.budget
-        count = len(to_fetch)
-        many = decode_workers()
-        # the transfers in flight shared out, as many as one fetch here would make: the
-        # connections of an HTTP/1.1 registry, and all of them when --jobs says how many;
-        # but each worker's own HTTP/2 connection carries as many streams as the scan's one
-        # (half as many: theia against the registry, 1.51 s against 1.42 s)
-        shared = max(1, min(self.jobs or DEFAULT_JOBS, count) // many)
-        streams = (
-            max(1, min(self.jobs, count) // many) if self.jobs else min(MULTIPLEXED_JOBS, count)
-        )
-        spec = {
-            "recipe": self._recipe,
-            "seconds": budget.remaining(),
-            "bytes": max(0, budget.max_bytes - budget.used),
-            "parallel": shared,
-            "multiplexed": streams,
-        }
-        ready_made, self._ahead = self._ahead, Crew()
-        workers = FetchWorkers.start(spec, many, ready_made)
+        run's budget is spent: what is left is then decided by the fetch here, as always.
+        The workers :meth:`begin` handed these jobs to already (:meth:`_hand_over`) are
+        those; else they are given them now (:meth:`_start_workers`)."""
+        handed, self._handed = self._handed, None
+        if handed is not None and handed[1] is to_fetch:
+            workers = handed[0]
+        else:
+            if handed is not None:  # (jobs that are not these: never, but not left running)
+                self._handed = handed
+                self._end_handed()
+            workers = self._start_workers(to_fetch)
         if workers is None:
             return list(to_fetch)
         waiting = dict(enumerate(to_fetch))
         with workers:
-            jobs = [(tag, url, self._headers(entry)) for tag, (_, url, entry) in waiting.items()]
-            workers.send(jobs)
             if started is not None:
                 started()
             stopped = False
@@ -924,6 +936,40 @@ class RegistryService(EnrichmentService):
         if workers.reaper is not None:
             self._reapers.append(workers.reaper)
         return list(waiting.values())
+
+    def _start_workers(
+        self, to_fetch: Sequence[tuple[str, str, CacheEntry | None]]
+    ) -> FetchWorkers | None:
+        """The fetch workers of ``to_fetch`` (those started ahead, or new ones) given their
+        set-up and every job, each tagged with its index; None where none could start."""
+        from depaudit.services.registry_decode import decode_workers
+
+        assert self._recipe is not None
+        budget = self.budget
+        count = len(to_fetch)
+        many = decode_workers()
+        # the transfers in flight shared out, as many as one fetch here would make: the
+        # connections of an HTTP/1.1 registry, and all of them when --jobs says how many;
+        # but each worker's own HTTP/2 connection carries as many streams as the scan's one
+        # (half as many: theia against the registry, 1.51 s against 1.42 s)
+        shared = max(1, min(self.jobs or DEFAULT_JOBS, count) // many)
+        streams = (
+            max(1, min(self.jobs, count) // many) if self.jobs else min(MULTIPLEXED_JOBS, count)
+        )
+        spec = {
+            "recipe": self._recipe,
+            "seconds": budget.remaining(),
+            "bytes": max(0, budget.max_bytes - budget.used),
+            "parallel": shared,
+            "multiplexed": streams,
+        }
+        ready_made, self._ahead = self._ahead, Crew()
+        workers = FetchWorkers.start(spec, many, ready_made)
+        if workers is not None:
+            workers.send(
+                [(tag, url, self._headers(entry)) for tag, (_, url, entry) in enumerate(to_fetch)]
+            )
+        return workers
 
     def _spent(self, url: str) -> bool:
         """Whether to stop asking: the registry out of reach, ``url``'s host rate limited,
