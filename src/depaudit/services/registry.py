@@ -485,10 +485,7 @@ class RegistryService(EnrichmentService):
         """End fetch workers handed their jobs whose answers were never read (the early
         fetch's thread did not run)."""
         handed, self._handed = self._handed, None
-        if handed is not None and handed[0] is not None:
-            from depaudit.services import fetch_worker
-
-            fetch_worker.end(handed[0].processes)
+        _end_handed(handed)
 
     def _allow(self, documents: int) -> None:
         """Size the run's budgets by the documents asked for, where they were not given."""
@@ -904,9 +901,7 @@ class RegistryService(EnrichmentService):
         if handed is not None and handed[1] is to_fetch:
             workers = handed[0]
         else:
-            if handed is not None:  # (jobs that are not these: never, but not left running)
-                self._handed = handed
-                self._end_handed()
+            _end_handed(handed)  # (workers handed other jobs: never, but none left running)
             workers = self._start_workers(to_fetch)
         if workers is None:
             return list(to_fetch)
@@ -1148,6 +1143,14 @@ class RegistryService(EnrichmentService):
                 "their registry facts are unknown (run once online to fill it)"
             )
         return warnings
+
+
+def _end_handed(handed: tuple[FetchWorkers | None, Sequence[Any]] | None) -> None:
+    """End the workers of ``handed`` (:meth:`RegistryService._hand_over`), if any."""
+    if handed is not None and handed[0] is not None:
+        from depaudit.services import fetch_worker
+
+        fetch_worker.end(handed[0].processes)
 
 
 def build_registry_service(
