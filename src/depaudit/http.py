@@ -49,6 +49,7 @@ from depaudit.transport import DEFAULT_READ_TIMEOUT as DEFAULT_READ_TIMEOUT
 from depaudit.transport import MAX_REDIRECTS as MAX_REDIRECTS
 from depaudit.transport import MAX_RETRY_AFTER as MAX_RETRY_AFTER
 from depaudit.transport import REDIRECTS as REDIRECTS
+from depaudit.transport import RETRIED_METHODS as RETRIED_METHODS
 from depaudit.transport import RETRY_STATUSES as RETRY_STATUSES
 from depaudit.transport import USER_AGENT as USER_AGENT
 from depaudit.transport import AuthLookup as AuthLookup
@@ -159,7 +160,7 @@ def make_retry(
         status=total,
         backoff_factor=backoff_factor,
         status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "HEAD"}),
+        allowed_methods=RETRIED_METHODS,
         respect_retry_after_header=True,
         raise_on_status=False,
     )

@@ -47,6 +47,9 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_BODY = 256 * 1024 * 1024  # the biggest packuments are tens of MB
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: the methods retried after a read error or on a status (a request that may have had its
+#: effect is not sent again: a POST, a PATCH); a failure to connect is retried whatever
+RETRIED_METHODS = frozenset({"GET", "HEAD"})
 MAX_RETRY_AFTER = 30.0  # seconds: never sleep longer than this on one Retry-After
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
@@ -273,7 +276,7 @@ class _PlainRetry:
         self.backoff_factor = backoff_factor
         self.backoff_max = 120.0  # (urllib3's Retry.DEFAULT_BACKOFF_MAX)
         self.status_forcelist = frozenset(RETRY_STATUSES)
-        self.allowed_methods = frozenset({"GET", "HEAD"})  # (make_retry's)
+        self.allowed_methods = RETRIED_METHODS
         self.budget = budget
 
     def get_retry_after(self, response: Any) -> float | None:
