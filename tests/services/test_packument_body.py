@@ -142,3 +142,18 @@ def test_what_the_old_path_refuses_is_refused(body: bytes) -> None:
         old(body)
     with pytest.raises(ValueError):
         pack_body(body)
+
+
+def test_only_the_latest_versions_repository_is_read() -> None:
+    """A version's repository is kept raw and read for the latest alone: another version's
+    is skipped unread, as every field the decoder does not name (``readme`` above), and the
+    latest's is read as the document's own would be, an undecodable one refused."""
+    good = b'{"type": "git", "url": "git+https://github.com/o/r.git"}'
+    body = b'{"dist-tags": {"latest": "2.0.0"}, "versions": {"1.0.0": {"repository": "\xff"},'
+    packed = pack_body(body + b' "2.0.0": {"repository": ' + good + b"}}}")
+    assert packed["repository"] == "https://github.com/o/r"
+    assert packed == old(body + b' "2.0.0": {"repository": ' + good + b"}}}")
+    with pytest.raises(ValueError):
+        pack_body(body + b' "2.0.0": {"repository": "\xff"}}}')
+    with pytest.raises(ValueError):
+        old(body + b' "2.0.0": {"repository": "\xff"}}}')

@@ -90,9 +90,14 @@ def _slim_decoder() -> tuple[Any, type[Exception]]:
 
     # built with defstruct: the annotations of classes in a function would stay strings here
     # gc=False: a decoded JSON tree has no cycles, and tracking 100k version structs per
-    # large packument cost ~10% of the decode
+    # large packument cost ~10% of the decode. A version's repository is kept as its raw
+    # JSON (:func:`raw_value`): only the latest's is ever read, and building every version's
+    # object cost ~10% of the decode (benchmarks/README.md); the others are skipped unread,
+    # as every field not named here is
     version = msgspec.defstruct(
-        "_SlimVersion", [("deprecated", Any, None), ("repository", Any, None)], gc=False
+        "_SlimVersion",
+        [("deprecated", Any, None), ("repository", msgspec.Raw, None)],
+        gc=False,
     )
     packument = msgspec.defstruct(
         "_SlimPackument",
@@ -105,6 +110,15 @@ def _slim_decoder() -> tuple[Any, type[Exception]]:
         rename={"dist_tags": "dist-tags"},
     )
     return msgspec.json.Decoder(packument), msgspec.DecodeError
+
+
+def raw_value(raw: Any) -> Any:
+    """A field decoded as ``msgspec.Raw`` (:func:`_slim_decoder`), as a value; None absent."""
+    if raw is None:
+        return None
+    import msgspec
+
+    return msgspec.json.decode(raw)
 
 
 def extract_body(body: bytes) -> dict[str, Any]:
@@ -128,8 +142,15 @@ def extract_body(body: bytes) -> dict[str, Any]:
         "repository": slim.repository,
     }
     if slim.versions is not None:
+        tags = slim.dist_tags
+        latest = tags.get("latest") if isinstance(tags, Mapping) else None
+        # (only the latest's repository is read by extract: the others stay unread, as the
+        # fields the decoder skips)
         doc["versions"] = {
-            version: {"deprecated": m.deprecated, "repository": m.repository}
+            version: {
+                "deprecated": m.deprecated,
+                "repository": raw_value(m.repository) if version == latest else None,
+            }
             for version, m in slim.versions.items()
         }
     return extract(doc)

@@ -206,6 +206,6 @@ def pack_body(body: bytes) -> dict[str, Any]:
     latest = raw_latest if isinstance(raw_latest, str) else None
     repository = metrics.normalize_repository(slim.repository)
     if repository is None and latest is not None and latest in manifests:
-        repository = metrics.normalize_repository(manifests[latest].repository)
+        repository = metrics.normalize_repository(metrics.raw_value(manifests[latest].repository))
     deprecated = {v: m.deprecated for v, m in manifests.items() if m.deprecated is not None}
     return _pack_doc(slim.time, manifests, deprecated, latest, repository)
