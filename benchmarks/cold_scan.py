@@ -39,14 +39,8 @@ fetch and decoding workers alone over the same names (no tree, scan or report), 
 any scan that reads the bodies does; its ratio to curl's floor is a bound on the whole
 scan's at that round trip.
 
-``--cores N`` (4 unless given; 0: none) runs ``benchmarks/cores.py``'s measurement of what the
-machine's two cores give at once, half of its rounds before the pairs and half after; the table
-then adds the *CPU bound* of each row: depaudit's CPU divided by those effective cores, the
-least wall time a scan of that CPU could take here however well its processes shared the
-cores (and that as a ratio to curl's floor).
-
 ``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--before SRC]
-[--app-files N] [--gzip] [--live] [--bound] [--installed] [--cores N]``
+[--app-files N] [--gzip] [--live] [--bound] [--installed]``
 """
 
 from __future__ import annotations
@@ -62,7 +56,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cores
 from benchmarks.lockinfo import lockfile_in, registry_names
 from benchmarks.measure import Run, compile_sources, median, run_process
 from benchmarks.replay import PACKUMENTS, ReplayServer, missing_marker, packument_path
@@ -402,42 +395,27 @@ def markdown(results: dict[str, Any]) -> str:
             else ""
         )
         + "); "
-        f"depaudit --jobs {results['jobs'] or 'default'}."
-        + (
-            f" The machine's two cores gave {results['cores']['median']:.2f} effective cores "
-            f"(benchmarks/cores.py, {len(results['cores']['rounds'])} rounds around the "
-            f"pairs: {', '.join(f'{x:.2f}' for x in results['cores']['rounds'])}); the "
-            "CPU bound is depaudit's CPU spread over them."
-            if results.get("cores")
-            else ""
-        ),
+        f"depaudit --jobs {results['jobs'] or 'default'}.",
         "",
         "| added round trip | curl floor (median) | depaudit cold (median) | depaudit/curl "
-        "(median of pairs) | pairs' ratios | depaudit CPU | CPU bound | peak RSS |",
-        "|---:|---:|---:|---:|---|---:|---:|---:|",
+        "(median of pairs) | pairs' ratios | depaudit CPU | peak RSS |",
+        "|---:|---:|---:|---:|---|---:|---:|",
     ]
-    effective = results["cores"]["median"] if results.get("cores") else None
     for r in results["delays"]:
         ratios = ", ".join(f"{p['ratio']:.2f}" for p in r["pairs"])
         where = r["delay_ms"]
         where = f"{where:g} ms" if isinstance(where, float) else "the registry itself"
-        bound = (
-            f"{r['depaudit_cpu_median_s'] / effective:.2f} s "
-            f"({r['depaudit_cpu_median_s'] / effective / r['curl_median_s']:.2f}x)"
-            if effective
-            else ""
-        )
         lines.append(
             f"| {where} | {r['curl_median_s']:.2f} s | {r['depaudit_median_s']:.2f} s "
             f"| **{r['ratio_median']:.2f}x** | {ratios} | {r['depaudit_cpu_median_s']:.2f} s "
-            f"| {bound} | {r['peak_rss_mb']:.0f} MB |"
+            f"| {r['peak_rss_mb']:.0f} MB |"
         )
         b = r.get("before")
         if b:
             lines.append(
                 f"| {where}, before | (same runs) | {b['median_s']:.2f} s "
                 f"| {b['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in b['ratios'])} "
-                f"| {b['cpu_median_s']:.2f} s | | {b['peak_rss_mb']:.0f} MB |"
+                f"| {b['cpu_median_s']:.2f} s | {b['peak_rss_mb']:.0f} MB |"
             )
         for label, key in (("fetch and decode alone", "bound"), ("npm ls alone", "npm_ls")):
             a = r.get(key)
@@ -445,7 +423,7 @@ def markdown(results: dict[str, Any]) -> str:
                 lines.append(
                     f"| {where}, {label} | (same runs) | {a['median_s']:.2f} s "
                     f"| {a['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in a['ratios'])} "
-                    f"| {a['cpu_median_s']:.2f} s | | |"
+                    f"| {a['cpu_median_s']:.2f} s | |"
                 )
     return "\n".join(lines)
 
@@ -472,12 +450,6 @@ def main() -> int:
         action="store_true",
         help="node_modules laid out from the lockfile; depaudit scans the folder (npm ls)",
     )
-    parser.add_argument(
-        "--cores",
-        type=int,
-        default=4,
-        help="rounds of benchmarks/cores.py, half before the pairs, half after (0: none)",
-    )
     args = parser.parse_args()
     compile_sources(*([args.before] if args.before else []), HERE.parent / "src")
     WORK.mkdir(parents=True, exist_ok=True)
@@ -496,7 +468,6 @@ def main() -> int:
     if missing and not args.live:
         sys.exit(f"{len(missing)} packuments not recorded: run `python -m benchmarks.record`")
     size = sum(packument_path(n).stat().st_size for n in names if packument_path(n).is_file())
-    before_pairs = cores.measure(args.cores - args.cores // 2) if args.cores > 0 else None
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
@@ -532,10 +503,6 @@ def main() -> int:
             for d in args.delays.split(",")
         ],
     }
-    if before_pairs is not None:
-        after_pairs = cores.measure(args.cores // 2) if args.cores > 1 else None
-        rounds = before_pairs["rounds"] + (after_pairs["rounds"] if after_pairs else [])
-        results["cores"] = {"median": median(rounds), "rounds": rounds}
     (WORK / "cold_scan.json").write_text(json.dumps(results, indent=2))
     print(markdown(results))
     return 0

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 #: the loop each process runs (~1 s of one core here), and prints its own CPU seconds
 LOOP = "import time\nx = 0\nfor i in range(12_000_000):\n    x += i\nprint(time.process_time())\n"
@@ -49,41 +48,6 @@ def run_loops(count: int) -> tuple[float, list[float]]:
     return time.perf_counter() - start, cpu
 
 
-def measure(rounds: int, show: bool = False) -> dict[str, Any]:
-    """``rounds`` rounds (alone, then two at once; the other order every other round): each
-    round's effective cores, their median, each loop's CPU alone and in a pair (medians),
-    and the steal counted meanwhile (seconds, None where not kept)."""
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    stolen_before = steal_ticks()
-    cores, alone_cpu, pair_cpu = [], [], []
-    for i in range(rounds):
-        if i % 2 == 0:
-            alone, (cpu_alone,) = run_loops(1)
-            pair, cpu_pair = run_loops(2)
-        else:
-            pair, cpu_pair = run_loops(2)
-            alone, (cpu_alone,) = run_loops(1)
-        cores.append(2 * alone / pair)
-        alone_cpu.append(cpu_alone)
-        pair_cpu.extend(cpu_pair)
-        if show:
-            print(
-                f"round {i + 1}: alone {alone:.2f} s (CPU {cpu_alone:.2f} s), two at once "
-                f"{pair:.2f} s (CPU {cpu_pair[0]:.2f} s, {cpu_pair[1]:.2f} s): "
-                f"{cores[-1]:.2f} effective cores"
-            )
-    stolen_after = steal_ticks()
-    return {
-        "rounds": cores,
-        "cores": statistics.median(cores),
-        "alone_cpu_s": statistics.median(alone_cpu),
-        "pair_cpu_s": statistics.median(pair_cpu),
-        "steal_s": (stolen_after - stolen_before) / tick
-        if stolen_before is not None and stolen_after is not None
-        else None,
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=6)
@@ -93,14 +57,36 @@ def main() -> int:
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load}, "
         f"{os.cpu_count()} CPUs\n"
     )
-    got = measure(args.rounds, show=True)
-    rounds = got["rounds"]
-    steal = "not kept" if got["steal_s"] is None else f"{got['steal_s']:.1f} s"
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stolen_before = steal_ticks()
+    cores, alone_cpu, pair_cpu = [], [], []
+    for i in range(args.rounds):
+        if i % 2 == 0:
+            alone, (cpu_alone,) = run_loops(1)
+            pair, cpu_pair = run_loops(2)
+        else:
+            pair, cpu_pair = run_loops(2)
+            alone, (cpu_alone,) = run_loops(1)
+        cores.append(2 * alone / pair)
+        alone_cpu.append(cpu_alone)
+        pair_cpu.extend(cpu_pair)
+        print(
+            f"round {i + 1}: alone {alone:.2f} s (CPU {cpu_alone:.2f} s), two at once "
+            f"{pair:.2f} s (CPU {cpu_pair[0]:.2f} s, {cpu_pair[1]:.2f} s): "
+            f"{cores[-1]:.2f} effective cores"
+        )
+    stolen_after = steal_ticks()
     print("\n| effective cores (median) | range | a loop's CPU alone | in the pair | steal |")
     print("|---:|---|---:|---:|---:|")
+    steal = (
+        f"{(stolen_after - stolen_before) / tick:.1f} s"
+        if stolen_before is not None and stolen_after is not None
+        else "not kept"
+    )
     print(
-        f"| **{got['cores']:.2f}** | {min(rounds):.2f}-{max(rounds):.2f} | "
-        f"{got['alone_cpu_s']:.2f} s | {got['pair_cpu_s']:.2f} s | {steal} |"
+        f"| **{statistics.median(cores):.2f}** | {min(cores):.2f}-{max(cores):.2f} | "
+        f"{statistics.median(alone_cpu):.2f} s | {statistics.median(pair_cpu):.2f} s | "
+        f"{steal} |"
     )
     return 0
 
