@@ -145,9 +145,10 @@ def test_what_the_old_path_refuses_is_refused(body: bytes) -> None:
 
 
 def test_only_the_latest_versions_repository_is_read() -> None:
-    """A version's repository is kept raw and read for the latest alone: another version's
-    is skipped unread, as every field the decoder does not name (``readme`` above), and the
-    latest's is read as the document's own would be, an undecodable one refused."""
+    """A version's repository is kept raw and read for the latest alone, where the
+    document names none: another version's is skipped unread, as every field the decoder
+    does not name (``readme`` above); the latest's is read, an undecodable one refused, and
+    left unread too where the document's own is the repository."""
     good = b'{"type": "git", "url": "git+https://github.com/o/r.git"}'
     body = b'{"dist-tags": {"latest": "2.0.0"}, "versions": {"1.0.0": {"repository": "\xff"},'
     packed = pack_body(body + b' "2.0.0": {"repository": ' + good + b"}}}")
@@ -157,3 +158,6 @@ def test_only_the_latest_versions_repository_is_read() -> None:
         pack_body(body + b' "2.0.0": {"repository": "\xff"}}}')
     with pytest.raises(ValueError):
         old(body + b' "2.0.0": {"repository": "\xff"}}}')
+    named = b'{"repository": "github:o/own", ' + body[1:] + b' "2.0.0": {"repository": "\xff"}}}'
+    assert pack_body(named)["repository"] == "https://github.com/o/own"
+    assert pack_body(named) == old(named)

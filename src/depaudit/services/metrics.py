@@ -143,13 +143,15 @@ def extract_body(body: bytes) -> dict[str, Any]:
     }
     if slim.versions is not None:
         tags = slim.dist_tags
-        latest = tags.get("latest") if isinstance(tags, Mapping) else None
-        # (only the latest's repository is read by extract: the others stay unread, as the
-        # fields the decoder skips)
+        # extract reads the latest's repository alone, where the document's own names none:
+        # every other one stays unread, as the fields the decoder skips
+        wanted = tags.get("latest") if isinstance(tags, Mapping) else None
+        if normalize_repository(slim.repository) is not None:
+            wanted = None
         doc["versions"] = {
             version: {
                 "deprecated": m.deprecated,
-                "repository": raw_value(m.repository) if version == latest else None,
+                "repository": raw_value(m.repository) if version == wanted else None,
             }
             for version, m in slim.versions.items()
         }
