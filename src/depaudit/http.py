@@ -1,11 +1,12 @@
-"""One pooled ``requests.Session`` for every service: User-Agent, retries, timeouts, scoped
+"""One ``requests.Session`` for every service: User-Agent, retries, timeouts, scoped
 credentials and a cap on how much of a body is read.
 
-Services get their session from :func:`build_session` and read streamed bodies with
-:func:`read_body`, so no response can fill memory and no credential reaches a URL outside
-its npm "nerf dart" scope (see :mod:`depaudit.npmrc`), not even after a redirect. Many GETs
-at once (the registry's packuments) go through :mod:`depaudit.http_bulk`, which follows the
-same session's settings with libcurl.
+Services get their session from :func:`build_session`; their requests are sent by libcurl
+(:mod:`depaudit.http_bulk`: the registry's packuments many at once, the advisories' POST and
+GitHub's calls one at a time with ``fetch_one``), which follows the session's settings, so no
+response can fill memory and no credential reaches a URL outside its npm "nerf dart" scope
+(see :mod:`depaudit.npmrc`), not even after a redirect. ``requests`` still chooses the
+proxies for a URL and holds the retry policy its adapters carry.
 
 What a transfer needs that is not ``requests``' (the response types, npm's proxy and TLS
 settings per URL, the heap settings for bodies, the defaults) is :mod:`depaudit.transport`'s,
@@ -295,52 +296,3 @@ def build_session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
-
-
-def read_body(
-    response: requests.Response, limit: int, budget: RunBudget | None, url: str = ""
-) -> bytes:
-    """A streamed response's decoded body, at most ``limit`` bytes (BodyTooLarge past it),
-    charged to ``budget`` (BudgetSpent when the run's bytes or time are spent). It is read
-    with urllib3's ``read1``, which returns what one receive gave, so the deadline is checked
-    as bytes trickle in (``iter_content`` blocks until a whole chunk has arrived). A
-    compressed body is decoded a bounded piece at a time: a gzip bomb stops at the cap, never
-    inflates whole."""
-    try:
-        body = _read_chunks(response.raw, limit, budget, url)
-    except requests.RequestException:
-        if budget is not None:
-            budget.check()  # the deadline's watchdog shut the socket: BudgetSpent says so
-        raise
-    if budget is not None:  # a socket shut at the deadline reads as an early end (even of
-        budget.check()  # the headers, for http.client): the answer may be cut, so it is not used
-    return body
-
-
-def _read_chunks(raw: Any, limit: int, budget: RunBudget | None, url: str) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        while True:
-            chunk = raw.read1(1024 * 1024, decode_content=True)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limit:
-                raise BodyTooLarge(f"{url}: body exceeds {limit} bytes")
-            if budget is not None:
-                budget.take(len(chunk))
-            chunks.append(chunk)
-    except urllib3_exceptions.DecodeError as exc:
-        raise requests.exceptions.ContentDecodingError(exc) from None
-    except urllib3_exceptions.ProtocolError as exc:
-        raise requests.exceptions.ChunkedEncodingError(exc) from None
-    except urllib3_exceptions.ReadTimeoutError as exc:
-        raise requests.exceptions.ConnectionError(exc) from None
-    except urllib3_exceptions.SSLError as exc:
-        raise requests.exceptions.SSLError(exc) from None
-    except OSError as exc:  # the deadline's watchdog shut the socket down mid-body
-        raise requests.exceptions.ConnectionError(exc) from None
-    if len(chunks) == 1:
-        return chunks[0]
-    return b"".join(chunks)
