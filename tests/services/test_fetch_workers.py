@@ -411,6 +411,27 @@ def test_workers_started_for_a_fetch_that_does_not_happen_are_ended(
     assert service._ahead == []
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux's F_SETPIPE_SZ")
+def test_each_workers_pipes_both_ways_are_widened() -> None:
+    """Its jobs' pipe and its answers' pipe hold 1 MB (Linux's default is 64 kB): a worker
+    whose answers filled 64 kB waited for the scan's reader, a thread sharing the GIL with
+    the tree's reading (0.17-0.37 s of a theia fetch, benchmarks/README.md)."""
+    import fcntl
+
+    from depaudit.services.registry_decode import PIPE_BYTES
+
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < PIPE_BYTES and os.geteuid():
+        pytest.skip("this system allows no pipe of 1 MB")
+    crew = fetch_worker.spawn(2)
+    try:
+        assert len(crew) == 2
+        for process in crew:
+            for stream in (process.stdin, process.stdout):
+                assert fcntl.fcntl(stream.fileno(), fcntl.F_GETPIPE_SZ) >= PIPE_BYTES
+    finally:
+        fetch_worker.end(crew)
+
+
 class _Exiting:
     """A worker whose end takes until ``gone`` is set (its exit, its memory given back)."""
 

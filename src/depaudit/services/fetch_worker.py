@@ -258,8 +258,9 @@ def _start(count: int, read_end: int) -> list[Any]:
             )
         except OSError:
             break
-        assert process.stdin is not None
+        assert process.stdin is not None and process.stdout is not None
         widen_pipe(process.stdin.fileno())
+        widen_pipe(process.stdout.fileno())  # (its answers wait less on the scan: forked.start)
         processes.append(process)
     return processes
 
