@@ -17,6 +17,13 @@ The samples are the kernel's clock ticks (10 ms on Linux), so a phase's split is
 tick or two per process; the run's total (``RUSAGE_CHILDREN`` of this harness: the scan and the
 workers it reaped) is exact. Linux only.
 
+Beside the CPU, each phase shows how long the processes' threads were ready to run but waited
+for a core (``run_delay`` of ``/proc/PID/task/*/schedstat``, summed over the threads alive at
+each sample): where it is large, the run is bound by the cores, not by the network or a pipe.
+The whole run's line adds the machine's busy core-seconds over the run (``/proc/stat``, every
+process and the kernel's own network work: on two cores a run can take no less than half of
+it) and those stolen by the host (a virtual machine's cores are not all its own).
+
 ``python -m benchmarks.cpu_split [--runs N] [--live | --delay-ms D] [--target NAME]
 [--every-ms M]``: against the loopback replay of the recorded packuments unless ``--live``
 (the registry npm is configured with).
@@ -53,6 +60,32 @@ def cpu_ticks(pid: int) -> int | None:
     return int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
 
 
+def waited(pid: int) -> float:
+    """Seconds the threads of process ``pid`` alive now have waited for a core (0 once it is
+    gone): the second field of each ``/proc/PID/task/TID/schedstat``, in nanoseconds."""
+    total = 0
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/schedstat", encoding="ascii") as stat:
+                total += int(stat.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def machine_busy() -> tuple[float, float]:
+    """The machine's busy core-seconds since boot (every CPU's time but idle, iowait and
+    steal) and its stolen ones (the time its virtual CPUs were ready but the host ran
+    something else: a core the run had and could not use)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:9]]
+    return (sum(fields[:7]) - fields[3] - fields[4]) / TICK, fields[7] / TICK
+
+
 def children(pid: int) -> list[int]:
     """The child processes of ``pid`` (those of every one of its threads)."""
     found: list[int] = []
@@ -77,11 +110,14 @@ def sample_run(argv: list[str], cwd: Path, every: float) -> dict[str, Any]:
 
 def _sampled(argv: list[str], cwd: Path, every: float, errors: IO[bytes]) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy_before = machine_busy()
     start = time.perf_counter()
     env = dict(os.environ, npm_config_update_notifier="false")
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     seen: dict[int, int] = {}  # pid -> ticks at its last sample
+    seen_wait: dict[int, float] = {}  # pid -> seconds waited for a core, at its last sample
     spent = {phase: {"scan": 0, "children": 0} for phase in PHASES}
+    waits = {phase: {"scan": 0.0, "children": 0.0} for phase in PHASES}
     first_child = last_child = None
     while process.poll() is None:
         time.sleep(every)
@@ -99,7 +135,12 @@ def _sampled(argv: list[str], cwd: Path, every: float, errors: IO[bytes]) -> dic
             who = "scan" if pid == process.pid else "children"
             spent[phase][who] += ticks - seen.get(pid, 0)
             seen[pid] = ticks
+            wait = waited(pid)
+            waits[phase][who] += max(0.0, wait - seen_wait.get(pid, 0.0))
+            seen_wait[pid] = wait
     wall = time.perf_counter() - start
+    busy_after = machine_busy()
+    busy, stolen = (after - before for after, before in zip(busy_after, busy_before, strict=True))
     if process.returncode not in (0, 1):  # 1: suspects found
         errors.seek(0)
         said = errors.read().decode(errors="replace")
@@ -112,11 +153,15 @@ def _sampled(argv: list[str], cwd: Path, every: float, errors: IO[bytes]) -> dic
     return {
         "wall": wall,
         "cpu": total,
+        "machine": busy,
+        "stolen": stolen,
         "phases": {
             phase: {
                 "wall": walls[phase],
                 "scan": spent[phase]["scan"] / TICK,
                 "children": spent[phase]["children"] / TICK,
+                "scan_wait": waits[phase]["scan"],
+                "children_wait": waits[phase]["children"],
             }
             for phase in PHASES
         },
@@ -125,20 +170,23 @@ def _sampled(argv: list[str], cwd: Path, every: float, errors: IO[bytes]) -> dic
 
 def table(run: dict[str, Any]) -> str:
     lines = [
-        "| phase | wall | the scan's process | its children | cores busy |",
-        "|---|---:|---:|---:|---:|",
+        "| phase | wall | the scan's process | its children | cores busy "
+        "| waited for a core: the scan's, its children's |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for phase in PHASES:
         row = run["phases"][phase]
         busy = (row["scan"] + row["children"]) / row["wall"] if row["wall"] > 0 else 0.0
         lines.append(
             f"| {phase} | {row['wall'] * 1000:.0f} ms | {row['scan']:.2f} s "
-            f"| {row['children']:.2f} s | {busy:.2f} |"
+            f"| {row['children']:.2f} s | {busy:.2f} "
+            f"| {row['scan_wait']:.2f} s, {row['children_wait']:.2f} s |"
         )
     sampled = sum(run["phases"][p]["scan"] + run["phases"][p]["children"] for p in PHASES)
     lines.append(
         f"| whole run | {run['wall'] * 1000:.0f} ms | CPU {run['cpu']:.2f} s exact "
-        f"({sampled:.2f} s sampled) | | {run['cpu'] / run['wall']:.2f} |"
+        f"({sampled:.2f} s sampled) | | {run['cpu'] / run['wall']:.2f} "
+        f"| the machine busy {run['machine']:.2f} core-s, {run['stolen']:.2f} stolen |"
     )
     return "\n".join(lines)
 
@@ -147,10 +195,12 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "wall": median([r["wall"] for r in runs]),
         "cpu": median([r["cpu"] for r in runs]),
+        "machine": median([r["machine"] for r in runs]),
+        "stolen": median([r["stolen"] for r in runs]),
         "phases": {
             phase: {
                 key: median([r["phases"][phase][key] for r in runs])
-                for key in ("wall", "scan", "children")
+                for key in ("wall", "scan", "children", "scan_wait", "children_wait")
             }
             for phase in PHASES
         },
