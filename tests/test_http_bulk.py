@@ -712,7 +712,7 @@ def test_a_libcurl_failure_is_recorded_as_requests_exception_for_it_was(
     ``TransportError``): the scan's warnings and its stop on an unreachable registry."""
     import pycurl
 
-    from depaudit.services.fetch_worker import failure_of
+    from depaudit.failures import failure_of
 
     fetcher = BulkFetcher(build_session(2, retries=0), 1)
     transfer = _Transfer(Job(None, "http://registry.invalid/x"), "http://registry.invalid/x", None)  # type: ignore[arg-type]
@@ -725,8 +725,7 @@ def test_a_libcurl_failure_is_recorded_as_requests_exception_for_it_was(
 
 
 def test_a_redirect_loop_is_recorded_as_requests_too_many_redirects_was() -> None:
-    from depaudit.failures import TOO_MANY_REDIRECTS
-    from depaudit.services.fetch_worker import failure_of
+    from depaudit.failures import TOO_MANY_REDIRECTS, failure_of
 
     failure = TransportError(TOO_MANY_REDIRECTS, connection=False)
     assert failure_of(failure) == failure_of(requests.TooManyRedirects("x"))

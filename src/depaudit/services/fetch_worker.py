@@ -37,7 +37,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from depaudit.failures import failure_of as failure_of  # (re-exported: the scan reads it)
+from depaudit.failures import failure_of
 from depaudit.services.fetch_claims import Claims, Crew, claimed
 from depaudit.services.frames import encode_frame, load, payloads_in, read_frame, write_frame
 from depaudit.slots import dataclass

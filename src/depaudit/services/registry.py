@@ -528,7 +528,7 @@ class RegistryService(EnrichmentService):
     def _answered(self, name: str, url: str, entry: CacheEntry | None, got: Any) -> Any:
         """One request's :class:`Fetched` or exception -> an outcome, or, for a body, a
         :class:`_Pending` whose body the decoder has."""
-        from depaudit.services.fetch_worker import failure_of
+        from depaudit.failures import failure_of
 
         if isinstance(got, Exception):
             return self._failed(name, *failure_of(got))
