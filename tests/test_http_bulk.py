@@ -19,7 +19,14 @@ from requests.structures import CaseInsensitiveDict
 from werkzeug import Request, Response
 
 from depaudit.failures import TransportError
-from depaudit.http import BodyTooLarge, Fetched, Pieces, build_session, describe_failure
+from depaudit.http import (
+    BodyTooLarge,
+    BudgetSpent,
+    Fetched,
+    Pieces,
+    build_session,
+    describe_failure,
+)
 from depaudit.http_bulk import BulkFetcher, Job, _Transfer, fetch_one, get_one, origin_key
 
 
@@ -275,6 +282,120 @@ def test_the_cap_applies_to_decoded_bytes_and_the_budget_counts_them(
     with pytest.raises(BodyTooLarge, match="exceeds 1048576 bytes"):
         get_one(session, httpserver.url_for("/bomb"))
     assert 1024 * 1024 <= session.budget.used <= 2 * 1024 * 1024  # stopped near the cap
+
+
+def _streamed(size: int, piece: int = 64 * 1024, pause: float = 0.0) -> Response:
+    """``size`` bytes in pieces of ``piece``, sent without a length (chunked), ``pause``
+    seconds apart."""
+
+    def pieces() -> Iterator[bytes]:
+        for start in range(0, size, piece):
+            if pause and start:
+                time.sleep(pause)
+            yield b"x" * min(piece, size - start)
+
+    return Response(pieces(), headers={"Content-Type": "application/json"})
+
+
+def test_without_inflating_the_budget_counts_every_byte_as_sent(httpserver: HTTPServer) -> None:
+    """The bodies kept as sent (counted after each round, not per chunk): the run's budget
+    is charged exactly their bytes, each body whole."""
+    sizes = {"a": 700_000, "b": 1_300_000, "c": 5}
+    for name, size in sizes.items():
+        httpserver.expect_request(f"/{name}").respond_with_handler(
+            lambda _, size=size: _streamed(size)
+        )
+    session = build_session(2, retries=0)
+    fetcher = BulkFetcher(session, 2, inflate=False)
+    outcomes = _fetch_all(fetcher, [Job(n, httpserver.url_for(f"/{n}")) for n in sizes])
+    assert {n: len(getattr(outcomes[n], "body", b"")) for n in sizes} == sizes
+    assert session.budget.used == sum(sizes.values())
+
+
+def test_without_inflating_a_body_without_its_length_stops_at_the_cap(
+    httpserver: HTTPServer,
+) -> None:
+    """Sent chunked, with no length to refuse it by: it ends as BodyTooLarge near the cap,
+    and the other transfer is answered."""
+    httpserver.expect_request("/huge").respond_with_handler(lambda _: _streamed(8 * 1024 * 1024))
+    httpserver.expect_request("/ms").respond_with_data(b'{"name": "ms"}')
+    session = build_session(2, retries=0, max_body=1024 * 1024)
+    fetcher = BulkFetcher(session, 2, inflate=False)
+    outcomes = _fetch_all(
+        fetcher, [Job("huge", httpserver.url_for("/huge")), Job("ms", httpserver.url_for("/ms"))]
+    )
+    assert isinstance(outcomes["huge"], BodyTooLarge), outcomes["huge"]
+    assert "exceeds 1048576 bytes" in str(outcomes["huge"])
+    assert getattr(outcomes["ms"], "body", None) == b'{"name": "ms"}'
+    assert session.budget.used < 4 * 1024 * 1024  # stopped well before the body's end
+
+
+def test_without_inflating_the_cap_holds_where_libcurl_would_not_stop_the_body(
+    httpserver: HTTPServer,
+) -> None:
+    """libcurl before 8.4 stops only a body that declares a length over its cap: without
+    that, a body sent chunked is still ended near the cap, by the count after each round."""
+    import pycurl
+
+    httpserver.expect_request("/huge").respond_with_handler(lambda _: _streamed(8 * 1024 * 1024))
+    session = build_session(2, retries=0, max_body=1024 * 1024)
+    fetcher = BulkFetcher(session, 2, inflate=False)
+    fetcher._fixed = [(o, v) for o, v in fetcher._fixed if o != pycurl.MAXFILESIZE_LARGE]
+    outcomes = _fetch_all(fetcher, [Job("huge", httpserver.url_for("/huge"))])
+    assert isinstance(outcomes["huge"], BodyTooLarge), outcomes["huge"]
+    assert str(outcomes["huge"]).endswith("body exceeds 1048576 bytes")
+    assert session.budget.used < 4 * 1024 * 1024
+
+
+def test_without_inflating_a_spent_response_budget_ends_the_transfers(
+    threaded_server: HTTPServer,
+) -> None:
+    """The run's response budget spent by bodies kept as sent: the transfers under way end
+    with BudgetSpent, those not started yet too, and no more than a round's bytes past it."""
+    httpserver = threaded_server
+    for name in "abcd":
+        httpserver.expect_request(f"/{name}").respond_with_handler(
+            lambda _: _streamed(2 * 1024 * 1024, pause=0.01)
+        )
+    session = build_session(2, retries=0, response_bytes=1024 * 1024)
+    fetcher = BulkFetcher(session, 2, inflate=False)
+    outcomes = _fetch_all(fetcher, [Job(n, httpserver.url_for(f"/{n}")) for n in "abcd"])
+    assert sorted(outcomes) == list("abcd")
+    assert all(isinstance(got, BudgetSpent) for got in outcomes.values()), outcomes
+    assert session.budget.used < 3 * 1024 * 1024
+
+
+@pytest.mark.parametrize("inflate", [True, False])
+def test_a_body_that_keeps_coming_is_not_idle_and_one_that_stops_times_out(
+    threaded_server: HTTPServer, inflate: bool
+) -> None:
+    """The read timeout is the longest wait for a byte: a body arriving in pieces 0.1 s
+    apart for ~1 s is not cut at 0.4 s, kept in C or not; one that stops half-way is."""
+    httpserver = threaded_server
+
+    def stalls(_: Request) -> Response:
+        def pieces() -> Iterator[bytes]:
+            yield b"x" * 1000
+            time.sleep(1.5)
+            yield b"y"
+
+        return Response(pieces())
+
+    httpserver.expect_request("/steady").respond_with_handler(
+        lambda _: _streamed(10_000, piece=1000, pause=0.1)
+    )
+    httpserver.expect_request("/stalls").respond_with_handler(stalls)
+    fetcher = BulkFetcher(build_session(2, retries=0, read_timeout=0.4), 2, inflate=inflate)
+    outcomes = _fetch_all(
+        fetcher,
+        [
+            Job("steady", httpserver.url_for("/steady")),
+            Job("stalls", httpserver.url_for("/stalls")),
+        ],
+    )
+    assert getattr(outcomes["steady"], "body", None) == b"x" * 10_000
+    stalled = outcomes["stalls"]
+    assert isinstance(stalled, TransportError) and stalled.description == "timed out", stalled
 
 
 def test_a_connected_server_that_says_nothing_times_out(threaded_server: HTTPServer) -> None:
