@@ -219,18 +219,20 @@ def test_without_inflating_the_body_comes_as_sent(httpserver: HTTPServer) -> Non
     assert seen == ["gzip"]
 
 
+@pytest.mark.parametrize("inflate", [True, False])
 @pytest.mark.parametrize("whole", [True, False])
 def test_a_body_in_many_chunks_is_joined_unless_pieces_are_asked_for(
-    httpserver: HTTPServer, whole: bool
+    httpserver: HTTPServer, whole: bool, inflate: bool
 ) -> None:
     """``whole=False`` (the registry's fetch): a body that came in more than one chunk is
     handed over as its :class:`Pieces`, the bytes as sent in order; a body of one chunk, and
-    every body by default, as ``bytes``."""
+    every body by default, as ``bytes``; the chunks kept by a Python call each
+    (``inflate=True``) or by libcurl appending them (``inflate=False``) alike."""
     big = bytes(range(256)) * 12_000  # 3 MB: libcurl hands it over in many writes
     sent = [big[i : i + 50_000] for i in range(0, len(big), 50_000)]
     httpserver.expect_request("/big").respond_with_handler(lambda _: Response(iter(sent)))
     httpserver.expect_request("/small").respond_with_data(b"{}")
-    fetcher = BulkFetcher(build_session(2, retries=0), 2, whole=whole)
+    fetcher = BulkFetcher(build_session(2, retries=0), 2, whole=whole, inflate=inflate)
     jobs = [Job("big", httpserver.url_for("/big")), Job("small", httpserver.url_for("/small"))]
     outcomes = _fetch_all(fetcher, jobs)
     body = getattr(outcomes["big"], "body", None)
