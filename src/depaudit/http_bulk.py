@@ -32,9 +32,9 @@ request of that session would:
   under the same cap and charges the budget for the rest (``services/registry_decode``).
   Those bytes are kept by libcurl's write calls straight into a list, in C, and counted
   after each round of transfers (``BulkFetcher._count``), not in a Python call per chunk
-  (theia's 215 MB came in ~25,000 chunks: ~6% of the fetch's CPU); libcurl's own cap on a
-  body (``MAXFILESIZE``) stops each one as it comes, and what one round brings past the
-  budget is at most what the sockets held.
+  (theia's 215 MB came in ~25,000 chunks: ~6% of the fetch's CPU); a body over the cap is
+  stopped by libcurl's own (``MAXFILESIZE``, as it comes from libcurl 8.4 on) or by that
+  count, and what one round brings past the budget is at most what the sockets held.
 
 A failure reaches ``done`` as a :class:`~depaudit.failures.TransportError` of the kind
 ``requests`` would have raised for it (``ConnectionError``, ``Timeout``,
