@@ -45,7 +45,7 @@ from depaudit.models import PackageFacts
 from depaudit.npm_process import RegistryQuery
 from depaudit.npmrc import NoRegistry, NpmConfig, load_npm_config
 from depaudit.progress import Progress
-from depaudit.services import metrics
+from depaudit.services import fetch_worker, metrics
 from depaudit.services import registry_snapshot as snapshot
 from depaudit.services.fetch_claims import Crew
 from depaudit.services.fetch_worker import FetchWorkers, SessionRecipe
@@ -445,7 +445,6 @@ class RegistryService(EnrichmentService):
         """Where the fetch will run in fetch workers, start them now (``fetch_worker.spawn``:
         forked, ready at once, or started as interpreters, which get ready meanwhile), before
         the rest of the fetch's own work (:meth:`_fetch_remote` gives them their set-up)."""
-        from depaudit.services import fetch_worker
         from depaudit.services.registry_decode import decode_workers
 
         self._end_ahead()
@@ -466,8 +465,6 @@ class RegistryService(EnrichmentService):
     def _end_ahead(self) -> None:
         """End fetch workers started for a fetch that did not happen."""
         if self._ahead:
-            from depaudit.services import fetch_worker
-
             fetch_worker.end(self._ahead)
             self._ahead = Crew()
 
@@ -1148,8 +1145,6 @@ class RegistryService(EnrichmentService):
 def _end_handed(handed: tuple[FetchWorkers | None, Sequence[Any]] | None) -> None:
     """End the workers of ``handed`` (:meth:`RegistryService._hand_over`), if any."""
     if handed is not None and handed[0] is not None:
-        from depaudit.services import fetch_worker
-
         fetch_worker.end(handed[0].processes)
 
 
