@@ -34,10 +34,13 @@ of the three the floor; then the whole ``depaudit scan`` as a user runs it (the 
 advisories and GitHub as configured; only the cache folder is new). The network's own
 variance is in these figures, so take several pairs.
 
-``--bound`` adds one more run to each replay pair: ``benchmarks/fetch_decode.py``, depaudit's
-fetch and decoding workers alone over the same names (no tree, scan or report), the least
-any scan that reads the bodies does; its ratio to curl's floor is a bound on the whole
-scan's at that round trip.
+``--bound`` adds one more run to each pair (replay or ``--live``):
+``benchmarks/fetch_decode.py --workers``, the fetch workers alone over the same names, forked
+and given their jobs by the registry service's own code as a scan of this tree does, their
+answers read and nothing else (no tree, no settling, no facts, no cache, no report); its
+ratio to curl's floor is what the scan's fetch costs before any of the scan's own work. (Until
+2026-12-08 it ran the scan's own fetch with decoding workers, the way of a fetch below
+``DECODE_PROCESS_FROM`` names since the fetch workers, and against the replay only.)
 
 ``python -m benchmarks.cold_scan [--pairs N] [--delays 0,50] [--jobs N] [--before SRC]
 [--app-files N] [--gzip] [--live] [--bound] [--installed]``
@@ -221,25 +224,7 @@ def pairs_at(
             if not first:
                 old = before_run(before, lock, server.url, cache, jobs, project, env)
             row = pair_row(curl, ours, old)
-            note = ""
-            if bound:
-                alone = run_process(
-                    [sys.executable, "-m", "benchmarks.fetch_decode", server.url, str(names_file)],
-                    HERE.parent,
-                    env,
-                )
-                counts = json.loads(alone.stdout or b"{}")
-                row.update(
-                    bound_s=alone.seconds,
-                    bound_cpu_s=alone.cpu_seconds,
-                    bound_ratio=alone.seconds / curl.seconds,
-                    bound_counts=counts,
-                )
-                note = (
-                    f"; fetch and decode alone {alone.seconds:.2f} s "
-                    f"({row['bound_ratio']:.2f}x, CPU {alone.cpu_seconds:.2f} s, "
-                    f"{counts.get('decoded')} of {counts.get('names')} decoded)"
-                )
+            note = bound_run(row, server.url, names_file, project, env) if bound else ""
             if installed:
                 note += npm_ls_alone(row, project, env)
             row.update(
@@ -258,6 +243,32 @@ def pairs_at(
             )
     shutil.rmtree(scratch, ignore_errors=True)
     return summary(delay_ms, rows, before is not None)
+
+
+def bound_run(
+    row: dict[str, Any], base: str, names_file: Path, project: Path, env: dict[str, str]
+) -> str:
+    """``benchmarks/fetch_decode.py --workers`` (the fetch workers alone, as the scan runs
+    them, from ``base``, ``-`` for npm's registry) in ``project``: its time and ratio to the
+    pair's curl floor into ``row``; the pair's note."""
+    path = os.pathsep.join(filter(None, (str(HERE.parent), env.get("PYTHONPATH"))))
+    alone = run_process(
+        [sys.executable, "-m", "benchmarks.fetch_decode", "--workers", base, str(names_file)],
+        project,
+        dict(env, PYTHONPATH=path),  # (this checkout's benchmarks, from the project's folder)
+    )
+    counts = json.loads(alone.stdout or b"{}")
+    row.update(
+        bound_s=alone.seconds,
+        bound_cpu_s=alone.cpu_seconds,
+        bound_ratio=alone.seconds / row["curl_s"],
+        bound_counts=counts,
+    )
+    return (
+        f"; the fetch workers alone {alone.seconds:.2f} s "
+        f"({row['bound_ratio']:.2f}x, CPU {alone.cpu_seconds:.2f} s, "
+        f"{counts.get('decoded')} of {counts.get('names')} decoded)"
+    )
 
 
 def npm_ls_alone(row: dict[str, Any], project: Path, env: dict[str, str]) -> str:
@@ -323,10 +334,11 @@ def live_pairs(
     jobs: int | None,
     before: Path | None = None,
     installed: bool = False,
+    bound: bool = False,
 ) -> dict[str, Any]:
     """Pairs against the registry npm is configured with: curl at each of ``LIVE_PARALLEL`` in
     flight (the fastest is the floor), then depaudit, then ``before`` if given (and ``npm ls``
-    alone where ``installed``)."""
+    alone where ``installed``, the fetch workers alone where ``bound``)."""
     base = npm_config("registry")
     if base is None:
         sys.exit("npm has no registry configured")
@@ -335,6 +347,8 @@ def live_pairs(
     scratch = Path(tempfile.mkdtemp(prefix="cold-live-", dir=WORK))
     env = dict(os.environ, npm_config_update_notifier="false")
     config = curl_config(base, names, scratch / "curl.cfg")
+    names_file = scratch / "names.txt"
+    names_file.write_text("\n".join(names) + "\n")
     rows: list[dict[str, Any]] = []
     for i in range(pairs):
         floors: dict[int, Run] = {}
@@ -360,6 +374,7 @@ def live_pairs(
             curl_mb=sum(int(n) for n in sizes) / 2**20,
         )
         note = npm_ls_alone(row, project, env) if installed else ""
+        note += bound_run(row, "-", names_file, project, env) if bound else ""
         rows.append(row)
         print(
             f"live pair {i + 1}: curl "
@@ -417,7 +432,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {b['ratio_median']:.2f}x | {', '.join(f'{x:.2f}' for x in b['ratios'])} "
                 f"| {b['cpu_median_s']:.2f} s | {b['peak_rss_mb']:.0f} MB |"
             )
-        for label, key in (("fetch and decode alone", "bound"), ("npm ls alone", "npm_ls")):
+        for label, key in (("the fetch workers alone", "bound"), ("npm ls alone", "npm_ls")):
             a = r.get(key)
             if a:
                 lines.append(
@@ -443,7 +458,7 @@ def main() -> int:
         "--live", action="store_true", help="against the registry npm is configured with"
     )
     parser.add_argument(
-        "--bound", action="store_true", help="also depaudit's fetch and decoding alone"
+        "--bound", action="store_true", help="also depaudit's fetch workers alone, each pair"
     )
     parser.add_argument(
         "--installed",
@@ -484,7 +499,16 @@ def main() -> int:
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
         ).stdout.strip(),
         "delays": [
-            live_pairs(names, lock, project, args.pairs, args.jobs, args.before, args.installed)
+            live_pairs(
+                names,
+                lock,
+                project,
+                args.pairs,
+                args.jobs,
+                args.before,
+                args.installed,
+                args.bound,
+            )
         ]
         if args.live
         else [
