@@ -25,9 +25,9 @@ from depaudit.http import RUN_NETWORK_SECONDS, RUN_RESPONSE_BYTES, build_session
 from depaudit.npmrc import Credential, NpmConfig, nerf_dart
 from depaudit.services import fetch_worker
 from depaudit.services.fetch_claims import Crew
-from depaudit.services.fetch_worker import SessionRecipe
 from depaudit.services.interface import EnrichmentResult, PackageRef
 from depaudit.services.registry import DECODE_PROCESS_FROM, RegistryService
+from depaudit.services.session_recipe import SessionRecipe
 
 from .conftest import FakeRegistry
 

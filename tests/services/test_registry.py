@@ -557,8 +557,9 @@ def test_a_warm_scan_loads_no_network_stack(
     tmp_path: Path,
 ) -> None:
     """Issue 17: a scan answered from the cache makes no session, so it imports neither
-    requests nor urllib3 (nor msgspec, which only decodes fetched documents), and gives the
-    facts of the run that filled the cache."""
+    requests nor urllib3 (nor msgspec, which only decodes fetched documents, nor the fetch
+    workers' side: their module, their frames' pickling, the run budget's sockets), and gives
+    the facts of the run that filled the cache."""
     code, cold = scan("--no-advisories")
     assert code == 0 and len(fake_registry.packument_requests()) == 4
     out = tmp_path / "warm.json"
@@ -569,7 +570,9 @@ def test_a_warm_scan_loads_no_network_stack(
         f"    '--no-npm', '--no-advisories', '--registry', {fake_registry.url!r},\n"
         f"    '--cache-dir', {str(tmp_path / 'cli-cache')!r}, '--format', 'json',\n"
         f"    '--output', {str(out)!r}])\n"
-        "print(code, sorted(m for m in ('requests', 'urllib3', 'msgspec') if m in sys.modules))\n"
+        "unwanted = ('requests', 'urllib3', 'msgspec', 'depaudit.services.fetch_worker',\n"
+        "    'depaudit.services.frames', 'pickle', 'socket')\n"
+        "print(code, sorted(m for m in unwanted if m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "DEPAUDIT_NO_REGISTRY"}
     ran = subprocess.run(

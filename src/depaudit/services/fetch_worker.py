@@ -4,13 +4,14 @@ every body as it arrives, and the scan gets the decoded documents back.
 A worker is forked from the scan on Linux (:func:`spawn`), else it is
 ``python -m depaudit.services.fetch_worker``; either way it reads from its input pipe, as
 length-prefixed pickles, a set-up (how to make the registry's session:
-:class:`SessionRecipe`, the run's budgets still left, the transfers in flight) and every job
-(a tag, a URL, the request's headers) in one frame; then it fetches the jobs it claims with its own
-:class:`~depaudit.http_bulk.BulkFetcher` (its own session and connections) and writes on its
-output pipe, for each one, an answer: the status, the validators and the decoded document
-(:func:`depaudit.services.decode_worker.answer_for`), or the failure, as the scan would have
-made of it (:func:`~depaudit.failures.failure_of`). A ``stop`` frame (or the end of its
-input) makes it stop starting transfers; it ends once those under way are answered or dropped.
+:class:`~depaudit.services.session_recipe.SessionRecipe`, the run's budgets still left, the
+transfers in flight) and every job (a tag, a URL, the request's headers) in one frame; then
+it fetches the jobs it claims with its own :class:`~depaudit.http_bulk.BulkFetcher` (its own
+session and connections) and writes on its output pipe, for each one, an answer: the status,
+the validators and the decoded document (:func:`depaudit.services.decode_worker.answer_for`),
+or the failure, as the scan would have made of it (:func:`~depaudit.failures.failure_of`). A
+``stop`` frame (or the end of its input) makes it stop starting transfers; it ends once those
+under way are answered or dropped.
 
 The jobs are claimed, not shared out (:mod:`depaudit.services.fetch_claims`).
 
@@ -34,87 +35,12 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 from depaudit.failures import failure_of
 from depaudit.services.fetch_claims import Claims, Crew, claimed
 from depaudit.services.frames import encode_frame, load, payloads_in, read_frame, write_frame
-from depaudit.slots import dataclass
-
-if TYPE_CHECKING:
-    from depaudit.http import DepauditSession
-    from depaudit.npmrc import NpmConfig
-    from depaudit.run_budget import RunBudget
-    from depaudit.transport import PlainSession
-
-
-@dataclass(frozen=True)
-class SessionRecipe:
-    """How the registry's session is made (:func:`depaudit.http.build_session` with
-    ``config``'s credentials and npm network settings): a value that crosses a pipe, so a
-    worker makes the same session in its own process. Called, it makes the session."""
-
-    jobs: int
-    config: NpmConfig
-    network_seconds: float
-    response_bytes: int
-    tuning: Mapping[str, Any]
-
-    def __call__(self) -> DepauditSession:
-        return self.build(self.network_seconds, self.response_bytes)
-
-    def build(
-        self,
-        network_seconds: float,
-        response_bytes: int,
-        make: Callable[..., DepauditSession] | None = None,
-        budget: RunBudget | None = None,
-    ) -> DepauditSession:
-        """The session, with these budgets (a worker's: what the run has left), or with the
-        run's ``budget`` made already (the scan's), made by ``make``
-        (:func:`depaudit.http.build_session` unless given)."""
-        if make is None:
-            from depaudit.http import build_session as make
-        assert make is not None
-        session: DepauditSession = self._made(make, network_seconds, response_bytes, budget)
-        return session
-
-    def for_worker(
-        self, network_seconds: float, response_bytes: int
-    ) -> DepauditSession | PlainSession:
-        """A fetch worker's session: without requests where the environment gives it
-        nothing to read (:func:`depaudit.transport.plain_environment`)."""
-        from depaudit.transport import plain_environment, plain_session
-
-        if not plain_environment():
-            return self.build(network_seconds, response_bytes)
-        plain: PlainSession = self._made(plain_session, network_seconds, response_bytes, None)
-        return plain
-
-    def plain(self, budget: RunBudget) -> PlainSession:
-        """The session without ``requests`` (:func:`depaudit.transport.plain_session`), on
-        the run's ``budget``: for a :func:`~depaudit.transport.plain_environment` only."""
-        from depaudit.transport import plain_session
-
-        made: PlainSession = self._made(
-            plain_session, self.network_seconds, self.response_bytes, budget
-        )
-        return made
-
-    def _made(
-        self, make: Callable[..., Any], seconds: float, size: int, budget: RunBudget | None
-    ) -> Any:
-        return make(
-            self.jobs,
-            self.config.auth_for,
-            network_seconds=seconds,
-            response_bytes=size,
-            network=self.config.network,
-            **({"budget": budget} if budget is not None else {}),
-            **self.tuning,
-        )
-
 
 #: a worker's answer: ("answer", tag, what) where ``what`` is ("got", status, validators,
 #: size as sent, decoded answer or None) or ("failed", kind, text, a connection failure)

@@ -45,19 +45,21 @@ from depaudit.models import PackageFacts
 from depaudit.npm_process import RegistryQuery
 from depaudit.npmrc import NoRegistry, NpmConfig, load_npm_config
 from depaudit.progress import Progress
-from depaudit.services import fetch_worker, metrics
+from depaudit.services import metrics
 from depaudit.services import registry_snapshot as snapshot
 from depaudit.services.fetch_claims import Crew
-from depaudit.services.fetch_worker import FetchWorkers, SessionRecipe
 from depaudit.services.interface import EnrichmentResult, EnrichmentService, PackageRef
+from depaudit.services.session_recipe import SessionRecipe
 from depaudit.slots import dataclass
 
-if TYPE_CHECKING:  # the HTTP stack is imported when a request is made: a warm scan makes none
+if TYPE_CHECKING:  # the HTTP stack is imported when a request is made, the fetch workers'
+    # side when they are started: a warm scan makes no request and starts none
     from concurrent.futures import Future
 
     from depaudit.http import DepauditSession
     from depaudit.http_bulk import Job
     from depaudit.run_budget import RunBudget
+    from depaudit.services.fetch_worker import FetchWorkers
     from depaudit.services.registry_decode import Decoders
     from depaudit.transport import PlainSession
 
@@ -445,6 +447,7 @@ class RegistryService(EnrichmentService):
         """Where the fetch will run in fetch workers, start them now (``fetch_worker.spawn``:
         forked, ready at once, or started as interpreters, which get ready meanwhile), before
         the rest of the fetch's own work (:meth:`_fetch_remote` gives them their set-up)."""
+        from depaudit.services import fetch_worker
         from depaudit.services.registry_decode import decode_workers
 
         self._end_ahead()
@@ -465,6 +468,8 @@ class RegistryService(EnrichmentService):
     def _end_ahead(self) -> None:
         """End fetch workers started for a fetch that did not happen."""
         if self._ahead:
+            from depaudit.services import fetch_worker
+
             fetch_worker.end(self._ahead)
             self._ahead = Crew()
 
@@ -934,6 +939,7 @@ class RegistryService(EnrichmentService):
     ) -> FetchWorkers | None:
         """The fetch workers of ``to_fetch`` (those started ahead, or new ones) given their
         set-up and every job, each tagged with its index; None where none could start."""
+        from depaudit.services.fetch_worker import FetchWorkers
         from depaudit.services.registry_decode import decode_workers
 
         assert self._recipe is not None
@@ -1145,6 +1151,8 @@ class RegistryService(EnrichmentService):
 def _end_handed(handed: tuple[FetchWorkers | None, Sequence[Any]] | None) -> None:
     """End the workers of ``handed`` (:meth:`RegistryService._hand_over`), if any."""
     if handed is not None and handed[0] is not None:
+        from depaudit.services import fetch_worker
+
         fetch_worker.end(handed[0].processes)
 
 
