@@ -344,6 +344,29 @@ def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
     assert modules_loaded(code, ("requests", "urllib3", "http.client")) == []
 
 
+@pytest.mark.parametrize(
+    "how", [["--lockfile", "{lock}"], ["--lockfile", "{lock}", "--no-npm"], ["{folder}"]]
+)
+def test_a_lockfile_scan_loads_no_npm_ls_code(tmp_path: Path, how: list[str]) -> None:
+    """Start-up cost: a scan whose tree is a lockfile alone (``--lockfile``, or a folder
+    without node_modules) imports none of npm ls's code (~7 ms: its runner, its reader and
+    its graph), which only a scan of an installed tree or of saved npm ls output needs."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    lock = folder / "package-lock.json"
+    lock.write_bytes((ASSETS / "projects" / "broken" / "package-lock.json").read_bytes())
+    args = [a.format(lock=lock, folder=folder) for a in how]
+    code = (
+        "import io, contextlib\n"
+        "import depaudit.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    depaudit.cli.main(['scan', *{args!r}, '--offline', '--no-registry', '--no-code',\n"
+        f"        '--cache-dir', {str(tmp_path / 'cache')!r}])\n"
+    )
+    unwanted = ("depaudit.sources.npm_ls_run", "depaudit.sources.npm_ls")
+    assert modules_loaded(code, unwanted) == []
+
+
 def test_the_cache_command_loads_no_models(tmp_path: Path) -> None:
     """Start-up cost: ``depaudit cache info`` reads the cache without the scan's models
     (their dataclasses take ~20 ms to generate): the cache's ``CacheEntry`` gets its

@@ -79,10 +79,12 @@ def npm_ls_ahead(settings: Settings) -> NpmLs | None:
     """``npm ls`` started now where :func:`load_tree` will read it (``app.scan`` starts it
     before anything else: it runs while the lockfile and the network's services are read),
     else None. Where it cannot be started, None: :func:`load_tree` says why, as always."""
+    installed = _reads_installed(settings)
+    if installed is None:  # (a lockfile's scan imports no npm ls code: start-up time)
+        return None
     from depaudit.sources.npm_ls_run import npm_command, start_npm_ls
 
-    installed = _reads_installed(settings)
-    if installed is None or npm_command() is None:
+    if npm_command() is None:
         return None
     directory, has_lockfile = installed
     try:
