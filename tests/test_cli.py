@@ -330,7 +330,8 @@ def test_fail_on_names_the_suspects_that_tripped_it(
 
 def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
     """Start-up cost: ``import depaudit.cli`` and an offline scan without the registry import
-    neither requests nor urllib3 (they are imported when a request is about to be made)."""
+    neither requests nor urllib3 (they are imported when a request is about to be made), nor
+    npm's configuration (read for the registry alone: ``Settings.online_registry``)."""
     lock = ASSETS / "projects" / "broken" / "package-lock.json"
     code = (
         "import sys, io, contextlib\n"
@@ -341,7 +342,8 @@ def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
         f"    depaudit.cli.main(['scan', '--lockfile', {str(lock)!r}, '--offline',\n"
         f"        '--no-registry', '--no-npm', '--no-code', '--cache-dir', {str(tmp_path)!r}])\n"
     )
-    assert modules_loaded(code, ("requests", "urllib3", "http.client")) == []
+    unwanted = ("requests", "urllib3", "http.client", "depaudit.npmrc", "depaudit.npm_process")
+    assert modules_loaded(code, unwanted) == []
 
 
 @pytest.mark.parametrize(

@@ -22,15 +22,14 @@ from depaudit.config import Settings, find_config, load_config
 from depaudit.errors import DepauditError, ExitCode, ServiceError, print_error
 from depaudit.ignore import IgnoreEntry, apply_ignores, parse_ignores
 from depaudit.models import DependencyTree, Report, Tier
-from depaudit.npm_process import RegistryQuery
-from depaudit.npmrc import query_for
 from depaudit.output import write_report
 from depaudit.scoring import LeakScorer, at_or_above
 from depaudit.slots import dataclass
 from depaudit.sources.loader import load_tree, lockfile_alone, npm_ls_ahead
 from depaudit.text import terminal_safe, valid_unicode
 
-if TYPE_CHECKING:  # (npm ls is imported where it runs)
+if TYPE_CHECKING:  # (npm ls is imported where it runs, npm's configuration where it is read)
+    from depaudit.npm_process import RegistryQuery
     from depaudit.sources.npm_ls_run import NpmLs
 
 
@@ -207,11 +206,13 @@ def scan(
     given): when SARIF is among them, the input stage also finds each placement's line in
     the lockfile (``sources.lines``), which no other format needs.
 
-    ``asked`` is npm's answer for the registry, started by the caller (:func:`query_for`;
+    ``asked`` is npm's answer for the registry, started by the caller (``npmrc.query_for``;
     ``queried``: the caller ran it, and None was its answer, nothing to ask); the scan starts
     it itself otherwise, and closes it either way."""
-    if asked is None and not queried:  # npm's answer, where it is npm's to say: by the fetch
-        asked = query_for(settings)
+    if asked is None and not queried and settings.online_registry:
+        from depaudit.npmrc import query_for
+
+        asked = query_for(settings)  # npm's answer, where it is npm's to say: by the fetch
     with asked or nullcontext():
         settings, config, origin = policy(settings)
         ignores = tuple(parse_ignores(config, origin))

@@ -221,9 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
 def run_scan(settings: Settings, clock: Clock | None = None) -> int:
     from contextlib import nullcontext
 
-    from depaudit.npmrc import query_for
+    asked = None
+    if settings.online_registry:  # (npm's configuration is read for the registry alone)
+        from depaudit.npmrc import query_for
 
-    asked = query_for(settings)  # npm's answer, if the registry is npm's to say: before imports
+        asked = query_for(settings)  # npm's answer, if the registry is npm's to say: first
     with asked or nullcontext():
         from depaudit.app import exit_code, scan
         from depaudit.audit import utc_now

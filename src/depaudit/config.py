@@ -187,6 +187,12 @@ class Settings:
     github_token: str | None = field(default=None, repr=False)
 
     @property
+    def online_registry(self) -> bool:
+        """Whether the run asks the registry anything (not ``--no-registry``, not
+        ``--offline``): only then is npm's configuration read before the tree."""
+        return self.use_registry and not self.offline
+
+    @property
     def npmrc_directory(self) -> Path:
         """Where the project's ``.npmrc`` is looked for: beside the lockfile when one is
         given, else in the scanned folder."""

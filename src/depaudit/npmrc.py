@@ -454,7 +454,7 @@ def registry_query(
 def query_for(settings: Settings) -> RegistryQuery | None:
     """:func:`registry_query` for a run with these settings: None offline or without the
     registry. The run starts it as early as it can (``cli.run_scan``, else ``app.scan``)."""
-    if not settings.use_registry or settings.offline:
+    if not settings.online_registry:
         return None
     return registry_query(settings.npmrc_directory, settings.registry)
 
