@@ -331,7 +331,8 @@ def test_fail_on_names_the_suspects_that_tripped_it(
 def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
     """Start-up cost: ``import depaudit.cli`` and an offline scan without the registry import
     neither requests nor urllib3 (they are imported when a request is about to be made), nor
-    npm's configuration (read for the registry alone: ``Settings.online_registry``)."""
+    npm's configuration (read for the registry alone: ``Settings.online_registry``), nor
+    OpenSSL for a digest."""
     lock = ASSETS / "projects" / "broken" / "package-lock.json"
     code = (
         "import sys, io, contextlib\n"
@@ -343,6 +344,7 @@ def test_an_offline_scan_loads_no_network_stack(tmp_path: Path) -> None:
         f"        '--no-registry', '--no-npm', '--no-code', '--cache-dir', {str(tmp_path)!r}])\n"
     )
     unwanted = ("requests", "urllib3", "http.client", "depaudit.npmrc", "depaudit.npm_process")
+    unwanted += ("_hashlib",)  # (OpenSSL: its digests come from depaudit.digests)
     assert modules_loaded(code, unwanted) == []
 
 

@@ -28,7 +28,6 @@ shipped form whose data or code changed since the build has another name and is 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -39,6 +38,7 @@ from importlib import import_module, resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from depaudit import digests
 from depaudit.errors import ConfigError
 
 PACKAGE = "depaudit.data"
@@ -165,7 +165,7 @@ def fast_form_dir() -> Path:
 def form_key(kind: str, data_names: Iterable[str], code: Iterable[str]) -> str:
     """The hash naming a fast form: the data files' bytes, the source files of the modules in
     ``code`` (imported already by the caller), the form and JSON layout versions."""
-    digest = hashlib.blake2b(digest_size=16)
+    digest = digests.blake2b(digest_size=16)
     digest.update(f"{kind}\0{FORM_VERSION}\0".encode())
     for name in data_names:
         data = read_bundled_bytes(name)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import stat
 import sys
@@ -81,7 +80,7 @@ def _write_special(path: Path, text: Text) -> None:
 def _create_temporary(path: Path) -> tuple[int, Path]:
     directory = path.parent if str(path.parent) else Path(".")
     for _ in range(100):
-        tmp = directory / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        tmp = directory / f".{path.name}.{os.urandom(4).hex()}.tmp"
         try:
             # 0o666: the umask decides a new file's mode, as for `> FILE`
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp

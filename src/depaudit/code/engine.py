@@ -5,7 +5,6 @@ was seen before), apply ``// depaudit-ignore-next-line`` comments, gather a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import threading
 from collections import Counter
@@ -14,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from depaudit import digests
 from depaudit.code.files import SourceFile, is_code_file, minified, walk
 from depaudit.code.model import CodeReport, Finding, SkippedFile, finding_from_cached
 from depaudit.errors import InputError
@@ -57,7 +57,7 @@ def _analyse_job(job: tuple[bytes, Grammar]) -> dict[str, Any] | str:
 
 
 def content_key(source: bytes, grammar: str) -> str:
-    digest = hashlib.blake2b(source, digest_size=20)
+    digest = digests.blake2b(source, digest_size=20)
     digest.update(f"\x00{grammar}\x00{ANALYZER_VERSION}".encode())
     return digest.hexdigest()
 

@@ -4,14 +4,13 @@ The same functions render the findings section of ``depaudit scan``'s reports.""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from depaudit import __version__
+from depaudit import __version__, digests
 from depaudit.code.model import RULES, CodeReport, Finding, finding_to_dict
 from depaudit.text import json_text_safe, terminal_safe
 
@@ -145,7 +144,7 @@ def sarif_results(root: str, findings: Sequence[Finding]) -> list[dict[str, Any]
     results = []
     for f in findings:
         uri = artifact_uri(root, f.file)
-        fingerprint = hashlib.sha256(
+        fingerprint = digests.sha256(
             f"{f.rule}:{uri}:{f.message}".encode("utf-8", "replace")
         ).hexdigest()
         result: dict[str, Any] = {

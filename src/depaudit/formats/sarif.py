@@ -8,13 +8,13 @@ loaded without asking for lines) points every result at line 1."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from depaudit import digests
 from depaudit.formats.interface import FormatName, ReportFormat
 from depaudit.models import Report, Signal, SourceLine, Suspect, Tier
 from depaudit.scoring.rules import RULES
@@ -45,7 +45,7 @@ def artifact_uri(path: str) -> str:
 
 def fingerprint(rule: str, lockfile: str, suspect: Suspect) -> str:
     text = f"{rule}:{lockfile}:{suspect.name}@{suspect.version}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return digests.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _rules(severities: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -27,7 +27,6 @@ the snapshot update shares its page reader and filters.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,6 +35,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
+from depaudit import digests
 from depaudit.cache import Cache
 from depaudit.classify import classify, default_rules, normalize_cwe
 from depaudit.github_client import (
@@ -191,7 +191,7 @@ class GithubAdvisoryService(EnrichmentService):
     # -- HTTP (through the one GitHub client) -------------------------------------------------
     def _get_page(self, url: str, run: _Run) -> tuple[list[dict[str, Any]], str | None]:
         """The reduced advisories of one page and the next page's URL (cached by URL)."""
-        key = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        key = digests.sha256(url.encode("utf-8")).hexdigest()
         entry = self.cache.get(PAGES, key) if self.cache is not None else None
         cached = entry.value if entry is not None and isinstance(entry.value, dict) else None
         if (

@@ -15,7 +15,6 @@ rewritten for :data:`KEEP_SECONDS` are removed when another is written.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from depaudit import __version__
+from depaudit import __version__, digests
 from depaudit.models import PackageFacts
 from depaudit.services.interface import PackageRef
 from depaudit.services.metrics import days_between
@@ -86,12 +85,12 @@ _IN_FIELD_ORDER = itemgetter(*(_DECODED.index(name) for name in _FIELD_ORDER))
 def question(packages: Sequence[PackageRef], urls: Mapping[str, str]) -> str:
     """The key of a tree's snapshot: what was asked of which registry, by which version."""
     asked = sorted((urls[ref.name], ref.name, ref.version) for ref in packages)
-    return hashlib.sha256(orjson.dumps([FORM, __version__, asked])).hexdigest()
+    return digests.sha256(orjson.dumps([FORM, __version__, asked])).hexdigest()
 
 
 def stamp(stamps: Mapping[str, tuple[float, int]]) -> str:
     """A hash of every entry's stored time and size: changes when any entry does."""
-    return hashlib.sha256(orjson.dumps(sorted(stamps.items()))).hexdigest()
+    return digests.sha256(orjson.dumps(sorted(stamps.items()))).hexdigest()
 
 
 def _iso(value: datetime | None) -> str | None:
