@@ -34,7 +34,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
-from importlib import import_module, resources
+from importlib import import_module
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -98,6 +98,8 @@ def read_bundled_bytes(name: str) -> bytes:
         if folder is not None:
             with contextlib.suppress(FileNotFoundError):
                 return (folder / name).read_bytes()
+        from importlib import resources  # (a zip install's only: 5 modules a run need not load)
+
         return resources.files(PACKAGE).joinpath(name).read_bytes()
     except (FileNotFoundError, ModuleNotFoundError) as exc:
         raise BundledDataError(f"{name}: missing from the installed package ({exc})") from None
