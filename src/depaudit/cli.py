@@ -219,14 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_scan(settings: Settings, clock: Clock | None = None) -> int:
-    from contextlib import nullcontext
-
     asked = None
     if settings.online_registry:  # (npm's configuration is read for the registry alone)
         from depaudit.npmrc import query_for
 
         asked = query_for(settings)  # npm's answer, if the registry is npm's to say: first
-    with asked or nullcontext():
+    with asked or contextlib.nullcontext():
         from depaudit.app import exit_code, scan
         from depaudit.audit import utc_now
         from depaudit.cache import closing_behind
