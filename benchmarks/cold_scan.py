@@ -483,6 +483,7 @@ def main() -> int:
     if missing and not args.live:
         sys.exit(f"{len(missing)} packuments not recorded: run `python -m benchmarks.record`")
     size = sum(packument_path(n).stat().st_size for n in names if packument_path(n).is_file())
+    common = (names, lock, project, args.pairs, args.jobs, args.before)  # (every pair's)
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
@@ -498,32 +499,10 @@ def main() -> int:
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
         ).stdout.strip(),
-        "delays": [
-            live_pairs(
-                names,
-                lock,
-                project,
-                args.pairs,
-                args.jobs,
-                args.before,
-                args.installed,
-                args.bound,
-            )
-        ]
+        "delays": [live_pairs(*common, args.installed, args.bound)]
         if args.live
         else [
-            pairs_at(
-                float(d),
-                names,
-                lock,
-                project,
-                args.pairs,
-                args.jobs,
-                args.before,
-                args.gzip,
-                args.bound,
-                args.installed,
-            )
+            pairs_at(float(d), *common, args.gzip, args.bound, args.installed)
             for d in args.delays.split(",")
         ],
     }
