@@ -11,15 +11,17 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from depaudit.npm_network import BuiltIn, env_value, http_url, npm_builtin, npm_wide_layers
+
+if TYPE_CHECKING:  # (imported where npm is run: a run whose registry is known runs none)
+    import subprocess
 
 NPM_CONFIG_TIMEOUT = 20.0  # seconds npm has to say its registry
 NPM_ASKED = "npm config get registry"  # NpmConfig.origin when npm itself was asked
@@ -199,6 +201,8 @@ class RegistryQuery:
         if npm is None:
             self._answer = None, "npm is not on PATH"
             return
+        import subprocess
+
         try:
             self._folder = tempfile.mkdtemp(prefix="depaudit-npm-")
             self._process = subprocess.Popen(
@@ -227,6 +231,8 @@ class RegistryQuery:
         return self._answer
 
     def _wait(self) -> tuple[str | None, str | None]:
+        import subprocess
+
         assert self._process is not None
         left = max(0.0, self.timeout - (time.monotonic() - self._started))
         try:

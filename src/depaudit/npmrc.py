@@ -21,7 +21,6 @@ credentials' scopes); split, each part would reach into the others' layers.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -328,7 +327,7 @@ def _credentials(
                     f"{password_from[scope]}: {scope}:_password is not base64",
                     "npm stores _password base64-encoded",
                 ) from None
-            token = base64.b64encode(f"{settings['username']}:{password}".encode()).decode()
+            token = _base64(f"{settings['username']}:{password}".encode())
             header = f"Basic {token}"
         else:
             continue
@@ -339,10 +338,18 @@ def _credentials(
 def _password_text(value: str) -> str | None:
     """An npmrc ``_password`` as the text it stands for (npm stores it base64-encoded), or
     None when it is not base64 of UTF-8 text."""
+    import base64  # (credentials alone use it: a run without any never loads it)
+
     try:
         return base64.b64decode(value, validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def _base64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()
 
 
 def find_project_root(directory: Path) -> Path:
@@ -373,7 +380,7 @@ def split_userinfo(url: str) -> tuple[str, Credential | None]:
     netloc = parts.netloc.rpartition("@")[2]
     clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     user_pass = f"{unquote(username or '')}:{unquote(password or '')}"
-    header = "Basic " + base64.b64encode(user_pass.encode()).decode()
+    header = "Basic " + _base64(user_pass.encode())
     return clean, Credential(nerf_dart(with_slash(clean)), header)
 
 

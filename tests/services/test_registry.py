@@ -558,8 +558,9 @@ def test_a_warm_scan_loads_no_network_stack(
 ) -> None:
     """Issue 17: a scan answered from the cache makes no session, so it imports neither
     requests nor urllib3 (nor msgspec, which only decodes fetched documents, nor the fetch
-    workers' side: their module, their frames' pickling, the run budget's sockets), and gives
-    the facts of the run that filled the cache."""
+    workers' side: their module, their frames' pickling, the run budget's sockets; nor, with
+    its registry known and no credentials, what runs npm or decodes them), and gives the
+    facts of the run that filled the cache."""
     code, cold = scan("--no-advisories")
     assert code == 0 and len(fake_registry.packument_requests()) == 4
     out = tmp_path / "warm.json"
@@ -571,7 +572,7 @@ def test_a_warm_scan_loads_no_network_stack(
         f"    '--cache-dir', {str(tmp_path / 'cli-cache')!r}, '--format', 'json',\n"
         f"    '--output', {str(out)!r}])\n"
         "unwanted = ('requests', 'urllib3', 'msgspec', 'depaudit.services.fetch_worker',\n"
-        "    'depaudit.services.frames', 'pickle', 'socket', '_hashlib')\n"
+        "    'depaudit.services.frames', 'pickle', 'socket', '_hashlib', 'subprocess', 'base64')\n"
         "print(code, sorted(m for m in unwanted if m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "DEPAUDIT_NO_REGISTRY"}
