@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from synthetic import bug, clock, facts, pkg, renamed, tree, years_ago
 
 from depaudit.audit import Auditor
 from depaudit.models import Advisory, LeakClass, Tier
 from depaudit.scoring import Knowledge, LeakScorer, at_or_above, tier_for
+from depaudit.scoring.rank import TIER_ORDER
 from depaudit.scoring.rules import Weights
 
 KNOWLEDGE = Knowledge(
@@ -23,6 +28,18 @@ def test_tiers_follow_the_thresholds():
     assert tier_for(10, weights) is Tier.LOW
     assert tier_for(9.9, weights) is None
     assert at_or_above(Tier.HIGH, Tier.MEDIUM) and not at_or_above(Tier.LOW, Tier.MEDIUM)
+
+
+@settings(max_examples=300)
+@given(
+    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+    st.lists(st.floats(min_value=0.1, max_value=1e6), min_size=3, max_size=3, unique=True),
+)
+def test_tier_for_is_the_first_threshold_reached(score: float, thresholds: list[float]) -> None:
+    low, medium, high = sorted(thresholds)
+    weights = replace(Weights.bundled(), tiers={"high": high, "medium": medium, "low": low})
+    expected = next((t for t in TIER_ORDER if score >= weights.tiers[t.value]), None)
+    assert tier_for(score, weights) is expected
 
 
 def test_order_is_minus_score_then_name_then_version_and_low_scores_are_dropped():

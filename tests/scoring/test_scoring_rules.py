@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -266,6 +268,22 @@ def test_dev_only_packages_stay_but_weigh_a_quarter():
     (signal,) = got.signals
     assert signal.points == 11.2  # 45 x 0.25, rounded to one decimal
     assert signal.evidence.endswith("(x0.25: dev-only)")
+
+
+def test_a_scaled_signal_keeps_everything_but_its_points_and_evidence():
+    """The dev factor rebuilds each signal (not with dataclasses.replace, for speed): every
+    other field, its url, ids and leak evidence included, stays as the rule made it."""
+    known = {"known_leaks": (bug("x"),)}
+    prod = score([pkg("x", "1.0.0")], [facts("x", "1.0.0", **known)])["x@1.0.0"]
+    dev = score([pkg("x", "1.0.0", dev=True)], [facts("x", "1.0.0", **known)])["x@1.0.0"]
+    (full,) = prod.signals
+    (scaled,) = dev.signals
+    assert full.leak and full.ids and full.url  # (the fields a rebuild could drop)
+    assert scaled == replace(
+        full,
+        points=round(full.points * 0.25, 1),
+        evidence=f"{full.evidence} (x0.25: dev-only)",
+    )
 
 
 def test_bundled_weights_cover_every_rule():
