@@ -243,3 +243,12 @@ def test_facts_evolve_is_replace_for_any_fields(changes: dict[str, object]) -> N
     }
     assert {f.name: getattr(facts, f.name) for f in fields(facts)} == before
     assert type(new) is PackageFacts
+
+
+def test_runtime_label_is_each_status_value_and_a_dash_when_not_analysed() -> None:
+    from depaudit.models import PlacementRuntime, Runtime, runtime_label
+
+    assert runtime_label(None) == "-"
+    for status in Runtime:
+        label = runtime_label(PlacementRuntime(status, "why"))
+        assert label == status.value and type(label) is str

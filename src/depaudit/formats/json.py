@@ -124,6 +124,7 @@ def _each_package_entry(report: Report, utc_as_is: bool = False) -> Iterator[dic
             direct, dev, optional = only.direct and not only.extraneous, only.dev, only.optional
             aliases = [only.alias] if only.alias else []
             ordered = [(only, found[0])]
+            best = found[0]  # (best_runtime of one status, or of none)
         else:
             paths = [list(p) for p in sorted({p.path for p in placements})]
             direct = any(p.direct and not p.extraneous for p in placements)
@@ -134,6 +135,7 @@ def _each_package_entry(report: Report, utc_as_is: bool = False) -> Iterator[dic
             # the placements of name@version, in the tree's order (as DependencyTree.runtime_of)
             found = [statuses.get(p.location) for p in placements]
             ordered = sorted(zip(placements, found, strict=True), key=_location)
+            best = best_runtime(r for r in found if r)
         entry: dict[str, Any] = {
             "name": name,
             "version": version,
@@ -144,7 +146,7 @@ def _each_package_entry(report: Report, utc_as_is: bool = False) -> Iterator[dic
         }
         if aliases:
             entry["aliases"] = aliases
-        entry["runtime"] = runtime_label(best_runtime(r for r in found if r))
+        entry["runtime"] = runtime_label(best)
         entry["placements"] = [
             {
                 "location": p.location,
