@@ -127,3 +127,13 @@ def test_one_pass_rewrite_is_the_two_findings_in_turn(values: list[PackageFacts]
         k == "deprecation" for k in kinds
     ]
     assert facts == {f.key: f for f in values}  # the input is not changed
+
+
+def test_the_warning_names_the_first_three_stripped_packages_by_name() -> None:
+    names = ["e-pkg", "d-pkg", "c-pkg", "b-pkg", "a-pkg"]  # (given out of order)
+    facts = {f"{n}@1.0.0": _facts(n, 9e5, deprecation_known=True, known_leaks=(KB,)) for n in names}
+    facts["plain@1.0.0"] = _facts("plain", 9e5, deprecation_known=True)
+    _, warnings = check(facts)
+    assert warnings[0].startswith(
+        "the registry shows a-pkg@1.0.0, b-pkg@1.0.0, c-pkg@1.0.0 and 2 more without"
+    )

@@ -30,8 +30,8 @@ MIN_PACKAGES = 5
 def stripped_deprecations(facts: Mapping[str, PackageFacts]) -> list[str]:
     """name@version the knowledge base calls deprecated and the registry says is not."""
     found = []
-    for key, fact in sorted(facts.items()):
-        if not fact.deprecation_known or fact.deprecated is not None:
+    for key, fact in facts.items():  # (sorted below: the few found, not every fact)
+        if not fact.known_leaks or not fact.deprecation_known or fact.deprecated is not None:
             continue
         if fact.package_deprecated:
             continue
@@ -40,7 +40,7 @@ def stripped_deprecations(facts: Mapping[str, PackageFacts]) -> list[str]:
             for entry in fact.known_leaks
         ):
             found.append(key)
-    return found
+    return sorted(found)
 
 
 def ingest_times(facts: Mapping[str, PackageFacts]) -> tuple[int, int]:
@@ -99,9 +99,12 @@ def check(facts: Mapping[str, PackageFacts]) -> tuple[dict[str, PackageFacts], l
     out = dict(facts)
     if not (stripped or times):
         return out, warnings
+    # the changes a fact may get, made once (not merged again for each of its facts)
+    dated = _NO_TIMES if times else {}
+    both = {**(_NO_DEPRECATION if stripped else {}), **dated}
     for key, fact in facts.items():
-        deprecation = bool(stripped) and fact.deprecation_known and fact.deprecated is None
-        changes = {**(_NO_DEPRECATION if deprecation else {}), **(_NO_TIMES if times else {})}
-        if changes:
-            out[key] = fact.evolve(**changes)
+        if stripped and fact.deprecation_known and fact.deprecated is None:
+            out[key] = fact.evolve(**both)
+        elif dated:
+            out[key] = fact.evolve(**dated)
     return out, warnings
