@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO
 from depaudit.cache import BATCH, SCHEMA, Cache, CacheEntry, default_root
@@ -220,6 +222,45 @@ def test_a_damaged_value_is_removed_alone(tmp_path: Path) -> None:
     assert "removed a damaged registry entry" in again.warnings[0]
     assert again.enabled
     assert again.info().entries == {"registry": 2}  # gone from the database too
+
+
+_VALUES = st.sampled_from([[], {}, "[]", [[]], None, 0, "", ["x"], {"a": []}])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.text("abc", min_size=1, max_size=3), _VALUES, max_size=8))
+def test_get_many_unless_is_get_many_with_the_common_value_left_undecoded(
+    tmp_path_factory: pytest.TempPathFactory, values: dict[str, object]
+) -> None:
+    """Every entry get_many reads is there once: the empty lists as their stored time, the
+    others as their entries; a key not stored is in neither."""
+    root = tmp_path_factory.mktemp("cache")
+    clock = Clock()
+    cache = Cache(root, clock=clock)
+    for key, value in values.items():
+        clock.now += 1
+        cache.set("ns", key, value, etag="e" if value == "" else None)
+    keys = [*values, "missing"]
+    same, found = cache.get_many_unless("ns", keys, [])
+    whole = cache.get_many("ns", keys)
+    assert set(same) | set(found) == set(whole) and not set(same) & set(found)
+    for key, stored in same.items():
+        assert whole[key].value == [] and whole[key].stored_at == stored
+    assert found == {k: e for k, e in whole.items() if k not in same}
+    assert all(e.value != [] for e in found.values())
+
+
+def test_get_many_unless_removes_a_damaged_value_as_get_many_does(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    for key in ("a", "b", "c"):
+        cache.set("ns", key, [] if key != "c" else ["c"])
+    with sqlite3.connect(tmp_path / SCHEMA / "cache.db") as conn:
+        conn.execute("UPDATE entries SET value = '[]' WHERE key = 'b'")  # text, not a blob
+        conn.execute("UPDATE entries SET stored = 'then' WHERE key = 'a'")
+    again = Cache(tmp_path)
+    same, found = again.get_many_unless("ns", ["a", "b", "c"], [])
+    assert same == {} and {k: e.value for k, e in found.items()} == {"c": ["c"]}
+    assert again.damaged == 1 and again.info().entries == {"ns": 2}
 
 
 def test_values_round_trip_as_json(tmp_path: Path) -> None:

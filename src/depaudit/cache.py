@@ -100,7 +100,13 @@ class CacheEntry:
         return now - self.stored_at
 
     def fresh(self, ttl: float, now: float) -> bool:
-        return 0 <= self.age(now) < ttl
+        return fresh(self.stored_at, ttl, now)
+
+
+def fresh(stored_at: float, ttl: float, now: float) -> bool:
+    """Whether an entry stored at ``stored_at`` is younger than ``ttl`` at ``now`` (one
+    from the future, a clock set back, is not)."""
+    return 0 <= now - stored_at < ttl
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,9 +283,12 @@ class Cache:
     def get(self, namespace: str, key: str) -> CacheEntry | None:
         return self.get_many(namespace, (key,)).get(key)
 
-    def _select(self, columns: str, namespace: str, keys: Iterable[str]) -> list[Any] | None:
+    def _select(
+        self, columns: str, namespace: str, keys: Iterable[str], lead: tuple[Any, ...] = ()
+    ) -> list[Any] | None:
         """``SELECT key, <columns>`` of the entries of ``keys``, one query per :data:`BATCH`
-        keys; None when the cache is off or the database is damaged."""
+        keys (``lead``: the values of the ``?`` in ``columns``); None when the cache is off
+        or the database is damaged."""
         wanted = list(dict.fromkeys(keys))
         rows: list[Any] = []
         try:
@@ -293,7 +302,7 @@ class Cache:
                         db.execute(
                             f"SELECT key, {columns} FROM entries "
                             f"WHERE namespace = ? AND key IN ({marks})",
-                            (namespace, *chunk),
+                            (*lead, namespace, *chunk),
                         ).fetchall()
                     )
         except sqlite3.Error as exc:  # the database itself is damaged
@@ -313,6 +322,31 @@ class Cache:
             if entry is not None:
                 found[key] = entry
         return found
+
+    def get_many_unless(
+        self, namespace: str, keys: Iterable[str], common: Any
+    ) -> tuple[dict[str, float], dict[str, CacheEntry]]:
+        """:meth:`get_many`, except that an entry whose value is ``common`` (stored as its
+        encoding, byte for byte) comes back as its stored time alone, neither decoded nor
+        made an entry: (the stored times of those, the entries of the others). A warm scan
+        reads 2,090 npm advisory answers, nearly all an empty list."""
+        rows = self._select(
+            "stored, etag, lm, CASE WHEN value = ? THEN NULL ELSE value END",
+            namespace,
+            keys,
+            lead=(_encode(common),),
+        )
+        same: dict[str, float] = {}
+        found: dict[str, CacheEntry] = {}
+        for key, stored, etag, lm, raw in rows or ():
+            if raw is None:  # (the column is NOT NULL: only the common value is)
+                if isinstance(stored, (int, float)):
+                    same[key] = float(stored)
+                continue
+            entry = self._entry(namespace, key, (stored, etag, lm, raw))
+            if entry is not None:
+                found[key] = entry
+        return same, found
 
     def stamps(self, namespace: str, keys: Iterable[str]) -> dict[str, tuple[float, int]]:
         """(stored time, size of the value) of the entries of ``keys`` that are in the cache,

@@ -17,7 +17,12 @@ from depaudit.cache import Cache
 from depaudit.http import build_session
 from depaudit.models import LeakClass
 from depaudit.services.interface import PackageRef
-from depaudit.services.npm_advisories import BULK_PATH, UNAVAILABLE, NpmAdvisoryService
+from depaudit.services.npm_advisories import (
+    BULK_PATH,
+    NAMESPACE,
+    UNAVAILABLE,
+    NpmAdvisoryService,
+)
 from depaudit.transport import plain_session
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "advisories"
@@ -163,6 +168,9 @@ def test_answers_are_cached_and_used_offline(httpserver: HTTPServer, tmp_path: P
     # expired entries are asked again
     later = _service(httpserver, cache, now=lambda: cache.clock() + 7 * 3600).enrich_all(REFS)
     assert later.facts == first.facts and len(recorder.bodies) == 2
+    assert recorder.bodies[1] == recorder.bodies[0]  # those without advisories too
+    kept = Cache(tmp_path / "cache").get(NAMESPACE, "left-pad@1.3.0")
+    assert kept is not None and kept.value == []  # (an answer read back as its time alone)
 
 
 @pytest.mark.parametrize("status", [404, 405, 410])

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from depaudit.budget import expire_budget
-from depaudit.cache import Cache, CacheEntry
+from depaudit.cache import Cache, CacheEntry, fresh
 from depaudit.classify import classify, normalize_cwe
 from depaudit.models import Advisory, PackageFacts
 from depaudit.ranges import npm_satisfies
@@ -230,15 +230,22 @@ class NpmAdvisoryService(EnrichmentService):
         to_ask: dict[str, list[str]] = {}
         cached = 0
         asked_for = [(n, v, f"{n}@{v}") for n, vs in sorted(wanted.items()) for v in sorted(vs)]
-        # one batched read (a lookup per name@version cost more than the rest of the service)
-        stored = (
-            self.cache.get_many(NAMESPACE, [key for _, _, key in asked_for])
+        # one batched read (a lookup per name@version cost more than the rest of the service);
+        # the answers that are an empty list, nearly all, as their stored time alone
+        empty, stored = (
+            self.cache.get_many_unless(NAMESPACE, [key for _, _, key in asked_for], [])
             if self.cache is not None
-            else {}
+            else ({}, {})
         )
         now = self._clock()
+        ttl, offline = self.ttl, self.offline
         for name, version, key in asked_for:
-            hit = self._cached(key, stored.get(key), now)
+            when = empty.get(key)
+            hit: list[Advisory] | None
+            if when is not None:
+                hit = [] if offline or fresh(when, ttl, now) else None
+            else:
+                hit = self._cached(key, stored.get(key), now)
             if hit is not None:
                 found[key] = hit
                 cached += 1
