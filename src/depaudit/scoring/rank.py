@@ -150,7 +150,7 @@ class LeakScorer:
             facts=ctx.facts.get(f"{name}@{version}"),
             placements=placements,
             category=self.knowledge.category_of(name),
-            # (no statuses: reachability not analysed, as for most lockfile scans)
+            # (no statuses at all: reachability not analysed, nothing to look up)
             runtime=tree.runtime_of(name, version) if tree.runtime else None,
         )
 
