@@ -8,7 +8,9 @@ forms (the fast path rewrites those as strings)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import orjson
 from hypothesis import given, settings
@@ -55,21 +57,30 @@ def write(value: Any, mask: int) -> str:
     return json.dumps(value)
 
 
-good_time = st.builds(
-    lambda y, mo, d, h, mi, s, ms, six, tz: (
-        f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
-        + (f".{ms:03d}Z" if tz == "Z" else (f".{six:06d}" if six % 3 else "") + "+00:00")
-    ),
-    st.integers(1, 9999),
-    st.integers(1, 12),
-    st.integers(1, 29),
-    st.integers(0, 23),
-    st.integers(0, 59),
-    st.integers(0, 59),
-    st.integers(0, 999) | st.just(0),
-    st.integers(0, 999_999) | st.just(0),
-    st.sampled_from(["Z", "+00:00"]),
-)
+def stamps_of(tz: Any) -> Any:
+    """Real times in the registry's form (``tz`` "Z": milliseconds) or ``isoformat``'s in UTC
+    ("+00:00": 6 fraction digits, or none)."""
+    return st.builds(
+        lambda y, mo, d, h, mi, s, ms, six, tz: (
+            f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
+            + (f".{ms:03d}Z" if tz == "Z" else (f".{six:06d}" if six % 3 else "") + "+00:00")
+        ),
+        st.integers(1, 9999),
+        st.integers(1, 12),
+        st.integers(1, 29),
+        st.integers(0, 23),
+        st.integers(0, 59),
+        st.integers(0, 59),
+        st.integers(0, 999) | st.just(0),
+        st.integers(0, 999_999) | st.just(0),
+        tz,
+    )
+
+
+good_time = stamps_of(st.sampled_from(["Z", "+00:00"]))
+#: one kind for every version of a document: the index keeps them as sent
+zulu_time = stamps_of(st.just("Z"))
+utc_time = stamps_of(st.just("+00:00"))
 # one thing wrong (or merely different) in a good timestamp
 NEAR_MISSES = [
     ("Z", "+00:00"),
@@ -92,9 +103,12 @@ NEAR_MISSES = [
 
 
 @st.composite
-def near_time(draw: Any) -> str:
-    stamp: str = draw(good_time)
-    how = draw(st.integers(0, len(NEAR_MISSES) + 6))
+def near_time(draw: Any, base: Any = good_time, shaped: bool = False) -> str:
+    """A near miss of a ``base`` stamp; ``shaped``: only a field out of range (the stamp
+    keeps its form, of a date or a time that does not exist)."""
+    stamp: str = draw(base)
+    low, high = len(NEAR_MISSES), len(NEAR_MISSES) + 6
+    how = draw(st.integers(low, high - 1) if shaped else st.integers(0, high))
     if how < len(NEAR_MISSES):
         old_part, new_part = NEAR_MISSES[how]
         return stamp.replace(old_part, new_part, 1)
@@ -193,7 +207,19 @@ manifest_ok = pairs_of(
 def packument_ok(draw: Any) -> Pairs:
     """A packument of the registry's shape (mostly): times for its versions, some gone."""
     versions = draw(pairs_of(version, manifest_ok, 8))
-    stamp = draw(st.sampled_from([good_time, good_time, timestamp]))
+    stamp = draw(
+        st.sampled_from(
+            [
+                good_time,
+                good_time,
+                timestamp,
+                zulu_time,
+                utc_time,
+                zulu_time | near_time(zulu_time, shaped=True),
+                utc_time | near_time(utc_time, shaped=True),
+            ]
+        )
+    )
     complete = draw(st.booleans())  # a time for every version: the bulk rewrite's case
     time = Pairs((v, draw(stamp)) for v, _ in versions if complete or draw(st.integers(0, 3)))
     time.extend(draw(pairs_of(st.sampled_from(["created", "modified", "0.9.0"]), stamp, 3)))
@@ -249,6 +275,62 @@ def body(draw: Any) -> bytes:
 @given(body())
 def test_pack_body_is_the_old_path(raw: bytes) -> None:
     assert outcome(packument_body.pack_body, raw) == outcome(old, raw)
+
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def facts_of(packed: dict[str, Any], versions: list[Any]) -> list[Any]:
+    out = []
+    for v in versions:
+        try:
+            out.append(metrics.facts_for("p", v, packed, NOW))
+        except ValueError as exc:  # a damaged line (none here): the same either way
+            out.append(("error", str(exc)))
+    return out
+
+
+@settings(max_examples=800, deadline=None)
+@given(body(), version)
+def test_facts_are_the_same_with_times_kept_as_sent(raw: bytes, other: str) -> None:
+    """Every version's facts (ages, libyears, the last release...) from the index that keeps a
+    document's times as sent are those of the index that rewrote every time (the cache's form
+    before, still read: ``kept_as_sent`` made to say no)."""
+    try:
+        packed = packument_body.pack_body(raw)
+    except ValueError:
+        return
+    with mock.patch.object(metrics, "kept_as_sent", lambda stamps: False):
+        rewritten = metrics.pack(metrics.extract_body(raw))
+    if packed.get("state") != metrics.STATE_OK:
+        assert packed == rewritten
+        return
+    versions = [line.split("\t", 1)[0] for line in packed["index"][1:-1].split("\n") if line]
+    latest = packed.get("latest")
+    versions += [*packed["odd"], other, "9.9.9", *([latest] if latest else [])]
+    assert facts_of(packed, versions) == facts_of(rewritten, versions)
+    assert metrics.parse_time(packed["last_release"]) == metrics.parse_time(
+        rewritten["last_release"]
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([zulu_time, utc_time]).flatmap(
+        lambda kind: st.lists(kind | near_time(kind, shaped=True), min_size=1, max_size=12)
+    )
+)
+def test_times_of_one_kind_are_kept_as_sent(stamps: list[str]) -> None:
+    doc = {"versions": {f"1.0.{i}": {} for i in range(len(stamps))}}
+    doc["time"] = {f"1.0.{i}": t for i, t in enumerate(stamps)}
+    packed = packument_body.pack_body(json.dumps(doc).encode())
+    assert metrics.kept_as_sent(stamps)
+    assert (
+        packed["index"]
+        == "".join(f"\n1.0.{i}\t{t}\t{i + 1}\t" for i, t in enumerate(stamps)) + "\n"
+    )
+    real = [t for t in stamps if metrics.parse_time(t) is not None]
+    assert packed["last_release"] == (max(real) if real else None)
 
 
 @settings(max_examples=500, deadline=None)

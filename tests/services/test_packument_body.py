@@ -5,6 +5,7 @@ test in tests/property/test_pack_body.py compares the two on generated bodies)."
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -29,41 +30,76 @@ def packument(times: dict[str, Any], **extra: Any) -> bytes:
     return json.dumps(doc).encode()
 
 
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("stamp", "published"),
+    ("stamp", "published", "when"),
     [
-        ("2020-01-02T03:04:05.678Z", "2020-01-02T03:04:05.678000Z"),
-        ("2020-01-02T03:04:05.000Z", "2020-01-02T03:04:05Z"),
-        ("2020-01-02T03:04:05.678901+00:00", "2020-01-02T03:04:05.678901Z"),
-        ("2020-01-02T03:04:05.000000+00:00", "2020-01-02T03:04:05Z"),
-        ("2020-01-02T03:04:05+00:00", "2020-01-02T03:04:05Z"),
-        ("2024-02-29T00:00:00.000Z", "2024-02-29T00:00:00Z"),
-        ("2023-02-29T00:00:00.000Z", None),  # not a date: unknown, as before
-        ("2020-01-02T24:00:00.000Z", None),
-        ("2020-01-02T03:04:60.000Z", None),
-        ("0000-01-02T03:04:05.000Z", None),
-        ("2020-01-02T03:04:05.678+01:00", "2020-01-02T02:04:05.678000Z"),  # the old way
-        ("2020-01-02 03:04:05.678Z", "2020-01-02T03:04:05.678000Z"),
-        ("0001-01-01T00:30:00+01:00", None),  # before year 1 in UTC (it once raised)
+        # every version's time of one kind: kept as sent, read back as the time it names
+        ("2020-01-02T03:04:05.678Z", "=", datetime(2020, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)),
+        ("2020-01-02T03:04:05.000Z", "=", datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("2024-02-29T00:00:00.000Z", "=", datetime(2024, 2, 29, tzinfo=UTC)),
+        ("2023-02-29T00:00:00.000Z", "=", None),  # not a date: unknown, as before
+        ("2020-01-02T24:00:00.000Z", "=", None),
+        ("2020-01-02T03:04:60.000Z", "=", None),
+        ("0000-01-02T03:04:05.000Z", "=", None),
+        # beside a time of the other kind (and other forms): rewritten, as before
+        ("2020-01-02T03:04:05.678901+00:00", "2020-01-02T03:04:05.678901Z", None),
+        ("2020-01-02T03:04:05.000000+00:00", "2020-01-02T03:04:05Z", None),
+        ("2020-01-02T03:04:05+00:00", "2020-01-02T03:04:05Z", None),
+        ("2020-01-02T03:04:05.678+01:00", "2020-01-02T02:04:05.678000Z", None),
+        ("2020-01-02 03:04:05.678Z", "2020-01-02T03:04:05.678000Z", None),
+        ("0001-01-01T00:30:00+01:00", "", None),  # before year 1 in UTC (it once raised)
     ],
 )
-def test_publish_times_as_before(stamp: str, published: str | None) -> None:
-    # three versions with the same stamp, and one with a canonical one beside it
+def test_publish_times_as_before(stamp: str, published: str, when: datetime | None) -> None:
+    # two versions with the stamp, and one with the registry's own form beside them
     body = packument(
         {"1.0.0": stamp, "1.0.1": stamp, "2.0.0": "2021-01-01T00:00:00.000Z", "created": stamp}
     )
     packed = pack_body(body)
     assert packed == old(body)
-    assert f"\n1.0.0\t{published or ''}\t1\t\n" in packed["index"]
+    assert f"\n1.0.0\t{stamp if published == '=' else published}\t1\t\n" in packed["index"]
+    facts = metrics.facts_for("p", "1.0.0", packed, NOW)
+    assert facts.installed_published == (when or metrics.parse_time(published or None))
+
+
+def test_isoformat_times_kept_as_sent_when_all_are() -> None:
+    body = packument(
+        {
+            "1.0.0": "2020-01-02T03:04:05.678901+00:00",
+            "1.0.1": "2020-01-02T03:04:06+00:00",
+            "created": "2020-01-02T03:04:05.678901+00:00",
+        }
+    )
+    packed = pack_body(body)
+    assert packed == old(body)
+    assert "\n1.0.1\t2020-01-02T03:04:06+00:00\t2\t\n" in packed["index"]
+    assert packed["last_release"] == "2020-01-02T03:04:06+00:00"
+    assert packed["created"] == "2020-01-02T03:04:05.678901Z"  # (the head's: rewritten)
+    facts = metrics.facts_for("p", "1.0.0", packed, NOW)
+    assert facts.installed_published == datetime(2020, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
 
 def test_last_release_is_the_latest_time_though_not_the_greatest_text() -> None:
-    # "...:05Z" sorts after "...:05.500000Z" as text, but is half a second earlier
-    body = packument({"1.0.0": "2020-01-02T03:04:05.000Z", "1.0.1": "2020-01-02T03:04:05.500Z"})
+    # rewritten (two kinds): "...:05Z" sorts after "...:05.500000Z" as text, but is half a
+    # second earlier
+    body = packument(
+        {"1.0.0": "2020-01-02T03:04:05.000Z", "1.0.1": "2020-01-02T03:04:05.500000+00:00"}
+    )
     assert (
         pack_body(body)["last_release"]
         == "2020-01-02T03:04:05.500000Z"
         == old(body)["last_release"]
+    )
+
+
+def test_last_release_as_sent_is_a_real_time() -> None:
+    # the greatest text is no date (month 13): the latest real one is the last release
+    body = packument({"1.0.0": "2020-13-02T03:04:05.000Z", "1.0.1": "2020-01-02T03:04:05.500Z"})
+    assert (
+        pack_body(body)["last_release"] == "2020-01-02T03:04:05.500Z" == old(body)["last_release"]
     )
 
 

@@ -23,7 +23,7 @@ from depaudit.http import build_session
 from depaudit.models import PackageFacts
 from depaudit.npmrc import NpmConfig
 from depaudit.services.interface import EnrichmentResult, PackageRef
-from depaudit.services.metrics import behind, extract, normalize_repository
+from depaudit.services.metrics import behind, extract, facts_for, normalize_repository, pack
 from depaudit.services.registry import BodyGate, RegistryService, escape_name
 
 from .conftest import FakeRegistry, load_asset
@@ -448,7 +448,9 @@ def test_extract_mirror_time_format_and_missing_meta() -> None:
         "time": {"1.0.0": "2025-11-17T18:28:56.206000+00:00"},
     }
     data = extract(doc)
-    assert data["versions"] == {"1.0.0": "2025-11-17T18:28:56.206000Z"}
+    assert data["versions"] == {"1.0.0": "2025-11-17T18:28:56.206000+00:00"}  # as sent
+    facts = facts_for("p", "1.0.0", pack(data), datetime(2026, 1, 1, tzinfo=UTC))
+    assert facts.installed_published == datetime(2025, 11, 17, 18, 28, 56, 206000, tzinfo=UTC)
     assert data["created"] is None
     assert json.loads(json.dumps(data)) == data  # cacheable as JSON
 

@@ -33,6 +33,28 @@ STATE_UNPUBLISHED = "unpublished"  # tombstone: time.unpublished and no versions
 
 _TIME_META = frozenset({"created", "modified", "unpublished"})
 
+#: the two kinds of version time a document's index keeps as sent, when every version's time
+#: is of one of them (one kind for all): the registry's own (``2024-05-01T12:00:00.123Z``)
+#: and Python's ``isoformat`` in UTC (``...:00.123456+00:00``, or ``...:00+00:00`` where the
+#: microseconds are 0: some mirrors serve these). Within either kind the text's order is the
+#: times' order, so the latest is the greatest text; and each reads back (:func:`parse_time`)
+#: as the time it names. Any other document's times are rewritten (:func:`_iso`). Patterns
+#: (compiled on first use, by ``re``), not ``re.compile`` at import.
+AS_SENT_KINDS = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z",
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?\+00:00",
+)
+
+
+def kept_as_sent(stamps: list[Any]) -> bool:
+    """Whether a document's version times ``stamps`` are kept as sent: there is one, and every
+    one is a string of one and the same kind of :data:`AS_SENT_KINDS` (a date that does not
+    exist, such as February 30, included: it reads back as unknown, as a rewrite makes it)."""
+    return bool(stamps) and any(
+        all(isinstance(s, str) and re.fullmatch(kind, s) is not None for s in stamps)
+        for kind in AS_SENT_KINDS
+    )
+
 
 def parse_time(value: object) -> datetime | None:
     """ISO 8601 (``...:24.039Z`` or ``...+00:00``) -> aware UTC datetime, else None."""
@@ -180,13 +202,15 @@ def extract(doc: object) -> dict[str, Any]:
     latest = tags.get("latest") if isinstance(tags, Mapping) else None
     published: dict[str, str | None] = {}
     deprecated: dict[str, str] = {}
-    for version, manifest in versions.items():
-        published[version] = _iso(parse_time(times.get(version)))
+    stamps = [times.get(version) for version in versions]
+    as_sent = kept_as_sent(stamps)
+    for (version, manifest), stamp in zip(versions.items(), stamps, strict=True):
+        published[version] = stamp if as_sent else _iso(parse_time(stamp))
         message = manifest.get("deprecated") if isinstance(manifest, Mapping) else None
         if isinstance(message, str) and message.strip():
             deprecated[version] = message
     gone = sorted(k for k in times if k not in _TIME_META and k not in versions)
-    release_times = [t for t in published.values() if t]
+    release_times = [t for t in published.values() if t and parse_time(t) is not None]
     repository = normalize_repository(doc.get("repository"))
     if repository is None and isinstance(latest, str):
         manifest = versions.get(latest)
@@ -197,7 +221,7 @@ def extract(doc: object) -> dict[str, Any]:
         "latest": latest if isinstance(latest, str) else None,
         "created": created,
         "modified": _iso(parse_time(times.get("modified"))),
-        "last_release": max(release_times, key=_sort_time) if release_times else None,
+        "last_release": max(release_times, key=_release_order) if release_times else None,
         "repository": repository,
         "versions": published,
         "deprecated": deprecated,
@@ -207,6 +231,12 @@ def extract(doc: object) -> dict[str, Any]:
 
 def _sort_time(value: str) -> datetime:
     return parse_time(value) or datetime.min.replace(tzinfo=UTC)
+
+
+def _release_order(value: str) -> tuple[datetime, str]:
+    """The latest release's order: by time, and between two texts of the same time (kept as
+    sent: ``...:05+00:00`` and ``...:05.000000+00:00``) the greater text."""
+    return (_sort_time(value), value)
 
 
 def _semver(version: str | None) -> Any:

@@ -7,10 +7,12 @@ versions). The old path decoded the few fields with msgspec (kept here: it skips
 C), then spent more than as much again in Python per version: two ``datetime`` round trips,
 an intermediate dict, a sort of tuples, a bisect and a formatted line each.
 
-Here the per-version work is done over whole lists: the timestamps are checked and rewritten
-as one string when they all have the forms the registry writes (see :data:`_FORMS`; any other
-value takes the old per-value conversion), the stable releases are ranked by one sort of
-integers, and each version's line is one f-string. A body the msgspec decoder rejects (a shape
+Here the per-version work is done over whole lists: the timestamps are kept as sent where
+they are all of one kind the index keeps (:func:`metrics.kept_as_sent`: the registry's own
+form; one pass over their joined text decides it, and only the latest is parsed), else checked
+and rewritten as one string when they all have the forms of :data:`_FORMS` (any other value
+takes the old per-value conversion); the stable releases are ranked by one sort of integers,
+and each version's line is one f-string. A body the msgspec decoder rejects (a shape
 it does not expect, non-JSON...) goes through the old path itself, so every result, error
 included, is the old path's; ``tests/property/test_extract_body.py`` holds the two together.
 """
@@ -35,16 +37,17 @@ _FORMS = (
     "9999-99-99T99:99:99.999999+99:99",
 )
 _FORM_LENGTHS = frozenset(map(len, _FORMS))
-_DIGITS_TO_9 = str.maketrans("012345678", "999999999")
+_FORMS_BYTES = tuple(form.encode() for form in _FORMS)
+_DIGITS_TO_9 = bytes.maketrans(b"012345678", b"999999999")
 
 
-def _rewritable(values: list[str], joined: str) -> bool:
-    """True when every value (``joined``: them joined by newlines) has one of :data:`_FORMS`
-    with offset ``+00:00`` and is a real date and time (hours below 24)."""
-    if not set(map(len, values)) <= _FORM_LENGTHS or "T24" in joined:
-        return False  # (24:00 is the next day where Python accepts it)
-    shape = joined.translate(_DIGITS_TO_9)
-    counts = [shape.count(form) for form in _FORMS]
+def _shapes(values: list[str], joined: str) -> list[int] | None:
+    """How many of ``values`` (``joined``: them joined by newlines) have each of
+    :data:`_FORMS`, when every one has one of them (each digit any ASCII digit); else None."""
+    if not set(map(len, values)) <= _FORM_LENGTHS or not joined.isascii():
+        return None
+    shape = joined.encode().translate(_DIGITS_TO_9)
+    counts = [shape.count(form) for form in _FORMS_BYTES]
     # n occurrences covering every character but the n-1 newlines: one form per line, as no
     # value is longer than one form and occurrences never overlap
     if (
@@ -52,7 +55,16 @@ def _rewritable(values: list[str], joined: str) -> bool:
         or sum(count * len(form) for count, form in zip(counts, _FORMS, strict=True))
         != len(joined) - len(values) + 1
     ):
-        return False
+        return None
+    return counts
+
+
+def _rewritable(values: list[str], joined: str) -> bool:
+    """True when every value (``joined``: them joined by newlines), each of one of
+    :data:`_FORMS` (:func:`_shapes`), has offset ``+00:00`` and is a real date and time (hours
+    below 24)."""
+    if "T24" in joined:
+        return False  # (24:00 is the next day where Python accepts it)
     if joined.count("+") != joined.count("+00:00"):
         return False
     try:
@@ -62,22 +74,49 @@ def _rewritable(values: list[str], joined: str) -> bool:
     return True
 
 
+def _as_sent(counts: list[int], joined: str) -> bool:
+    """:func:`metrics.kept_as_sent` of the values joined by newlines in ``joined``, whose
+    forms :func:`_shapes` counted: all of the registry's (:data:`_FORMS`' first), or all of
+    ``isoformat``'s (the other two) with offset ``+00:00``."""
+    total = sum(counts)
+    if counts[0] == total:
+        return True
+    return counts[0] == 0 and joined.count("+") == joined.count("+00:00") == total
+
+
 def _published_all(values: list[Any]) -> tuple[list[str], str | None]:
-    """``[metrics._iso(metrics.parse_time(v)) or "" for v in values]`` (in bulk when every
-    value has one of :data:`_FORMS`), and the latest of them (:func:`_last_release`)."""
+    """Each version's time as the index keeps it, and the latest of them: ``values`` as they
+    are where :func:`metrics.kept_as_sent` says so (the registry's own form: no rewrite, no
+    date parsed but the latest's), else ``[metrics._iso(metrics.parse_time(v)) or "" for v
+    in values]`` (in bulk when every value has one of :data:`_FORMS`) and
+    :func:`_last_release` of them."""
     try:
         joined = "\n".join(values)
     except TypeError:  # a value that is not a string
         joined = None
-    if joined is not None and values and _rewritable(values, joined):
-        # .sssZ -> .sss000Z, +00:00 -> Z, then no fraction when it is all zeros: what
-        # isoformat prints for the same time in UTC
-        out = joined.replace("Z", "000Z").replace("+00:00", "Z").replace(".000000Z", "Z")
-        published = out.split("\n")
-        return published, _last_release(published, out)
+    counts = _shapes(values, joined) if joined is not None and values else None
+    if joined is not None and counts is not None:
+        if _as_sent(counts, joined):
+            return values, _latest_as_sent(values)
+        if _rewritable(values, joined):
+            # .sssZ -> .sss000Z, +00:00 -> Z, then no fraction when it is all zeros: what
+            # isoformat prints for the same time in UTC
+            out = joined.replace("Z", "000Z").replace("+00:00", "Z").replace(".000000Z", "Z")
+            published = out.split("\n")
+            return published, _last_release(published, out)
     converted = [metrics._iso(metrics.parse_time(v)) for v in values]
     release = [t for t in converted if t]
     return [t or "" for t in converted], _last_release(release, "\n".join(release))
+
+
+def _latest_as_sent(values: list[str]) -> str | None:
+    """The latest time of ``values``, all of one kind of :data:`metrics.AS_SENT_KINDS`, whose
+    text order is their time order: the greatest text, unless it is no real date and time
+    (then the greatest of those that are)."""
+    best = max(values)
+    if metrics.parse_time(best) is not None:
+        return best
+    return max((v for v in values if metrics.parse_time(v) is not None), default=None)
 
 
 def _last_release(release: list[str], joined: str) -> str | None:
