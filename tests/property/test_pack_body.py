@@ -314,6 +314,29 @@ def test_facts_are_the_same_with_times_kept_as_sent(raw: bytes, other: str) -> N
     )
 
 
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.one_of(
+        st.lists(timestamp, max_size=6),
+        st.sampled_from([zulu_time, utc_time, good_time]).flatmap(
+            lambda kind: st.lists(kind | near_time(kind), max_size=8)
+        ),
+    )
+)
+def test_the_bulk_check_keeps_as_sent_what_the_reference_does(stamps: list[Any]) -> None:
+    """``pack_body``'s one pass over the joined text says "as sent" exactly where
+    ``metrics.kept_as_sent`` does (and the index then holds the stamps themselves)."""
+    try:
+        joined: str | None = "\n".join(stamps)
+    except TypeError:
+        joined = None
+    counts = packument_body._shapes(stamps, joined) if joined is not None and stamps else None
+    fast = joined is not None and counts is not None and packument_body._as_sent(counts, joined)
+    assert fast == metrics.kept_as_sent(stamps)
+    if fast:
+        assert packument_body._published_all(stamps)[0] == stamps
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from([zulu_time, utc_time]).flatmap(

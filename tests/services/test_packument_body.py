@@ -82,6 +82,24 @@ def test_isoformat_times_kept_as_sent_when_all_are() -> None:
     assert facts.installed_published == datetime(2020, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2020-01-02T03:04:05.678+01:00",  # another offset
+        "2020-01-02T03:04:05.678901-00:00",
+        "2020-01-02T03:04:05.678901Z",  # six digits with Z: no kind kept
+        "2020-01-02T03:04:05.678+00:00",  # three digits with an offset
+        "2020-01-02T03:04:05Z",
+    ],
+)
+def test_times_of_no_kept_kind_are_rewritten_even_when_all_alike(stamp: str) -> None:
+    body = packument({"1.0.0": stamp, "1.0.1": stamp})
+    packed = pack_body(body)
+    assert packed == old(body)
+    expected = metrics._iso(metrics.parse_time(stamp))
+    assert f"\n1.0.0\t{expected}\t1\t\n" in packed["index"]
+
+
 def test_last_release_is_the_latest_time_though_not_the_greatest_text() -> None:
     # rewritten (two kinds): "...:05Z" sorts after "...:05.500000Z" as text, but is half a
     # second earlier
