@@ -113,6 +113,16 @@ def test_last_release_is_the_latest_time_though_not_the_greatest_text() -> None:
     )
 
 
+def test_last_release_as_sent_between_two_texts_of_one_time() -> None:
+    # the same second with and without its (zero) fraction: the greater text, both ways
+    body = packument(
+        {"1.0.0": "2020-01-02T03:04:05.000000+00:00", "1.0.1": "2020-01-02T03:04:05+00:00"}
+    )
+    packed = pack_body(body)
+    assert packed == old(body)
+    assert packed["last_release"] == "2020-01-02T03:04:05.000000+00:00"
+
+
 def test_last_release_as_sent_is_a_real_time() -> None:
     # the greatest text is no date (month 13): the latest real one is the last release
     body = packument({"1.0.0": "2020-13-02T03:04:05.000Z", "1.0.1": "2020-01-02T03:04:05.500Z"})
