@@ -113,11 +113,13 @@ def test_last_release_is_the_latest_time_though_not_the_greatest_text() -> None:
     )
 
 
-def test_last_release_as_sent_between_two_texts_of_one_time() -> None:
-    # the same second with and without its (zero) fraction: the greater text, both ways
-    body = packument(
-        {"1.0.0": "2020-01-02T03:04:05.000000+00:00", "1.0.1": "2020-01-02T03:04:05+00:00"}
-    )
+@pytest.mark.parametrize("first", [True, False])
+def test_last_release_as_sent_between_two_texts_of_one_time(first: bool) -> None:
+    # the same second with and without its (zero) fraction: the greater text, in either order
+    stamps = ["2020-01-02T03:04:05.000000+00:00", "2020-01-02T03:04:05+00:00"]
+    if not first:
+        stamps.reverse()
+    body = packument({"1.0.0": stamps[0], "1.0.1": stamps[1]})
     packed = pack_body(body)
     assert packed == old(body)
     assert packed["last_release"] == "2020-01-02T03:04:05.000000+00:00"
