@@ -157,6 +157,29 @@ def test_ranks_count_stable_releases_at_or_below() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("versions", "times", "gone"),
+    [
+        (["1.0.0", "1.0.1"], ["1.0.0", "1.0.1", "created", "modified"], []),
+        (["1.0.0"], ["1.0.0", "0.9.0", "modified"], ["0.9.0"]),
+        (["1.0.0", "1.0.1"], ["1.0.0", "created"], []),  # a version without a time
+        (["1.0.0", "1.0.1"], ["1.0.0", "created", "0.9.0"], ["0.9.0"]),
+        # a version named as a meta key: the counts alone would miss the gone one
+        (["1.0.0", "created"], ["1.0.0", "created", "0.9.0"], ["0.9.0"]),
+        (["1.0.0", "unpublished"], ["1.0.0", "unpublished", "modified"], []),
+    ],
+)
+def test_gone_versions(versions: list[str], times: list[str], gone: list[str]) -> None:
+    doc = {
+        "versions": {v: {} for v in versions},
+        "time": dict.fromkeys(times, "2020-01-02T03:04:05.678Z"),
+    }
+    body = json.dumps(doc).encode()
+    packed = pack_body(body)
+    assert packed == old(body)
+    assert packed["gone"] == gone
+
+
 def test_deprecations_odd_versions_and_gone_ones() -> None:
     doc = {
         "dist-tags": {"latest": "1.0.1"},

@@ -196,7 +196,8 @@ def _pack_doc(
             }
         )
     names = list(versions)
-    published, last_release = _published_all(list(map(times.get, names)))
+    stamps = list(map(times.get, names))
+    published, last_release = _published_all(stamps)
     ranks = _ranks(names)
     messages: dict[str, int] = {}
     message_of: dict[str, int] = {}
@@ -225,11 +226,23 @@ def _pack_doc(
         "modified": metrics._iso(metrics.parse_time(times.get("modified"))),
         "last_release": last_release,
         "repository": repository,
-        "gone": sorted(times.keys() - versions.keys() - metrics._TIME_META),
+        "gone": _gone(times, versions, stamps),
         "index": "\n" + "".join(lines),
         "messages": list(messages),
         "odd": odd,
     }
+
+
+def _gone(times: Mapping[str, Any], versions: Mapping[str, Any], stamps: list[Any]) -> list[str]:
+    """The versions ``times`` names and ``versions`` does not (unpublished ones), sorted:
+    none, without a set of every version, where every version has a time (``stamps``, each
+    version's, has no None), none of them is named as a meta key, and ``times`` holds no more
+    keys than the versions and the meta keys it has."""
+    if None not in stamps and not any(meta in versions for meta in metrics._TIME_META):
+        meta = sum(1 for key in metrics._TIME_META if key in times)
+        if len(times) == len(versions) + meta:
+            return []
+    return sorted(times.keys() - versions.keys() - metrics._TIME_META)
 
 
 def pack_body(body: bytes) -> dict[str, Any]:
