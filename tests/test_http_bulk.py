@@ -661,6 +661,7 @@ def test_response_headers_read_as_requests_would_keep_them(lines: list[str]) -> 
     assert dict(read.items()) == dict(headers.items())
     for name in ("etag", "ETAG", "Set-Cookie", "x-a"):
         assert read.get(name) == headers.get(name)
+        assert read.get(name, "-") == headers.get(name, "-")
         assert (name in read) == (name in headers)
 
 
