@@ -10,12 +10,12 @@ an intermediate dict, a sort of tuples, a bisect and a formatted line each.
 Here the per-version work is done over whole lists: the timestamps are kept as sent where
 they are all of one kind the index keeps (:func:`metrics.kept_as_sent`: the registry's own
 form, or ``isoformat``'s in UTC; one pass over their joined text decides it, and only the
-latest is parsed), else checked
-and rewritten as one string when they all have the forms of :data:`_FORMS` (any other value
-takes the old per-value conversion); the stable releases are ranked by one sort of integers,
-and each version's line is one f-string. A body the msgspec decoder rejects (a shape
-it does not expect, non-JSON...) goes through the old path itself, so every result, error
-included, is the old path's; ``tests/property/test_extract_body.py`` holds the two together.
+latest is parsed), else checked and rewritten as one string when they all have the forms of
+:data:`_FORMS` (any other value takes the old per-value conversion); the stable releases are
+ranked by one sort of integers, and each version's line is one f-string. A body the msgspec
+decoder rejects (a shape it does not expect, non-JSON...) goes through the old path itself,
+so every result, error included, is the old path's; ``tests/property/test_pack_body.py``
+holds the two together.
 """
 
 from __future__ import annotations
@@ -88,9 +88,8 @@ def _as_sent(counts: list[int], joined: str) -> bool:
 def _published_all(values: list[Any]) -> tuple[list[str], str | None]:
     """Each version's time as the index keeps it, and the latest of them: ``values`` as they
     are where :func:`metrics.kept_as_sent` says so (no rewrite, and no date parsed but the
-    latest's), else ``[metrics._iso(metrics.parse_time(v)) or "" for v
-    in values]`` (in bulk when every value has one of :data:`_FORMS`) and
-    :func:`_last_release` of them."""
+    latest's), else ``[metrics._iso(metrics.parse_time(v)) or "" for v in values]`` (in bulk
+    when every value has one of :data:`_FORMS`) and :func:`_last_release` of them."""
     try:
         joined = "\n".join(values)
     except TypeError:  # a value that is not a string
