@@ -161,10 +161,14 @@ class NpmAdvisoryService(EnrichmentService):
             return self._now()
         return self.cache.clock() if self.cache is not None else 0.0
 
+    def _current(self, stored_at: float, now: float) -> bool:
+        """Whether an answer stored at ``stored_at`` is used as it is (offline: any)."""
+        return self.offline or fresh(stored_at, self.ttl, now)
+
     def _cached(self, key: str, entry: CacheEntry | None, now: float) -> list[Advisory] | None:
         if entry is None or not isinstance(entry.value, list):
             return None
-        if not self.offline and not entry.fresh(self.ttl, now):
+        if not self._current(entry.stored_at, now):
             return None
         if not entry.value:
             return []  # most answers: no advisory
@@ -238,12 +242,11 @@ class NpmAdvisoryService(EnrichmentService):
             else ({}, {})
         )
         now = self._clock()
-        ttl, offline = self.ttl, self.offline
         for name, version, key in asked_for:
             when = empty.get(key)
             hit: list[Advisory] | None
             if when is not None:
-                hit = [] if offline or fresh(when, ttl, now) else None
+                hit = [] if self._current(when, now) else None
             else:
                 hit = self._cached(key, stored.get(key), now)
             if hit is not None:
