@@ -210,7 +210,10 @@ def extract(doc: object) -> dict[str, Any]:
         if isinstance(message, str) and message.strip():
             deprecated[version] = message
     gone = sorted(k for k in times if k not in _TIME_META and k not in versions)
-    release_times = [t for t in published.values() if t and parse_time(t) is not None]
+    # (a rewritten time is a real one or None; one kept as sent may name no real date)
+    release_times = [
+        t for t in published.values() if t and (not as_sent or parse_time(t) is not None)
+    ]
     repository = normalize_repository(doc.get("repository"))
     if repository is None and isinstance(latest, str):
         manifest = versions.get(latest)
