@@ -208,7 +208,7 @@ class DepauditSession(requests.Session, NpmSettings):
 
     def close(self) -> None:
         super().close()
-        self._close_ca()
+        self._close_parts()
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any

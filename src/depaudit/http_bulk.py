@@ -1,5 +1,7 @@
 """Many GETs at once through libcurl's multi interface (pycurl): the registry's cold fetch;
-and, one at a time (:func:`fetch_one`), the scan's other requests (a POST, GitHub's calls).
+and, one at a time (:func:`fetch_one`, each on the connection the session kept from the one
+before: :func:`depaudit.connections.kept_connections`), the scan's other requests (a POST,
+GitHub's calls).
 
 Why libcurl: measured in-process on theia's 1,877 packuments (215 MB from a loopback replay,
 no decoding; benchmarks/README.md "Cold scan"), the session's urllib3 pool driven by 32
@@ -64,6 +66,7 @@ from urllib.parse import urljoin, urlsplit
 
 from certifi import where
 
+from depaudit.connections import kept_connections
 from depaudit.errors import TLS_ERROR
 from depaudit.failures import (
     BROKEN_BODY,
@@ -284,6 +287,7 @@ class BulkFetcher:
         whole: bool = True,
         timeout: tuple[float, float] | None = None,
         max_body: int | None = None,
+        share: Any = None,
     ) -> None:
         """``inflate=False``: ask for gzip and hand each body over as sent, with its
         ``Content-Encoding``; the caller inflates it, under the same cap (``session.max_body``)
@@ -293,7 +297,10 @@ class BulkFetcher:
         :class:`~depaudit.http.Pieces`, not joined (the registry's decoding worker takes
         them as they are: joining theia's bodies cost this thread ~0.1 s of CPU).
         ``timeout`` (connect, read) and ``max_body``: this fetch's, not the session's (a
-        request's own, as ``timeout=`` to a requests session)."""
+        request's own, as ``timeout=`` to a requests session). ``share``: a
+        ``pycurl.CurlShare`` whose connections the transfers use and keep
+        (:func:`depaudit.connections.kept_connections`), where they would otherwise end with
+        the fetch."""
         import pycurl
 
         self.pycurl = pycurl
@@ -309,6 +316,7 @@ class BulkFetcher:
         self.limit = session.max_body if max_body is None else max_body
         self.connect_timeout, self.read_timeout = timeout or session.default_timeout
         self._free: list[Any] = []
+        self.share = share
         self._seq = 0
         self._origins: dict[tuple[str, str], list[tuple[int, Any]]] = {}
         self._policies: dict[int, _Policy] = {}
@@ -388,8 +396,13 @@ class BulkFetcher:
 
     def _handle(self, transfer: _Transfer) -> Any:
         pycurl = self.pycurl
-        curl = self._free.pop() if self._free else pycurl.Curl()
-        curl.reset()
+        if self._free:
+            curl = self._free.pop()
+            curl.reset()  # (which keeps its share: libcurl's curl_easy_reset does)
+        else:
+            curl = pycurl.Curl()
+            if self.share is not None:
+                curl.setopt(pycurl.SHARE, self.share)
         curl.setopt(pycurl.URL, transfer.url)
         lines = self._headers(transfer, transfer.extra)
         method = transfer.method
@@ -422,6 +435,13 @@ class BulkFetcher:
             transfer.counted = 0
             curl.setopt(pycurl.WRITEFUNCTION, transfer.chunks.append)
         return curl
+
+    def release(self) -> None:
+        """Close the handles this fetcher keeps for its next transfers (none of them then
+        holds its ``share``)."""
+        for curl in self._free:
+            curl.close()
+        self._free.clear()
 
     def _connected(self, transfer: _Transfer) -> int:
         transfer.connected_at = transfer.last_byte = time.monotonic()
@@ -804,10 +824,22 @@ def fetch_one(
     max_body: int | None = None,
 ) -> Fetched | Exception:
     """One request (:class:`Job`) through :class:`BulkFetcher`: the answer (any status), or
-    the exception for its failure."""
+    the exception for its failure. Its connection is kept for the session's next request
+    (:func:`depaudit.connections.kept_connections`), unless another thread's request holds
+    them: then it has one of its own, ended with it."""
     outcome: list[Fetched | Exception] = []
-    fetcher = BulkFetcher(session, 1, timeout=timeout, max_body=max_body)
-    fetcher.get_many([job], lambda _, o: outcome.append(o))
+    kept = kept_connections(session)
+    if kept is not None and not kept[1].acquire(blocking=False):
+        kept = None
+    fetcher = BulkFetcher(
+        session, 1, timeout=timeout, max_body=max_body, share=kept[0] if kept else None
+    )
+    try:
+        fetcher.get_many([job], lambda _, o: outcome.append(o))
+    finally:
+        fetcher.release()
+        if kept is not None:
+            kept[1].release()
     (result,) = outcome
     return result
 

@@ -34,6 +34,7 @@ from certifi import where
 
 from depaudit import __version__
 from depaudit.budget import NETWORK_SECONDS, RESPONSE_BYTES
+from depaudit.connections import close_kept_connections
 from depaudit.errors import ConfigError
 from depaudit.npm_network import bypasses_proxy, read_pem_file
 from depaudit.run_budget import RunBudget
@@ -160,7 +161,7 @@ def _unlink_quietly(path: str) -> None:
 class NpmSettings:
     """npm's proxy and TLS settings for a URL, over what the environment gives
     (``DepauditSession.merge_environment_settings``, :class:`PlainSession`); an inline CA
-    is written to a file of its own (``_ca_bundle``), removed by :meth:`_close_ca`."""
+    is written to a file of its own (``_ca_bundle``), removed by :meth:`_close_parts`."""
 
     _ca_bundle: str | None = None
 
@@ -217,7 +218,11 @@ class NpmSettings:
             weakref.finalize(self, _unlink_quietly, path)
         return self._ca_bundle
 
-    def _close_ca(self) -> None:
+    def _close_parts(self) -> None:
+        """End what the session holds beside its settings: the connections
+        ``http_bulk.fetch_one`` kept (``connections.kept_connections``), the CA bundle written
+        for an inline ``ca``."""
+        close_kept_connections(self)
         bundle, self._ca_bundle = self._ca_bundle, None
         if bundle is not None:
             _unlink_quietly(bundle)
@@ -363,7 +368,7 @@ class PlainSession(NpmSettings):
         return fresh
 
     def close(self) -> None:
-        self._close_ca()
+        self._close_parts()
 
 
 def plain_session(
