@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import ssl
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -97,3 +98,16 @@ def modules_loaded(
     )
     loaded: list[str] = ast.literal_eval(done.stdout.strip().splitlines()[-1])
     return loaded
+
+
+def loopback_tls(tmp_path: Path, name: str = "ca.pem") -> tuple[ssl.SSLContext, Path]:
+    """A server's TLS context for 127.0.0.1, signed by a throwaway CA (trustme: the test is
+    skipped without it), and that CA's certificate written to ``tmp_path / name``, the
+    bundle a client must trust."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / name
+    ca.cert_pem.write_to_path(str(bundle))
+    return context, bundle

@@ -18,6 +18,7 @@ from pytest_httpserver import HTTPServer
 from requests.structures import CaseInsensitiveDict
 from werkzeug import Request, Response
 
+from conftest import loopback_tls
 from depaudit.failures import TransportError
 from depaudit.http import (
     BodyTooLarge,
@@ -421,12 +422,7 @@ def test_a_connected_server_that_says_nothing_times_out(threaded_server: HTTPSer
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[HTTPServer, Path]]:
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    server_context = __import__("ssl").create_default_context(__import__("ssl").Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_context)
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
+    server_context, bundle = loopback_tls(tmp_path)
     server = HTTPServer(host="127.0.0.1", port=0, ssl_context=server_context)
     server.start()
     server.expect_request("/ms").respond_with_data(b'{"name": "ms"}')

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from conftest import loopback_tls
 from depaudit.connections import kept_connections
 from depaudit.github_client import GitHubClient
 from depaudit.http import Fetched, build_session
@@ -95,12 +96,7 @@ def counted(
 ) -> Iterator[Counted]:
     context = None
     if request.param == "https":
-        trustme = pytest.importorskip("trustme")
-        ca = trustme.CA()
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1").configure_cert(context)
-        bundle = tmp_path / "ca.pem"
-        ca.cert_pem.write_to_path(str(bundle))
+        context, bundle = loopback_tls(tmp_path)
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
         monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     counted = Counted("")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import ssl
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
+from conftest import loopback_tls
 from depaudit.cli import main
 from depaudit.errors import ConfigError
 from depaudit.failures import TransportError
@@ -483,12 +483,7 @@ def test_noproxy_hosts_go_direct_even_past_the_environments_proxy(
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[HTTPServer, Path]]:
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    bundle = tmp_path / "tls-ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
+    context, bundle = loopback_tls(tmp_path, "tls-ca.pem")
     server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
     server.start()
     server.expect_request("/ms").respond_with_json({"name": "ms"})
