@@ -24,6 +24,7 @@ import argparse
 import resource
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from benchmarks.lockinfo import lockfile_in, registry_names
@@ -54,15 +55,12 @@ def one_way(urls: list[str], kept: bool) -> tuple[float, float]:
     from depaudit.http import Fetched, build_session
     from depaudit.http_bulk import Job, fetch_one
 
-    sessions = []
-    session = build_session(1, retries=0)
-    sessions.append(session)
+    sessions: list[Any] = []
     start_cpu, start = cpu(), time.perf_counter()
     for url in urls:
-        if not kept:
-            session = build_session(1, retries=0)
-            sessions.append(session)
-        got = fetch_one(session, Job(None, url, {"Accept": "application/json"}))
+        if not (kept and sessions):
+            sessions.append(build_session(1, retries=0))
+        got = fetch_one(sessions[-1], Job(None, url, {"Accept": "application/json"}))
         if not isinstance(got, Fetched) or got.status != 200:
             raise SystemExit(f"{url}: {got!r}")
     wall, used = time.perf_counter() - start, cpu() - start_cpu
@@ -89,8 +87,9 @@ def main() -> int:
         for kept in order:
             rows["kept" if kept else "a connection each"].append(one_way(urls, kept))
         line = ", ".join(
-            f"{way} {w / len(urls) * 1000:.1f} ms (CPU {c / len(urls) * 1000:.1f} ms)"
-            for way, ((w, c), *_) in ((k, v[-1:]) for k, v in rows.items())
+            f"{way} {runs[-1][0] / len(urls) * 1000:.1f} ms "
+            f"(CPU {runs[-1][1] / len(urls) * 1000:.1f} ms)"
+            for way, runs in rows.items()
         )
         print(f"round {round_ + 1}, per request: {line}", flush=True)
     print(

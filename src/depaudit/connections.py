@@ -18,6 +18,16 @@ _KEPT = "_kept_connections"
 _making_kept = threading.Lock()
 
 
+def _after_fork() -> None:
+    """In a forked child, a lock of its own: one a parent's thread held at the fork would
+    never be released there."""
+    global _making_kept
+    _making_kept = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def kept_connections(session: object) -> tuple[Any, threading.Lock] | None:
     """The connections ``session`` keeps between the requests of ``http_bulk.fetch_one``
     (GitHub's calls one after another, the advisories' POST): a ``pycurl.CurlShare`` of
@@ -30,27 +40,24 @@ def kept_connections(session: object) -> tuple[Any, threading.Lock] | None:
     attribute or libcurl shares no connections (before 7.57): each request then has a
     connection of its own."""
     pid = os.getpid()
-    kept = getattr(session, _KEPT, None)
-    if kept is not None and kept[0] == pid:
-        return kept[1], kept[2]
-    import pycurl
-
-    with _making_kept:
+    with _making_kept:  # (two threads' first requests at once make one share)
         kept = getattr(session, _KEPT, None)
-        if kept is not None and kept[0] == pid:
-            return kept[1], kept[2]
-        try:
-            share = pycurl.CurlShare()
-            for data in (
-                pycurl.LOCK_DATA_CONNECT,
-                pycurl.LOCK_DATA_SSL_SESSION,
-                pycurl.LOCK_DATA_DNS,
-            ):
-                share.setopt(pycurl.SH_SHARE, data)
-            setattr(session, _KEPT, (pid, share, threading.Lock()))
-        except (AttributeError, pycurl.error):
-            return None
-    return share, getattr(session, _KEPT)[2]
+        if kept is None or kept[0] != pid:
+            import pycurl
+
+            try:
+                share = pycurl.CurlShare()
+                for data in (
+                    pycurl.LOCK_DATA_CONNECT,
+                    pycurl.LOCK_DATA_SSL_SESSION,
+                    pycurl.LOCK_DATA_DNS,
+                ):
+                    share.setopt(pycurl.SH_SHARE, data)
+                kept = (pid, share, threading.Lock())
+                setattr(session, _KEPT, kept)
+            except (AttributeError, pycurl.error):
+                return None
+    return kept[1], kept[2]
 
 
 def close_kept_connections(session: object) -> None:
